@@ -1,0 +1,389 @@
+//! Input: source texts to Kubernetes objects, each with its place in the input.
+//!
+//! Owns everything between the user's text and typed data: splitting into documents, YAML and
+//! JSON parsing (JSON is read as YAML), `List` expansion, namespaces defaulting to `default`, and
+//! the input findings INP001 (syntax), INP002 (ignored kind), INP003 (not an object) and INP005
+//! (no namespace). One broken document never hides the others.
+
+pub mod yaml;
+
+use crate::findings::{Code, Finding, Location};
+use yaml::{Node, Value};
+
+/// One input text: a file, standard input or the page's editor.
+#[derive(Clone, Copy, Debug)]
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+/// A Kubernetes object found in the input.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub kind: String,
+    pub api_version: String,
+    /// `metadata.name`, or `<unnamed-N>` with N the document's position.
+    pub name: String,
+    pub namespace: String,
+    pub location: Location,
+    pub node: Node,
+}
+
+impl Object {
+    /// `namespace/name`, the way findings and the CLI name objects.
+    pub fn qualified_name(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// Kinds the evaluator reads; everything else is INP002.
+pub const KNOWN_KINDS: &[&str] = &[
+    "NetworkPolicy",
+    "Namespace",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+];
+
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub objects: Vec<Object>,
+    pub findings: Vec<Finding>,
+    /// Documents that hold something (empty and comment-only ones are not counted).
+    pub documents: usize,
+}
+
+/// Parses every source and collects its objects and input findings.
+pub fn load(sources: &[Source]) -> Loaded {
+    let mut loaded = Loaded::default();
+    for (index, source) in sources.iter().enumerate() {
+        for doc in yaml::parse_documents(source.text) {
+            let location = |line: u32, column: u32, document: usize| Location {
+                source: index,
+                document,
+                line,
+                column,
+            };
+            match doc.root {
+                Ok(None) => {}
+                Ok(Some(root)) => {
+                    loaded.documents += 1;
+                    let position = loaded.documents;
+                    let at = |node: &Node| location(node.span.line, node.span.column, position);
+                    collect_objects(&root, position, &at, &mut loaded);
+                }
+                Err(err) => {
+                    loaded.documents += 1;
+                    loaded.findings.push(Finding::new(
+                        Code::Inp001,
+                        format!(
+                            "YAML syntax error at line {}, column {}: {}; this document is \
+                             skipped, the others are still evaluated",
+                            err.line,
+                            err.column,
+                            describe_syntax_error(&err.message)
+                        ),
+                        Some(location(err.line, err.column, loaded.documents)),
+                    ));
+                }
+            }
+        }
+    }
+    loaded
+}
+
+/// The parser's messages are terse; add the usual cause where one is recognisable.
+fn describe_syntax_error(message: &str) -> String {
+    let hint = if message.contains("tab") {
+        " (YAML indentation must use spaces, not tabs)"
+    } else if message.contains("did not find expected") || message.contains("mapping values") {
+        " (check the indentation of this line against the one above it)"
+    } else {
+        ""
+    };
+    format!("{message}{hint}")
+}
+
+fn collect_objects(
+    node: &Node,
+    position: usize,
+    at: &dyn Fn(&Node) -> Location,
+    loaded: &mut Loaded,
+) {
+    let Some(kind) = node.field("kind").and_then(Node::as_str) else {
+        let what = if matches!(node.value, Value::Map(_)) {
+            "has no `kind`".to_string()
+        } else {
+            format!("is {}, not a map", node.type_name())
+        };
+        loaded.findings.push(Finding::new(
+            Code::Inp003,
+            format!(
+                "this document {what}: a Kubernetes object needs `apiVersion`, `kind` and \
+                 `metadata`; the document is skipped"
+            ),
+            Some(at(node)),
+        ));
+        return;
+    };
+    let kind = kind.to_string();
+
+    // `kind: List` (kubectl get -o yaml) and typed lists (`PodList`) hold objects in `items`.
+    if kind == "List" || (kind.ends_with("List") && node.get("items").is_some()) {
+        match node.get("items").map(|items| &items.value) {
+            Some(Value::Seq(items)) => {
+                for item in items {
+                    collect_objects(item, position, at, loaded);
+                }
+            }
+            None => {}
+            Some(_) if node.field("items").is_none() => {}
+            Some(_) => loaded.findings.push(Finding::new(
+                Code::Inp003,
+                format!("`items` of this {kind} must be a list of objects; the list is skipped"),
+                node.get("items").map(at),
+            )),
+        }
+        return;
+    }
+
+    let metadata = node.field("metadata");
+    let name_node = metadata.and_then(|m| m.field("name"));
+    let name = name_node
+        .and_then(Node::as_str)
+        .map_or_else(|| format!("<unnamed-{position}>"), str::to_string);
+    let namespace_node = metadata.and_then(|m| m.field("namespace"));
+    let namespace = namespace_node.and_then(Node::as_str).map(str::to_string);
+    let api_version = node
+        .field("apiVersion")
+        .and_then(Node::as_str)
+        .unwrap_or_default()
+        .to_string();
+
+    if !KNOWN_KINDS.contains(&kind.as_str()) {
+        loaded.findings.push(Finding::new(
+            Code::Inp002,
+            format!(
+                "{kind} `{name}` is ignored: it does not change what NetworkPolicy allows"
+            ),
+            Some(at(node)),
+        ));
+        return;
+    }
+    if let Some(bad) = metadata.filter(|m| !matches!(m.value, Value::Map(_))) {
+        loaded.findings.push(Finding::new(
+            Code::Inp003,
+            format!(
+                "`metadata` of this {kind} is {}, it must be a map with `name` and \
+                 `namespace`; the object is skipped",
+                bad.type_name()
+            ),
+            Some(at(bad)),
+        ));
+        return;
+    }
+
+    let namespace = if kind == "Namespace" {
+        // A Namespace is cluster-scoped: its own name is the namespace it describes.
+        name.clone()
+    } else if let Some(namespace) = namespace {
+        namespace
+    } else {
+        let mut finding = Finding::new(
+            Code::Inp005,
+            format!(
+                "{kind} `{name}` has no `metadata.namespace`; it is evaluated in `default`, \
+                 where `kubectl apply` puts it unless given `-n`"
+            ),
+            Some(at(node)),
+        );
+        let qualified = format!("default/{name}");
+        if kind == "NetworkPolicy" {
+            finding.policy = Some(qualified);
+        } else {
+            finding.workload = Some(qualified);
+        }
+        loaded.findings.push(finding);
+        "default".to_string()
+    };
+
+    loaded.objects.push(Object {
+        kind,
+        api_version,
+        name,
+        namespace,
+        location: at(node),
+        node: node.clone(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_one(text: &str) -> Loaded {
+        load(&[Source {
+            name: "test.yaml",
+            text,
+        }])
+    }
+
+    fn codes(loaded: &Loaded) -> Vec<&'static str> {
+        loaded.findings.iter().map(|f| f.code.id()).collect()
+    }
+
+    const POLICY: &str = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: my-app-policy
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      app: my-app
+";
+
+    #[test]
+    fn multi_document_input_keeps_every_object_and_its_line() {
+        let text = format!("{POLICY}---\n{}", POLICY.replace("my-app-policy", "second"));
+        let loaded = load_one(&text);
+        assert_eq!(loaded.documents, 2);
+        let names: Vec<_> = loaded.objects.iter().map(Object::qualified_name).collect();
+        assert_eq!(names, ["shop/my-app-policy", "shop/second"]);
+        assert_eq!(loaded.objects[1].location.line, 11);
+        assert_eq!(loaded.objects[1].location.document, 2);
+        let spec = loaded.objects[1].node.get("spec").unwrap();
+        let (key, value) = spec.entry("podSelector").unwrap();
+        assert_eq!((key.span.line, value.span.line), (17, 18));
+        assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
+    }
+
+    #[test]
+    fn json_input_from_kubectl() {
+        let text = r#"{
+    "apiVersion": "v1",
+    "kind": "List",
+    "items": [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "shop"}
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "deny", "namespace": "shop"},
+            "spec": {"podSelector": {}}
+        }
+    ]
+}"#;
+        let loaded = load_one(text);
+        assert_eq!(codes(&loaded), Vec::<&str>::new());
+        assert_eq!(loaded.objects.len(), 2);
+        assert_eq!(loaded.objects[0].kind, "Pod");
+        assert_eq!(loaded.objects[1].location.line, 10);
+    }
+
+    #[test]
+    fn yaml_list_items_are_objects() {
+        let text = "apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: shop
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: web
+    namespace: shop
+";
+        let loaded = load_one(text);
+        assert_eq!(loaded.objects.len(), 1);
+        assert_eq!(loaded.objects[0].namespace, "shop");
+        assert_eq!(codes(&loaded), ["INP002"]);
+        assert_eq!(loaded.findings[0].line(), Some(8));
+    }
+
+    #[test]
+    fn syntax_error_in_middle_document_keeps_the_others() {
+        let text = format!("{POLICY}---\nkind: [broken\n---\n{}", POLICY.replace("shop", "other"));
+        let loaded = load_one(&text);
+        assert_eq!(codes(&loaded), ["INP001"]);
+        let err = &loaded.findings[0];
+        assert_eq!(err.location.unwrap().document, 2);
+        assert!((11..=12).contains(&err.line().unwrap()), "{err:?}");
+        assert!(err.message.contains("line"));
+        let names: Vec<_> = loaded.objects.iter().map(Object::qualified_name).collect();
+        assert_eq!(names, ["shop/my-app-policy", "other/my-app-policy"]);
+        assert_eq!(loaded.objects[1].location.line, 13);
+    }
+
+    #[test]
+    fn comment_only_and_empty_documents_are_not_objects() {
+        let text = format!("# header comment\n---\n---\n{POLICY}---\n# trailing\n");
+        let loaded = load_one(&text);
+        assert_eq!(loaded.documents, 1);
+        assert_eq!(loaded.objects.len(), 1);
+        assert_eq!(loaded.objects[0].location.document, 1);
+        assert!(loaded.findings.is_empty());
+    }
+
+    #[test]
+    fn crlf_input_has_the_same_lines() {
+        let lf = load_one(POLICY);
+        let crlf = load_one(&POLICY.replace('\n', "\r\n"));
+        assert_eq!(lf.objects[0].location, crlf.objects[0].location);
+        let line = |l: &Loaded| l.objects[0].node.get("spec").unwrap().span.line;
+        assert_eq!(line(&lf), line(&crlf));
+    }
+
+    #[test]
+    fn byte_order_mark_is_ignored() {
+        let loaded = load_one(&format!("\u{feff}{POLICY}"));
+        assert_eq!(loaded.objects.len(), 1);
+        assert!(loaded.findings.is_empty());
+    }
+
+    #[test]
+    fn missing_namespace_defaults_with_an_info() {
+        let loaded = load_one(&POLICY.replace("  namespace: shop\n", ""));
+        assert_eq!(codes(&loaded), ["INP005"]);
+        assert_eq!(loaded.objects[0].namespace, "default");
+        assert_eq!(loaded.findings[0].policy.as_deref(), Some("default/my-app-policy"));
+    }
+
+    #[test]
+    fn unnamed_objects_are_numbered_by_document() {
+        let seed = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nspec:\n  podSelector: {}\n";
+        let loaded = load_one(&format!("{POLICY}---\n{seed}"));
+        assert_eq!(loaded.objects[1].qualified_name(), "default/<unnamed-2>");
+    }
+
+    #[test]
+    fn non_objects_are_reported_and_skipped() {
+        let loaded = load_one("- just\n- a list\n---\nmetadata:\n  name: x\n---\nkind: Pod\nmetadata: [1]\n");
+        assert_eq!(codes(&loaded), ["INP003", "INP003", "INP003"]);
+        assert!(loaded.findings[0].message.contains("a list, not a map"));
+        assert!(loaded.findings[1].message.contains("no `kind`"));
+        assert_eq!(loaded.findings[2].line(), Some(8));
+        assert!(loaded.objects.is_empty());
+    }
+
+    #[test]
+    fn sources_are_numbered_and_documents_counted_across_them() {
+        let loaded = load(&[
+            Source { name: "a.yaml", text: POLICY },
+            Source { name: "b.yaml", text: POLICY },
+        ]);
+        assert_eq!(loaded.objects[1].location.source, 1);
+        assert_eq!(loaded.objects[1].location.document, 2);
+        assert_eq!(loaded.objects[1].location.line, 1);
+    }
+}

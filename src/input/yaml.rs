@@ -1,0 +1,486 @@
+//! YAML text to a tree of located nodes.
+//!
+//! The evaluator needs the line of every field it reports on, and the fixer needs byte offsets to
+//! edit the user's text in place, so this module builds its own small tree from the events of
+//! `saphyr-parser` (a YAML 1.2 parser that reports a span for every event). Documents are split on
+//! `---` / `...` lines before parsing, so a syntax error in one document never hides the others.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+
+/// Alias expansion and node count are capped per document so that a "billion laughs" input
+/// fails with a located error instead of exhausting memory.
+pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
+
+/// Where a node starts and ends in the source text (byte offsets) and where it starts for humans.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line of `start` in the whole source.
+    pub line: u32,
+    /// 1-based column (in characters) of `start`.
+    pub column: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A scalar as written; `plain` is false for quoted and block scalars, which are always
+    /// strings (so `"80"` is the string 80 and `80` the number).
+    Scalar { text: String, plain: bool },
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key and value nodes of a map entry (the key's line is where a field is written).
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        match &self.value {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// A field that is present and not `null`.
+    pub fn field(&self, key: &str) -> Option<&Node> {
+        self.get(key).filter(|n| !n.is_null())
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(&self.value, Value::Scalar { text, plain: true } if is_null_text(text))
+    }
+
+    /// The text of a scalar that is not null (numbers and booleans included, as written).
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar { text, .. } if !self.is_null() => Some(text),
+            _ => None,
+        }
+    }
+
+    /// A plain scalar that YAML resolves to an integer (decimal only, as Kubernetes writes them).
+    pub fn as_int(&self) -> Option<i64> {
+        match &self.value {
+            Value::Scalar { text, plain: true } => text.parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.value {
+            Value::Scalar { text, plain: true } => match text.as_str() {
+                "true" | "True" | "TRUE" => Some(true),
+                "false" | "False" | "FALSE" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// What the node is, in the words an error message uses.
+    pub fn type_name(&self) -> &'static str {
+        match &self.value {
+            Value::Scalar { .. } if self.is_null() => "null",
+            Value::Scalar { plain: true, .. } if self.as_int().is_some() => "a number",
+            Value::Scalar { plain: true, .. } if self.as_bool().is_some() => "a boolean",
+            Value::Scalar { .. } => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a map",
+        }
+    }
+}
+
+fn is_null_text(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// One YAML document of a source: its text range and, when it parsed, its root node.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// Byte range of the document's text in the source.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line where the document's text starts.
+    pub line: u32,
+    pub root: Result<Option<Node>, SyntaxError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// Splits `text` into documents and parses each on its own.
+pub fn parse_documents(text: &str) -> Vec<Document> {
+    split_documents(text)
+        .into_iter()
+        .map(|(start, end, line)| Document {
+            start,
+            end,
+            line,
+            root: parse_document(&text[start..end], start, line),
+        })
+        .collect()
+}
+
+/// Byte ranges (and first lines) of the documents of a stream. A line that starts with `---` or
+/// `...` followed by a blank or the end of the line is a document marker wherever it stands (YAML
+/// 1.2 forbids both inside scalars), so splitting on them is exact.
+fn split_documents(text: &str) -> Vec<(usize, usize, u32)> {
+    let mut docs = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut offset = 0;
+    let mut line_no = 1u32;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let marker = |m: &str| {
+            bare.strip_prefix(m)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        };
+        if marker("---") {
+            // `---` opens a new document: the text before it is the previous one.
+            if offset > start {
+                docs.push((start, offset, start_line));
+            }
+            start = offset;
+            start_line = line_no;
+        } else if marker("...") {
+            // `...` closes the current document, marker included.
+            docs.push((start, offset + line.len(), start_line));
+            start = offset + line.len();
+            start_line = line_no + 1;
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    if offset > start {
+        docs.push((start, offset, start_line));
+    }
+    docs
+}
+
+/// Maps the parser's character indexes to byte offsets of the whole source.
+struct Offsets<'a> {
+    chunk: &'a str,
+    base: usize,
+    line_base: u32,
+    /// Byte offset of every character, when the chunk is not ASCII.
+    chars: Option<Vec<usize>>,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(chunk: &'a str, base: usize, first_line: u32) -> Self {
+        let chars = (!chunk.is_ascii()).then(|| chunk.char_indices().map(|(i, _)| i).collect());
+        Offsets {
+            chunk,
+            base,
+            line_base: first_line - 1,
+            chars,
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        let local = match &self.chars {
+            None => char_index.min(self.chunk.len()),
+            Some(chars) => chars.get(char_index).copied().unwrap_or(self.chunk.len()),
+        };
+        self.base + local
+    }
+
+    fn span(&self, span: saphyr_parser::Span) -> Span {
+        Span {
+            start: self.byte(span.start.index()),
+            end: self.byte(span.end.index()),
+            line: self.line_base + span.start.line() as u32,
+            column: span.start.col() as u32 + 1,
+        }
+    }
+
+    fn error(&self, err: &ScanError) -> SyntaxError {
+        SyntaxError {
+            line: self.line_base + err.marker().line() as u32,
+            column: err.marker().col() as u32 + 1,
+            message: err.info().to_string(),
+        }
+    }
+}
+
+enum Frame {
+    Seq(Span, usize, Vec<Node>),
+    Map(Span, usize, Vec<(Node, Node)>, Option<Node>),
+}
+
+/// Parses one document's text (`chunk`, found at byte `base` / line `first_line` of the source).
+fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<Node>, SyntaxError> {
+    let offsets = Offsets::new(chunk, base, first_line);
+    let mut parser = Parser::new_from_str(chunk);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut root: Option<Node> = None;
+    let mut nodes = 0usize;
+
+    while let Some(event) = parser.next_event() {
+        let (event, span) = event.map_err(|e| offsets.error(&e))?;
+        let span = offsets.span(span);
+        let (node, anchor) = match event {
+            Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {
+                continue;
+            }
+            Event::StreamEnd => break,
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame::Seq(span, anchor, Vec::new()));
+                continue;
+            }
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame::Map(span, anchor, Vec::new(), None));
+                continue;
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq(start, anchor, items)) => {
+                    let end = items.last().map_or(span.end, |n| n.span.end.max(span.start));
+                    (node(Value::Seq(items), start, end), anchor)
+                }
+                _ => return Err(internal_error(span)),
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map(start, anchor, entries, _)) => {
+                    let end = entries
+                        .last()
+                        .map_or(span.end, |(_, v)| v.span.end.max(span.start));
+                    (node(Value::Map(entries), start, end), anchor)
+                }
+                _ => return Err(internal_error(span)),
+            },
+            Event::Scalar(text, style, anchor, _) => {
+                let plain = style == ScalarStyle::Plain;
+                (
+                    Node {
+                        value: Value::Scalar {
+                            text: Cow::into_owned(text),
+                            plain,
+                        },
+                        span,
+                    },
+                    anchor,
+                )
+            }
+            Event::Alias(id) => {
+                let Some(target) = anchors.get(&id) else {
+                    return Err(located(span, "alias to an unknown anchor".into()));
+                };
+                nodes += count_nodes(target);
+                if nodes > MAX_NODES_PER_DOCUMENT {
+                    return Err(too_many_nodes(span));
+                }
+                let mut copy = target.clone();
+                copy.span = span;
+                (copy, 0)
+            }
+        };
+        nodes += 1;
+        if nodes > MAX_NODES_PER_DOCUMENT {
+            return Err(too_many_nodes(span));
+        }
+        if anchor != 0 {
+            anchors.insert(anchor, node.clone());
+        }
+        match stack.last_mut() {
+            None => root = Some(node),
+            Some(Frame::Seq(_, _, items)) => items.push(node),
+            Some(Frame::Map(_, _, entries, pending)) => match pending.take() {
+                None => *pending = Some(node),
+                Some(key) => {
+                    if let Some(name) = key.as_str()
+                        && entries.iter().any(|(k, _)| k.as_str() == Some(name))
+                    {
+                        return Err(located(
+                            key.span,
+                            format!(
+                                "duplicate key `{name}` in the same map (Kubernetes rejects it); \
+                                 keep one of them"
+                            ),
+                        ));
+                    }
+                    entries.push((key, node));
+                }
+            },
+        }
+    }
+    // `---` followed by nothing but comments is an empty document, not a null object.
+    Ok(root.filter(|r| !r.is_null()))
+}
+
+fn node(value: Value, start: Span, end: usize) -> Node {
+    Node {
+        value,
+        span: Span { end, ..start },
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Scalar { .. } => 0,
+        Value::Seq(items) => items.iter().map(count_nodes).sum(),
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| count_nodes(k) + count_nodes(v))
+            .sum(),
+    }
+}
+
+fn located(span: Span, message: String) -> SyntaxError {
+    SyntaxError {
+        line: span.line,
+        column: span.column,
+        message,
+    }
+}
+
+fn too_many_nodes(span: Span) -> SyntaxError {
+    located(
+        span,
+        format!(
+            "the document expands to more than {MAX_NODES_PER_DOCUMENT} nodes (aliases included); \
+             split it or remove the aliases"
+        ),
+    )
+}
+
+fn internal_error(span: Span) -> SyntaxError {
+    located(span, "unbalanced collection events from the parser".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roots(text: &str) -> Vec<Result<Option<Node>, SyntaxError>> {
+        parse_documents(text).into_iter().map(|d| d.root).collect()
+    }
+
+    #[test]
+    fn splits_on_markers_and_keeps_lines() {
+        let text = "a: 1\n---\nb: 2\n...\n--- \nc:\n  d: 3\n";
+        let docs = parse_documents(text);
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[1].line, 2);
+        let third = docs[2].root.clone().unwrap().unwrap();
+        assert_eq!(third.get("c").unwrap().get("d").unwrap().span.line, 7);
+        assert_eq!(third.get("c").unwrap().get("d").unwrap().as_int(), Some(3));
+    }
+
+    #[test]
+    fn dashes_inside_a_line_are_not_markers() {
+        let docs = parse_documents("a: ---\nb: \"--- x\"\n");
+        assert_eq!(docs.len(), 1);
+        let root = docs[0].root.clone().unwrap().unwrap();
+        assert_eq!(root.get("a").unwrap().as_str(), Some("---"));
+    }
+
+    #[test]
+    fn syntax_error_is_located_and_isolated() {
+        let text = "a: 1\n---\nb: [1, 2\nc: 3\n---\nd: 4\n";
+        let r = roots(text);
+        assert_eq!(r.len(), 3);
+        assert!(r[0].as_ref().unwrap().is_some());
+        let err = r[1].as_ref().unwrap_err();
+        assert!(err.line >= 3 && err.line <= 5, "{err:?}");
+        assert_eq!(
+            r[2].as_ref().unwrap().as_ref().unwrap().get("d").unwrap().span.line,
+            6
+        );
+    }
+
+    #[test]
+    fn spans_are_byte_offsets_with_multibyte_text() {
+        let text = "name: \"héllo wörld\"\nport: 80\n";
+        let root = roots(text).remove(0).unwrap().unwrap();
+        let port = root.get("port").unwrap();
+        assert_eq!(&text[port.span.start..port.span.end], "80");
+        assert_eq!(port.span.line, 2);
+        assert_eq!(port.span.column, 7);
+    }
+
+    #[test]
+    fn quoted_numbers_are_strings() {
+        let root = roots("a: \"80\"\nb: 80\nc: ~\n").remove(0).unwrap().unwrap();
+        assert_eq!(root.get("a").unwrap().as_int(), None);
+        assert_eq!(root.get("b").unwrap().as_int(), Some(80));
+        assert!(root.get("c").unwrap().is_null());
+        assert!(root.field("c").is_none());
+    }
+
+    #[test]
+    fn comment_only_document_has_no_root() {
+        let r = roots("# nothing here\n---\n# nor here\n");
+        assert!(r.iter().all(|d| matches!(d, Ok(None))));
+    }
+
+    #[test]
+    fn crlf_lines_count_like_lf() {
+        let root = roots("a: 1\r\nb:\r\n  c: 2\r\n").remove(0).unwrap().unwrap();
+        assert_eq!(root.get("b").unwrap().get("c").unwrap().span.line, 3);
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected() {
+        let err = roots("a: 1\nb: 2\na: 3\n").remove(0).unwrap_err();
+        assert_eq!(err.line, 3);
+        assert!(err.message.contains("duplicate key `a`"));
+    }
+
+    #[test]
+    fn aliases_expand_within_a_budget() {
+        let root = roots("x: &p {port: 80}\ny: *p\n").remove(0).unwrap().unwrap();
+        assert_eq!(root.get("y").unwrap().get("port").unwrap().as_int(), Some(80));
+
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (prev, name) in ["a", "b", "c", "d", "e", "f", "g"].iter().zip(["b", "c", "d", "e", "f", "g", "h"]) {
+            bomb.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        let err = roots(&bomb).remove(0).unwrap_err();
+        assert!(err.message.contains("more than"), "{err:?}");
+    }
+
+    #[test]
+    fn json_parses_as_yaml() {
+        let root = roots("{\"kind\": \"List\", \"items\": [{\"kind\": \"Pod\"}]}")
+            .remove(0)
+            .unwrap()
+            .unwrap();
+        let items = root.get("items").unwrap().as_seq().unwrap();
+        assert_eq!(items[0].get("kind").unwrap().as_str(), Some("Pod"));
+    }
+}
