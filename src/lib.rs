@@ -5,6 +5,7 @@
 
 pub mod findings;
 pub mod input;
+pub mod report;
 
 pub use findings::{Code, Finding, Location, Severity};
 pub use input::Source;
