@@ -31,7 +31,10 @@ impl Report {
     }
 
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
     }
 }
 
@@ -39,9 +42,7 @@ impl Report {
 pub fn analyze(sources: &[Source], _options: &Options) -> Report {
     let loaded = input::load(sources);
     let mut findings = loaded.findings;
-    findings.sort_by(|a, b| {
-        (a.location, a.code).cmp(&(b.location, b.code))
-    });
+    findings.sort_by_key(|f| (f.location, f.code));
     Report {
         findings,
         objects: loaded.objects.len(),

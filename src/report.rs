@@ -114,19 +114,31 @@ mod tests {
     #[test]
     fn text_lines_name_file_line_and_code() {
         let report = analyze(
-            &[Source { name: "x.yaml", text: "a: [\n" }],
+            &[Source {
+                name: "x.yaml",
+                text: "a: [\n",
+            }],
             &Options::default(),
         );
         let out = text(&report, &["x.yaml"]);
         let first = out.lines().next().unwrap();
-        assert!(first.starts_with("x.yaml:2:1: INP001 error: YAML syntax error"), "{first}");
-        assert_eq!(out.lines().last().unwrap(), "1 error, 0 warnings, 0 info in 0 objects (1 document)");
+        assert!(
+            first.starts_with("x.yaml:2:1: INP001 error: YAML syntax error"),
+            "{first}"
+        );
+        assert_eq!(
+            out.lines().last().unwrap(),
+            "1 error, 0 warnings, 0 info in 0 objects (1 document)"
+        );
     }
 
     #[test]
     fn json_has_the_contract_fields() {
         let report = analyze(
-            &[Source { name: "x.yaml", text: "kind: Service\nmetadata: {name: web}\n" }],
+            &[Source {
+                name: "x.yaml",
+                text: "kind: Service\nmetadata: {name: web}\n",
+            }],
             &Options::default(),
         );
         let value: serde_json::Value = serde_json::from_str(&json(&report, &["x.yaml"])).unwrap();

@@ -87,7 +87,9 @@ fn check(paths: &[PathBuf], format: Format) -> ExitCode {
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
 fn print_quietly(text: &str) {
     let mut stdout = io::stdout().lock();
-    if let Err(err) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
+    if let Err(err) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
         && err.kind() != io::ErrorKind::BrokenPipe
     {
         eprintln!("ambient-netpol: cannot write output: {err}");
@@ -123,8 +125,8 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
 }
 
 fn collect_manifests(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read directory: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: cannot read directory: {e}", dir.display()))?;
     for entry in entries {
         let entry = entry.map_err(|e| format!("{}: cannot read directory: {e}", dir.display()))?;
         let path = entry.path();

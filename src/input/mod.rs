@@ -101,7 +101,7 @@ pub fn load(sources: &[Source]) -> Loaded {
 fn describe_syntax_error(message: &str) -> String {
     let hint = if message.contains("tab") {
         " (YAML indentation must use spaces, not tabs)"
-    } else if message.contains("did not find expected") || message.contains("mapping values") {
+    } else if message.contains("mapping values") || message.contains("did not find expected key") {
         " (check the indentation of this line against the one above it)"
     } else {
         ""
@@ -168,9 +168,7 @@ fn collect_objects(
     if !KNOWN_KINDS.contains(&kind.as_str()) {
         loaded.findings.push(Finding::new(
             Code::Inp002,
-            format!(
-                "{kind} `{name}` is ignored: it does not change what NetworkPolicy allows"
-            ),
+            format!("{kind} `{name}` is ignored: it does not change what NetworkPolicy allows"),
             Some(at(node)),
         ));
         return;
@@ -313,7 +311,10 @@ items:
 
     #[test]
     fn syntax_error_in_middle_document_keeps_the_others() {
-        let text = format!("{POLICY}---\nkind: [broken\n---\n{}", POLICY.replace("shop", "other"));
+        let text = format!(
+            "{POLICY}---\nkind: [broken\n---\n{}",
+            POLICY.replace("shop", "other")
+        );
         let loaded = load_one(&text);
         assert_eq!(codes(&loaded), ["INP001"]);
         let err = &loaded.findings[0];
@@ -356,19 +357,25 @@ items:
         let loaded = load_one(&POLICY.replace("  namespace: shop\n", ""));
         assert_eq!(codes(&loaded), ["INP005"]);
         assert_eq!(loaded.objects[0].namespace, "default");
-        assert_eq!(loaded.findings[0].policy.as_deref(), Some("default/my-app-policy"));
+        assert_eq!(
+            loaded.findings[0].policy.as_deref(),
+            Some("default/my-app-policy")
+        );
     }
 
     #[test]
     fn unnamed_objects_are_numbered_by_document() {
-        let seed = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nspec:\n  podSelector: {}\n";
+        let seed =
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nspec:\n  podSelector: {}\n";
         let loaded = load_one(&format!("{POLICY}---\n{seed}"));
         assert_eq!(loaded.objects[1].qualified_name(), "default/<unnamed-2>");
     }
 
     #[test]
     fn non_objects_are_reported_and_skipped() {
-        let loaded = load_one("- just\n- a list\n---\nmetadata:\n  name: x\n---\nkind: Pod\nmetadata: [1]\n");
+        let loaded = load_one(
+            "- just\n- a list\n---\nmetadata:\n  name: x\n---\nkind: Pod\nmetadata: [1]\n",
+        );
         assert_eq!(codes(&loaded), ["INP003", "INP003", "INP003"]);
         assert!(loaded.findings[0].message.contains("a list, not a map"));
         assert!(loaded.findings[1].message.contains("no `kind`"));
@@ -379,8 +386,14 @@ items:
     #[test]
     fn sources_are_numbered_and_documents_counted_across_them() {
         let loaded = load(&[
-            Source { name: "a.yaml", text: POLICY },
-            Source { name: "b.yaml", text: POLICY },
+            Source {
+                name: "a.yaml",
+                text: POLICY,
+            },
+            Source {
+                name: "b.yaml",
+                text: POLICY,
+            },
         ]);
         assert_eq!(loaded.objects[1].location.source, 1);
         assert_eq!(loaded.objects[1].location.document, 2);

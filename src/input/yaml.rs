@@ -35,7 +35,10 @@ pub struct Node {
 pub enum Value {
     /// A scalar as written; `plain` is false for quoted and block scalars, which are always
     /// strings (so `"80"` is the string 80 and `80` the number).
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -162,8 +165,7 @@ fn split_documents(text: &str) -> Vec<(usize, usize, u32)> {
     let mut start = 0;
     let mut start_line = 1;
     let mut offset = 0;
-    let mut line_no = 1u32;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1u32..).zip(text.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         let marker = |m: &str| {
             bare.strip_prefix(m)
@@ -183,7 +185,6 @@ fn split_documents(text: &str) -> Vec<(usize, usize, u32)> {
             start_line = line_no + 1;
         }
         offset += line.len();
-        line_no += 1;
     }
     if offset > start {
         docs.push((start, offset, start_line));
@@ -269,7 +270,9 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
             }
             Event::SequenceEnd => match stack.pop() {
                 Some(Frame::Seq(start, anchor, items)) => {
-                    let end = items.last().map_or(span.end, |n| n.span.end.max(span.start));
+                    let end = items
+                        .last()
+                        .map_or(span.end, |n| n.span.end.max(span.start));
                     (node(Value::Seq(items), start, end), anchor)
                 }
                 _ => return Err(internal_error(span)),
@@ -418,7 +421,14 @@ mod tests {
         let err = r[1].as_ref().unwrap_err();
         assert!(err.line >= 3 && err.line <= 5, "{err:?}");
         assert_eq!(
-            r[2].as_ref().unwrap().as_ref().unwrap().get("d").unwrap().span.line,
+            r[2].as_ref()
+                .unwrap()
+                .as_ref()
+                .unwrap()
+                .get("d")
+                .unwrap()
+                .span
+                .line,
             6
         );
     }
@@ -435,7 +445,10 @@ mod tests {
 
     #[test]
     fn quoted_numbers_are_strings() {
-        let root = roots("a: \"80\"\nb: 80\nc: ~\n").remove(0).unwrap().unwrap();
+        let root = roots("a: \"80\"\nb: 80\nc: ~\n")
+            .remove(0)
+            .unwrap()
+            .unwrap();
         assert_eq!(root.get("a").unwrap().as_int(), None);
         assert_eq!(root.get("b").unwrap().as_int(), Some(80));
         assert!(root.get("c").unwrap().is_null());
@@ -450,7 +463,10 @@ mod tests {
 
     #[test]
     fn crlf_lines_count_like_lf() {
-        let root = roots("a: 1\r\nb:\r\n  c: 2\r\n").remove(0).unwrap().unwrap();
+        let root = roots("a: 1\r\nb:\r\n  c: 2\r\n")
+            .remove(0)
+            .unwrap()
+            .unwrap();
         assert_eq!(root.get("b").unwrap().get("c").unwrap().span.line, 3);
     }
 
@@ -463,11 +479,20 @@ mod tests {
 
     #[test]
     fn aliases_expand_within_a_budget() {
-        let root = roots("x: &p {port: 80}\ny: *p\n").remove(0).unwrap().unwrap();
-        assert_eq!(root.get("y").unwrap().get("port").unwrap().as_int(), Some(80));
+        let root = roots("x: &p {port: 80}\ny: *p\n")
+            .remove(0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            root.get("y").unwrap().get("port").unwrap().as_int(),
+            Some(80)
+        );
 
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
-        for (prev, name) in ["a", "b", "c", "d", "e", "f", "g"].iter().zip(["b", "c", "d", "e", "f", "g", "h"]) {
+        for (prev, name) in ["a", "b", "c", "d", "e", "f", "g"]
+            .iter()
+            .zip(["b", "c", "d", "e", "f", "g", "h"])
+        {
             bomb.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         let err = roots(&bomb).remove(0).unwrap_err();

@@ -35,12 +35,16 @@ pub fn Editor(
         let Some(area) = textarea.get() else { return };
         let value = area.value();
         let start = line_start_utf16(&value, line);
-        let end = start + value.lines().nth(line.saturating_sub(1) as usize).map_or(0, |l| l.encode_utf16().count()) as u32;
+        let end = start
+            + value
+                .lines()
+                .nth(line.saturating_sub(1) as usize)
+                .map_or(0, |l| l.encode_utf16().count()) as u32;
         let _ = area.focus();
         let _ = area.set_selection_range(start, end);
-        let line_height = area
-            .dyn_ref::<web_sys::Element>()
-            .map_or(20, |e| e.scroll_height() / value.lines().count().max(1) as i32);
+        let line_height = area.dyn_ref::<web_sys::Element>().map_or(20, |e| {
+            e.scroll_height() / value.lines().count().max(1) as i32
+        });
         area.set_scroll_top((line as i32 - 3).max(0) * line_height);
     });
 

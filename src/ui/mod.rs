@@ -42,7 +42,9 @@ pub fn App() -> impl IntoView {
     let pending = StoredValue::new_local(None::<Timeout>);
     Effect::new(move |_| {
         let current = text.get();
-        let timeout = Timeout::new(DEBOUNCE.as_millis() as u32, move || set_settled.set(current));
+        let timeout = Timeout::new(DEBOUNCE.as_millis() as u32, move || {
+            set_settled.set(current)
+        });
         pending.set_value(Some(timeout));
     });
 

@@ -1,0 +1,173 @@
+//! The command-line contract (DOMAIN.md section 6): inputs, output shapes and exit status.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ambient-netpol");
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the CLI binary runs");
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    // The CLI may exit before reading (bad arguments), which closes the pipe: not a test failure.
+    let _ = pipe.write_all(stdin.unwrap_or("").as_bytes());
+    drop(pipe);
+    child.wait_with_output().expect("the CLI finishes")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("output is UTF-8")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(output)).expect("--format json prints one JSON object")
+}
+
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+const BROKEN: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  labels: [a\n";
+
+#[test]
+fn reads_standard_input_when_no_path_is_given() {
+    let out = run(&["check"], Some(NAMESPACE));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 object (1 document)"));
+
+    let dash = run(&["check", "-", "--format", "json"], Some(BROKEN));
+    assert_eq!(dash.status.code(), Some(1));
+    assert_eq!(json(&dash)["findings"][0]["file"], "<stdin>");
+}
+
+#[test]
+fn error_findings_exit_1_with_compiler_style_lines() {
+    let dir = tempdir("broken");
+    let file = dir.join("broken.yaml");
+    std::fs::write(&file, BROKEN).unwrap();
+    let out = run(&["check", file.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let first = text.lines().next().unwrap();
+    let prefix = format!("{}:", file.display());
+    assert!(first.starts_with(&prefix), "{first}");
+    assert!(
+        first.contains(": INP001 error: YAML syntax error"),
+        "{first}"
+    );
+}
+
+#[test]
+fn directories_are_read_recursively_in_name_order() {
+    let dir = tempdir("tree");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("b.yml"), NAMESPACE.replace("shop", "b")).unwrap();
+    std::fs::write(
+        dir.join("sub/a.json"),
+        r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "b"}}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("a.yaml"), BROKEN).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a manifest: [").unwrap();
+    let out = run(&["check", dir.to_str().unwrap(), "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let value = json(&out);
+    let files: Vec<String> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            Path::new(f["file"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(files, ["a.yaml", "a.json"]);
+    assert_eq!(value["summary"]["documents"], 3);
+}
+
+#[test]
+fn real_world_folders_are_read_without_errors() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/realworld/kube-prometheus"
+    );
+    let out = run(&["check", dir, "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let value = json(&out);
+    // The operator's custom resources are the only ignored kinds in that folder.
+    let ignored: Vec<&str> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "INP002")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(ignored.len(), 2, "{ignored:?}");
+    assert!(ignored.iter().any(|m| m.starts_with("Prometheus `k8s`")));
+    assert_eq!(value["summary"]["objects"], 15);
+}
+
+#[test]
+fn missing_paths_and_bad_arguments_exit_2_with_a_reason() {
+    let out = run(&["check", "/no/such/file.yaml"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/no/such/file.yaml") && err.contains("cannot read"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let out = run(&["check", "--format", "xml"], Some(NAMESPACE));
+    assert_eq!(out.status.code(), Some(2));
+
+    let empty = tempdir("empty");
+    let out = run(&["check", empty.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no *.yaml"));
+}
+
+#[test]
+fn non_utf8_input_is_a_located_error() {
+    let dir = tempdir("latin1");
+    let file = dir.join("latin1.yaml");
+    std::fs::write(&file, b"a: 1\nb: caf\xe9\n").unwrap();
+    let out = run(&["check", file.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("latin1.yaml:2: not UTF-8"), "{err}");
+}
+
+#[test]
+fn json_output_shape() {
+    let out = run(
+        &["check", "--format", "json"],
+        Some(&format!("{BROKEN}---\n{NAMESPACE}")),
+    );
+    let value = json(&out);
+    let finding = &value["findings"][0];
+    for key in [
+        "code", "severity", "policy", "workload", "message", "line", "fixable", "file", "document",
+        "column",
+    ] {
+        assert!(finding.get(key).is_some(), "missing {key} in {finding}");
+    }
+    assert_eq!(finding["document"], 1);
+    assert_eq!(value["summary"]["objects"], 1);
+    assert_eq!(value["summary"]["errors"], 1);
+}
+
+/// A fresh directory under the target dir (no temp-dir crate needed for a few files).
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
