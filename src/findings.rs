@@ -32,6 +32,8 @@ pub enum Code {
     Inp002,
     #[serde(rename = "INP003")]
     Inp003,
+    #[serde(rename = "INP004")]
+    Inp004,
     #[serde(rename = "INP005")]
     Inp005,
 }
@@ -77,6 +79,17 @@ are ignored: they do not change what NetworkPolicy allows.",
 object, a missing `kind`, a wrong type (a list where a map belongs), a bad CIDR, a port \
 outside 1..65535, an `endPort` without a numeric `port`, an unknown selector operator. The \
 object is skipped and the rest of the input is evaluated; fix the value the message names.",
+    },
+    Rule {
+        code: Code::Inp004,
+        id: "INP004",
+        severity: Severity::Warning,
+        title: "Policy selects no pod among the pods given",
+        explanation: "The input contains workloads, but this NetworkPolicy's `podSelector` matches \
+none of them in the policy's namespace. Usually a label typo or a policy in the wrong namespace: \
+the policy then protects nothing. It may also select pods the input does not show (pods an \
+operator creates); the analysis still treats those as workloads it cannot see. Check the \
+policy's namespace and `spec.podSelector` against the pods' labels.",
     },
     Rule {
         code: Code::Inp005,

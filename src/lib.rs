@@ -5,7 +5,10 @@
 
 pub mod findings;
 pub mod input;
+pub mod model;
+pub mod netpol;
 pub mod report;
+pub mod rules;
 
 pub use findings::{Code, Finding, Location, Severity};
 pub use input::Source;
@@ -38,14 +41,39 @@ impl Report {
     }
 }
 
+/// The input read as a cluster, with the findings reading it produced.
+#[derive(Debug)]
+pub struct Loaded {
+    pub cluster: model::Cluster,
+    pub findings: Vec<Finding>,
+    pub objects: usize,
+    pub documents: usize,
+}
+
+/// Reads the sources into a cluster: parsing, validation, model (INP findings only).
+pub fn load(sources: &[Source]) -> Loaded {
+    let loaded = input::load(sources);
+    let (cluster, invalid) = model::build(&loaded.objects);
+    let mut findings = loaded.findings;
+    findings.extend(invalid);
+    Loaded {
+        cluster,
+        findings,
+        objects: loaded.objects.len(),
+        documents: loaded.documents,
+    }
+}
+
 /// Analyses the given sources (files, standard input or the page's text) as one cluster.
 pub fn analyze(sources: &[Source], _options: &Options) -> Report {
-    let loaded = input::load(sources);
+    let loaded = load(sources);
+    let engine = netpol::eval::Engine::new(&loaded.cluster);
     let mut findings = loaded.findings;
+    findings.extend(rules::inp004::check(&engine));
     findings.sort_by_key(|f| (f.location, f.code));
     Report {
         findings,
-        objects: loaded.objects.len(),
+        objects: loaded.objects,
         documents: loaded.documents,
     }
 }

@@ -4,6 +4,10 @@
 
 use serde::Serialize;
 
+use crate::netpol::conn::Protocol;
+use crate::netpol::connectivity::Connection;
+use crate::netpol::eval::{Engine, SideVerdict, Verdict};
+use crate::netpol::policy::Direction;
 use crate::{Finding, Report, Severity};
 
 /// `file:line:column: CODE severity: message`, one line a finding, then a summary line.
@@ -152,4 +156,166 @@ mod tests {
         assert!(f["message"].as_str().unwrap().contains("Service `web`"));
         assert_eq!(value["summary"]["info"], 1);
     }
+}
+
+/// The connectivity map as a table: source, destination, connections.
+pub fn connectivity_text(connections: &[Connection]) -> String {
+    let name = |n: &str, k: &str| format!("{n} [{k}]");
+    let rows: Vec<(String, String, String)> = connections
+        .iter()
+        .map(|c| {
+            (
+                name(&c.src, &c.src_kind),
+                name(&c.dst, &c.dst_kind),
+                c.conn.0.to_string(),
+            )
+        })
+        .collect();
+    let w1 = rows
+        .iter()
+        .map(|r| r.0.len())
+        .max()
+        .unwrap_or(0)
+        .max("SOURCE".len());
+    let w2 = rows
+        .iter()
+        .map(|r| r.1.len())
+        .max()
+        .unwrap_or(0)
+        .max("DESTINATION".len());
+    let mut out = format!("{:w1$}  {:w2$}  CONNECTIONS\n", "SOURCE", "DESTINATION");
+    for (src, dst, conn) in rows {
+        out.push_str(&format!("{src:w1$}  {dst:w2$}  {conn}\n"));
+    }
+    out.push_str(&format!("{} allowed pairs\n", connections.len()));
+    out
+}
+
+/// One side of a verdict in words.
+fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &str) -> String {
+    let policies = &engine.cluster.policies;
+    if side.isolated_by.is_empty() {
+        return format!(
+            "  {direction} at {who}: not isolated (no policy selects it for {direction}): all allowed\n",
+            direction = direction.as_str()
+        );
+    }
+    let names: Vec<String> = side
+        .isolated_by
+        .iter()
+        .map(|&p| policies[p].qualified_name())
+        .collect();
+    let mut out = format!(
+        "  {} at {who}: isolated by {}: {}\n",
+        direction.as_str(),
+        names.join(", "),
+        side.allowed
+    );
+    if side.admitted_by.is_empty() {
+        out.push_str("    no rule of these policies admits this peer\n");
+    }
+    for m in &side.admitted_by {
+        let policy = &policies[m.policy];
+        let rule = &policy.rules(direction)[m.rule];
+        out.push_str(&format!(
+            "    {} {} rule {} (line {}) admits {}\n",
+            policy.qualified_name(),
+            direction.as_str(),
+            m.rule + 1,
+            rule.line,
+            m.conns
+        ));
+    }
+    out
+}
+
+/// The verdict for one pair, with the policies and rules behind each side.
+pub fn explain_text(
+    engine: &Engine,
+    src: &str,
+    dst: &str,
+    verdict: &Verdict,
+    port: Option<(Protocol, u16)>,
+) -> String {
+    let mut out = format!("{src} -> {dst}: {}\n", verdict.allowed);
+    out.push_str(&side_text(engine, &verdict.egress, Direction::Egress, src));
+    out.push_str(&side_text(
+        engine,
+        &verdict.ingress,
+        Direction::Ingress,
+        dst,
+    ));
+    if let Some((protocol, number)) = port {
+        let allowed = verdict.allowed.contains(protocol, number);
+        out.push_str(&format!(
+            "{number}/{}: {}\n",
+            protocol.as_str(),
+            if allowed { "allowed" } else { "blocked" }
+        ));
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonSide {
+    isolated_by: Vec<String>,
+    admitted_by: Vec<JsonRule>,
+    allowed: String,
+}
+
+#[derive(Serialize)]
+struct JsonRule {
+    policy: String,
+    direction: &'static str,
+    rule: usize,
+    line: u32,
+    conn: String,
+}
+
+/// The verdict as JSON: `allowed`, and for `egress` and `ingress` the isolating policies and
+/// the admitting rules (1-based rule numbers and document lines).
+pub fn explain_json(
+    engine: &Engine,
+    src: &str,
+    dst: &str,
+    verdict: &Verdict,
+    port: Option<(Protocol, u16)>,
+) -> String {
+    let side = |side: &SideVerdict, direction: Direction| {
+        let policies = &engine.cluster.policies;
+        JsonSide {
+            isolated_by: side
+                .isolated_by
+                .iter()
+                .map(|&p| policies[p].qualified_name())
+                .collect(),
+            admitted_by: side
+                .admitted_by
+                .iter()
+                .map(|m| JsonRule {
+                    policy: policies[m.policy].qualified_name(),
+                    direction: direction.as_str(),
+                    rule: m.rule + 1,
+                    line: policies[m.policy].rules(direction)[m.rule].line,
+                    conn: m.conns.to_string(),
+                })
+                .collect(),
+            allowed: side.allowed.to_string(),
+        }
+    };
+    let value = serde_json::json!({
+        "src": src,
+        "dst": dst,
+        "allowed": verdict.allowed.to_string(),
+        "egress": side(&verdict.egress, Direction::Egress),
+        "ingress": side(&verdict.ingress, Direction::Ingress),
+        "port": port.map(|(p, n)| serde_json::json!({
+            "port": n,
+            "protocol": p.as_str(),
+            "allowed": verdict.allowed.contains(p, n),
+        })),
+    });
+    let mut out = serde_json::to_string_pretty(&value).expect("JSON values serialize infallibly");
+    out.push('\n');
+    out
 }

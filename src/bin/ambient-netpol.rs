@@ -6,7 +6,10 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ambient_netpol::{Options, Source, analyze, report};
+use ambient_netpol::netpol::conn::Protocol;
+use ambient_netpol::netpol::connectivity::connectivity;
+use ambient_netpol::netpol::eval::{Endpoint, Engine};
+use ambient_netpol::{Options, Source, analyze, load, report};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -26,6 +29,31 @@ enum Command {
     /// Check manifests and report findings (exit 0: no errors, 1: errors, 2: unusable input).
     Check {
         /// Files or directories (*.yaml, *.yml, *.json below them); none or `-` reads stdin.
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// List every allowed (source, destination) pair between workloads and IP ranges.
+    Connectivity {
+        /// Files or directories (*.yaml, *.yml, *.json below them); none or `-` reads stdin.
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Explain the verdict for one source and destination: the policies and rules behind it.
+    Explain {
+        /// Source: a workload as namespace/name, or an IP address.
+        #[arg(long)]
+        from: String,
+        /// Destination: a workload as namespace/name, or an IP address.
+        #[arg(long)]
+        to: String,
+        /// A port to judge, as 9090/TCP (protocol defaults to TCP).
+        #[arg(long)]
+        port: Option<String>,
+        /// Files or directories; none or `-` reads stdin.
         paths: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -54,34 +82,146 @@ fn main() -> ExitCode {
             return ExitCode::from(err.exit_code() as u8);
         }
     };
-    match cli.command {
+    let result = match cli.command {
         Command::Check { paths, format } => check(&paths, format),
-    }
+        Command::Connectivity { paths, format } => connectivity_map(&paths, format),
+        Command::Explain {
+            from,
+            to,
+            port,
+            paths,
+            format,
+        } => explain(&paths, &from, &to, port.as_deref(), format),
+    };
+    result.unwrap_or_else(|message| {
+        eprintln!("ambient-netpol: {message}");
+        ExitCode::from(2)
+    })
 }
 
-fn check(paths: &[PathBuf], format: Format) -> ExitCode {
-    let inputs = match read_inputs(paths) {
-        Ok(inputs) => inputs,
-        Err(message) => {
-            eprintln!("ambient-netpol: {message}");
-            return ExitCode::from(2);
-        }
-    };
-    let sources: Vec<Source> = inputs
+fn sources(inputs: &[Input]) -> Vec<Source<'_>> {
+    inputs
         .iter()
         .map(|i| Source {
             name: &i.name,
             text: &i.text,
         })
-        .collect();
+        .collect()
+}
+
+fn check(paths: &[PathBuf], format: Format) -> Result<ExitCode, String> {
+    let inputs = read_inputs(paths)?;
     let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
-    let result = analyze(&sources, &Options::default());
+    let result = analyze(&sources(&inputs), &Options::default());
     let out = match format {
         Format::Text => report::text(&result, &names),
         Format::Json => report::json(&result, &names),
     };
     print_quietly(&out);
-    ExitCode::from(if result.has_errors() { 1 } else { 0 })
+    Ok(ExitCode::from(if result.has_errors() { 1 } else { 0 }))
+}
+
+/// Input errors do not stop `connectivity` and `explain` (the broken objects are left out), but
+/// they are said on stderr so nobody mistakes a partial map for the whole.
+fn load_reporting(inputs: &[Input]) -> ambient_netpol::Loaded {
+    let loaded = load(&sources(inputs));
+    let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+    for finding in loaded
+        .findings
+        .iter()
+        .filter(|f| f.severity == ambient_netpol::Severity::Error)
+    {
+        let place = finding.location.map_or_else(String::new, |l| {
+            format!(
+                "{}:{}: ",
+                names.get(l.source).copied().unwrap_or("<input>"),
+                l.line
+            )
+        });
+        eprintln!(
+            "{place}{} {}: {} (left out)",
+            finding.code.id(),
+            finding.severity.as_str(),
+            finding.message
+        );
+    }
+    loaded
+}
+
+fn connectivity_map(paths: &[PathBuf], format: Format) -> Result<ExitCode, String> {
+    let inputs = read_inputs(paths)?;
+    let loaded = load_reporting(&inputs);
+    let engine = Engine::new(&loaded.cluster);
+    let connections = connectivity(&engine);
+    let out = match format {
+        Format::Text => report::connectivity_text(&connections),
+        Format::Json => {
+            let mut out = serde_json::to_string_pretty(&connections)
+                .expect("connections serialize infallibly");
+            out.push('\n');
+            out
+        }
+    };
+    print_quietly(&out);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(
+    paths: &[PathBuf],
+    from: &str,
+    to: &str,
+    port: Option<&str>,
+    format: Format,
+) -> Result<ExitCode, String> {
+    let port = port.map(parse_port).transpose()?;
+    let inputs = read_inputs(paths)?;
+    let loaded = load_reporting(&inputs);
+    let engine = Engine::new(&loaded.cluster);
+    let src = endpoint(&engine, from, "--from")?;
+    let dst = endpoint(&engine, to, "--to")?;
+    if matches!((src, dst), (Endpoint::Ip(_), Endpoint::Ip(_))) {
+        return Err("--from and --to are both IP addresses; NetworkPolicy only governs traffic of pods, so name a workload on at least one side".into());
+    }
+    let verdict = engine.verdict(src, dst);
+    let out = match format {
+        Format::Text => report::explain_text(&engine, from, to, &verdict, port),
+        Format::Json => report::explain_json(&engine, from, to, &verdict, port),
+    };
+    print_quietly(&out);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_port(text: &str) -> Result<(Protocol, u16), String> {
+    let (number, protocol) = text.split_once('/').unwrap_or((text, "TCP"));
+    let protocol = Protocol::parse(&protocol.to_ascii_uppercase())
+        .ok_or_else(|| format!("--port {text}: the protocol must be TCP, UDP or SCTP"))?;
+    let number = number
+        .parse::<u16>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("--port {text}: the port must be a number from 1 to 65535"))?;
+    Ok((protocol, number))
+}
+
+fn endpoint(engine: &Engine, text: &str, flag: &str) -> Result<Endpoint, String> {
+    if let Ok(ip) = text.parse() {
+        return Ok(Endpoint::Ip(ip));
+    }
+    let workloads = &engine.cluster.workloads;
+    if let Some(i) = workloads.iter().position(|w| w.qualified_name() == text) {
+        return Ok(Endpoint::Workload(i));
+    }
+    let mut known: Vec<String> = workloads.iter().map(|w| w.qualified_name()).collect();
+    known.sort();
+    known.dedup();
+    let hint = if known.is_empty() {
+        "the input has no workloads".to_string()
+    } else {
+        format!("workloads in the input: {}", known.join(", "))
+    };
+    Err(format!(
+        "{flag} {text}: no such workload (write namespace/name or an IP address); {hint}"
+    ))
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.

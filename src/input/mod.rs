@@ -133,12 +133,23 @@ fn collect_objects(
     };
     let kind = kind.to_string();
 
-    // `kind: List` (kubectl get -o yaml) and typed lists (`PodList`) hold objects in `items`.
+    // `kind: List` (kubectl get -o yaml) and typed lists (`PodList`) hold objects in `items`;
+    // the items of a typed list may leave out their kind.
     if kind == "List" || (kind.ends_with("List") && node.get("items").is_some()) {
+        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
         match node.get("items").map(|items| &items.value) {
             Some(Value::Seq(items)) => {
                 for item in items {
-                    collect_objects(item, position, at, loaded);
+                    match (item_kind, &item.value) {
+                        (Some(k), Value::Map(entries)) if item.field("kind").is_none() => {
+                            let mut typed = item.clone();
+                            let mut entries = entries.clone();
+                            entries.push((synthetic(item, "kind"), synthetic(item, k)));
+                            typed.value = Value::Map(entries);
+                            collect_objects(&typed, position, at, loaded);
+                        }
+                        _ => collect_objects(item, position, at, loaded),
+                    }
                 }
             }
             None => {}
@@ -218,6 +229,21 @@ fn collect_objects(
         location: at(node),
         node: node.clone(),
     });
+}
+
+/// A scalar that is not in the text (the implied kind of a typed list's items), placed at the
+/// item so messages still point somewhere real.
+fn synthetic(at: &Node, text: &str) -> Node {
+    Node {
+        value: Value::Scalar {
+            text: text.to_string(),
+            plain: false,
+        },
+        span: yaml::Span {
+            end: at.span.start,
+            ..at.span
+        },
+    }
 }
 
 #[cfg(test)]
@@ -307,6 +333,16 @@ items:
         assert_eq!(loaded.objects[0].namespace, "shop");
         assert_eq!(codes(&loaded), ["INP002"]);
         assert_eq!(loaded.findings[0].line(), Some(8));
+    }
+
+    #[test]
+    fn typed_list_items_take_the_list_kind() {
+        let text = "kind: NamespaceList\napiVersion: v1\nitems:\n- metadata:\n    name: shop\n    labels: {team: a}\n";
+        let loaded = load_one(text);
+        assert_eq!(codes(&loaded), Vec::<&str>::new());
+        assert_eq!(loaded.objects[0].kind, "Namespace");
+        assert_eq!(loaded.objects[0].name, "shop");
+        assert_eq!(loaded.objects[0].location.line, 4);
     }
 
     #[test]

@@ -1,0 +1,121 @@
+//! Typed, validated access to the fields of a located YAML tree.
+//!
+//! Every accessor takes the field's path for the message, so an INP003 finding says exactly which
+//! field is wrong, what it is and what it should be.
+
+use crate::input::yaml::{Node, Value};
+
+/// A field value Kubernetes would reject, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub message: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Invalid {
+    pub fn at(node: &Node, message: String) -> Invalid {
+        Invalid {
+            message,
+            line: node.span.line,
+            column: node.span.column,
+        }
+    }
+}
+
+pub type Checked<T> = Result<T, Invalid>;
+
+fn wrong_type(node: &Node, path: &str, expected: &str) -> Invalid {
+    Invalid::at(
+        node,
+        format!("`{path}` is {}; it must be {expected}", node.type_name()),
+    )
+}
+
+/// A map field that may be absent or null.
+pub fn map<'a>(parent: &'a Node, key: &str, path: &str) -> Checked<Option<&'a Node>> {
+    match parent.field(key) {
+        None => Ok(None),
+        Some(n) if matches!(n.value, Value::Map(_)) => Ok(Some(n)),
+        Some(n) => Err(wrong_type(n, path, "a map")),
+    }
+}
+
+/// A list field that may be absent or null.
+pub fn seq<'a>(parent: &'a Node, key: &str, path: &str) -> Checked<Option<&'a [Node]>> {
+    match parent.field(key) {
+        None => Ok(None),
+        Some(n) => n
+            .as_seq()
+            .map(Some)
+            .ok_or_else(|| wrong_type(n, path, "a list")),
+    }
+}
+
+/// A string field that may be absent or null. Plain numbers and booleans are rejected, as the
+/// Kubernetes API does for string fields (`"true"` must be quoted).
+pub fn string<'a>(parent: &'a Node, key: &str, path: &str) -> Checked<Option<&'a str>> {
+    match parent.field(key) {
+        None => Ok(None),
+        Some(n) => scalar_string(n, path).map(Some),
+    }
+}
+
+pub fn scalar_string<'a>(node: &'a Node, path: &str) -> Checked<&'a str> {
+    match &node.value {
+        Value::Scalar { text, plain }
+            if !*plain || (node.as_int().is_none() && node.as_bool().is_none()) =>
+        {
+            Ok(text)
+        }
+        Value::Scalar { text, .. } => Err(Invalid::at(
+            node,
+            format!(
+                "`{path}` is {}; it must be a string: write \"{text}\" in quotes",
+                node.type_name()
+            ),
+        )),
+        _ => Err(wrong_type(node, path, "a string")),
+    }
+}
+
+/// A boolean field that may be absent or null.
+pub fn boolean(parent: &Node, key: &str, path: &str) -> Checked<Option<bool>> {
+    match parent.field(key) {
+        None => Ok(None),
+        Some(n) => n
+            .as_bool()
+            .map(Some)
+            .ok_or_else(|| wrong_type(n, path, "true or false")),
+    }
+}
+
+/// A map of strings to strings (labels, annotations, `matchLabels`).
+pub fn string_map(parent: &Node, key: &str, path: &str) -> Checked<Vec<(String, String)>> {
+    let Some(node) = map(parent, key, path)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (k, v) in node.as_map().unwrap_or_default() {
+        let k = scalar_string(k, path)?;
+        let v = if v.is_null() {
+            ""
+        } else {
+            scalar_string(v, &format!("{path}.{k}"))?
+        };
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
+}
+
+/// A list of strings (selector `values`, `policyTypes`).
+pub fn string_list(parent: &Node, key: &str, path: &str) -> Checked<Vec<String>> {
+    let Some(items) = seq(parent, key, path)? else {
+        return Ok(Vec::new());
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, n)| scalar_string(n, &format!("{path}[{i}]")).map(str::to_string))
+        .collect()
+}

@@ -1,0 +1,493 @@
+//! The cluster as the evaluator sees it: namespaces (given or inferred, each with its automatic
+//! `kubernetes.io/metadata.name` label), workloads (one per pod template, with pods grouped under
+//! their controller), and NetworkPolicies. Invalid objects become INP003 findings and are skipped.
+
+pub mod fields;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use crate::findings::{Code, Finding, Location};
+use crate::input::Object;
+use crate::input::yaml::Node;
+use crate::netpol::conn::Protocol;
+use crate::netpol::policy::{self, NetworkPolicy, PortRef};
+use crate::netpol::selector::Labels;
+use fields::{Checked, Invalid};
+
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+#[derive(Clone, Debug)]
+pub struct Namespace {
+    pub name: String,
+    pub labels: Labels,
+    /// Where the Namespace object is; `None` for a namespace only named by other objects.
+    pub location: Option<Location>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// The kind shown to users: the workload object's kind, or for pods with a controller the
+    /// controller's kind (`ReplicaSet`, `DaemonSet`, ...).
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub containers: Vec<Container>,
+    pub host_network: bool,
+    /// Pod IPs known from `status` (pods dumped from a cluster); empty for manifests.
+    pub ips: Vec<IpAddr>,
+    pub location: Location,
+}
+
+impl Workload {
+    pub fn qualified_name(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// The container port numbers a named port means on this workload, for one protocol.
+    pub fn resolve_port(&self, name: &str, protocol: Protocol) -> impl Iterator<Item = u16> + '_ {
+        let name = name.to_string();
+        self.containers
+            .iter()
+            .flat_map(|c| &c.ports)
+            .filter(move |p| p.name.as_deref() == Some(name.as_str()) && p.protocol == protocol)
+            .map(|p| p.port)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Container {
+    pub name: String,
+    pub ports: Vec<ContainerPort>,
+    pub probes: Vec<Probe>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeKind {
+    Liveness,
+    Readiness,
+    Startup,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeAction {
+    HttpGet,
+    TcpSocket,
+    Grpc,
+}
+
+/// A network probe (exec probes make no connection and are not kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub kind: ProbeKind,
+    pub action: ProbeAction,
+    pub port: PortRef,
+    pub line: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Cluster {
+    /// Sorted by name.
+    pub namespaces: Vec<Namespace>,
+    pub workloads: Vec<Workload>,
+    pub policies: Vec<NetworkPolicy>,
+}
+
+impl Cluster {
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces
+            .binary_search_by(|ns| ns.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.namespaces[i])
+    }
+}
+
+const WORKLOAD_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+];
+
+/// Builds the cluster from the input's objects. Objects with invalid fields are reported
+/// (INP003) and left out; everything else is kept.
+pub fn build(objects: &[Object]) -> (Cluster, Vec<Finding>) {
+    let mut findings = Vec::new();
+    let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
+    let mut cluster = Cluster::default();
+    // Pods with a controller are grouped: (namespace, owner kind, owner name, labels) -> index.
+    let mut owned: BTreeMap<(String, String, String, Labels), usize> = BTreeMap::new();
+    // Invalid entries of a workload (a port, a probe) that do not invalidate the whole object.
+    let mut soft = Vec::new();
+
+    for object in objects {
+        let result = match object.kind.as_str() {
+            "Namespace" => namespace(object).map(|ns| {
+                namespaces.insert(ns.name.clone(), ns);
+            }),
+            "NetworkPolicy" => policy::parse(object).map(|p| cluster.policies.push(p)),
+            kind if WORKLOAD_KINDS.contains(&kind) => {
+                workload(object, &mut soft).map(|(w, owner)| match owner {
+                    Some((owner_kind, owner_name)) => {
+                        let key = (
+                            w.namespace.clone(),
+                            owner_kind.clone(),
+                            owner_name.clone(),
+                            w.labels.clone(),
+                        );
+                        match owned.get(&key) {
+                            Some(&i) => {
+                                let group: &mut Workload = &mut cluster.workloads[i];
+                                group.ips.extend(w.ips);
+                            }
+                            None => {
+                                owned.insert(key, cluster.workloads.len());
+                                cluster.workloads.push(Workload {
+                                    kind: owner_kind,
+                                    name: owner_name,
+                                    ..w
+                                });
+                            }
+                        }
+                    }
+                    None => cluster.workloads.push(w),
+                })
+            }
+            _ => Ok(()),
+        };
+        if let Err(invalid) = result {
+            findings.push(invalid_object(object, invalid, "the object is skipped"));
+        }
+        for invalid in soft.drain(..) {
+            findings.push(invalid_object(
+                object,
+                invalid,
+                "that entry is ignored, the rest of the object is used",
+            ));
+        }
+    }
+
+    // Every namespace named by an object exists, with its automatic name label.
+    let named = cluster
+        .workloads
+        .iter()
+        .map(|w| &w.namespace)
+        .chain(cluster.policies.iter().map(|p| &p.namespace));
+    for name in named {
+        namespaces.entry(name.clone()).or_insert_with(|| Namespace {
+            name: name.clone(),
+            labels: Labels::new(),
+            location: None,
+        });
+    }
+    for ns in namespaces.values_mut() {
+        ns.labels
+            .insert(NAMESPACE_NAME_LABEL.to_string(), ns.name.clone());
+    }
+    cluster.namespaces = namespaces.into_values().collect();
+    (cluster, findings)
+}
+
+pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> Finding {
+    let mut finding = Finding::new(
+        Code::Inp003,
+        format!(
+            "{} `{}`: {}; {consequence}",
+            object.kind, object.name, invalid.message
+        ),
+        Some(Location {
+            line: invalid.line,
+            column: invalid.column,
+            ..object.location
+        }),
+    );
+    if object.kind == "NetworkPolicy" {
+        finding.policy = Some(object.qualified_name());
+    } else {
+        finding.workload = Some(object.qualified_name());
+    }
+    finding
+}
+
+fn namespace(object: &Object) -> Checked<Namespace> {
+    let metadata = fields::map(&object.node, "metadata", "metadata")?;
+    let labels = match metadata {
+        Some(m) => fields::string_map(m, "labels", "metadata.labels")?,
+        None => Vec::new(),
+    };
+    Ok(Namespace {
+        name: object.name.clone(),
+        labels: labels.into_iter().collect(),
+        location: Some(object.location),
+    })
+}
+
+/// A workload and, for a pod with a controller `ownerReference`, the owner's kind and name.
+fn workload(
+    object: &Object,
+    soft: &mut Vec<Invalid>,
+) -> Checked<(Workload, Option<(String, String)>)> {
+    let node = &object.node;
+    let (template, template_path) = match object.kind.as_str() {
+        "Pod" => (Some(node), ""),
+        "CronJob" => {
+            let job = fields::map(node, "spec", "spec")?
+                .map(|s| fields::map(s, "jobTemplate", "spec.jobTemplate"))
+                .transpose()?
+                .flatten()
+                .map(|j| fields::map(j, "spec", "spec.jobTemplate.spec"))
+                .transpose()?
+                .flatten();
+            let template = job
+                .map(|j| fields::map(j, "template", "spec.jobTemplate.spec.template"))
+                .transpose()?
+                .flatten();
+            (template, "spec.jobTemplate.spec.template.")
+        }
+        _ => {
+            let template = fields::map(node, "spec", "spec")?
+                .map(|s| fields::map(s, "template", "spec.template"))
+                .transpose()?
+                .flatten();
+            (template, "spec.template.")
+        }
+    };
+    let empty = Node {
+        value: crate::input::yaml::Value::Map(Vec::new()),
+        span: node.span,
+    };
+    let template = template.unwrap_or(&empty);
+    let metadata = fields::map(template, "metadata", &format!("{template_path}metadata"))?;
+    let (labels, annotations) = match metadata {
+        Some(m) => (
+            fields::string_map(m, "labels", &format!("{template_path}metadata.labels"))?,
+            fields::string_map(
+                m,
+                "annotations",
+                &format!("{template_path}metadata.annotations"),
+            )?,
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let spec_path = format!("{template_path}spec");
+    let spec = fields::map(template, "spec", &spec_path)?;
+    let (containers, host_network) = match spec {
+        Some(spec) => (
+            containers(spec, &spec_path, soft)?,
+            fields::boolean(spec, "hostNetwork", &format!("{spec_path}.hostNetwork"))?
+                .unwrap_or(false),
+        ),
+        None => (Vec::new(), false),
+    };
+
+    let mut ips = Vec::new();
+    let mut owner = None;
+    if object.kind == "Pod" {
+        if let Some(status) = fields::map(node, "status", "status")? {
+            let mut texts: Vec<&str> = fields::string(status, "podIP", "status.podIP")?
+                .into_iter()
+                .collect();
+            for (i, entry) in fields::seq(status, "podIPs", "status.podIPs")?
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                if let Some(ip) = fields::string(entry, "ip", &format!("status.podIPs[{i}].ip"))? {
+                    texts.push(ip);
+                }
+            }
+            for text in texts {
+                if let Ok(ip) = text.parse::<IpAddr>()
+                    && !ips.contains(&ip)
+                {
+                    ips.push(ip);
+                }
+            }
+        }
+        if let Some(metadata) = fields::map(node, "metadata", "metadata")? {
+            for (i, reference) in
+                fields::seq(metadata, "ownerReferences", "metadata.ownerReferences")?
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+            {
+                let path = format!("metadata.ownerReferences[{i}]");
+                if fields::boolean(reference, "controller", &format!("{path}.controller"))?
+                    == Some(true)
+                    && let Some(name) = fields::string(reference, "name", &format!("{path}.name"))?
+                {
+                    let kind = fields::string(reference, "kind", &format!("{path}.kind"))?
+                        .unwrap_or("Pod");
+                    // Static pods' mirrors are "owned" by their Node: each is its own workload.
+                    if kind != "Node" {
+                        owner = Some((kind.to_string(), name.to_string()));
+                    }
+                }
+            }
+        }
+    }
+
+    Ok((
+        Workload {
+            kind: object.kind.clone(),
+            name: object.name.clone(),
+            namespace: object.namespace.clone(),
+            labels: labels.into_iter().collect(),
+            annotations: annotations.into_iter().collect(),
+            containers,
+            host_network,
+            ips,
+            location: object.location,
+        },
+        owner,
+    ))
+}
+
+fn containers(spec: &Node, spec_path: &str, soft: &mut Vec<Invalid>) -> Checked<Vec<Container>> {
+    let mut out = Vec::new();
+    for key in ["initContainers", "containers"] {
+        let path = format!("{spec_path}.{key}");
+        for (i, c) in fields::seq(spec, key, &path)?
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let here = format!("{path}[{i}]");
+            if c.as_map().is_none() {
+                return Err(Invalid::at(
+                    c,
+                    format!("`{here}` is {}; it must be a map", c.type_name()),
+                ));
+            }
+            let name = fields::string(c, "name", &format!("{here}.name"))?
+                .unwrap_or_default()
+                .to_string();
+            let mut ports = Vec::new();
+            for (j, p) in fields::seq(c, "ports", &format!("{here}.ports"))?
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                match container_port(p, &format!("{here}.ports[{j}]")) {
+                    Ok(port) => ports.push(port),
+                    Err(invalid) => soft.push(invalid),
+                }
+            }
+            let mut probes = Vec::new();
+            for (key, kind) in [
+                ("livenessProbe", ProbeKind::Liveness),
+                ("readinessProbe", ProbeKind::Readiness),
+                ("startupProbe", ProbeKind::Startup),
+            ] {
+                let probe_path = format!("{here}.{key}");
+                let Some(probe) = fields::map(c, key, &probe_path)? else {
+                    continue;
+                };
+                for (action_key, action) in [
+                    ("httpGet", ProbeAction::HttpGet),
+                    ("tcpSocket", ProbeAction::TcpSocket),
+                    ("grpc", ProbeAction::Grpc),
+                ] {
+                    let action_path = format!("{probe_path}.{action_key}");
+                    let Some(handler) = fields::map(probe, action_key, &action_path)? else {
+                        continue;
+                    };
+                    let Some(port) = handler.field("port") else {
+                        soft.push(Invalid::at(
+                            handler,
+                            format!("`{action_path}` has no `port`"),
+                        ));
+                        continue;
+                    };
+                    let port = if action == ProbeAction::Grpc {
+                        // gRPC probes take a number only.
+                        port.as_int()
+                            .and_then(|n| u16::try_from(n).ok())
+                            .filter(|n| *n >= 1)
+                            .map(PortRef::Number)
+                            .ok_or_else(|| {
+                                Invalid::at(
+                                    port,
+                                    format!(
+                                        "`{action_path}.port` must be a number from 1 to 65535"
+                                    ),
+                                )
+                            })
+                    } else {
+                        policy::port_ref(port, &format!("{action_path}.port"))
+                    };
+                    let port = match port {
+                        Ok(port) => port,
+                        Err(invalid) => {
+                            soft.push(invalid);
+                            continue;
+                        }
+                    };
+                    probes.push(Probe {
+                        kind,
+                        action,
+                        port,
+                        line: handler.span.line,
+                    });
+                }
+            }
+            out.push(Container {
+                name,
+                ports,
+                probes,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn container_port(p: &Node, pp: &str) -> Checked<ContainerPort> {
+    let number = p.field("containerPort").ok_or_else(|| {
+        let near = p.as_map().unwrap_or_default().iter().find_map(|(k, _)| {
+            k.as_str()
+                .filter(|k| k.eq_ignore_ascii_case("containerPort"))
+        });
+        let hint = near.map_or_else(String::new, |k| {
+            format!(" (`{k}` is misspelt: field names are case-sensitive)")
+        });
+        Invalid::at(p, format!("`{pp}` has no `containerPort`{hint}"))
+    })?;
+    let port = number
+        .as_int()
+        .and_then(|n| u16::try_from(n).ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            Invalid::at(
+                number,
+                format!("`{pp}.containerPort` must be a number from 1 to 65535"),
+            )
+        })?;
+    let protocol = match fields::string(p, "protocol", &format!("{pp}.protocol"))? {
+        None => Protocol::Tcp,
+        Some(text) => Protocol::parse(text).ok_or_else(|| {
+            Invalid::at(
+                p,
+                format!("`{pp}.protocol` is `{text}`; it must be TCP, UDP or SCTP"),
+            )
+        })?,
+    };
+    let name = fields::string(p, "name", &format!("{pp}.name"))?.map(str::to_string);
+    Ok(ContainerPort {
+        name,
+        port,
+        protocol,
+    })
+}

@@ -1,0 +1,152 @@
+//! The connectivity map: every allowed (source, destination) pair between workloads, and between
+//! workloads and IP ranges, in the conventions of the conformance data.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use serde::Serialize;
+
+use super::conn::ConnSet;
+use super::eval::{Endpoint, Engine};
+use super::ip::{v4_range, v6_range};
+use super::policy::Direction;
+use super::ranges::Ranges;
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Connection {
+    pub src: String,
+    pub src_kind: String,
+    pub dst: String,
+    pub dst_kind: String,
+    #[serde(serialize_with = "display")]
+    pub conn: ConnSetOrd,
+}
+
+/// A `ConnSet` ordered by its spelling, so connections sort deterministically.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnSetOrd(pub ConnSet);
+
+impl PartialOrd for ConnSetOrd {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ConnSetOrd {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.to_string().cmp(&other.0.to_string())
+    }
+}
+
+fn display<S: serde::Serializer>(conns: &ConnSetOrd, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&conns.0)
+}
+
+const EXTERNAL: &str = "External";
+
+/// All allowed pairs, sorted by source then destination. Pods grouped under one controller form
+/// one entity; an entity's connections to itself are not listed.
+pub fn connectivity(engine: &Engine) -> Vec<Connection> {
+    let workloads = &engine.cluster.workloads;
+    // Several workloads may form one entity (pods of one owner with different labels): union.
+    let mut pairs: BTreeMap<((String, String), (String, String)), ConnSet> = BTreeMap::new();
+    let entity = |i: usize| (workloads[i].qualified_name(), workloads[i].kind.clone());
+
+    for s in 0..workloads.len() {
+        for d in 0..workloads.len() {
+            let (src, dst) = (entity(s), entity(d));
+            if src == dst {
+                continue;
+            }
+            let allowed = engine
+                .verdict(Endpoint::Workload(s), Endpoint::Workload(d))
+                .allowed;
+            if !allowed.is_empty() {
+                pairs.entry((src, dst)).or_default().union_with(&allowed);
+            }
+        }
+    }
+
+    // Workloads and IP ranges: the address space is split at every ipBlock edge of that
+    // direction, and each segment is judged by one of its addresses.
+    let egress_segments = segments(engine, Direction::Egress);
+    let ingress_segments = segments(engine, Direction::Ingress);
+    for w in 0..workloads.len() {
+        for (range, addr) in &egress_segments {
+            let allowed = engine
+                .verdict(Endpoint::Workload(w), Endpoint::Ip(*addr))
+                .allowed;
+            if !allowed.is_empty() {
+                pairs
+                    .entry((entity(w), (range.clone(), EXTERNAL.into())))
+                    .or_default()
+                    .union_with(&allowed);
+            }
+        }
+        for (range, addr) in &ingress_segments {
+            let allowed = engine
+                .verdict(Endpoint::Ip(*addr), Endpoint::Workload(w))
+                .allowed;
+            if !allowed.is_empty() {
+                pairs
+                    .entry(((range.clone(), EXTERNAL.into()), entity(w)))
+                    .or_default()
+                    .union_with(&allowed);
+            }
+        }
+    }
+
+    pairs
+        .into_iter()
+        .map(|(((src, src_kind), (dst, dst_kind)), conn)| Connection {
+            src,
+            src_kind,
+            dst,
+            dst_kind,
+            conn: ConnSetOrd(conn),
+        })
+        .collect()
+}
+
+/// The segments of the address space (IPv4 always, IPv6 when some ipBlock is IPv6) between the
+/// edges of the ipBlocks of one direction, each with its name and its first address.
+fn segments(engine: &Engine, direction: Direction) -> Vec<(String, IpAddr)> {
+    let blocks = engine.ip_blocks(direction);
+    let mut v4_cuts = vec![0u32];
+    let mut v6_cuts = vec![0u128];
+    for set in &blocks {
+        cuts(&set.v4, &mut v4_cuts);
+        cuts(&set.v6, &mut v6_cuts);
+    }
+    let mut out = Vec::new();
+    for (lo, hi) in bounds(v4_cuts, u32::MAX) {
+        out.push((v4_range(lo, hi), IpAddr::V4(Ipv4Addr::from(lo))));
+    }
+    if blocks.iter().any(|b| !b.v6.is_empty()) {
+        for (lo, hi) in bounds(v6_cuts, u128::MAX) {
+            out.push((v6_range(lo, hi), IpAddr::V6(Ipv6Addr::from(lo))));
+        }
+    }
+    out
+}
+
+fn cuts<T: super::ranges::Bound>(ranges: &Ranges<T>, out: &mut Vec<T>) {
+    for &(lo, hi) in ranges.spans() {
+        out.push(lo);
+        if let Some(next) = hi.next() {
+            out.push(next);
+        }
+    }
+}
+
+fn bounds<T: super::ranges::Bound>(mut cuts: Vec<T>, max: T) -> Vec<(T, T)> {
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.iter()
+        .enumerate()
+        .map(|(i, &lo)| {
+            let hi = cuts.get(i + 1).and_then(|n| n.prev()).unwrap_or(max);
+            (lo, hi)
+        })
+        .collect()
+}

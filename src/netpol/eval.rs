@@ -1,0 +1,374 @@
+//! Verdicts: what NetworkPolicy allows from a source to a destination, and why.
+//!
+//! Selectors are matched once per distinct (namespace, labels) class of workloads, not per
+//! workload, and the results kept as bit sets; connections are port-range sets. A connection
+//! needs both the source's egress and the destination's ingress to allow it.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::conn::ConnSet;
+use super::policy::{Direction, NetworkPolicy, Peer, PortRef, PortSpec, Rule};
+use super::ranges::Ranges;
+use crate::model::{Cluster, Workload};
+
+/// A fixed-size set of workload indexes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BitSet {
+    words: Vec<u64>,
+}
+
+impl BitSet {
+    pub fn new(len: usize) -> Self {
+        BitSet {
+            words: vec![0; len.div_ceil(64)],
+        }
+    }
+
+    pub fn insert(&mut self, i: usize) {
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    pub fn contains(&self, i: usize) -> bool {
+        self.words
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    pub fn union_with(&mut self, other: &BitSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|w| *w == 0)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &w)| {
+            (0..64)
+                .filter(move |b| w & (1 << b) != 0)
+                .map(move |b| i * 64 + b)
+        })
+    }
+}
+
+/// One side of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Workload(usize),
+    Ip(IpAddr),
+}
+
+/// Who a rule admits, precomputed.
+#[derive(Clone, Debug)]
+struct PeerMatch {
+    /// The rule has no `from`/`to`: everyone, workloads and addresses.
+    everyone: bool,
+    workloads: BitSet,
+    ips: super::ip::IpSet,
+}
+
+/// A rule that admits (part of) a connection.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleMatch {
+    /// Index into `Cluster::policies`.
+    pub policy: usize,
+    /// Index of the rule in the policy's ingress or egress list.
+    pub rule: usize,
+    #[serde(serialize_with = "display")]
+    pub conns: ConnSet,
+}
+
+/// The verdict of one side (the source's egress or the destination's ingress).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SideVerdict {
+    /// Policies that select this side's pod for this direction (empty: not isolated, all allowed).
+    pub isolated_by: Vec<usize>,
+    /// Rules that admit part of the connection.
+    pub admitted_by: Vec<RuleMatch>,
+    #[serde(serialize_with = "display")]
+    pub allowed: ConnSet,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    pub egress: SideVerdict,
+    pub ingress: SideVerdict,
+    /// What both sides allow.
+    #[serde(serialize_with = "display")]
+    pub allowed: ConnSet,
+}
+
+fn display<S: serde::Serializer>(conns: &ConnSet, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(conns)
+}
+
+/// The precomputed matches of a cluster's policies.
+pub struct Engine<'c> {
+    pub cluster: &'c Cluster,
+    /// Per policy: the workloads its `podSelector` selects (never hostNetwork ones).
+    selected: Vec<BitSet>,
+    /// Per policy, per direction: per rule, who it admits.
+    peers: Vec<[Vec<PeerMatch>; 2]>,
+    /// Per workload, per direction: the policies that isolate it.
+    isolating: Vec<[Vec<usize>; 2]>,
+}
+
+fn dir_index(d: Direction) -> usize {
+    match d {
+        Direction::Ingress => 0,
+        Direction::Egress => 1,
+    }
+}
+
+/// How `hostNetwork: true` pods are treated. Kubernetes leaves it to the CNI ("NetworkPolicy and
+/// hostNetwork pods" in its documentation) and allows exactly these two behaviours.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HostNetwork {
+    /// The most common implementation: the CNI cannot tell a hostNetwork pod's traffic from the
+    /// node's, so policies neither select nor match it (its traffic is the node's).
+    #[default]
+    Node,
+    /// The CNI tells hostNetwork pods apart and applies policies to them like to any pod.
+    Pod,
+}
+
+impl<'c> Engine<'c> {
+    pub fn new(cluster: &'c Cluster) -> Self {
+        Self::with(cluster, HostNetwork::default())
+    }
+
+    pub fn with(cluster: &'c Cluster, host_network: HostNetwork) -> Self {
+        let n = cluster.workloads.len();
+        // Workloads that share namespace and labels match every selector alike.
+        let mut class_of: HashMap<(&str, &crate::netpol::selector::Labels), usize> = HashMap::new();
+        let mut classes: Vec<(usize, BitSet)> = Vec::new(); // (representative, members)
+        for (i, w) in cluster.workloads.iter().enumerate() {
+            if w.host_network && host_network == HostNetwork::Node {
+                continue; // its traffic carries the node's address: no pod selector matches it
+            }
+            let class = *class_of
+                .entry((&w.namespace, &w.labels))
+                .or_insert_with(|| {
+                    classes.push((i, BitSet::new(n)));
+                    classes.len() - 1
+                });
+            classes[class].1.insert(i);
+        }
+        let select = |pred: &dyn Fn(&Workload) -> bool| {
+            let mut set = BitSet::new(n);
+            for (rep, members) in &classes {
+                if pred(&cluster.workloads[*rep]) {
+                    set.union_with(members);
+                }
+            }
+            set
+        };
+
+        let mut selected = Vec::with_capacity(cluster.policies.len());
+        let mut peers = Vec::with_capacity(cluster.policies.len());
+        let mut isolating = vec![[Vec::new(), Vec::new()]; n];
+        for (p, policy) in cluster.policies.iter().enumerate() {
+            let sel = select(&|w| {
+                w.namespace == policy.namespace && policy.pod_selector.matches(&w.labels)
+            });
+            for w in sel.iter() {
+                for d in [Direction::Ingress, Direction::Egress] {
+                    if policy.affects(d) {
+                        isolating[w][dir_index(d)].push(p);
+                    }
+                }
+            }
+            selected.push(sel);
+            let rules = |d: Direction| -> Vec<PeerMatch> {
+                policy
+                    .rules(d)
+                    .iter()
+                    .map(|rule| peer_match(cluster, policy, rule, &select))
+                    .collect()
+            };
+            peers.push([rules(Direction::Ingress), rules(Direction::Egress)]);
+        }
+        Engine {
+            cluster,
+            selected,
+            peers,
+            isolating,
+        }
+    }
+
+    /// The workloads a policy's `podSelector` selects.
+    pub fn selected(&self, policy: usize) -> &BitSet {
+        &self.selected[policy]
+    }
+
+    /// The policies that isolate a workload in a direction.
+    pub fn isolating(&self, workload: usize, direction: Direction) -> &[usize] {
+        &self.isolating[workload][dir_index(direction)]
+    }
+
+    pub fn verdict(&self, src: Endpoint, dst: Endpoint) -> Verdict {
+        let egress = self.side(src, dst, Direction::Egress);
+        let ingress = self.side(dst, src, Direction::Ingress);
+        let allowed = egress.allowed.intersect(&ingress.allowed);
+        Verdict {
+            egress,
+            ingress,
+            allowed,
+        }
+    }
+
+    /// What `this` endpoint's policies allow to (egress) or from (ingress) `peer`.
+    pub fn side(&self, this: Endpoint, peer: Endpoint, direction: Direction) -> SideVerdict {
+        let Endpoint::Workload(w) = this else {
+            // Addresses outside the cluster have no policies.
+            return SideVerdict {
+                isolated_by: Vec::new(),
+                admitted_by: Vec::new(),
+                allowed: ConnSet::all(),
+            };
+        };
+        let isolated_by = self.isolating(w, direction).to_vec();
+        if isolated_by.is_empty() {
+            return SideVerdict {
+                isolated_by,
+                admitted_by: Vec::new(),
+                allowed: ConnSet::all(),
+            };
+        }
+        // Named ports resolve against the destination pod.
+        let destination = match (direction, peer) {
+            (Direction::Ingress, _) => Some(&self.cluster.workloads[w]),
+            (Direction::Egress, Endpoint::Workload(d)) => Some(&self.cluster.workloads[d]),
+            (Direction::Egress, Endpoint::Ip(_)) => None,
+        };
+        let mut allowed = ConnSet::none();
+        let mut admitted_by = Vec::new();
+        for &p in &isolated_by {
+            let policy = &self.cluster.policies[p];
+            for (r, (rule, matcher)) in policy
+                .rules(direction)
+                .iter()
+                .zip(&self.peers[p][dir_index(direction)])
+                .enumerate()
+            {
+                let admits = matcher.everyone
+                    || match peer {
+                        Endpoint::Workload(o) => matcher.workloads.contains(o),
+                        Endpoint::Ip(ip) => matcher.ips.contains(ip),
+                    };
+                if !admits {
+                    continue;
+                }
+                let conns = rule_conns(rule, destination);
+                if !conns.is_empty() {
+                    allowed.union_with(&conns);
+                    admitted_by.push(RuleMatch {
+                        policy: p,
+                        rule: r,
+                        conns,
+                    });
+                }
+            }
+        }
+        SideVerdict {
+            isolated_by,
+            admitted_by,
+            allowed,
+        }
+    }
+
+    /// Every ipBlock range of every rule in one direction: the boundaries that split the address
+    /// space into segments where verdicts are constant.
+    pub fn ip_blocks(&self, direction: Direction) -> Vec<&super::ip::IpSet> {
+        self.cluster
+            .policies
+            .iter()
+            .flat_map(|p| p.rules(direction))
+            .flat_map(|r| r.peers.iter().flatten())
+            .filter_map(|peer| match peer {
+                Peer::IpBlock { set, .. } => Some(set),
+                Peer::Pods { .. } => None,
+            })
+            .collect()
+    }
+}
+
+fn peer_match(
+    cluster: &Cluster,
+    policy: &NetworkPolicy,
+    rule: &Rule,
+    select: &dyn Fn(&dyn Fn(&Workload) -> bool) -> BitSet,
+) -> PeerMatch {
+    let n = cluster.workloads.len();
+    let Some(peers) = &rule.peers else {
+        return PeerMatch {
+            everyone: true,
+            workloads: BitSet::new(n),
+            ips: Default::default(),
+        };
+    };
+    let mut workloads = BitSet::new(n);
+    let mut ips = super::ip::IpSet::default();
+    for peer in peers {
+        match peer {
+            Peer::Pods { namespaces, pods } => {
+                let set = select(&|w: &Workload| {
+                    let ns_ok = match namespaces {
+                        None => w.namespace == policy.namespace,
+                        Some(sel) => cluster
+                            .namespace(&w.namespace)
+                            .is_some_and(|ns| sel.matches(&ns.labels)),
+                    };
+                    ns_ok && pods.as_ref().is_none_or(|sel| sel.matches(&w.labels))
+                });
+                workloads.union_with(&set);
+            }
+            Peer::IpBlock { set, .. } => {
+                ips = ips.union(set);
+                // Pods whose addresses are known (cluster dumps) match by address.
+                for (i, w) in cluster.workloads.iter().enumerate() {
+                    if w.ips.iter().any(|ip| set.contains(*ip)) {
+                        workloads.insert(i);
+                    }
+                }
+            }
+        }
+    }
+    PeerMatch {
+        everyone: false,
+        workloads,
+        ips,
+    }
+}
+
+/// The connections a rule's `ports` admit towards `destination` (named ports resolve against
+/// it; without a destination pod they match nothing).
+pub fn rule_conns(rule: &Rule, destination: Option<&Workload>) -> ConnSet {
+    match &rule.ports {
+        None => ConnSet::all(),
+        Some(specs) => specs.iter().fold(ConnSet::none(), |acc, spec| {
+            acc.union(&port_conns(spec, destination))
+        }),
+    }
+}
+
+pub fn port_conns(spec: &PortSpec, destination: Option<&Workload>) -> ConnSet {
+    match &spec.port {
+        None => ConnSet::all_of(spec.protocol),
+        Some(PortRef::Number(port)) => ConnSet::ports(
+            spec.protocol,
+            Ranges::span(*port, spec.end_port.unwrap_or(*port)),
+        ),
+        Some(PortRef::Name(name)) => destination.map_or_else(ConnSet::none, |w| {
+            w.resolve_port(name, spec.protocol)
+                .fold(ConnSet::none(), |acc, p| {
+                    acc.union(&ConnSet::port(spec.protocol, p))
+                })
+        }),
+    }
+}

@@ -1,0 +1,414 @@
+//! NetworkPolicy objects (networking.k8s.io/v1), parsed and validated.
+
+use crate::findings::Location;
+use crate::input::Object;
+use crate::input::yaml::Node;
+use crate::model::fields::{self, Checked, Invalid};
+
+use super::conn::{MAX_PORT, Protocol};
+use super::ip::{Cidr, IpSet};
+use super::selector::Selector;
+
+#[derive(Clone, Debug)]
+pub struct NetworkPolicy {
+    pub name: String,
+    pub namespace: String,
+    pub pod_selector: Selector,
+    /// Whether the policy isolates the pods it selects for ingress / egress (`policyTypes`, with
+    /// its defaults applied).
+    pub affects_ingress: bool,
+    pub affects_egress: bool,
+    pub ingress: Vec<Rule>,
+    pub egress: Vec<Rule>,
+    pub location: Location,
+    /// The policy's whole YAML node, for the fixer.
+    pub node: Node,
+}
+
+impl NetworkPolicy {
+    pub fn qualified_name(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    pub fn rules(&self, direction: Direction) -> &[Rule] {
+        match direction {
+            Direction::Ingress => &self.ingress,
+            Direction::Egress => &self.egress,
+        }
+    }
+
+    pub fn affects(&self, direction: Direction) -> bool {
+        match direction {
+            Direction::Ingress => self.affects_ingress,
+            Direction::Egress => self.affects_egress,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+/// One ingress or egress rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// `None`: the rule has no (or an empty) `from`/`to`, so it admits every peer.
+    pub peers: Option<Vec<Peer>>,
+    /// `None`: no (or empty) `ports`, so every port and protocol.
+    pub ports: Option<Vec<PortSpec>>,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug)]
+pub enum Peer {
+    Pods {
+        /// `None`: the policy's own namespace. `Some(empty)`: every namespace.
+        namespaces: Option<Selector>,
+        /// `None`: every pod of the selected namespaces.
+        pods: Option<Selector>,
+    },
+    IpBlock {
+        cidr: String,
+        except: Vec<String>,
+        set: IpSet,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PortRef {
+    Number(u16),
+    Name(String),
+}
+
+impl std::fmt::Display for PortRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortRef::Number(n) => write!(f, "{n}"),
+            PortRef::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PortSpec {
+    pub protocol: Protocol,
+    /// `None`: every port of the protocol.
+    pub port: Option<PortRef>,
+    pub end_port: Option<u16>,
+    pub line: u32,
+}
+
+/// Parses a NetworkPolicy object; any invalid field rejects the whole policy (as the API would).
+pub fn parse(object: &Object) -> Checked<NetworkPolicy> {
+    let node = &object.node;
+    let spec = fields::map(node, "spec", "spec")?.ok_or_else(|| {
+        Invalid::at(
+            node,
+            "the NetworkPolicy has no `spec`; it needs at least `spec.podSelector`".into(),
+        )
+    })?;
+    let pod_selector = match spec.get("podSelector") {
+        Some(sel) => Selector::parse(sel, "spec.podSelector")?,
+        None => {
+            return Err(Invalid::at(spec, "`spec.podSelector` is missing; write `podSelector: {}` to select every pod of the namespace".into()));
+        }
+    };
+    let ingress = rules(spec, Direction::Ingress)?;
+    let egress = rules(spec, Direction::Egress)?;
+
+    let types = fields::string_list(spec, "policyTypes", "spec.policyTypes")?;
+    let (affects_ingress, affects_egress) = if spec.field("policyTypes").is_some() {
+        for (i, t) in types.iter().enumerate() {
+            if t != "Ingress" && t != "Egress" {
+                let at = spec
+                    .get("policyTypes")
+                    .and_then(|n| n.as_seq())
+                    .and_then(|s| s.get(i))
+                    .unwrap_or(spec);
+                return Err(Invalid::at(
+                    at,
+                    format!("`spec.policyTypes[{i}]` is `{t}`; it must be Ingress or Egress"),
+                ));
+            }
+        }
+        (
+            types.iter().any(|t| t == "Ingress"),
+            types.iter().any(|t| t == "Egress"),
+        )
+    } else {
+        // Defaults: Ingress always; Egress only when there is at least one egress rule.
+        (true, !egress.is_empty())
+    };
+
+    Ok(NetworkPolicy {
+        name: object.name.clone(),
+        namespace: object.namespace.clone(),
+        pod_selector,
+        affects_ingress,
+        affects_egress,
+        ingress,
+        egress,
+        location: object.location,
+        node: node.clone(),
+    })
+}
+
+fn rules(spec: &Node, direction: Direction) -> Checked<Vec<Rule>> {
+    let key = direction.as_str();
+    let peer_key = match direction {
+        Direction::Ingress => "from",
+        Direction::Egress => "to",
+    };
+    let Some(items) = fields::seq(spec, key, &format!("spec.{key}"))? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, rule) in items.iter().enumerate() {
+        let path = format!("spec.{key}[{i}]");
+        if rule.is_null() {
+            // `- {}` and a bare `-` are both a rule that admits everything.
+            out.push(Rule {
+                peers: None,
+                ports: None,
+                line: rule.span.line,
+            });
+            continue;
+        }
+        if rule.as_map().is_none() {
+            return Err(Invalid::at(
+                rule,
+                format!(
+                    "`{path}` is {}; it must be a map with `{peer_key}` and/or `ports`",
+                    rule.type_name()
+                ),
+            ));
+        }
+        let peers = match fields::seq(rule, peer_key, &format!("{path}.{peer_key}"))? {
+            None | Some([]) => None,
+            Some(peers) => Some(
+                peers
+                    .iter()
+                    .enumerate()
+                    .map(|(j, p)| peer(p, &format!("{path}.{peer_key}[{j}]")))
+                    .collect::<Checked<Vec<_>>>()?,
+            ),
+        };
+        let ports = match fields::seq(rule, "ports", &format!("{path}.ports"))? {
+            None | Some([]) => None,
+            Some(ports) => Some(
+                ports
+                    .iter()
+                    .enumerate()
+                    .map(|(j, p)| port_spec(p, &format!("{path}.ports[{j}]")))
+                    .collect::<Checked<Vec<_>>>()?,
+            ),
+        };
+        out.push(Rule {
+            peers,
+            ports,
+            line: rule.span.line,
+        });
+    }
+    Ok(out)
+}
+
+fn peer(node: &Node, path: &str) -> Checked<Peer> {
+    if node.as_map().is_none() {
+        return Err(Invalid::at(
+            node,
+            format!(
+                "`{path}` is {}; it must be a map with `podSelector`, `namespaceSelector` or `ipBlock`",
+                node.type_name()
+            ),
+        ));
+    }
+    // A null selector is an absent one (Go's nil pointer), not an empty one.
+    let pods = node
+        .field("podSelector")
+        .map(|n| Selector::parse(n, &format!("{path}.podSelector")))
+        .transpose()?;
+    let namespaces = node
+        .field("namespaceSelector")
+        .map(|n| Selector::parse(n, &format!("{path}.namespaceSelector")))
+        .transpose()?;
+    match node.field("ipBlock") {
+        Some(block) if pods.is_some() || namespaces.is_some() => Err(Invalid::at(
+            block,
+            format!(
+                "`{path}` has `ipBlock` together with a selector; Kubernetes allows `ipBlock` alone: split them into two peers"
+            ),
+        )),
+        Some(block) => ip_block(block, &format!("{path}.ipBlock")),
+        None if pods.is_none() && namespaces.is_none() => Err(Invalid::at(
+            node,
+            format!(
+                "`{path}` names no peer; give `podSelector`, `namespaceSelector` or `ipBlock` (to admit everyone, leave out the whole `from`/`to`)"
+            ),
+        )),
+        None => Ok(Peer::Pods { namespaces, pods }),
+    }
+}
+
+fn ip_block(node: &Node, path: &str) -> Checked<Peer> {
+    if node.as_map().is_none() {
+        return Err(Invalid::at(
+            node,
+            format!(
+                "`{path}` is {}; it must be a map with `cidr` and optional `except`",
+                node.type_name()
+            ),
+        ));
+    }
+    let cidr_text = fields::string(node, "cidr", &format!("{path}.cidr"))?
+        .ok_or_else(|| Invalid::at(node, format!("`{path}` has no `cidr`")))?;
+    let cidr_node = node.get("cidr").unwrap_or(node);
+    let cidr = Cidr::parse(cidr_text)
+        .map_err(|m| Invalid::at(cidr_node, format!("`{path}.cidr`: {m}")))?;
+    let mut set = cidr.set();
+    let block = set.clone();
+    let except = fields::string_list(node, "except", &format!("{path}.except"))?;
+    for (i, e) in except.iter().enumerate() {
+        let at = node
+            .get("except")
+            .and_then(|n| n.as_seq())
+            .and_then(|s| s.get(i))
+            .unwrap_or(node);
+        let ex =
+            Cidr::parse(e).map_err(|m| Invalid::at(at, format!("`{path}.except[{i}]`: {m}")))?;
+        let ex_set = ex.set();
+        if ex.addr.is_ipv4() != cidr.addr.is_ipv4()
+            || !block.contains_all(&ex_set)
+            || ex_set == block
+        {
+            return Err(Invalid::at(
+                at,
+                format!(
+                    "`{path}.except[{i}]` (`{e}`) must lie strictly inside `cidr` (`{cidr_text}`)"
+                ),
+            ));
+        }
+        set = set.subtract(&ex_set);
+    }
+    Ok(Peer::IpBlock {
+        cidr: cidr_text.to_string(),
+        except,
+        set,
+    })
+}
+
+fn port_spec(node: &Node, path: &str) -> Checked<PortSpec> {
+    if node.as_map().is_none() {
+        return Err(Invalid::at(
+            node,
+            format!(
+                "`{path}` is {}; it must be a map with `port`, `protocol` and optional `endPort`",
+                node.type_name()
+            ),
+        ));
+    }
+    let protocol = match fields::string(node, "protocol", &format!("{path}.protocol"))? {
+        None => Protocol::Tcp,
+        Some(p) => Protocol::parse(p).ok_or_else(|| {
+            Invalid::at(
+                node.get("protocol").unwrap_or(node),
+                format!("`{path}.protocol` is `{p}`; it must be TCP, UDP or SCTP (upper case)"),
+            )
+        })?,
+    };
+    let port = match node.field("port") {
+        None => None,
+        Some(p) => Some(port_ref(p, &format!("{path}.port"))?),
+    };
+    let end_port = match node.field("endPort") {
+        None => None,
+        Some(e) => {
+            let end = e
+                .as_int()
+                .filter(|n| (1..=i64::from(MAX_PORT)).contains(n))
+                .ok_or_else(|| {
+                    Invalid::at(
+                        e,
+                        format!("`{path}.endPort` must be a number from 1 to 65535"),
+                    )
+                })? as u16;
+            match &port {
+                Some(PortRef::Number(start)) if end >= *start => Some(end),
+                Some(PortRef::Number(start)) => {
+                    return Err(Invalid::at(
+                        e,
+                        format!(
+                            "`{path}.endPort` ({end}) is below `port` ({start}); it must be at least the port"
+                        ),
+                    ));
+                }
+                _ => {
+                    return Err(Invalid::at(
+                        e,
+                        format!("`{path}.endPort` needs a numeric `port` to start the range"),
+                    ));
+                }
+            }
+        }
+    };
+    Ok(PortSpec {
+        protocol,
+        port,
+        end_port,
+        line: node.span.line,
+    })
+}
+
+/// A port number (1..65535) or a port name (an IANA_SVC_NAME: 1-15 lowercase letters, digits and
+/// dashes, with a letter, no leading, trailing or double dash).
+pub fn port_ref(node: &Node, path: &str) -> Checked<PortRef> {
+    if let Some(n) = node.as_int() {
+        return u16::try_from(n)
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(PortRef::Number)
+            .ok_or_else(|| {
+                Invalid::at(
+                    node,
+                    format!("`{path}` is {n}; a port must be from 1 to 65535"),
+                )
+            });
+    }
+    let name = fields::scalar_string(node, path)?;
+    if is_port_name(name) {
+        Ok(PortRef::Name(name.to_string()))
+    } else {
+        Err(Invalid::at(
+            node,
+            format!(
+                "`{path}` is `{name}`, which is neither a port number nor a valid port name (1-15 lowercase letters, digits and dashes, with at least one letter){}",
+                if name.parse::<u32>().is_ok() {
+                    "; write the number without quotes"
+                } else {
+                    ""
+                }
+            ),
+        ))
+    }
+}
+
+fn is_port_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}

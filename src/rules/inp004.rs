@@ -1,0 +1,42 @@
+//! INP004: a policy selects no pod among the pods given.
+//!
+//! ## What it does
+//! Warns when the input contains workloads but a NetworkPolicy's `podSelector` matches none of
+//! them in its namespace.
+//!
+//! ## Why it matters
+//! Usually a typo in a label or a policy in the wrong namespace: the policy protects nothing. It
+//! may also select pods that the input does not show (pods made by an operator); then the
+//! analysis treats them as abstract workloads.
+//!
+//! ## Fix
+//! Check the policy's namespace and the labels of `spec.podSelector` against the pods' labels.
+
+use crate::findings::{Code, Finding};
+use crate::netpol::eval::Engine;
+
+pub fn check(engine: &Engine) -> Vec<Finding> {
+    let cluster = engine.cluster;
+    if cluster.workloads.is_empty() {
+        return Vec::new();
+    }
+    cluster
+        .policies
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| engine.selected(*i).is_empty())
+        .map(|(_, policy)| {
+            let in_namespace = cluster.workloads.iter().filter(|w| w.namespace == policy.namespace).count();
+            let mut finding = Finding::new(
+                Code::Inp004,
+                format!(
+                    "NetworkPolicy `{}` selects no pod among the {} workloads given in namespace `{}` (podSelector: {}); check its labels and namespace, or add the workloads it protects",
+                    policy.name, in_namespace, policy.namespace, policy.pod_selector
+                ),
+                Some(policy.location),
+            );
+            finding.policy = Some(policy.qualified_name());
+            finding
+        })
+        .collect()
+}
