@@ -15,7 +15,10 @@ pub use input::Source;
 
 /// How to analyse; every field has the default the CLI and the page start with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Options {}
+pub struct Options {
+    /// Whether policies apply to `hostNetwork: true` pods (CNI-dependent).
+    pub host_network: netpol::eval::HostNetwork,
+}
 
 /// The result of one analysis.
 #[derive(Clone, Debug, Default)]
@@ -65,9 +68,9 @@ pub fn load(sources: &[Source]) -> Loaded {
 }
 
 /// Analyses the given sources (files, standard input or the page's text) as one cluster.
-pub fn analyze(sources: &[Source], _options: &Options) -> Report {
+pub fn analyze(sources: &[Source], options: &Options) -> Report {
     let loaded = load(sources);
-    let engine = netpol::eval::Engine::new(&loaded.cluster);
+    let engine = netpol::eval::Engine::with(&loaded.cluster, options.host_network);
     let mut findings = loaded.findings;
     findings.extend(rules::inp004::check(&engine));
     findings.sort_by_key(|f| (f.location, f.code));

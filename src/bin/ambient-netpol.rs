@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use ambient_netpol::netpol::conn::Protocol;
 use ambient_netpol::netpol::connectivity::connectivity;
-use ambient_netpol::netpol::eval::{Endpoint, Engine};
+use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
 use ambient_netpol::{Options, Source, analyze, load, report};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -28,19 +28,13 @@ struct Cli {
 enum Command {
     /// Check manifests and report findings (exit 0: no errors, 1: errors, 2: unusable input).
     Check {
-        /// Files or directories (*.yaml, *.yml, *.json below them); none or `-` reads stdin.
-        paths: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        common: Common,
     },
     /// List every allowed (source, destination) pair between workloads and IP ranges.
     Connectivity {
-        /// Files or directories (*.yaml, *.yml, *.json below them); none or `-` reads stdin.
-        paths: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        common: Common,
     },
     /// Explain the verdict for one source and destination: the policies and rules behind it.
     Explain {
@@ -53,12 +47,38 @@ enum Command {
         /// A port to judge, as 9090/TCP (protocol defaults to TCP).
         #[arg(long)]
         port: Option<String>,
-        /// Files or directories; none or `-` reads stdin.
-        paths: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        common: Common,
     },
+}
+
+/// Settings shared by every command.
+#[derive(clap::Args)]
+struct Common {
+    /// Files or directories (*.yaml, *.yml, *.json below them); none or `-` reads stdin.
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Whether NetworkPolicies apply to hostNetwork pods: `node` (most CNIs: their traffic is
+    /// the node's) or `pod` (CNIs that tell them apart). Kubernetes allows both.
+    #[arg(long, value_enum, default_value_t = HostNetworkArg::Node)]
+    host_network: HostNetworkArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum HostNetworkArg {
+    Node,
+    Pod,
+}
+
+impl From<HostNetworkArg> for HostNetwork {
+    fn from(arg: HostNetworkArg) -> Self {
+        match arg {
+            HostNetworkArg::Node => HostNetwork::Node,
+            HostNetworkArg::Pod => HostNetwork::Pod,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -83,15 +103,14 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Check { paths, format } => check(&paths, format),
-        Command::Connectivity { paths, format } => connectivity_map(&paths, format),
+        Command::Check { common } => check(&common),
+        Command::Connectivity { common } => connectivity_map(&common),
         Command::Explain {
             from,
             to,
             port,
-            paths,
-            format,
-        } => explain(&paths, &from, &to, port.as_deref(), format),
+            common,
+        } => explain(&common, &from, &to, port.as_deref()),
     };
     result.unwrap_or_else(|message| {
         eprintln!("ambient-netpol: {message}");
@@ -109,11 +128,14 @@ fn sources(inputs: &[Input]) -> Vec<Source<'_>> {
         .collect()
 }
 
-fn check(paths: &[PathBuf], format: Format) -> Result<ExitCode, String> {
-    let inputs = read_inputs(paths)?;
+fn check(common: &Common) -> Result<ExitCode, String> {
+    let inputs = read_inputs(&common.paths)?;
     let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
-    let result = analyze(&sources(&inputs), &Options::default());
-    let out = match format {
+    let options = Options {
+        host_network: common.host_network.into(),
+    };
+    let result = analyze(&sources(&inputs), &options);
+    let out = match common.format {
         Format::Text => report::text(&result, &names),
         Format::Json => report::json(&result, &names),
     };
@@ -148,12 +170,12 @@ fn load_reporting(inputs: &[Input]) -> ambient_netpol::Loaded {
     loaded
 }
 
-fn connectivity_map(paths: &[PathBuf], format: Format) -> Result<ExitCode, String> {
-    let inputs = read_inputs(paths)?;
+fn connectivity_map(common: &Common) -> Result<ExitCode, String> {
+    let inputs = read_inputs(&common.paths)?;
     let loaded = load_reporting(&inputs);
-    let engine = Engine::new(&loaded.cluster);
+    let engine = Engine::with(&loaded.cluster, common.host_network.into());
     let connections = connectivity(&engine);
-    let out = match format {
+    let out = match common.format {
         Format::Text => report::connectivity_text(&connections),
         Format::Json => {
             let mut out = serde_json::to_string_pretty(&connections)
@@ -166,24 +188,18 @@ fn connectivity_map(paths: &[PathBuf], format: Format) -> Result<ExitCode, Strin
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(
-    paths: &[PathBuf],
-    from: &str,
-    to: &str,
-    port: Option<&str>,
-    format: Format,
-) -> Result<ExitCode, String> {
+fn explain(common: &Common, from: &str, to: &str, port: Option<&str>) -> Result<ExitCode, String> {
     let port = port.map(parse_port).transpose()?;
-    let inputs = read_inputs(paths)?;
+    let inputs = read_inputs(&common.paths)?;
     let loaded = load_reporting(&inputs);
-    let engine = Engine::new(&loaded.cluster);
+    let engine = Engine::with(&loaded.cluster, common.host_network.into());
     let src = endpoint(&engine, from, "--from")?;
     let dst = endpoint(&engine, to, "--to")?;
     if matches!((src, dst), (Endpoint::Ip(_), Endpoint::Ip(_))) {
         return Err("--from and --to are both IP addresses; NetworkPolicy only governs traffic of pods, so name a workload on at least one side".into());
     }
     let verdict = engine.verdict(src, dst);
-    let out = match format {
+    let out = match common.format {
         Format::Text => report::explain_text(&engine, from, to, &verdict, port),
         Format::Json => report::explain_json(&engine, from, to, &verdict, port),
     };

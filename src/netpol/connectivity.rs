@@ -44,12 +44,15 @@ fn display<S: serde::Serializer>(conns: &ConnSetOrd, s: S) -> Result<S::Ok, S::E
 
 const EXTERNAL: &str = "External";
 
+/// What a connection names: `namespace/name` (or an IP range) and its kind.
+type Entity = (String, String);
+
 /// All allowed pairs, sorted by source then destination. Pods grouped under one controller form
 /// one entity; an entity's connections to itself are not listed.
 pub fn connectivity(engine: &Engine) -> Vec<Connection> {
     let workloads = &engine.cluster.workloads;
     // Several workloads may form one entity (pods of one owner with different labels): union.
-    let mut pairs: BTreeMap<((String, String), (String, String)), ConnSet> = BTreeMap::new();
+    let mut pairs: BTreeMap<(Entity, Entity), ConnSet> = BTreeMap::new();
     let entity = |i: usize| (workloads[i].qualified_name(), workloads[i].kind.clone());
 
     for s in 0..workloads.len() {

@@ -144,30 +144,8 @@ impl<'c> Engine<'c> {
 
     pub fn with(cluster: &'c Cluster, host_network: HostNetwork) -> Self {
         let n = cluster.workloads.len();
-        // Workloads that share namespace and labels match every selector alike.
-        let mut class_of: HashMap<(&str, &crate::netpol::selector::Labels), usize> = HashMap::new();
-        let mut classes: Vec<(usize, BitSet)> = Vec::new(); // (representative, members)
-        for (i, w) in cluster.workloads.iter().enumerate() {
-            if w.host_network && host_network == HostNetwork::Node {
-                continue; // its traffic carries the node's address: no pod selector matches it
-            }
-            let class = *class_of
-                .entry((&w.namespace, &w.labels))
-                .or_insert_with(|| {
-                    classes.push((i, BitSet::new(n)));
-                    classes.len() - 1
-                });
-            classes[class].1.insert(i);
-        }
-        let select = |pred: &dyn Fn(&Workload) -> bool| {
-            let mut set = BitSet::new(n);
-            for (rep, members) in &classes {
-                if pred(&cluster.workloads[*rep]) {
-                    set.union_with(members);
-                }
-            }
-            set
-        };
+        let classes = Classes::new(cluster, host_network);
+        let select = |pred: &dyn Fn(&Workload) -> bool| classes.select(cluster, pred);
 
         let mut selected = Vec::with_capacity(cluster.policies.len());
         let mut peers = Vec::with_capacity(cluster.policies.len());
@@ -188,7 +166,7 @@ impl<'c> Engine<'c> {
                 policy
                     .rules(d)
                     .iter()
-                    .map(|rule| peer_match(cluster, policy, rule, &select))
+                    .map(|rule| peer_match(cluster, policy, rule, &classes))
                     .collect()
             };
             peers.push([rules(Direction::Ingress), rules(Direction::Egress)]);
@@ -298,11 +276,49 @@ impl<'c> Engine<'c> {
     }
 }
 
+/// Workloads that share namespace and labels match every selector alike: each class is matched
+/// once, by a representative.
+struct Classes {
+    /// (representative workload, members)
+    classes: Vec<(usize, BitSet)>,
+}
+
+impl Classes {
+    fn new(cluster: &Cluster, host_network: HostNetwork) -> Self {
+        let n = cluster.workloads.len();
+        let mut class_of: HashMap<(&str, &crate::netpol::selector::Labels), usize> = HashMap::new();
+        let mut classes: Vec<(usize, BitSet)> = Vec::new();
+        for (i, w) in cluster.workloads.iter().enumerate() {
+            if w.host_network && host_network == HostNetwork::Node {
+                continue; // its traffic carries the node's address: no pod selector matches it
+            }
+            let class = *class_of
+                .entry((&w.namespace, &w.labels))
+                .or_insert_with(|| {
+                    classes.push((i, BitSet::new(n)));
+                    classes.len() - 1
+                });
+            classes[class].1.insert(i);
+        }
+        Classes { classes }
+    }
+
+    fn select(&self, cluster: &Cluster, pred: &dyn Fn(&Workload) -> bool) -> BitSet {
+        let mut set = BitSet::new(cluster.workloads.len());
+        for (rep, members) in &self.classes {
+            if pred(&cluster.workloads[*rep]) {
+                set.union_with(members);
+            }
+        }
+        set
+    }
+}
+
 fn peer_match(
     cluster: &Cluster,
     policy: &NetworkPolicy,
     rule: &Rule,
-    select: &dyn Fn(&dyn Fn(&Workload) -> bool) -> BitSet,
+    classes: &Classes,
 ) -> PeerMatch {
     let n = cluster.workloads.len();
     let Some(peers) = &rule.peers else {
@@ -317,7 +333,7 @@ fn peer_match(
     for peer in peers {
         match peer {
             Peer::Pods { namespaces, pods } => {
-                let set = select(&|w: &Workload| {
+                let set = classes.select(cluster, &|w: &Workload| {
                     let ns_ok = match namespaces {
                         None => w.namespace == policy.namespace,
                         Some(sel) => cluster
