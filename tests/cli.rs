@@ -171,3 +171,140 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+const SEED_HBONE: &str = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+spec:
+  ingress:
+  - ports:
+    - port: 9090
+      protocol: TCP
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: my-app
+";
+
+const MY_APP: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: my-app}
+spec:
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: my-app}
+    spec:
+      containers: [{name: app, ports: [{containerPort: 9090}]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client}
+spec:
+  template:
+    metadata:
+      labels: {app: client}
+    spec:
+      containers: [{name: app}]
+";
+
+#[test]
+fn connectivity_of_the_seed_example_in_json_and_text() {
+    let input = format!("{SEED_HBONE}---\n{MY_APP}");
+    let out = run(&["connectivity", "--format", "json"], Some(&input));
+    assert_eq!(out.status.code(), Some(0));
+    let rows = json(&out);
+    let pair = |src: &str, dst: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["src"] == src && r["dst"] == dst)
+            .map(|r| r["conn"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        pair("default/client", "default/my-app").as_deref(),
+        Some("TCP 9090")
+    );
+    assert_eq!(
+        pair("default/my-app", "default/client").as_deref(),
+        Some("All Connections")
+    );
+    assert_eq!(
+        pair("0.0.0.0-255.255.255.255", "default/my-app").as_deref(),
+        Some("TCP 9090")
+    );
+    assert_eq!(rows[0]["src_kind"], "External");
+
+    let text = stdout(&run(&["connectivity"], Some(&input)));
+    assert!(text.starts_with("SOURCE"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("default/client [Deployment]")
+                && l.contains("default/my-app [Deployment]")
+                && l.ends_with("TCP 9090")),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_names_the_policy_and_rule() {
+    let input = format!("{SEED_HBONE}---\n{MY_APP}");
+    let out = run(
+        &[
+            "explain",
+            "--from",
+            "default/client",
+            "--to",
+            "default/my-app",
+            "--port",
+            "15008/TCP",
+        ],
+        Some(&input),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("default/client -> default/my-app: TCP 9090"),
+        "{text}"
+    );
+    assert!(text.contains("isolated by default/<unnamed-1>"), "{text}");
+    assert!(
+        text.contains("ingress rule 1 (line 5) admits TCP 9090"),
+        "{text}"
+    );
+    assert!(text.contains("15008/TCP: blocked"), "{text}");
+
+    let out = run(
+        &[
+            "explain",
+            "--from",
+            "10.0.0.1",
+            "--to",
+            "default/my-app",
+            "--port",
+            "9090",
+            "--format",
+            "json",
+        ],
+        Some(&input),
+    );
+    let value = json(&out);
+    assert_eq!(value["allowed"], "TCP 9090");
+    assert_eq!(value["port"]["allowed"], true);
+    assert_eq!(value["ingress"]["admitted_by"][0]["line"], 5);
+    assert_eq!(value["egress"]["isolated_by"].as_array().unwrap().len(), 0);
+
+    let out = run(
+        &[
+            "explain",
+            "--from",
+            "default/nope",
+            "--to",
+            "default/my-app",
+        ],
+        Some(&input),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("default/nope: no such workload") && err.contains("default/client"),
+        "{err}"
+    );
+}

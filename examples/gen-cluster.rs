@@ -1,0 +1,36 @@
+//! Prints a generated cluster as YAML: `cargo run --release --example gen-cluster -- M 1 > m.yaml`
+//! (size S, M, L or XL, or `NAMESPACES WORKLOADS POLICIES`; then the seed, default 1).
+
+#[path = "../tests/support/cluster.rs"]
+mod cluster;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (size, rest) = match args.first().map(String::as_str) {
+        Some("S") => (cluster::S, &args[1..]),
+        Some("M") | None => (cluster::M, args.get(1..).unwrap_or_default()),
+        Some("L") => (cluster::L, &args[1..]),
+        Some("XL") => (cluster::XL, &args[1..]),
+        Some(_) if args.len() >= 3 => {
+            let n = |i: usize| args[i].parse().unwrap_or_else(|_| usage());
+            (
+                cluster::Size {
+                    namespaces: n(0),
+                    workloads: n(1),
+                    policies: n(2),
+                },
+                &args[3..],
+            )
+        }
+        Some(_) => usage(),
+    };
+    let seed = rest
+        .first()
+        .map_or(1, |s| s.parse().unwrap_or_else(|_| usage()));
+    print!("{}", cluster::generate(size, seed));
+}
+
+fn usage() -> ! {
+    eprintln!("usage: gen-cluster [S|M|L|XL | NAMESPACES WORKLOADS POLICIES] [SEED]");
+    std::process::exit(2)
+}

@@ -1,0 +1,190 @@
+//! A deterministic generator of realistic clusters (namespaces, workloads of every kind, and
+//! NetworkPolicies of every shape), for benchmarks and property tests. Used by
+//! `examples/gen-cluster.rs`, `benches/` and tests through `#[path]`.
+//!
+//! Sizes used in BENCHMARKS.md: S = 10/50/10, M = 10/200/50, L = 50/2000/500,
+//! XL = 200/10000/2500 (namespaces / workloads / policies).
+
+#![allow(dead_code)] // each user takes what it needs
+
+use std::fmt::Write;
+
+/// A small deterministic PRNG (SplitMix64): the same seed gives the same cluster everywhere.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Size {
+    pub namespaces: usize,
+    pub workloads: usize,
+    pub policies: usize,
+}
+
+pub const S: Size = Size {
+    namespaces: 10,
+    workloads: 50,
+    policies: 10,
+};
+pub const M: Size = Size {
+    namespaces: 10,
+    workloads: 200,
+    policies: 50,
+};
+pub const L: Size = Size {
+    namespaces: 50,
+    workloads: 2000,
+    policies: 500,
+};
+pub const XL: Size = Size {
+    namespaces: 200,
+    workloads: 10_000,
+    policies: 2500,
+};
+
+const KINDS: [&str; 7] = [
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Pod",
+    "Job",
+    "CronJob",
+    "ReplicaSet",
+];
+const TIERS: [&str; 3] = ["frontend", "backend", "data"];
+
+/// The cluster as one multi-document YAML text.
+pub fn generate(size: Size, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let mut out = String::with_capacity(size.workloads * 900 + size.policies * 600);
+    let ns = |i: usize| format!("ns-{i:03}");
+    for i in 0..size.namespaces {
+        let enrolled = if i % 2 == 0 {
+            "\n    istio.io/dataplane-mode: ambient"
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n  labels:\n    team: team-{}{enrolled}\n---\n",
+            ns(i),
+            i % 5
+        );
+    }
+    for w in 0..size.workloads {
+        let namespace = ns(w % size.namespaces);
+        let kind = KINDS[w % KINDS.len()];
+        let tier = TIERS[rng.below(3)];
+        let app = format!("app-{w:05}");
+        let http = 8000 + rng.below(100) as u16;
+        let template = workload_template(&app, tier, http, w);
+        let _ = match kind {
+            "Pod" => write!(
+                out,
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {app}\n  namespace: {namespace}\n  labels:\n    app: {app}\n    tier: {tier}\n{}",
+                indent(&template.spec_only, 0)
+            ),
+            "CronJob" => write!(
+                out,
+                "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: {app}\n  namespace: {namespace}\nspec:\n  schedule: \"*/5 * * * *\"\n  jobTemplate:\n    spec:\n      template:\n{}",
+                indent(&template.full, 8)
+            ),
+            _ => write!(
+                out,
+                "apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: {app}\n  namespace: {namespace}\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n{}",
+                indent(&template.full, 4)
+            ),
+        };
+        out.push_str("---\n");
+    }
+    for p in 0..size.policies {
+        // Target a workload in its own namespace, so the policy selects something.
+        let w = rng.below(size.workloads);
+        let namespace = ns(w % size.namespaces);
+        let target = format!("app-{w:05}");
+        out.push_str(&policy(&mut rng, p, &namespace, &target, size));
+        out.push_str("---\n");
+    }
+    out
+}
+
+struct Template {
+    /// `metadata` + `spec` of a pod template.
+    full: String,
+    /// `spec` alone (for a Pod, whose metadata is the object's).
+    spec_only: String,
+}
+
+fn workload_template(app: &str, tier: &str, http: u16, w: usize) -> Template {
+    let probes = match w % 4 {
+        0 => "        readinessProbe:\n          httpGet: {path: /ready, port: http}\n        livenessProbe:\n          tcpSocket: {port: 9090}\n".to_string(),
+        1 => "        livenessProbe:\n          grpc: {port: 9090}\n".to_string(),
+        2 => "        startupProbe:\n          exec: {command: [cat, /tmp/ready]}\n".to_string(),
+        _ => format!("        readinessProbe:\n          httpGet: {{path: /, port: {http}}}\n"),
+    };
+    let host_network = if w % 97 == 5 {
+        "  hostNetwork: true\n"
+    } else {
+        ""
+    };
+    let spec = format!(
+        "spec:\n{host_network}  containers:\n  - name: main\n    image: example.com/{app}:1.0\n    ports:\n    - {{name: http, containerPort: {http}}}\n    - {{name: grpc, containerPort: 9090}}\n    - {{name: metrics, containerPort: 9100}}\n    - {{name: dns, containerPort: 5353, protocol: UDP}}\n{}",
+        probes.replace("        ", "    ")
+    );
+    Template {
+        full: format!("metadata:\n  labels:\n    app: {app}\n    tier: {tier}\n{spec}"),
+        spec_only: spec,
+    }
+}
+
+fn indent(text: &str, by: usize) -> String {
+    let pad = " ".repeat(by);
+    text.lines().map(|l| format!("{pad}{l}\n")).collect()
+}
+
+fn policy(rng: &mut Rng, p: usize, namespace: &str, target: &str, size: Size) -> String {
+    let head = format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: policy-{p:04}\n  namespace: {namespace}\nspec:\n"
+    );
+    let peer_app = format!("app-{:05}", rng.below(size.workloads));
+    let team = format!("team-{}", rng.below(5));
+    let body = match p % 8 {
+        // Namespace-wide default deny (ingress, sometimes egress too).
+        0 => if rng.chance(50) { "  podSelector: {}\n  policyTypes: [Ingress]\n".to_string() } else { "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n".to_string() },
+        // Pod selector peer, numeric port.
+        1 => format!("  podSelector:\n    matchLabels:\n      app: {target}\n  ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          app: {peer_app}\n    ports:\n    - port: 8080\n      protocol: TCP\n"),
+        // Namespace selector AND pod selector in one peer, named port.
+        2 => format!("  podSelector:\n    matchLabels:\n      app: {target}\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          team: {team}\n      podSelector:\n        matchExpressions:\n        - {{key: tier, operator: In, values: [frontend, backend]}}\n    ports:\n    - port: http\n"),
+        // OR of peers, endPort range, UDP.
+        3 => format!("  podSelector:\n    matchLabels:\n      tier: data\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          team: {team}\n    - podSelector:\n        matchLabels:\n          tier: backend\n    ports:\n    - port: 9000\n      endPort: 9100\n    - port: 5353\n      protocol: UDP\n"),
+        // ipBlock with except.
+        4 => "  podSelector:\n    matchLabels:\n      tier: frontend\n  ingress:\n  - from:\n    - ipBlock:\n        cidr: 0.0.0.0/0\n        except:\n        - 10.0.0.0/8\n        - 169.254.0.0/16\n    ports:\n    - port: 443\n".to_string(),
+        // Egress: DNS and a named port towards a team's namespaces.
+        5 => format!("  podSelector:\n    matchLabels:\n      app: {target}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - namespaceSelector: {{}}\n      podSelector:\n        matchLabels:\n          k8s-app: kube-dns\n    ports:\n    - {{port: 53, protocol: UDP}}\n    - {{port: 53, protocol: TCP}}\n  - to:\n    - namespaceSelector:\n        matchLabels:\n          team: {team}\n    ports:\n    - port: grpc\n"),
+        // Rule without from: all sources on some ports; NotIn expression.
+        6 => "  podSelector:\n    matchExpressions:\n    - {key: tier, operator: NotIn, values: [data]}\n  ingress:\n  - ports:\n    - port: metrics\n    - port: 9090\n".to_string(),
+        // Allow everything from the namespace (podSelector {} peer).
+        _ => format!("  podSelector:\n    matchLabels:\n      app: {target}\n  ingress:\n  - from:\n    - podSelector: {{}}\n  egress:\n  - to:\n    - podSelector:\n        matchLabels:\n          app: {peer_app}\n"),
+    };
+    format!("{head}{body}")
+}
