@@ -26,6 +26,22 @@ impl Severity {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Code {
+    #[serde(rename = "AMB001")]
+    Amb001,
+    #[serde(rename = "AMB002")]
+    Amb002,
+    #[serde(rename = "AMB003")]
+    Amb003,
+    #[serde(rename = "AMB004")]
+    Amb004,
+    #[serde(rename = "AMB005")]
+    Amb005,
+    #[serde(rename = "AMB006")]
+    Amb006,
+    #[serde(rename = "AMB007")]
+    Amb007,
+    #[serde(rename = "AMB008")]
+    Amb008,
     #[serde(rename = "INP001")]
     Inp001,
     #[serde(rename = "INP002")]
@@ -50,56 +66,95 @@ pub struct Rule {
 
 pub static RULES: &[Rule] = &[
     Rule {
+        code: Code::Amb001,
+        id: "AMB001",
+        severity: Severity::Error,
+        title: "HBONE (15008/TCP) blocked at the destination's ingress",
+        explanation: include_str!("rules/docs/AMB001.md"),
+    },
+    Rule {
+        code: Code::Amb002,
+        id: "AMB002",
+        severity: Severity::Error,
+        title: "HBONE (15008/TCP) blocked at the source's egress",
+        explanation: include_str!("rules/docs/AMB002.md"),
+    },
+    Rule {
+        code: Code::Amb003,
+        id: "AMB003",
+        severity: Severity::Warning,
+        title: "Kubelet probes from the SNAT address not admitted",
+        explanation: include_str!("rules/docs/AMB003.md"),
+    },
+    Rule {
+        code: Code::Amb004,
+        id: "AMB004",
+        severity: Severity::Warning,
+        title: "Port restriction lost through the HBONE tunnel",
+        explanation: include_str!("rules/docs/AMB004.md"),
+    },
+    Rule {
+        code: Code::Amb005,
+        id: "AMB005",
+        severity: Severity::Error,
+        title: "HBONE blocked on a waypoint hop",
+        explanation: include_str!("rules/docs/AMB005.md"),
+    },
+    Rule {
+        code: Code::Amb006,
+        id: "AMB006",
+        severity: Severity::Info,
+        title: "Deny-all policy: HBONE is not the issue, probes are",
+        explanation: include_str!("rules/docs/AMB006.md"),
+    },
+    Rule {
+        code: Code::Amb007,
+        id: "AMB007",
+        severity: Severity::Info,
+        title: "UDP or SCTP only: not tunneled, nothing to change",
+        explanation: include_str!("rules/docs/AMB007.md"),
+    },
+    Rule {
+        code: Code::Amb008,
+        id: "AMB008",
+        severity: Severity::Info,
+        title: "Pod not captured by ambient",
+        explanation: include_str!("rules/docs/AMB008.md"),
+    },
+    Rule {
         code: Code::Inp001,
         id: "INP001",
         severity: Severity::Error,
         title: "YAML syntax error",
-        explanation: "The document is not valid YAML (or JSON), so nothing in it is evaluated. \
-The message gives the line and column where the parser stopped. The other documents of the \
-input are still evaluated. Common causes: a tab used for indentation (YAML allows only \
-spaces), an unclosed `[` or `\"`, a key written twice in one map (Kubernetes rejects \
-duplicate keys), or two documents pasted without a `---` line between them.",
+        explanation: include_str!("rules/docs/INP001.md"),
     },
     Rule {
         code: Code::Inp002,
         id: "INP002",
         severity: Severity::Info,
         title: "Object kind not used by the evaluator",
-        explanation: "The evaluator reads NetworkPolicies, Namespaces, Pods and the workloads \
-that carry pod templates (Deployment, StatefulSet, DaemonSet, ReplicaSet, \
-ReplicationController, Job, CronJob). Other objects (Services, ConfigMaps, custom resources) \
-are ignored: they do not change what NetworkPolicy allows.",
+        explanation: include_str!("rules/docs/INP002.md"),
     },
     Rule {
         code: Code::Inp003,
         id: "INP003",
         severity: Severity::Error,
         title: "Invalid field value",
-        explanation: "A field has a value Kubernetes would reject: a document that is not an \
-object, a missing `kind`, a wrong type (a list where a map belongs), a bad CIDR, a port \
-outside 1..65535, an `endPort` without a numeric `port`, an unknown selector operator. The \
-object is skipped and the rest of the input is evaluated; fix the value the message names.",
+        explanation: include_str!("rules/docs/INP003.md"),
     },
     Rule {
         code: Code::Inp004,
         id: "INP004",
         severity: Severity::Warning,
         title: "Policy selects no pod among the pods given",
-        explanation: "The input contains workloads, but this NetworkPolicy's `podSelector` matches \
-none of them in the policy's namespace. Usually a label typo or a policy in the wrong namespace: \
-the policy then protects nothing. It may also select pods the input does not show (pods an \
-operator creates); the analysis still treats those as workloads it cannot see. Check the \
-policy's namespace and `spec.podSelector` against the pods' labels.",
+        explanation: include_str!("rules/docs/INP004.md"),
     },
     Rule {
         code: Code::Inp005,
         id: "INP005",
         severity: Severity::Info,
         title: "Object without namespace placed in `default`",
-        explanation: "The object has no `metadata.namespace`, so it is evaluated in the \
-`default` namespace, where `kubectl apply` would put it unless you pass `-n`. If you apply \
-these manifests to another namespace, add `metadata.namespace` so the analysis matches \
-what the cluster will see.",
+        explanation: include_str!("rules/docs/INP005.md"),
     },
 ];
 
@@ -146,6 +201,8 @@ pub struct Finding {
     #[serde(skip)]
     pub location: Option<Location>,
     pub fixable: bool,
+    /// The fix in one sentence, when there is one.
+    pub fix: Option<String>,
 }
 
 impl Finding {
@@ -159,6 +216,7 @@ impl Finding {
             message,
             location,
             fixable: false,
+            fix: None,
         }
     }
 

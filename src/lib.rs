@@ -3,7 +3,10 @@
 //! Pure Rust: no I/O, no web APIs. The CLI (`src/bin/`) and the playground page (`src/main.rs`,
 //! `src/ui/`) are thin shells over [`analyze`].
 
+pub mod ambient;
+pub mod diff;
 pub mod findings;
+pub mod fix;
 pub mod input;
 pub mod model;
 pub mod netpol;
@@ -16,6 +19,14 @@ pub use input::Source;
 /// How to analyse; every field has the default the CLI and the page start with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
+    /// The CNI enforcing NetworkPolicy (decides whether SNATed probes are blocked).
+    pub cni: ambient::Cni,
+    /// Who is in the ambient mesh.
+    pub mode: ambient::mesh::MeshMode,
+    /// Where kubelet probes come from once pods are enrolled.
+    pub probe_snat: ambient::ProbeSnat,
+    /// Edit the user's policies, or add separate ones.
+    pub fix_style: ambient::FixStyle,
     /// Whether policies apply to `hostNetwork: true` pods (CNI-dependent).
     pub host_network: netpol::eval::HostNetwork,
 }
@@ -29,6 +40,10 @@ pub struct Report {
     pub objects: usize,
     /// Non-empty documents read, broken ones included.
     pub documents: usize,
+    /// Things the user should know about how the input was read (e.g. assumed enrollment).
+    pub notes: Vec<String>,
+    /// The input with every automatic fix applied.
+    pub fixed: fix::Fixed,
 }
 
 impl Report {
@@ -69,14 +84,48 @@ pub fn load(sources: &[Source]) -> Loaded {
 
 /// Analyses the given sources (files, standard input or the page's text) as one cluster.
 pub fn analyze(sources: &[Source], options: &Options) -> Report {
-    let loaded = load(sources);
+    let mut loaded = load(sources);
+    let mut findings = std::mem::take(&mut loaded.findings);
+    // INP004 speaks of the workloads given, so it looks before inferred ones are added.
+    findings.extend(rules::inp004::check(&netpol::eval::Engine::with(
+        &loaded.cluster,
+        options.host_network,
+    )));
+    model::inferred::add_inferred(&mut loaded.cluster);
     let engine = netpol::eval::Engine::with(&loaded.cluster, options.host_network);
-    let mut findings = loaded.findings;
-    findings.extend(rules::inp004::check(&engine));
+    let cx = ambient::Context::new(&engine, options.mode, options.cni, &options.probe_snat);
+
+    let mut notes = Vec::new();
+    if options.mode == ambient::mesh::MeshMode::Auto && cx.mode == ambient::mesh::MeshMode::All {
+        notes.push("no `istio.io/dataplane-mode` label in the input: every namespace is treated as enrolled in the ambient mesh (what-if; use --mode labels to follow labels only)".to_string());
+    }
+    if loaded
+        .cluster
+        .workloads
+        .iter()
+        .any(model::Workload::is_inferred)
+    {
+        notes.push("some selectors match none of the workloads given: they are analysed as the pods they stand for (\"pods matching ... (not in the input)\")".to_string());
+    }
+
+    let out = rules::check_ambient(&cx);
+    findings.extend(out.findings);
     findings.sort_by_key(|f| (f.location, f.code));
+    let fixed = fix::fix(
+        sources,
+        &loaded.cluster,
+        &out.fixes,
+        &fix::FixOptions {
+            style: options.fix_style,
+            probe_snat: &options.probe_snat,
+            cni: options.cni,
+        },
+    );
     Report {
         findings,
         objects: loaded.objects,
         documents: loaded.documents,
+        notes,
+        fixed,
     }
 }

@@ -29,6 +29,30 @@ pub fn text(report: &Report, source_names: &[&str]) -> String {
             finding.severity.as_str(),
             finding.message
         ));
+        if let Some(fix) = &finding.fix {
+            out.push_str(&format!("  fix: {fix}\n"));
+        }
+    }
+    for note in &report.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    let fixable = report.findings.iter().filter(|f| f.fixable).count();
+    if fixable > 0 {
+        out.push_str(&format!(
+            "{fixable} fixable: --fix FILE writes the corrected YAML, --diff shows the change, --write corrects the files\n"
+        ));
+    }
+    if !report.fixed.extras.is_empty() {
+        let names: Vec<String> = report
+            .fixed
+            .extras
+            .iter()
+            .map(|g| format!("{} {}", g.kind, g.name))
+            .collect();
+        out.push_str(&format!(
+            "extra documents (--extras FILE): {}\n",
+            names.join(", ")
+        ));
     }
     out.push_str(&summary(report));
     out.push('\n');
@@ -77,11 +101,17 @@ struct JsonSummary {
 struct JsonReport<'a> {
     findings: Vec<JsonFinding<'a>>,
     summary: JsonSummary,
+    notes: &'a [String],
+    /// The corrected input, every document, ready for `kubectl apply -f -`.
+    fixed_yaml: String,
+    /// Unified diff of the input against `fixed_yaml`'s sources.
+    diff: &'a str,
+    extras: &'a [crate::fix::Generated],
 }
 
-/// One JSON object: `findings` (the fields of DOMAIN.md section 6, plus file, document and
-/// column) and `summary` (counts).
-pub fn json(report: &Report, source_names: &[&str]) -> String {
+/// One JSON object: `findings` (the fields of DOMAIN.md section 6, plus file, document, column
+/// and fix), `fixed_yaml`, `diff`, `extras`, `notes` and `summary` (counts).
+pub fn json(report: &Report, source_names: &[&str], diff: &str) -> String {
     let findings = report
         .findings
         .iter()
@@ -104,6 +134,10 @@ pub fn json(report: &Report, source_names: &[&str]) -> String {
             objects: report.objects,
             documents: report.documents,
         },
+        notes: &report.notes,
+        fixed_yaml: report.fixed.combined(),
+        diff,
+        extras: &report.fixed.extras,
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("report types serialize infallibly");
     out.push('\n');
@@ -145,7 +179,8 @@ mod tests {
             }],
             &Options::default(),
         );
-        let value: serde_json::Value = serde_json::from_str(&json(&report, &["x.yaml"])).unwrap();
+        let value: serde_json::Value =
+            serde_json::from_str(&json(&report, &["x.yaml"], "")).unwrap();
         let f = &value["findings"][0];
         assert_eq!(f["code"], "INP002");
         assert_eq!(f["severity"], "info");
@@ -156,6 +191,84 @@ mod tests {
         assert!(f["message"].as_str().unwrap().contains("Service `web`"));
         assert_eq!(value["summary"]["info"], 1);
     }
+}
+
+/// SARIF 2.1.0: one run, rule metadata from the code registry, results with file URIs and lines.
+pub fn sarif(report: &Report, source_names: &[&str]) -> String {
+    use serde_json::json;
+    let rules: Vec<serde_json::Value> = crate::findings::RULES
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": r.title.replace(|c: char| !c.is_ascii_alphanumeric(), ""),
+                "shortDescription": { "text": r.title },
+                "fullDescription": { "text": r.explanation.lines().find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or(r.title) },
+                "help": { "text": r.explanation, "markdown": r.explanation },
+                "defaultConfiguration": { "level": sarif_level(r.severity) },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let index = crate::findings::RULES.iter().position(|r| r.code == f.code).unwrap_or(0);
+            let mut result = json!({
+                "ruleId": f.code.id(),
+                "ruleIndex": index,
+                "level": sarif_level(f.severity),
+                "message": { "text": match &f.fix { Some(fix) => format!("{} Fix: {fix}.", f.message), None => f.message.clone() } },
+            });
+            if let Some(l) = f.location {
+                let name = source_names.get(l.source).copied().unwrap_or("input");
+                result["locations"] = json!([{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": file_uri(name) },
+                        "region": { "startLine": l.line, "startColumn": l.column },
+                    }
+                }]);
+            }
+            result
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "ambient-netpol",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://istio.io/latest/docs/ambient/usage/networkpolicy/",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&doc).expect("JSON values serialize infallibly");
+    out.push('\n');
+    out
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A relative path as a URI reference (percent-encoding what URIs do not allow).
+fn file_uri(name: &str) -> String {
+    let mut out = String::new();
+    for b in name.trim_start_matches("./").bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The connectivity map as a table: source, destination, connections.

@@ -6,10 +6,12 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ambient_netpol::ambient::mesh::MeshMode;
+use ambient_netpol::ambient::{Cni, FixStyle, ProbeSnat};
 use ambient_netpol::netpol::conn::Protocol;
 use ambient_netpol::netpol::connectivity::connectivity;
 use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
-use ambient_netpol::{Options, Source, analyze, load, report};
+use ambient_netpol::{Code, Options, Source, analyze, load, report};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -26,15 +28,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check manifests and report findings (exit 0: no errors, 1: errors, 2: unusable input).
-    Check {
-        #[command(flatten)]
-        common: Common,
-    },
+    /// Check manifests for what Istio ambient mode will break (exit 0: no error finding,
+    /// 1: error findings, 2: unusable input or arguments).
+    Check(CheckArgs),
     /// List every allowed (source, destination) pair between workloads and IP ranges.
     Connectivity {
         #[command(flatten)]
-        common: Common,
+        input: InputArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Explain the verdict for one source and destination: the policies and rules behind it.
     Explain {
@@ -48,22 +51,63 @@ enum Command {
         #[arg(long)]
         port: Option<String>,
         #[command(flatten)]
-        common: Common,
+        input: InputArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
 }
 
-/// Settings shared by every command.
+/// What to read, and how NetworkPolicy treats hostNetwork pods.
 #[derive(clap::Args)]
-struct Common {
+struct InputArgs {
     /// Files or directories (*.yaml, *.yml, *.json below them); none or `-` reads stdin.
     paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
     /// Whether NetworkPolicies apply to hostNetwork pods: `node` (most CNIs: their traffic is
     /// the node's) or `pod` (CNIs that tell them apart). Kubernetes allows both.
     #[arg(long, value_enum, default_value_t = HostNetworkArg::Node)]
     host_network: HostNetworkArg,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+    /// The CNI that enforces NetworkPolicy: decides whether SNATed kubelet probes are blocked.
+    #[arg(long, value_enum, default_value_t = CniArg::Generic)]
+    cni: CniArg,
+    /// Who is in the mesh: `auto` (labels, or every namespace when the input has no
+    /// istio.io/dataplane-mode label), `all`, or `labels`.
+    #[arg(long, value_enum, default_value_t = ModeArg::Auto)]
+    mode: ModeArg,
+    /// Address kubelet probes are SNATed to (repeatable; default 169.254.7.127; the IPv6 default
+    /// is fd16:9254:7127:1337:ffff:ffff:ffff:ffff).
+    #[arg(long = "probe-snat-ip", value_name = "IP")]
+    probe_snat_ip: Vec<std::net::IpAddr>,
+    /// `host-ip`: istio-cni runs with useHostIPForProbeSnat, so probes keep the node's IP.
+    #[arg(long, value_enum)]
+    probe_snat: Option<ProbeSnatArg>,
+    /// Write the corrected YAML (every document of the input) to FILE (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    fix: Option<PathBuf>,
+    /// `edit`: change the policies in place; `add`: leave them and add separate policies.
+    #[arg(long, value_enum, default_value_t = FixStyleArg::Edit)]
+    fix_style: FixStyleArg,
+    /// Correct the input files in place (only those that change).
+    #[arg(long)]
+    write: bool,
+    /// Print the unified diff of the input against the corrected YAML.
+    #[arg(long)]
+    diff: bool,
+    /// Write the extra documents (e.g. the Cilium clusterwide probe policy) to FILE.
+    #[arg(long, value_name = "FILE")]
+    extras: Option<PathBuf>,
+    /// Print the documentation of a finding code (e.g. AMB001) and exit.
+    #[arg(long, value_name = "CODE")]
+    explain: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -82,15 +126,79 @@ impl From<HostNetworkArg> for HostNetwork {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum CniArg {
+    Generic,
+    Cilium,
+    Calico,
+    OvnKubernetes,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Auto,
+    All,
+    Labels,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProbeSnatArg {
+    HostIp,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FixStyleArg {
+    Edit,
+    Add,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+impl CheckArgs {
+    fn options(&self) -> Options {
+        let probe_snat = match (self.probe_snat, self.probe_snat_ip.is_empty()) {
+            (Some(ProbeSnatArg::HostIp), _) => ProbeSnat::HostIp,
+            (None, true) => ProbeSnat::default(),
+            (None, false) => ProbeSnat::Addresses(self.probe_snat_ip.clone()),
+        };
+        Options {
+            cni: match self.cni {
+                CniArg::Generic => Cni::Generic,
+                CniArg::Cilium => Cni::Cilium,
+                CniArg::Calico => Cni::Calico,
+                CniArg::OvnKubernetes => Cni::OvnKubernetes,
+            },
+            mode: match self.mode {
+                ModeArg::Auto => MeshMode::Auto,
+                ModeArg::All => MeshMode::All,
+                ModeArg::Labels => MeshMode::Labels,
+            },
+            probe_snat,
+            fix_style: match self.fix_style {
+                FixStyleArg::Edit => FixStyle::Edit,
+                FixStyleArg::Add => FixStyle::Add,
+            },
+            host_network: self.input.host_network.into(),
+        }
+    }
 }
 
 /// An input the user named, read into memory.
 struct Input {
     name: String,
     text: String,
+    /// The file it came from (`None` for standard input).
+    path: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -103,14 +211,15 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Check { common } => check(&common),
-        Command::Connectivity { common } => connectivity_map(&common),
+        Command::Check(args) => check(&args),
+        Command::Connectivity { input, format } => connectivity_map(&input, format),
         Command::Explain {
             from,
             to,
             port,
-            common,
-        } => explain(&common, &from, &to, port.as_deref()),
+            input,
+            format,
+        } => explain(&input, format, &from, &to, port.as_deref()),
     };
     result.unwrap_or_else(|message| {
         eprintln!("ambient-netpol: {message}");
@@ -128,19 +237,83 @@ fn sources(inputs: &[Input]) -> Vec<Source<'_>> {
         .collect()
 }
 
-fn check(common: &Common) -> Result<ExitCode, String> {
-    let inputs = read_inputs(&common.paths)?;
+fn check(args: &CheckArgs) -> Result<ExitCode, String> {
+    if let Some(code) = &args.explain {
+        let code = Code::from_id(code).ok_or_else(|| {
+            let known: Vec<&str> = ambient_netpol::findings::RULES
+                .iter()
+                .map(|r| r.id)
+                .collect();
+            format!(
+                "--explain {code}: no such code; known codes: {}",
+                known.join(", ")
+            )
+        })?;
+        let rule = code.rule();
+        print_quietly(&format!(
+            "{} ({}): {}\n\n{}",
+            rule.id,
+            rule.severity.as_str(),
+            rule.title,
+            rule.explanation
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let inputs = read_inputs(&args.input.paths)?;
+    if args.write && inputs.iter().any(|i| i.path.is_none()) {
+        return Err(
+            "--write corrects files in place; standard input has no file to write (use --fix FILE)"
+                .into(),
+        );
+    }
     let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
-    let options = Options {
-        host_network: common.host_network.into(),
+    let texts: Vec<&str> = inputs.iter().map(|i| i.text.as_str()).collect();
+    let result = analyze(&sources(&inputs), &args.options());
+    let diff = ambient_netpol::diff::unified(&names, &texts, &result.fixed.texts);
+
+    if let Some(file) = &args.fix {
+        write_output(file, &result.fixed.combined())?;
+    }
+    if let Some(file) = &args.extras {
+        let docs: Vec<&str> = result
+            .fixed
+            .extras
+            .iter()
+            .map(|g| g.yaml.as_str())
+            .collect();
+        write_output(file, &docs.join("---\n"))?;
+    }
+    if args.write {
+        for (input, fixed) in inputs.iter().zip(&result.fixed.texts) {
+            if let Some(path) = &input.path
+                && *fixed != input.text
+            {
+                std::fs::write(path, fixed)
+                    .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+                eprintln!("ambient-netpol: corrected {}", path.display());
+            }
+        }
+    }
+    let mut out = match args.format {
+        CheckFormat::Text => report::text(&result, &names),
+        CheckFormat::Json => report::json(&result, &names, &diff),
+        CheckFormat::Sarif => report::sarif(&result, &names),
     };
-    let result = analyze(&sources(&inputs), &options);
-    let out = match common.format {
-        Format::Text => report::text(&result, &names),
-        Format::Json => report::json(&result, &names),
-    };
+    if args.diff && matches!(args.format, CheckFormat::Text) {
+        out.push_str(&diff);
+    }
     print_quietly(&out);
     Ok(ExitCode::from(if result.has_errors() { 1 } else { 0 }))
+}
+
+/// Writes a file, or standard output for `-`.
+fn write_output(path: &Path, text: &str) -> Result<(), String> {
+    if path.as_os_str() == "-" {
+        print_quietly(text);
+        Ok(())
+    } else {
+        std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    }
 }
 
 /// Input errors do not stop `connectivity` and `explain` (the broken objects are left out), but
@@ -170,12 +343,12 @@ fn load_reporting(inputs: &[Input]) -> ambient_netpol::Loaded {
     loaded
 }
 
-fn connectivity_map(common: &Common) -> Result<ExitCode, String> {
-    let inputs = read_inputs(&common.paths)?;
+fn connectivity_map(input: &InputArgs, format: Format) -> Result<ExitCode, String> {
+    let inputs = read_inputs(&input.paths)?;
     let loaded = load_reporting(&inputs);
-    let engine = Engine::with(&loaded.cluster, common.host_network.into());
+    let engine = Engine::with(&loaded.cluster, input.host_network.into());
     let connections = connectivity(&engine);
-    let out = match common.format {
+    let out = match format {
         Format::Text => report::connectivity_text(&connections),
         Format::Json => {
             let mut out = serde_json::to_string_pretty(&connections)
@@ -188,18 +361,24 @@ fn connectivity_map(common: &Common) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(common: &Common, from: &str, to: &str, port: Option<&str>) -> Result<ExitCode, String> {
+fn explain(
+    input: &InputArgs,
+    format: Format,
+    from: &str,
+    to: &str,
+    port: Option<&str>,
+) -> Result<ExitCode, String> {
     let port = port.map(parse_port).transpose()?;
-    let inputs = read_inputs(&common.paths)?;
+    let inputs = read_inputs(&input.paths)?;
     let loaded = load_reporting(&inputs);
-    let engine = Engine::with(&loaded.cluster, common.host_network.into());
+    let engine = Engine::with(&loaded.cluster, input.host_network.into());
     let src = endpoint(&engine, from, "--from")?;
     let dst = endpoint(&engine, to, "--to")?;
     if matches!((src, dst), (Endpoint::Ip(_), Endpoint::Ip(_))) {
         return Err("--from and --to are both IP addresses; NetworkPolicy only governs traffic of pods, so name a workload on at least one side".into());
     }
     let verdict = engine.verdict(src, dst);
-    let out = match common.format {
+    let out = match format {
         Format::Text => report::explain_text(&engine, from, to, &verdict, port),
         Format::Json => report::explain_json(&engine, from, to, &verdict, port),
     };
@@ -305,7 +484,11 @@ fn read_file(path: &Path) -> Result<Input, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let name = path.display().to_string();
     let text = utf8(bytes, &name)?;
-    Ok(Input { name, text })
+    Ok(Input {
+        name,
+        text,
+        path: Some(path.to_path_buf()),
+    })
 }
 
 fn read_stdin() -> Result<Input, String> {
@@ -315,7 +498,11 @@ fn read_stdin() -> Result<Input, String> {
         .map_err(|e| format!("standard input: cannot read: {e}"))?;
     let name = "<stdin>".to_string();
     let text = utf8(bytes, &name)?;
-    Ok(Input { name, text })
+    Ok(Input {
+        name,
+        text,
+        path: None,
+    })
 }
 
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String, String> {

@@ -279,9 +279,7 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
             },
             Event::MappingEnd => match stack.pop() {
                 Some(Frame::Map(start, anchor, entries, _)) => {
-                    let end = entries
-                        .last()
-                        .map_or(span.end, |(_, v)| v.span.end.max(span.start));
+                    let end = entries.last().map_or(span.end, |(_, v)| v.span.end);
                     (node(Value::Map(entries), start, end), anchor)
                 }
                 _ => return Err(internal_error(span)),

@@ -3,6 +3,7 @@
 //! their controller), and NetworkPolicies. Invalid objects become INP003 findings and are skipped.
 
 pub mod fields;
+pub mod inferred;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -39,9 +40,38 @@ pub struct Workload {
     /// Pod IPs known from `status` (pods dumped from a cluster); empty for manifests.
     pub ips: Vec<IpAddr>,
     pub location: Location,
+    /// For a workload the input does not show but a selector stands for ("pods matching
+    /// app=my-app in default"): why it is assumed. `None` for workloads of the input.
+    pub inferred: Option<String>,
 }
 
 impl Workload {
+    pub fn is_inferred(&self) -> bool {
+        self.inferred.is_some()
+    }
+
+    /// How messages name it: `ns/name`, or for an inferred workload what it stands for.
+    pub fn describe(&self) -> String {
+        match &self.inferred {
+            None => format!("{} `{}`", self.kind, self.qualified_name()),
+            Some(_) => {
+                let pods = match self.name.as_str() {
+                    "[all pods]" => "any pod".to_string(),
+                    name => format!(
+                        "pods matching {}",
+                        name.trim_start_matches('[').trim_end_matches(']')
+                    ),
+                };
+                let namespace = if self.namespace == inferred::ANY_NAMESPACE {
+                    "any namespace".to_string()
+                } else {
+                    format!("`{}`", self.namespace)
+                };
+                format!("{pods} in {namespace} (not in the input)")
+            }
+        }
+    }
+
     pub fn qualified_name(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
     }
@@ -351,6 +381,7 @@ fn workload(
             host_network,
             ips,
             location: object.location,
+            inferred: None,
         },
         owner,
     ))

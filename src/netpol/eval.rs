@@ -27,6 +27,32 @@ impl BitSet {
         }
     }
 
+    pub fn len(&self) -> usize {
+        self.words.len() * 64
+    }
+
+    pub fn remove(&mut self, i: usize) {
+        if let Some(w) = self.words.get_mut(i / 64) {
+            *w &= !(1 << (i % 64));
+        }
+    }
+
+    pub fn intersect_with(&mut self, other: &BitSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a &= b;
+        }
+    }
+
+    pub fn subtract(&mut self, other: &BitSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a &= !b;
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
     pub fn insert(&mut self, i: usize) {
         self.words[i / 64] |= 1 << (i % 64);
     }
@@ -65,11 +91,17 @@ pub enum Endpoint {
 
 /// Who a rule admits, precomputed.
 #[derive(Clone, Debug)]
-struct PeerMatch {
+pub struct PeerMatch {
     /// The rule has no `from`/`to`: everyone, workloads and addresses.
-    everyone: bool,
-    workloads: BitSet,
-    ips: super::ip::IpSet,
+    pub everyone: bool,
+    pub workloads: BitSet,
+    pub ips: super::ip::IpSet,
+}
+
+impl PeerMatch {
+    pub fn admits(&self, workload: usize) -> bool {
+        self.everyone || self.workloads.contains(workload)
+    }
 }
 
 /// A rule that admits (part of) a connection.
@@ -182,6 +214,11 @@ impl<'c> Engine<'c> {
     /// The workloads a policy's `podSelector` selects.
     pub fn selected(&self, policy: usize) -> &BitSet {
         &self.selected[policy]
+    }
+
+    /// Who one rule admits.
+    pub fn rule_peers(&self, policy: usize, direction: Direction, rule: usize) -> &PeerMatch {
+        &self.peers[policy][dir_index(direction)][rule]
     }
 
     /// The policies that isolate a workload in a direction.

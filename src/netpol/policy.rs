@@ -68,6 +68,7 @@ pub struct Rule {
     /// `None`: no (or empty) `ports`, so every port and protocol.
     pub ports: Option<Vec<PortSpec>>,
     pub line: u32,
+    pub column: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -182,6 +183,7 @@ fn rules(spec: &Node, direction: Direction) -> Checked<Vec<Rule>> {
                 peers: None,
                 ports: None,
                 line: rule.span.line,
+                column: rule.span.column,
             });
             continue;
         }
@@ -218,6 +220,7 @@ fn rules(spec: &Node, direction: Direction) -> Checked<Vec<Rule>> {
             peers,
             ports,
             line: rule.span.line,
+            column: rule.span.column,
         });
     }
     Ok(out)

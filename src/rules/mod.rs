@@ -1,4 +1,93 @@
-//! One module per finding code that needs analysis beyond reading the input (see
-//! `crate::findings` for the registry of all codes).
+//! One module per finding code that needs analysis beyond reading the input. Each module's
+//! documentation (in `docs/<CODE>.md`) is also the text the CLI's `--explain` and the page show.
 
+pub mod amb001_hbone_ingress;
+pub mod amb002_hbone_egress;
+pub mod amb003_probes;
+pub mod amb004_port_restriction_lost;
+pub mod amb006_deny_all;
+pub mod amb007_not_tunneled;
+pub mod amb008_not_captured;
 pub mod inp004;
+
+use crate::ambient::{Context, FixRequest};
+use crate::findings::{Finding, Location};
+use crate::netpol::eval::BitSet;
+use crate::netpol::policy::Direction;
+
+/// What the ambient rules produce.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub findings: Vec<Finding>,
+    pub fixes: Vec<FixRequest>,
+}
+
+/// Runs every ambient rule, in an order where later rules can read earlier fixes.
+pub fn check_ambient(cx: &Context) -> Output {
+    let mut out = Output::default();
+    amb001_hbone_ingress::check(cx, &mut out);
+    amb002_hbone_egress::check(cx, &mut out);
+    amb003_probes::check(cx, &mut out);
+    amb004_port_restriction_lost::check(cx, &mut out);
+    amb006_deny_all::check(cx, &mut out);
+    amb007_not_tunneled::check(cx, &mut out);
+    amb008_not_captured::check(cx, &mut out);
+    out
+}
+
+/// The place of one rule of a policy.
+pub fn rule_location(cx: &Context, policy: usize, direction: Direction, rule: usize) -> Location {
+    let p = &cx.cluster.policies[policy];
+    Location {
+        line: p.rules(direction)[rule].line,
+        column: p.rules(direction)[rule].column,
+        ..p.location
+    }
+}
+
+/// "`a/x`, `a/y` and 3 more", naming inferred workloads by what they stand for.
+pub fn names(cx: &Context, set: &BitSet) -> String {
+    let all: Vec<usize> = set.iter().collect();
+    list(all.iter().map(|&w| describe(cx, w)).collect())
+}
+
+pub fn describe(cx: &Context, workload: usize) -> String {
+    let w = &cx.cluster.workloads[workload];
+    if w.is_inferred() {
+        w.describe()
+    } else {
+        format!("`{}`", w.qualified_name())
+    }
+}
+
+pub fn list(items: Vec<String>) -> String {
+    const SHOWN: usize = 3;
+    match items.len() {
+        0 => "nobody".into(),
+        1 => items[0].clone(),
+        n if n <= SHOWN => format!("{} and {}", items[..n - 1].join(", "), items[n - 1]),
+        n => format!("{} and {} more", items[..SHOWN].join(", "), n - SHOWN),
+    }
+}
+
+/// The workload a finding names: the only one, or the policy's selector standing for several.
+pub fn subject(cx: &Context, policy: usize, workloads: &[usize]) -> String {
+    match workloads {
+        [one] => cx.workload_name(*one),
+        _ => {
+            let p = &cx.cluster.policies[policy];
+            format!("{}/[{}]", p.namespace, p.pod_selector)
+        }
+    }
+}
+
+/// The set of workloads whose membership satisfies `pred`.
+pub fn members(cx: &Context, pred: impl Fn(crate::ambient::mesh::Membership) -> bool) -> BitSet {
+    let mut set = BitSet::new(cx.membership.len());
+    for (i, m) in cx.membership.iter().enumerate() {
+        if pred(*m) {
+            set.insert(i);
+        }
+    }
+    set
+}

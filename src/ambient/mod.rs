@@ -1,0 +1,187 @@
+//! The ambient overlay: who is in the mesh, the CNI profiles, and the context every ambient rule
+//! reads (DOMAIN.md sections 2 to 4).
+
+pub mod mesh;
+
+use std::net::IpAddr;
+
+use crate::model::Cluster;
+use crate::netpol::eval::Engine;
+use crate::netpol::policy::{Direction, PortRef};
+use mesh::{Membership, MeshMode};
+
+/// The default SNAT address of kubelet probes for ambient pods (istio-cni `HOST_PROBE_SNAT_IP`).
+pub const PROBE_SNAT_IPV4: &str = "169.254.7.127";
+/// The IPv6 default (`HOST_PROBE_SNAT_IPV6`).
+pub const PROBE_SNAT_IPV6: &str = "fd16:9254:7127:1337:ffff:ffff:ffff:ffff";
+/// HBONE: ztunnel's tunnel port on the destination pod.
+pub const HBONE_PORT: u16 = 15008;
+
+/// The CNI that enforces NetworkPolicy: it decides whether SNATed probes are blocked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Cni {
+    /// Unknown CNI: probes "may be blocked".
+    #[default]
+    Generic,
+    /// Blocks them under a default-deny (only its own host identity is exempt; Istio issue 49277).
+    Cilium,
+    /// No source found for its verdict on the SNAT address: "may be blocked".
+    Calico,
+    /// Blocks them under a deny-all ingress policy (Istio issue 56983, OpenShift Service Mesh 3).
+    OvnKubernetes,
+}
+
+impl Cni {
+    pub fn parse(text: &str) -> Option<Cni> {
+        match text {
+            "generic" => Some(Cni::Generic),
+            "cilium" => Some(Cni::Cilium),
+            "calico" => Some(Cni::Calico),
+            "ovn-kubernetes" | "ovn" => Some(Cni::OvnKubernetes),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cni::Generic => "generic",
+            Cni::Cilium => "cilium",
+            Cni::Calico => "calico",
+            Cni::OvnKubernetes => "ovn-kubernetes",
+        }
+    }
+
+    /// Whether this CNI is known to block SNATed probes that no policy admits.
+    pub fn blocks_probes(self) -> bool {
+        matches!(self, Cni::Cilium | Cni::OvnKubernetes)
+    }
+}
+
+/// Where kubelet probes of ambient pods come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProbeSnat {
+    /// istio-cni SNATs them to these link-local addresses.
+    Addresses(Vec<IpAddr>),
+    /// `useHostIPForProbeSnat`: the node's own IP, which CNIs exempt as node traffic.
+    HostIp,
+}
+
+impl Default for ProbeSnat {
+    fn default() -> Self {
+        ProbeSnat::Addresses(vec![PROBE_SNAT_IPV4.parse().expect("a valid IPv4 literal")])
+    }
+}
+
+/// How ambient findings are fixed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FixStyle {
+    /// Edit the user's policies in place (smallest edits).
+    #[default]
+    Edit,
+    /// Leave them untouched and add separate, additive policies.
+    Add,
+}
+
+/// A change that makes ambient work, as data; `crate::fix` turns it into edits or documents.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FixRequest {
+    /// Add `port: 15008, protocol: TCP` to the ports of one rule.
+    AddHbonePort {
+        policy: usize,
+        direction: DirectionKey,
+        rule: usize,
+    },
+    /// Add an ingress rule admitting the probe SNAT addresses (on these ports; all when empty).
+    AddProbeRule { policy: usize, ports: Vec<PortKey> },
+    /// Add an ingress rule admitting 15008/TCP from the waypoint's pods.
+    AddWaypointRule {
+        policy: usize,
+        waypoint: String,
+        waypoint_namespace: String,
+    },
+}
+
+/// `Direction` with an order, for sorting requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DirectionKey {
+    Ingress,
+    Egress,
+}
+
+impl From<Direction> for DirectionKey {
+    fn from(d: Direction) -> Self {
+        match d {
+            Direction::Ingress => DirectionKey::Ingress,
+            Direction::Egress => DirectionKey::Egress,
+        }
+    }
+}
+
+impl From<DirectionKey> for Direction {
+    fn from(d: DirectionKey) -> Self {
+        match d {
+            DirectionKey::Ingress => Direction::Ingress,
+            DirectionKey::Egress => Direction::Egress,
+        }
+    }
+}
+
+/// A probe port as the probe names it (a number, or a container port name).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PortKey {
+    Number(u16),
+    Name(String),
+}
+
+impl From<&PortRef> for PortKey {
+    fn from(p: &PortRef) -> Self {
+        match p {
+            PortRef::Number(n) => PortKey::Number(*n),
+            PortRef::Name(n) => PortKey::Name(n.clone()),
+        }
+    }
+}
+
+/// Everything an ambient rule reads.
+pub struct Context<'c> {
+    pub cluster: &'c Cluster,
+    pub engine: &'c Engine<'c>,
+    pub membership: Vec<Membership>,
+    pub cni: Cni,
+    pub probe_snat: &'c ProbeSnat,
+    /// The mode in force (`Auto` resolved).
+    pub mode: MeshMode,
+}
+
+impl<'c> Context<'c> {
+    pub fn new(
+        engine: &'c Engine<'c>,
+        mode: MeshMode,
+        cni: Cni,
+        probe_snat: &'c ProbeSnat,
+    ) -> Self {
+        let cluster = engine.cluster;
+        let mode = mesh::effective_mode(cluster, mode);
+        let membership = cluster
+            .workloads
+            .iter()
+            .map(|w| mesh::membership(cluster, w, mode))
+            .collect();
+        Context {
+            cluster,
+            engine,
+            membership,
+            cni,
+            probe_snat,
+            mode,
+        }
+    }
+
+    pub fn policy_name(&self, policy: usize) -> String {
+        self.cluster.policies[policy].qualified_name()
+    }
+
+    pub fn workload_name(&self, workload: usize) -> String {
+        self.cluster.workloads[workload].qualified_name()
+    }
+}

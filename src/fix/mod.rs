@@ -1,0 +1,681 @@
+//! Fixes: turn the rules' `FixRequest`s into the corrected YAML.
+//!
+//! Edit style changes the user's text with the smallest insertions: every byte outside them
+//! (indentation, quoting, comments, key order) stays as it was. Add style leaves the user's
+//! policies alone and writes separate, additive policies. Extras (a Cilium clusterwide policy)
+//! are separate documents the user may apply besides.
+
+pub mod emit;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use crate::ambient::{Cni, DirectionKey, FixRequest, HBONE_PORT, PortKey, ProbeSnat};
+use crate::input::Source;
+use crate::input::yaml::Node;
+use crate::model::Cluster;
+use crate::netpol::policy::{Direction, NetworkPolicy, Peer};
+use crate::netpol::selector::{Operator, Selector};
+use emit::{Style, Y};
+
+pub use crate::ambient::FixStyle;
+
+/// A change to one source text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Edit {
+    source: usize,
+    at: usize,
+    delete: usize,
+    insert: String,
+    /// Among insertions at the same offset, lower comes first in the text.
+    order: u8,
+}
+
+/// A document the fixer writes.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Generated {
+    pub kind: String,
+    pub name: String,
+    pub yaml: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fixed {
+    /// Every source with the fixes applied (unchanged sources as they were); add-style policies
+    /// are appended to the source of the policy they complement.
+    pub texts: Vec<String>,
+    /// Separate documents to apply besides (a Cilium clusterwide policy).
+    pub extras: Vec<Generated>,
+}
+
+impl Fixed {
+    /// All sources as one multi-document text, ready for `kubectl apply -f -`.
+    pub fn combined(&self) -> String {
+        let mut out = String::new();
+        for text in &self.texts {
+            if text.trim().is_empty() {
+                continue;
+            }
+            if !out.is_empty() {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                if !text.trim_start().starts_with("---") {
+                    out.push_str("---\n");
+                }
+            }
+            out.push_str(text);
+        }
+        out
+    }
+}
+
+pub struct FixOptions<'a> {
+    pub style: FixStyle,
+    pub probe_snat: &'a ProbeSnat,
+    pub cni: Cni,
+}
+
+pub fn fix(
+    sources: &[Source],
+    cluster: &Cluster,
+    requests: &[FixRequest],
+    options: &FixOptions,
+) -> Fixed {
+    let mut requests = requests.to_vec();
+    requests.sort();
+    requests.dedup();
+    let addresses: Vec<IpAddr> = match options.probe_snat {
+        ProbeSnat::Addresses(a) => a.clone(),
+        ProbeSnat::HostIp => Vec::new(),
+    };
+
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut appended: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    match options.style {
+        FixStyle::Edit => {
+            for request in &requests {
+                if let Some(edit) = edit_for(sources, cluster, request, &addresses) {
+                    edits.push(edit);
+                }
+            }
+        }
+        FixStyle::Add => {
+            for (policy, doc) in additive_policies(cluster, &requests, &addresses) {
+                appended
+                    .entry(cluster.policies[policy].location.source)
+                    .or_default()
+                    .push(doc);
+            }
+        }
+    }
+
+    let texts = sources
+        .iter()
+        .enumerate()
+        .map(|(i, source)| {
+            let mut text = apply(source.text, edits.iter().filter(|e| e.source == i));
+            for doc in appended.get(&i).into_iter().flatten() {
+                if !text.is_empty() && !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                text.push_str("---\n");
+                text.push_str(doc);
+            }
+            text
+        })
+        .collect();
+
+    let mut extras = Vec::new();
+    let probes = requests
+        .iter()
+        .any(|r| matches!(r, FixRequest::AddProbeRule { .. }));
+    if probes && options.cni == Cni::Cilium && !addresses.is_empty() {
+        extras.push(cilium_hostprobes(&addresses));
+    }
+    Fixed { texts, extras }
+}
+
+fn apply<'a>(text: &str, edits: impl Iterator<Item = &'a Edit>) -> String {
+    let mut edits: Vec<&Edit> = edits.collect();
+    // Back to front, so earlier offsets stay valid; at one offset, the later-ordered first.
+    edits.sort_by(|a, b| (b.at, b.order).cmp(&(a.at, a.order)));
+    let mut out = text.to_string();
+    for e in edits {
+        out.replace_range(e.at..e.at + e.delete, &e.insert);
+    }
+    out
+}
+
+fn hbone_port() -> Y {
+    Y::map(vec![
+        ("port", Y::Int(HBONE_PORT.into())),
+        ("protocol", Y::str("TCP")),
+    ])
+}
+
+fn cidr(addr: &IpAddr) -> String {
+    match addr {
+        IpAddr::V4(a) => format!("{a}/32"),
+        IpAddr::V6(a) => format!("{a}/128"),
+    }
+}
+
+/// The ingress rule that admits the probe SNAT addresses (on the probe ports when known).
+fn probe_rule(addresses: &[IpAddr], ports: &[PortKey]) -> Y {
+    let from = Y::Seq(
+        addresses
+            .iter()
+            .map(|a| Y::map(vec![("ipBlock", Y::map(vec![("cidr", Y::str(cidr(a)))]))]))
+            .collect(),
+    );
+    let mut rule = vec![("from", from)];
+    if !ports.is_empty() {
+        let ports = ports
+            .iter()
+            .map(|p| {
+                let port = match p {
+                    PortKey::Number(n) => Y::Int((*n).into()),
+                    PortKey::Name(name) => Y::str(name.clone()),
+                };
+                Y::map(vec![("port", port), ("protocol", Y::str("TCP"))])
+            })
+            .collect();
+        rule.push(("ports", Y::Seq(ports)));
+    }
+    Y::map(rule)
+}
+
+/// The edit that carries out one request on the user's text.
+fn edit_for(
+    sources: &[Source],
+    cluster: &Cluster,
+    request: &FixRequest,
+    addresses: &[IpAddr],
+) -> Option<Edit> {
+    let policy_index = match request {
+        FixRequest::AddHbonePort { policy, .. }
+        | FixRequest::AddProbeRule { policy, .. }
+        | FixRequest::AddWaypointRule { policy, .. } => *policy,
+    };
+    let policy = &cluster.policies[policy_index];
+    let source = policy.location.source;
+    let text = sources.get(source)?.text;
+    let spec = policy.node.get("spec")?;
+    let style = detect_style(text, &policy.node);
+    match request {
+        FixRequest::AddHbonePort {
+            direction, rule, ..
+        } => {
+            let key = Direction::from(*direction).as_str();
+            let rule_node = spec.get(key)?.as_seq()?.get(*rule)?;
+            let ports = rule_node.get("ports")?;
+            let item = ordered_like(hbone_port(), ports.as_seq()?.last());
+            let mut edit = append_item(text, ports, &item, style)?;
+            edit.source = source;
+            Some(edit)
+        }
+        FixRequest::AddProbeRule { ports, .. } => {
+            if addresses.is_empty() {
+                return None;
+            }
+            let rule = probe_rule(addresses, ports);
+            let mut edit = match spec.get("ingress") {
+                Some(ingress) if ingress.as_seq().is_some() => {
+                    append_item(text, ingress, &rule, style)?
+                }
+                _ => add_entry(text, spec, "ingress", &Y::Seq(vec![rule]), style)?,
+            };
+            edit.source = source;
+            edit.order = 1;
+            Some(edit)
+        }
+        FixRequest::AddWaypointRule {
+            waypoint,
+            waypoint_namespace,
+            ..
+        } => {
+            let rule = waypoint_rule(policy, waypoint, waypoint_namespace);
+            let mut edit = match spec.get("ingress") {
+                Some(ingress) if ingress.as_seq().is_some() => {
+                    append_item(text, ingress, &rule, style)?
+                }
+                _ => add_entry(text, spec, "ingress", &Y::Seq(vec![rule]), style)?,
+            };
+            edit.source = source;
+            edit.order = 2;
+            Some(edit)
+        }
+    }
+}
+
+/// The ingress rule admitting 15008/TCP from a waypoint's pods.
+fn waypoint_rule(policy: &NetworkPolicy, waypoint: &str, namespace: &str) -> Y {
+    let pods = Y::map(vec![(
+        "matchLabels",
+        Y::map(vec![(crate::ambient::mesh::GATEWAY_NAME, Y::str(waypoint))]),
+    )]);
+    let mut peer = vec![("podSelector", pods)];
+    if namespace != policy.namespace {
+        peer.insert(
+            0,
+            (
+                "namespaceSelector",
+                Y::map(vec![(
+                    "matchLabels",
+                    Y::map(vec![(
+                        crate::model::NAMESPACE_NAME_LABEL,
+                        Y::str(namespace),
+                    )]),
+                )]),
+            ),
+        );
+    }
+    Y::map(vec![
+        ("from", Y::Seq(vec![Y::map(peer)])),
+        ("ports", Y::Seq(vec![hbone_port()])),
+    ])
+}
+
+/// Writes a new port entry with its keys in the order the user's last entry has them.
+fn ordered_like(item: Y, model: Option<&Node>) -> Y {
+    let (Y::Map(mut entries), Some(model)) = (item.clone(), model) else {
+        return item;
+    };
+    let order: Vec<String> = model
+        .as_map()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(k, _)| k.as_str().map(str::to_string))
+        .collect();
+    entries.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
+    Y::Map(entries)
+}
+
+/// Is the node written in flow style (`[...]`, `{...}`)?
+fn is_flow(text: &str, node: &Node) -> bool {
+    text[node.span.start..].starts_with(['[', '{'])
+}
+
+/// The byte offset just past the end of the line holding `offset` (or the text's end).
+fn end_of_line(text: &str, offset: usize) -> usize {
+    text[offset..]
+        .find('\n')
+        .map_or(text.len(), |i| offset + i + 1)
+}
+
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Column of the `-` that introduces a block sequence item.
+fn dash_column(text: &str, item: &Node) -> Option<usize> {
+    let start = line_start(text, item.span.start);
+    text[start..item.span.start].rfind('-')
+}
+
+/// Appends an item to a sequence, in its style.
+fn append_item(text: &str, seq: &Node, item: &Y, style: Style) -> Option<Edit> {
+    let items = seq.as_seq()?;
+    if is_flow(text, seq) {
+        let close = text[seq.span.start..]
+            .find(']')
+            .map(|i| seq.span.start + i)?;
+        return Some(match items.last() {
+            Some(last) => Edit {
+                source: 0,
+                at: last.span.end,
+                delete: 0,
+                insert: format!(", {}", emit::flow(item, style)),
+                order: 0,
+            },
+            None => Edit {
+                source: 0,
+                at: close,
+                delete: 0,
+                insert: emit::flow(item, style),
+                order: 0,
+            },
+        });
+    }
+    let last = items.last()?;
+    let dash = dash_column(text, last)?;
+    let at = end_of_line(text, last.span.end);
+    let newline = if at == text.len() && !text.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    };
+    let crlf = text[line_start(text, last.span.start)..at].ends_with("\r\n");
+    let mut insert = format!("{newline}{}", emit::block_item(item, dash, style));
+    if crlf {
+        insert = insert.replace('\n', "\r\n");
+    }
+    Some(Edit {
+        source: 0,
+        at,
+        delete: 0,
+        insert,
+        order: 0,
+    })
+}
+
+/// Adds `key: value` to a map, in its style (or replaces an empty `key: []`).
+fn add_entry(text: &str, map: &Node, key: &str, value: &Y, style: Style) -> Option<Edit> {
+    let entries = map.as_map()?;
+    if let Some((_, existing)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
+        // `ingress: []` or `ingress:` (null): replace the value in flow style.
+        let start = existing.span.start;
+        let end = if existing.is_null() {
+            start
+        } else {
+            existing.span.end.max(end_of_flow(text, start))
+        };
+        let lead = if existing.is_null() { " " } else { "" };
+        return Some(Edit {
+            source: 0,
+            at: start,
+            delete: end - start,
+            insert: format!("{lead}{}", emit::flow(value, style)),
+            order: 0,
+        });
+    }
+    if is_flow(text, map) {
+        let (_, last) = entries.last()?;
+        return Some(Edit {
+            source: 0,
+            at: last.span.end,
+            delete: 0,
+            insert: format!(", {key}: {}", emit::flow(value, style)),
+            order: 0,
+        });
+    }
+    let (first_key, _) = entries.first()?;
+    let indent = first_key.span.column as usize - 1;
+    let (_, last) = entries.last()?;
+    let at = end_of_line(text, last.span.end);
+    let newline = if at == text.len() && !text.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    };
+    let block = emit::block_map(&[(key.to_string(), value.clone())], indent, style);
+    Some(Edit {
+        source: 0,
+        at,
+        delete: 0,
+        insert: format!("{newline}{block}"),
+        order: 0,
+    })
+}
+
+/// The end of a flow collection starting at `start` (just past its closing bracket).
+fn end_of_flow(text: &str, start: usize) -> usize {
+    let mut depth = 0usize;
+    for (i, c) in text[start..].char_indices() {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return start + i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    start
+}
+
+/// The indentation conventions of a policy's text.
+fn detect_style(text: &str, policy: &Node) -> Style {
+    let mut style = Style::default();
+    if let Some((first, _)) = policy.as_map().and_then(|m| m.first()) {
+        style.json = text[first.span.start..].starts_with('"');
+    }
+    let Some(spec) = policy.get("spec") else {
+        return style;
+    };
+    if let (Some((spec_key, _)), Some((child, _))) = (
+        policy
+            .as_map()
+            .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("spec"))),
+        spec.as_map().and_then(|m| m.first()),
+    ) && !is_flow(text, spec)
+        && child.span.column > spec_key.span.column
+    {
+        style.step = (child.span.column - spec_key.span.column) as usize;
+    }
+    // Indentless or indented sequences: look at any block sequence under a key.
+    let mut keyed_seqs: Vec<(&Node, &Node)> = Vec::new();
+    for (k, v) in spec.as_map().unwrap_or_default() {
+        keyed_seqs.push((k, v));
+        for rule in v.as_seq().unwrap_or_default() {
+            for (rk, rv) in rule.as_map().unwrap_or_default() {
+                keyed_seqs.push((rk, rv));
+            }
+        }
+    }
+    for (k, v) in keyed_seqs {
+        if let Some(first) = v.as_seq().and_then(|s| s.first())
+            && !is_flow(text, v)
+            && let Some(dash) = dash_column(text, first)
+        {
+            style.indentless = dash + 1 <= k.span.column as usize;
+            break;
+        }
+    }
+    style
+}
+
+fn selector_y(selector: &Selector) -> Y {
+    let mut entries = Vec::new();
+    if !selector.match_labels.is_empty() {
+        entries.push((
+            "matchLabels".to_string(),
+            Y::Map(
+                selector
+                    .match_labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Y::str(v.clone())))
+                    .collect(),
+            ),
+        ));
+    }
+    if !selector.requirements.is_empty() {
+        let exprs = selector
+            .requirements
+            .iter()
+            .map(|r| {
+                let op = match r.operator {
+                    Operator::In => "In",
+                    Operator::NotIn => "NotIn",
+                    Operator::Exists => "Exists",
+                    Operator::DoesNotExist => "DoesNotExist",
+                };
+                let mut e = vec![("key", Y::str(r.key.clone())), ("operator", Y::str(op))];
+                if !r.values.is_empty() {
+                    e.push((
+                        "values",
+                        Y::Seq(r.values.iter().map(|v| Y::str(v.clone())).collect()),
+                    ));
+                }
+                Y::map(e)
+            })
+            .collect();
+        entries.push(("matchExpressions".to_string(), Y::Seq(exprs)));
+    }
+    Y::Map(entries)
+}
+
+fn peer_y(peer: &Peer) -> Y {
+    match peer {
+        Peer::Pods { namespaces, pods } => {
+            let mut e = Vec::new();
+            if let Some(ns) = namespaces {
+                e.push(("namespaceSelector", selector_y(ns)));
+            }
+            if let Some(p) = pods {
+                e.push(("podSelector", selector_y(p)));
+            }
+            Y::map(e)
+        }
+        Peer::IpBlock { cidr, except, .. } => {
+            let mut block = vec![("cidr", Y::str(cidr.clone()))];
+            if !except.is_empty() {
+                block.push((
+                    "except",
+                    Y::Seq(except.iter().map(|e| Y::str(e.clone())).collect()),
+                ));
+            }
+            Y::map(vec![("ipBlock", Y::map(block))])
+        }
+    }
+}
+
+/// Add style: one additive policy per original policy and kind of fix.
+fn additive_policies(
+    cluster: &Cluster,
+    requests: &[FixRequest],
+    addresses: &[IpAddr],
+) -> Vec<(usize, String)> {
+    // policy -> (ingress rules, egress rules) for HBONE; policy -> probe rule
+    let mut hbone: BTreeMap<usize, (Vec<Y>, Vec<Y>)> = BTreeMap::new();
+    let mut probes: BTreeMap<usize, Y> = BTreeMap::new();
+    for request in requests {
+        match request {
+            FixRequest::AddHbonePort {
+                policy,
+                direction,
+                rule,
+            } => {
+                let p = &cluster.policies[*policy];
+                let original = &p.rules(Direction::from(*direction))[*rule];
+                let peer_key = match direction {
+                    DirectionKey::Ingress => "from",
+                    DirectionKey::Egress => "to",
+                };
+                let mut r = Vec::new();
+                if let Some(peers) = &original.peers {
+                    r.push((peer_key, Y::Seq(peers.iter().map(peer_y).collect())));
+                }
+                r.push(("ports", Y::Seq(vec![hbone_port()])));
+                let entry = hbone.entry(*policy).or_default();
+                match direction {
+                    DirectionKey::Ingress => entry.0.push(Y::map(r)),
+                    DirectionKey::Egress => entry.1.push(Y::map(r)),
+                }
+            }
+            FixRequest::AddProbeRule { policy, ports } if !addresses.is_empty() => {
+                probes.insert(*policy, probe_rule(addresses, ports));
+            }
+            FixRequest::AddProbeRule { .. } => {}
+            FixRequest::AddWaypointRule {
+                policy,
+                waypoint,
+                waypoint_namespace,
+            } => {
+                let rule = waypoint_rule(&cluster.policies[*policy], waypoint, waypoint_namespace);
+                hbone.entry(*policy).or_default().0.push(rule);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (policy, (ingress, egress)) in hbone {
+        out.push((
+            policy,
+            policy_doc(
+                &cluster.policies[policy],
+                "allow-ambient-hbone",
+                ingress,
+                egress,
+            ),
+        ));
+    }
+    for (policy, rule) in probes {
+        out.push((
+            policy,
+            policy_doc(
+                &cluster.policies[policy],
+                "allow-ambient-probes",
+                vec![rule],
+                Vec::new(),
+            ),
+        ));
+    }
+    out
+}
+
+fn policy_doc(original: &NetworkPolicy, prefix: &str, ingress: Vec<Y>, egress: Vec<Y>) -> String {
+    let base = original.name.trim_start_matches('<').trim_end_matches('>');
+    let mut metadata = vec![("name", Y::str(format!("{prefix}-{base}")))];
+    let explicit_namespace = original
+        .node
+        .get("metadata")
+        .and_then(|m| m.field("namespace"))
+        .is_some();
+    if explicit_namespace {
+        metadata.push(("namespace", Y::str(original.namespace.clone())));
+    }
+    let mut types = Vec::new();
+    let mut spec = vec![("podSelector", selector_y(&original.pod_selector))];
+    if !ingress.is_empty() {
+        types.push(Y::str("Ingress"));
+    }
+    if !egress.is_empty() {
+        types.push(Y::str("Egress"));
+    }
+    spec.push(("policyTypes", Y::Seq(types)));
+    if !ingress.is_empty() {
+        spec.push(("ingress", Y::Seq(ingress)));
+    }
+    if !egress.is_empty() {
+        spec.push(("egress", Y::Seq(egress)));
+    }
+    let doc = Y::map(vec![
+        ("apiVersion", Y::str("networking.k8s.io/v1")),
+        ("kind", Y::str("NetworkPolicy")),
+        ("metadata", Y::map(metadata)),
+        ("spec", Y::map(spec)),
+    ]);
+    match doc {
+        Y::Map(entries) => emit::document(&entries),
+        _ => unreachable!("built as a map above"),
+    }
+}
+
+/// Istio's documented Cilium fix for every ambient pod at once (platform prerequisites).
+fn cilium_hostprobes(addresses: &[IpAddr]) -> Generated {
+    let cidrs = Y::Seq(addresses.iter().map(|a| Y::str(cidr(a))).collect());
+    let doc = vec![
+        ("apiVersion".to_string(), Y::str("cilium.io/v2")),
+        ("kind".to_string(), Y::str("CiliumClusterwideNetworkPolicy")),
+        (
+            "metadata".to_string(),
+            Y::map(vec![("name", Y::str("allow-ambient-hostprobes"))]),
+        ),
+        (
+            "spec".to_string(),
+            Y::map(vec![
+                (
+                    "description",
+                    Y::str("Allows SNAT-ed kubelet health check probes into ambient pods"),
+                ),
+                (
+                    "enableDefaultDeny",
+                    Y::map(vec![
+                        ("egress", Y::Bool(false)),
+                        ("ingress", Y::Bool(false)),
+                    ]),
+                ),
+                ("endpointSelector", Y::Map(Vec::new())),
+                ("ingress", Y::Seq(vec![Y::map(vec![("fromCIDR", cidrs)])])),
+            ]),
+        ),
+    ];
+    Generated {
+        kind: "CiliumClusterwideNetworkPolicy".into(),
+        name: "allow-ambient-hostprobes".into(),
+        yaml: emit::document(&doc),
+    }
+}

@@ -1,0 +1,180 @@
+//! Workloads the input does not show but its selectors stand for.
+//!
+//! Policies are often pasted alone (the seed's examples are), and operators create pods no file
+//! shows. A `podSelector` (of a policy or of a peer) that matches none of the given workloads
+//! still stands for pods that may exist; each becomes an inferred workload whose labels satisfy
+//! the selector, in the namespace(s) the selector can match, so the analysis can reason about it.
+
+use std::collections::BTreeSet;
+
+use crate::findings::Location;
+use crate::netpol::policy::Peer;
+use crate::netpol::selector::{Labels, Operator, Selector};
+
+use super::{Cluster, NAMESPACE_NAME_LABEL, Namespace, Workload};
+
+/// The namespace inferred workloads of "any namespace" live in.
+pub const ANY_NAMESPACE: &str = "[any namespace]";
+
+/// Adds the inferred workloads (and namespaces) to the cluster. Workloads of the input stay first,
+/// so their indexes do not change.
+pub fn add_inferred(cluster: &mut Cluster) {
+    let concrete = cluster.workloads.len();
+    let mut wanted: BTreeSet<(String, String)> = BTreeSet::new(); // (namespace, selector text)
+    let mut added: Vec<(String, Selector, Location, String)> = Vec::new();
+    let mut new_namespaces: Vec<Namespace> = Vec::new();
+
+    let selects_concrete = |cluster: &Cluster, ns: &str, sel: &Selector| {
+        cluster.workloads[..concrete]
+            .iter()
+            .any(|w| w.namespace == ns && sel.matches(&w.labels))
+    };
+
+    for policy in &cluster.policies {
+        if !selects_concrete(cluster, &policy.namespace, &policy.pod_selector) {
+            let why = format!("selected by NetworkPolicy `{}`", policy.qualified_name());
+            if wanted.insert((policy.namespace.clone(), policy.pod_selector.to_string())) {
+                added.push((
+                    policy.namespace.clone(),
+                    policy.pod_selector.clone(),
+                    policy.location,
+                    why,
+                ));
+            }
+        }
+        for rule in policy.ingress.iter().chain(&policy.egress) {
+            for peer in rule.peers.iter().flatten() {
+                let Peer::Pods { namespaces, pods } = peer else {
+                    continue;
+                };
+                let pods = pods.clone().unwrap_or_default();
+                let candidates: Vec<String> = match namespaces {
+                    None => vec![policy.namespace.clone()],
+                    Some(sel) if sel.is_empty() => {
+                        let anywhere = cluster
+                            .namespaces
+                            .iter()
+                            .any(|ns| selects_concrete(cluster, &ns.name, &pods));
+                        if anywhere {
+                            Vec::new()
+                        } else {
+                            vec![ANY_NAMESPACE.to_string()]
+                        }
+                    }
+                    Some(sel) => {
+                        let known: Vec<String> = cluster
+                            .namespaces
+                            .iter()
+                            .filter(|ns| sel.matches(&ns.labels))
+                            .map(|ns| ns.name.clone())
+                            .collect();
+                        if known.is_empty() {
+                            let ns = namespace_for(sel);
+                            if !new_namespaces.iter().any(|n| n.name == ns.name) {
+                                new_namespaces.push(ns.clone());
+                            }
+                            vec![ns.name]
+                        } else {
+                            known
+                        }
+                    }
+                };
+                for ns in candidates {
+                    if !selects_concrete(cluster, &ns, &pods)
+                        && wanted.insert((ns.clone(), pods.to_string()))
+                    {
+                        let why = format!(
+                            "admitted by a rule of NetworkPolicy `{}`",
+                            policy.qualified_name()
+                        );
+                        added.push((ns, pods.clone(), policy.location, why));
+                    }
+                }
+            }
+        }
+    }
+    // Policies alone: some pod of the mesh may talk to them (a rule without `from` admits it).
+    if concrete == 0
+        && !cluster.policies.is_empty()
+        && wanted.insert((ANY_NAMESPACE.to_string(), String::new()))
+    {
+        let location = cluster.policies[0].location;
+        added.push((
+            ANY_NAMESPACE.to_string(),
+            Selector::default(),
+            location,
+            "any other pod".into(),
+        ));
+    }
+
+    if added.iter().any(|(ns, ..)| ns == ANY_NAMESPACE) {
+        new_namespaces.push(Namespace {
+            name: ANY_NAMESPACE.to_string(),
+            labels: Labels::new(),
+            location: None,
+        });
+    }
+    for ns in new_namespaces {
+        if cluster.namespace(&ns.name).is_none() {
+            cluster.namespaces.push(ns);
+        }
+    }
+    cluster.namespaces.sort_by(|a, b| a.name.cmp(&b.name));
+
+    for (namespace, selector, location, why) in added {
+        let Some(labels) = labels_for(&selector) else {
+            continue;
+        };
+        cluster.workloads.push(Workload {
+            kind: "Pod".into(),
+            name: if selector.is_empty() {
+                "[all pods]".into()
+            } else {
+                format!("[{selector}]")
+            },
+            namespace,
+            labels,
+            annotations: Labels::new(),
+            containers: Vec::new(),
+            host_network: false,
+            ips: Vec::new(),
+            location,
+            inferred: Some(why),
+        });
+    }
+}
+
+/// Labels that satisfy a selector (`None` when none can, e.g. `a=x` with `a notin (x)`).
+fn labels_for(selector: &Selector) -> Option<Labels> {
+    let mut labels: Labels = selector.match_labels.iter().cloned().collect();
+    for r in &selector.requirements {
+        match r.operator {
+            Operator::In => {
+                labels
+                    .entry(r.key.clone())
+                    .or_insert_with(|| r.values[0].clone());
+            }
+            Operator::Exists => {
+                labels.entry(r.key.clone()).or_default();
+            }
+            Operator::NotIn | Operator::DoesNotExist => {}
+        }
+    }
+    selector.matches(&labels).then_some(labels)
+}
+
+/// A namespace the input does not have, with labels that satisfy a namespace selector.
+fn namespace_for(selector: &Selector) -> Namespace {
+    let labels = labels_for(selector).unwrap_or_default();
+    let name = labels
+        .get(NAMESPACE_NAME_LABEL)
+        .cloned()
+        .unwrap_or_else(|| format!("[namespaces matching {selector}]"));
+    let mut labels = labels;
+    labels.insert(NAMESPACE_NAME_LABEL.into(), name.clone());
+    Namespace {
+        name,
+        labels,
+        location: None,
+    }
+}

@@ -1,0 +1,117 @@
+#![doc = include_str!("docs/AMB001.md")]
+
+use std::collections::BTreeMap;
+
+use super::{Output, names, rule_location, subject};
+use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
+use crate::findings::{Code, Finding};
+use crate::netpol::conn::{ConnSet, Protocol};
+use crate::netpol::eval::{BitSet, rule_conns};
+use crate::netpol::policy::Direction;
+
+/// One offending rule: where the tunnel is blocked.
+struct Hit {
+    destinations: Vec<usize>,
+    sources: BitSet,
+    everyone: bool,
+    ports: ConnSet,
+}
+
+pub fn check(cx: &Context, out: &mut Output) {
+    let engine = cx.engine;
+    let workloads = &cx.cluster.workloads;
+    let ambient = super::members(cx, |m| m.is_ambient());
+    let mut hits: BTreeMap<(usize, usize), Hit> = BTreeMap::new();
+
+    for d in 0..workloads.len() {
+        if !cx.membership[d].receives_hbone() {
+            continue;
+        }
+        let policies = engine.isolating(d, Direction::Ingress);
+        // Who may already open the tunnel: peers of every rule that admits 15008/TCP here.
+        let mut hbone_from = BitSet::new(workloads.len());
+        for &p in policies {
+            for (i, rule) in cx.cluster.policies[p].ingress.iter().enumerate() {
+                if rule_conns(rule, Some(&workloads[d])).contains(Protocol::Tcp, HBONE_PORT) {
+                    let peers = engine.rule_peers(p, Direction::Ingress, i);
+                    if peers.everyone {
+                        hbone_from = ambient.clone();
+                    } else {
+                        hbone_from.union_with(&peers.workloads);
+                    }
+                }
+            }
+        }
+        for &p in policies {
+            for (i, rule) in cx.cluster.policies[p].ingress.iter().enumerate() {
+                let tcp = ConnSet::ports(
+                    Protocol::Tcp,
+                    rule_conns(rule, Some(&workloads[d]))
+                        .of(Protocol::Tcp)
+                        .clone(),
+                );
+                if tcp.is_empty() {
+                    continue;
+                }
+                let peers = engine.rule_peers(p, Direction::Ingress, i);
+                let mut sources = if peers.everyone {
+                    ambient.clone()
+                } else {
+                    peers.workloads.clone()
+                };
+                sources.intersect_with(&ambient);
+                sources.remove(d);
+                sources.subtract(&hbone_from);
+                if sources.is_empty() {
+                    continue;
+                }
+                let hit = hits.entry((p, i)).or_insert_with(|| Hit {
+                    destinations: Vec::new(),
+                    sources: BitSet::new(workloads.len()),
+                    everyone: peers.everyone,
+                    ports: ConnSet::none(),
+                });
+                hit.destinations.push(d);
+                hit.sources.union_with(&sources);
+                hit.ports.union_with(&tcp);
+            }
+        }
+    }
+
+    for ((p, i), hit) in hits {
+        let policy = &cx.cluster.policies[p];
+        let dests = if hit.destinations.len() == 1 {
+            super::describe(cx, hit.destinations[0])
+        } else {
+            format!("{} pods selected by the policy", hit.destinations.len())
+        };
+        let from = if hit.everyone {
+            format!(
+                "every source (the rule has no `from`), mesh pods included such as {}",
+                names(cx, &hit.sources)
+            )
+        } else {
+            names(cx, &hit.sources)
+        };
+        let mut finding = Finding::new(
+            Code::Amb001,
+            format!(
+                "ingress rule {} of NetworkPolicy `{}` admits {} to {dests} from {from}, but no policy admits 15008/TCP from them: once they are in the ambient mesh, ztunnel tunnels this traffic over HBONE to port 15008 and the policy blocks it (requests time out; ztunnel logs a connection timeout to port 15008)",
+                i + 1,
+                policy.qualified_name(),
+                hit.ports,
+            ),
+            Some(rule_location(cx, p, Direction::Ingress, i)),
+        );
+        finding.policy = Some(policy.qualified_name());
+        finding.workload = Some(subject(cx, p, &hit.destinations));
+        finding.fixable = true;
+        finding.fix = Some("add `port: 15008, protocol: TCP` to this rule's ports, so the tunnel is admitted for the same peers only".into());
+        out.findings.push(finding);
+        out.fixes.push(FixRequest::AddHbonePort {
+            policy: p,
+            direction: DirectionKey::Ingress,
+            rule: i,
+        });
+    }
+}

@@ -1,0 +1,86 @@
+#![doc = include_str!("docs/AMB004.md")]
+
+use super::{Output, rule_location};
+use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
+use crate::findings::{Code, Finding};
+use crate::netpol::conn::Protocol;
+use crate::netpol::eval::{BitSet, port_conns};
+use crate::netpol::policy::Direction;
+
+pub fn check(cx: &Context, out: &mut Output) {
+    let ambient = super::members(cx, |m| m.is_ambient());
+    let mesh_destinations = super::members(cx, |m| m.receives_hbone());
+    for (p, policy) in cx.cluster.policies.iter().enumerate() {
+        let mut destinations = cx.engine.selected(p).clone();
+        destinations.intersect_with(&mesh_destinations);
+        if destinations.is_empty() || !policy.affects_ingress {
+            continue;
+        }
+        for (i, rule) in policy.ingress.iter().enumerate() {
+            let Some(ports) = &rule.ports else { continue };
+            let admits_now = ports
+                .iter()
+                .any(|spec| port_conns(spec, None).contains(Protocol::Tcp, HBONE_PORT));
+            let after_fix = out.fixes.contains(&FixRequest::AddHbonePort {
+                policy: p,
+                direction: DirectionKey::Ingress,
+                rule: i,
+            });
+            if !admits_now && !after_fix {
+                continue;
+            }
+            let peers = cx.engine.rule_peers(p, Direction::Ingress, i);
+            let mut mesh_peers: BitSet = if peers.everyone {
+                ambient.clone()
+            } else {
+                peers.workloads.clone()
+            };
+            mesh_peers.intersect_with(&ambient);
+            if mesh_peers.is_empty() && !peers.everyone {
+                continue;
+            }
+            let listed: Vec<String> = ports
+                .iter()
+                .filter(|s| !port_conns(s, None).contains(Protocol::Tcp, HBONE_PORT))
+                .map(|s| {
+                    let port = s.port.as_ref().map_or("all".to_string(), |p| p.to_string());
+                    match s.end_port {
+                        Some(end) => format!("{port}-{end}/{}", s.protocol.as_str()),
+                        None => format!("{port}/{}", s.protocol.as_str()),
+                    }
+                })
+                .collect();
+            let when = if after_fix {
+                "Once the fix adds 15008/TCP to"
+            } else {
+                "Because it admits 15008/TCP,"
+            };
+            let who = if peers.everyone {
+                "every mesh client (the rule has no `from`)".to_string()
+            } else {
+                super::names(cx, &mesh_peers)
+            };
+            let limited = if listed.is_empty() {
+                "15008 alone".to_string()
+            } else {
+                listed.join(", ")
+            };
+            let mut finding = Finding::new(
+                Code::Amb004,
+                format!(
+                    "{when} ingress rule {} of NetworkPolicy `{}`, {who} can reach every port of the selected pods through the HBONE tunnel, not only {limited}: NetworkPolicy no longer enforces this port list for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
+                    i + 1,
+                    policy.qualified_name(),
+                ),
+                Some(rule_location(cx, p, Direction::Ingress, i)),
+            );
+            finding.policy = Some(policy.qualified_name());
+            finding.workload = Some(super::subject(
+                cx,
+                p,
+                &destinations.iter().collect::<Vec<_>>(),
+            ));
+            out.findings.push(finding);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+#![doc = include_str!("docs/AMB007.md")]
+
+use super::{Output, rule_location};
+use crate::ambient::Context;
+use crate::findings::{Code, Finding};
+use crate::netpol::conn::Protocol;
+use crate::netpol::policy::Direction;
+
+pub fn check(cx: &Context, out: &mut Output) {
+    let mesh = super::members(cx, |m| m.receives_hbone());
+    for (p, policy) in cx.cluster.policies.iter().enumerate() {
+        let mut selected = cx.engine.selected(p).clone();
+        selected.intersect_with(&mesh);
+        if selected.is_empty() {
+            continue;
+        }
+        for direction in [Direction::Ingress, Direction::Egress] {
+            for (i, rule) in policy.rules(direction).iter().enumerate() {
+                let Some(ports) = &rule.ports else { continue };
+                if ports.iter().any(|s| s.protocol == Protocol::Tcp) {
+                    continue;
+                }
+                let protocols: Vec<&str> = ports
+                    .iter()
+                    .map(|s| s.protocol.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let mut finding = Finding::new(
+                    Code::Amb007,
+                    format!(
+                        "{} rule {} of NetworkPolicy `{}` admits only {}: ambient tunnels TCP only, so this traffic keeps its original port and the rule needs no change",
+                        direction.as_str(),
+                        i + 1,
+                        policy.qualified_name(),
+                        protocols.join(" and ")
+                    ),
+                    Some(rule_location(cx, p, direction, i)),
+                );
+                finding.policy = Some(policy.qualified_name());
+                out.findings.push(finding);
+            }
+        }
+    }
+}
