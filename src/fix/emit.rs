@@ -53,9 +53,27 @@ pub fn scalar(value: &Y, style: Style) -> String {
         Y::Int(n) => n.to_string(),
         Y::Bool(b) => b.to_string(),
         Y::Str(s) if !style.json && is_plain_safe(s) => s.clone(),
-        Y::Str(s) => serde_json::to_string(s).expect("strings serialize infallibly"),
+        Y::Str(s) => double_quoted(s),
         Y::Map(_) | Y::Seq(_) => flow(value, style),
     }
+}
+
+/// A YAML double-quoted scalar (the JSON escapes are valid YAML escapes).
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn key(k: &str, style: Style) -> String {
@@ -212,5 +230,6 @@ mod tests {
             "app.kubernetes.io/name"
         );
         assert_eq!(scalar(&Y::str("<img src=x>"), s), "\"<img src=x>\"");
+        assert_eq!(scalar(&Y::str("a\"b\\c\n"), s), "\"a\\\"b\\\\c\\n\"");
     }
 }

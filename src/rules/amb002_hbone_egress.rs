@@ -68,7 +68,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         let mut finding = Finding::new(
             Code::Amb002,
             format!(
-                "egress rule {} of NetworkPolicy `{}` admits {} from {from} to {}, but not 15008/TCP: once they are in the ambient mesh, ztunnel opens an HBONE tunnel to port 15008 from inside the source pod and this policy blocks it..",
+                "egress rule {} of NetworkPolicy `{}` admits {} from {from} to {}, but not 15008/TCP: once they are in the ambient mesh, ztunnel opens an HBONE tunnel to port 15008 from inside the source pod and this policy blocks it",
                 i + 1,
                 policy.qualified_name(),
                 hit.ports,

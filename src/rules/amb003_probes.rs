@@ -38,7 +38,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             .flat_map(|c| &c.probes)
             .map(|p| (&p.port, resolve(workload, &p.port), p.action))
             .collect();
-        let blocked_ports: Vec<(&PortRef, Option<u16>)> = probes
+        let mut blocked_ports: Vec<(&PortRef, Option<u16>)> = probes
             .iter()
             .filter(|(_, number, _)| {
                 addresses.iter().any(|&addr| {
@@ -55,6 +55,8 @@ pub fn check(cx: &Context, out: &mut Output) {
             })
             .map(|(port, number, _)| (*port, *number))
             .collect();
+        // Liveness and readiness often share a port: name it once.
+        blocked_ports.dedup_by(|a, b| a.0 == b.0);
         let inferred = workload.is_inferred();
         // Pods the input does not show: their probe ports are unknown. When the policies admit
         // the SNAT address on some TCP port, the probes most likely use it (probes usually hit

@@ -26,15 +26,25 @@ pub fn check(engine: &Engine) -> Vec<Finding> {
         .enumerate()
         .filter(|(i, _)| engine.selected(*i).is_empty())
         .map(|(_, policy)| {
-            let in_namespace = cluster.workloads.iter().filter(|w| w.namespace == policy.namespace).count();
-            let mut finding = Finding::new(
-                Code::Inp004,
+            let in_namespace: Vec<_> = cluster.workloads.iter().filter(|w| w.namespace == policy.namespace).collect();
+            let host_network: Vec<String> = in_namespace
+                .iter()
+                .filter(|w| w.host_network && policy.pod_selector.matches(&w.labels))
+                .map(|w| format!("`{}`", w.qualified_name()))
+                .collect();
+            let message = if host_network.is_empty() {
                 format!(
                     "NetworkPolicy `{}` selects no pod among the {} workloads given in namespace `{}` (podSelector: {}); check its labels and namespace, or add the workloads it protects",
-                    policy.name, in_namespace, policy.namespace, policy.pod_selector
-                ),
-                Some(policy.location),
-            );
+                    policy.name, in_namespace.len(), policy.namespace, policy.pod_selector
+                )
+            } else {
+                format!(
+                    "NetworkPolicy `{}` selects only hostNetwork pods ({}): most CNIs do not apply NetworkPolicy to them (their traffic is the node's), so the policy has no effect there (use --host-network pod for CNIs that do)",
+                    policy.name,
+                    host_network.join(", ")
+                )
+            };
+            let mut finding = Finding::new(Code::Inp004, message, Some(policy.location));
             finding.policy = Some(policy.qualified_name());
             finding
         })
