@@ -270,9 +270,9 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
             }
             Event::SequenceEnd => match stack.pop() {
                 Some(Frame::Seq(start, anchor, items)) => {
-                    let end = items
-                        .last()
-                        .map_or(span.end, |n| n.span.end.max(span.start));
+                    // A block collection ends with its last item (the end event sits at the next
+                    // token, possibly lines below); an empty one at its end event.
+                    let end = items.last().map_or(span.end, |n| n.span.end);
                     (node(Value::Seq(items), start, end), anchor)
                 }
                 _ => return Err(internal_error(span)),

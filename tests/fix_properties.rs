@@ -1,0 +1,136 @@
+//! Properties of the fixer over generated clusters: the fix removes every HBONE and probe error,
+//! fixing twice changes nothing, and what the fix opens is only 15008/TCP and the probe SNAT
+//! addresses (plain NetworkPolicy connectivity only grows, by exactly those).
+
+#[path = "support/cluster.rs"]
+mod cluster;
+
+use std::net::IpAddr;
+
+use ambient_netpol::ambient::{Cni, FixStyle};
+use ambient_netpol::netpol::conn::{ConnSet, Protocol};
+use ambient_netpol::netpol::eval::{Endpoint, Engine};
+use ambient_netpol::{Options, Report, Source, analyze, load};
+use proptest::prelude::*;
+
+fn run(text: &str, options: &Options) -> Report {
+    analyze(
+        &[Source {
+            name: "cluster.yaml",
+            text,
+        }],
+        options,
+    )
+}
+
+const BLOCKING: [&str; 3] = ["AMB001", "AMB002", "AMB003"];
+
+/// Every allowed connection of `before` is still allowed `after`, and `after` adds at most
+/// `extra` (per pair, workloads and sample addresses).
+fn connectivity_grows_by_at_most(
+    before: &str,
+    after: &str,
+    snat: IpAddr,
+) -> Result<(), TestCaseError> {
+    let (a, b) = (
+        load(&[Source {
+            name: "a",
+            text: before,
+        }]),
+        load(&[Source {
+            name: "b",
+            text: after,
+        }]),
+    );
+    let (ea, eb) = (Engine::new(&a.cluster), Engine::new(&b.cluster));
+    prop_assert_eq!(a.cluster.workloads.len(), b.cluster.workloads.len());
+    let hbone = ConnSet::port(Protocol::Tcp, 15008);
+    let addresses: Vec<IpAddr> = ["10.1.2.3", "8.8.8.8", "0.0.0.0", "169.254.7.127", "fd00::1"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let n = a.cluster.workloads.len();
+    let mut endpoints: Vec<Endpoint> = (0..n).map(Endpoint::Workload).collect();
+    endpoints.extend(addresses.iter().map(|&ip| Endpoint::Ip(ip)));
+    for &src in &endpoints {
+        for &dst in &endpoints {
+            if matches!((src, dst), (Endpoint::Ip(_), Endpoint::Ip(_))) || src == dst {
+                continue;
+            }
+            let va = ea.verdict(src, dst).allowed;
+            let vb = eb.verdict(src, dst).allowed;
+            prop_assert!(vb.contains_all(&va), "{src:?} -> {dst:?}: {va} became {vb}");
+            let added = vb.subtract(&va);
+            if src == Endpoint::Ip(snat) {
+                continue; // the probe rule admits the SNAT address (on probe ports)
+            }
+            prop_assert!(
+                hbone.contains_all(&added),
+                "{src:?} -> {dst:?}: the fix added {added}"
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fixing_removes_blocking_errors_and_is_idempotent(
+        seed in any::<u64>(),
+        namespaces in 1usize..5,
+        workloads in 2usize..16,
+        policies in 1usize..14,
+        cilium in any::<bool>(),
+        add_style in any::<bool>(),
+    ) {
+        let text = cluster::generate(cluster::Size { namespaces, workloads, policies }, seed);
+        let options = Options {
+            cni: if cilium { Cni::Cilium } else { Cni::Generic },
+            fix_style: if add_style { FixStyle::Add } else { FixStyle::Edit },
+            ..Options::default()
+        };
+        let first = run(&text, &options);
+        let fixed = first.fixed.combined();
+        let second = run(&fixed, &options);
+        let left: Vec<String> = second
+            .findings
+            .iter()
+            .filter(|f| BLOCKING.contains(&f.code.id()))
+            .map(|f| format!("{}: {}", f.code.id(), f.message))
+            .collect();
+        prop_assert!(left.is_empty(), "after the fix: {left:#?}\n{fixed}");
+        prop_assert!(second.findings.iter().all(|f| f.code.id() != "INP001" && f.code.id() != "INP003"), "the fixed YAML is valid");
+        prop_assert_eq!(second.fixed.combined(), fixed.clone(), "fixing again changes nothing");
+        connectivity_grows_by_at_most(&text, &fixed, "169.254.7.127".parse().unwrap())?;
+    }
+}
+
+/// The generated clusters do exercise the fixer: a medium one has every blocking code before the
+/// fix and none after, in both fix styles.
+#[test]
+fn a_medium_cluster_is_fixed_completely() {
+    let text = cluster::generate(cluster::M, 7);
+    for fix_style in [FixStyle::Edit, FixStyle::Add] {
+        let options = Options {
+            cni: Cni::Cilium,
+            fix_style,
+            ..Options::default()
+        };
+        let before = run(&text, &options);
+        for code in BLOCKING {
+            assert!(
+                before.findings.iter().any(|f| f.code.id() == code),
+                "{code} expected before the fix"
+            );
+        }
+        let after = run(&before.fixed.combined(), &options);
+        let left: Vec<_> = after
+            .findings
+            .iter()
+            .filter(|f| BLOCKING.contains(&f.code.id()))
+            .collect();
+        assert!(left.is_empty(), "{fix_style:?}: {left:#?}");
+    }
+}
