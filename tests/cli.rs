@@ -92,13 +92,18 @@ fn directories_are_read_recursively_in_name_order() {
 }
 
 #[test]
-fn real_world_folders_are_read_without_errors() {
+fn real_world_folders_are_read_without_input_errors() {
     let dir = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/realworld/kube-prometheus"
     );
     let out = run(&["check", dir, "--format", "json"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ambient errors expected: {}",
+        stdout(&out)
+    );
     let value = json(&out);
     // The operator's custom resources are the only ignored kinds in that folder.
     let ignored: Vec<&str> = value["findings"]
@@ -111,6 +116,20 @@ fn real_world_folders_are_read_without_errors() {
     assert_eq!(ignored.len(), 2, "{ignored:?}");
     assert!(ignored.iter().any(|m| m.starts_with("Prometheus `k8s`")));
     assert_eq!(value["summary"]["objects"], 15);
+    let input_errors = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "INP001" || f["code"] == "INP003")
+        .count();
+    assert_eq!(input_errors, 0);
+    let input_errors = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "INP001" || f["code"] == "INP003")
+        .count();
+    assert_eq!(input_errors, 0);
 }
 
 #[test]
