@@ -179,7 +179,7 @@ impl Code {
 }
 
 /// Where a finding points: a source (file) of the input, the document in it and a line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Location {
     /// Index of the source in the input given to `analyze`.
     pub source: usize,

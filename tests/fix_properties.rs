@@ -23,7 +23,7 @@ fn run(text: &str, options: &Options) -> Report {
     )
 }
 
-const BLOCKING: [&str; 3] = ["AMB001", "AMB002", "AMB003"];
+const BLOCKING: [&str; 4] = ["AMB001", "AMB002", "AMB003", "AMB005"];
 
 /// Every allowed connection of `before` is still allowed `after`, and `after` adds at most
 /// `extra` (per pair, workloads and sample addresses).

@@ -4,6 +4,7 @@ use crate::model::{Cluster, Workload};
 
 pub const DATAPLANE_MODE: &str = "istio.io/dataplane-mode";
 pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
+pub const USE_WAYPOINT_NAMESPACE: &str = "istio.io/use-waypoint-namespace";
 pub const GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
 
 /// How membership is decided.
@@ -109,4 +110,24 @@ pub fn membership(cluster: &Cluster, workload: &Workload, mode: MeshMode) -> Mem
     } else {
         Membership::Outside(Reason::NotEnrolled)
     }
+}
+
+/// The waypoint a destination's mesh traffic goes through: (name, namespace), from the pod's
+/// `istio.io/use-waypoint` label or else its namespace's (`none` on the pod opts out).
+pub fn waypoint_of(cluster: &Cluster, workload: &Workload) -> Option<(String, String)> {
+    let from = |labels: &crate::netpol::selector::Labels| {
+        labels.get(USE_WAYPOINT).map(|name| {
+            let ns = labels
+                .get(USE_WAYPOINT_NAMESPACE)
+                .cloned()
+                .unwrap_or_else(|| workload.namespace.clone());
+            (name.clone(), ns)
+        })
+    };
+    let chosen = from(&workload.labels).or_else(|| {
+        cluster
+            .namespace(&workload.namespace)
+            .and_then(|ns| from(&ns.labels))
+    });
+    chosen.filter(|(name, _)| name != "none")
 }

@@ -93,9 +93,20 @@ pub enum FixRequest {
     },
     /// Add an ingress rule admitting the probe SNAT addresses (on these ports; all when empty).
     AddProbeRule { policy: usize, ports: Vec<PortKey> },
-    /// Add an ingress rule admitting 15008/TCP from the waypoint's pods.
+    /// A separate policy for a waypoint's own pods admitting 15008/TCP from (ingress) and to
+    /// (egress) mesh pods; `policy` is the policy that isolates the waypoint (the new document
+    /// goes next to it).
+    AddWaypointPolicy {
+        policy: usize,
+        waypoint: String,
+        waypoint_namespace: String,
+        ingress: bool,
+        egress: bool,
+    },
+    /// Add a rule admitting 15008/TCP from (ingress) or to (egress) the waypoint's pods.
     AddWaypointRule {
         policy: usize,
+        direction: DirectionKey,
         waypoint: String,
         waypoint_namespace: String,
     },
@@ -147,6 +158,8 @@ pub struct Context<'c> {
     pub cluster: &'c Cluster,
     pub engine: &'c Engine<'c>,
     pub membership: Vec<Membership>,
+    /// Per workload: the waypoint (name, namespace) its mesh traffic goes through.
+    pub waypoint: Vec<Option<(String, String)>>,
     pub cni: Cni,
     pub probe_snat: &'c ProbeSnat,
     /// The mode in force (`Auto` resolved).
@@ -167,10 +180,16 @@ impl<'c> Context<'c> {
             .iter()
             .map(|w| mesh::membership(cluster, w, mode))
             .collect();
+        let waypoint = cluster
+            .workloads
+            .iter()
+            .map(|w| mesh::waypoint_of(cluster, w))
+            .collect();
         Context {
             cluster,
             engine,
             membership,
+            waypoint,
             cni,
             probe_snat,
             mode,
@@ -179,6 +198,20 @@ impl<'c> Context<'c> {
 
     pub fn policy_name(&self, policy: usize) -> String {
         self.cluster.policies[policy].qualified_name()
+    }
+
+    /// The pods of a waypoint (workloads labelled with its gateway name in its namespace).
+    pub fn waypoint_pods(&self, name: &str, namespace: &str) -> Vec<usize> {
+        self.cluster
+            .workloads
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| {
+                w.namespace == namespace
+                    && w.labels.get(mesh::GATEWAY_NAME).is_some_and(|n| n == name)
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     pub fn workload_name(&self, workload: usize) -> String {

@@ -109,6 +109,12 @@ pub fn fix(
             }
         }
     }
+    for (policy, doc) in waypoint_policies(&requests) {
+        appended
+            .entry(cluster.policies[policy].location.source)
+            .or_default()
+            .push(doc);
+    }
 
     let texts = sources
         .iter()
@@ -139,7 +145,7 @@ pub fn fix(
 fn apply<'a>(text: &str, edits: impl Iterator<Item = &'a Edit>) -> String {
     let mut edits: Vec<&Edit> = edits.collect();
     // Back to front, so earlier offsets stay valid; at one offset, the later-ordered first.
-    edits.sort_by(|a, b| (b.at, b.order).cmp(&(a.at, a.order)));
+    edits.sort_by_key(|e| std::cmp::Reverse((e.at, e.order)));
     let mut out = text.to_string();
     for e in edits {
         out.replace_range(e.at..e.at + e.delete, &e.insert);
@@ -197,6 +203,8 @@ fn edit_for(
         FixRequest::AddHbonePort { policy, .. }
         | FixRequest::AddProbeRule { policy, .. }
         | FixRequest::AddWaypointRule { policy, .. } => *policy,
+        // A new document in either style (see `waypoint_policies`).
+        FixRequest::AddWaypointPolicy { .. } => return None,
     };
     let policy = &cluster.policies[policy_index];
     let source = policy.location.source;
@@ -204,6 +212,7 @@ fn edit_for(
     let spec = policy.node.get("spec")?;
     let style = detect_style(text, &policy.node);
     match request {
+        FixRequest::AddWaypointPolicy { .. } => None,
         FixRequest::AddHbonePort {
             direction, rule, ..
         } => {
@@ -231,16 +240,17 @@ fn edit_for(
             Some(edit)
         }
         FixRequest::AddWaypointRule {
+            direction,
             waypoint,
             waypoint_namespace,
             ..
         } => {
-            let rule = waypoint_rule(policy, waypoint, waypoint_namespace);
-            let mut edit = match spec.get("ingress") {
-                Some(ingress) if ingress.as_seq().is_some() => {
-                    append_item(text, ingress, &rule, style)?
-                }
-                _ => add_entry(text, spec, "ingress", &Y::Seq(vec![rule]), style)?,
+            let direction = Direction::from(*direction);
+            let key = direction.as_str();
+            let rule = waypoint_rule(policy, direction, waypoint, waypoint_namespace);
+            let mut edit = match spec.get(key) {
+                Some(rules) if rules.as_seq().is_some() => append_item(text, rules, &rule, style)?,
+                _ => add_entry(text, spec, key, &Y::Seq(vec![rule]), style)?,
             };
             edit.source = source;
             edit.order = 2;
@@ -249,8 +259,13 @@ fn edit_for(
     }
 }
 
-/// The ingress rule admitting 15008/TCP from a waypoint's pods.
-fn waypoint_rule(policy: &NetworkPolicy, waypoint: &str, namespace: &str) -> Y {
+/// The rule admitting 15008/TCP from (ingress) or to (egress) a waypoint's pods.
+fn waypoint_rule(
+    policy: &NetworkPolicy,
+    direction: Direction,
+    waypoint: &str,
+    namespace: &str,
+) -> Y {
     let pods = Y::map(vec![(
         "matchLabels",
         Y::map(vec![(crate::ambient::mesh::GATEWAY_NAME, Y::str(waypoint))]),
@@ -271,8 +286,12 @@ fn waypoint_rule(policy: &NetworkPolicy, waypoint: &str, namespace: &str) -> Y {
             ),
         );
     }
+    let peer_key = match direction {
+        Direction::Ingress => "from",
+        Direction::Egress => "to",
+    };
     Y::map(vec![
-        ("from", Y::Seq(vec![Y::map(peer)])),
+        (peer_key, Y::Seq(vec![Y::map(peer)])),
         ("ports", Y::Seq(vec![hbone_port()])),
     ])
 }
@@ -461,7 +480,7 @@ fn detect_style(text: &str, policy: &Node) -> Style {
             && !is_flow(text, v)
             && let Some(dash) = dash_column(text, first)
         {
-            style.indentless = dash + 1 <= k.span.column as usize;
+            style.indentless = dash < k.span.column as usize;
             break;
         }
     }
@@ -570,13 +589,24 @@ fn additive_policies(
                 probes.insert(*policy, probe_rule(addresses, ports));
             }
             FixRequest::AddProbeRule { .. } => {}
+            FixRequest::AddWaypointPolicy { .. } => {}
             FixRequest::AddWaypointRule {
                 policy,
+                direction,
                 waypoint,
                 waypoint_namespace,
             } => {
-                let rule = waypoint_rule(&cluster.policies[*policy], waypoint, waypoint_namespace);
-                hbone.entry(*policy).or_default().0.push(rule);
+                let rule = waypoint_rule(
+                    &cluster.policies[*policy],
+                    Direction::from(*direction),
+                    waypoint,
+                    waypoint_namespace,
+                );
+                let entry = hbone.entry(*policy).or_default();
+                match direction {
+                    DirectionKey::Ingress => entry.0.push(rule),
+                    DirectionKey::Egress => entry.1.push(rule),
+                }
             }
         }
     }
@@ -642,6 +672,83 @@ fn policy_doc(original: &NetworkPolicy, prefix: &str, ingress: Vec<Y>, egress: V
         Y::Map(entries) => emit::document(&entries),
         _ => unreachable!("built as a map above"),
     }
+}
+
+/// Policies for waypoints' own pods: 15008/TCP from and to pods of every namespace, for the
+/// waypoint only (it receives and forwards HBONE for its destinations and applies Istio's
+/// AuthorizationPolicies itself). One document per waypoint, next to the isolating policy.
+fn waypoint_policies(requests: &[FixRequest]) -> Vec<(usize, String)> {
+    let mut merged: BTreeMap<(String, String), (usize, bool, bool)> = BTreeMap::new();
+    for request in requests {
+        if let FixRequest::AddWaypointPolicy {
+            policy,
+            waypoint,
+            waypoint_namespace,
+            ingress,
+            egress,
+        } = request
+        {
+            let entry = merged
+                .entry((waypoint_namespace.clone(), waypoint.clone()))
+                .or_insert((*policy, false, false));
+            entry.1 |= ingress;
+            entry.2 |= egress;
+        }
+    }
+    merged
+        .into_iter()
+        .map(|((namespace, name), (policy, ingress, egress))| {
+            let everyone = || {
+                Y::Seq(vec![Y::map(vec![(
+                    "namespaceSelector",
+                    Y::Map(Vec::new()),
+                )])])
+            };
+            let rule = |key: &str| {
+                Y::Seq(vec![Y::Map(vec![
+                    (key.to_string(), everyone()),
+                    ("ports".to_string(), Y::Seq(vec![hbone_port()])),
+                ])])
+            };
+            let mut types = Vec::new();
+            let mut spec = vec![(
+                "podSelector",
+                Y::map(vec![(
+                    "matchLabels",
+                    Y::map(vec![(
+                        crate::ambient::mesh::GATEWAY_NAME,
+                        Y::str(name.clone()),
+                    )]),
+                )]),
+            )];
+            if ingress {
+                types.push(Y::str("Ingress"));
+            }
+            if egress {
+                types.push(Y::str("Egress"));
+            }
+            spec.push(("policyTypes", Y::Seq(types)));
+            if ingress {
+                spec.push(("ingress", rule("from")));
+            }
+            if egress {
+                spec.push(("egress", rule("to")));
+            }
+            let doc = vec![
+                ("apiVersion".to_string(), Y::str("networking.k8s.io/v1")),
+                ("kind".to_string(), Y::str("NetworkPolicy")),
+                (
+                    "metadata".to_string(),
+                    Y::map(vec![
+                        ("name", Y::str(format!("allow-ambient-waypoint-{name}"))),
+                        ("namespace", Y::str(namespace)),
+                    ]),
+                ),
+                ("spec".to_string(), Y::map(spec)),
+            ];
+            (policy, emit::document(&doc))
+        })
+        .collect()
 }
 
 /// Istio's documented Cilium fix for every ambient pod at once (platform prerequisites).

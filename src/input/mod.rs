@@ -48,6 +48,8 @@ pub const KNOWN_KINDS: &[&str] = &[
     "ReplicationController",
     "Job",
     "CronJob",
+    // Gateway API: `gatewayClassName: istio-waypoint` declares a waypoint.
+    "Gateway",
 ];
 
 #[derive(Debug, Default)]

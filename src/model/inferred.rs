@@ -93,6 +93,30 @@ pub fn add_inferred(cluster: &mut Cluster) {
             }
         }
     }
+    // Waypoints declared or referenced (`istio.io/use-waypoint`) whose pods the input lacks.
+    for waypoint in referenced_waypoints(cluster) {
+        let selector = Selector {
+            match_labels: vec![(
+                crate::ambient::mesh::GATEWAY_NAME.to_string(),
+                waypoint.name.clone(),
+            )],
+            requirements: Vec::new(),
+        };
+        if !selects_concrete(cluster, &waypoint.namespace, &selector)
+            && wanted.insert((waypoint.namespace.clone(), selector.to_string()))
+        {
+            let location = cluster
+                .policies
+                .first()
+                .map_or(Location::default(), |p| p.location);
+            added.push((
+                waypoint.namespace.clone(),
+                selector,
+                location,
+                format!("pods of waypoint `{}`", waypoint.name),
+            ));
+        }
+    }
     // Policies alone: some pod of the mesh may talk to them (a rule without `from` admits it).
     if concrete == 0
         && !cluster.policies.is_empty()
@@ -142,6 +166,31 @@ pub fn add_inferred(cluster: &mut Cluster) {
             inferred: Some(why),
         });
     }
+}
+
+/// Waypoints the Gateways declare and the `istio.io/use-waypoint` labels name (on pods or
+/// namespaces; `istio.io/use-waypoint-namespace` points to another namespace).
+pub fn referenced_waypoints(cluster: &Cluster) -> Vec<super::Waypoint> {
+    use crate::ambient::mesh::{USE_WAYPOINT, USE_WAYPOINT_NAMESPACE};
+    let mut out = cluster.waypoints.clone();
+    let labelled = cluster
+        .workloads
+        .iter()
+        .map(|w| (&w.labels, &w.namespace))
+        .chain(cluster.namespaces.iter().map(|ns| (&ns.labels, &ns.name)));
+    for (labels, namespace) in labelled {
+        if let Some(name) = labels.get(USE_WAYPOINT).filter(|n| n.as_str() != "none") {
+            let namespace = labels.get(USE_WAYPOINT_NAMESPACE).unwrap_or(namespace);
+            let waypoint = super::Waypoint {
+                name: name.clone(),
+                namespace: namespace.clone(),
+            };
+            if !out.contains(&waypoint) {
+                out.push(waypoint);
+            }
+        }
+    }
+    out
 }
 
 /// Labels that satisfy a selector (`None` when none can, e.g. `a=x` with `a notin (x)`).

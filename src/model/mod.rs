@@ -130,6 +130,15 @@ pub struct Cluster {
     pub namespaces: Vec<Namespace>,
     pub workloads: Vec<Workload>,
     pub policies: Vec<NetworkPolicy>,
+    /// Waypoints declared by Gateways of class `istio-waypoint`.
+    pub waypoints: Vec<Waypoint>,
+}
+
+/// An Istio waypoint proxy (a Gateway of class `istio-waypoint`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waypoint {
+    pub name: String,
+    pub namespace: String,
 }
 
 impl Cluster {
@@ -169,6 +178,14 @@ pub fn build(objects: &[Object]) -> (Cluster, Vec<Finding>) {
                 namespaces.insert(ns.name.clone(), ns);
             }),
             "NetworkPolicy" => policy::parse(object).map(|p| cluster.policies.push(p)),
+            "Gateway" => gateway_class(object).map(|class| {
+                if class == Some("istio-waypoint") {
+                    cluster.waypoints.push(Waypoint {
+                        name: object.name.clone(),
+                        namespace: object.namespace.clone(),
+                    });
+                }
+            }),
             kind if WORKLOAD_KINDS.contains(&kind) => {
                 workload(object, &mut soft).map(|(w, owner)| match owner {
                     Some((owner_kind, owner_name)) => {
@@ -250,6 +267,13 @@ pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> F
         finding.workload = Some(object.qualified_name());
     }
     finding
+}
+
+fn gateway_class(object: &Object) -> Checked<Option<&str>> {
+    match fields::map(&object.node, "spec", "spec")? {
+        Some(spec) => fields::string(spec, "gatewayClassName", "spec.gatewayClassName"),
+        None => Ok(None),
+    }
 }
 
 fn namespace(object: &Object) -> Checked<Namespace> {

@@ -36,7 +36,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 };
                 candidates.intersect_with(&mesh);
                 candidates.remove(s);
-                for d in candidates.iter() {
+                for d in candidates.iter().filter(|&d| cx.waypoint[d].is_none()) {
                     let tcp = rule_conns(rule, Some(&workloads[d]))
                         .of(Protocol::Tcp)
                         .clone();

@@ -5,6 +5,7 @@ pub mod amb001_hbone_ingress;
 pub mod amb002_hbone_egress;
 pub mod amb003_probes;
 pub mod amb004_port_restriction_lost;
+pub mod amb005_waypoint;
 pub mod amb006_deny_all;
 pub mod amb007_not_tunneled;
 pub mod amb008_not_captured;
@@ -29,6 +30,7 @@ pub fn check_ambient(cx: &Context) -> Output {
     amb002_hbone_egress::check(cx, &mut out);
     amb003_probes::check(cx, &mut out);
     amb004_port_restriction_lost::check(cx, &mut out);
+    amb005_waypoint::check(cx, &mut out);
     amb006_deny_all::check(cx, &mut out);
     amb007_not_tunneled::check(cx, &mut out);
     amb008_not_captured::check(cx, &mut out);

@@ -79,10 +79,11 @@ pub fn generate(size: Size, seed: u64) -> String {
     let mut out = String::with_capacity(size.workloads * 900 + size.policies * 600);
     let ns = |i: usize| format!("ns-{i:03}");
     for i in 0..size.namespaces {
-        let enrolled = if i % 2 == 0 {
-            "\n    istio.io/dataplane-mode: ambient"
-        } else {
-            ""
+        // Half the namespaces enrolled; half of those send mesh traffic through a waypoint.
+        let enrolled = match i % 4 {
+            0 => "\n    istio.io/dataplane-mode: ambient\n    istio.io/use-waypoint: waypoint",
+            2 => "\n    istio.io/dataplane-mode: ambient",
+            _ => "",
         };
         let _ = write!(
             out,
@@ -90,6 +91,13 @@ pub fn generate(size: Size, seed: u64) -> String {
             ns(i),
             i % 5
         );
+        if i % 4 == 0 {
+            let _ = write!(
+                out,
+                "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: waypoint\n  namespace: {}\nspec:\n  gatewayClassName: istio-waypoint\n  listeners:\n  - {{name: mesh, port: 15008, protocol: HBONE}}\n---\n",
+                ns(i)
+            );
+        }
     }
     for w in 0..size.workloads {
         let namespace = ns(w % size.namespaces);
