@@ -76,7 +76,7 @@ fn double_quoted(s: &str) -> String {
     out
 }
 
-fn key(k: &str, style: Style) -> String {
+pub fn key(k: &str, style: Style) -> String {
     scalar(&Y::Str(k.to_string()), style)
 }
 
@@ -133,7 +133,7 @@ pub fn block_map(entries: &[(String, Y)], indent: usize, style: Style) -> String
                     indent + style.step
                 };
                 for item in items {
-                    out.push_str(&block_item(item, dash, style));
+                    out.push_str(&block_item(item, dash, dash + 2, style));
                 }
             }
             other => {
@@ -146,16 +146,18 @@ pub fn block_map(entries: &[(String, Y)], indent: usize, style: Style) -> String
     out
 }
 
-/// One sequence item (`- ...`) with its dash at column `dash`.
-pub fn block_item(item: &Y, dash: usize, style: Style) -> String {
-    let pad = " ".repeat(dash);
+/// One sequence item (`- ...`) with its dash at column `dash` and its content at column
+/// `content` (`dash + 2` usually; users who write `-   key` get their alignment back).
+pub fn block_item(item: &Y, dash: usize, content: usize, style: Style) -> String {
+    let content = content.max(dash + 2);
+    let lead = format!("{}-{}", " ".repeat(dash), " ".repeat(content - dash - 1));
     match item {
         Y::Map(entries) if !entries.is_empty() => {
             // The first entry follows the dash; the others align with it.
-            let body = block_map(entries, dash + 2, style);
-            format!("{pad}- {}", &body[dash + 2..])
+            let body = block_map(entries, content, style);
+            format!("{lead}{}", &body[content..])
         }
-        other => format!("{pad}- {}\n", flow(other, style)),
+        other => format!("{lead}{}\n", flow(other, style)),
     }
 }
 
@@ -190,7 +192,7 @@ mod tests {
             )])]),
         )]);
         assert_eq!(
-            block_item(&rule, 2, Style::default()),
+            block_item(&rule, 2, 4, Style::default()),
             "  - from:\n    - ipBlock:\n        cidr: 169.254.7.127/32\n"
         );
         let indented = Style {
@@ -198,7 +200,7 @@ mod tests {
             ..Style::default()
         };
         assert_eq!(
-            block_item(&rule, 2, indented),
+            block_item(&rule, 2, 4, indented),
             "  - from:\n      - ipBlock:\n          cidr: 169.254.7.127/32\n"
         );
     }

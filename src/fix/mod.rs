@@ -125,7 +125,10 @@ pub fn fix(
                 if !text.is_empty() && !text.ends_with('\n') {
                     text.push('\n');
                 }
-                text.push_str("---\n");
+                // A file that already ends with a separator gets no second one.
+                if !text.trim_end().ends_with("---") {
+                    text.push_str("---\n");
+                }
                 text.push_str(doc);
             }
             text
@@ -343,7 +346,7 @@ fn append_item(text: &str, seq: &Node, item: &Y, style: Style) -> Option<Edit> {
         return Some(match items.last() {
             Some(last) => Edit {
                 source: 0,
-                at: last.span.end,
+                at: node_end(text, last),
                 delete: 0,
                 insert: format!(", {}", emit::flow(item, style)),
                 order: 0,
@@ -359,17 +362,9 @@ fn append_item(text: &str, seq: &Node, item: &Y, style: Style) -> Option<Edit> {
     }
     let last = items.last()?;
     let dash = dash_column(text, last)?;
-    let at = end_of_line(text, last.span.end);
-    let newline = if at == text.len() && !text.ends_with('\n') {
-        "\n"
-    } else {
-        ""
-    };
-    let crlf = text[line_start(text, last.span.start)..at].ends_with("\r\n");
-    let mut insert = format!("{newline}{}", emit::block_item(item, dash, style));
-    if crlf {
-        insert = insert.replace('\n', "\r\n");
-    }
+    let content = last.span.column as usize - 1;
+    let at = end_of_line(text, node_end(text, last));
+    let insert = with_line_endings(text, at, emit::block_item(item, dash, content, style));
     Some(Edit {
         source: 0,
         at,
@@ -377,6 +372,34 @@ fn append_item(text: &str, seq: &Node, item: &Y, style: Style) -> Option<Edit> {
         insert,
         order: 0,
     })
+}
+
+/// Where a node's text ends: past the closing bracket of a flow collection (whose parsed span
+/// stops at its last item), else the span's end.
+fn node_end(text: &str, node: &Node) -> usize {
+    if is_flow(text, node) {
+        end_of_flow(text, node.span.start)
+    } else {
+        node.span.end
+    }
+}
+
+/// Block text inserted at `at`: on a line of its own, with the line endings of the line before.
+fn with_line_endings(text: &str, at: usize, block: String) -> String {
+    let newline = if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    };
+    let previous = &text[line_start(text, at.saturating_sub(1))..at];
+    let block = format!("{newline}{block}");
+    if previous.ends_with("\r\n")
+        || (newline.is_empty() && text.contains("\r\n") && previous.is_empty())
+    {
+        block.replace('\n', "\r\n")
+    } else {
+        block
+    }
 }
 
 /// Adds `key: value` to a map, in its style (or replaces an empty `key: []`).
@@ -399,31 +422,25 @@ fn add_entry(text: &str, map: &Node, key: &str, value: &Y, style: Style) -> Opti
             order: 0,
         });
     }
+    let (_, last) = entries.last()?;
     if is_flow(text, map) {
-        let (_, last) = entries.last()?;
         return Some(Edit {
             source: 0,
-            at: last.span.end,
+            at: node_end(text, last),
             delete: 0,
-            insert: format!(", {key}: {}", emit::flow(value, style)),
+            insert: format!(", {}: {}", emit::key(key, style), emit::flow(value, style)),
             order: 0,
         });
     }
     let (first_key, _) = entries.first()?;
     let indent = first_key.span.column as usize - 1;
-    let (_, last) = entries.last()?;
-    let at = end_of_line(text, last.span.end);
-    let newline = if at == text.len() && !text.ends_with('\n') {
-        "\n"
-    } else {
-        ""
-    };
+    let at = end_of_line(text, node_end(text, last));
     let block = emit::block_map(&[(key.to_string(), value.clone())], indent, style);
     Some(Edit {
         source: 0,
         at,
         delete: 0,
-        insert: format!("{newline}{block}"),
+        insert: with_line_endings(text, at, block),
         order: 0,
     })
 }

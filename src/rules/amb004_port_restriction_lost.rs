@@ -5,7 +5,7 @@ use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::Protocol;
 use crate::netpol::eval::{BitSet, port_conns};
-use crate::netpol::policy::Direction;
+use crate::netpol::policy::{Direction, PortRef};
 
 pub fn check(cx: &Context, out: &mut Output) {
     let ambient = super::members(cx, |m| m.is_ambient());
@@ -41,7 +41,12 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
             let listed: Vec<String> = ports
                 .iter()
-                .filter(|s| !port_conns(s, None).contains(Protocol::Tcp, HBONE_PORT))
+                // Every entry but the bare `15008/TCP` (a range that covers it still names ports).
+                .filter(|s| {
+                    !(s.protocol == Protocol::Tcp
+                        && s.end_port.is_none()
+                        && s.port == Some(PortRef::Number(HBONE_PORT)))
+                })
                 .map(|s| {
                     let port = s.port.as_ref().map_or("all".to_string(), |p| p.to_string());
                     match s.end_port {
@@ -50,10 +55,15 @@ pub fn check(cx: &Context, out: &mut Output) {
                     }
                 })
                 .collect();
+            let rule_name = format!(
+                "ingress rule {} of NetworkPolicy `{}`",
+                i + 1,
+                policy.qualified_name()
+            );
             let when = if after_fix {
-                "Once the fix adds 15008/TCP to"
+                format!("Once the fix adds 15008/TCP to {rule_name}")
             } else {
-                "Because it admits 15008/TCP,"
+                format!("Because {rule_name} admits 15008/TCP")
             };
             let who = if peers.everyone {
                 "every mesh client (the rule has no `from`)".to_string()
@@ -61,16 +71,14 @@ pub fn check(cx: &Context, out: &mut Output) {
                 super::names(cx, &mesh_peers)
             };
             let limited = if listed.is_empty() {
-                "15008 alone".to_string()
+                "15008, the only port the rule lists".to_string()
             } else {
                 listed.join(", ")
             };
             let mut finding = Finding::new(
                 Code::Amb004,
                 format!(
-                    "{when} ingress rule {} of NetworkPolicy `{}`, {who} can reach every port of the selected pods through the HBONE tunnel, not only {limited}: NetworkPolicy no longer enforces this port list for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
-                    i + 1,
-                    policy.qualified_name(),
+                    "{when}, {who} can reach every port of the selected pods through the HBONE tunnel, not only {limited}: NetworkPolicy no longer enforces this port list for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
                 ),
                 Some(rule_location(cx, p, Direction::Ingress, i)),
             );
