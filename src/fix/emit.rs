@@ -177,8 +177,12 @@ mod tests {
     #[test]
     fn block_items_align_their_keys() {
         assert_eq!(
-            block_item(&port(), 4, Style::default()),
+            block_item(&port(), 4, 6, Style::default()),
             "    - port: 15008\n      protocol: TCP\n"
+        );
+        assert_eq!(
+            block_item(&port(), 4, 8, Style::default()),
+            "    -   port: 15008\n        protocol: TCP\n"
         );
     }
 
