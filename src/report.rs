@@ -277,11 +277,14 @@ pub fn connectivity_text(connections: &[Connection]) -> String {
     let rows: Vec<(String, String, String)> = connections
         .iter()
         .map(|c| {
-            (
-                name(&c.src, &c.src_kind),
-                name(&c.dst, &c.dst_kind),
-                c.conn.0.to_string(),
-            )
+            let conn = match &c.plain {
+                None => c.conn.0.to_string(),
+                Some(plain) if c.conn.0.is_empty() => {
+                    format!("BLOCKED once enrolled (today: {})", plain.0)
+                }
+                Some(plain) => format!("{} (today: {})", c.conn.0, plain.0),
+            };
+            (name(&c.src, &c.src_kind), name(&c.dst, &c.dst_kind), conn)
         })
         .collect();
     let w1 = rows
@@ -300,7 +303,13 @@ pub fn connectivity_text(connections: &[Connection]) -> String {
     for (src, dst, conn) in rows {
         out.push_str(&format!("{src:w1$}  {dst:w2$}  {conn}\n"));
     }
-    out.push_str(&format!("{} allowed pairs\n", connections.len()));
+    let changed = connections.iter().filter(|c| c.plain.is_some()).count();
+    let changed = if changed > 0 {
+        format!(", {changed} changed once enrolled")
+    } else {
+        String::new()
+    };
+    out.push_str(&format!("{} pairs{changed}\n", connections.len()));
     out
 }
 

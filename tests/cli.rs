@@ -327,3 +327,54 @@ fn explain_names_the_policy_and_rule() {
         "{err}"
     );
 }
+
+#[test]
+fn connectivity_in_ambient_mode_shows_what_enrolling_breaks_and_what_the_fix_restores() {
+    let case = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/client-to-server-app-port/app.yaml"
+    );
+    let out = run(
+        &[
+            "connectivity",
+            "--mode",
+            "ambient",
+            "--format",
+            "json",
+            case,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let rows = json(&out);
+    let pair = |rows: &serde_json::Value| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["src"] == "shop/client" && r["dst"] == "shop/server")
+            .cloned()
+            .unwrap()
+    };
+    let broken = pair(&rows);
+    assert_eq!(broken["conn"], "No Connections");
+    assert_eq!(broken["plain"], "TCP 9090");
+
+    // After the fix the tunnel is admitted: every TCP port flows through it (AMB004's point).
+    let fixed = tempdir("ambient-fixed").join("fixed.yaml");
+    let out = run(&["check", "--fix", fixed.to_str().unwrap(), case], None);
+    assert_eq!(out.status.code(), Some(1), "the original has errors");
+    let out = run(
+        &[
+            "connectivity",
+            "--mode",
+            "ambient",
+            "--format",
+            "json",
+            fixed.to_str().unwrap(),
+        ],
+        None,
+    );
+    let restored = pair(&json(&out));
+    assert_eq!(restored["conn"], "TCP 1-65535");
+    assert_eq!(restored["plain"], "TCP 9090,15008");
+}

@@ -218,3 +218,41 @@ impl<'c> Context<'c> {
         self.cluster.workloads[workload].qualified_name()
     }
 }
+
+impl Context<'_> {
+    /// What flows from one workload to another once enrolled: mesh TCP goes through the HBONE
+    /// tunnel (directly, or through the destination's waypoint), so NetworkPolicy sees only
+    /// 15008/TCP: every TCP port when the tunnel is admitted on every hop, none otherwise. UDP,
+    /// SCTP and traffic with a pod outside the mesh keep their plain verdict.
+    pub fn ambient_conns(&self, s: usize, d: usize) -> crate::netpol::conn::ConnSet {
+        use crate::netpol::conn::{ConnSet, Protocol};
+        use crate::netpol::eval::Endpoint;
+        let plain = self
+            .engine
+            .verdict(Endpoint::Workload(s), Endpoint::Workload(d))
+            .allowed;
+        if !self.membership[s].is_ambient() || !self.membership[d].receives_hbone() {
+            return plain;
+        }
+        let hbone = |from: usize, to: usize| {
+            self.engine
+                .verdict(Endpoint::Workload(from), Endpoint::Workload(to))
+                .allowed
+                .contains(Protocol::Tcp, HBONE_PORT)
+        };
+        let waypoint_pods = self.waypoint[d]
+            .as_ref()
+            .map(|(name, ns)| self.waypoint_pods(name, ns))
+            .unwrap_or_default();
+        let tunnel = match waypoint_pods.first() {
+            Some(&w) if w != s => hbone(s, w) && hbone(w, d),
+            _ => hbone(s, d),
+        };
+        let not_tcp = plain.subtract(&ConnSet::all_of(Protocol::Tcp));
+        if tunnel {
+            not_tcp.union(&ConnSet::all_of(Protocol::Tcp))
+        } else {
+            not_tcp
+        }
+    }
+}

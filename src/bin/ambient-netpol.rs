@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use ambient_netpol::ambient::mesh::MeshMode;
 use ambient_netpol::ambient::{Cni, FixStyle, ProbeSnat};
 use ambient_netpol::netpol::conn::Protocol;
-use ambient_netpol::netpol::connectivity::connectivity;
+use ambient_netpol::netpol::connectivity::{connectivity, connectivity_with};
 use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
 use ambient_netpol::{Code, Options, Source, analyze, load, report};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,6 +38,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// `plain`: what NetworkPolicy allows today; `ambient`: what still flows once enrolled
+        /// (membership as `check --mode auto`), with today's verdict where it differs.
+        #[arg(long, value_enum, default_value_t = ConnectivityMode::Plain)]
+        mode: ConnectivityMode,
     },
     /// Explain the verdict for one source and destination: the policies and rules behind it.
     Explain {
@@ -152,6 +156,12 @@ enum FixStyleArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ConnectivityMode {
+    Plain,
+    Ambient,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
     Json,
@@ -212,7 +222,11 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check(&args),
-        Command::Connectivity { input, format } => connectivity_map(&input, format),
+        Command::Connectivity {
+            input,
+            format,
+            mode,
+        } => connectivity_map(&input, format, mode),
         Command::Explain {
             from,
             to,
@@ -343,11 +357,31 @@ fn load_reporting(inputs: &[Input]) -> ambient_netpol::Loaded {
     loaded
 }
 
-fn connectivity_map(input: &InputArgs, format: Format) -> Result<ExitCode, String> {
+fn connectivity_map(
+    input: &InputArgs,
+    format: Format,
+    mode: ConnectivityMode,
+) -> Result<ExitCode, String> {
     let inputs = read_inputs(&input.paths)?;
-    let loaded = load_reporting(&inputs);
-    let engine = Engine::with(&loaded.cluster, input.host_network.into());
-    let connections = connectivity(&engine);
+    let mut loaded = load_reporting(&inputs);
+    let connections = match mode {
+        ConnectivityMode::Plain => {
+            connectivity(&Engine::with(&loaded.cluster, input.host_network.into()))
+        }
+        ConnectivityMode::Ambient => {
+            // Waypoint pods the input lacks still carry traffic: infer them as `check` does.
+            ambient_netpol::model::inferred::add_inferred(&mut loaded.cluster);
+            let engine = Engine::with(&loaded.cluster, input.host_network.into());
+            let probe_snat = ProbeSnat::default();
+            let cx = ambient_netpol::ambient::Context::new(
+                &engine,
+                MeshMode::Auto,
+                Cni::Generic,
+                &probe_snat,
+            );
+            connectivity_with(&engine, |s, d| cx.ambient_conns(s, d))
+        }
+    };
     let out = match format {
         Format::Text => report::connectivity_text(&connections),
         Format::Json => {

@@ -20,6 +20,19 @@ pub struct Connection {
     pub dst_kind: String,
     #[serde(serialize_with = "display")]
     pub conn: ConnSetOrd,
+    /// In ambient mode: what plain NetworkPolicy allows today, when it differs from `conn`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "display_opt"
+    )]
+    pub plain: Option<ConnSetOrd>,
+}
+
+fn display_opt<S: serde::Serializer>(conns: &Option<ConnSetOrd>, s: S) -> Result<S::Ok, S::Error> {
+    match conns {
+        Some(c) => s.collect_str(&c.0),
+        None => s.serialize_none(),
+    }
 }
 
 /// A `ConnSet` ordered by its spelling, so connections sort deterministically.
@@ -50,22 +63,42 @@ type Entity = (String, String);
 /// All allowed pairs, sorted by source then destination. Pods grouped under one controller form
 /// one entity; an entity's connections to itself are not listed.
 pub fn connectivity(engine: &Engine) -> Vec<Connection> {
+    connectivity_with(engine, |s, d| {
+        engine
+            .verdict(Endpoint::Workload(s), Endpoint::Workload(d))
+            .allowed
+    })
+}
+
+/// Like [`connectivity`], with the connections between two workloads given by `pair` (e.g. what
+/// still flows once enrolled in ambient); a row whose plain verdict differs carries it in
+/// `plain`. Workloads the input does not show (inferred) are left out.
+pub fn connectivity_with(
+    engine: &Engine,
+    pair: impl Fn(usize, usize) -> ConnSet,
+) -> Vec<Connection> {
     let workloads = &engine.cluster.workloads;
     // Several workloads may form one entity (pods of one owner with different labels): union.
-    let mut pairs: BTreeMap<(Entity, Entity), ConnSet> = BTreeMap::new();
+    let mut pairs: BTreeMap<(Entity, Entity), (ConnSet, ConnSet)> = BTreeMap::new();
     let entity = |i: usize| (workloads[i].qualified_name(), workloads[i].kind.clone());
+    let shown: Vec<usize> = (0..workloads.len())
+        .filter(|&i| !workloads[i].is_inferred())
+        .collect();
 
-    for s in 0..workloads.len() {
-        for d in 0..workloads.len() {
+    for &s in &shown {
+        for &d in &shown {
             let (src, dst) = (entity(s), entity(d));
             if src == dst {
                 continue;
             }
-            let allowed = engine
+            let plain = engine
                 .verdict(Endpoint::Workload(s), Endpoint::Workload(d))
                 .allowed;
-            if !allowed.is_empty() {
-                pairs.entry((src, dst)).or_default().union_with(&allowed);
+            let allowed = pair(s, d);
+            if !allowed.is_empty() || !plain.is_empty() {
+                let entry = pairs.entry((src, dst)).or_default();
+                entry.0.union_with(&allowed);
+                entry.1.union_with(&plain);
             }
         }
     }
@@ -74,40 +107,41 @@ pub fn connectivity(engine: &Engine) -> Vec<Connection> {
     // direction, and each segment is judged by one of its addresses.
     let egress_segments = segments(engine, Direction::Egress);
     let ingress_segments = segments(engine, Direction::Ingress);
-    for w in 0..workloads.len() {
+    // (Traffic between pods and addresses outside the mesh is plaintext: the same in both modes.)
+    for &w in &shown {
+        let mut add = |key: (Entity, Entity), allowed: ConnSet| {
+            if !allowed.is_empty() {
+                let entry = pairs.entry(key).or_default();
+                entry.0.union_with(&allowed);
+                entry.1.union_with(&allowed);
+            }
+        };
         for (range, addr) in &egress_segments {
             let allowed = engine
                 .verdict(Endpoint::Workload(w), Endpoint::Ip(*addr))
                 .allowed;
-            if !allowed.is_empty() {
-                pairs
-                    .entry((entity(w), (range.clone(), EXTERNAL.into())))
-                    .or_default()
-                    .union_with(&allowed);
-            }
+            add((entity(w), (range.clone(), EXTERNAL.into())), allowed);
         }
         for (range, addr) in &ingress_segments {
             let allowed = engine
                 .verdict(Endpoint::Ip(*addr), Endpoint::Workload(w))
                 .allowed;
-            if !allowed.is_empty() {
-                pairs
-                    .entry(((range.clone(), EXTERNAL.into()), entity(w)))
-                    .or_default()
-                    .union_with(&allowed);
-            }
+            add(((range.clone(), EXTERNAL.into()), entity(w)), allowed);
         }
     }
 
     pairs
         .into_iter()
-        .map(|(((src, src_kind), (dst, dst_kind)), conn)| Connection {
-            src,
-            src_kind,
-            dst,
-            dst_kind,
-            conn: ConnSetOrd(conn),
-        })
+        .map(
+            |(((src, src_kind), (dst, dst_kind)), (conn, plain))| Connection {
+                src,
+                src_kind,
+                dst,
+                dst_kind,
+                plain: (conn != plain).then_some(ConnSetOrd(plain)),
+                conn: ConnSetOrd(conn),
+            },
+        )
         .collect()
 }
 
