@@ -378,3 +378,116 @@ fn connectivity_in_ambient_mode_shows_what_enrolling_breaks_and_what_the_fix_res
     assert_eq!(restored["conn"], "TCP 1-65535");
     assert_eq!(restored["plain"], "TCP 9090,15008");
 }
+
+#[test]
+fn explain_code_prints_the_rule_documentation() {
+    let out = run(&["check", "--explain", "amb001"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("AMB001 (error): HBONE (15008/TCP) blocked"),
+        "{text}"
+    );
+    for section in [
+        "## What it does",
+        "## Why it matters under ambient",
+        "## Example",
+        "## Fix",
+    ] {
+        assert!(text.contains(section), "{section} missing");
+    }
+    let out = run(&["check", "--explain", "XYZ123"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known codes: AMB001"));
+}
+
+#[test]
+fn fix_write_and_a_diff_that_git_applies() {
+    let dir = tempdir("write");
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/seed/hbone-blocked.yaml");
+    let original = std::fs::read_to_string(seed).unwrap();
+    std::fs::write(dir.join("policy.yaml"), &original).unwrap();
+    std::fs::write(dir.join("other.yaml"), NAMESPACE).unwrap();
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .expect("git runs")
+    };
+
+    // The JSON diff applies with `git apply` from the directory the paths are relative to.
+    let report = Command::new(BIN)
+        .current_dir(&dir)
+        .args(["check", "--format", "json", "policy.yaml", "other.yaml"])
+        .output()
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let diff = value["diff"].as_str().unwrap();
+    assert!(
+        diff.starts_with("--- a/policy.yaml\n+++ b/policy.yaml\n"),
+        "{diff}"
+    );
+    std::fs::write(dir.join("fix.diff"), diff).unwrap();
+    assert!(git(&["init", "-q"]).status.success());
+    let applied = git(&["apply", "--check", "fix.diff"]);
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+
+    // --fix writes every document, corrected; --write changes only the files that change.
+    let fixed = dir.join("fixed.yaml");
+    let out = Command::new(BIN)
+        .current_dir(&dir)
+        .args(["check", "--fix", "fixed.yaml", "policy.yaml", "other.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the input has an error");
+    let all = std::fs::read_to_string(&fixed).unwrap();
+    assert!(all.contains("port: 15008") && all.contains("kind: Namespace"));
+    assert_eq!(all, value["fixed_yaml"].as_str().unwrap());
+
+    let before = std::fs::metadata(dir.join("other.yaml"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let out = Command::new(BIN)
+        .current_dir(&dir)
+        .args(["check", "--write", "policy.yaml", "other.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "findings are reported as before the fix"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("corrected policy.yaml"));
+    let written = std::fs::read_to_string(dir.join("policy.yaml")).unwrap();
+    assert!(written.starts_with(&original[..original.find("  podSelector:").unwrap()]));
+    assert!(written.contains(
+        "    - port: 9090\n      protocol: TCP\n    - port: 15008\n      protocol: TCP\n"
+    ));
+    assert_eq!(
+        std::fs::metadata(dir.join("other.yaml"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
+    let again = Command::new(BIN)
+        .current_dir(&dir)
+        .args(["check", "policy.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+
+    let out = run(&["check", "--write", "-"], Some(&original));
+    assert_eq!(out.status.code(), Some(2), "stdin has no file to write");
+}
