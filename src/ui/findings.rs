@@ -21,9 +21,9 @@ pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
         <section class="findings" aria-labelledby="findings-title">
             <h2 id="findings-title" class="panel-title">"Findings"</h2>
             <p class="counts" aria-live="polite">
-                <span class="count error">{move || count(Severity::Error)} " errors"</span>
-                <span class="count warning">{move || count(Severity::Warning)} " warnings"</span>
-                <span class="count info">{move || count(Severity::Info)} " info"</span>
+                <span class="count error">{move || plural(count(Severity::Error), "error")}</span>
+                <span class="count warning">{move || plural(count(Severity::Warning), "warning")}</span>
+                <span class="count info">{move || format!("{} info", count(Severity::Info))}</span>
             </p>
             <Show
                 when=move || analysis.with(|a| !a.report.findings.is_empty())
@@ -60,6 +60,7 @@ fn FindingItem(finding: Finding) -> impl IntoView {
                 <span class="line">{line.map(|l| format!("line {l}"))}</span>
                 <span class="subject">{subject}</span>
                 <span class="message">{message_view(&finding.message)}</span>
+                {finding.fix.map(|fix| view! { <span class="fix">"Fix: " {message_view(&fix)}</span> })}
             </button>
         </li>
     }
@@ -80,4 +81,12 @@ fn message_view(message: &str) -> impl IntoView + use<> {
             }
         })
         .collect_view()
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

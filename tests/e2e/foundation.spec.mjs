@@ -40,7 +40,7 @@ test("a YAML syntax error shows INP001 on the right line within a second", async
   const line = Number(/line (\d+)/.exec(text)[1]);
   expect(line).toBeGreaterThanOrEqual(4);
   expect(line).toBeLessThanOrEqual(5);
-  await expect(page.locator(".count.error")).toHaveText("1 errors");
+  await expect(page.locator(".count.error")).toHaveText("1 error");
   expect(problems).toEqual([]);
 });
 
