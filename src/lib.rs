@@ -111,7 +111,7 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
     let out = rules::check_ambient(&cx);
     findings.extend(out.findings);
     findings.sort_by_key(|f| (f.location, f.code));
-    let fixed = fix::fix(
+    let mut fixed = fix::fix(
         sources,
         &loaded.cluster,
         &out.fixes,
@@ -121,6 +121,7 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
             cni: options.cni,
         },
     );
+    fixed.extras.extend(out.extras);
     Report {
         findings,
         objects: loaded.objects,

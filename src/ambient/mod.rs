@@ -1,6 +1,7 @@
 //! The ambient overlay: who is in the mesh, the CNI profiles, and the context every ambient rule
 //! reads (DOMAIN.md sections 2 to 4).
 
+pub mod authz;
 pub mod mesh;
 
 use std::net::IpAddr;

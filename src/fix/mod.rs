@@ -93,13 +93,7 @@ pub fn fix(
     let mut edits: Vec<Edit> = Vec::new();
     let mut appended: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     match options.style {
-        FixStyle::Edit => {
-            for request in &requests {
-                if let Some(edit) = edit_for(sources, cluster, request, &addresses) {
-                    edits.push(edit);
-                }
-            }
-        }
+        FixStyle::Edit => edits = edits_for(sources, cluster, &requests, &addresses),
         FixStyle::Add => {
             for (policy, doc) in additive_policies(cluster, &requests, &addresses) {
                 appended
@@ -195,71 +189,114 @@ fn probe_rule(addresses: &[IpAddr], ports: &[PortKey]) -> Y {
     Y::map(rule)
 }
 
-/// The edit that carries out one request on the user's text.
-fn edit_for(
-    sources: &[Source],
-    cluster: &Cluster,
-    request: &FixRequest,
-    addresses: &[IpAddr],
-) -> Option<Edit> {
-    let policy_index = match request {
-        FixRequest::AddHbonePort { policy, .. }
-        | FixRequest::AddProbeRule { policy, .. }
-        | FixRequest::AddWaypointRule { policy, .. } => *policy,
-        // A new document in either style (see `waypoint_policies`).
-        FixRequest::AddWaypointPolicy { .. } => return None,
-    };
-    let policy = &cluster.policies[policy_index];
+/// The text of a policy and what the edits need of it.
+fn policy_text<'a>(
+    sources: &[Source<'a>],
+    policy: &'a NetworkPolicy,
+) -> Option<(usize, &'a str, &'a Node, Style)> {
     let source = policy.location.source;
     let text = sources.get(source)?.text;
     let spec = policy.node.get("spec")?;
-    let style = detect_style(text, &policy.node);
-    match request {
-        FixRequest::AddWaypointPolicy { .. } => None,
-        FixRequest::AddHbonePort {
-            direction, rule, ..
-        } => {
-            let key = Direction::from(*direction).as_str();
-            let rule_node = spec.get(key)?.as_seq()?.get(*rule)?;
-            let ports = rule_node.get("ports")?;
-            let item = ordered_like(hbone_port(), ports.as_seq()?.last());
-            let mut edit = append_item(text, ports, &item, style)?;
-            edit.source = source;
-            Some(edit)
+    Some((source, text, spec, detect_style(text, &policy.node)))
+}
+
+/// Adds `15008/TCP` to the ports of one rule.
+fn port_edit(
+    sources: &[Source],
+    policy: &NetworkPolicy,
+    direction: Direction,
+    rule: usize,
+) -> Option<Edit> {
+    let (source, text, spec, style) = policy_text(sources, policy)?;
+    let rule_node = spec.get(direction.as_str())?.as_seq()?.get(rule)?;
+    let ports = rule_node.get("ports")?;
+    let item = ordered_like(hbone_port(), ports.as_seq()?.last());
+    let mut edit = append_item(text, ports, &[item], style)?;
+    edit.source = source;
+    Some(edit)
+}
+
+/// Adds rules to a policy's `ingress` or `egress` (creating the list when there is none): one
+/// edit for all of them, so two fixes never write the same key twice.
+fn rules_edit(
+    sources: &[Source],
+    policy: &NetworkPolicy,
+    direction: Direction,
+    rules: Vec<Y>,
+) -> Option<Edit> {
+    let (source, text, spec, style) = policy_text(sources, policy)?;
+    let key = direction.as_str();
+    let mut edit = match spec.get(key) {
+        Some(existing) if existing.as_seq().is_some() => {
+            append_item(text, existing, &rules, style)?
         }
-        FixRequest::AddProbeRule { ports, .. } => {
-            if addresses.is_empty() {
-                return None;
+        _ => add_entry(text, spec, key, &Y::Seq(rules), style)?,
+    };
+    edit.source = source;
+    // After a port added to the last rule, at the same place.
+    edit.order = 1;
+    Some(edit)
+}
+
+/// Edit style: the edits for all requests.
+fn edits_for(
+    sources: &[Source],
+    cluster: &Cluster,
+    requests: &[FixRequest],
+    addresses: &[IpAddr],
+) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut new_rules: BTreeMap<(usize, DirectionKey), Vec<Y>> = BTreeMap::new();
+    for request in requests {
+        match request {
+            FixRequest::AddHbonePort {
+                policy,
+                direction,
+                rule,
+            } => {
+                edits.extend(port_edit(
+                    sources,
+                    &cluster.policies[*policy],
+                    Direction::from(*direction),
+                    *rule,
+                ));
             }
-            let rule = probe_rule(addresses, ports);
-            let mut edit = match spec.get("ingress") {
-                Some(ingress) if ingress.as_seq().is_some() => {
-                    append_item(text, ingress, &rule, style)?
-                }
-                _ => add_entry(text, spec, "ingress", &Y::Seq(vec![rule]), style)?,
-            };
-            edit.source = source;
-            edit.order = 1;
-            Some(edit)
-        }
-        FixRequest::AddWaypointRule {
-            direction,
-            waypoint,
-            waypoint_namespace,
-            ..
-        } => {
-            let direction = Direction::from(*direction);
-            let key = direction.as_str();
-            let rule = waypoint_rule(policy, direction, waypoint, waypoint_namespace);
-            let mut edit = match spec.get(key) {
-                Some(rules) if rules.as_seq().is_some() => append_item(text, rules, &rule, style)?,
-                _ => add_entry(text, spec, key, &Y::Seq(vec![rule]), style)?,
-            };
-            edit.source = source;
-            edit.order = 2;
-            Some(edit)
+            FixRequest::AddProbeRule { policy, ports } if !addresses.is_empty() => {
+                new_rules
+                    .entry((*policy, DirectionKey::Ingress))
+                    .or_default()
+                    .push(probe_rule(addresses, ports));
+            }
+            FixRequest::AddWaypointRule {
+                policy,
+                direction,
+                waypoint,
+                waypoint_namespace,
+            } => {
+                let rule = waypoint_rule(
+                    &cluster.policies[*policy],
+                    Direction::from(*direction),
+                    waypoint,
+                    waypoint_namespace,
+                );
+                new_rules
+                    .entry((*policy, *direction))
+                    .or_default()
+                    .push(rule);
+            }
+            // Documents of their own (`waypoint_policies`), or nothing to admit.
+            FixRequest::AddProbeRule { .. } | FixRequest::AddWaypointPolicy { .. } => {}
         }
     }
+    for ((policy, direction), rules) in new_rules {
+        edits.extend(rules_edit(
+            sources,
+            &cluster.policies[policy],
+            Direction::from(direction),
+            rules,
+        ));
+    }
+    edits
 }
 
 /// The rule admitting 15008/TCP from (ingress) or to (egress) a waypoint's pods.
@@ -337,25 +374,25 @@ fn dash_column(text: &str, item: &Node) -> Option<usize> {
 }
 
 /// Appends an item to a sequence, in its style.
-fn append_item(text: &str, seq: &Node, item: &Y, style: Style) -> Option<Edit> {
+fn append_item(text: &str, seq: &Node, new: &[Y], style: Style) -> Option<Edit> {
     let items = seq.as_seq()?;
+    let flow_items: Vec<String> = new.iter().map(|item| emit::flow(item, style)).collect();
     if is_flow(text, seq) {
-        let close = text[seq.span.start..]
-            .find(']')
-            .map(|i| seq.span.start + i)?;
         return Some(match items.last() {
             Some(last) => Edit {
                 source: 0,
                 at: node_end(text, last),
                 delete: 0,
-                insert: format!(", {}", emit::flow(item, style)),
+                insert: format!(", {}", flow_items.join(", ")),
                 order: 0,
             },
             None => Edit {
                 source: 0,
-                at: close,
+                at: text[seq.span.start..]
+                    .find(']')
+                    .map(|i| seq.span.start + i)?,
                 delete: 0,
-                insert: emit::flow(item, style),
+                insert: flow_items.join(", "),
                 order: 0,
             },
         });
@@ -364,12 +401,15 @@ fn append_item(text: &str, seq: &Node, item: &Y, style: Style) -> Option<Edit> {
     let dash = dash_column(text, last)?;
     let content = last.span.column as usize - 1;
     let at = end_of_line(text, node_end(text, last));
-    let insert = with_line_endings(text, at, emit::block_item(item, dash, content, style));
+    let block: String = new
+        .iter()
+        .map(|item| emit::block_item(item, dash, content, style))
+        .collect();
     Some(Edit {
         source: 0,
         at,
         delete: 0,
-        insert,
+        insert: with_line_endings(text, at, block),
         order: 0,
     })
 }

@@ -161,6 +161,7 @@ pub fn add_inferred(cluster: &mut Cluster) {
             annotations: Labels::new(),
             containers: Vec::new(),
             host_network: false,
+            service_account: None,
             ips: Vec::new(),
             location,
             inferred: Some(why),

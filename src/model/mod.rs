@@ -37,6 +37,8 @@ pub struct Workload {
     pub annotations: Labels,
     pub containers: Vec<Container>,
     pub host_network: bool,
+    /// `serviceAccountName` of the pod template (the mesh identity); `None`: `default`.
+    pub service_account: Option<String>,
     /// Pod IPs known from `status` (pods dumped from a cluster); empty for manifests.
     pub ips: Vec<IpAddr>,
     pub location: Location,
@@ -346,6 +348,22 @@ fn workload(
         ),
         None => (Vec::new(), false),
     };
+    let service_account = match spec {
+        Some(spec) => match fields::string(
+            spec,
+            "serviceAccountName",
+            &format!("{spec_path}.serviceAccountName"),
+        )? {
+            Some(sa) => Some(sa),
+            None => fields::string(
+                spec,
+                "serviceAccount",
+                &format!("{spec_path}.serviceAccount"),
+            )?,
+        },
+        None => None,
+    }
+    .map(str::to_string);
 
     let mut ips = Vec::new();
     let mut owner = None;
@@ -403,6 +421,7 @@ fn workload(
             annotations: annotations.into_iter().collect(),
             containers,
             host_network,
+            service_account,
             ips,
             location: object.location,
             inferred: None,

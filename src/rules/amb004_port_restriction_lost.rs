@@ -88,6 +88,31 @@ pub fn check(cx: &Context, out: &mut Output) {
                 p,
                 &destinations.iter().collect::<Vec<_>>(),
             ));
+            // The extra that restores the port list, one per destination.
+            let (mut written, mut unwritten) = (Vec::new(), Vec::new());
+            for d in destinations.iter() {
+                match crate::ambient::authz::policy_for(cx, d) {
+                    Ok(doc) => {
+                        written.push(format!("`{}`", doc.name));
+                        if !out.extras.iter().any(|e| e.name == doc.name) {
+                            out.extras.push(doc);
+                        }
+                    }
+                    Err(why) => unwritten.push(why),
+                }
+            }
+            if !unwritten.is_empty() {
+                finding.message.push_str(&format!(
+                    " No AuthorizationPolicy is generated where {}.",
+                    unwritten.join("; ")
+                ));
+            }
+            if !written.is_empty() {
+                finding.fix = Some(format!(
+                    "apply the AuthorizationPolicy {} (an extra document) so mesh sources keep only the ports NetworkPolicy allowed them",
+                    super::list(written)
+                ));
+            }
             out.findings.push(finding);
         }
     }

@@ -21,6 +21,8 @@ use crate::netpol::policy::Direction;
 pub struct Output {
     pub findings: Vec<Finding>,
     pub fixes: Vec<FixRequest>,
+    /// Extra documents (AMB004's AuthorizationPolicies).
+    pub extras: Vec<crate::fix::Generated>,
 }
 
 /// Runs every ambient rule, in an order where later rules can read earlier fixes.

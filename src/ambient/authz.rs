@@ -1,0 +1,186 @@
+//! The AMB004 extra: an Istio `AuthorizationPolicy` (security.istio.io/v1, L4 only, enforced by
+//! ztunnel) that gives back the port restriction NetworkPolicy loses once 15008 is admitted.
+//!
+//! For one destination it allows exactly the (mesh source, port) pairs that plain NetworkPolicy
+//! allows today: each ambient source by its identity (its service account) on the TCP ports
+//! NetworkPolicy admits from it. Traffic without a mesh identity (from pods outside the mesh,
+//! arriving in plaintext) is allowed by a `notPrincipals: ["*"]` rule, because NetworkPolicy still
+//! enforces its ports; without it the ALLOW policy would deny that traffic.
+
+use std::collections::BTreeMap;
+
+use super::{Context, HBONE_PORT};
+use crate::fix::Generated;
+use crate::fix::emit::{self, Y};
+use crate::model::inferred::ANY_NAMESPACE;
+use crate::netpol::conn::Protocol;
+use crate::netpol::eval::Endpoint;
+
+/// Ports are listed one by one in an AuthorizationPolicy: past this many, no policy is written.
+const MAX_PORTS: usize = 64;
+
+/// The AuthorizationPolicy for one destination workload, or why there is none.
+pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
+    let target = &cx.cluster.workloads[d];
+    if cx.waypoint[d].is_some() {
+        return Err(format!(
+            "`{}` uses a waypoint: its L7 policies belong on the waypoint",
+            target.qualified_name()
+        ));
+    }
+    // Sources grouped by the ports they may use (None: every TCP port).
+    let mut groups: BTreeMap<Option<Vec<u16>>, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    for (s, source) in cx.cluster.workloads.iter().enumerate() {
+        if s == d || !cx.membership[s].is_ambient() {
+            continue;
+        }
+        let allowed = cx
+            .engine
+            .verdict(Endpoint::Workload(s), Endpoint::Workload(d))
+            .allowed;
+        let tcp = allowed.of(Protocol::Tcp);
+        if tcp.is_empty() {
+            continue;
+        }
+        let ports = if tcp.spans() == [(1, u16::MAX)] {
+            None
+        } else {
+            let ports: Vec<u16> = tcp
+                .spans()
+                .iter()
+                .flat_map(|&(lo, hi)| lo..=hi)
+                .filter(|&p| p != HBONE_PORT)
+                .take(MAX_PORTS + 1)
+                .collect();
+            if ports.len() > MAX_PORTS {
+                return Err(format!(
+                    "NetworkPolicy admits more than {MAX_PORTS} ports from `{}`; an AuthorizationPolicy lists ports one by one",
+                    source.qualified_name()
+                ));
+            }
+            Some(ports)
+        };
+        let (principals, namespaces) = groups.entry(ports).or_default();
+        if source.is_inferred() {
+            // Pods the input does not show: their service account is unknown, so their namespace
+            // stands for them (broader), or any mesh identity for "any namespace".
+            if source.namespace == ANY_NAMESPACE {
+                principals.push("*".into());
+            } else {
+                namespaces.push(source.namespace.clone());
+            }
+        } else {
+            let sa = source.service_account.as_deref().unwrap_or("default");
+            principals.push(format!("cluster.local/ns/{}/sa/{sa}", source.namespace));
+        }
+    }
+
+    let mut rules = Vec::new();
+    for (ports, (mut principals, mut namespaces)) in groups {
+        principals.sort();
+        principals.dedup();
+        namespaces.sort();
+        namespaces.dedup();
+        let mut from = Vec::new();
+        if !principals.is_empty() {
+            from.push(Y::map(vec![(
+                "source",
+                Y::map(vec![("principals", strings(principals))]),
+            )]));
+        }
+        if !namespaces.is_empty() {
+            from.push(Y::map(vec![(
+                "source",
+                Y::map(vec![("namespaces", strings(namespaces))]),
+            )]));
+        }
+        let mut rule = vec![("from", Y::Seq(from))];
+        if let Some(ports) = ports {
+            let ports = ports.iter().map(|p| Y::str(p.to_string())).collect();
+            rule.push((
+                "to",
+                Y::Seq(vec![Y::map(vec![(
+                    "operation",
+                    Y::map(vec![("ports", Y::Seq(ports))]),
+                )])]),
+            ));
+        }
+        rules.push(Y::map(rule));
+    }
+    rules.push(Y::map(vec![(
+        "from",
+        Y::Seq(vec![Y::map(vec![(
+            "source",
+            Y::map(vec![("notPrincipals", strings(vec!["*".into()]))]),
+        )])]),
+    )]));
+
+    // Pods the input does not show are named by their app label, as people name them.
+    let base = if target.is_inferred() {
+        ["app.kubernetes.io/name", "app", "k8s-app"]
+            .iter()
+            .find_map(|k| target.labels.get(*k))
+            .or_else(|| target.labels.values().next())
+            .cloned()
+            .unwrap_or_else(|| "pods".into())
+    } else {
+        target.name.clone()
+    };
+    let mut name: String = format!("allow-ambient-ports-{base}")
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(63)
+        .collect();
+    while name.ends_with('-') {
+        name.pop();
+    }
+    let labels = target
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), Y::str(v.clone())))
+        .collect();
+    let doc = vec![
+        ("apiVersion".to_string(), Y::str("security.istio.io/v1")),
+        ("kind".to_string(), Y::str("AuthorizationPolicy")),
+        (
+            "metadata".to_string(),
+            Y::map(vec![
+                ("name", Y::str(name.clone())),
+                ("namespace", Y::str(target.namespace.clone())),
+                (
+                    "annotations",
+                    Y::map(vec![(
+                        "ambient-netpol/note",
+                        Y::str(
+                            "Mesh sources may use only the ports NetworkPolicy allowed them; principals assume the trust domain cluster.local and the pods' service accounts; traffic without mesh identity stays under NetworkPolicy alone.",
+                        ),
+                    )]),
+                ),
+            ]),
+        ),
+        (
+            "spec".to_string(),
+            Y::map(vec![
+                ("selector", Y::map(vec![("matchLabels", Y::Map(labels))])),
+                ("action", Y::str("ALLOW")),
+                ("rules", Y::Seq(rules)),
+            ]),
+        ),
+    ];
+    Ok(Generated {
+        kind: "AuthorizationPolicy".into(),
+        name,
+        yaml: emit::document(&doc),
+    })
+}
+
+fn strings(items: Vec<String>) -> Y {
+    Y::Seq(items.into_iter().map(Y::Str).collect())
+}
