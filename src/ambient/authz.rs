@@ -19,6 +19,9 @@ use crate::netpol::eval::Endpoint;
 /// Ports are listed one by one in an AuthorizationPolicy: past this many, no policy is written.
 const MAX_PORTS: usize = 64;
 
+/// Mesh identities of a group of sources: (principals, namespaces).
+type Identities = (Vec<String>, Vec<String>);
+
 /// The AuthorizationPolicy for one destination workload, or why there is none.
 pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     let target = &cx.cluster.workloads[d];
@@ -29,7 +32,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         ));
     }
     // Sources grouped by the ports they may use (None: every TCP port).
-    let mut groups: BTreeMap<Option<Vec<u16>>, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut groups: BTreeMap<Option<Vec<u16>>, Identities> = BTreeMap::new();
     for (s, source) in cx.cluster.workloads.iter().enumerate() {
         if s == d || !cx.membership[s].is_ambient() {
             continue;
