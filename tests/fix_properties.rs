@@ -103,6 +103,14 @@ proptest! {
         prop_assert!(left.is_empty(), "after the fix: {left:#?}\n{fixed}");
         prop_assert!(second.findings.iter().all(|f| f.code.id() != "INP001" && f.code.id() != "INP003"), "the fixed YAML is valid");
         prop_assert_eq!(second.fixed.combined(), fixed.clone(), "fixing again changes nothing");
+        // The fix only inserts lines: every line of the input is kept, in order, byte for byte.
+        let diff = similar::TextDiff::from_lines(text.as_str(), fixed.as_str());
+        let removed: Vec<String> = diff
+            .iter_all_changes()
+            .filter(|c| c.tag() == similar::ChangeTag::Delete)
+            .map(|c| c.to_string())
+            .collect();
+        prop_assert!(removed.is_empty(), "the fix changed input lines: {removed:?}");
         connectivity_grows_by_at_most(&text, &fixed, "169.254.7.127".parse().unwrap())?;
     }
 }

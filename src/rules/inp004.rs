@@ -32,7 +32,18 @@ pub fn check(engine: &Engine) -> Vec<Finding> {
                 .filter(|w| w.host_network && policy.pod_selector.matches(&w.labels))
                 .map(|w| format!("`{}`", w.qualified_name()))
                 .collect();
-            let message = if host_network.is_empty() {
+            let message = if in_namespace.is_empty() {
+                let mut elsewhere: Vec<String> = cluster.workloads.iter().map(|w| format!("`{}`", w.namespace)).collect();
+                elsewhere.sort();
+                elsewhere.dedup();
+                format!(
+                    "NetworkPolicy `{}` is in namespace `{}`, where the input has no workloads (they are in {}); is its `metadata.namespace` missing or wrong? Its pods (podSelector: {}) are analysed as pods not in the input",
+                    policy.name,
+                    policy.namespace,
+                    elsewhere.join(", "),
+                    policy.pod_selector
+                )
+            } else if host_network.is_empty() {
                 format!(
                     "NetworkPolicy `{}` selects no pod among the {} workloads given in namespace `{}` (podSelector: {}); check its labels and namespace, or add the workloads it protects",
                     policy.name, in_namespace.len(), policy.namespace, policy.pod_selector
