@@ -44,7 +44,13 @@ pub struct Report {
     pub notes: Vec<String>,
     /// The input with every automatic fix applied.
     pub fixed: fix::Fixed,
+    /// The app, HBONE and probe paths for drawing (empty past [`MAX_DRAWN_WORKLOADS`]).
+    pub paths: ambient::paths::Paths,
 }
+
+/// Past this many workloads the paths are not computed (the drawing would not be legible, and
+/// the cost grows with the square of the workloads).
+pub const MAX_DRAWN_WORKLOADS: usize = 300;
 
 impl Report {
     pub fn has_errors(&self) -> bool {
@@ -122,11 +128,17 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
         },
     );
     fixed.extras.extend(out.extras);
+    let paths = if loaded.cluster.workloads.len() <= MAX_DRAWN_WORKLOADS {
+        ambient::paths::paths(&cx)
+    } else {
+        ambient::paths::Paths::default()
+    };
     Report {
         findings,
         objects: loaded.objects,
         documents: loaded.documents,
         notes,
         fixed,
+        paths,
     }
 }

@@ -182,3 +182,62 @@ fn add_style_leaves_the_policy_and_adds_one() {
         again.findings
     );
 }
+
+#[test]
+fn example_1_paths_show_the_blocked_tunnel() {
+    use ambient_netpol::ambient::paths::EdgeKind;
+    let (_, report) = check("hbone-blocked.yaml", &Options::default());
+    let hbone: Vec<_> = report
+        .paths
+        .edges
+        .iter()
+        .filter(|e| e.kind == EdgeKind::Hbone)
+        .collect();
+    assert!(!hbone.is_empty());
+    assert!(hbone.iter().all(|e| !e.allowed && e.port == "15008/TCP"));
+    assert!(
+        hbone
+            .iter()
+            .all(|e| e.blocked_by == ["default/<unnamed-1>"])
+    );
+    let app = report
+        .paths
+        .edges
+        .iter()
+        .find(|e| e.kind == EdgeKind::App)
+        .unwrap();
+    assert!(app.allowed && app.port == "TCP 9090");
+
+    // After the fix the same tunnel is open.
+    let fixed = reanalyse(&report.fixed.combined(), &Options::default());
+    let hbone: Vec<_> = fixed
+        .paths
+        .edges
+        .iter()
+        .filter(|e| e.kind == EdgeKind::Hbone)
+        .collect();
+    assert!(!hbone.is_empty() && hbone.iter().all(|e| e.allowed));
+}
+
+#[test]
+fn example_3_paths_show_the_blocked_probe() {
+    use ambient_netpol::ambient::paths::EdgeKind;
+    let (_, report) = check("deny-ingress.yaml", &Options::default());
+    let probe = report
+        .paths
+        .edges
+        .iter()
+        .find(|e| e.kind == EdgeKind::Probe)
+        .unwrap();
+    assert!(!probe.allowed);
+    assert_eq!(probe.from, "kubelet");
+    assert_eq!(probe.blocked_by, ["default/deny-ingress"]);
+    let fixed = reanalyse(&report.fixed.combined(), &Options::default());
+    assert!(
+        fixed
+            .paths
+            .edges
+            .iter()
+            .any(|e| e.kind == EdgeKind::Probe && e.allowed)
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod authz;
 pub mod mesh;
+pub mod paths;
 
 use std::net::IpAddr;
 

@@ -1,0 +1,276 @@
+//! The paths the page draws: workloads (and the kubelet, and waypoints) as nodes, and for each
+//! connection NetworkPolicy allows today its app path, its HBONE path once enrolled and the
+//! kubelet's probe path, each with its verdict and the policies that decide it.
+
+use serde::Serialize;
+
+use super::mesh::Membership;
+use super::{Context, HBONE_PORT, ProbeSnat};
+use crate::netpol::conn::{ConnSet, Protocol};
+use crate::netpol::eval::{Endpoint, SideVerdict};
+use crate::netpol::policy::Direction;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    Workload,
+    /// Pods a selector stands for, not in the input.
+    Inferred,
+    Waypoint,
+    /// The node's kubelet, source of the health probes.
+    Kubelet,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Node {
+    /// `namespace/name`, or `kubelet`.
+    pub id: String,
+    pub namespace: String,
+    /// Short label for the drawing.
+    pub label: String,
+    pub kind: NodeKind,
+    /// In the ambient mesh (captured by ztunnel).
+    pub ambient: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EdgeKind {
+    /// The application connection as NetworkPolicy sees it today.
+    App,
+    /// The HBONE tunnel (15008/TCP) once both ends are enrolled.
+    Hbone,
+    /// A kubelet probe from the SNAT address.
+    Probe,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    pub kind: EdgeKind,
+    /// The port(s) the edge stands for, e.g. `TCP 9090` or `15008/TCP`.
+    pub port: String,
+    pub allowed: bool,
+    /// The policies that block it (empty when allowed).
+    pub blocked_by: Vec<String>,
+    /// One sentence: why it is allowed or blocked.
+    pub explanation: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Paths {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+}
+
+/// The paths of a cluster. Only connections through an isolated side are drawn (everything else
+/// is allowed and unchanged by ambient), app edges first.
+pub fn paths(cx: &Context) -> Paths {
+    let workloads = &cx.cluster.workloads;
+    let mut out = Paths::default();
+    let mut used = vec![false; workloads.len()];
+    let mut kubelet = false;
+
+    for d in 0..workloads.len() {
+        let ingress_isolated = !cx.engine.isolating(d, Direction::Ingress).is_empty();
+        for s in 0..workloads.len() {
+            if s == d || workloads[s].host_network && workloads[d].host_network {
+                continue;
+            }
+            let egress_isolated = !cx.engine.isolating(s, Direction::Egress).is_empty();
+            if !ingress_isolated && !egress_isolated {
+                continue;
+            }
+            let verdict = cx
+                .engine
+                .verdict(Endpoint::Workload(s), Endpoint::Workload(d));
+            let tcp = verdict.allowed.of(Protocol::Tcp).clone();
+            if tcp.is_empty() {
+                continue;
+            }
+            used[s] = true;
+            used[d] = true;
+            let app = ConnSet::ports(Protocol::Tcp, tcp);
+            out.edges.push(Edge {
+                from: cx.workload_name(s),
+                to: cx.workload_name(d),
+                kind: EdgeKind::App,
+                port: app.to_string(),
+                allowed: true,
+                blocked_by: Vec::new(),
+                explanation: format!("NetworkPolicy allows {app} today"),
+            });
+            if !(cx.membership[s].is_ambient() && cx.membership[d].receives_hbone()) {
+                continue;
+            }
+            // Mesh traffic: one tunnel, or two hops through the destination's waypoint.
+            let waypoint = cx.waypoint[d]
+                .as_ref()
+                .and_then(|(name, ns)| cx.waypoint_pods(name, ns).first().copied())
+                .filter(|&w| w != s);
+            let hops = match waypoint {
+                Some(w) => {
+                    used[w] = true;
+                    vec![(s, w), (w, d)]
+                }
+                None => vec![(s, d)],
+            };
+            for (from, to) in hops {
+                let (allowed, blocked_by, explanation) = hbone_verdict(cx, from, to);
+                let edge = Edge {
+                    from: cx.workload_name(from),
+                    to: cx.workload_name(to),
+                    kind: EdgeKind::Hbone,
+                    port: format!("{HBONE_PORT}/TCP"),
+                    allowed,
+                    blocked_by,
+                    explanation,
+                };
+                if !out.edges.contains(&edge) {
+                    out.edges.push(edge);
+                }
+            }
+        }
+        // Probes: only ambient pods' probes are SNATed.
+        if let (ProbeSnat::Addresses(addresses), true) = (
+            cx.probe_snat,
+            ingress_isolated && cx.membership[d].is_ambient(),
+        ) {
+            let ports: Vec<u16> = workloads[d]
+                .containers
+                .iter()
+                .flat_map(|c| &c.probes)
+                .filter_map(|p| match &p.port {
+                    crate::netpol::policy::PortRef::Number(n) => Some(*n),
+                    crate::netpol::policy::PortRef::Name(name) => {
+                        workloads[d].resolve_port(name, Protocol::Tcp).next()
+                    }
+                })
+                .collect();
+            if ports.is_empty() && !workloads[d].is_inferred() {
+                continue;
+            }
+            for &addr in addresses {
+                let side = cx.engine.side(
+                    Endpoint::Workload(d),
+                    Endpoint::Ip(addr),
+                    Direction::Ingress,
+                );
+                let blocked: Vec<u16> = ports
+                    .iter()
+                    .copied()
+                    .filter(|&p| !side.allowed.contains(Protocol::Tcp, p))
+                    .collect();
+                let allowed = if ports.is_empty() {
+                    !side.allowed.of(Protocol::Tcp).is_empty()
+                } else {
+                    blocked.is_empty()
+                };
+                let port = if ports.is_empty() {
+                    "probe ports".to_string()
+                } else {
+                    let mut ports = ports.clone();
+                    ports.sort_unstable();
+                    ports.dedup();
+                    format!(
+                        "TCP {}",
+                        ports
+                            .iter()
+                            .map(u16::to_string)
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )
+                };
+                used[d] = true;
+                kubelet = true;
+                out.edges.push(Edge {
+                    from: "kubelet".into(),
+                    to: cx.workload_name(d),
+                    kind: EdgeKind::Probe,
+                    port,
+                    allowed,
+                    blocked_by: if allowed { Vec::new() } else { policy_names(cx, &side) },
+                    explanation: if allowed {
+                        format!("probes from {addr} are admitted")
+                    } else {
+                        format!("probes arrive from {addr}, which no ingress rule admits on the probe ports")
+                    },
+                });
+            }
+        }
+    }
+
+    if kubelet {
+        out.nodes.push(Node {
+            id: "kubelet".into(),
+            namespace: String::new(),
+            label: "kubelet (node)".into(),
+            kind: NodeKind::Kubelet,
+            ambient: false,
+        });
+    }
+    for (i, w) in workloads.iter().enumerate().filter(|(i, _)| used[*i]) {
+        let kind = if w.labels.contains_key(super::mesh::GATEWAY_NAME) {
+            NodeKind::Waypoint
+        } else if w.is_inferred() {
+            NodeKind::Inferred
+        } else {
+            NodeKind::Workload
+        };
+        out.nodes.push(Node {
+            id: w.qualified_name(),
+            namespace: w.namespace.clone(),
+            label: match kind {
+                NodeKind::Inferred => w.name.trim_matches(|c| c == '[' || c == ']').to_string(),
+                _ => w.name.clone(),
+            },
+            kind,
+            ambient: cx.membership[i] == Membership::Ambient,
+        });
+    }
+    out
+}
+
+fn policy_names(cx: &Context, side: &SideVerdict) -> Vec<String> {
+    side.isolated_by
+        .iter()
+        .map(|&p| cx.policy_name(p))
+        .collect()
+}
+
+/// Whether 15008/TCP passes both sides of a hop, and who blocks it.
+fn hbone_verdict(cx: &Context, from: usize, to: usize) -> (bool, Vec<String>, String) {
+    let egress = cx.engine.side(
+        Endpoint::Workload(from),
+        Endpoint::Workload(to),
+        Direction::Egress,
+    );
+    let ingress = cx.engine.side(
+        Endpoint::Workload(to),
+        Endpoint::Workload(from),
+        Direction::Ingress,
+    );
+    let out_ok = egress.allowed.contains(Protocol::Tcp, HBONE_PORT);
+    let in_ok = ingress.allowed.contains(Protocol::Tcp, HBONE_PORT);
+    let mut blocked_by = Vec::new();
+    if !out_ok {
+        blocked_by.extend(policy_names(cx, &egress));
+    }
+    if !in_ok {
+        blocked_by.extend(policy_names(cx, &ingress));
+    }
+    let explanation = match (out_ok, in_ok) {
+        (true, true) => {
+            "15008/TCP is admitted on both sides: the tunnel carries every port".to_string()
+        }
+        (false, true) => "the source's egress policies do not admit 15008/TCP".to_string(),
+        (true, false) => {
+            "the destination's ingress policies do not admit 15008/TCP from this source".to_string()
+        }
+        (false, false) => {
+            "neither the source's egress nor the destination's ingress admits 15008/TCP".to_string()
+        }
+    };
+    (out_ok && in_ok, blocked_by, explanation)
+}
