@@ -202,6 +202,18 @@ impl<'c> Context<'c> {
         self.cluster.policies[policy].qualified_name()
     }
 
+    /// The policy a new rule goes to among those isolating a workload: the most specific one
+    /// (fewest selected workloads; on a tie, one with a real selector rather than a namespace-wide
+    /// `podSelector: {}`), so a namespace's default-deny stays a default-deny.
+    pub fn fix_target(&self, policies: &[usize]) -> Option<usize> {
+        policies.iter().copied().min_by_key(|&p| {
+            (
+                self.engine.selected(p).count(),
+                self.cluster.policies[p].pod_selector.is_empty(),
+            )
+        })
+    }
+
     /// The pods of a waypoint (workloads labelled with its gateway name in its namespace).
     pub fn waypoint_pods(&self, name: &str, namespace: &str) -> Vec<usize> {
         self.cluster

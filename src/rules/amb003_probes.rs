@@ -75,10 +75,8 @@ pub fn check(cx: &Context, out: &mut Output) {
         if blocked_ports.is_empty() && !(inferred && snat_blocked) {
             continue;
         }
-        // The fix goes to the most specific isolating policy (fewest selected workloads).
-        let target = *policies
-            .iter()
-            .min_by_key(|&&p| cx.engine.selected(p).count())
+        let target = cx
+            .fix_target(policies)
             .expect("an isolated workload has an isolating policy");
         let ports: Vec<PortKey> = blocked_ports
             .iter()

@@ -89,10 +89,7 @@ pub fn check(cx: &Context, out: &mut Output) {
     for (block, ((name, namespace), pairs)) in blocks {
         let direction = Direction::from(block.direction);
         let policies = cx.engine.isolating(block.workload, direction);
-        let Some(&target) = policies
-            .iter()
-            .min_by_key(|&&p| cx.engine.selected(p).count())
-        else {
+        let Some(target) = cx.fix_target(policies) else {
             continue;
         };
         let is_waypoint = cx
