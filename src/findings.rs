@@ -4,9 +4,9 @@
 //! each code with its severity, title and explanation, and the CLI (`--explain`) and the page
 //! both read it. Codes are never renumbered or reused.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -24,7 +24,7 @@ impl Severity {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Code {
     #[serde(rename = "AMB001")]
     Amb001,
@@ -179,7 +179,7 @@ impl Code {
 }
 
 /// Where a finding points: a source (file) of the input, the document in it and a line.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
     /// Index of the source in the input given to `analyze`.
     pub source: usize,
@@ -189,7 +189,7 @@ pub struct Location {
     pub column: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,
@@ -198,7 +198,6 @@ pub struct Finding {
     /// The workload (or abstract selector) concerned, as `namespace/name`.
     pub workload: Option<String>,
     pub message: String,
-    #[serde(skip)]
     pub location: Option<Location>,
     pub fixable: bool,
     /// The fix in one sentence, when there is one.

@@ -32,7 +32,7 @@ pub struct Options {
 }
 
 /// The result of one analysis.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     /// Sorted by source, line, then code.
     pub findings: Vec<Finding>,

@@ -2,7 +2,7 @@
 //! connection NetworkPolicy allows today its app path, its HBONE path once enrolled and the
 //! kubelet's probe path, each with its verdict and the policies that decide it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::mesh::Membership;
 use super::{Context, HBONE_PORT, ProbeSnat};
@@ -10,7 +10,7 @@ use crate::netpol::conn::{ConnSet, Protocol};
 use crate::netpol::eval::{Endpoint, SideVerdict};
 use crate::netpol::policy::Direction;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     Workload,
@@ -21,7 +21,7 @@ pub enum NodeKind {
     Kubelet,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     /// `namespace/name`, or `kubelet`.
     pub id: String,
@@ -33,7 +33,7 @@ pub struct Node {
     pub ambient: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EdgeKind {
     /// The application connection as NetworkPolicy sees it today.
@@ -44,7 +44,7 @@ pub enum EdgeKind {
     Probe,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Edge {
     pub from: String,
     pub to: String,
@@ -58,7 +58,7 @@ pub struct Edge {
     pub explanation: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Paths {
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
@@ -222,6 +222,12 @@ pub fn paths(cx: &Context) -> Paths {
             id: w.qualified_name(),
             namespace: w.namespace.clone(),
             label: match kind {
+                NodeKind::Waypoint => format!(
+                    "waypoint {}",
+                    w.labels
+                        .get(super::mesh::GATEWAY_NAME)
+                        .map_or("", String::as_str)
+                ),
                 NodeKind::Inferred => w.name.trim_matches(|c| c == '[' || c == ']').to_string(),
                 _ => w.name.clone(),
             },

@@ -32,14 +32,14 @@ struct Edit {
 }
 
 /// A document the fixer writes.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Generated {
     pub kind: String,
     pub name: String,
     pub yaml: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fixed {
     /// Every source with the fixes applied (unchanged sources as they were); add-style policies
     /// are appended to the source of the policy they complement.

@@ -1,21 +1,49 @@
-//! The findings panel: counts by severity and one entry a finding; clicking an entry moves the
-//! editor to its line.
+//! The findings panel: findings grouped by severity with counts; each shows code, policy,
+//! workload and message, expands to the rule's explanation (the text `check --explain` prints)
+//! and links to the part of the Istio page it implements; its line button moves the editor there.
 
-use ambient_netpol::{Finding, Severity};
+use ambient_netpol::{Code, Finding, Severity};
 use leptos::prelude::*;
 
 use super::{Analysis, GoToLine};
+
+const SEED_PAGE: &str = "https://istio.io/latest/docs/ambient/usage/networkpolicy/";
 
 #[component]
 pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
     let count = move |severity: Severity| analysis.with(|a| a.report.count(severity));
     let status = move || {
         analysis.with(|a| {
+            if a.id == 0 {
+                return "Starting the analysis worker…".to_string();
+            }
             format!(
                 "Analysed {} objects in {} documents in {:.1} ms",
                 a.report.objects, a.report.documents, a.millis
             )
         })
+    };
+    let group = move |severity: Severity, title: &'static str| {
+        view! {
+            <Show when=move || count(severity) != 0>
+                <h3 class=format!("group-title {}", severity.as_str())>
+                    {title} " (" {move || count(severity)} ")"
+                </h3>
+                <ol class="finding-list">
+                    {move || {
+                        analysis.with(|a| {
+                            a.report
+                                .findings
+                                .iter()
+                                .filter(|f| f.severity == severity)
+                                .cloned()
+                                .map(|f| view! { <FindingItem finding=f /> })
+                                .collect_view()
+                        })
+                    }}
+                </ol>
+            </Show>
+        }
     };
     view! {
         <section class="findings" aria-labelledby="findings-title">
@@ -26,13 +54,19 @@ pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
                 <span class="count info">{move || format!("{} info", count(Severity::Info))}</span>
             </p>
             <Show
-                when=move || analysis.with(|a| !a.report.findings.is_empty())
-                fallback=|| view! { <p class="empty">"No findings: nothing in this input breaks."</p> }
+                when=move || analysis.with(|a| a.id == 0 || !a.report.findings.is_empty())
+                fallback=|| view! { <p class="empty">"No findings: nothing in this input breaks under ambient."</p> }
             >
-                <ol class="finding-list">
-                    {move || analysis.with(|a| a.report.findings.iter().cloned().map(|f| view! { <FindingItem finding=f /> }).collect_view())}
-                </ol>
+                <Show when=move || analysis.with(|a| a.id == 0)>
+                    <p class="empty">"Analysing…"</p>
+                </Show>
+                {group(Severity::Error, "Errors")}
+                {group(Severity::Warning, "Warnings")}
+                {group(Severity::Info, "Information")}
             </Show>
+            <ul class="notes">
+                {move || analysis.with(|a| a.report.notes.iter().map(|n| view! { <li>{message_view(n)}</li> }).collect_view())}
+            </ul>
             <p class="status">{status}</p>
         </section>
     }
@@ -43,32 +77,69 @@ fn FindingItem(finding: Finding) -> impl IntoView {
     let GoToLine(goto) = expect_context::<GoToLine>();
     let line = finding.line();
     let severity = finding.severity.as_str();
+    let rule = finding.code.rule();
     let subject = [finding.policy.clone(), finding.workload.clone()]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
+    let seed_section = seed_section(finding.code);
     view! {
         <li class=format!("finding {severity}")>
-            <button
-                class="finding-button"
-                on:click=move |_| goto.set(line)
-                disabled=line.is_none()
-            >
-                <span class="code">{finding.code.id()}</span>
+            <div class="finding-head">
+                <span class="code">{rule.id}</span>
                 <span class="severity">{severity}</span>
-                <span class="line">{line.map(|l| format!("line {l}"))}</span>
-                <span class="subject">{subject}</span>
-                <span class="message">{message_view(&finding.message)}</span>
-                {finding.fix.map(|fix| view! { <span class="fix">"Fix: " {message_view(&fix)}</span> })}
-            </button>
+                <span class="title">{rule.title}</span>
+                {line.map(|l| view! {
+                    <button class="line" on:click=move |_| goto.set(Some(l)) title="Show this line in the editor">
+                        {format!("line {l}")}
+                    </button>
+                })}
+            </div>
+            <p class="subject">{subject}</p>
+            <p class="message">{message_view(&finding.message)}</p>
+            {finding.fix.map(|fix| view! { <p class="fix">"Fix: " {message_view(&fix)}</p> })}
+            <details class="explanation">
+                <summary>{format!("About {}", rule.id)}</summary>
+                <div class="doc">{markdown_view(rule.explanation)}</div>
+                {seed_section.map(|(anchor, name)| view! {
+                    <p class="seed-link">
+                        <a href=format!("{SEED_PAGE}#{anchor}") target="_blank" rel="noopener noreferrer">
+                            {format!("Istio docs: {name}")}
+                        </a>
+                    </p>
+                })}
+            </details>
         </li>
+    }
+}
+
+/// The section of the Istio page a code implements.
+fn seed_section(code: Code) -> Option<(&'static str, &'static str)> {
+    match code {
+        Code::Amb001 | Code::Amb002 | Code::Amb004 | Code::Amb005 | Code::Amb007 => Some((
+            "ambient-traffic-overlay-and-kubernetes-networkpolicy",
+            "Ambient traffic overlay and Kubernetes NetworkPolicy",
+        )),
+        Code::Amb003 | Code::Amb006 => Some((
+            "ambient-health-probes-and-kubernetes-networkpolicy",
+            "Ambient, health probes, and Kubernetes NetworkPolicy",
+        )),
+        _ => None,
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 
 /// Messages mark field names and values with backticks; show those as code. Every part is a text
 /// node, so markup in the user's names stays inert.
-fn message_view(message: &str) -> impl IntoView + use<> {
+pub fn message_view(message: &str) -> impl IntoView + use<> {
     message
         .split('`')
         .enumerate()
@@ -83,10 +154,42 @@ fn message_view(message: &str) -> impl IntoView + use<> {
         .collect_view()
 }
 
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
+/// The rule documents' small Markdown: `## ` headings, fenced code blocks and paragraphs with
+/// inline code. Rendered as elements and text nodes, never as HTML.
+fn markdown_view(doc: &'static str) -> impl IntoView {
+    let mut blocks = Vec::new();
+    let mut paragraph = String::new();
+    let mut code: Option<String> = None;
+    let flush = |paragraph: &mut String, blocks: &mut Vec<AnyView>| {
+        if !paragraph.trim().is_empty() {
+            let text = std::mem::take(paragraph);
+            let text = text.trim().replace("**", "");
+            blocks.push(view! { <p>{message_view(&text)}</p> }.into_any());
+        }
+        paragraph.clear();
+    };
+    for line in doc.lines() {
+        if let Some(buffer) = code.as_mut() {
+            if line.starts_with("```") {
+                let text = code.take().unwrap_or_default();
+                blocks.push(view! { <pre><code>{text}</code></pre> }.into_any());
+            } else {
+                buffer.push_str(line);
+                buffer.push('\n');
+            }
+        } else if line.starts_with("```") {
+            flush(&mut paragraph, &mut blocks);
+            code = Some(String::new());
+        } else if let Some(heading) = line.strip_prefix("## ") {
+            flush(&mut paragraph, &mut blocks);
+            blocks.push(view! { <h4>{heading.to_string()}</h4> }.into_any());
+        } else if line.trim().is_empty() {
+            flush(&mut paragraph, &mut blocks);
+        } else {
+            paragraph.push_str(line);
+            paragraph.push(' ');
+        }
     }
+    flush(&mut paragraph, &mut blocks);
+    blocks
 }

@@ -1,31 +1,36 @@
-//! Leptos components of the playground. State lives in a few signals; the analysis is one
-//! `Memo` over the (debounced) text, and components only read it.
+//! Leptos components of the playground. State lives in a few signals (text, settings); the
+//! analysis is one `Memo` over the debounced text and the settings, and components only read it.
 
+mod browser;
+mod diagram;
+mod diff_view;
 mod editor;
 mod examples;
 mod findings;
+pub mod protocol;
+mod settings;
+mod worker;
 
 use std::time::Duration;
 
-use ambient_netpol::{Options, Report, Source, analyze};
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
+use diagram::Diagram;
+use diff_view::DiffView;
 use editor::Editor;
 use findings::FindingsPanel;
+pub use protocol::Analysis;
+use protocol::Settings;
+use settings::SettingsPanel;
+use worker::AnalysisWorker;
 
 /// How long typing must pause before the text is analysed again.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
-/// The name findings give the editor's text.
-pub const SOURCE_NAME: &str = "playground.yaml";
-
-/// One analysis of the editor's text, with how long it took.
-#[derive(Clone)]
-pub struct Analysis {
-    pub report: Report,
-    pub millis: f64,
-}
+const TEXT_KEY: &str = "ambient-netpol.text";
+const SETTINGS_KEY: &str = "ambient-netpol.settings";
+const THEME_KEY: &str = "ambient-netpol.theme";
 
 /// Asks the editor to put its caret on a line (set by the findings panel).
 #[derive(Clone, Copy)]
@@ -33,7 +38,11 @@ pub struct GoToLine(pub WriteSignal<Option<u32>>);
 
 #[component]
 pub fn App() -> impl IntoView {
-    let (text, set_text) = signal(examples::SEED_HBONE.to_string());
+    let initial = browser::load(TEXT_KEY).unwrap_or_else(|| examples::first().text.to_string());
+    let (text, set_text) = signal(initial);
+    let settings = RwSignal::new(
+        browser::load(SETTINGS_KEY).map_or_else(Settings::default, |s| Settings::decode(&s)),
+    );
     let (settled, set_settled) = signal(text.get_untracked());
     let (goto, set_goto) = signal(None::<u32>);
     provide_context(GoToLine(set_goto));
@@ -47,47 +56,109 @@ pub fn App() -> impl IntoView {
         });
         pending.set_value(Some(timeout));
     });
+    // Autosave: the settled text and the settings survive a reload.
+    Effect::new(move |_| settled.with(|t| browser::save(TEXT_KEY, t)));
+    Effect::new(move |_| settings.with(|s| browser::save(SETTINGS_KEY, &s.encode())));
 
-    let analysis = Memo::new(move |_| {
-        let text = settled.get();
-        let started = now();
-        let report = analyze(
-            &[Source {
-                name: SOURCE_NAME,
-                text: &text,
-            }],
-            &Options::default(),
-        );
-        Analysis {
-            report,
-            millis: now() - started,
+    // The analysis runs in a web worker; the page shows the newest answer.
+    let (result, set_result) = signal(Analysis::default());
+    let (worker_error, set_worker_error) = signal(None::<String>);
+    let worker = StoredValue::new_local(match AnalysisWorker::start(move |a| set_result.set(a)) {
+        Ok(worker) => Some(worker),
+        Err(err) => {
+            set_worker_error.set(Some(err));
+            None
         }
     });
+    Effect::new(move |_| {
+        let text = settled.get();
+        let settings = settings.with(Settings::encode);
+        worker.with_value(|w| {
+            if let Some(w) = w {
+                w.analyse(text, settings);
+            }
+        });
+    });
+    let analysis = Memo::new(move |_| result.get());
+
+    let load_example = move |id: String| {
+        if let Some(example) = examples::EXAMPLES.iter().find(|e| e.id == id) {
+            set_text.set(example.text.to_string());
+            set_settled.set(example.text.to_string());
+        }
+    };
+    let reset = move |_| {
+        browser::remove(TEXT_KEY);
+        browser::remove(SETTINGS_KEY);
+        settings.set(Settings::default());
+        load_example(examples::first().id.to_string());
+    };
 
     view! {
         <header class="app-header">
-            <h1>"ambient-netpol"</h1>
-            <p class="tagline">
-                "Paste NetworkPolicies and workloads: see what Istio ambient mode will break. "
-                "Everything runs in your browser; nothing is uploaded."
-            </p>
+            <div class="title">
+                <h1>"ambient-netpol"</h1>
+                <p class="tagline">
+                    "Paste NetworkPolicies and workloads: see what Istio ambient mode will break, and take the fix. "
+                    "Everything runs in your browser; nothing is uploaded."
+                </p>
+            </div>
+            <div class="header-actions">
+                <label class="examples">
+                    <span>"Examples"</span>
+                    <select
+                        id="examples"
+                        on:change=move |ev| {
+                            let id = event_target_value(&ev);
+                            load_example(id);
+                        }
+                    >
+                        <option value="" selected>"Load an example…"</option>
+                        {examples::EXAMPLES.iter().map(|e| view! { <option value=e.id>{e.title}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button id="reset" on:click=reset title="Restore the first example and the default settings">"Reset"</button>
+                <ThemeToggle />
+            </div>
         </header>
+        {move || worker_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
         <main class="workspace">
-            <Editor text=text set_text=set_text goto=goto />
+            <div class="left">
+                <SettingsPanel settings=settings />
+                <Editor text=text set_text=set_text goto=goto />
+            </div>
             <FindingsPanel analysis=analysis />
+            <Diagram analysis=analysis />
+            <DiffView analysis=analysis />
         </main>
     }
 }
 
-impl PartialEq for Analysis {
-    fn eq(&self, other: &Self) -> bool {
-        // A new analysis always counts as a change: its timing differs even when findings don't.
-        self.millis == other.millis && self.report.findings == other.report.findings
-    }
-}
-
-fn now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
+/// Light, dark, or the system's choice; remembered across visits.
+#[component]
+fn ThemeToggle() -> impl IntoView {
+    let (theme, set_theme) = signal(browser::load(THEME_KEY));
+    Effect::new(move |_| {
+        let current = theme.get();
+        browser::set_theme(current.as_deref());
+        match current {
+            Some(t) => browser::save(THEME_KEY, &t),
+            None => browser::remove(THEME_KEY),
+        }
+    });
+    let next = move |_| {
+        set_theme.update(|t| {
+            *t = match t.as_deref() {
+                None => Some("dark".into()),
+                Some("dark") => Some("light".into()),
+                _ => None,
+            }
+        })
+    };
+    let label = move || match theme.get().as_deref() {
+        Some("dark") => "Theme: dark",
+        Some("light") => "Theme: light",
+        _ => "Theme: system",
+    };
+    view! { <button id="theme" on:click=next aria-label=move || format!("{}; change theme", label())>{label}</button> }
 }

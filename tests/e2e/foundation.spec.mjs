@@ -48,7 +48,7 @@ test("clicking a finding selects its line in the editor", async ({ page }) => {
   await page.goto("./");
   const editor = page.getByLabel("Manifests (YAML or JSON)");
   await editor.fill("a: 1\nb: 2\nc: [\n");
-  await page.locator(".finding", { hasText: "INP001" }).getByRole("button").click();
+  await page.locator(".finding", { hasText: "INP001" }).getByRole("button", { name: /line/ }).click();
   const selected = await editor.evaluate((el) => el.value.slice(0, el.selectionStart).split("\n").length);
   expect(selected).toBe(4);
   await expect(editor).toBeFocused();

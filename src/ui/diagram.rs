@@ -1,0 +1,328 @@
+//! The path diagram, drawn as SVG by the page (no chart library): workloads grouped by namespace,
+//! the kubelet, waypoints; edges for app traffic, HBONE and probes, blocked ones red and dashed
+//! with their port and the policy that blocks them. Three views: today (plain NetworkPolicy),
+//! after enrolling (ambient, nothing fixed), after the fix. Every edge can take keyboard focus
+//! and shows its explanation, as hovering does.
+
+use std::collections::BTreeMap;
+
+use ambient_netpol::ambient::paths::{Edge, EdgeKind, NodeKind, Paths};
+use leptos::prelude::*;
+
+use super::Analysis;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Today,
+    Enrolled,
+    Fixed,
+}
+
+/// Past this many nodes only the blocked paths are drawn.
+const LEGIBLE_NODES: usize = 30;
+const NODE_W: f64 = 170.0;
+const NODE_H: f64 = 34.0;
+const COL_GAP: f64 = 150.0;
+const ROW_GAP: f64 = 26.0;
+const TOP: f64 = 44.0;
+
+struct Layout {
+    positions: BTreeMap<String, (f64, f64)>,
+    /// Namespace name and where its label goes.
+    namespaces: Vec<(String, f64, f64)>,
+    width: f64,
+    height: f64,
+}
+
+fn layout(paths: &Paths) -> Layout {
+    // The kubelet sits alone in a row above the namespaces, so probe paths come down to their
+    // pods without crossing other boxes.
+    let kubelet = paths.nodes.iter().any(|n| n.kind == NodeKind::Kubelet);
+    let top = if kubelet {
+        TOP + NODE_H + 3.0 * ROW_GAP
+    } else {
+        TOP
+    };
+    let mut columns: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for node in paths.nodes.iter().filter(|n| n.kind != NodeKind::Kubelet) {
+        columns
+            .entry(node.namespace.clone())
+            .or_default()
+            .push(&node.id);
+    }
+    let mut positions = BTreeMap::new();
+    if kubelet {
+        positions.insert("kubelet".to_string(), (20.0, TOP - 10.0));
+    }
+    let mut namespaces = Vec::new();
+    let mut rows = 0usize;
+    for (i, (namespace, ids)) in columns.iter().enumerate() {
+        let x = 20.0 + i as f64 * (NODE_W + COL_GAP);
+        namespaces.push((namespace.clone(), x, top - 16.0));
+        for (j, id) in ids.iter().enumerate() {
+            positions.insert(id.to_string(), (x, top + j as f64 * (NODE_H + ROW_GAP)));
+        }
+        rows = rows.max(ids.len());
+    }
+    Layout {
+        positions,
+        namespaces,
+        // Room on the right for paths that bend out of the last column, and their labels.
+        width: 40.0 + columns.len().max(1) as f64 * (NODE_W + COL_GAP) - COL_GAP + 200.0,
+        height: top + rows.max(1) as f64 * (NODE_H + ROW_GAP) + 10.0,
+    }
+}
+
+/// The edges a view shows: app edges today; HBONE and probe edges once enrolled.
+fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
+    let paths = match view {
+        View::Fixed => analysis
+            .fixed_paths
+            .clone()
+            .unwrap_or_else(|| analysis.report.paths.clone()),
+        _ => analysis.report.paths.clone(),
+    };
+    let edges = paths
+        .edges
+        .iter()
+        .filter(|e| match view {
+            View::Today => e.kind == EdgeKind::App,
+            View::Enrolled | View::Fixed => e.kind != EdgeKind::App,
+        })
+        .cloned()
+        .collect();
+    (paths, edges)
+}
+
+#[component]
+pub fn Diagram(analysis: Memo<Analysis>) -> impl IntoView {
+    let (view_mode, set_view) = signal(View::Enrolled);
+    let (focused, set_focused) = signal(None::<String>);
+    let switch = move |mode: View, label: &'static str| {
+        view! {
+            <button
+                class="view-switch"
+                class:active=move || view_mode.get() == mode
+                aria-pressed=move || (view_mode.get() == mode).to_string()
+                on:click=move |_| set_view.set(mode)
+            >
+                {label}
+            </button>
+        }
+    };
+    let drawing = move || {
+        analysis.with(|a| {
+            let (paths, mut edges) = edges_for(view_mode.get(), a);
+            let too_many = paths.nodes.len() > LEGIBLE_NODES;
+            let hidden = if too_many {
+                let before = edges.len();
+                edges.retain(|e| !e.allowed);
+                before - edges.len()
+            } else {
+                0
+            };
+            let mut shown = paths.clone();
+            if too_many {
+                let used: std::collections::BTreeSet<&str> = edges
+                    .iter()
+                    .flat_map(|e| [e.from.as_str(), e.to.as_str()])
+                    .collect();
+                shown.nodes.retain(|n| used.contains(n.id.as_str()));
+            }
+            (shown, edges, hidden)
+        })
+    };
+    view! {
+        <section class="diagram" aria-labelledby="diagram-title">
+            <h2 id="diagram-title" class="panel-title">"Paths"</h2>
+            <div class="view-switches" role="group" aria-label="Which traffic to show">
+                {switch(View::Today, "Today")}
+                {switch(View::Enrolled, "After enrolling")}
+                {switch(View::Fixed, "After the fix")}
+            </div>
+            {move || {
+                let (paths, edges, hidden) = drawing();
+                if paths.nodes.is_empty() {
+                    return view! {
+                        <p class="empty">"No paths to draw: no policy isolates a workload that others talk to."</p>
+                    }
+                        .into_any();
+                }
+                let layout = layout(&paths);
+                let svg = draw(&paths, &edges, &layout, set_focused);
+                view! {
+                    <div class="diagram-scroll">{svg}</div>
+                    {(hidden > 0).then(|| view! {
+                        <p class="note">{format!("{hidden} allowed paths hidden: only blocked paths are drawn above {LEGIBLE_NODES} workloads.")}</p>
+                    })}
+                }
+                    .into_any()
+            }}
+            <p class="edge-explanation" aria-live="polite">
+                {move || focused.get().unwrap_or_else(|| "Hover or focus a path to see why it is allowed or blocked.".to_string())}
+            </p>
+            <p class="legend">
+                <span class="legend-item allowed">"allowed"</span>
+                <span class="legend-item blocked">"blocked"</span>
+                <span class="legend-item hbone">"HBONE 15008/TCP"</span>
+                <span class="legend-item probe">"kubelet probe"</span>
+            </p>
+        </section>
+    }
+}
+
+fn draw(
+    paths: &Paths,
+    edges: &[Edge],
+    layout: &Layout,
+    set_focused: WriteSignal<Option<String>>,
+) -> impl IntoView {
+    let nodes = paths.nodes.iter().map(|node| {
+        let (x, y) = layout.positions[&node.id];
+        let class = format!(
+            "node {}{}",
+            match node.kind {
+                NodeKind::Workload => "workload",
+                NodeKind::Inferred => "inferred",
+                NodeKind::Waypoint => "waypoint",
+                NodeKind::Kubelet => "kubelet",
+            },
+            if node.ambient { " ambient" } else { "" }
+        );
+        let label = shorten(&node.label, 22);
+        view! {
+            <g class=class>
+                <title>{node.id.clone()}</title>
+                <rect x=x y=y width=NODE_W height=NODE_H rx="6"></rect>
+                <text x=x + 10.0 y=y + 22.0>{label}</text>
+            </g>
+        }
+    });
+    // Parallel edges between the same two nodes are spread apart.
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let edge_views = edges.iter().enumerate().filter_map(|(i, edge)| {
+        let (&(fx, fy), &(tx, ty)) = (
+            layout.positions.get(&edge.from)?,
+            layout.positions.get(&edge.to)?,
+        );
+        let n = seen
+            .entry((edge.from.clone(), edge.to.clone()))
+            .or_default();
+        let offset = *n as f64 * 8.0;
+        *n += 1;
+        let same_column = (fx - tx).abs() < 1.0;
+        let (x1, y1, x2, y2) = anchor(fx, fy + offset, tx, ty + offset);
+        // Within one namespace column the path bends out to the right of the boxes.
+        let bulge = 50.0 + (i % 4) as f64 * 18.0;
+        let d = if same_column {
+            format!(
+                "M {x1} {y1} C {} {y1}, {} {y2}, {x2} {y2}",
+                x1 + bulge,
+                x2 + bulge
+            )
+        } else {
+            format!("M {x1} {y1} L {x2} {y2}")
+        };
+        let status = if edge.allowed { "allowed" } else { "blocked" };
+        let kind = match edge.kind {
+            EdgeKind::App => "app",
+            EdgeKind::Hbone => "hbone",
+            EdgeKind::Probe => "probe",
+        };
+        let label = if edge.allowed {
+            edge.port.clone()
+        } else {
+            format!("✕ {} ({})", edge.port, edge.blocked_by.join(", "))
+        };
+        let description = format!(
+            "{} from {} to {}: {} — {}",
+            match edge.kind {
+                EdgeKind::App => "App traffic",
+                EdgeKind::Hbone => "HBONE tunnel",
+                EdgeKind::Probe => "Kubelet probe",
+            },
+            edge.from,
+            edge.to,
+            if edge.allowed { "allowed" } else { "blocked" },
+            edge.explanation
+        );
+        let focus_text = description.clone();
+        let hover_text = description.clone();
+        let aria = description.clone();
+        // Labels of crossing or parallel paths are staggered along their lines.
+        let t = [0.5, 0.35, 0.65][i % 3];
+        let (mut mx, mut my) = (x1 + (x2 - x1) * t, y1 + (y2 - y1) * t - 6.0);
+        let mut anchor_text = "middle";
+        if same_column {
+            mx = x1 + bulge * 0.75 + 4.0;
+            my = (y1 + y2) / 2.0 + 4.0;
+            anchor_text = "start";
+        } else if (y2 - y1).abs() < NODE_H {
+            // Between boxes of one row: above the boxes, where the label cannot hide behind them.
+            mx = (x1 + x2) / 2.0;
+            my = y1.min(y2) - NODE_H / 2.0 - 4.0 - (i % 2) as f64 * 13.0;
+        }
+        Some(view! {
+            <g
+                class=format!("edge {kind} {status}")
+                tabindex="0"
+                role="img"
+                aria-label=aria
+                on:focus=move |_| set_focused.set(Some(focus_text.clone()))
+                on:mouseenter=move |_| set_focused.set(Some(hover_text.clone()))
+            >
+                <title>{description}</title>
+                <path d=d marker-end=format!("url(#arrow-{status})")></path>
+                <text x=mx y=my text-anchor=anchor_text>{shorten(&label, 48)}</text>
+            </g>
+        })
+    });
+    let namespace_labels = layout.namespaces.iter().map(|(name, x, y)| {
+        view! { <text class="namespace" x=*x y=*y>{shorten(name, 26)}</text> }
+    });
+    view! {
+        <svg
+            class="paths"
+            viewBox=format!("0 0 {} {}", layout.width, layout.height)
+            width=layout.width
+            height=layout.height
+            role="group"
+            aria-label="Paths between workloads"
+        >
+            <defs>
+                <marker id="arrow-allowed" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                    <path d="M 0 0 L 10 5 L 0 10 z" class="arrow allowed"></path>
+                </marker>
+                <marker id="arrow-blocked" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                    <path d="M 0 0 L 10 5 L 0 10 z" class="arrow blocked"></path>
+                </marker>
+            </defs>
+            {namespace_labels.collect_view()}
+            {nodes.collect_view()}
+            {edge_views.collect_view()}
+        </svg>
+    }
+}
+
+/// Where an edge leaves and enters the node boxes (sides when in different columns).
+fn anchor(fx: f64, fy: f64, tx: f64, ty: f64) -> (f64, f64, f64, f64) {
+    let (fcy, tcy) = (fy + NODE_H / 2.0, ty + NODE_H / 2.0);
+    if (fx - tx).abs() < 1.0 {
+        // Same column: from the right side to the right side (the path bends out).
+        (fx + NODE_W, fcy, tx + NODE_W, tcy)
+    } else if tx > fx {
+        (fx + NODE_W, fcy, tx, tcy)
+    } else {
+        (fx, fcy, tx + NODE_W, tcy)
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut short: String = text.chars().take(max - 1).collect();
+        short.push('…');
+        short
+    }
+}

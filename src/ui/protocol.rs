@@ -1,0 +1,233 @@
+//! What the page and its analysis worker exchange, and the analysis itself. Included by both
+//! the page (`src/main.rs`) and the worker (`src/bin/worker.rs`); no Leptos here, so the worker's
+//! wasm carries only the core.
+
+// Each of the two binaries uses its half (the page: settings and types; the worker: `run`).
+#![allow(dead_code)]
+
+use std::net::IpAddr;
+
+use ambient_netpol::ambient::mesh::MeshMode;
+use ambient_netpol::ambient::paths::Paths;
+use ambient_netpol::ambient::{Cni, FixStyle, PROBE_SNAT_IPV4, ProbeSnat};
+use ambient_netpol::{Options, Report, Source, analyze};
+use serde::{Deserialize, Serialize};
+
+/// The name findings and the diff give the editor's text.
+pub const SOURCE_NAME: &str = "playground.yaml";
+
+/// What the worker posts once it can take requests.
+pub const READY: &str = "ready";
+
+/// One analysis request: the editor's text and the settings (as `Settings::encode` writes them).
+#[derive(Serialize, Deserialize)]
+pub struct Request {
+    pub id: u32,
+    pub text: String,
+    pub settings: String,
+}
+
+/// One analysis of the editor's text, with how long it took.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct Analysis {
+    /// The request it answers.
+    pub id: u32,
+    pub report: Report,
+    /// The unified diff of the text against the corrected YAML.
+    pub diff: String,
+    /// The paths once the fix is applied (`None` when nothing changes).
+    pub fixed_paths: Option<Paths>,
+    pub millis: f64,
+}
+
+impl PartialEq for Analysis {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.millis == other.millis
+    }
+}
+
+/// Runs the core on the text, the fixed text (for the "after the fix" paths) and the diff.
+pub fn run(request: &Request, now: impl Fn() -> f64) -> Analysis {
+    let started = now();
+    let options = Settings::decode(&request.settings).options();
+    let text = request.text.as_str();
+    let report = analyze(
+        &[Source {
+            name: SOURCE_NAME,
+            text,
+        }],
+        &options,
+    );
+    let fixed_text = report.fixed.combined();
+    let (diff, fixed_paths) = if fixed_text == text {
+        (String::new(), None)
+    } else {
+        let diff = ambient_netpol::diff::unified(
+            &[SOURCE_NAME],
+            &[text],
+            std::slice::from_ref(&fixed_text),
+        );
+        let fixed = analyze(
+            &[Source {
+                name: SOURCE_NAME,
+                text: &fixed_text,
+            }],
+            &options,
+        );
+        (diff, Some(fixed.paths))
+    };
+    Analysis {
+        id: request.id,
+        report,
+        diff,
+        fixed_paths,
+        millis: now() - started,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub cni: Cni,
+    pub mode: MeshMode,
+    pub fix_style: FixStyle,
+    /// istio-cni's `useHostIPForProbeSnat`.
+    pub host_ip_probes: bool,
+    /// Probe SNAT addresses as typed (comma or space separated).
+    pub probe_addresses: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            cni: Cni::Generic,
+            mode: MeshMode::Auto,
+            fix_style: FixStyle::Edit,
+            host_ip_probes: false,
+            probe_addresses: PROBE_SNAT_IPV4.to_string(),
+        }
+    }
+}
+
+pub const CNIS: [(Cni, &str); 4] = [
+    (Cni::Generic, "Other / unknown"),
+    (Cni::Cilium, "Cilium"),
+    (Cni::Calico, "Calico"),
+    (Cni::OvnKubernetes, "OVN-Kubernetes"),
+];
+pub const MODES: [(MeshMode, &str, &str); 3] = [
+    (
+        MeshMode::Auto,
+        "auto",
+        "Labels, or every namespace when there are none",
+    ),
+    (MeshMode::All, "all", "Every namespace enrolled"),
+    (
+        MeshMode::Labels,
+        "labels",
+        "Only what istio.io/dataplane-mode says",
+    ),
+];
+
+impl Settings {
+    /// The addresses typed, and the words that are not addresses.
+    pub fn addresses(&self) -> (Vec<IpAddr>, Vec<String>) {
+        let mut ok = Vec::new();
+        let mut bad = Vec::new();
+        for word in self
+            .probe_addresses
+            .split([',', ' '])
+            .filter(|w| !w.is_empty())
+        {
+            match word.parse() {
+                Ok(ip) => ok.push(ip),
+                Err(_) => bad.push(word.to_string()),
+            }
+        }
+        (ok, bad)
+    }
+
+    pub fn options(&self) -> Options {
+        let (addresses, _) = self.addresses();
+        Options {
+            cni: self.cni,
+            mode: self.mode,
+            fix_style: self.fix_style,
+            probe_snat: if self.host_ip_probes {
+                ProbeSnat::HostIp
+            } else if addresses.is_empty() {
+                ProbeSnat::default()
+            } else {
+                ProbeSnat::Addresses(addresses)
+            },
+            ..Options::default()
+        }
+    }
+
+    /// `cni=cilium;mode=auto;fix=edit;hostip=0;snat=169.254.7.127` for local storage.
+    pub fn encode(&self) -> String {
+        format!(
+            "cni={};mode={};fix={};hostip={};snat={}",
+            self.cni.as_str(),
+            mode_id(self.mode),
+            if self.fix_style == FixStyle::Add {
+                "add"
+            } else {
+                "edit"
+            },
+            u8::from(self.host_ip_probes),
+            self.probe_addresses
+        )
+    }
+
+    /// The inverse of `encode`; unknown or missing values keep their defaults.
+    pub fn decode(text: &str) -> Settings {
+        let mut settings = Settings::default();
+        for pair in text.split(';') {
+            let Some((key, value)) = pair.split_once('=') else {
+                continue;
+            };
+            match key {
+                "cni" => settings.cni = Cni::parse(value).unwrap_or_default(),
+                "mode" => {
+                    settings.mode = MODES
+                        .iter()
+                        .find(|m| m.1 == value)
+                        .map_or(MeshMode::Auto, |m| m.0)
+                }
+                "fix" => {
+                    settings.fix_style = if value == "add" {
+                        FixStyle::Add
+                    } else {
+                        FixStyle::Edit
+                    }
+                }
+                "hostip" => settings.host_ip_probes = value == "1",
+                "snat" => settings.probe_addresses = value.to_string(),
+                _ => {}
+            }
+        }
+        settings
+    }
+}
+
+pub fn mode_id(mode: MeshMode) -> &'static str {
+    MODES.iter().find(|m| m.0 == mode).map_or("auto", |m| m.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_through_storage_text() {
+        let s = Settings {
+            cni: Cni::OvnKubernetes,
+            mode: MeshMode::Labels,
+            fix_style: FixStyle::Add,
+            host_ip_probes: true,
+            probe_addresses: "169.254.7.127, fd16::1".into(),
+        };
+        assert_eq!(Settings::decode(&s.encode()), s);
+        assert_eq!(Settings::decode("garbage;cni=nope"), Settings::default());
+    }
+}

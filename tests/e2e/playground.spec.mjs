@@ -1,0 +1,167 @@
+// The playground: examples, findings, paths, the corrected YAML, settings, autosave, safety and
+// layout, in Debian's Chromium.
+import { test, expect } from "@playwright/test";
+
+/** Collects console errors, page errors and requests that leave 127.0.0.1. */
+function guard(page) {
+  const problems = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("request", (req) => {
+    const url = new URL(req.url());
+    if (url.protocol.startsWith("http") && url.hostname !== "127.0.0.1") {
+      problems.push(`request left the origin: ${req.url()}`);
+    }
+  });
+  return problems;
+}
+
+async function loadExample(page, id) {
+  await page.goto("./");
+  await page.selectOption("#examples", id);
+  await expect(page.locator(".status")).toContainText("Analysed");
+}
+
+const editor = (page) => page.getByLabel("Manifests (YAML or JSON)");
+
+/** The findings with this code (not the ones that merely mention it). */
+const finding = (page, code, severity = "") =>
+  page.locator(`.finding${severity ? "." + severity : ""}`).filter({ has: page.locator(".code", { hasText: new RegExp(`^${code}$`) }) });
+
+test("seed 1: AMB001, a blocked HBONE edge, and a diff that adds 15008 and keeps 9090", async ({ page }) => {
+  const problems = guard(page);
+  await loadExample(page, "seed-hbone");
+  await expect(finding(page, "AMB001", "error")).toBeVisible();
+  const blocked = page.locator(".edge.hbone.blocked");
+  await expect(blocked.first()).toBeVisible();
+  await expect(blocked.first()).toContainText("15008/TCP");
+  const diff = page.locator(".diff-text");
+  await expect(diff.locator(".add", { hasText: "- port: 15008" })).toBeVisible();
+  await expect(diff).toContainText("port: 9090");
+  await expect(diff.locator(".del")).toHaveCount(0);
+  // After the fix the tunnel is open.
+  await page.getByRole("button", { name: "After the fix" }).click();
+  await expect(page.locator(".edge.hbone.allowed").first()).toBeVisible();
+  await expect(page.locator(".edge.hbone.blocked")).toHaveCount(0);
+  expect(problems).toEqual([]);
+});
+
+test("seed 3: the deny-all blocks probes; Cilium makes it an error and the fix admits the SNAT address", async ({ page }) => {
+  await loadExample(page, "seed-deny-ingress");
+  await expect(finding(page, "AMB003", "warning")).toBeVisible();
+  await expect(page.locator(".edge.probe.blocked")).toBeVisible();
+  await expect(page.locator(".diff-text .add", { hasText: "cidr: 169.254.7.127/32" })).toBeVisible();
+  await page.selectOption("#setting-cni", "cilium");
+  await expect(finding(page, "AMB003", "error")).toBeVisible();
+  await expect(page.locator(".extra h3", { hasText: "CiliumClusterwideNetworkPolicy" })).toBeVisible();
+  // istio-cni's useHostIPForProbeSnat: the probes keep the node's IP.
+  await page.locator("#setting-host-ip").check();
+  await expect(finding(page, "AMB003")).toHaveCount(0);
+});
+
+test("seeds 2 and 4 have no error", async ({ page }) => {
+  for (const id of ["seed-hbone-corrected", "seed-allow-probes"]) {
+    await loadExample(page, id);
+    await expect(page.locator(".count.error")).toHaveText("0 errors");
+  }
+});
+
+test("teaching examples show their finding", async ({ page }) => {
+  for (const [id, code] of [["egress", "AMB002"], ["waypoint", "AMB005"], ["named-probe-port", "AMB003"], ["multi-namespace", "AMB001"]]) {
+    await loadExample(page, id);
+    await expect(finding(page, code).first()).toBeVisible();
+  }
+});
+
+test("copy and download give the fixed YAML", async ({ page, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await loadExample(page, "seed-hbone");
+  await page.locator("#copy-fixed").click();
+  await expect(page.locator(".copied")).toHaveText("Fixed YAML copied");
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toContain("- port: 15008");
+  expect(copied).toContain("- port: 9090");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#download-fixed").click()]);
+  expect(download.suggestedFilename()).toBe("fixed.yaml");
+  const fs = await import("node:fs/promises");
+  expect(await fs.readFile(await download.path(), "utf8")).toBe(copied);
+  const [diff] = await Promise.all([page.waitForEvent("download"), page.locator("#download-diff").click()]);
+  expect(await fs.readFile(await diff.path(), "utf8")).toMatch(/^--- a\/playground.yaml\n\+\+\+ b\/playground.yaml\n@@/);
+});
+
+test("a reload keeps the text and the settings; Reset restores the example", async ({ page }) => {
+  await page.goto("./");
+  await editor(page).fill("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kept\n");
+  await page.selectOption("#setting-cni", "calico");
+  await expect.poll(() => page.evaluate(() => localStorage.getItem("ambient-netpol.text"))).toContain("name: kept");
+  await page.reload();
+  await expect(editor(page)).toHaveValue(/name: kept/);
+  await expect(page.locator("#setting-cni")).toHaveValue("calico");
+  await page.locator("#reset").click();
+  await expect(editor(page)).toHaveValue(/port: 9090/);
+  await expect(page.locator("#setting-cni")).toHaveValue("generic");
+});
+
+test("markup in the YAML stays text, in findings and in the diagram", async ({ page }) => {
+  const problems = guard(page);
+  await page.goto("./");
+  const hostile = "<img src=x onerror=window.pwned=1>";
+  await editor(page).fill(`apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: "${hostile}"
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      app: "${hostile}"
+  ingress:
+  - ports:
+    - port: 9090
+`);
+  await expect(finding(page, "AMB001")).toBeVisible();
+  await expect(page.locator(".finding").first()).toContainText(hostile);
+  await expect(page.locator("svg.paths")).toContainText("img src");
+  expect(await page.locator("img").count()).toBe(0);
+  expect(await page.evaluate(() => window.pwned)).toBeUndefined();
+  expect(problems).toEqual([]);
+});
+
+test("no horizontal overflow at 400 px", async ({ page }) => {
+  await page.setViewportSize({ width: 400, height: 800 });
+  await loadExample(page, "multi-namespace");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});
+
+test("the keyboard reaches every main action", async ({ page }) => {
+  await loadExample(page, "seed-hbone");
+  // Tab from the top: examples, reset, theme, the settings, then the editor.
+  await page.locator("#examples").focus();
+  const order = [];
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press("Tab");
+    order.push(await page.evaluate(() => document.activeElement.id || document.activeElement.className || document.activeElement.tagName));
+  }
+  for (const id of ["reset", "theme", "setting-cni", "setting-mode", "setting-fix-style", "setting-snat", "setting-host-ip", "yaml-input"]) {
+    expect(order).toContain(id);
+  }
+  // A finding's line button moves the editor; Enter works like a click.
+  await page.locator(".finding.error .line").focus();
+  await page.keyboard.press("Enter");
+  await expect(editor(page)).toBeFocused();
+  // A diagram edge takes focus and explains itself.
+  await page.locator(".edge.hbone").first().focus();
+  await expect(page.locator(".edge-explanation")).toContainText("HBONE tunnel");
+  // The theme toggle cycles with the keyboard.
+  await page.locator("#theme").focus();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+});
