@@ -125,7 +125,7 @@ pub fn App() -> impl IntoView {
         <main class="workspace">
             <div class="left">
                 <SettingsPanel settings=settings />
-                <Editor text=text set_text=set_text goto=goto />
+                <Editor text=text set_text=set_text goto=goto analysis=analysis />
             </div>
             <FindingsPanel analysis=analysis />
             <Diagram analysis=analysis />

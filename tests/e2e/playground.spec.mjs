@@ -165,3 +165,38 @@ test("the keyboard reaches every main action", async ({ page }) => {
   await page.keyboard.press("Enter");
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
 });
+
+test("dropped and opened files load, several as several documents", async ({ page }) => {
+  await page.goto("./");
+  const a = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: dropped-a\n";
+  const b = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: dropped-b\n";
+  const transfer = await page.evaluateHandle(([a, b]) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([a], "a.yaml", { type: "text/yaml" }));
+    dt.items.add(new File([b], "b.yaml", { type: "text/yaml" }));
+    return dt;
+  }, [a, b]);
+  await page.locator(".editor-body").dispatchEvent("drop", { dataTransfer: transfer });
+  await expect(editor(page)).toHaveValue(/# a.yaml\n[\s\S]*name: dropped-a\n---\n# b.yaml\n[\s\S]*name: dropped-b/);
+  await expect(page.locator(".status")).toContainText("Analysed 2 objects in 2 documents");
+
+  await page.locator("#file-input").setInputFiles({ name: "c.yaml", mimeType: "text/yaml", buffer: Buffer.from(a.replace("dropped-a", "opened-c")) });
+  await expect(editor(page)).toHaveValue(/name: opened-c/);
+  await page.locator("#clear").click();
+  await expect(editor(page)).toHaveValue("");
+});
+
+test("Tab indents in the editor, Esc then Tab leaves it; finding lines are marked in the gutter", async ({ page }) => {
+  await loadExample(page, "seed-hbone");
+  await expect(page.locator(".gutter .marker.error")).toHaveCount(1);
+  const top = await page.locator(".gutter .marker.error").evaluate((el) => parseFloat(el.style.top));
+  expect(top).toBeCloseTo(8 + 4 * 19.5, 0); // line 5
+  await editor(page).click();
+  await page.keyboard.press("Control+Home");
+  await page.keyboard.press("Tab");
+  await expect(editor(page)).toHaveValue(/^  apiVersion/);
+  await expect(editor(page)).toBeFocused();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Tab");
+  await expect(editor(page)).not.toBeFocused();
+});
