@@ -200,3 +200,21 @@ test("Tab indents in the editor, Esc then Tab leaves it; finding lines are marke
   await page.keyboard.press("Tab");
   await expect(editor(page)).not.toBeFocused();
 });
+
+test("the Content-Security-Policy allows the page and its worker, and no foreign connection", async ({ page }) => {
+  const violations = [];
+  await page.exposeFunction("reportViolation", (v) => violations.push(v));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => window.reportViolation(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  await loadExample(page, "multi-namespace");
+  await expect(finding(page, "AMB001")).toBeVisible();
+  expect(violations).toEqual([]);
+  const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
+  expect(csp).toContain("connect-src 'self'");
+  expect(csp).toContain("default-src 'none'");
+  // A script that tried to send the text away (here to another origin on loopback) is stopped.
+  const outcome = await page.evaluate(() => fetch("http://127.0.0.2:9/steal").then(() => "sent", () => "blocked"));
+  expect(outcome).toBe("blocked");
+  await expect.poll(() => violations.some((v) => v.startsWith("connect-src"))).toBe(true);
+});
