@@ -8,6 +8,7 @@ use super::{Analysis, browser};
 #[component]
 pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
     let (copied, set_copied) = signal(None::<&'static str>);
+    let (side_by_side, set_side_by_side) = signal(false);
     let fixed = move || analysis.with(|a| a.report.fixed.combined());
     let diff = move || analysis.with(|a| a.diff.clone());
     let copy = move |what: &'static str, text: String| {
@@ -35,18 +36,45 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                     </button>
                     <span class="copied" role="status">{move || copied.get()}</span>
                 </div>
-                <pre class="diff-text" aria-label="Unified diff of the input against the corrected YAML">
-                    {move || diff().lines().map(|line| {
-                        let class = match line.as_bytes().first() {
-                            Some(b'+') if !line.starts_with("+++") => "add",
-                            Some(b'-') if !line.starts_with("---") => "del",
-                            Some(b'@') => "hunk",
-                            _ if line.starts_with("+++") || line.starts_with("---") => "file",
-                            _ => "ctx",
-                        };
-                        view! { <span class=class>{line.to_string()}"\n"</span> }
-                    }).collect_view()}
-                </pre>
+                <label class="side-by-side-toggle">
+                    <input
+                        type="checkbox"
+                        id="side-by-side"
+                        prop:checked=move || side_by_side.get()
+                        on:change=move |ev| set_side_by_side.set(event_target_checked(&ev))
+                    />
+                    " Side by side"
+                </label>
+                <Show
+                    when=move || side_by_side.get()
+                    fallback=move || view! {
+                        <pre class="diff-text" aria-label="Unified diff of the input against the corrected YAML">
+                            {move || diff().lines().map(|line| {
+                                let class = match line.as_bytes().first() {
+                                    Some(b'+') if !line.starts_with("+++") => "add",
+                                    Some(b'-') if !line.starts_with("---") => "del",
+                                    Some(b'@') => "hunk",
+                                    _ if line.starts_with("+++") || line.starts_with("---") => "file",
+                                    _ => "ctx",
+                                };
+                                view! { <span class=class>{line.to_string()}"\n"</span> }
+                            }).collect_view()}
+                        </pre>
+                    }
+                >
+                    <div class="side-by-side" role="table" aria-label="The input and the corrected YAML, side by side">
+                        {move || side_by_side_rows(&diff()).into_iter().map(|(left, right)| {
+                            let cell = |side: Option<(char, String)>| match side {
+                                Some((kind, text)) => {
+                                    let class = match kind { '-' => "del", '+' => "add", '@' => "hunk", _ => "ctx" };
+                                    view! { <pre class=class role="cell">{text}</pre> }.into_any()
+                                }
+                                None => view! { <pre class="gap" role="cell"></pre> }.into_any(),
+                            };
+                            view! { <div class="row" role="row">{cell(left)}{cell(right)}</div> }
+                        }).collect_view()}
+                    </div>
+                </Show>
             </Show>
             <For
                 each=move || analysis.with(|a| a.report.fixed.extras.clone())
@@ -75,4 +103,44 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
             </For>
         </section>
     }
+}
+
+/// A row of the side-by-side view: (kind, text) on the left (input) and the right (corrected),
+/// `None` where the other side has a line the one side lacks.
+type Row = (Option<(char, String)>, Option<(char, String)>);
+
+/// The unified diff as aligned rows: context on both sides, removals left, additions right (a
+/// removal and the additions that follow it share rows).
+fn side_by_side_rows(diff: &str) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    let mut pending_dels: Vec<String> = Vec::new();
+    let mut adds: Vec<String> = Vec::new();
+    let flush = |rows: &mut Vec<Row>, dels: &mut Vec<String>, adds: &mut Vec<String>| {
+        let n = dels.len().max(adds.len());
+        let mut d = dels.drain(..);
+        let mut a = adds.drain(..);
+        for _ in 0..n {
+            rows.push((d.next().map(|t| ('-', t)), a.next().map(|t| ('+', t))));
+        }
+    };
+    for line in diff.lines() {
+        if line.starts_with("---") || line.starts_with("+++") || line.starts_with('\\') {
+            continue;
+        }
+        match line.chars().next() {
+            Some('-') => pending_dels.push(line[1..].to_string()),
+            Some('+') => adds.push(line[1..].to_string()),
+            Some('@') => {
+                flush(&mut rows, &mut pending_dels, &mut adds);
+                rows.push((Some(('@', line.to_string())), Some(('@', line.to_string()))));
+            }
+            _ => {
+                flush(&mut rows, &mut pending_dels, &mut adds);
+                let text = line.get(1..).unwrap_or_default().to_string();
+                rows.push((Some((' ', text.clone())), Some((' ', text))));
+            }
+        }
+    }
+    flush(&mut rows, &mut pending_dels, &mut adds);
+    rows
 }

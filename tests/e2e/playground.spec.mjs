@@ -218,3 +218,13 @@ test("the Content-Security-Policy allows the page and its worker, and no foreign
   expect(outcome).toBe("blocked");
   await expect.poll(() => violations.some((v) => v.startsWith("connect-src"))).toBe(true);
 });
+
+test("side by side, the corrected YAML lines up with the input", async ({ page }) => {
+  await loadExample(page, "seed-hbone");
+  await page.locator("#side-by-side").check();
+  const added = page.locator(".side-by-side .row", { has: page.locator("pre.add", { hasText: "- port: 15008" }) });
+  await expect(added).toHaveCount(1);
+  await expect(added.locator("pre.gap")).toHaveCount(1);
+  const context = page.locator(".side-by-side .row", { has: page.locator("pre.ctx", { hasText: "- port: 9090" }) });
+  await expect(context.locator("pre.ctx")).toHaveCount(2);
+});
