@@ -7,6 +7,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::Analysis;
+use super::highlight;
 
 /// The gutter's line height in pixels (13 px font × 1.5, as in the stylesheet).
 const LINE_HEIGHT: f64 = 19.5;
@@ -24,6 +25,8 @@ pub fn Editor(
     let file_input = NodeRef::<html::Input>::new();
     let (escaped, set_escaped) = signal(false);
     let (dragging, set_dragging) = signal(false);
+    // The editor's scroll position and height, for the highlighter's window of lines.
+    let (scroll, set_scroll) = signal((0.0f64, 0.0f64, 640.0f64));
 
     let numbers = move || {
         let lines = text.with(|t| t.lines().count().max(1) + usize::from(t.ends_with('\n')));
@@ -60,8 +63,45 @@ pub fn Editor(
     let sync_scroll = move |_| {
         if let (Some(area), Some(gutter)) = (textarea.get(), gutter.get()) {
             gutter.set_scroll_top(area.scroll_top());
+            set_scroll.set((
+                area.scroll_top() as f64,
+                area.scroll_left() as f64,
+                area.client_height() as f64,
+            ));
         }
     };
+    // Only the lines on screen are coloured, placed where the textarea shows them.
+    let highlighted = move || {
+        let (top, left, height) = scroll.get();
+        let first = ((top - PADDING) / LINE_HEIGHT).floor().max(0.0) as usize;
+        let count = (height / LINE_HEIGHT).ceil() as usize + 2;
+        let style = format!(
+            "transform: translate({}px, {}px)",
+            -left,
+            first as f64 * LINE_HEIGHT - top
+        );
+        let lines = text.with(|t| {
+            t.lines()
+                .skip(first)
+                .take(count)
+                .map(|line| {
+                    highlight::tokens(line)
+                        .into_iter()
+                        .map(|(token, piece)| view! { <span class=token.class()>{piece.to_string()}</span> })
+                        .collect_view()
+                })
+                .map(|line| view! { <span class="hl-line">{line}</span> })
+                .collect_view()
+        });
+        view! { <pre class="highlight" aria-hidden="true" style=style>{lines}</pre> }
+    };
+
+    // Start with the real height of the textarea.
+    Effect::new(move |_| {
+        if let Some(area) = textarea.get() {
+            set_scroll.set((0.0, 0.0, area.client_height() as f64));
+        }
+    });
 
     // Move the caret to the requested line and scroll it into view.
     Effect::new(move |_| {
@@ -175,6 +215,8 @@ pub fn Editor(
                     <pre>{numbers}</pre>
                     {markers}
                 </div>
+                <div class="code-area">
+                {highlighted}
                 <textarea
                     id="yaml-input"
                     node_ref=textarea
@@ -187,6 +229,7 @@ pub fn Editor(
                     on:scroll=sync_scroll
                     on:keydown=on_keydown
                 ></textarea>
+                </div>
             </div>
         </section>
     }

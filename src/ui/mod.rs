@@ -7,6 +7,7 @@ mod diff_view;
 mod editor;
 mod examples;
 mod findings;
+mod highlight;
 pub mod protocol;
 mod settings;
 mod worker;
