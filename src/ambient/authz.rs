@@ -39,8 +39,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         }
         let allowed = cx
             .engine
-            .verdict(Endpoint::Workload(s), Endpoint::Workload(d))
-            .allowed;
+            .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
         let tcp = allowed.of(Protocol::Tcp);
         if tcp.is_empty() {
             continue;

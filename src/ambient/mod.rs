@@ -243,15 +243,13 @@ impl Context<'_> {
         use crate::netpol::eval::Endpoint;
         let plain = self
             .engine
-            .verdict(Endpoint::Workload(s), Endpoint::Workload(d))
-            .allowed;
+            .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
         if !self.membership[s].is_ambient() || !self.membership[d].receives_hbone() {
             return plain;
         }
         let hbone = |from: usize, to: usize| {
             self.engine
-                .verdict(Endpoint::Workload(from), Endpoint::Workload(to))
-                .allowed
+                .allowed_between(Endpoint::Workload(from), Endpoint::Workload(to))
                 .contains(Protocol::Tcp, HBONE_PORT)
         };
         let waypoint_pods = self.waypoint[d]

@@ -64,9 +64,7 @@ type Entity = (String, String);
 /// one entity; an entity's connections to itself are not listed.
 pub fn connectivity(engine: &Engine) -> Vec<Connection> {
     connectivity_with(engine, |s, d| {
-        engine
-            .verdict(Endpoint::Workload(s), Endpoint::Workload(d))
-            .allowed
+        engine.allowed_between(Endpoint::Workload(s), Endpoint::Workload(d))
     })
 }
 
@@ -91,9 +89,7 @@ pub fn connectivity_with(
             if src == dst {
                 continue;
             }
-            let plain = engine
-                .verdict(Endpoint::Workload(s), Endpoint::Workload(d))
-                .allowed;
+            let plain = engine.allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
             let allowed = pair(s, d);
             if !allowed.is_empty() || !plain.is_empty() {
                 let entry = pairs.entry((src, dst)).or_default();
@@ -117,15 +113,11 @@ pub fn connectivity_with(
             }
         };
         for (range, addr) in &egress_segments {
-            let allowed = engine
-                .verdict(Endpoint::Workload(w), Endpoint::Ip(*addr))
-                .allowed;
+            let allowed = engine.allowed_between(Endpoint::Workload(w), Endpoint::Ip(*addr));
             add((entity(w), (range.clone(), EXTERNAL.into())), allowed);
         }
         for (range, addr) in &ingress_segments {
-            let allowed = engine
-                .verdict(Endpoint::Ip(*addr), Endpoint::Workload(w))
-                .allowed;
+            let allowed = engine.allowed_between(Endpoint::Ip(*addr), Endpoint::Workload(w));
             add(((range.clone(), EXTERNAL.into()), entity(w)), allowed);
         }
     }

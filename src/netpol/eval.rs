@@ -4,6 +4,7 @@
 //! workload, and the results kept as bit sets; connections are port-range sets. A connection
 //! needs both the source's egress and the destination's ingress to allow it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -148,6 +149,9 @@ pub struct Engine<'c> {
     peers: Vec<[Vec<PeerMatch>; 2]>,
     /// Per workload, per direction: the policies that isolate it.
     isolating: Vec<[Vec<usize>; 2]>,
+    /// Per policy, per direction, per rule: its connections when no named port makes them
+    /// depend on the destination (most rules), computed once.
+    static_conns: Vec<[Vec<Option<ConnSet>>; 2]>,
 }
 
 fn dir_index(d: Direction) -> usize {
@@ -182,6 +186,7 @@ impl<'c> Engine<'c> {
         let mut selected = Vec::with_capacity(cluster.policies.len());
         let mut peers = Vec::with_capacity(cluster.policies.len());
         let mut isolating = vec![[Vec::new(), Vec::new()]; n];
+        let mut static_conns = Vec::with_capacity(cluster.policies.len());
         for (p, policy) in cluster.policies.iter().enumerate() {
             let sel = select(&|w| {
                 w.namespace == policy.namespace && policy.pod_selector.matches(&w.labels)
@@ -202,12 +207,28 @@ impl<'c> Engine<'c> {
                     .collect()
             };
             peers.push([rules(Direction::Ingress), rules(Direction::Egress)]);
+            let fixed = |d: Direction| -> Vec<Option<ConnSet>> {
+                policy
+                    .rules(d)
+                    .iter()
+                    .map(|rule| {
+                        let named = rule
+                            .ports
+                            .iter()
+                            .flatten()
+                            .any(|s| matches!(s.port, Some(PortRef::Name(_))));
+                        (!named).then(|| rule_conns(rule, None))
+                    })
+                    .collect()
+            };
+            static_conns.push([fixed(Direction::Ingress), fixed(Direction::Egress)]);
         }
         Engine {
             cluster,
             selected,
             peers,
             isolating,
+            static_conns,
         }
     }
 
@@ -237,63 +258,100 @@ impl<'c> Engine<'c> {
         }
     }
 
-    /// What `this` endpoint's policies allow to (egress) or from (ingress) `peer`.
-    pub fn side(&self, this: Endpoint, peer: Endpoint, direction: Direction) -> SideVerdict {
-        let Endpoint::Workload(w) = this else {
-            // Addresses outside the cluster have no policies.
-            return SideVerdict {
-                isolated_by: Vec::new(),
-                admitted_by: Vec::new(),
-                allowed: ConnSet::all(),
-            };
-        };
-        let isolated_by = self.isolating(w, direction).to_vec();
-        if isolated_by.is_empty() {
-            return SideVerdict {
-                isolated_by,
-                admitted_by: Vec::new(),
-                allowed: ConnSet::all(),
-            };
+    /// A rule's connections: precomputed unless named ports make them depend on the destination.
+    pub fn rule_conns(
+        &self,
+        policy: usize,
+        direction: Direction,
+        rule: usize,
+        destination: Option<&Workload>,
+    ) -> Cow<'_, ConnSet> {
+        match &self.static_conns[policy][dir_index(direction)][rule] {
+            Some(conns) => Cow::Borrowed(conns),
+            None => Cow::Owned(rule_conns(
+                &self.cluster.policies[policy].rules(direction)[rule],
+                destination,
+            )),
         }
+    }
+
+    /// Calls `visit` with each rule of `this` endpoint's policies that admits some of the
+    /// connection with `peer`; returns whether `this` is isolated in that direction at all.
+    fn admitting(
+        &self,
+        this: Endpoint,
+        peer: Endpoint,
+        direction: Direction,
+        mut visit: impl FnMut(usize, usize, &ConnSet),
+    ) -> bool {
+        // Addresses outside the cluster have no policies.
+        let Endpoint::Workload(w) = this else {
+            return false;
+        };
+        let isolated_by = self.isolating(w, direction);
         // Named ports resolve against the destination pod.
         let destination = match (direction, peer) {
             (Direction::Ingress, _) => Some(&self.cluster.workloads[w]),
             (Direction::Egress, Endpoint::Workload(d)) => Some(&self.cluster.workloads[d]),
             (Direction::Egress, Endpoint::Ip(_)) => None,
         };
-        let mut allowed = ConnSet::none();
-        let mut admitted_by = Vec::new();
-        for &p in &isolated_by {
-            let policy = &self.cluster.policies[p];
-            for (r, (rule, matcher)) in policy
-                .rules(direction)
-                .iter()
-                .zip(&self.peers[p][dir_index(direction)])
-                .enumerate()
-            {
+        for &p in isolated_by {
+            for (r, matcher) in self.peers[p][dir_index(direction)].iter().enumerate() {
                 let admits = matcher.everyone
                     || match peer {
                         Endpoint::Workload(o) => matcher.workloads.contains(o),
                         Endpoint::Ip(ip) => matcher.ips.contains(ip),
                     };
-                if !admits {
-                    continue;
-                }
-                let conns = rule_conns(rule, destination);
-                if !conns.is_empty() {
-                    allowed.union_with(&conns);
-                    admitted_by.push(RuleMatch {
-                        policy: p,
-                        rule: r,
-                        conns,
-                    });
+                if admits {
+                    let conns = self.rule_conns(p, direction, r, destination);
+                    if !conns.is_empty() {
+                        visit(p, r, &conns);
+                    }
                 }
             }
         }
+        !isolated_by.is_empty()
+    }
+
+    /// What `this` endpoint's policies allow to (egress) or from (ingress) `peer`, without the
+    /// explanation (the fast path of the rules).
+    pub fn allowed(&self, this: Endpoint, peer: Endpoint, direction: Direction) -> ConnSet {
+        let mut allowed = ConnSet::none();
+        let isolated = self.admitting(this, peer, direction, |_, _, conns| {
+            allowed.union_with(conns)
+        });
+        if isolated { allowed } else { ConnSet::all() }
+    }
+
+    /// What both sides allow from `src` to `dst` (the verdict without its explanation).
+    pub fn allowed_between(&self, src: Endpoint, dst: Endpoint) -> ConnSet {
+        let egress = self.allowed(src, dst, Direction::Egress);
+        if egress.is_empty() {
+            return egress;
+        }
+        egress.intersect(&self.allowed(dst, src, Direction::Ingress))
+    }
+
+    /// What `this` endpoint's policies allow to (egress) or from (ingress) `peer`, and why.
+    pub fn side(&self, this: Endpoint, peer: Endpoint, direction: Direction) -> SideVerdict {
+        let mut allowed = ConnSet::none();
+        let mut admitted_by = Vec::new();
+        let isolated = self.admitting(this, peer, direction, |p, r, conns| {
+            allowed.union_with(conns);
+            admitted_by.push(RuleMatch {
+                policy: p,
+                rule: r,
+                conns: conns.clone(),
+            });
+        });
+        let isolated_by = match this {
+            Endpoint::Workload(w) if isolated => self.isolating(w, direction).to_vec(),
+            _ => Vec::new(),
+        };
         SideVerdict {
             isolated_by,
             admitted_by,
-            allowed,
+            allowed: if isolated { allowed } else { ConnSet::all() },
         }
     }
 

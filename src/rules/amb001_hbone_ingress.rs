@@ -6,7 +6,7 @@ use super::{Output, names, rule_location, subject};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{BitSet, rule_conns};
+use crate::netpol::eval::BitSet;
 use crate::netpol::policy::Direction;
 
 /// One offending rule: where the tunnel is blocked.
@@ -32,8 +32,11 @@ pub fn check(cx: &Context, out: &mut Output) {
         // Who may already open the tunnel: peers of every rule that admits 15008/TCP here.
         let mut hbone_from = BitSet::new(workloads.len());
         for &p in policies {
-            for (i, rule) in cx.cluster.policies[p].ingress.iter().enumerate() {
-                if rule_conns(rule, Some(&workloads[d])).contains(Protocol::Tcp, HBONE_PORT) {
+            for i in 0..cx.cluster.policies[p].ingress.len() {
+                if engine
+                    .rule_conns(p, Direction::Ingress, i, Some(&workloads[d]))
+                    .contains(Protocol::Tcp, HBONE_PORT)
+                {
                     let peers = engine.rule_peers(p, Direction::Ingress, i);
                     if peers.everyone {
                         hbone_from = ambient.clone();
@@ -44,10 +47,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
         }
         for &p in policies {
-            for (i, rule) in cx.cluster.policies[p].ingress.iter().enumerate() {
+            for i in 0..cx.cluster.policies[p].ingress.len() {
                 let tcp = ConnSet::ports(
                     Protocol::Tcp,
-                    rule_conns(rule, Some(&workloads[d]))
+                    engine
+                        .rule_conns(p, Direction::Ingress, i, Some(&workloads[d]))
                         .of(Protocol::Tcp)
                         .clone(),
                 );

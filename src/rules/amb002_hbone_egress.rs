@@ -6,7 +6,7 @@ use super::{Output, names, rule_location, subject};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{BitSet, rule_conns};
+use crate::netpol::eval::BitSet;
 use crate::netpol::policy::Direction;
 
 struct Hit {
@@ -27,7 +27,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         }
         let policies = engine.isolating(s, Direction::Egress);
         for &p in policies {
-            for (i, rule) in cx.cluster.policies[p].egress.iter().enumerate() {
+            for i in 0..cx.cluster.policies[p].egress.len() {
                 let peers = engine.rule_peers(p, Direction::Egress, i);
                 let mut candidates = if peers.everyone {
                     mesh.clone()
@@ -37,7 +37,8 @@ pub fn check(cx: &Context, out: &mut Output) {
                 candidates.intersect_with(&mesh);
                 candidates.remove(s);
                 for d in candidates.iter().filter(|&d| cx.waypoint[d].is_none()) {
-                    let tcp = rule_conns(rule, Some(&workloads[d]))
+                    let tcp = engine
+                        .rule_conns(p, Direction::Egress, i, Some(&workloads[d]))
                         .of(Protocol::Tcp)
                         .clone();
                     if tcp.is_empty() || hbone_allowed(cx, s, d) {
@@ -93,13 +94,12 @@ pub fn check(cx: &Context, out: &mut Output) {
 fn hbone_allowed(cx: &Context, s: usize, d: usize) -> bool {
     let workloads = &cx.cluster.workloads;
     cx.engine.isolating(s, Direction::Egress).iter().any(|&p| {
-        cx.cluster.policies[p]
-            .egress
-            .iter()
-            .enumerate()
-            .any(|(i, rule)| {
-                cx.engine.rule_peers(p, Direction::Egress, i).admits(d)
-                    && rule_conns(rule, Some(&workloads[d])).contains(Protocol::Tcp, HBONE_PORT)
-            })
+        (0..cx.cluster.policies[p].egress.len()).any(|i| {
+            cx.engine.rule_peers(p, Direction::Egress, i).admits(d)
+                && cx
+                    .engine
+                    .rule_conns(p, Direction::Egress, i, Some(&workloads[d]))
+                    .contains(Protocol::Tcp, HBONE_PORT)
+        })
     })
 }

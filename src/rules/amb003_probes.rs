@@ -42,14 +42,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             .iter()
             .filter(|(_, number, _)| {
                 addresses.iter().any(|&addr| {
-                    let allowed = cx
-                        .engine
-                        .side(
-                            Endpoint::Workload(w),
-                            Endpoint::Ip(addr),
-                            Direction::Ingress,
-                        )
-                        .allowed;
+                    let allowed = cx.engine.allowed(
+                        Endpoint::Workload(w),
+                        Endpoint::Ip(addr),
+                        Direction::Ingress,
+                    );
                     number.is_none_or(|n| !allowed.contains(Protocol::Tcp, n))
                 })
             })
@@ -62,14 +59,11 @@ pub fn check(cx: &Context, out: &mut Output) {
         // the SNAT address on some TCP port, the probes most likely use it (probes usually hit
         // the app port); when they admit it on none, the probes are blocked whatever the port.
         let snat_blocked = addresses.iter().any(|&addr| {
-            let allowed = cx
-                .engine
-                .side(
-                    Endpoint::Workload(w),
-                    Endpoint::Ip(addr),
-                    Direction::Ingress,
-                )
-                .allowed;
+            let allowed = cx.engine.allowed(
+                Endpoint::Workload(w),
+                Endpoint::Ip(addr),
+                Direction::Ingress,
+            );
             allowed.of(Protocol::Tcp).is_empty()
         });
         if blocked_ports.is_empty() && !(inferred && snat_blocked) {

@@ -10,10 +10,12 @@ use crate::netpol::eval::Endpoint;
 use crate::netpol::policy::Direction;
 
 /// Where a hop is blocked: the workload whose policies block it, and in which direction.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Block {
     workload: usize,
     direction: DirectionKey,
+    /// The waypoint (namespace, name): one finding per waypoint the block breaks.
+    waypoint: (String, String),
 }
 
 /// A waypoint (name, namespace) and the (source, destination) pairs a block breaks.
@@ -40,8 +42,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             // Only traffic NetworkPolicy allows today is broken by the waypoint.
             if cx
                 .engine
-                .verdict(Endpoint::Workload(s), Endpoint::Workload(d))
-                .allowed
+                .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d))
                 .of(Protocol::Tcp)
                 .is_empty()
             {
@@ -49,24 +50,24 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
             let hops = [(s, w), (w, d)];
             for (from, to) in hops {
-                let egress = cx.engine.side(
+                let egress = cx.engine.allowed(
                     Endpoint::Workload(from),
                     Endpoint::Workload(to),
                     Direction::Egress,
                 );
-                let ingress = cx.engine.side(
+                let ingress = cx.engine.allowed(
                     Endpoint::Workload(to),
                     Endpoint::Workload(from),
                     Direction::Ingress,
                 );
                 for (blocked, at, direction) in [
                     (
-                        !egress.allowed.contains(Protocol::Tcp, HBONE_PORT),
+                        !egress.contains(Protocol::Tcp, HBONE_PORT),
                         from,
                         DirectionKey::Egress,
                     ),
                     (
-                        !ingress.allowed.contains(Protocol::Tcp, HBONE_PORT),
+                        !ingress.contains(Protocol::Tcp, HBONE_PORT),
                         to,
                         DirectionKey::Ingress,
                     ),
@@ -76,6 +77,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                             .entry(Block {
                                 workload: at,
                                 direction,
+                                waypoint: (waypoint.1.clone(), waypoint.0.clone()),
                             })
                             .or_insert_with(|| (waypoint.clone(), Vec::new()))
                             .1
@@ -95,11 +97,13 @@ pub fn check(cx: &Context, out: &mut Output) {
         let is_waypoint = cx
             .waypoint_pods(&name, &namespace)
             .contains(&block.workload);
-        let mut sources: Vec<String> = pairs.iter().map(|&(s, _)| describe(cx, s)).collect();
-        sources.dedup();
-        let mut destinations: Vec<String> = pairs.iter().map(|&(_, d)| describe(cx, d)).collect();
-        destinations.sort();
-        destinations.dedup();
+        // Each workload named once (a block can break thousands of pairs).
+        let unique = |pick: fn(&(usize, usize)) -> usize| {
+            let set: std::collections::BTreeSet<usize> = pairs.iter().map(pick).collect();
+            set.into_iter().map(|w| describe(cx, w)).collect::<Vec<_>>()
+        };
+        let sources = unique(|p| p.0);
+        let destinations = unique(|p| p.1);
         let hop = match (is_waypoint, block.direction) {
             (false, DirectionKey::Ingress) => format!(
                 "the destination {} sees the waypoint's pods as the source, and its ingress policies do not admit them on 15008/TCP",
