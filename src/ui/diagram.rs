@@ -151,7 +151,7 @@ pub fn Diagram(analysis: Memo<Analysis>) -> impl IntoView {
                 let layout = layout(&paths);
                 let svg = draw(&paths, &edges, &layout, set_focused);
                 view! {
-                    <div class="diagram-scroll">{svg}</div>
+                    <div class="diagram-scroll" tabindex="0" aria-label="Path diagram (scrolls sideways)">{svg}</div>
                     {(hidden > 0).then(|| view! {
                         <p class="note">{format!("{hidden} allowed paths hidden: only blocked paths are drawn above {LEGIBLE_NODES} workloads.")}</p>
                     })}

@@ -48,7 +48,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                 <Show
                     when=move || side_by_side.get()
                     fallback=move || view! {
-                        <pre class="diff-text" aria-label="Unified diff of the input against the corrected YAML">
+                        <pre class="diff-text" tabindex="0" aria-label="Unified diff of the input against the corrected YAML">
                             {move || diff().lines().map(|line| {
                                 let class = match line.as_bytes().first() {
                                     Some(b'+') if !line.starts_with("+++") => "add",
@@ -62,7 +62,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                         </pre>
                     }
                 >
-                    <div class="side-by-side" role="table" aria-label="The input and the corrected YAML, side by side">
+                    <div class="side-by-side" tabindex="0" role="table" aria-label="The input and the corrected YAML, side by side">
                         {move || side_by_side_rows(&diff()).into_iter().map(|(left, right)| {
                             let cell = |side: Option<(char, String)>| match side {
                                 Some((kind, text)) => {
@@ -96,7 +96,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                                     {format!("Download {}", extra.name)}
                                 </button>
                             </div>
-                            <pre class="extra-text">{extra.yaml.clone()}</pre>
+                            <pre class="extra-text" tabindex="0" aria-label=format!("{} {}", extra.kind, extra.name)>{extra.yaml.clone()}</pre>
                         </div>
                     }
                 }

@@ -228,3 +228,25 @@ test("side by side, the corrected YAML lines up with the input", async ({ page }
   const context = page.locator(".side-by-side .row", { has: page.locator("pre.ctx", { hasText: "- port: 9090" }) });
   await expect(context.locator("pre.ctx")).toHaveCount(2);
 });
+
+test.describe("accessibility", () => {
+  // axe-core is injected as a script, which the page's own CSP rightly forbids.
+  test.use({ bypassCSP: true });
+
+  test("accessibility: no axe-core violation (contrast, labels, roles) in light and dark", async ({ page }) => {
+    const { createRequire } = await import("node:module");
+    const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await loadExample(page, "multi-namespace");
+      await expect(finding(page, "AMB001")).toBeVisible();
+      await page.addScriptTag({ path: axePath });
+      const result = await page.evaluate(async () =>
+        // The textarea's own text is transparent on purpose (the highlight layer draws it).
+        window.axe.run(document, { exclude: [["#yaml-input"]], resultTypes: ["violations"] }),
+      );
+      const violations = result.violations.map((v) => `${v.id}: ${v.nodes.length} × ${v.nodes[0].target.join(" ")} ${v.nodes[0].failureSummary}`);
+      expect(violations, scheme).toEqual([]);
+    }
+  });
+});
