@@ -238,6 +238,35 @@ fn rules_edit(
     Some(edit)
 }
 
+/// The rule a request adds to a policy's ingress or egress (probe and waypoint rules), if any.
+fn new_rule(
+    cluster: &Cluster,
+    request: &FixRequest,
+    addresses: &[IpAddr],
+) -> Option<(usize, DirectionKey, Y)> {
+    match request {
+        FixRequest::AddProbeRule { policy, ports } if !addresses.is_empty() => {
+            Some((*policy, DirectionKey::Ingress, probe_rule(addresses, ports)))
+        }
+        FixRequest::AddWaypointRule {
+            policy,
+            direction,
+            waypoint,
+            waypoint_namespace,
+        } => Some((
+            *policy,
+            *direction,
+            waypoint_rule(
+                &cluster.policies[*policy],
+                Direction::from(*direction),
+                waypoint,
+                waypoint_namespace,
+            ),
+        )),
+        _ => None,
+    }
+}
+
 /// Edit style: the edits for all requests.
 fn edits_for(
     sources: &[Source],
@@ -261,31 +290,11 @@ fn edits_for(
                     *rule,
                 ));
             }
-            FixRequest::AddProbeRule { policy, ports } if !addresses.is_empty() => {
-                new_rules
-                    .entry((*policy, DirectionKey::Ingress))
-                    .or_default()
-                    .push(probe_rule(addresses, ports));
+            other => {
+                if let Some((policy, direction, rule)) = new_rule(cluster, other, addresses) {
+                    new_rules.entry((policy, direction)).or_default().push(rule);
+                }
             }
-            FixRequest::AddWaypointRule {
-                policy,
-                direction,
-                waypoint,
-                waypoint_namespace,
-            } => {
-                let rule = waypoint_rule(
-                    &cluster.policies[*policy],
-                    Direction::from(*direction),
-                    waypoint,
-                    waypoint_namespace,
-                );
-                new_rules
-                    .entry((*policy, *direction))
-                    .or_default()
-                    .push(rule);
-            }
-            // Documents of their own (`waypoint_policies`), or nothing to admit.
-            FixRequest::AddProbeRule { .. } | FixRequest::AddWaypointPolicy { .. } => {}
         }
     }
     for ((policy, direction), rules) in new_rules {
@@ -647,22 +656,13 @@ fn additive_policies(
             }
             FixRequest::AddProbeRule { .. } => {}
             FixRequest::AddWaypointPolicy { .. } => {}
-            FixRequest::AddWaypointRule {
-                policy,
-                direction,
-                waypoint,
-                waypoint_namespace,
-            } => {
-                let rule = waypoint_rule(
-                    &cluster.policies[*policy],
-                    Direction::from(*direction),
-                    waypoint,
-                    waypoint_namespace,
-                );
-                let entry = hbone.entry(*policy).or_default();
-                match direction {
-                    DirectionKey::Ingress => entry.0.push(rule),
-                    DirectionKey::Egress => entry.1.push(rule),
+            FixRequest::AddWaypointRule { .. } => {
+                if let Some((policy, direction, rule)) = new_rule(cluster, request, addresses) {
+                    let entry = hbone.entry(policy).or_default();
+                    match direction {
+                        DirectionKey::Ingress => entry.0.push(rule),
+                        DirectionKey::Egress => entry.1.push(rule),
+                    }
                 }
             }
         }

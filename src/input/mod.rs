@@ -36,10 +36,8 @@ impl Object {
     }
 }
 
-/// Kinds the evaluator reads; everything else is INP002.
-pub const KNOWN_KINDS: &[&str] = &[
-    "NetworkPolicy",
-    "Namespace",
+/// Kinds that carry pods (a pod template, or the pod itself).
+pub const WORKLOAD_KINDS: &[&str] = &[
     "Pod",
     "Deployment",
     "StatefulSet",
@@ -48,9 +46,15 @@ pub const KNOWN_KINDS: &[&str] = &[
     "ReplicationController",
     "Job",
     "CronJob",
-    // Gateway API: `gatewayClassName: istio-waypoint` declares a waypoint.
-    "Gateway",
 ];
+
+/// Other kinds the evaluator reads (Gateway API: `gatewayClassName: istio-waypoint` declares a
+/// waypoint); everything else is INP002.
+pub const OTHER_KNOWN_KINDS: &[&str] = &["NetworkPolicy", "Namespace", "Gateway"];
+
+pub fn is_known_kind(kind: &str) -> bool {
+    WORKLOAD_KINDS.contains(&kind) || OTHER_KNOWN_KINDS.contains(&kind)
+}
 
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -178,7 +182,7 @@ fn collect_objects(
         .unwrap_or_default()
         .to_string();
 
-    if !KNOWN_KINDS.contains(&kind.as_str()) {
+    if !is_known_kind(&kind) {
         loaded.findings.push(Finding::new(
             Code::Inp002,
             format!("{kind} `{name}` is ignored: it does not change what NetworkPolicy allows"),

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::findings::{Code, Finding, Location};
-use crate::input::Object;
 use crate::input::yaml::Node;
+use crate::input::{Object, WORKLOAD_KINDS};
 use crate::netpol::conn::Protocol;
 use crate::netpol::policy::{self, NetworkPolicy, PortRef};
 use crate::netpol::selector::Labels;
@@ -151,17 +151,6 @@ impl Cluster {
             .map(|i| &self.namespaces[i])
     }
 }
-
-const WORKLOAD_KINDS: &[&str] = &[
-    "Pod",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
-];
 
 /// Builds the cluster from the input's objects. Objects with invalid fields are reported
 /// (INP003) and left out; everything else is kept.

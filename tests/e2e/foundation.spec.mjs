@@ -1,21 +1,6 @@
 // The page loads, shows the seed example, and re-analyses as the user types.
 import { test, expect } from "@playwright/test";
-
-/** Fails the test on any console error and on any request that leaves 127.0.0.1. */
-function guard(page) {
-  const problems = [];
-  page.on("console", (msg) => {
-    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
-  });
-  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-  page.on("request", (req) => {
-    const url = new URL(req.url());
-    if (!["127.0.0.1", ""].includes(url.hostname) && !url.protocol.startsWith("data")) {
-      problems.push(`request left the origin: ${req.url()}`);
-    }
-  });
-  return problems;
-}
+import { guard } from "./guard.mjs";
 
 test("loads with the seed example and no console error or foreign request", async ({ page }) => {
   const problems = guard(page);

@@ -1,22 +1,7 @@
 // The playground: examples, findings, paths, the corrected YAML, settings, autosave, safety and
 // layout, in Debian's Chromium.
 import { test, expect } from "@playwright/test";
-
-/** Collects console errors, page errors and requests that leave 127.0.0.1. */
-function guard(page) {
-  const problems = [];
-  page.on("console", (msg) => {
-    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
-  });
-  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-  page.on("request", (req) => {
-    const url = new URL(req.url());
-    if (url.protocol.startsWith("http") && url.hostname !== "127.0.0.1") {
-      problems.push(`request left the origin: ${req.url()}`);
-    }
-  });
-  return problems;
-}
+import { guard } from "./guard.mjs";
 
 async function loadExample(page, id) {
   await page.goto("./");
