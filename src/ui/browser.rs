@@ -72,3 +72,18 @@ pub fn set_theme(theme: Option<&str>) {
         None => root.remove_attribute("data-theme"),
     };
 }
+
+/// The page's URL fragment without its `#`.
+pub fn hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .map(|h| h.trim_start_matches('#').to_string())
+        .unwrap_or_default()
+}
+
+/// Asks the visitor a yes/no question (the browser's own dialog).
+pub fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false)
+}

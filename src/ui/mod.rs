@@ -37,9 +37,38 @@ const THEME_KEY: &str = "ambient-netpol.theme";
 #[derive(Clone, Copy)]
 pub struct GoToLine(pub WriteSignal<Option<u32>>);
 
+/// The example a deep link (`#example=<id>`) names, if any.
+fn linked_example() -> Option<&'static examples::Example> {
+    let hash = browser::hash();
+    let id = hash
+        .split('&')
+        .find_map(|part| part.strip_prefix("example="))?;
+    examples::EXAMPLES.iter().find(|e| e.id == id)
+}
+
+/// The text to show for a deep link: the example, unless that would silently replace work the
+/// visitor saved (then they are asked).
+fn text_for_link(example: &examples::Example, saved: Option<&str>) -> Option<String> {
+    let is_own_work = saved
+        .is_some_and(|s| !s.trim().is_empty() && examples::EXAMPLES.iter().all(|e| e.text != s));
+    if is_own_work
+        && !browser::confirm(&format!(
+            "This link opens the example \"{}\". Replace the text you were working on?",
+            example.title
+        ))
+    {
+        return None;
+    }
+    Some(example.text.to_string())
+}
+
 #[component]
 pub fn App() -> impl IntoView {
-    let initial = browser::load(TEXT_KEY).unwrap_or_else(|| examples::first().text.to_string());
+    let saved = browser::load(TEXT_KEY);
+    let initial = linked_example()
+        .and_then(|e| text_for_link(e, saved.as_deref()))
+        .or(saved)
+        .unwrap_or_else(|| examples::first().text.to_string());
     let (text, set_text) = signal(initial);
     let settings = RwSignal::new(
         browser::load(SETTINGS_KEY).map_or_else(Settings::default, |s| Settings::decode(&s)),
@@ -88,6 +117,15 @@ pub fn App() -> impl IntoView {
             set_settled.set(example.text.to_string());
         }
     };
+    // A deep link followed while the page is open.
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| {
+        if let Some(example) = linked_example()
+            && let Some(text) = text_for_link(example, browser::load(TEXT_KEY).as_deref())
+        {
+            set_text.set(text.clone());
+            set_settled.set(text);
+        }
+    });
     let reset = move |_| {
         browser::remove(TEXT_KEY);
         browser::remove(SETTINGS_KEY);

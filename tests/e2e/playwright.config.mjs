@@ -25,10 +25,19 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `node serve-dist.mjs ${PORT}`,
-    url: `http://127.0.0.1:${PORT}/`,
-    reuseExistingServer: false,
-    timeout: 20_000,
-  },
+  webServer: [
+    {
+      command: `node serve-dist.mjs ${PORT}`,
+      url: `http://127.0.0.1:${PORT}/`,
+      reuseExistingServer: false,
+      timeout: 20_000,
+    },
+    {
+      // The same build under a sub-path, as a docs site would host it.
+      command: `node serve-dist.mjs ${PORT + 1} ../../dist /docs/ambient-netpol/`,
+      url: `http://127.0.0.1:${PORT + 1}/docs/ambient-netpol/`,
+      reuseExistingServer: false,
+      timeout: 20_000,
+    },
+  ],
 });
