@@ -87,3 +87,56 @@ pub fn confirm(question: &str) -> bool {
         .and_then(|w| w.confirm_with_message(question).ok())
         .unwrap_or(false)
 }
+
+/// The query string (with its `?`).
+pub fn search() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default()
+}
+
+/// The page's address without its fragment and without `embed` in the query (a share link opens
+/// the full page).
+pub fn page_url() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return String::new();
+    };
+    let base = format!(
+        "{}{}",
+        location.origin().unwrap_or_default(),
+        location.pathname().unwrap_or_default()
+    );
+    let query: Vec<String> = search()
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty() && *p != "embed")
+        .map(str::to_string)
+        .collect();
+    if query.is_empty() {
+        base
+    } else {
+        format!("{base}?{}", query.join("&"))
+    }
+}
+
+/// In an iframe: tells the embedding page the content's height (`ambient-netpol:height:<px>`).
+pub fn post_height_to_parent() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(height) = window
+        .document()
+        .and_then(|d| d.document_element())
+        .map(|e| e.scroll_height())
+    else {
+        return;
+    };
+    if let Ok(Some(parent)) = window.parent()
+        && parent != window
+    {
+        let _ = parent.post_message(
+            &wasm_bindgen::JsValue::from_str(&format!("ambient-netpol:height:{height}")),
+            "*",
+        );
+    }
+}

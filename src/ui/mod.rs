@@ -10,6 +10,7 @@ mod findings;
 mod highlight;
 pub mod protocol;
 mod settings;
+mod share;
 mod worker;
 
 use std::time::Duration;
@@ -37,42 +38,89 @@ const THEME_KEY: &str = "ambient-netpol.theme";
 #[derive(Clone, Copy)]
 pub struct GoToLine(pub WriteSignal<Option<u32>>);
 
-/// The example a deep link (`#example=<id>`) names, if any.
-fn linked_example() -> Option<&'static examples::Example> {
-    let hash = browser::hash();
-    let id = hash
-        .split('&')
-        .find_map(|part| part.strip_prefix("example="))?;
-    examples::EXAMPLES.iter().find(|e| e.id == id)
+/// What a link (the URL fragment) asks to open: an example (`#example=<id>`) or shared state
+/// (`#share=<payload>`).
+struct Linked {
+    what: String,
+    text: String,
+    settings: Option<String>,
 }
 
-/// The text to show for a deep link: the example, unless that would silently replace work the
-/// visitor saved (then they are asked).
-fn text_for_link(example: &examples::Example, saved: Option<&str>) -> Option<String> {
-    let is_own_work = saved
-        .is_some_and(|s| !s.trim().is_empty() && examples::EXAMPLES.iter().all(|e| e.text != s));
-    if is_own_work
-        && !browser::confirm(&format!(
-            "This link opens the example \"{}\". Replace the text you were working on?",
-            example.title
-        ))
-    {
-        return None;
+fn linked() -> Result<Option<Linked>, String> {
+    let hash = browser::hash();
+    if let Some(payload) = share::from_hash(&hash) {
+        let (settings, text) = share::decode(payload).ok_or_else(|| {
+            "This share link is damaged (it was probably cut short): nothing was loaded from it.".to_string()
+        })?;
+        return Ok(Some(Linked {
+            what: "the shared manifests".into(),
+            text,
+            settings: Some(settings),
+        }));
     }
-    Some(example.text.to_string())
+    let Some(id) = hash
+        .split('&')
+        .find_map(|part| part.strip_prefix("example="))
+    else {
+        return Ok(None);
+    };
+    Ok(examples::EXAMPLES
+        .iter()
+        .find(|e| e.id == id)
+        .map(|e| Linked {
+            what: format!("the example \"{}\"", e.title),
+            text: e.text.to_string(),
+            settings: None,
+        }))
+}
+
+/// Whether to open a link: yes, unless that would silently replace work the visitor saved
+/// (then they are asked).
+fn accept_link(link: &Linked, saved: Option<&str>) -> bool {
+    let is_own_work = saved.is_some_and(|s| {
+        !s.trim().is_empty() && s != link.text && examples::EXAMPLES.iter().all(|e| e.text != s)
+    });
+    !is_own_work
+        || browser::confirm(&format!(
+            "This link opens {}. Replace the text you were working on?",
+            link.what
+        ))
+}
+
+/// `?embed` or `#embed`: the compact view for an iframe in a docs page.
+fn is_embed() -> bool {
+    browser::search().split(['?', '&']).any(|p| p == "embed")
+        || browser::hash().split('&').any(|p| p == "embed")
 }
 
 #[component]
 pub fn App() -> impl IntoView {
-    let saved = browser::load(TEXT_KEY);
-    let initial = linked_example()
-        .and_then(|e| text_for_link(e, saved.as_deref()))
-        .or(saved)
-        .unwrap_or_else(|| examples::first().text.to_string());
+    let embed = is_embed();
+    // An embedded view shows what its link says and leaves the visitor's saved work alone.
+    let saved = if embed { None } else { browser::load(TEXT_KEY) };
+    let mut initial_settings = if embed {
+        Settings::default()
+    } else {
+        browser::load(SETTINGS_KEY).map_or_else(Settings::default, |s| Settings::decode(&s))
+    };
+    let (link_error, set_link_error) = signal(None::<String>);
+    let initial = match linked() {
+        Ok(Some(link)) if embed || accept_link(&link, saved.as_deref()) => {
+            if let Some(s) = &link.settings {
+                initial_settings = Settings::decode(s);
+            }
+            Some(link.text)
+        }
+        Err(err) => {
+            set_link_error.set(Some(err));
+            None
+        }
+        _ => None,
+    }
+    .or(saved)
+    .unwrap_or_else(|| examples::first().text.to_string());
     let (text, set_text) = signal(initial);
-    let settings = RwSignal::new(
-        browser::load(SETTINGS_KEY).map_or_else(Settings::default, |s| Settings::decode(&s)),
-    );
+    let settings = RwSignal::new(initial_settings);
     let (settled, set_settled) = signal(text.get_untracked());
     let (goto, set_goto) = signal(None::<u32>);
     provide_context(GoToLine(set_goto));
@@ -86,9 +134,11 @@ pub fn App() -> impl IntoView {
         });
         pending.set_value(Some(timeout));
     });
-    // Autosave: the settled text and the settings survive a reload.
-    Effect::new(move |_| settled.with(|t| browser::save(TEXT_KEY, t)));
-    Effect::new(move |_| settings.with(|s| browser::save(SETTINGS_KEY, &s.encode())));
+    // Autosave: the settled text and the settings survive a reload (not in an embedded view).
+    if !embed {
+        Effect::new(move |_| settled.with(|t| browser::save(TEXT_KEY, t)));
+        Effect::new(move |_| settings.with(|s| browser::save(SETTINGS_KEY, &s.encode())));
+    }
 
     // The analysis runs in a web worker; the page shows the newest answer.
     let (result, set_result) = signal(Analysis::default());
@@ -117,14 +167,17 @@ pub fn App() -> impl IntoView {
             set_settled.set(example.text.to_string());
         }
     };
-    // A deep link followed while the page is open.
-    let _ = window_event_listener(leptos::ev::hashchange, move |_| {
-        if let Some(example) = linked_example()
-            && let Some(text) = text_for_link(example, browser::load(TEXT_KEY).as_deref())
-        {
-            set_text.set(text.clone());
-            set_settled.set(text);
+    // A link followed while the page is open.
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| match linked() {
+        Ok(Some(link)) if accept_link(&link, Some(&text.get_untracked())) => {
+            if let Some(s) = &link.settings {
+                settings.set(Settings::decode(s));
+            }
+            set_text.set(link.text.clone());
+            set_settled.set(link.text);
         }
+        Err(err) => set_link_error.set(Some(err)),
+        _ => {}
     });
     let reset = move |_| {
         browser::remove(TEXT_KEY);
@@ -132,6 +185,31 @@ pub fn App() -> impl IntoView {
         settings.set(Settings::default());
         load_example(examples::first().id.to_string());
     };
+
+    let share_url = move || {
+        let payload = share::encode(&settings.with(Settings::encode), &text.get());
+        format!("{}#share={payload}", browser::page_url())
+    };
+    if embed {
+        // Tell the embedding page how tall the content is, after each analysis.
+        Effect::new(move |_| {
+            analysis.track();
+            browser::post_height_to_parent();
+        });
+        return view! {
+            <div class="embed-bar">
+                <span>"ambient-netpol"</span>
+                <a href=share_url target="_blank" rel="noopener">"Open in the full playground"</a>
+            </div>
+            {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
+            <main class="workspace embed">
+                <Editor text=text set_text=set_text goto=goto analysis=analysis />
+                <FindingsPanel analysis=analysis />
+                <Diagram analysis=analysis />
+            </main>
+        }
+        .into_any();
+    }
 
     view! {
         <header class="app-header">
@@ -157,10 +235,12 @@ pub fn App() -> impl IntoView {
                     </select>
                 </label>
                 <button id="reset" on:click=reset title="Restore the first example and the default settings">"Reset"</button>
+                <ShareButton url=Signal::derive(share_url) text=text />
                 <ThemeToggle />
             </div>
         </header>
         {move || worker_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
+        {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
         <main class="workspace">
             <div class="left">
                 <SettingsPanel settings=settings />
@@ -170,6 +250,46 @@ pub fn App() -> impl IntoView {
             <Diagram analysis=analysis />
             <DiffView analysis=analysis />
         </main>
+    }
+    .into_any()
+}
+
+/// Copies a link that carries the whole state in its fragment (never sent to a server); past a
+/// safe length it says so and offers the YAML as a download instead.
+#[component]
+fn ShareButton(url: Signal<String>, text: ReadSignal<String>) -> impl IntoView {
+    let (message, set_message) = signal(None::<(String, bool)>);
+    let share = move |_| {
+        let link = url.get_untracked();
+        if link.len() > share::SAFE_URL_LENGTH {
+            set_message.set(Some((
+                format!("Too long for a link ({} characters; links past {} get cut). Download the YAML and share the file instead.", link.len(), share::SAFE_URL_LENGTH),
+                true,
+            )));
+        } else {
+            let copied = browser::copy(&link);
+            set_message.set(Some((
+                if copied {
+                    "Link copied: it holds the text and settings, nothing is uploaded.".to_string()
+                } else {
+                    link
+                },
+                false,
+            )));
+        }
+    };
+    view! {
+        <button id="share" on:click=share>"Share link"</button>
+        {move || message.get().map(|(m, too_long)| view! {
+            <p class="share-message" role="status">
+                {m}
+                {too_long.then(|| view! {
+                    <button id="share-download" on:click=move |_| browser::download("manifests.yaml", &text.get_untracked(), "application/yaml")>
+                        "Download YAML"
+                    </button>
+                })}
+            </p>
+        })}
     }
 }
 

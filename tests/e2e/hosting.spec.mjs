@@ -30,3 +30,36 @@ test("a deep link asks before replacing work the visitor saved", async ({ page }
   await page.reload();
   await expect(page.getByLabel("Manifests (YAML or JSON)")).toHaveValue(/client-egress/);
 });
+
+test("a share link round-trips the text and the settings, and a damaged one says so", async ({ page, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.goto("./");
+  await page.getByLabel("Manifests (YAML or JSON)").fill("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"shared-ünïcode\"\n");
+  await page.selectOption("#setting-cni", "ovn-kubernetes");
+  await page.locator("#share").click();
+  await expect(page.locator(".share-message")).toContainText("Link copied");
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:4173\/#share=/);
+
+  const other = await context.newPage();
+  await other.goto(link);
+  await expect(other.getByLabel("Manifests (YAML or JSON)")).toHaveValue(/name: "shared-ünïcode"/);
+  await expect(other.locator("#setting-cni")).toHaveValue("ovn-kubernetes");
+
+  const broken = await context.newPage();
+  await broken.goto("./#share=" + "x".repeat(40));
+  await expect(broken.locator(".banner")).toContainText("share link is damaged");
+});
+
+test("embed mode hides the chrome, and its full-page link keeps the state", async ({ page }) => {
+  await page.goto("./?embed#example=waypoint");
+  await expect(page.locator(".app-header")).toHaveCount(0);
+  await expect(page.locator(".settings")).toHaveCount(0);
+  await expect(page.locator(".finding .code", { hasText: /^AMB005$/ })).toBeVisible();
+  await expect(page.locator("svg.paths")).toBeVisible();
+  const full = await page.locator(".embed-bar a").getAttribute("href");
+  expect(full).toMatch(/^http:\/\/127\.0\.0\.1:4173\/#share=/);
+  await page.goto(full);
+  await expect(page.locator(".app-header")).toBeVisible();
+  await expect(page.getByLabel("Manifests (YAML or JSON)")).toHaveValue(/gatewayClassName: istio-waypoint/);
+});
