@@ -140,3 +140,10 @@ pub fn post_height_to_parent() {
         );
     }
 }
+
+/// Registers the service worker that keeps the page working offline after the first visit.
+pub fn register_offline_support() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().service_worker().register("./sw.js");
+    }
+}

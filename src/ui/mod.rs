@@ -96,6 +96,7 @@ fn is_embed() -> bool {
 #[component]
 pub fn App() -> impl IntoView {
     let embed = is_embed();
+    browser::register_offline_support();
     // An embedded view shows what its link says and leaves the visitor's saved work alone.
     let saved = if embed { None } else { browser::load(TEXT_KEY) };
     let mut initial_settings = if embed {

@@ -22,10 +22,14 @@ test("a deep link asks before replacing work the visitor saved", async ({ page }
   await page.goto("./");
   await page.getByLabel("Manifests (YAML or JSON)").fill("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: my-work\n");
   await expect.poll(() => page.evaluate(() => localStorage.getItem("ambient-netpol.text"))).toContain("my-work");
-  page.once("dialog", (dialog) => dialog.dismiss());
-  await page.goto("./#example=egress");
-  await page.reload();
+  // A link followed on the open page asks; declining keeps the work.
+  const asked = page.waitForEvent("dialog");
+  await page.evaluate(() => { location.hash = "example=egress"; });
+  const dialog = await asked;
+  expect(dialog.message()).toContain("Replace the text you were working on?");
+  await dialog.dismiss();
   await expect(page.getByLabel("Manifests (YAML or JSON)")).toHaveValue(/name: my-work/);
+  // Opening the link afresh asks again; accepting loads the example.
   page.once("dialog", (dialog) => dialog.accept());
   await page.reload();
   await expect(page.getByLabel("Manifests (YAML or JSON)")).toHaveValue(/client-egress/);
@@ -62,4 +66,22 @@ test("embed mode hides the chrome, and its full-page link keeps the state", asyn
   await page.goto(full);
   await expect(page.locator(".app-header")).toBeVisible();
   await expect(page.getByLabel("Manifests (YAML or JSON)")).toHaveValue(/gatewayClassName: istio-waypoint/);
+});
+
+test("after one visit the page reloads and analyses with the network gone", async ({ page, context }) => {
+  await page.goto("./");
+  await expect(page.locator(".status")).toContainText("Analysed");
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  // The first visit's page is not controlled yet; a reload is, and fills the cache.
+  await page.reload();
+  await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+  await context.setOffline(true);
+  const started = Date.now();
+  await page.reload();
+  await page.selectOption("#examples", "seed-deny-ingress");
+  await expect(page.locator(".finding .code", { hasText: /^AMB003$/ })).toBeVisible();
+  console.log(`offline reload to findings: ${Date.now() - started} ms`);
+  await context.setOffline(false);
 });
