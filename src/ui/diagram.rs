@@ -95,8 +95,8 @@ fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
 }
 
 #[component]
-pub fn Diagram(analysis: Memo<Analysis>) -> impl IntoView {
-    let (view_mode, set_view) = signal(View::Enrolled);
+pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl IntoView {
+    let set_view = view_mode.write_only();
     let (focused, set_focused) = signal(None::<String>);
     let switch = move |mode: View, label: &'static str| {
         view! {

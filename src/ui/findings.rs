@@ -156,7 +156,7 @@ pub fn message_view(message: &str) -> impl IntoView + use<> {
 
 /// The rule documents' small Markdown: `## ` headings, fenced code blocks and paragraphs with
 /// inline code. Rendered as elements and text nodes, never as HTML.
-fn markdown_view(doc: &'static str) -> impl IntoView {
+pub fn markdown_view(doc: &'static str) -> impl IntoView {
     let mut blocks = Vec::new();
     let mut paragraph = String::new();
     let mut code: Option<String> = None;

@@ -8,6 +8,7 @@ mod editor;
 mod examples;
 mod findings;
 mod highlight;
+mod lessons;
 pub mod protocol;
 mod settings;
 mod share;
@@ -18,10 +19,11 @@ use std::time::Duration;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
-use diagram::Diagram;
+use diagram::{Diagram, View};
 use diff_view::DiffView;
 use editor::Editor;
 use findings::FindingsPanel;
+use lessons::{LessonPanel, Place};
 pub use protocol::Analysis;
 use protocol::Settings;
 use settings::SettingsPanel;
@@ -44,6 +46,8 @@ struct Linked {
     what: String,
     text: String,
     settings: Option<String>,
+    /// For `#lesson=<id>&step=<n>`: the lesson and step to open.
+    lesson: Option<Place>,
 }
 
 fn linked() -> Result<Option<Linked>, String> {
@@ -56,6 +60,33 @@ fn linked() -> Result<Option<Linked>, String> {
             what: "the shared manifests".into(),
             text,
             settings: Some(settings),
+            lesson: None,
+        }));
+    }
+    let param = |key: &str| {
+        hash.split('&')
+            .find_map(|part| part.strip_prefix(key))
+            .map(str::to_string)
+    };
+    if let Some(id) = param("lesson=") {
+        let all = lessons::all();
+        let Some(index) = all.iter().position(|l| l.id == id) else {
+            return Ok(None);
+        };
+        let lesson = &all[index];
+        let step = param("step=")
+            .and_then(|s| s.parse::<usize>().ok())
+            .unwrap_or(1)
+            .clamp(1, lesson.steps.len());
+        let example = examples::EXAMPLES.iter().find(|e| e.id == lesson.example);
+        return Ok(example.map(|e| Linked {
+            what: format!("the lesson \"{}\"", lesson.title),
+            text: e.text.to_string(),
+            settings: None,
+            lesson: Some(Place {
+                lesson: index,
+                step: step - 1,
+            }),
         }));
     }
     let Some(id) = hash
@@ -71,6 +102,7 @@ fn linked() -> Result<Option<Linked>, String> {
             what: format!("the example \"{}\"", e.title),
             text: e.text.to_string(),
             settings: None,
+            lesson: None,
         }))
 }
 
@@ -105,11 +137,14 @@ pub fn App() -> impl IntoView {
         browser::load(SETTINGS_KEY).map_or_else(Settings::default, |s| Settings::decode(&s))
     };
     let (link_error, set_link_error) = signal(None::<String>);
+    let lesson = RwSignal::new(None::<Place>);
+    let view_mode = RwSignal::new(View::Enrolled);
     let initial = match linked() {
         Ok(Some(link)) if embed || accept_link(&link, saved.as_deref()) => {
             if let Some(s) = &link.settings {
                 initial_settings = Settings::decode(s);
             }
+            lesson.set(link.lesson);
             Some(link.text)
         }
         Err(err) => {
@@ -174,12 +209,23 @@ pub fn App() -> impl IntoView {
             if let Some(s) = &link.settings {
                 settings.set(Settings::decode(s));
             }
+            lesson.set(link.lesson);
             set_text.set(link.text.clone());
             set_settled.set(link.text);
         }
         Err(err) => set_link_error.set(Some(err)),
         _ => {}
     });
+    let open_lesson = move |id: String| {
+        let all = lessons::all();
+        if let Some(index) = all.iter().position(|l| l.id == id) {
+            load_example(all[index].example.to_string());
+            lesson.set(Some(Place {
+                lesson: index,
+                step: 0,
+            }));
+        }
+    };
     let reset = move |_| {
         browser::remove(TEXT_KEY);
         browser::remove(SETTINGS_KEY);
@@ -206,7 +252,7 @@ pub fn App() -> impl IntoView {
             <main class="workspace embed">
                 <Editor text=text set_text=set_text goto=goto analysis=analysis />
                 <FindingsPanel analysis=analysis />
-                <Diagram analysis=analysis />
+                <Diagram analysis=analysis view_mode=view_mode />
             </main>
         }
         .into_any();
@@ -235,6 +281,13 @@ pub fn App() -> impl IntoView {
                         {examples::EXAMPLES.iter().map(|e| view! { <option value=e.id>{e.title}</option> }).collect_view()}
                     </select>
                 </label>
+                <label class="examples">
+                    <span>"Lessons"</span>
+                    <select id="lessons" on:change=move |ev| open_lesson(event_target_value(&ev))>
+                        <option value="" selected>"Start a lesson…"</option>
+                        {lessons::all().into_iter().map(|l| view! { <option value=l.id>{l.title}</option> }).collect_view()}
+                    </select>
+                </label>
                 <button id="reset" on:click=reset title="Restore the first example and the default settings">"Reset"</button>
                 <ShareButton url=Signal::derive(share_url) text=text />
                 <ThemeToggle />
@@ -244,11 +297,12 @@ pub fn App() -> impl IntoView {
         {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
         <main class="workspace">
             <div class="left">
+                <LessonPanel place=lesson analysis=analysis view_mode=view_mode />
                 <SettingsPanel settings=settings />
                 <Editor text=text set_text=set_text goto=goto analysis=analysis />
             </div>
             <FindingsPanel analysis=analysis />
-            <Diagram analysis=analysis />
+            <Diagram analysis=analysis view_mode=view_mode />
             <DiffView analysis=analysis />
         </main>
     }
