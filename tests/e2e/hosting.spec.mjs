@@ -85,3 +85,37 @@ test("after one visit the page reloads and analyses with the network gone", asyn
   console.log(`offline reload to findings: ${Date.now() - started} ms`);
   await context.setOffline(false);
 });
+
+test("print view: the findings and the corrected YAML, without the editor", async ({ page }) => {
+  await page.goto("./#example=multi-namespace");
+  await expect(page.locator(".finding").first()).toBeVisible();
+  await page.emulateMedia({ media: "print" });
+  await expect(page.locator(".editor")).toBeHidden();
+  await expect(page.locator(".settings")).toBeHidden();
+  await expect(page.locator(".findings")).toBeVisible();
+  await expect(page.locator(".diff-text")).toBeVisible();
+  const pdf = await page.pdf({ format: "A4" });
+  expect(pdf.length).toBeGreaterThan(10_000);
+});
+
+test("measure: first load and offline reload (transfer and time)", async ({ page, context }) => {
+  let bytes = 0;
+  page.on("response", async (response) => {
+    try {
+      bytes += (await response.body()).length;
+    } catch {}
+  });
+  const started = Date.now();
+  await page.goto("./");
+  await expect(page.locator(".status")).toContainText("Analysed");
+  console.log(`first load: ${bytes} bytes transferred (uncompressed bodies), ${Date.now() - started} ms to findings`);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await expect.poll(() => page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+  await context.setOffline(true);
+  const offline = Date.now();
+  await page.reload();
+  await expect(page.locator(".status")).toContainText("Analysed");
+  console.log(`offline reload: ${Date.now() - offline} ms to findings`);
+  await context.setOffline(false);
+});
