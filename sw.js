@@ -1,18 +1,9 @@
 // Offline support for workshops with bad Wi-Fi: the service worker caches the build's own files
 // when the page is first visited and serves them when the network is gone. Network first, so a
 // new build is picked up as soon as it is reachable. Only the page's own origin is touched.
-const CACHE = "ambient-netpol-v1";
-const FILES = [
-  "./",
-  "./index.html",
-  "./main.css",
-  "./favicon.svg",
-  "./playground.js",
-  "./playground_bg.wasm",
-  "./worker.js",
-  "./worker_bg.wasm",
-  "./worker_loader.js",
-];
+// scripts/post-build.mjs replaces both lines with the build's own names and version.
+const CACHE = "ambient-netpol-dev";
+const FILES = ["./", "./index.html"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
