@@ -25,8 +25,14 @@ const SOURCES: &[(&str, &str)] = &[
     ("probes", include_str!("../../lessons/probes.md")),
     ("egress", include_str!("../../lessons/egress.md")),
     ("waypoint", include_str!("../../lessons/waypoint.md")),
-    ("named-probe-port", include_str!("../../lessons/named-probe-port.md")),
-    ("multi-namespace", include_str!("../../lessons/multi-namespace.md")),
+    (
+        "named-probe-port",
+        include_str!("../../lessons/named-probe-port.md"),
+    ),
+    (
+        "multi-namespace",
+        include_str!("../../lessons/multi-namespace.md"),
+    ),
 ];
 
 /// The diagram view each step shows.
