@@ -164,6 +164,45 @@ fn non_utf8_input_is_a_located_error() {
 }
 
 #[test]
+fn keep_going_reports_unreadable_files_and_analyses_the_rest() {
+    let dir = tempdir("keep-going");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, b"\xff\xfe").unwrap();
+    let good = dir.join("good.yaml");
+    std::fs::write(&good, BROKEN).unwrap();
+    let missing = dir.join("missing.yaml");
+    let args = [
+        "check",
+        "--format",
+        "json",
+        bad.to_str().unwrap(),
+        good.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ];
+
+    let stopped = run(&args, None);
+    assert_eq!(stopped.status.code(), Some(2));
+    assert!(stopped.stdout.is_empty());
+
+    let mut with_flag = args.to_vec();
+    with_flag.push("--keep-going");
+    let out = run(&with_flag, None);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a skipped file still fails the run"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.yaml:1: not UTF-8") && err.contains("missing.yaml: cannot read"));
+    assert_eq!(err.matches("(skipped)").count(), 2, "{err}");
+    let value = json(&out);
+    assert_eq!(
+        value["summary"]["errors"], 1,
+        "the readable file is analysed"
+    );
+}
+
+#[test]
 fn json_output_shape() {
     let out = run(
         &["check", "--format", "json"],

@@ -71,6 +71,10 @@ struct InputArgs {
     /// the node's) or `pod` (CNIs that tell them apart). Kubernetes allows both.
     #[arg(long, value_enum, default_value_t = HostNetworkArg::Node)]
     host_network: HostNetworkArg,
+    /// Report files that cannot be read (missing, not UTF-8, unreadable) on stderr and analyse
+    /// the rest; the exit status is still 2.
+    #[arg(long)]
+    keep_going: bool,
 }
 
 #[derive(clap::Args)]
@@ -203,6 +207,32 @@ impl CheckArgs {
     }
 }
 
+/// What the user named, read into memory; `skipped` counts the files `--keep-going` passed over.
+struct Inputs {
+    items: Vec<Input>,
+    skipped: usize,
+}
+
+impl Inputs {
+    /// The exit status once the output is written: 2 when a file was skipped.
+    fn status(&self, status: u8) -> ExitCode {
+        ExitCode::from(if self.skipped > 0 { 2 } else { status })
+    }
+
+    /// With `--keep-going` a file that cannot be read is reported, counted and passed over;
+    /// without it, it ends the run.
+    fn tolerate(&mut self, keep_going: bool, result: Result<(), String>) -> Result<(), String> {
+        match result {
+            Err(message) if keep_going => {
+                eprintln!("ambient-netpol: {message} (skipped)");
+                self.skipped += 1;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
 /// An input the user named, read into memory.
 struct Input {
     name: String,
@@ -273,7 +303,8 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
         ));
         return Ok(ExitCode::SUCCESS);
     }
-    let inputs = read_inputs(&args.input.paths)?;
+    let all = read_inputs(&args.input)?;
+    let inputs = &all.items;
     if args.write && inputs.iter().any(|i| i.path.is_none()) {
         return Err(
             "--write corrects files in place; standard input has no file to write (use --fix FILE)"
@@ -282,7 +313,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     }
     let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
     let texts: Vec<&str> = inputs.iter().map(|i| i.text.as_str()).collect();
-    let result = analyze(&sources(&inputs), &args.options());
+    let result = analyze(&sources(inputs), &args.options());
     let diff = ambient_netpol::diff::unified(&names, &texts, &result.fixed.texts);
 
     if let Some(file) = &args.fix {
@@ -317,7 +348,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
         out.push_str(&diff);
     }
     print_quietly(&out);
-    Ok(ExitCode::from(if result.has_errors() { 1 } else { 0 }))
+    Ok(all.status(u8::from(result.has_errors())))
 }
 
 /// Writes a file, or standard output for `-`.
@@ -362,8 +393,8 @@ fn connectivity_map(
     format: Format,
     mode: ConnectivityMode,
 ) -> Result<ExitCode, String> {
-    let inputs = read_inputs(&input.paths)?;
-    let mut loaded = load_reporting(&inputs);
+    let inputs = read_inputs(input)?;
+    let mut loaded = load_reporting(&inputs.items);
     let connections = match mode {
         ConnectivityMode::Plain => {
             connectivity(&Engine::with(&loaded.cluster, input.host_network.into()))
@@ -392,7 +423,7 @@ fn connectivity_map(
         }
     };
     print_quietly(&out);
-    Ok(ExitCode::SUCCESS)
+    Ok(inputs.status(0))
 }
 
 fn explain(
@@ -403,8 +434,8 @@ fn explain(
     port: Option<&str>,
 ) -> Result<ExitCode, String> {
     let port = port.map(parse_port).transpose()?;
-    let inputs = read_inputs(&input.paths)?;
-    let loaded = load_reporting(&inputs);
+    let inputs = read_inputs(input)?;
+    let loaded = load_reporting(&inputs.items);
     let engine = Engine::with(&loaded.cluster, input.host_network.into());
     let src = endpoint(&engine, from, "--from")?;
     let dst = endpoint(&engine, to, "--to")?;
@@ -417,7 +448,7 @@ fn explain(
         Format::Json => report::explain_json(&engine, from, to, &verdict, port),
     };
     print_quietly(&out);
-    Ok(ExitCode::SUCCESS)
+    Ok(inputs.status(0))
 }
 
 fn parse_port(text: &str) -> Result<(Protocol, u16), String> {
@@ -465,32 +496,46 @@ fn print_quietly(text: &str) {
     }
 }
 
-fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
-    if paths.is_empty() {
-        return Ok(vec![read_stdin()?]);
+fn read_inputs(args: &InputArgs) -> Result<Inputs, String> {
+    let mut inputs = Inputs {
+        items: Vec::new(),
+        skipped: 0,
+    };
+    if args.paths.is_empty() {
+        inputs.items.push(read_stdin()?);
     }
-    let mut inputs = Vec::new();
-    for path in paths {
+    for path in &args.paths {
         if path.as_os_str() == "-" {
-            inputs.push(read_stdin()?);
-        } else if path.is_dir() {
-            let mut files = Vec::new();
-            collect_manifests(path, &mut files)?;
-            if files.is_empty() {
-                return Err(format!(
-                    "{}: no *.yaml, *.yml or *.json file in this directory",
-                    path.display()
-                ));
-            }
-            files.sort();
-            for file in files {
-                inputs.push(read_file(&file)?);
-            }
+            inputs.items.push(read_stdin()?);
+            continue;
+        }
+        let mut files = Vec::new();
+        let listed = if path.is_dir() {
+            list_manifests(path, &mut files)
         } else {
-            inputs.push(read_file(path)?);
+            files.push(path.clone());
+            Ok(())
+        };
+        inputs.tolerate(args.keep_going, listed)?;
+        for file in files {
+            let read = read_file(&file).map(|input| inputs.items.push(input));
+            inputs.tolerate(args.keep_going, read)?;
         }
     }
     Ok(inputs)
+}
+
+/// The manifests below a directory, sorted; none is an error (the user named the wrong place).
+fn list_manifests(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    collect_manifests(dir, files)?;
+    if files.is_empty() {
+        return Err(format!(
+            "{}: no *.yaml, *.yml or *.json file in this directory",
+            dir.display()
+        ));
+    }
+    files.sort();
+    Ok(())
 }
 
 fn collect_manifests(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {

@@ -454,19 +454,26 @@ fn with_line_endings(text: &str, at: usize, block: String) -> String {
 /// Adds `key: value` to a map, in its style (or replaces an empty `key: []`).
 fn add_entry(text: &str, map: &Node, key: &str, value: &Y, style: Style) -> Option<Edit> {
     let entries = map.as_map()?;
-    if let Some((_, existing)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
-        // `ingress: []` or `ingress:` (null): replace the value in flow style.
-        let start = existing.span.start;
-        let end = if existing.is_null() {
-            start
+    if let Some((k, existing)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
+        // `ingress: []`: the empty list is replaced. `ingress:`, `ingress: null`, `ingress: ~`:
+        // the value goes after the colon, replacing the null's text if it has any.
+        let (at, end) = if existing.is_null() {
+            let after_colon = k.span.end + text[k.span.end..].find(':')? + 1;
+            let end = if existing.span.start >= after_colon {
+                existing.span.end
+            } else {
+                after_colon
+            };
+            (after_colon, end)
         } else {
-            existing.span.end.max(end_of_flow(text, start))
+            let start = existing.span.start;
+            (start, existing.span.end.max(end_of_flow(text, start)))
         };
         let lead = if existing.is_null() { " " } else { "" };
         return Some(Edit {
             source: 0,
-            at: start,
-            delete: end - start,
+            at,
+            delete: end - at,
             insert: format!("{lead}{}", emit::flow(value, style)),
             order: 0,
         });

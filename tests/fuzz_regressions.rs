@@ -1,0 +1,61 @@
+//! Inputs the fuzzers (`fuzz/`) once broke, minimised, and their hand-written relatives in
+//! `tests/fuzz-regressions/`: each must hold the fuzz targets' properties. Analysis returns a
+//! report, and the fixed YAML re-analyses without new input errors, with nothing left to fix in
+//! the policies it corrected, and fixing it again changes nothing.
+
+use ambient_netpol::{Options, Report, Source, analyze};
+
+fn input_errors(report: &Report) -> Vec<String> {
+    report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.code.id(), "INP001" | "INP003"))
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+#[test]
+fn fuzz_regressions_hold_the_fuzz_properties() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{} regression files", files.len());
+    let options = Options::default();
+    for file in files {
+        let name = file.display().to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let first = analyze(
+            &[Source {
+                name: &name,
+                text: &text,
+            }],
+            &options,
+        );
+        let fixed = first.fixed.combined();
+        let second = analyze(
+            &[Source {
+                name: &name,
+                text: &fixed,
+            }],
+            &options,
+        );
+        let (before, after) = (input_errors(&first), input_errors(&second));
+        assert!(
+            after.len() <= before.len(),
+            "{name}: the fix introduced input errors {after:?}\n{fixed}"
+        );
+        let left: Vec<_> = second.findings.iter().filter(|f| f.fixable).collect();
+        assert!(
+            left.is_empty(),
+            "{name}: still fixable after the fix: {left:#?}\n{fixed}"
+        );
+        assert_eq!(
+            second.fixed.combined(),
+            fixed,
+            "{name}: fixing twice changed the text"
+        );
+    }
+}
