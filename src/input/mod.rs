@@ -105,8 +105,10 @@ pub fn load(sources: &[Source]) -> Loaded {
 
 /// The parser's messages are terse; add the usual cause where one is recognisable.
 fn describe_syntax_error(message: &str) -> String {
-    let hint = if message.contains("tab") {
+    let hint = if message.contains("tabs") {
         " (YAML indentation must use spaces, not tabs)"
+    } else if message.contains("unprintable") {
+        " (control characters such as NUL are not allowed in YAML text; remove it or quote it as an escape like \"\\0\")"
     } else if message.contains("mapping values") || message.contains("did not find expected key") {
         " (check the indentation of this line against the one above it)"
     } else {
@@ -291,6 +293,18 @@ spec:
         let (key, value) = spec.entry("podSelector").unwrap();
         assert_eq!((key.span.line, value.span.line), (17, 18));
         assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
+    }
+
+    #[test]
+    fn syntax_errors_get_the_hint_for_their_cause() {
+        let message = |text: &str| load_one(text).findings[0].message.clone();
+        let nul = message("kind: Namespace\0\n");
+        assert!(
+            nul.contains("control characters") && !nul.contains("tabs"),
+            "{nul}"
+        );
+        let tab = message("metadata:\n\tname: x\n");
+        assert!(tab.contains("spaces, not tabs"), "{tab}");
     }
 
     #[test]

@@ -1,0 +1,107 @@
+//! The hostile-input suite: every file in `tests/hostile/` (junk, bombs, wrong types, broken
+//! encodings, markup in names; `tests/hostile/README.md` says what each probes) goes through the
+//! CLI and the core. The CLI must end within the time bound with exit 0, 1 or 2 and a message,
+//! never a panic or a signal; the core must return a report whose locations lie inside the file.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ambient_netpol::{Options, Source, analyze};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ambient-netpol");
+/// Generous for a debug build on a busy 2-core machine; each file takes milliseconds in release.
+const TIME_BOUND: Duration = Duration::from_secs(60);
+
+fn files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "README.md")
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_cli_ends_every_hostile_file_with_a_status_and_a_message() {
+    let files = files();
+    assert!(files.len() >= 40, "{} hostile files", files.len());
+    // Output goes to files: a full pipe would stall a child that nobody reads while it runs.
+    let out_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile.out");
+    let err_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile.err");
+    for file in files {
+        let mut child = Command::new(BIN)
+            .args(["check", "--format", "json"])
+            .arg(&file)
+            .stdout(File::create(&out_path).unwrap())
+            .stderr(File::create(&err_path).unwrap())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > TIME_BOUND {
+                child.kill().unwrap();
+                panic!("{}: still running after {TIME_BOUND:?}", file.display());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let status = child.wait().unwrap();
+        let name = file.display();
+        let stderr = std::fs::read_to_string(&err_path).unwrap();
+        let code = status.code();
+        assert!(
+            matches!(code, Some(0..=2)),
+            "{name}: ended with {status:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        if code == Some(2) {
+            assert!(
+                stderr.contains(&*file.to_string_lossy()),
+                "{name}: {stderr}"
+            );
+        } else {
+            let report: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&out_path).unwrap())
+                    .unwrap_or_else(|e| panic!("{name}: the JSON report does not parse: {e}"));
+            let errors = report["summary"]["errors"].as_u64().unwrap();
+            assert_eq!(
+                code == Some(1),
+                errors > 0,
+                "{name}: exit status and errors"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_core_reports_every_hostile_text_with_locations_inside_it() {
+    let options = Options::default();
+    for file in files() {
+        let name = file.display().to_string();
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue; // Not UTF-8: the CLI's business (checked above), the core takes text.
+        };
+        let report = analyze(
+            &[Source {
+                name: &name,
+                text: &text,
+            }],
+            &options,
+        );
+        let lines = text.split('\n').count() as u32;
+        for finding in &report.findings {
+            if let Some(at) = finding.location {
+                assert!(
+                    (1..=lines).contains(&at.line) && at.column >= 1,
+                    "{name}: {} at line {} of {lines}",
+                    finding.code.id(),
+                    at.line
+                );
+            }
+            assert!(!finding.message.is_empty(), "{name}: empty message");
+        }
+    }
+}
