@@ -440,7 +440,8 @@ fn with_line_endings(text: &str, at: usize, block: String) -> String {
     } else {
         ""
     };
-    let previous = &text[line_start(text, at.saturating_sub(1))..at];
+    let before = &text[..at];
+    let previous = &text[line_start(text, before.strip_suffix('\n').unwrap_or(before).len())..at];
     let block = format!("{newline}{block}");
     if previous.ends_with("\r\n")
         || (newline.is_empty() && text.contains("\r\n") && previous.is_empty())

@@ -38,8 +38,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             .flat_map(|c| &c.probes)
             .map(|p| (&p.port, resolve(workload, &p.port), p.action))
             .collect();
+        // A probe naming a port no container declares fails whatever the policies say (the
+        // kubelet cannot find the port): not ours to fix, and a rule for it would admit nothing.
         let mut blocked_ports: Vec<(&PortRef, Option<u16>)> = probes
             .iter()
+            .filter(|(_, number, _)| number.is_some())
             .filter(|(_, number, _)| {
                 addresses.iter().any(|&addr| {
                     let allowed = cx.engine.allowed(
