@@ -14,6 +14,10 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 /// fails with a located error instead of exhausting memory.
 pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
 
+/// Collections nest at most this deep (real manifests stay under 50; CRD schemas under 200), so
+/// that `- - - - ...` cannot exhaust the stack of the code that walks the tree.
+pub const MAX_DEPTH: usize = 1_000;
+
 /// Where a node starts and ends in the source text (byte offsets) and where it starts for humans.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Span {
@@ -260,6 +264,15 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
                 continue;
             }
             Event::StreamEnd => break,
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                return Err(located(
+                    span,
+                    format!(
+                        "collections nest more than {MAX_DEPTH} levels deep here; \
+                         no Kubernetes object does: check the indentation and the `- ` markers"
+                    ),
+                ));
+            }
             Event::SequenceStart(anchor, _) => {
                 stack.push(Frame::Seq(span, anchor, Vec::new()));
                 continue;
@@ -473,6 +486,19 @@ mod tests {
         let err = roots("a: 1\nb: 2\na: 3\n").remove(0).unwrap_err();
         assert_eq!(err.line, 3);
         assert!(err.message.contains("duplicate key `a`"));
+    }
+
+    #[test]
+    fn nesting_is_capped_at_max_depth() {
+        let at_limit = format!("{}x\n", "- ".repeat(MAX_DEPTH));
+        assert!(roots(&at_limit).remove(0).is_ok());
+        let deeper = format!("{}x\n", "- ".repeat(MAX_DEPTH + 1));
+        let err = roots(&deeper).remove(0).unwrap_err();
+        assert_eq!(err.column as usize, 2 * MAX_DEPTH + 1);
+        assert!(err.message.contains("nest more than"), "{err:?}");
+        // Far deeper (a stack overflow before the cap): the same error, quickly.
+        let bomb = format!("{}x\n", "- ".repeat(200_000));
+        assert!(roots(&bomb).remove(0).is_err());
     }
 
     #[test]
