@@ -9,7 +9,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
 fn main() {
-    console_error_panic_hook::set_once();
+    // A panic kills the worker's wasm: tell the page first, so it can say so and start a new one.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let message = format!("{}{info}", protocol::PANIC);
+        let _ = scope.post_message(&wasm_bindgen::JsValue::from_str(&message));
+    }));
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let reply = scope.clone();
     let onmessage =

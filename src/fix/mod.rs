@@ -365,15 +365,17 @@ fn is_flow(text: &str, node: &Node) -> bool {
     text[node.span.start..].starts_with(['[', '{'])
 }
 
-/// The byte offset just past the end of the line holding `offset` (or the text's end).
+/// The byte offset just past the end of the line holding `offset` (or the text's end). A lone
+/// `\r` ends a line too, as it does for YAML.
 fn end_of_line(text: &str, offset: usize) -> usize {
-    text[offset..]
-        .find('\n')
-        .map_or(text.len(), |i| offset + i + 1)
+    let bytes = text.as_bytes();
+    (offset..bytes.len())
+        .find(|&i| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .map_or(text.len(), |i| i + 1)
 }
 
 fn line_start(text: &str, offset: usize) -> usize {
-    text[..offset].rfind('\n').map_or(0, |i| i + 1)
+    text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
 }
 
 /// Column of the `-` that introduces a block sequence item.
@@ -435,13 +437,16 @@ fn node_end(text: &str, node: &Node) -> usize {
 
 /// Block text inserted at `at`: on a line of its own, with the line endings of the line before.
 fn with_line_endings(text: &str, at: usize, block: String) -> String {
-    let newline = if at == text.len() && !text.is_empty() && !text.ends_with('\n') {
+    let newline = if at == text.len() && !text.is_empty() && !text.ends_with(['\n', '\r']) {
         "\n"
     } else {
         ""
     };
+    // The line before `at`, with its ending (`\n`, `\r\n` or a lone `\r`).
     let before = &text[..at];
-    let previous = &text[line_start(text, before.strip_suffix('\n').unwrap_or(before).len())..at];
+    let line = before.strip_suffix('\n').unwrap_or(before);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let previous = &text[line_start(text, line.len())..at];
     let block = format!("{newline}{block}");
     if previous.ends_with("\r\n")
         || (newline.is_empty() && text.contains("\r\n") && previous.is_empty())

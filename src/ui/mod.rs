@@ -25,6 +25,11 @@ use editor::Editor;
 use findings::FindingsPanel;
 use lessons::{LessonPanel, Place};
 pub use protocol::Analysis;
+
+/// Saves the editor's text where a reload finds it (the page's panic hook calls this).
+pub fn keep_text(text: &str) {
+    browser::save(TEXT_KEY, text);
+}
 use protocol::Settings;
 use settings::SettingsPanel;
 use worker::AnalysisWorker;
@@ -179,7 +184,16 @@ pub fn App() -> impl IntoView {
     // The analysis runs in a web worker; the page shows the newest answer.
     let (result, set_result) = signal(Analysis::default());
     let (worker_error, set_worker_error) = signal(None::<String>);
-    let worker = StoredValue::new_local(match AnalysisWorker::start(move |a| set_result.set(a)) {
+    let on_event = move |event| match event {
+        worker::Event::Done(analysis) => {
+            set_worker_error.set(None);
+            set_result.set(analysis);
+        }
+        worker::Event::Failed(reason) => set_worker_error.set(Some(format!(
+            "{reason} The findings shown are those of the last text analysed."
+        ))),
+    };
+    let worker = StoredValue::new_local(match AnalysisWorker::start(on_event) {
         Ok(worker) => Some(worker),
         Err(err) => {
             set_worker_error.set(Some(err));

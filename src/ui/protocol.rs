@@ -19,6 +19,9 @@ pub const SOURCE_NAME: &str = "playground.yaml";
 /// What the worker posts once it can take requests.
 pub const READY: &str = "ready";
 
+/// What the worker's panic hook posts (followed by the panic message) before the worker dies.
+pub const PANIC: &str = "panic: ";
+
 /// One analysis request: the editor's text and the settings (as `Settings::encode` writes them).
 #[derive(Serialize, Deserialize)]
 pub struct Request {

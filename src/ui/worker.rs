@@ -1,22 +1,41 @@
-//! The page's side of the analysis worker: posts requests, keeps only the newest answer.
+//! The page's side of the analysis worker: posts requests, keeps only the newest answer, and
+//! replaces a worker that crashed or overran its time budget (the text is never touched).
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
+use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
-use super::protocol::{Analysis, READY, Request};
+use super::protocol::{Analysis, PANIC, READY, Request};
 
 /// The worker's loader, emitted by Trunk (`data-type="worker" data-loader-shim`) next to the page.
 const LOADER: &str = "./worker_loader.js";
 
-pub struct AnalysisWorker {
-    worker: web_sys::Worker,
-    latest: Rc<Cell<u32>>,
+/// An analysis still running after this long is stopped (its worker is replaced). The L
+/// cluster of BENCHMARKS.md (2,000 workloads) takes about 5 s in Chromium.
+pub const BUDGET_SECONDS: u32 = 30;
+
+/// What the page hears from the worker.
+pub enum Event {
+    /// The analysis of the newest text.
+    Done(Analysis),
+    /// The analysis of the newest text failed (crash or time budget); the reason, for people.
+    Failed(String),
+}
+
+pub struct AnalysisWorker(Rc<Inner>);
+
+struct Inner {
+    worker: RefCell<Option<web_sys::Worker>>,
+    latest: Cell<u32>,
     /// Until the worker says it is ready, the newest request waits here.
-    waiting: Rc<RefCell<Option<Request>>>,
-    ready: Rc<Cell<bool>>,
+    waiting: RefCell<Option<Request>>,
+    ready: Cell<bool>,
+    /// Stops the newest analysis when it overruns; dropped (cancelled) when it answers.
+    watchdog: RefCell<Option<Timeout>>,
+    on_event: Box<dyn Fn(Event)>,
 }
 
 fn post(worker: &web_sys::Worker, request: &Request) {
@@ -26,54 +45,105 @@ fn post(worker: &web_sys::Worker, request: &Request) {
 }
 
 impl AnalysisWorker {
-    /// Starts the worker; `on_result` receives each analysis that answers the newest request
-    /// (answers to requests a newer edit has replaced are dropped).
-    pub fn start(on_result: impl Fn(Analysis) + 'static) -> Result<AnalysisWorker, String> {
-        // Trunk builds workers for wasm-bindgen's `no-modules` target: a classic worker.
-        let worker = web_sys::Worker::new(LOADER)
-            .map_err(|e| format!("the analysis worker did not start: {e:?}"))?;
-        let latest = Rc::new(Cell::new(0));
-        let waiting: Rc<RefCell<Option<Request>>> = Rc::new(RefCell::new(None));
-        let ready = Rc::new(Cell::new(false));
-        let (current, queued, is_ready, target) = (
-            latest.clone(),
-            waiting.clone(),
-            ready.clone(),
-            worker.clone(),
-        );
-        let onmessage =
-            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-                let data = event.data();
-                if data.as_string().as_deref() == Some(READY) {
-                    is_ready.set(true);
-                    if let Some(request) = queued.borrow_mut().take() {
-                        post(&target, &request);
-                    }
-                } else if let Ok(analysis) = serde_wasm_bindgen::from_value::<Analysis>(data)
-                    && analysis.id == current.get()
-                {
-                    on_result(analysis);
-                }
-            });
-        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-        onmessage.forget();
-        Ok(AnalysisWorker {
-            worker,
-            latest,
-            waiting,
-            ready,
-        })
+    /// Starts the worker; `on_event` receives each analysis that answers the newest request
+    /// (answers to requests a newer edit has replaced are dropped) and each failure.
+    pub fn start(on_event: impl Fn(Event) + 'static) -> Result<AnalysisWorker, String> {
+        let inner = Rc::new(Inner {
+            worker: RefCell::new(None),
+            latest: Cell::new(0),
+            waiting: RefCell::new(None),
+            ready: Cell::new(false),
+            watchdog: RefCell::new(None),
+            on_event: Box::new(on_event),
+        });
+        Inner::spawn(&inner)?;
+        Ok(AnalysisWorker(inner))
     }
 
     /// Asks for an analysis of `text`; any answer still pending for an older text is dropped.
     pub fn analyse(&self, text: String, settings: String) {
-        let id = self.latest.get().wrapping_add(1);
-        self.latest.set(id);
+        let inner = &self.0;
+        let id = inner.latest.get().wrapping_add(1);
+        inner.latest.set(id);
         let request = Request { id, text, settings };
-        if self.ready.get() {
-            post(&self.worker, &request);
-        } else {
-            *self.waiting.borrow_mut() = Some(request);
+        match &*inner.worker.borrow() {
+            Some(worker) if inner.ready.get() => post(worker, &request),
+            _ => *inner.waiting.borrow_mut() = Some(request),
         }
+        let weak = Rc::downgrade(inner);
+        let watchdog = Timeout::new(BUDGET_SECONDS * 1000, move || {
+            if let Some(inner) = weak.upgrade()
+                && inner.latest.get() == id
+            {
+                // This callback's own timer: leak it rather than drop it while it runs.
+                if let Some(running) = inner.watchdog.borrow_mut().take() {
+                    running.forget();
+                }
+                inner.fail(format!(
+                    "The analysis took longer than {BUDGET_SECONDS} s and was stopped. \
+                     Your text is kept; try a smaller part of it."
+                ));
+            }
+        });
+        *inner.watchdog.borrow_mut() = Some(watchdog);
+    }
+}
+
+impl Inner {
+    /// Starts a worker and listens to it.
+    fn spawn(inner: &Rc<Inner>) -> Result<(), String> {
+        // Trunk builds workers for wasm-bindgen's `no-modules` target: a classic worker.
+        let worker = web_sys::Worker::new(LOADER)
+            .map_err(|e| format!("the analysis worker did not start: {e:?}"))?;
+        let weak: Weak<Inner> = Rc::downgrade(inner);
+        let onmessage =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.receive(event.data());
+                }
+            });
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        // The handler lives as long as the worker (a replaced worker's is leaked: rare and small).
+        onmessage.forget();
+        inner.ready.set(false);
+        *inner.worker.borrow_mut() = Some(worker);
+        Ok(())
+    }
+
+    fn receive(self: &Rc<Self>, data: wasm_bindgen::JsValue) {
+        if let Some(text) = data.as_string() {
+            if text == READY {
+                self.ready.set(true);
+                let request = self.waiting.borrow_mut().take();
+                if let (Some(request), Some(worker)) = (request, &*self.worker.borrow()) {
+                    post(worker, &request);
+                }
+            } else if let Some(panic) = text.strip_prefix(PANIC) {
+                self.fail(format!(
+                    "The analyser crashed on this text. Your text is kept. Please report it \
+                     with the text and this message: {panic}"
+                ));
+            }
+        } else if let Ok(analysis) = serde_wasm_bindgen::from_value::<Analysis>(data)
+            && analysis.id == self.latest.get()
+        {
+            self.watchdog.borrow_mut().take();
+            (self.on_event)(Event::Done(analysis));
+        }
+    }
+
+    /// Replaces the worker (a crashed one is dead, an overrunning one cannot be interrupted) and
+    /// says why; the next edit is analysed by the new worker.
+    fn fail(self: &Rc<Self>, reason: String) {
+        self.watchdog.borrow_mut().take();
+        self.waiting.borrow_mut().take();
+        if let Some(old) = self.worker.borrow_mut().take() {
+            old.terminate();
+        }
+        let reason = match Inner::spawn(self) {
+            Ok(()) => reason,
+            Err(err) => format!("{reason} ({err})"),
+        };
+        (self.on_event)(Event::Failed(reason));
     }
 }
