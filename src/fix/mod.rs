@@ -60,7 +60,7 @@ impl Fixed {
                 if !out.ends_with('\n') {
                     out.push('\n');
                 }
-                if !text.trim_start().starts_with("---") {
+                if !text.trim_start().lines().next().is_some_and(is_separator) {
                     out.push_str("---\n");
                 }
             }
@@ -120,7 +120,12 @@ pub fn fix(
                     text.push('\n');
                 }
                 // A file that already ends with a separator gets no second one.
-                if !text.trim_end().ends_with("---") {
+                if !text
+                    .trim_end()
+                    .lines()
+                    .next_back()
+                    .is_some_and(is_separator)
+                {
                     text.push_str("---\n");
                 }
                 text.push_str(doc);
@@ -363,6 +368,12 @@ fn ordered_like(item: Y, model: Option<&Node>) -> Y {
 /// Is the node written in flow style (`[...]`, `{...}`)?
 fn is_flow(text: &str, node: &Node) -> bool {
     text[node.span.start..].starts_with(['[', '{'])
+}
+
+/// Is this line a YAML document separator (`---` alone or before a space, not `---x`)?
+fn is_separator(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
 }
 
 /// The byte offset just past the end of the line holding `offset` (or the text's end). A lone

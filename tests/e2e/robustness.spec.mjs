@@ -1,0 +1,111 @@
+// Hostile input in the page: a YAML bomb and a 20 MB paste never freeze the page or lose the
+// text; an analysis that overruns its budget is stopped with a reason and the next edit works.
+import { readFileSync } from "node:fs";
+import { test, expect } from "@playwright/test";
+import { guard } from "./guard.mjs";
+
+const editor = (page) => page.getByLabel("Manifests (YAML or JSON)");
+const hostile = (name) => readFileSync(new URL(`../hostile/${name}`, import.meta.url), "utf8");
+/** As a paste arrives: the value at once, then one input event (Playwright's `fill` goes through
+ * the editing machinery, which takes minutes at 20 MB). */
+const paste = (page, text) =>
+  editor(page).evaluate((el, value) => {
+    el.value = value;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  }, text);
+const SMALL = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: after\n";
+
+/** About `bytes` of distinct, valid objects: a namespace, a deployment and a policy per step. */
+function bigCluster(bytes) {
+  const parts = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const part = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: ns-${i}
+  labels:
+    istio.io/dataplane-mode: ambient
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-${i}
+  namespace: ns-${i}
+spec:
+  selector:
+    matchLabels:
+      app: app-${i}
+  template:
+    metadata:
+      labels:
+        app: app-${i}
+    spec:
+      containers:
+      - name: app
+        image: example.com/app:1
+        ports:
+        - name: http
+          containerPort: 8080
+        readinessProbe:
+          httpGet:
+            path: /ready
+            port: http
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-http
+  namespace: ns-${i}
+spec:
+  podSelector:
+    matchLabels:
+      app: app-${i}
+  ingress:
+  - ports:
+    - port: http
+---
+`;
+    parts.push(part);
+    size += part.length;
+  }
+  return parts.join("");
+}
+
+test("a pasted YAML bomb is a located error; the page stays usable", async ({ page }) => {
+  const problems = guard(page);
+  await page.goto("./");
+  const bomb = hostile("billion-laughs.yaml");
+  await editor(page).fill(bomb);
+  const error = page.locator(".finding.error", { hasText: "expands to more than" });
+  await expect(error).toBeVisible();
+  await expect(error).toContainText("INP001");
+  await expect(editor(page)).toHaveValue(bomb);
+  await editor(page).fill(SMALL);
+  await expect(page.locator(".status")).toContainText("1 objects");
+  expect(problems).toEqual([]);
+});
+
+test("a 20 MB paste keeps the text, and the analysis ends or is stopped with a reason", async ({ page }) => {
+  test.setTimeout(150_000);
+  const problems = guard(page);
+  await page.goto("./");
+  const text = bigCluster(20 * 1024 * 1024);
+  await paste(page, text);
+  const started = Date.now();
+  // Either outcome is a working page: findings for the whole text, or the budget's message.
+  const objects = (text.match(/^kind: /gm) || []).length;
+  const analysed = page.locator(".status", { hasText: `Analysed ${objects} objects` });
+  const stopped = page.locator(".banner", { hasText: "was stopped" });
+  await expect(analysed.or(stopped)).toBeVisible({ timeout: 120_000 });
+  console.log(`20 MB: ${(await page.locator(".status").textContent())}; banner: ${await stopped.count()}; ${Date.now() - started} ms`);
+  if (await stopped.isVisible()) {
+    await expect(stopped).toContainText("Your text is kept");
+  }
+  expect(await editor(page).evaluate((el) => el.value.length)).toBe(text.length);
+  // The (new) worker answers the next edit.
+  await paste(page, SMALL);
+  await expect(page.locator(".status")).toContainText("1 objects");
+  await expect(stopped).toHaveCount(0);
+  expect(problems).toEqual([]);
+});
