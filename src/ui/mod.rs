@@ -28,7 +28,7 @@ pub use protocol::Analysis;
 
 /// Saves the editor's text where a reload finds it (the page's panic hook calls this).
 pub fn keep_text(text: &str) {
-    browser::save(TEXT_KEY, text);
+    let _ = browser::save(TEXT_KEY, text);
 }
 use protocol::Settings;
 use settings::SettingsPanel;
@@ -176,9 +176,12 @@ pub fn App() -> impl IntoView {
         pending.set_value(Some(timeout));
     });
     // Autosave: the settled text and the settings survive a reload (not in an embedded view).
+    let (unsaved, set_unsaved) = signal(false);
     if !embed {
-        Effect::new(move |_| settled.with(|t| browser::save(TEXT_KEY, t)));
-        Effect::new(move |_| settings.with(|s| browser::save(SETTINGS_KEY, &s.encode())));
+        Effect::new(move |_| set_unsaved.set(!settled.with(|t| browser::save(TEXT_KEY, t))));
+        Effect::new(move |_| {
+            let _ = settings.with(|s| browser::save(SETTINGS_KEY, &s.encode()));
+        });
     }
 
     // The analysis runs in a web worker; the page shows the newest answer.
@@ -308,6 +311,12 @@ pub fn App() -> impl IntoView {
             </div>
         </header>
         {move || worker_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
+        {move || unsaved.get().then(|| view! {
+            <p class="banner" role="alert">
+                "This text is too large for the browser to keep (about 5 MB per site): \
+                 a reload would bring back an older one. Copy it somewhere safe before you reload."
+            </p>
+        })}
         {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
         <main class="workspace">
             <div class="left">
@@ -370,7 +379,9 @@ fn ThemeToggle() -> impl IntoView {
         let current = theme.get();
         browser::set_theme(current.as_deref());
         match current {
-            Some(t) => browser::save(THEME_KEY, &t),
+            Some(t) => {
+                let _ = browser::save(THEME_KEY, &t);
+            }
             None => browser::remove(THEME_KEY),
         }
     });
