@@ -4,5 +4,11 @@ use ambient_netpol::{Options, Source, analyze};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    let _ = analyze(&[Source { name: "fuzz.yaml", text }], &Options::default());
+    let _ = analyze(
+        &[Source {
+            name: "fuzz.yaml",
+            text,
+        }],
+        &Options::default(),
+    );
 });
