@@ -28,14 +28,26 @@ pub fn Editor(
     // The editor's scroll position and height, for the highlighter's window of lines.
     let (scroll, set_scroll) = signal((0.0f64, 0.0f64, 640.0f64));
 
+    // Only the numbers of the lines on screen, placed where they belong (a gutter of every
+    // number costs seconds of layout on a pasted cluster dump); the pre is as tall as the text
+    // so the gutter scrolls with the textarea, and as wide as the largest number.
     let numbers = move || {
         let lines = text.with(|t| t.lines().count().max(1) + usize::from(t.ends_with('\n')));
-        let mut out = String::with_capacity(lines * 4);
-        for n in 1..=lines {
+        let (top, _, height) = scroll.get();
+        let first = (((top - PADDING) / LINE_HEIGHT).floor().max(0.0) as usize).min(lines - 1);
+        let last = (first + (height / LINE_HEIGHT).ceil() as usize + 2).min(lines);
+        let mut out = String::with_capacity((last - first) * 8);
+        for n in first + 1..=last {
             out.push_str(&n.to_string());
             out.push('\n');
         }
-        out
+        let style = format!(
+            "padding-top: {}px; padding-bottom: {}px; min-width: {}ch",
+            PADDING + first as f64 * LINE_HEIGHT,
+            PADDING + (lines - last) as f64 * LINE_HEIGHT,
+            lines.to_string().len()
+        );
+        view! { <pre style=style>{out}</pre> }
     };
     // One marker per line with findings, coloured by the worst severity on it.
     let markers = move || {
@@ -212,7 +224,7 @@ pub fn Editor(
                 }
             >
                 <div class="gutter" node_ref=gutter aria-hidden="true">
-                    <pre>{numbers}</pre>
+                    {numbers}
                     {markers}
                 </div>
                 <div class="code-area">

@@ -247,3 +247,31 @@ test("above 30 workloads the diagram draws only blocked paths and says how many 
   await expect(page.locator(".edge.allowed")).toHaveCount(0);
   expect(await page.locator(".edge.blocked").count()).toBeGreaterThan(0);
 });
+
+test("the gutter numbers only the lines on screen, in step with the text", async ({ page }) => {
+  await page.goto("./");
+  const lines = Array.from({ length: 3000 }, (_, i) => `# line ${i + 1}`);
+  await editor(page).evaluate((el, text) => {
+    el.value = text;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  }, lines.join("\n") + "\n");
+  await editor(page).evaluate((el) => {
+    el.scrollTop = 19.5 * 1234;
+    el.dispatchEvent(new Event("scroll"));
+  });
+  const numbers = page.locator(".gutter pre");
+  await expect(numbers).toContainText("1235");
+  const shown = (await numbers.textContent()).trim().split("\n").map(Number);
+  expect(shown.length).toBeLessThan(60);
+  // The first number drawn is the first line in view, and both scroll together.
+  const [gutterTop, areaTop] = await page.evaluate(() => [
+    document.querySelector(".gutter").scrollTop,
+    document.getElementById("yaml-input").scrollTop,
+  ]);
+  expect(gutterTop).toBe(areaTop);
+  expect(shown[0]).toBe(Math.floor((areaTop - 8) / 19.5) + 1);
+  // The gutter is as wide as the largest number, not only the ones drawn.
+  const box = await numbers.boundingBox();
+  await editor(page).fill("a: 1\n");
+  expect((await numbers.boundingBox()).width).toBeLessThan(box.width);
+});
