@@ -5,6 +5,9 @@
 //! parsed here independently of our own formatting; self pairs are ignored (as the data's
 //! checker does).
 
+#[path = "support/files.rs"]
+mod files;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -82,16 +85,14 @@ fn read_json(path: &Path) -> Vec<serde_json::Value> {
 
 /// Our connections for one case, as JSON rows (through serde, as the CLI prints them).
 fn ours(case: &Path, host_network: HostNetwork) -> Vec<serde_json::Value> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(case)
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    let files: Vec<PathBuf> = files::sorted(case)
+        .into_iter()
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy();
             !name.starts_with("expected")
                 && (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json"))
         })
         .collect();
-    files.sort();
     let texts: Vec<(String, String)> = files
         .iter()
         .map(|f| (f.display().to_string(), std::fs::read_to_string(f).unwrap()))
@@ -130,11 +131,7 @@ struct Outcome {
 }
 
 fn run(host_network: HostNetwork) -> Outcome {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(CASES)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    cases.sort();
+    let cases = files::sorted(CASES);
     assert_eq!(cases.len(), 50, "the copied data has 50 cases");
     let mut outcome = Outcome {
         passed: 0,

@@ -4,6 +4,9 @@
 //! output, diff and extra documents are compared with a reviewed snapshot
 //! (`tests/snapshots/fixtures__<case>.snap`; `cargo insta review` after a deliberate change).
 
+#[path = "support/files.rs"]
+mod files;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -11,13 +14,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_ambient-netpol");
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    files::sorted(root)
+        .into_iter()
         .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    cases
+        .collect()
 }
 
 fn run(case: &Path, format: &str) -> (i32, String) {

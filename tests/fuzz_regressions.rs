@@ -3,6 +3,9 @@
 //! report, and the fixed YAML re-analyses without new input errors, with nothing left to fix in
 //! the policies it corrected, and fixing it again changes nothing.
 
+#[path = "support/files.rs"]
+mod files;
+
 use ambient_netpol::{Options, Report, Source, analyze};
 
 fn input_errors(report: &Report) -> Vec<String> {
@@ -17,11 +20,7 @@ fn input_errors(report: &Report) -> Vec<String> {
 #[test]
 fn fuzz_regressions_hold_the_fuzz_properties() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
+    let files = files::sorted(dir);
     assert!(files.len() >= 5, "{} regression files", files.len());
     let options = Options::default();
     for file in files {

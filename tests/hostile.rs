@@ -4,6 +4,9 @@
 //! never a panic or a signal; the core must return a report whose locations lie inside the file.
 
 use std::fs::File;
+#[path = "support/files.rs"]
+mod files;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -16,13 +19,10 @@ const TIME_BOUND: Duration = Duration::from_secs(60);
 
 fn files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    files::sorted(dir)
+        .into_iter()
         .filter(|p| p.file_name().unwrap() != "README.md")
-        .collect();
-    files.sort();
-    files
+        .collect()
 }
 
 #[test]

@@ -474,19 +474,18 @@ fn add_entry(text: &str, map: &Node, key: &str, value: &Y, style: Style) -> Opti
     if let Some((k, existing)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
         // `ingress: []`: the empty list is replaced. `ingress:`, `ingress: null`, `ingress: ~`:
         // the value goes after the colon, replacing the null's text if it has any.
-        let (at, end) = if existing.is_null() {
+        let (at, end, lead) = if existing.is_null() {
             let after_colon = k.span.end + text[k.span.end..].find(':')? + 1;
             let end = if existing.span.start >= after_colon {
                 existing.span.end
             } else {
                 after_colon
             };
-            (after_colon, end)
+            (after_colon, end, " ")
         } else {
             let start = existing.span.start;
-            (start, existing.span.end.max(end_of_flow(text, start)))
+            (start, existing.span.end.max(end_of_flow(text, start)), "")
         };
-        let lead = if existing.is_null() { " " } else { "" };
         return Some(Edit {
             source: 0,
             at,

@@ -42,15 +42,16 @@ pub fn check(cx: &Context, out: &mut Output) {
         // kubelet cannot find the port): not ours to fix, and a rule for it would admit nothing.
         let mut blocked_ports: Vec<(&PortRef, Option<u16>)> = probes
             .iter()
-            .filter(|(_, number, _)| number.is_some())
             .filter(|(_, number, _)| {
-                addresses.iter().any(|&addr| {
-                    let allowed = cx.engine.allowed(
-                        Endpoint::Workload(w),
-                        Endpoint::Ip(addr),
-                        Direction::Ingress,
-                    );
-                    number.is_none_or(|n| !allowed.contains(Protocol::Tcp, n))
+                number.is_some_and(|n| {
+                    addresses.iter().any(|&addr| {
+                        let allowed = cx.engine.allowed(
+                            Endpoint::Workload(w),
+                            Endpoint::Ip(addr),
+                            Direction::Ingress,
+                        );
+                        !allowed.contains(Protocol::Tcp, n)
+                    })
                 })
             })
             .map(|(port, number, _)| (*port, *number))

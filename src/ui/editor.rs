@@ -13,6 +13,13 @@ use super::highlight;
 const LINE_HEIGHT: f64 = 19.5;
 const PADDING: f64 = 8.0;
 
+/// The first line in view (0-based) and how many lines to draw, for a textarea scrolled to `top`
+/// and `height` pixels high (two spare lines for partly visible ones).
+fn on_screen(top: f64, height: f64) -> (usize, usize) {
+    let first = ((top - PADDING) / LINE_HEIGHT).floor().max(0.0) as usize;
+    (first, (height / LINE_HEIGHT).ceil() as usize + 2)
+}
+
 #[component]
 pub fn Editor(
     text: ReadSignal<String>,
@@ -34,8 +41,9 @@ pub fn Editor(
     let numbers = move || {
         let lines = text.with(|t| t.lines().count().max(1) + usize::from(t.ends_with('\n')));
         let (top, _, height) = scroll.get();
-        let first = (((top - PADDING) / LINE_HEIGHT).floor().max(0.0) as usize).min(lines - 1);
-        let last = (first + (height / LINE_HEIGHT).ceil() as usize + 2).min(lines);
+        let (first, count) = on_screen(top, height);
+        let first = first.min(lines - 1);
+        let last = (first + count).min(lines);
         let mut out = String::with_capacity((last - first) * 8);
         for n in first + 1..=last {
             out.push_str(&n.to_string());
@@ -85,8 +93,7 @@ pub fn Editor(
     // Only the lines on screen are coloured, placed where the textarea shows them.
     let highlighted = move || {
         let (top, left, height) = scroll.get();
-        let first = ((top - PADDING) / LINE_HEIGHT).floor().max(0.0) as usize;
-        let count = (height / LINE_HEIGHT).ceil() as usize + 2;
+        let (first, count) = on_screen(top, height);
         let style = format!(
             "transform: translate({}px, {}px)",
             -left,

@@ -25,11 +25,6 @@ use editor::Editor;
 use findings::FindingsPanel;
 use lessons::{LessonPanel, Place};
 pub use protocol::Analysis;
-
-/// Saves the editor's text where a reload finds it (the page's panic hook calls this).
-pub fn keep_text(text: &str) {
-    let _ = browser::save(TEXT_KEY, text);
-}
 use protocol::Settings;
 use settings::SettingsPanel;
 use worker::AnalysisWorker;
@@ -40,6 +35,11 @@ const DEBOUNCE: Duration = Duration::from_millis(150);
 const TEXT_KEY: &str = "ambient-netpol.text";
 const SETTINGS_KEY: &str = "ambient-netpol.settings";
 const THEME_KEY: &str = "ambient-netpol.theme";
+
+/// Saves the editor's text where a reload finds it (the page's panic hook calls this).
+pub fn keep_text(text: &str) {
+    let _ = browser::save(TEXT_KEY, text);
+}
 
 /// Asks the editor to put its caret on a line (set by the findings panel).
 #[derive(Clone, Copy)]
