@@ -5,6 +5,7 @@ pub mod authz;
 pub mod mesh;
 pub mod paths;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::model::Cluster;
@@ -162,6 +163,9 @@ pub struct Context<'c> {
     pub membership: Vec<Membership>,
     /// Per workload: the waypoint (name, namespace) its mesh traffic goes through.
     pub waypoint: Vec<Option<(String, String)>>,
+    /// (name, namespace) of each waypoint -> its pods (workloads labelled with its gateway name
+    /// in its namespace).
+    waypoint_pods: HashMap<(String, String), Vec<usize>>,
     pub cni: Cni,
     pub probe_snat: &'c ProbeSnat,
     /// The mode in force (`Auto` resolved).
@@ -187,11 +191,21 @@ impl<'c> Context<'c> {
             .iter()
             .map(|w| mesh::waypoint_of(cluster, w))
             .collect();
+        let mut waypoint_pods: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, w) in cluster.workloads.iter().enumerate() {
+            if let Some(name) = w.labels.get(mesh::GATEWAY_NAME) {
+                waypoint_pods
+                    .entry((name.clone(), w.namespace.clone()))
+                    .or_default()
+                    .push(i);
+            }
+        }
         Context {
             cluster,
             engine,
             membership,
             waypoint,
+            waypoint_pods,
             cni,
             probe_snat,
             mode,
@@ -215,17 +229,10 @@ impl<'c> Context<'c> {
     }
 
     /// The pods of a waypoint (workloads labelled with its gateway name in its namespace).
-    pub fn waypoint_pods(&self, name: &str, namespace: &str) -> Vec<usize> {
-        self.cluster
-            .workloads
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| {
-                w.namespace == namespace
-                    && w.labels.get(mesh::GATEWAY_NAME).is_some_and(|n| n == name)
-            })
-            .map(|(i, _)| i)
-            .collect()
+    pub fn waypoint_pods(&self, name: &str, namespace: &str) -> &[usize] {
+        self.waypoint_pods
+            .get(&(name.to_string(), namespace.to_string()))
+            .map_or(&[], Vec::as_slice)
     }
 
     pub fn workload_name(&self, workload: usize) -> String {
@@ -238,7 +245,7 @@ impl Context<'_> {
     /// tunnel (directly, or through the destination's waypoint), so NetworkPolicy sees only
     /// 15008/TCP: every TCP port when the tunnel is admitted on every hop, none otherwise. UDP,
     /// SCTP and traffic with a pod outside the mesh keep their plain verdict.
-    pub fn ambient_conns(&self, s: usize, d: usize) -> crate::netpol::conn::ConnSet {
+    pub fn ambient_conns(&self, s: usize, d: usize) -> std::rc::Rc<crate::netpol::conn::ConnSet> {
         use crate::netpol::conn::{ConnSet, Protocol};
         use crate::netpol::eval::Endpoint;
         let plain = self
@@ -254,17 +261,16 @@ impl Context<'_> {
         };
         let waypoint_pods = self.waypoint[d]
             .as_ref()
-            .map(|(name, ns)| self.waypoint_pods(name, ns))
-            .unwrap_or_default();
+            .map_or(&[][..], |(name, ns)| self.waypoint_pods(name, ns));
         let tunnel = match waypoint_pods.first() {
             Some(&w) if w != s => hbone(s, w) && hbone(w, d),
             _ => hbone(s, d),
         };
         let not_tcp = plain.subtract(&ConnSet::all_of(Protocol::Tcp));
-        if tunnel {
+        std::rc::Rc::new(if tunnel {
             not_tcp.union(&ConnSet::all_of(Protocol::Tcp))
         } else {
             not_tcp
-        }
+        })
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -73,26 +74,29 @@ pub fn connectivity(engine: &Engine) -> Vec<Connection> {
 /// `plain`. Workloads the input does not show (inferred) are left out.
 pub fn connectivity_with(
     engine: &Engine,
-    pair: impl Fn(usize, usize) -> ConnSet,
+    pair: impl Fn(usize, usize) -> Rc<ConnSet>,
 ) -> Vec<Connection> {
     let workloads = &engine.cluster.workloads;
     // Several workloads may form one entity (pods of one owner with different labels): union.
     let mut pairs: BTreeMap<(Entity, Entity), (ConnSet, ConnSet)> = BTreeMap::new();
-    let entity = |i: usize| (workloads[i].qualified_name(), workloads[i].kind.clone());
+    let entities: Vec<Entity> = workloads
+        .iter()
+        .map(|w| (w.qualified_name(), w.kind.clone()))
+        .collect();
+    let entity = |i: usize| entities[i].clone();
     let shown: Vec<usize> = (0..workloads.len())
         .filter(|&i| !workloads[i].is_inferred())
         .collect();
 
     for &s in &shown {
         for &d in &shown {
-            let (src, dst) = (entity(s), entity(d));
-            if src == dst {
+            if entities[s] == entities[d] {
                 continue;
             }
             let plain = engine.allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
             let allowed = pair(s, d);
             if !allowed.is_empty() || !plain.is_empty() {
-                let entry = pairs.entry((src, dst)).or_default();
+                let entry = pairs.entry((entity(s), entity(d))).or_default();
                 entry.0.union_with(&allowed);
                 entry.1.union_with(&plain);
             }
@@ -105,7 +109,7 @@ pub fn connectivity_with(
     let ingress_segments = segments(engine, Direction::Ingress);
     // (Traffic between pods and addresses outside the mesh is plaintext: the same in both modes.)
     for &w in &shown {
-        let mut add = |key: (Entity, Entity), allowed: ConnSet| {
+        let mut add = |key: (Entity, Entity), allowed: Rc<ConnSet>| {
             if !allowed.is_empty() {
                 let entry = pairs.entry(key).or_default();
                 entry.0.union_with(&allowed);

@@ -5,14 +5,18 @@
 //! needs both the source's egress and the destination's ingress to allow it.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::rc::Rc;
 
 use serde::Serialize;
 
 use super::conn::ConnSet;
+use super::memo::{self, Classifier, ConnId, Memo, Roles};
 use super::policy::{Direction, NetworkPolicy, Peer, PortRef, PortSpec, Rule};
 use super::ranges::Ranges;
+use super::selector::Selector;
 use crate::model::{Cluster, Workload};
 
 /// A fixed-size set of workload indexes.
@@ -76,9 +80,14 @@ impl BitSet {
 
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.words.iter().enumerate().flat_map(|(i, &w)| {
-            (0..64)
-                .filter(move |b| w & (1 << b) != 0)
-                .map(move |b| i * 64 + b)
+            let mut rest = w;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    i * 64 + bit
+                })
+            })
         })
     }
 }
@@ -152,6 +161,9 @@ pub struct Engine<'c> {
     /// Per policy, per direction, per rule: its connections when no named port makes them
     /// depend on the destination (most rules), computed once.
     static_conns: Vec<[Vec<Option<ConnSet>>; 2]>,
+    /// Per direction: the classes of workloads whose verdicts are alike (see `memo`).
+    roles: [Roles; 2],
+    memo: RefCell<Memo>,
 }
 
 fn dir_index(d: Direction) -> usize {
@@ -181,16 +193,14 @@ impl<'c> Engine<'c> {
     pub fn with(cluster: &'c Cluster, host_network: HostNetwork) -> Self {
         let n = cluster.workloads.len();
         let classes = Classes::new(cluster, host_network);
-        let select = |pred: &dyn Fn(&Workload) -> bool| classes.select(cluster, pred);
 
         let mut selected = Vec::with_capacity(cluster.policies.len());
         let mut peers = Vec::with_capacity(cluster.policies.len());
         let mut isolating = vec![[Vec::new(), Vec::new()]; n];
         let mut static_conns = Vec::with_capacity(cluster.policies.len());
         for (p, policy) in cluster.policies.iter().enumerate() {
-            let sel = select(&|w| {
-                w.namespace == policy.namespace && policy.pod_selector.matches(&w.labels)
-            });
+            let mut sel = BitSet::new(n);
+            classes.select_in(cluster, &policy.namespace, &policy.pod_selector, &mut sel);
             for w in sel.iter() {
                 for d in [Direction::Ingress, Direction::Egress] {
                     if policy.affects(d) {
@@ -223,13 +233,88 @@ impl<'c> Engine<'c> {
             };
             static_conns.push([fixed(Direction::Ingress), fixed(Direction::Egress)]);
         }
-        Engine {
+        let mut engine = Engine {
             cluster,
             selected,
             peers,
             isolating,
             static_conns,
+            roles: Default::default(),
+            memo: Memo::new([0, 0]),
+        };
+        engine.roles = [Direction::Ingress, Direction::Egress].map(|d| engine.classify(d));
+        engine.memo = Memo::new(engine.roles.each_ref().map(|r| r.subject_rep.len()));
+        engine
+    }
+
+    /// The subject and peer classes of every workload in one direction (see `memo`).
+    fn classify(&self, direction: Direction) -> Roles {
+        let d = dir_index(direction);
+        let workloads = &self.cluster.workloads;
+        // Every rule of the direction, numbered across policies.
+        let rules: Vec<(usize, usize)> = self
+            .peers
+            .iter()
+            .enumerate()
+            .flat_map(|(p, dirs)| (0..dirs[d].len()).map(move |r| (p, r)))
+            .collect();
+        let mut admitted_by = vec![Vec::new(); workloads.len()];
+        for (id, &(p, r)) in rules.iter().enumerate() {
+            let peers = &self.peers[p][d][r];
+            if !peers.everyone {
+                for w in peers.workloads.iter() {
+                    admitted_by[w].push(id as u32);
+                }
+            }
         }
+        // What a rule with named ports means on a workload, as an interned number.
+        let mut meanings: HashMap<ConnSet, u32> = HashMap::new();
+        let mut meaning = |p: usize, r: usize, w: usize| -> u32 {
+            let set = rule_conns(
+                &self.cluster.policies[p].rules(direction)[r],
+                Some(&workloads[w]),
+            );
+            let next = meanings.len() as u32;
+            *meanings.entry(set).or_insert(next)
+        };
+        let named = |&(p, r): &(usize, usize)| self.static_conns[p][d][r].is_none();
+        let rule_ids: HashMap<(usize, usize), u32> = rules
+            .iter()
+            .enumerate()
+            .map(|(id, &pr)| (pr, id as u32))
+            .collect();
+
+        let mut roles = Roles::with_capacity(workloads.len());
+        let (mut subjects, mut peers) = (Classifier::default(), Classifier::default());
+        for w in 0..workloads.len() {
+            let isolating = &self.isolating[w][d];
+            let mut key: Vec<u32> = isolating.iter().map(|&p| p as u32).collect();
+            if direction == Direction::Ingress {
+                // Ingress named ports resolve against this workload, the destination.
+                for &p in isolating {
+                    for r in 0..self.peers[p][d].len() {
+                        if named(&(p, r)) {
+                            key.extend([u32::MAX, rule_ids[&(p, r)], meaning(p, r, w)]);
+                        }
+                    }
+                }
+            }
+            let class = subjects.class(key, &mut roles.subject_rep, (w, !isolating.is_empty()));
+            roles.subject.push(class);
+
+            let mut key = std::mem::take(&mut admitted_by[w]);
+            if direction == Direction::Egress {
+                // Egress named ports resolve against this workload, the destination.
+                for (id, pr) in rules.iter().enumerate() {
+                    if named(pr) && self.peers[pr.0][d][pr.1].admits(w) {
+                        key.extend([u32::MAX, id as u32, meaning(pr.0, pr.1, w)]);
+                    }
+                }
+            }
+            let class = peers.class(key, &mut roles.peer_rep, w);
+            roles.peer.push(class);
+        }
+        roles
     }
 
     /// The workloads a policy's `podSelector` selects.
@@ -315,7 +400,47 @@ impl<'c> Engine<'c> {
 
     /// What `this` endpoint's policies allow to (egress) or from (ingress) `peer`, without the
     /// explanation (the fast path of the rules).
-    pub fn allowed(&self, this: Endpoint, peer: Endpoint, direction: Direction) -> ConnSet {
+    pub fn allowed(&self, this: Endpoint, peer: Endpoint, direction: Direction) -> Rc<ConnSet> {
+        match (this, peer) {
+            (Endpoint::Workload(t), Endpoint::Workload(p)) => {
+                self.conns(self.allowed_id(t, p, direction))
+            }
+            _ => Rc::new(self.compute_allowed(this, peer, direction)),
+        }
+    }
+
+    /// [`Engine::allowed`] between two workloads as an interned id, computed once per class pair.
+    pub fn allowed_id(&self, this: usize, peer: usize, direction: Direction) -> ConnId {
+        let d = dir_index(direction);
+        let roles = &self.roles[d];
+        let subject = roles.subject[this];
+        let (rep, isolated) = roles.subject_rep[subject as usize];
+        if !isolated {
+            return memo::ALL;
+        }
+        let class = roles.peer[peer];
+        let classes = roles.peer_rep.len();
+        let known = *self.memo.borrow_mut().cell(d, subject, class, classes);
+        if Memo::is_known(known) {
+            return known;
+        }
+        let set = self.compute_allowed(
+            Endpoint::Workload(rep),
+            Endpoint::Workload(roles.peer_rep[class as usize]),
+            direction,
+        );
+        let mut memo = self.memo.borrow_mut();
+        let id = memo.intern(set);
+        *memo.cell(d, subject, class, classes) = id;
+        id
+    }
+
+    /// An interned connection set.
+    pub fn conns(&self, id: ConnId) -> Rc<ConnSet> {
+        self.memo.borrow().get(id)
+    }
+
+    fn compute_allowed(&self, this: Endpoint, peer: Endpoint, direction: Direction) -> ConnSet {
         let mut allowed = ConnSet::none();
         let isolated = self.admitting(this, peer, direction, |_, _, conns| {
             allowed.union_with(conns)
@@ -323,13 +448,26 @@ impl<'c> Engine<'c> {
         if isolated { allowed } else { ConnSet::all() }
     }
 
-    /// What both sides allow from `src` to `dst` (the verdict without its explanation).
-    pub fn allowed_between(&self, src: Endpoint, dst: Endpoint) -> ConnSet {
-        let egress = self.allowed(src, dst, Direction::Egress);
-        if egress.is_empty() {
+    /// [`Engine::allowed_between`] two workloads as an interned id.
+    pub fn between_id(&self, src: usize, dst: usize) -> ConnId {
+        let egress = self.allowed_id(src, dst, Direction::Egress);
+        if egress == memo::NONE {
             return egress;
         }
-        egress.intersect(&self.allowed(dst, src, Direction::Ingress))
+        let ingress = self.allowed_id(dst, src, Direction::Ingress);
+        self.memo.borrow_mut().intersect(egress, ingress)
+    }
+
+    /// What both sides allow from `src` to `dst` (the verdict without its explanation).
+    pub fn allowed_between(&self, src: Endpoint, dst: Endpoint) -> Rc<ConnSet> {
+        if let (Endpoint::Workload(s), Endpoint::Workload(d)) = (src, dst) {
+            return self.conns(self.between_id(s, d));
+        }
+        let egress = self.compute_allowed(src, dst, Direction::Egress);
+        if egress.is_empty() {
+            return Rc::new(egress);
+        }
+        Rc::new(egress.intersect(&self.compute_allowed(dst, src, Direction::Ingress)))
     }
 
     /// What `this` endpoint's policies allow to (egress) or from (ingress) `peer`, and why.
@@ -372,17 +510,20 @@ impl<'c> Engine<'c> {
 }
 
 /// Workloads that share namespace and labels match every selector alike: each class is matched
-/// once, by a representative.
-struct Classes {
+/// once, by a representative; classes are grouped by namespace, so a selector bound to some
+/// namespaces looks only at theirs.
+struct Classes<'c> {
     /// (representative workload, members)
-    classes: Vec<(usize, BitSet)>,
+    classes: Vec<(usize, Vec<usize>)>,
+    /// namespace -> its classes
+    by_namespace: HashMap<&'c str, Vec<usize>>,
 }
 
-impl Classes {
-    fn new(cluster: &Cluster, host_network: HostNetwork) -> Self {
-        let n = cluster.workloads.len();
+impl<'c> Classes<'c> {
+    fn new(cluster: &'c Cluster, host_network: HostNetwork) -> Self {
         let mut class_of: HashMap<(&str, &crate::netpol::selector::Labels), usize> = HashMap::new();
-        let mut classes: Vec<(usize, BitSet)> = Vec::new();
+        let mut classes: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, w) in cluster.workloads.iter().enumerate() {
             if w.host_network && host_network == HostNetwork::Node {
                 continue; // its traffic carries the node's address: no pod selector matches it
@@ -390,22 +531,31 @@ impl Classes {
             let class = *class_of
                 .entry((&w.namespace, &w.labels))
                 .or_insert_with(|| {
-                    classes.push((i, BitSet::new(n)));
+                    classes.push((i, Vec::new()));
+                    by_namespace
+                        .entry(&w.namespace)
+                        .or_default()
+                        .push(classes.len() - 1);
                     classes.len() - 1
                 });
-            classes[class].1.insert(i);
+            classes[class].1.push(i);
         }
-        Classes { classes }
+        Classes {
+            classes,
+            by_namespace,
+        }
     }
 
-    fn select(&self, cluster: &Cluster, pred: &dyn Fn(&Workload) -> bool) -> BitSet {
-        let mut set = BitSet::new(cluster.workloads.len());
-        for (rep, members) in &self.classes {
-            if pred(&cluster.workloads[*rep]) {
-                set.union_with(members);
+    /// The workloads of `namespace` whose labels `selector` matches.
+    fn select_in(&self, cluster: &Cluster, namespace: &str, selector: &Selector, set: &mut BitSet) {
+        for &class in self.by_namespace.get(namespace).into_iter().flatten() {
+            let (rep, members) = &self.classes[class];
+            if selector.matches(&cluster.workloads[*rep].labels) {
+                for &w in members {
+                    set.insert(w);
+                }
             }
         }
-        set
     }
 }
 
@@ -425,19 +575,23 @@ fn peer_match(
     };
     let mut workloads = BitSet::new(n);
     let mut ips = super::ip::IpSet::default();
+    let everything = Selector::default();
     for peer in peers {
         match peer {
             Peer::Pods { namespaces, pods } => {
-                let set = classes.select(cluster, &|w: &Workload| {
-                    let ns_ok = match namespaces {
-                        None => w.namespace == policy.namespace,
-                        Some(sel) => cluster
-                            .namespace(&w.namespace)
-                            .is_some_and(|ns| sel.matches(&ns.labels)),
-                    };
-                    ns_ok && pods.as_ref().is_none_or(|sel| sel.matches(&w.labels))
-                });
-                workloads.union_with(&set);
+                let pods = pods.as_ref().unwrap_or(&everything);
+                match namespaces {
+                    None => classes.select_in(cluster, &policy.namespace, pods, &mut workloads),
+                    Some(sel) => {
+                        for ns in cluster
+                            .namespaces
+                            .iter()
+                            .filter(|ns| sel.matches(&ns.labels))
+                        {
+                            classes.select_in(cluster, &ns.name, pods, &mut workloads);
+                        }
+                    }
+                }
             }
             Peer::IpBlock { set, .. } => {
                 ips = ips.union(set);

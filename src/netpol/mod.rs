@@ -8,6 +8,7 @@ pub mod conn;
 pub mod connectivity;
 pub mod eval;
 pub mod ip;
+pub mod memo;
 pub mod policy;
 pub mod ranges;
 pub mod selector;
