@@ -286,7 +286,7 @@ impl<'c> Engine<'c> {
 
         let mut roles = Roles::with_capacity(workloads.len());
         let (mut subjects, mut peers) = (Classifier::default(), Classifier::default());
-        for w in 0..workloads.len() {
+        for (w, admitted) in admitted_by.into_iter().enumerate() {
             let isolating = &self.isolating[w][d];
             let mut key: Vec<u32> = isolating.iter().map(|&p| p as u32).collect();
             if direction == Direction::Ingress {
@@ -302,7 +302,7 @@ impl<'c> Engine<'c> {
             let class = subjects.class(key, &mut roles.subject_rep, (w, !isolating.is_empty()));
             roles.subject.push(class);
 
-            let mut key = std::mem::take(&mut admitted_by[w]);
+            let mut key = admitted;
             if direction == Direction::Egress {
                 // Egress named ports resolve against this workload, the destination.
                 for (id, pr) in rules.iter().enumerate() {
