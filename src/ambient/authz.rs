@@ -31,15 +31,18 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             target.qualified_name()
         ));
     }
-    // Sources grouped by the ports they may use (None: every TCP port).
+    // Sources grouped by the ports they may use (None: every TCP port). The members of a sender
+    // group are allowed alike: one verdict per group.
     let mut groups: BTreeMap<Option<Vec<u16>>, Identities> = BTreeMap::new();
-    for (s, source) in cx.cluster.workloads.iter().enumerate() {
-        if s == d || !cx.membership[s].is_ambient() {
+    let mut too_many: Option<usize> = None; // the first source allowed too many ports
+    for senders in &cx.senders {
+        let members: Vec<usize> = senders.iter().copied().filter(|&s| s != d).collect();
+        let Some(&first) = members.first() else {
             continue;
-        }
+        };
         let allowed = cx
             .engine
-            .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
+            .allowed_between(Endpoint::Workload(first), Endpoint::Workload(d));
         let tcp = allowed.of(Protocol::Tcp);
         if tcp.is_empty() {
             continue;
@@ -55,26 +58,33 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
                 .take(MAX_PORTS + 1)
                 .collect();
             if ports.len() > MAX_PORTS {
-                return Err(format!(
-                    "NetworkPolicy admits more than {MAX_PORTS} ports from `{}`; an AuthorizationPolicy lists ports one by one",
-                    source.qualified_name()
-                ));
+                too_many = Some(too_many.map_or(first, |s| s.min(first)));
+                continue;
             }
             Some(ports)
         };
         let (principals, namespaces) = groups.entry(ports).or_default();
-        if source.is_inferred() {
-            // Pods the input does not show: their service account is unknown, so their namespace
-            // stands for them (broader), or any mesh identity for "any namespace".
-            if source.namespace == ANY_NAMESPACE {
-                principals.push("*".into());
+        for s in members {
+            let source = &cx.cluster.workloads[s];
+            if source.is_inferred() {
+                // Pods the input does not show: their service account is unknown, so their
+                // namespace stands for them (broader), or any mesh identity for "any namespace".
+                if source.namespace == ANY_NAMESPACE {
+                    principals.push("*".into());
+                } else {
+                    namespaces.push(source.namespace.clone());
+                }
             } else {
-                namespaces.push(source.namespace.clone());
+                let sa = source.service_account.as_deref().unwrap_or("default");
+                principals.push(format!("cluster.local/ns/{}/sa/{sa}", source.namespace));
             }
-        } else {
-            let sa = source.service_account.as_deref().unwrap_or("default");
-            principals.push(format!("cluster.local/ns/{}/sa/{sa}", source.namespace));
         }
+    }
+    if let Some(s) = too_many {
+        return Err(format!(
+            "NetworkPolicy admits more than {MAX_PORTS} ports from `{}`; an AuthorizationPolicy lists ports one by one",
+            cx.cluster.workloads[s].qualified_name()
+        ));
     }
 
     let mut rules = Vec::new();

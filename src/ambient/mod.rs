@@ -166,6 +166,9 @@ pub struct Context<'c> {
     /// (name, namespace) of each waypoint -> its pods (workloads labelled with its gateway name
     /// in its namespace).
     waypoint_pods: HashMap<(String, String), Vec<usize>>,
+    /// The ambient workloads grouped by sender class ([`Engine::sender_class`]): a rule that
+    /// loops over sources judges one member per group. Groups and members in input order.
+    pub senders: Vec<Vec<usize>>,
     pub cni: Cni,
     pub probe_snat: &'c ProbeSnat,
     /// The mode in force (`Auto` resolved).
@@ -181,7 +184,7 @@ impl<'c> Context<'c> {
     ) -> Self {
         let cluster = engine.cluster;
         let mode = mesh::effective_mode(cluster, mode);
-        let membership = cluster
+        let membership: Vec<Membership> = cluster
             .workloads
             .iter()
             .map(|w| mesh::membership(cluster, w, mode))
@@ -200,12 +203,24 @@ impl<'c> Context<'c> {
                     .push(i);
             }
         }
+        let mut senders: Vec<Vec<usize>> = Vec::new();
+        let mut group_of: HashMap<(u32, u32), usize> = HashMap::new();
+        for (w, m) in membership.iter().enumerate() {
+            if m.is_ambient() {
+                let group = *group_of.entry(engine.sender_class(w)).or_insert_with(|| {
+                    senders.push(Vec::new());
+                    senders.len() - 1
+                });
+                senders[group].push(w);
+            }
+        }
         Context {
             cluster,
             engine,
             membership,
             waypoint,
             waypoint_pods,
+            senders,
             cni,
             probe_snat,
             mode,

@@ -5,7 +5,7 @@
 //! still stands for pods that may exist; each becomes an inferred workload whose labels satisfy
 //! the selector, in the namespace(s) the selector can match, so the analysis can reason about it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::findings::Location;
 use crate::netpol::policy::Peer;
@@ -24,14 +24,24 @@ pub fn add_inferred(cluster: &mut Cluster) {
     let mut added: Vec<(String, Selector, Location, String)> = Vec::new();
     let mut new_namespaces: Vec<Namespace> = Vec::new();
 
-    let selects_concrete = |cluster: &Cluster, ns: &str, sel: &Selector| {
-        cluster.workloads[..concrete]
-            .iter()
-            .any(|w| w.namespace == ns && sel.matches(&w.labels))
+    // The distinct label sets of the given workloads, per namespace.
+    let mut labels_in: HashMap<String, BTreeSet<Labels>> = HashMap::new();
+    for w in &cluster.workloads {
+        labels_in
+            .entry(w.namespace.clone())
+            .or_default()
+            .insert(w.labels.clone());
+    }
+    let selects_concrete = |ns: &str, sel: &Selector| {
+        labels_in
+            .get(ns)
+            .is_some_and(|sets| sets.iter().any(|labels| sel.matches(labels)))
     };
+    // Whether a pod selector matches a given workload in some namespace, per selector.
+    let mut anywhere_memo: HashMap<String, bool> = HashMap::new();
 
     for policy in &cluster.policies {
-        if !selects_concrete(cluster, &policy.namespace, &policy.pod_selector) {
+        if !selects_concrete(&policy.namespace, &policy.pod_selector) {
             let why = format!("selected by NetworkPolicy `{}`", policy.qualified_name());
             if wanted.insert((policy.namespace.clone(), policy.pod_selector.to_string())) {
                 added.push((
@@ -51,10 +61,13 @@ pub fn add_inferred(cluster: &mut Cluster) {
                 let candidates: Vec<String> = match namespaces {
                     None => vec![policy.namespace.clone()],
                     Some(sel) if sel.is_empty() => {
-                        let anywhere = cluster
-                            .namespaces
-                            .iter()
-                            .any(|ns| selects_concrete(cluster, &ns.name, &pods));
+                        let anywhere =
+                            *anywhere_memo.entry(pods.to_string()).or_insert_with(|| {
+                                cluster
+                                    .namespaces
+                                    .iter()
+                                    .any(|ns| selects_concrete(&ns.name, &pods))
+                            });
                         if anywhere {
                             Vec::new()
                         } else {
@@ -80,7 +93,7 @@ pub fn add_inferred(cluster: &mut Cluster) {
                     }
                 };
                 for ns in candidates {
-                    if !selects_concrete(cluster, &ns, &pods)
+                    if !selects_concrete(&ns, &pods)
                         && wanted.insert((ns.clone(), pods.to_string()))
                     {
                         let why = format!(
@@ -102,7 +115,7 @@ pub fn add_inferred(cluster: &mut Cluster) {
             )],
             requirements: Vec::new(),
         };
-        if !selects_concrete(cluster, &waypoint.namespace, &selector)
+        if !selects_concrete(&waypoint.namespace, &selector)
             && wanted.insert((waypoint.namespace.clone(), selector.to_string()))
         {
             let location = cluster

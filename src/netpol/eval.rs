@@ -435,6 +435,19 @@ impl<'c> Engine<'c> {
         id
     }
 
+    /// Workloads with equal sender classes are allowed the same towards every destination: the
+    /// same policies decide their egress and the same ingress rules admit them.
+    pub fn sender_class(&self, workload: usize) -> (u32, u32) {
+        let [ingress, egress] = &self.roles;
+        (egress.subject[workload], ingress.peer[workload])
+    }
+
+    /// Workloads with equal receiver classes are allowed the same from every source.
+    pub fn receiver_class(&self, workload: usize) -> (u32, u32) {
+        let [ingress, egress] = &self.roles;
+        (egress.peer[workload], ingress.subject[workload])
+    }
+
     /// An interned connection set.
     pub fn conns(&self, id: ConnId) -> Rc<ConnSet> {
         self.memo.borrow().get(id)

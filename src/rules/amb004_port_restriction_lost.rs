@@ -1,5 +1,7 @@
 #![doc = include_str!("docs/AMB004.md")]
 
+use std::collections::{HashMap, HashSet};
+
 use super::{Output, rule_location};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
@@ -8,6 +10,9 @@ use crate::netpol::eval::{BitSet, port_conns};
 use crate::netpol::policy::{Direction, PortRef};
 
 pub fn check(cx: &Context, out: &mut Output) {
+    // The AuthorizationPolicy of a destination, written once however many rules ask for it.
+    let mut authz: HashMap<usize, Result<String, String>> = HashMap::new();
+    let mut extras: HashSet<String> = HashSet::new();
     let ambient = super::members(cx, |m| m.is_ambient());
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
     for (p, policy) in cx.cluster.policies.iter().enumerate() {
@@ -91,14 +96,18 @@ pub fn check(cx: &Context, out: &mut Output) {
             // The extra that restores the port list, one per destination.
             let (mut written, mut unwritten) = (Vec::new(), Vec::new());
             for d in destinations.iter() {
-                match crate::ambient::authz::policy_for(cx, d) {
-                    Ok(doc) => {
-                        written.push(format!("`{}`", doc.name));
-                        if !out.extras.iter().any(|e| e.name == doc.name) {
+                let result = authz.entry(d).or_insert_with(|| {
+                    crate::ambient::authz::policy_for(cx, d).map(|doc| {
+                        let name = doc.name.clone();
+                        if extras.insert(name.clone()) {
                             out.extras.push(doc);
                         }
-                    }
-                    Err(why) => unwritten.push(why),
+                        name
+                    })
+                });
+                match result {
+                    Ok(name) => written.push(format!("`{name}`")),
+                    Err(why) => unwritten.push(why.clone()),
                 }
             }
             if !unwritten.is_empty() {

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{Output, describe, list};
+use super::{Output, describe, names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::Protocol;
-use crate::netpol::eval::Endpoint;
+use crate::netpol::eval::{BitSet, Endpoint};
 use crate::netpol::policy::Direction;
 
 /// Where a hop is blocked: the workload whose policies block it, and in which direction.
@@ -18,27 +18,50 @@ struct Block {
     waypoint: (String, String),
 }
 
-/// A waypoint (name, namespace) and the (source, destination) pairs a block breaks.
-type Broken = ((String, String), Vec<(usize, usize)>);
+/// The sources and the destinations of the pairs a block breaks.
+struct Broken {
+    sources: BitSet,
+    destinations: BitSet,
+}
 
 pub fn check(cx: &Context, out: &mut Output) {
-    let workloads = &cx.cluster.workloads;
-    // blocked place -> (waypoint, the (source, destination) pairs it breaks)
+    let n = cx.cluster.workloads.len();
     let mut blocks: BTreeMap<Block, Broken> = BTreeMap::new();
 
-    for d in 0..workloads.len() {
-        let Some(waypoint) = &cx.waypoint[d] else {
-            continue;
-        };
-        if !cx.membership[d].is_ambient() {
-            continue;
+    // Ambient destinations behind a waypoint, grouped by waypoint and receiver class: every
+    // member of a group is judged alike, and so is every member of a group of senders.
+    let mut groups: BTreeMap<(&(String, String), (u32, u32)), Vec<usize>> = BTreeMap::new();
+    for d in 0..n {
+        if let Some(waypoint) = &cx.waypoint[d]
+            && cx.membership[d].is_ambient()
+        {
+            groups
+                .entry((waypoint, cx.engine.receiver_class(d)))
+                .or_default()
+                .push(d);
         }
+    }
+    let tunnel = |from: usize, to: usize, direction: Direction| {
+        let (this, peer) = match direction {
+            Direction::Egress => (from, to),
+            Direction::Ingress => (to, from),
+        };
+        cx.engine
+            .conns(cx.engine.allowed_id(this, peer, direction))
+            .contains(Protocol::Tcp, HBONE_PORT)
+    };
+
+    for ((waypoint, _), destinations) in groups {
         let pods = cx.waypoint_pods(&waypoint.0, &waypoint.1);
         let Some(&w) = pods.first() else { continue };
-        for s in 0..workloads.len() {
-            if s == d || !cx.membership[s].is_ambient() || pods.contains(&s) {
-                continue;
-            }
+        let d = destinations[0];
+        for senders in &cx.senders {
+            let sources: Vec<usize> = senders
+                .iter()
+                .copied()
+                .filter(|s| !pods.contains(s))
+                .collect();
+            let Some(&s) = sources.first() else { continue };
             // Only traffic NetworkPolicy allows today is broken by the waypoint.
             if cx
                 .engine
@@ -48,47 +71,64 @@ pub fn check(cx: &Context, out: &mut Output) {
             {
                 continue;
             }
-            let hops = [(s, w), (w, d)];
-            for (from, to) in hops {
-                let egress = cx.engine.allowed(
-                    Endpoint::Workload(from),
-                    Endpoint::Workload(to),
-                    Direction::Egress,
-                );
-                let ingress = cx.engine.allowed(
-                    Endpoint::Workload(to),
-                    Endpoint::Workload(from),
-                    Direction::Ingress,
-                );
-                for (blocked, at, direction) in [
-                    (
-                        !egress.contains(Protocol::Tcp, HBONE_PORT),
-                        from,
-                        DirectionKey::Egress,
-                    ),
-                    (
-                        !ingress.contains(Protocol::Tcp, HBONE_PORT),
-                        to,
-                        DirectionKey::Ingress,
-                    ),
-                ] {
-                    if blocked {
-                        blocks
-                            .entry(Block {
-                                workload: at,
-                                direction,
-                                waypoint: (waypoint.1.clone(), waypoint.0.clone()),
-                            })
-                            .or_insert_with(|| (waypoint.clone(), Vec::new()))
-                            .1
-                            .push((s, d));
-                    }
+            // The pairs are every (source, destination) of the two groups but a workload with
+            // itself: keep the members that are in some pair.
+            let pairs_with = |one: &[usize], other: &[usize]| -> Vec<usize> {
+                one.iter()
+                    .copied()
+                    .filter(|&x| other.iter().any(|&y| y != x))
+                    .collect()
+            };
+            let (from, to) = (
+                pairs_with(&sources, &destinations),
+                pairs_with(&destinations, &sources),
+            );
+            if from.is_empty() {
+                continue;
+            }
+            // `at` blocks the pairs of `from` x `to` (without `at` paired with itself).
+            let mut add = |at: usize, direction: DirectionKey, from: &[usize], to: &[usize]| {
+                let broken = blocks
+                    .entry(Block {
+                        workload: at,
+                        direction,
+                        waypoint: (waypoint.1.clone(), waypoint.0.clone()),
+                    })
+                    .or_insert_with(|| Broken {
+                        sources: BitSet::new(n),
+                        destinations: BitSet::new(n),
+                    });
+                for &x in from {
+                    broken.sources.insert(x);
+                }
+                for &x in to {
+                    broken.destinations.insert(x);
+                }
+            };
+            // Hop 1: source -> waypoint; hop 2: waypoint -> destination.
+            if !tunnel(s, w, Direction::Egress) {
+                for &x in &from {
+                    let to: Vec<usize> = to.iter().copied().filter(|&y| y != x).collect();
+                    add(x, DirectionKey::Egress, &[x], &to);
+                }
+            }
+            if !tunnel(s, w, Direction::Ingress) {
+                add(w, DirectionKey::Ingress, &from, &to);
+            }
+            if !tunnel(w, d, Direction::Egress) {
+                add(w, DirectionKey::Egress, &from, &to);
+            }
+            if !tunnel(w, d, Direction::Ingress) {
+                for &x in &to {
+                    let from: Vec<usize> = from.iter().copied().filter(|&y| y != x).collect();
+                    add(x, DirectionKey::Ingress, &from, &[x]);
                 }
             }
         }
     }
 
-    for (block, ((name, namespace), pairs)) in blocks {
+    for (block, broken) in blocks {
+        let (namespace, name) = block.waypoint;
         let direction = Direction::from(block.direction);
         let policies = cx.engine.isolating(block.workload, direction);
         let Some(target) = cx.fix_target(policies) else {
@@ -97,13 +137,6 @@ pub fn check(cx: &Context, out: &mut Output) {
         let is_waypoint = cx
             .waypoint_pods(&name, &namespace)
             .contains(&block.workload);
-        // Each workload named once (a block can break thousands of pairs).
-        let unique = |pick: fn(&(usize, usize)) -> usize| {
-            let set: std::collections::BTreeSet<usize> = pairs.iter().map(pick).collect();
-            set.into_iter().map(|w| describe(cx, w)).collect::<Vec<_>>()
-        };
-        let sources = unique(|p| p.0);
-        let destinations = unique(|p| p.1);
         let hop = match (is_waypoint, block.direction) {
             (false, DirectionKey::Ingress) => format!(
                 "the destination {} sees the waypoint's pods as the source, and its ingress policies do not admit them on 15008/TCP",
@@ -126,8 +159,8 @@ pub fn check(cx: &Context, out: &mut Output) {
             Code::Amb005,
             format!(
                 "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {hop}: NetworkPolicy allows this traffic today, the waypoint hop blocks it once enrolled",
-                list(sources),
-                list(destinations),
+                names(cx, &broken.sources),
+                names(cx, &broken.destinations),
             ),
             Some(cx.cluster.policies[target].location),
         );

@@ -51,8 +51,12 @@ pub fn rule_location(cx: &Context, policy: usize, direction: Direction, rule: us
 
 /// "`a/x`, `a/y` and 3 more", naming inferred workloads by what they stand for.
 pub fn names(cx: &Context, set: &BitSet) -> String {
-    let all: Vec<usize> = set.iter().collect();
-    list(all.iter().map(|&w| describe(cx, w)).collect())
+    let total = set.count();
+    let shown = if total > SHOWN { SHOWN } else { total };
+    list_of(
+        set.iter().take(shown).map(|w| describe(cx, w)).collect(),
+        total,
+    )
 }
 
 pub fn describe(cx: &Context, workload: usize) -> String {
@@ -64,9 +68,18 @@ pub fn describe(cx: &Context, workload: usize) -> String {
     }
 }
 
+/// How many items a list names before "and N more".
+const SHOWN: usize = 3;
+
 pub fn list(items: Vec<String>) -> String {
-    const SHOWN: usize = 3;
-    match items.len() {
+    let total = items.len();
+    list_of(items, total)
+}
+
+/// [`list`] of `total` items of which `items` are the first (at least [`SHOWN`] of them when
+/// there are more).
+fn list_of(items: Vec<String>, total: usize) -> String {
+    match total {
         0 => "nobody".into(),
         1 => items[0].clone(),
         n if n <= SHOWN => format!("{} and {}", items[..n - 1].join(", "), items[n - 1]),
