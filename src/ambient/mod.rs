@@ -204,7 +204,7 @@ impl<'c> Context<'c> {
             }
         }
         let mut senders: Vec<Vec<usize>> = Vec::new();
-        let mut group_of: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut group_of: HashMap<crate::netpol::eval::Class, usize> = HashMap::new();
         for (w, m) in membership.iter().enumerate() {
             if m.is_ambient() {
                 let group = *group_of.entry(engine.sender_class(w)).or_insert_with(|| {

@@ -92,6 +92,9 @@ impl BitSet {
     }
 }
 
+/// A class of workloads that verdicts treat alike (see [`Engine::sender_class`]).
+pub type Class = (u32, u32);
+
 /// One side of a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
@@ -437,13 +440,13 @@ impl<'c> Engine<'c> {
 
     /// Workloads with equal sender classes are allowed the same towards every destination: the
     /// same policies decide their egress and the same ingress rules admit them.
-    pub fn sender_class(&self, workload: usize) -> (u32, u32) {
+    pub fn sender_class(&self, workload: usize) -> Class {
         let [ingress, egress] = &self.roles;
         (egress.subject[workload], ingress.peer[workload])
     }
 
     /// Workloads with equal receiver classes are allowed the same from every source.
-    pub fn receiver_class(&self, workload: usize) -> (u32, u32) {
+    pub fn receiver_class(&self, workload: usize) -> Class {
         let [ingress, egress] = &self.roles;
         (egress.peer[workload], ingress.subject[workload])
     }

@@ -6,7 +6,7 @@ use super::{Output, describe, names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::Protocol;
-use crate::netpol::eval::{BitSet, Endpoint};
+use crate::netpol::eval::{BitSet, Class, Endpoint};
 use crate::netpol::policy::Direction;
 
 /// Where a hop is blocked: the workload whose policies block it, and in which direction.
@@ -30,7 +30,7 @@ pub fn check(cx: &Context, out: &mut Output) {
 
     // Ambient destinations behind a waypoint, grouped by waypoint and receiver class: every
     // member of a group is judged alike, and so is every member of a group of senders.
-    let mut groups: BTreeMap<(&(String, String), (u32, u32)), Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&(String, String), Class), Vec<usize>> = BTreeMap::new();
     for d in 0..n {
         if let Some(waypoint) = &cx.waypoint[d]
             && cx.membership[d].is_ambient()
