@@ -92,13 +92,11 @@ pub fn load(sources: &[Source]) -> Loaded {
 pub fn analyze(sources: &[Source], options: &Options) -> Report {
     let mut loaded = load(sources);
     let mut findings = std::mem::take(&mut loaded.findings);
-    // INP004 speaks of the workloads given, so it looks before inferred ones are added.
-    findings.extend(rules::inp004::check(&netpol::eval::Engine::with(
-        &loaded.cluster,
-        options.host_network,
-    )));
+    let given = loaded.cluster.workloads.len();
     model::inferred::add_inferred(&mut loaded.cluster);
     let engine = netpol::eval::Engine::with(&loaded.cluster, options.host_network);
+    // INP004 speaks of the workloads given, not of the inferred ones.
+    findings.extend(rules::inp004::check(&engine, given));
     let cx = ambient::Context::new(&engine, options.mode, options.cni, &options.probe_snat);
 
     let mut notes = Vec::new();

@@ -7,7 +7,7 @@
 //! arriving in plaintext) is allowed by a `notPrincipals: ["*"]` rule, because NetworkPolicy still
 //! enforces its ports; without it the ALLOW policy would deny that traffic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Context, HBONE_PORT};
 use crate::fix::Generated;
@@ -19,8 +19,14 @@ use crate::netpol::eval::Endpoint;
 /// Ports are listed one by one in an AuthorizationPolicy: past this many, no policy is written.
 const MAX_PORTS: usize = 64;
 
-/// Mesh identities of a group of sources: (principals, namespaces).
-type Identities = (Vec<String>, Vec<String>);
+/// Mesh identities of a group of sources, each once: service accounts as (namespace, name), the
+/// namespaces that stand for pods not in the input, and whether any identity is admitted.
+#[derive(Default)]
+struct Identities<'c> {
+    accounts: BTreeSet<(&'c str, &'c str)>,
+    namespaces: BTreeSet<&'c str>,
+    anyone: bool,
+}
 
 /// The AuthorizationPolicy for one destination workload, or why there is none.
 pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
@@ -63,20 +69,20 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             }
             Some(ports)
         };
-        let (principals, namespaces) = groups.entry(ports).or_default();
+        let identities = groups.entry(ports).or_default();
         for s in members {
             let source = &cx.cluster.workloads[s];
             if source.is_inferred() {
                 // Pods the input does not show: their service account is unknown, so their
                 // namespace stands for them (broader), or any mesh identity for "any namespace".
                 if source.namespace == ANY_NAMESPACE {
-                    principals.push("*".into());
+                    identities.anyone = true;
                 } else {
-                    namespaces.push(source.namespace.clone());
+                    identities.namespaces.insert(&source.namespace);
                 }
             } else {
                 let sa = source.service_account.as_deref().unwrap_or("default");
-                principals.push(format!("cluster.local/ns/{}/sa/{sa}", source.namespace));
+                identities.accounts.insert((&source.namespace, sa));
             }
         }
     }
@@ -88,11 +94,19 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     }
 
     let mut rules = Vec::new();
-    for (ports, (mut principals, mut namespaces)) in groups {
+    for (ports, identities) in groups {
+        let mut principals: Vec<String> = identities
+            .accounts
+            .iter()
+            .map(|(ns, sa)| format!("cluster.local/ns/{ns}/sa/{sa}"))
+            .chain(identities.anyone.then(|| "*".to_string()))
+            .collect();
         principals.sort();
-        principals.dedup();
-        namespaces.sort();
-        namespaces.dedup();
+        let namespaces: Vec<String> = identities
+            .namespaces
+            .iter()
+            .map(|ns| ns.to_string())
+            .collect();
         let mut from = Vec::new();
         if !principals.is_empty() {
             from.push(Y::map(vec![(

@@ -460,7 +460,7 @@ fn with_line_endings(text: &str, at: usize, block: String) -> String {
     let previous = &text[line_start(text, line.len())..at];
     let block = format!("{newline}{block}");
     if previous.ends_with("\r\n")
-        || (newline.is_empty() && text.contains("\r\n") && previous.is_empty())
+        || (previous.is_empty() && newline.is_empty() && text.contains("\r\n"))
     {
         block.replace('\n', "\r\n")
     } else {

@@ -81,7 +81,7 @@ pub fn load(sources: &[Source]) -> Loaded {
                     loaded.documents += 1;
                     let position = loaded.documents;
                     let at = |node: &Node| location(node.span.line, node.span.column, position);
-                    collect_objects(&root, position, &at, &mut loaded);
+                    collect_objects(root, position, &at, &mut loaded);
                 }
                 Err(err) => {
                     loaded.documents += 1;
@@ -118,7 +118,7 @@ fn describe_syntax_error(message: &str) -> String {
 }
 
 fn collect_objects(
-    node: &Node,
+    node: Node,
     position: usize,
     at: &dyn Fn(&Node) -> Location,
     loaded: &mut Loaded,
@@ -135,7 +135,7 @@ fn collect_objects(
                 "this document {what}: a Kubernetes object needs `apiVersion`, `kind` and \
                  `metadata`; the document is skipped"
             ),
-            Some(at(node)),
+            Some(at(&node)),
         ));
         return;
     };
@@ -145,28 +145,35 @@ fn collect_objects(
     // the items of a typed list may leave out their kind.
     if kind == "List" || (kind.ends_with("List") && node.get("items").is_some()) {
         let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
-        match node.get("items").map(|items| &items.value) {
-            Some(Value::Seq(items)) => {
-                for item in items {
-                    match (item_kind, &item.value) {
-                        (Some(k), Value::Map(entries)) if item.field("kind").is_none() => {
-                            let mut typed = item.clone();
-                            let mut entries = entries.clone();
-                            entries.push((synthetic(item, "kind"), synthetic(item, k)));
-                            typed.value = Value::Map(entries);
-                            collect_objects(&typed, position, at, loaded);
-                        }
-                        _ => collect_objects(item, position, at, loaded),
-                    }
-                }
-            }
-            None => {}
-            Some(_) if node.field("items").is_none() => {}
-            Some(_) => loaded.findings.push(Finding::new(
+        if node
+            .field("items")
+            .is_some_and(|items| items.as_seq().is_none())
+        {
+            loaded.findings.push(Finding::new(
                 Code::Inp003,
                 format!("`items` of this {kind} must be a list of objects; the list is skipped"),
                 node.get("items").map(at),
-            )),
+            ));
+            return;
+        }
+        let Value::Map(entries) = node.value else {
+            return;
+        };
+        let items = entries
+            .into_iter()
+            .find(|(k, _)| k.as_str() == Some("items"))
+            .map(|(_, items)| items.value);
+        let Some(Value::Seq(items)) = items else {
+            return;
+        };
+        for mut item in items {
+            if let (Some(k), None) = (item_kind, item.field("kind")) {
+                let implied = (synthetic(&item, "kind"), synthetic(&item, k));
+                if let Value::Map(entries) = &mut item.value {
+                    entries.push(implied);
+                }
+            }
+            collect_objects(item, position, at, loaded);
         }
         return;
     }
@@ -188,7 +195,7 @@ fn collect_objects(
         loaded.findings.push(Finding::new(
             Code::Inp002,
             format!("{kind} `{name}` is ignored: it does not change what NetworkPolicy allows"),
-            Some(at(node)),
+            Some(at(&node)),
         ));
         return;
     }
@@ -217,7 +224,7 @@ fn collect_objects(
                 "{kind} `{name}` has no `metadata.namespace`; it is evaluated in `default`, \
                  where `kubectl apply` puts it unless given `-n`"
             ),
-            Some(at(node)),
+            Some(at(&node)),
         );
         let qualified = format!("default/{name}");
         if kind == "NetworkPolicy" {
@@ -234,8 +241,8 @@ fn collect_objects(
         api_version,
         name,
         namespace,
-        location: at(node),
-        node: node.clone(),
+        location: at(&node),
+        node,
     });
 }
 

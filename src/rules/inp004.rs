@@ -15,25 +15,28 @@
 use crate::findings::{Code, Finding};
 use crate::netpol::eval::Engine;
 
-pub fn check(engine: &Engine) -> Vec<Finding> {
+/// `given`: how many of the cluster's workloads are the input's (the first ones; the others are
+/// inferred).
+pub fn check(engine: &Engine, given: usize) -> Vec<Finding> {
     let cluster = engine.cluster;
-    if cluster.workloads.is_empty() {
+    let workloads = &cluster.workloads[..given];
+    if workloads.is_empty() {
         return Vec::new();
     }
     cluster
         .policies
         .iter()
         .enumerate()
-        .filter(|(i, _)| engine.selected(*i).is_empty())
+        .filter(|(i, _)| engine.selected(*i).iter().all(|w| w >= given))
         .map(|(_, policy)| {
-            let in_namespace: Vec<_> = cluster.workloads.iter().filter(|w| w.namespace == policy.namespace).collect();
+            let in_namespace: Vec<_> = workloads.iter().filter(|w| w.namespace == policy.namespace).collect();
             let host_network: Vec<String> = in_namespace
                 .iter()
                 .filter(|w| w.host_network && policy.pod_selector.matches(&w.labels))
                 .map(|w| format!("`{}`", w.qualified_name()))
                 .collect();
             let message = if in_namespace.is_empty() {
-                let mut elsewhere: Vec<String> = cluster.workloads.iter().map(|w| format!("`{}`", w.namespace)).collect();
+                let mut elsewhere: Vec<String> = workloads.iter().map(|w| format!("`{}`", w.namespace)).collect();
                 elsewhere.sort();
                 elsewhere.dedup();
                 format!(

@@ -1,0 +1,52 @@
+//! What the benchmarks share: the generated clusters and one call per pipeline stage, so
+//! `benches/core.rs` (S, M, L, the seed) and `benches/xl.rs` (XL) measure the same things.
+
+#![allow(dead_code)] // each bench file takes what it needs
+
+#[path = "../tests/support/cluster.rs"]
+pub mod cluster;
+
+use ambient_netpol::netpol::connectivity::{Connection, connectivity};
+use ambient_netpol::netpol::eval::Engine;
+use ambient_netpol::{Options, Report, Source, analyze, diff, input, load, model};
+
+pub const NAME: &str = "cluster.yaml";
+
+/// The generated cluster of a size (`S`, `M`, `L`, `XL`), seed 1 as in BENCHMARKS.md.
+pub fn cluster(size: &str) -> String {
+    let size = match size {
+        "S" => cluster::S,
+        "M" => cluster::M,
+        "L" => cluster::L,
+        "XL" => cluster::XL,
+        other => panic!("unknown size {other}"),
+    };
+    cluster::generate(size, 1)
+}
+
+pub fn source(text: &str) -> [Source<'_>; 1] {
+    [Source { name: NAME, text }]
+}
+
+/// YAML to objects (syntax, documents, kinds).
+pub fn parse(text: &str) -> input::Loaded {
+    input::load(&source(text))
+}
+
+/// Objects to the cluster model (validation, workloads, policies).
+pub fn model(objects: &input::Loaded) -> usize {
+    model::build(&objects.objects).0.workloads.len()
+}
+
+/// Every allowed pair between workloads and address ranges.
+pub fn connectivity_of(text: &str) -> Vec<Connection> {
+    let loaded = load(&source(text));
+    connectivity(&Engine::new(&loaded.cluster))
+}
+
+/// What `check` does: analysis with fixes, and the diff of the fixed text.
+pub fn check(text: &str) -> (Report, String) {
+    let report = analyze(&source(text), &Options::default());
+    let diff = diff::unified(&[NAME], &[text], &report.fixed.texts);
+    (report, diff)
+}
