@@ -3,8 +3,8 @@
 
 #![allow(dead_code)] // each bench file takes what it needs
 
-#[path = "../tests/support/cluster.rs"]
-pub mod cluster;
+#[path = "../../tests/support/cluster.rs"]
+mod cluster;
 
 use ambient_netpol::netpol::connectivity::{Connection, connectivity};
 use ambient_netpol::netpol::eval::Engine;
