@@ -10,6 +10,10 @@ use divan::Bencher;
 
 const SIZES: [&str; 3] = ["S", "M", "L"];
 
+/// The allocator of the CLI, so the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

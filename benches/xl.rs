@@ -8,6 +8,10 @@ use std::sync::OnceLock;
 
 use divan::Bencher;
 
+/// The allocator of the CLI, so the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

@@ -57,10 +57,16 @@ impl Node {
         match &self.value {
             Value::Map(entries) => entries
                 .iter()
-                .find(|(k, _)| k.as_str() == Some(key))
+                .find(|(k, _)| k.is_text(key))
                 .map(|(k, v)| (k, v)),
             _ => None,
         }
+    }
+
+    /// Whether this is a scalar written as `text` (a fast `as_str() == Some(text)` for a `text`
+    /// that is not a spelling of null, as every key looked up is).
+    fn is_text(&self, text: &str) -> bool {
+        matches!(&self.value, Value::Scalar { text: t, .. } if t == text)
     }
 
     /// A field that is present and not `null`.
@@ -337,7 +343,7 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
                 None => *pending = Some(node),
                 Some(key) => {
                     if let Some(name) = key.as_str()
-                        && entries.iter().any(|(k, _)| k.as_str() == Some(name))
+                        && entries.iter().any(|(k, _)| k.is_text(name))
                     {
                         return Err(located(
                             key.span,
