@@ -40,6 +40,9 @@ pub struct Report {
     pub objects: usize,
     /// Non-empty documents read, broken ones included.
     pub documents: usize,
+    /// Workloads analysed, inferred ones included (paths are drawn up to [`MAX_DRAWN_WORKLOADS`]).
+    #[serde(default)]
+    pub workloads: usize,
     /// Things the user should know about how the input was read (e.g. assumed enrollment).
     pub notes: Vec<String>,
     /// The input with every automatic fix applied.
@@ -135,6 +138,7 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
         findings,
         objects: loaded.objects,
         documents: loaded.documents,
+        workloads: loaded.cluster.workloads.len(),
         notes,
         fixed,
         paths,

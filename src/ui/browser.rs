@@ -7,6 +7,41 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
+/// The page's performance marks: an edit of the text, and the findings of the newest analysis
+/// on screen. `tests/e2e/performance.spec.mjs` reads the measure between them.
+pub const EDIT_MARK: &str = "ambient-netpol:edit";
+pub const SHOWN_MEASURE: &str = "ambient-netpol:edit-to-findings";
+
+fn performance() -> Option<web_sys::Performance> {
+    web_sys::window()?.performance()
+}
+
+/// Marks an edit (the latest mark of the name is the one measured from).
+pub fn mark_edit() {
+    if let Some(p) = performance() {
+        p.clear_marks_with_mark_name(EDIT_MARK);
+        let _ = p.mark(EDIT_MARK);
+    }
+}
+
+/// Once the next frame is painted, measures from the last edit to then.
+pub fn measure_shown_after_paint() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let after_frame = wasm_bindgen::closure::Closure::once_into_js(|| {
+        // A task queued from the frame callback runs once that frame is painted.
+        gloo_timers::callback::Timeout::new(0, || {
+            if let Some(p) = performance() {
+                p.clear_measures_with_measure_name(SHOWN_MEASURE);
+                let _ = p.measure_with_start_mark(SHOWN_MEASURE, EDIT_MARK);
+            }
+        })
+        .forget();
+    });
+    let _ = window.request_animation_frame(after_frame.unchecked_ref());
+}
+
 pub fn load(key: &str) -> Option<String> {
     storage()?.get_item(key).ok()?
 }

@@ -5,10 +5,21 @@ use leptos::prelude::*;
 
 use super::{Analysis, browser};
 
+/// Diff lines drawn before a "Show all" button (a whole cluster's diff can have tens of
+/// thousands; copy and download always take all of it).
+const SHOWN_LINES: usize = 400;
+
 #[component]
 pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
     let (copied, set_copied) = signal(None::<&'static str>);
     let (side_by_side, set_side_by_side) = signal(false);
+    let whole = RwSignal::new(false);
+    let limit = move || if whole.get() { usize::MAX } else { SHOWN_LINES };
+    let hidden = move || {
+        analysis
+            .with(|a| a.diff.lines().count())
+            .saturating_sub(limit())
+    };
     let fixed = move || analysis.with(|a| a.report.fixed.combined());
     let diff = move || analysis.with(|a| a.diff.clone());
     let copy = move |what: &'static str, text: String| {
@@ -49,7 +60,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                     when=move || side_by_side.get()
                     fallback=move || view! {
                         <pre class="diff-text" tabindex="0" aria-label="Unified diff of the input against the corrected YAML">
-                            {move || diff().lines().map(|line| {
+                            {move || diff().lines().take(limit()).map(|line| {
                                 let class = match line.as_bytes().first() {
                                     Some(b'+') if !line.starts_with("+++") => "add",
                                     Some(b'-') if !line.starts_with("---") => "del",
@@ -63,7 +74,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                     }
                 >
                     <div class="side-by-side" tabindex="0" role="table" aria-label="The input and the corrected YAML, side by side">
-                        {move || side_by_side_rows(&diff()).into_iter().map(|(left, right)| {
+                        {move || side_by_side_rows(&diff()).into_iter().take(limit()).map(|(left, right)| {
                             let cell = |side: Option<(char, String)>| match side {
                                 Some((kind, text)) => {
                                     let class = match kind { '-' => "del", '+' => "add", '@' => "hunk", _ => "ctx" };
@@ -74,6 +85,11 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                             view! { <div class="row" role="row">{cell(left)}{cell(right)}</div> }
                         }).collect_view()}
                     </div>
+                </Show>
+                <Show when=move || hidden() != 0>
+                    <button class="show-all" on:click=move |_| whole.set(true)>
+                        {move || format!("Show the whole diff ({} more lines)", hidden())}
+                    </button>
                 </Show>
             </Show>
             <For

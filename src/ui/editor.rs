@@ -7,7 +7,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::Analysis;
-use super::highlight;
+use super::{browser, highlight};
 
 /// The gutter's line height in pixels (13 px font × 1.5, as in the stylesheet).
 const LINE_HEIGHT: f64 = 19.5;
@@ -244,7 +244,10 @@ pub fn Editor(
                     wrap="off"
                     aria-describedby="editor-hint"
                     prop:value=move || text.get()
-                    on:input=move |ev| set_text.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        browser::mark_edit();
+                        set_text.set(event_target_value(&ev))
+                    }
                     on:scroll=sync_scroll
                     on:keydown=on_keydown
                 ></textarea>

@@ -4,10 +4,15 @@
 
 use ambient_netpol::{Code, Finding, Severity};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::{Analysis, GoToLine};
 
 const SEED_PAGE: &str = "https://istio.io/latest/docs/ambient/usage/networkpolicy/";
+
+/// Findings listed per severity before a "Show all" button: a whole cluster can have thousands,
+/// and drawing them all made each analysis of the L cluster cost the page ~0.5 s (BENCHMARKS.md).
+const SHOWN_PER_GROUP: usize = 50;
 
 #[component]
 pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
@@ -23,7 +28,17 @@ pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
             )
         })
     };
-    let group = move |severity: Severity, title: &'static str| {
+    // (`noun` is spelled out: `to_lowercase` would bring Unicode's case tables, 9 KB of wasm.)
+    let group = move |severity: Severity, title: &'static str, noun: &'static str| {
+        let all = RwSignal::new(false);
+        let limit = move || {
+            if all.get() {
+                usize::MAX
+            } else {
+                SHOWN_PER_GROUP
+            }
+        };
+        let hidden = move || count(severity).saturating_sub(limit());
         view! {
             <Show when=move || count(severity) != 0>
                 <h3 class=format!("group-title {}", severity.as_str())>
@@ -31,17 +46,24 @@ pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
                 </h3>
                 <ol class="finding-list">
                     {move || {
+                        let limit = limit();
                         analysis.with(|a| {
                             a.report
                                 .findings
                                 .iter()
                                 .filter(|f| f.severity == severity)
+                                .take(limit)
                                 .cloned()
                                 .map(|f| view! { <FindingItem finding=f /> })
                                 .collect_view()
                         })
                     }}
                 </ol>
+                <Show when=move || hidden() != 0>
+                    <button class="show-all" on:click=move |_| all.set(true)>
+                        {move || format!("Show {} more {noun}", hidden())}
+                    </button>
+                </Show>
             </Show>
         }
     };
@@ -60,9 +82,9 @@ pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
                 <Show when=move || analysis.with(|a| a.id == 0)>
                     <p class="empty">"Analysing…"</p>
                 </Show>
-                {group(Severity::Error, "Errors")}
-                {group(Severity::Warning, "Warnings")}
-                {group(Severity::Info, "Information")}
+                {group(Severity::Error, "Errors", "errors")}
+                {group(Severity::Warning, "Warnings", "warnings")}
+                {group(Severity::Info, "Information", "information findings")}
             </Show>
             <ul class="notes">
                 {move || analysis.with(|a| a.report.notes.iter().map(|n| view! { <li>{message_view(n)}</li> }).collect_view())}
@@ -84,6 +106,16 @@ fn FindingItem(finding: Finding) -> impl IntoView {
         .collect::<Vec<_>>()
         .join(" · ");
     let seed_section = seed_section(finding.code);
+    // The explanation is drawn when opened: thousands of closed ones cost the page time.
+    let open = RwSignal::new(false);
+    let on_toggle = move |ev: leptos::ev::Event| {
+        if let Some(details) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+        {
+            open.set(details.open());
+        }
+    };
     view! {
         <li class=format!("finding {severity}")>
             <div class="finding-head">
@@ -99,16 +131,18 @@ fn FindingItem(finding: Finding) -> impl IntoView {
             <p class="subject">{subject}</p>
             <p class="message">{message_view(&finding.message)}</p>
             {finding.fix.map(|fix| view! { <p class="fix">"Fix: " {message_view(&fix)}</p> })}
-            <details class="explanation">
+            <details class="explanation" on:toggle=on_toggle>
                 <summary>{format!("About {}", rule.id)}</summary>
-                <div class="doc">{markdown_view(rule.explanation)}</div>
-                {seed_section.map(|(anchor, name)| view! {
-                    <p class="seed-link">
-                        <a href=format!("{SEED_PAGE}#{anchor}") target="_blank" rel="noopener noreferrer">
-                            {format!("Istio docs: {name}")}
-                        </a>
-                    </p>
-                })}
+                <Show when=move || open.get()>
+                    <div class="doc">{markdown_view(rule.explanation)}</div>
+                    {seed_section.map(|(anchor, name)| view! {
+                        <p class="seed-link">
+                            <a href=format!("{SEED_PAGE}#{anchor}") target="_blank" rel="noopener noreferrer">
+                                {format!("Istio docs: {name}")}
+                            </a>
+                        </p>
+                    })}
+                </Show>
             </details>
         </li>
     }

@@ -29,8 +29,10 @@ use protocol::Settings;
 use settings::SettingsPanel;
 use worker::AnalysisWorker;
 
-/// How long typing must pause before the text is analysed again.
-const DEBOUNCE: Duration = Duration::from_millis(150);
+/// How long typing must pause before the text is analysed again. Short: the worker takes one
+/// request at a time and only the newest edit waits for it (`worker.rs`), so a burst of typing
+/// on a large input never queues stale analyses.
+const DEBOUNCE: Duration = Duration::from_millis(10);
 
 const TEXT_KEY: &str = "ambient-netpol.text";
 const SETTINGS_KEY: &str = "ambient-netpol.settings";
@@ -191,6 +193,7 @@ pub fn App() -> impl IntoView {
         worker::Event::Done(analysis) => {
             set_worker_error.set(None);
             set_result.set(analysis);
+            browser::measure_shown_after_paint();
         }
         worker::Event::Failed(reason) => set_worker_error.set(Some(format!(
             "{reason} The findings shown are those of the last text analysed."

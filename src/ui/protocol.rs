@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use ambient_netpol::ambient::mesh::MeshMode;
 use ambient_netpol::ambient::paths::Paths;
 use ambient_netpol::ambient::{Cni, FixStyle, PROBE_SNAT_IPV4, ProbeSnat};
-use ambient_netpol::{Options, Report, Source, analyze};
+use ambient_netpol::{MAX_DRAWN_WORKLOADS, Options, Report, Source, analyze};
 use serde::{Deserialize, Serialize};
 
 /// The name findings and the diff give the editor's text.
@@ -49,7 +49,8 @@ impl PartialEq for Analysis {
     }
 }
 
-/// Runs the core on the text, the fixed text (for the "after the fix" paths) and the diff.
+/// Runs the core on the text, the fixed text (for the "after the fix" paths, when there are
+/// paths to draw) and the diff.
 pub fn run(request: &Request, now: impl Fn() -> f64) -> Analysis {
     let started = now();
     let options = Settings::decode(&request.settings).options();
@@ -70,14 +71,18 @@ pub fn run(request: &Request, now: impl Fn() -> f64) -> Analysis {
             &[text],
             std::slice::from_ref(&fixed_text),
         );
-        let fixed = analyze(
-            &[Source {
-                name: SOURCE_NAME,
-                text: &fixed_text,
-            }],
-            &options,
-        );
-        (diff, Some(fixed.paths))
+        // Past the drawing limit there are no paths: no second analysis.
+        let fixed_paths = (report.workloads <= MAX_DRAWN_WORKLOADS).then(|| {
+            analyze(
+                &[Source {
+                    name: SOURCE_NAME,
+                    text: &fixed_text,
+                }],
+                &options,
+            )
+            .paths
+        });
+        (diff, fixed_paths)
     };
     Analysis {
         id: request.id,
