@@ -6,6 +6,8 @@ const PORT = 4173;
 
 export default defineConfig({
   testDir: ".",
+  // `benches/page.sh` runs the page's measurements (`*.measure.mjs`) instead of the tests.
+  ...(process.env.MEASURE ? { testMatch: "**/*.measure.mjs", workers: 1, timeout: 300_000 } : {}),
   timeout: 30_000,
   retries: 0,
   workers: 2,

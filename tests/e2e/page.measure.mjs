@@ -1,0 +1,114 @@
+// The page's speed on a large input, measured in Chromium with the page's own performance marks
+// (`ambient-netpol:edit` at each input event, `ambient-netpol:edit-to-findings` once the newest
+// findings are painted). Not a test: `benches/page.sh` runs it and BENCHMARKS.md records the
+// figures. CLUSTER names the YAML file (the L cluster of the generator).
+import { readFileSync, writeFileSync } from "node:fs";
+import { test, expect } from "@playwright/test";
+
+const cluster = readFileSync(process.env.CLUSTER, "utf8");
+const editor = (page) => page.getByLabel("Manifests (YAML or JSON)");
+const TYPED = 9;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const analysed = (page) =>
+  page.waitForFunction(
+    () =>
+      performance.getEntriesByName("ambient-netpol:edit-to-findings").length > 0 &&
+      /Analysed [0-9]{4,} objects/.test(document.querySelector(".status")?.textContent ?? ""),
+    null,
+    { timeout: 120_000, polling: 10 },
+  );
+const measured = (page) =>
+  page.evaluate(() => performance.getEntriesByName("ambient-netpol:edit-to-findings")[0].duration);
+
+/** Event Timing entries (input events slower than 16 ms, from the event to the next paint). */
+async function observeEvents(page) {
+  await page.evaluate(() => {
+    window.__events = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__events.push({ name: e.name, duration: e.duration });
+    }).observe({ type: "event", durationThreshold: 16 });
+  });
+}
+const keyLatencies = async (page) =>
+  (await page.evaluate(() => window.__events))
+    .filter((e) => e.name === "keypress" || e.name === "keydown")
+    .map((e) => e.duration);
+
+/** Types one character at a time, waiting for each edit's findings. */
+async function typeAndMeasure(page) {
+  const times = [];
+  for (let i = 0; i < TYPED; i++) {
+    await page.evaluate(() => performance.clearMeasures());
+    await page.keyboard.type("x");
+    await analysed(page);
+    times.push(await measured(page));
+  }
+  return times;
+}
+
+test("L cluster in the page", async ({ page, browser }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("./");
+  await expect(page.locator(".status")).toContainText("Analysed");
+
+  // Paste the whole cluster: one value, one input event.
+  await page.evaluate(() => performance.clearMeasures());
+  const started = Date.now();
+  await editor(page).evaluate((el, value) => {
+    el.value = value;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  }, cluster);
+  await analysed(page);
+  const paste = await measured(page);
+  const pasteWall = Date.now() - started;
+  const status = await page.locator(".status").textContent();
+  const worker = Number(/in ([0-9.]+) ms/.exec(status)[1]);
+
+  // Typing inside the text: a namespace name near the top.
+  await page.waitForTimeout(500);
+  await editor(page).evaluate((el) => {
+    el.focus();
+    el.setSelectionRange(40, 40);
+  });
+  const first = await typeAndMeasure(page); // the first keystrokes after a paste cost Chromium more
+  const typed = await typeAndMeasure(page);
+
+  // Typing latency while analyses run (each keystroke starts one): a burst at 60 ms intervals.
+  await observeEvents(page);
+  await page.keyboard.type("abcdefghijkl", { delay: 60 });
+  await page.waitForTimeout(1500);
+  const pageKeys = await keyLatencies(page);
+
+  // The same burst in a bare textarea holding the same text: Chromium's own cost.
+  const bare = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await bare.setContent(
+    '<textarea wrap="off" spellcheck="false" style="width:640px;height:600px;font:13px monospace;white-space:pre"></textarea>',
+  );
+  await bare.locator("textarea").evaluate((el, value) => (el.value = value), cluster);
+  await bare.waitForTimeout(1500);
+  await bare.locator("textarea").evaluate((el) => {
+    el.focus();
+    el.setSelectionRange(40, 40);
+  });
+  await observeEvents(bare);
+  await bare.keyboard.type("abcdefghijkl", { delay: 60 });
+  await bare.waitForTimeout(1500);
+  const bareKeys = await keyLatencies(bare);
+
+  const result = {
+    bytes: cluster.length,
+    status,
+    worker_ms: worker,
+    paste_to_findings_ms: Math.round(paste),
+    paste_wall_ms: pasteWall,
+    first_typed_to_findings_ms: first.map(Math.round),
+    typed_to_findings_ms: typed.map(Math.round),
+    typed_to_findings_median_ms: Math.round(median(typed)),
+    key_latency_page_ms: { median: median(pageKeys), max: Math.max(...pageKeys), events: pageKeys.length },
+    key_latency_bare_textarea_ms: { median: median(bareKeys), max: Math.max(...bareKeys), events: bareKeys.length },
+  };
+  console.log(JSON.stringify(result, null, 2));
+  if (process.env.MEASURE_OUT) writeFileSync(process.env.MEASURE_OUT, JSON.stringify(result, null, 2));
+  expect(typed.length).toBe(TYPED);
+});
