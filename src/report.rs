@@ -43,12 +43,23 @@ pub fn text(report: &Report, source_names: &[&str]) -> String {
         ));
     }
     if !report.fixed.extras.is_empty() {
-        let names: Vec<String> = report
-            .fixed
-            .extras
+        // A whole cluster can have thousands: the file has them all, the line names up to a
+        // dozen.
+        const NAMED: usize = 12;
+        let extras = &report.fixed.extras;
+        let shown = if extras.len() > NAMED {
+            NAMED - 2
+        } else {
+            NAMED
+        };
+        let mut names: Vec<String> = extras
             .iter()
+            .take(shown)
             .map(|g| format!("{} {}", g.kind, g.name))
             .collect();
+        if extras.len() > shown {
+            names.push(format!("and {} more", extras.len() - shown));
+        }
         out.push_str(&format!(
             "extra documents (--extras FILE): {}\n",
             names.join(", ")
@@ -148,6 +159,33 @@ pub fn json(report: &Report, source_names: &[&str], diff: &str) -> String {
 mod tests {
     use super::*;
     use crate::{Options, Source, analyze};
+
+    #[test]
+    fn the_extras_line_names_a_dozen_and_counts_the_rest() {
+        let with = |n: usize| {
+            let mut report = Report::default();
+            report.fixed.extras = (0..n)
+                .map(|i| crate::fix::Generated {
+                    kind: "AuthorizationPolicy".into(),
+                    name: format!("p{i}"),
+                    yaml: String::new(),
+                })
+                .collect();
+            let out = text(&report, &[]);
+            out.lines()
+                .find(|l| l.starts_with("extra documents"))
+                .unwrap()
+                .to_string()
+        };
+        let twelve = with(12);
+        assert!(twelve.ends_with("AuthorizationPolicy p11"), "{twelve}");
+        let many = with(1400);
+        assert!(
+            many.contains("AuthorizationPolicy p9, and 1390 more"),
+            "{many}"
+        );
+        assert!(!many.contains("p10"), "{many}");
+    }
 
     #[test]
     fn text_lines_name_file_line_and_code() {

@@ -11,16 +11,19 @@ fn storage() -> Option<web_sys::Storage> {
 /// on screen. `tests/e2e/performance.spec.mjs` reads the measure between them.
 pub const EDIT_MARK: &str = "ambient-netpol:edit";
 pub const SHOWN_MEASURE: &str = "ambient-netpol:edit-to-findings";
+/// Each request posted to the analysis worker, and each answer of it (stale or not).
+pub const REQUEST_MARK: &str = "ambient-netpol:request";
+pub const ANSWER_MARK: &str = "ambient-netpol:answer";
 
 fn performance() -> Option<web_sys::Performance> {
     web_sys::window()?.performance()
 }
 
-/// Marks an edit (the latest mark of the name is the one measured from).
-pub fn mark_edit() {
+/// Marks a moment; only the latest mark of a name is kept (observers see each).
+pub fn mark(name: &str) {
     if let Some(p) = performance() {
-        p.clear_marks_with_mark_name(EDIT_MARK);
-        let _ = p.mark(EDIT_MARK);
+        p.clear_marks_with_mark_name(name);
+        let _ = p.mark(name);
     }
 }
 

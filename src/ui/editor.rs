@@ -245,7 +245,7 @@ pub fn Editor(
                     aria-describedby="editor-hint"
                     prop:value=move || text.get()
                     on:input=move |ev| {
-                        browser::mark_edit();
+                        browser::mark(browser::EDIT_MARK);
                         set_text.set(event_target_value(&ev))
                     }
                     on:scroll=sync_scroll

@@ -12,6 +12,7 @@ use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
+use super::browser;
 use super::protocol::{Analysis, PANIC, READY, Request};
 
 /// The worker's loader, emitted by Trunk (`data-type="worker" data-loader-shim`) next to the page.
@@ -118,6 +119,7 @@ impl Inner {
     fn receive(self: &Rc<Self>, data: wasm_bindgen::JsValue) {
         let Some(text) = data.as_string() else {
             // An answer, stale or not: the worker is free for the newest waiting edit.
+            browser::mark(browser::ANSWER_MARK);
             self.busy.set(false);
             self.send_waiting();
             if let Ok(analysis) = serde_wasm_bindgen::from_value::<Analysis>(data)
@@ -148,6 +150,7 @@ impl Inner {
             (self.waiting.borrow_mut().take(), &*self.worker.borrow())
         {
             post(worker, &request);
+            browser::mark(browser::REQUEST_MARK);
             self.busy.set(true);
         }
     }

@@ -110,3 +110,47 @@ test("a 20 MB paste keeps the text, and the analysis ends or is stopped with a r
   await expect(page.locator(".banner", { hasText: "too large" })).toHaveCount(0);
   expect(problems).toEqual([]);
 });
+
+test("typing fast on a large text: one analysis at a time, and the last one is of the newest text", async ({ page }) => {
+  test.setTimeout(90_000);
+  const problems = guard(page);
+  await page.goto("./");
+  const text = bigCluster(300 * 1024);
+  const objects = (text.match(/^kind: /gm) || []).length;
+  await paste(page, text);
+  await expect(page.locator(".status")).toContainText(`Analysed ${objects} objects`, { timeout: 60_000 });
+  // Follow the requests to the worker and its answers from here on (the page marks each).
+  await page.evaluate(() => {
+    window.__worker = { requests: 0, answers: 0, inFlight: 0, maxInFlight: 0 };
+    new PerformanceObserver((list) => {
+      const w = window.__worker;
+      for (const mark of list.getEntries().sort((a, b) => a.startTime - b.startTime)) {
+        if (mark.name === "ambient-netpol:request") w.requests++, w.inFlight++;
+        if (mark.name === "ambient-netpol:answer") w.answers++, w.inFlight--;
+        w.maxInFlight = Math.max(w.maxInFlight, w.inFlight);
+      }
+    }).observe({ type: "mark" });
+  });
+  await editor(page).evaluate((el) => {
+    el.focus();
+    el.setSelectionRange(el.value.length, el.value.length);
+  });
+  const comment = "# typed fast";
+  // Keystrokes further apart than the debounce: each one is a request of its own.
+  await page.keyboard.type(comment, { delay: 40 });
+  await page.keyboard.insertText("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: typed-last}\n");
+  const edits = comment.length + 1;
+  const last = page.locator(".status", { hasText: `Analysed ${objects + 1} objects` });
+  await expect(last).toBeVisible({ timeout: 30_000 });
+  // No answer to an older text arrives after it.
+  await page.waitForTimeout(1500);
+  await expect(last).toBeVisible();
+  // Never more than one request at the worker; edits made while it was busy waited and were
+  // replaced by newer ones, so it analysed fewer texts than there were edits.
+  const worker = await page.evaluate(() => window.__worker);
+  expect(worker.maxInFlight).toBe(1);
+  expect(worker.requests).toBeGreaterThan(0);
+  expect(worker.requests).toBeLessThan(edits);
+  expect(worker.answers).toBe(worker.requests);
+  expect(problems).toEqual([]);
+});
