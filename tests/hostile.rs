@@ -105,3 +105,62 @@ fn the_core_reports_every_hostile_text_with_locations_inside_it() {
         }
     }
 }
+
+/// Hostile shapes too large to keep as files, made here: each must end within the time bound
+/// with the expected finding (a quadratic step would take minutes on these sizes).
+#[test]
+fn generated_hostile_texts_end_within_the_bound() {
+    let flat_map = {
+        let mut text =
+            String::from("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n");
+        for i in 0..300_000 {
+            text.push_str(&format!("  k{i}: v\n"));
+        }
+        text.push_str("  k7: again\n");
+        text
+    };
+    let many_rules = format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: d}}\nspec:\n  podSelector: {{}}\n  ingress:\n{}",
+        "  - from: [{podSelector: {matchLabels: {app: a}}}]\n"
+            .repeat(ambient_netpol::netpol::policy::MAX_RULES + 1)
+    );
+    let empty_documents = "---\n".repeat(300_000);
+    let cases: [(&str, String, &str); 3] = [
+        (
+            "a map of 300,000 keys with a duplicate",
+            flat_map,
+            "duplicate key `k7`",
+        ),
+        (
+            "a policy with one rule too many",
+            many_rules,
+            "analyses at most 5000",
+        ),
+        ("300,000 empty documents", empty_documents, ""),
+    ];
+    for (what, text, expected) in cases {
+        let started = Instant::now();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let report = analyze(
+                &[Source {
+                    name: "generated.yaml",
+                    text: &text,
+                }],
+                &Options::default(),
+            );
+            let _ = done.send(report);
+        });
+        let report = finished
+            .recv_timeout(TIME_BOUND)
+            .unwrap_or_else(|_| panic!("{what}: still running after {TIME_BOUND:?}"));
+        if !expected.is_empty() {
+            assert!(
+                report.findings.iter().any(|f| f.message.contains(expected)),
+                "{what}: no finding says {expected:?}: {:?}",
+                report.findings
+            );
+        }
+        eprintln!("{what}: {:?}", started.elapsed());
+    }
+}

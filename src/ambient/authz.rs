@@ -18,6 +18,9 @@ use crate::netpol::eval::Endpoint;
 
 /// Ports are listed one by one in an AuthorizationPolicy: past this many, no policy is written.
 const MAX_PORTS: usize = 64;
+/// Sources allowed different port sets each need a rule: past this many, no policy is written
+/// (it would not be reviewable, and a hostile input could make thousands of such policies).
+const MAX_RULES: usize = 64;
 
 /// Mesh identities of a group of sources, each once: service accounts as (namespace, name), the
 /// namespaces that stand for pods not in the input, and whether any identity is admitted.
@@ -69,6 +72,12 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             }
             Some(ports)
         };
+        if groups.len() == MAX_RULES && !groups.contains_key(&ports) {
+            return Err(format!(
+                "the mesh sources of `{}` are allowed more than {MAX_RULES} different sets of ports (an AuthorizationPolicy needs a rule for each)",
+                target.qualified_name()
+            ));
+        }
         let identities = groups.entry(ports).or_default();
         for s in members {
             let source = &cx.cluster.workloads[s];

@@ -66,7 +66,7 @@ impl Node {
     /// Whether this is a scalar written as `text` (a fast `as_str() == Some(text)` for a `text`
     /// that is not a spelling of null, as every key looked up is).
     fn is_text(&self, text: &str) -> bool {
-        matches!(&self.value, Value::Scalar { text: t, .. } if t == text)
+        matches!(&self.value, Value::Scalar { text: t, plain } if t == text && !(*plain && is_null_text(t)))
     }
 
     /// A field that is present and not `null`.
@@ -250,7 +250,32 @@ impl<'a> Offsets<'a> {
 
 enum Frame {
     Seq(Span, usize, Vec<Node>),
-    Map(Span, usize, Vec<(Node, Node)>, Option<Node>),
+    Map(Span, usize, Vec<(Node, Node)>, Option<Node>, Keys),
+}
+
+/// The keys of a map under construction, for the duplicate check: a scan while the map is small
+/// (Kubernetes maps are), a hash set once it is large, so a hostile map of 500,000 keys is
+/// checked in linear time, not quadratic.
+#[derive(Default)]
+struct Keys(Option<std::collections::HashSet<String>>);
+
+impl Keys {
+    const SCAN: usize = 32;
+
+    /// Whether `key` is new among `entries` (whose keys this tracks); records it.
+    fn insert(&mut self, entries: &[(Node, Node)], key: &str) -> bool {
+        if self.0.is_none() && entries.len() >= Self::SCAN {
+            let set = entries
+                .iter()
+                .filter_map(|(k, _)| k.as_str().map(str::to_string))
+                .collect();
+            self.0 = Some(set);
+        }
+        match &mut self.0 {
+            Some(set) => set.insert(key.to_string()),
+            None => !entries.iter().any(|(k, _)| k.is_text(key)),
+        }
+    }
 }
 
 /// Parses one document's text (`chunk`, found at byte `base` / line `first_line` of the source).
@@ -284,7 +309,7 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
                 continue;
             }
             Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map(span, anchor, Vec::new(), None));
+                stack.push(Frame::Map(span, anchor, Vec::new(), None, Keys::default()));
                 continue;
             }
             Event::SequenceEnd => match stack.pop() {
@@ -297,7 +322,7 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
                 _ => return Err(internal_error(span)),
             },
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(start, anchor, entries, _)) => {
+                Some(Frame::Map(start, anchor, entries, ..)) => {
                     let end = entries.last().map_or(span.end, |(_, v)| v.span.end);
                     (node(Value::Map(entries), start, end), anchor)
                 }
@@ -339,11 +364,11 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
         match stack.last_mut() {
             None => root = Some(node),
             Some(Frame::Seq(_, _, items)) => items.push(node),
-            Some(Frame::Map(_, _, entries, pending)) => match pending.take() {
+            Some(Frame::Map(_, _, entries, pending, keys)) => match pending.take() {
                 None => *pending = Some(node),
                 Some(key) => {
                     if let Some(name) = key.as_str()
-                        && entries.iter().any(|(k, _)| k.is_text(name))
+                        && !keys.insert(entries, name)
                     {
                         return Err(located(
                             key.span,

@@ -52,6 +52,27 @@ pub fn seq<'a>(parent: &'a Node, key: &str, path: &str) -> Checked<Option<&'a [N
     }
 }
 
+/// [`seq`] with at most `max` items: the limits that keep hostile input bounded (README, "Limits
+/// and hostile input"); no real object comes near them.
+pub fn seq_at_most<'a>(
+    parent: &'a Node,
+    key: &str,
+    path: &str,
+    max: usize,
+) -> Checked<Option<&'a [Node]>> {
+    let items = seq(parent, key, path)?;
+    match (items, parent.get(key)) {
+        (Some(list), Some(node)) if list.len() > max => Err(Invalid::at(
+            node,
+            format!(
+                "`{path}` has {} entries; ambient-netpol analyses at most {max} (no real object comes near): split it",
+                list.len()
+            ),
+        )),
+        _ => Ok(items),
+    }
+}
+
 /// A string field that may be absent or null. Plain numbers and booleans are rejected, as the
 /// Kubernetes API does for string fields (`"true"` must be quoted).
 pub fn string<'a>(parent: &'a Node, key: &str, path: &str) -> Checked<Option<&'a str>> {

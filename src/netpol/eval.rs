@@ -445,6 +445,12 @@ impl<'c> Engine<'c> {
         (egress.subject[workload], ingress.peer[workload])
     }
 
+    /// Workloads with equal subject classes in a direction are isolated by the same policies,
+    /// whose rules mean the same on them.
+    pub fn subject_class(&self, workload: usize, direction: Direction) -> u32 {
+        self.roles[dir_index(direction)].subject[workload]
+    }
+
     /// Workloads with equal receiver classes are allowed the same from every source.
     pub fn receiver_class(&self, workload: usize) -> Class {
         let [ingress, egress] = &self.roles;

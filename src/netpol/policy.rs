@@ -165,13 +165,19 @@ pub fn parse(object: &Object) -> Checked<NetworkPolicy> {
     })
 }
 
+/// Rules per direction, peers per rule and ports per rule a policy may have (hostile-input limits;
+/// real policies have a handful).
+pub const MAX_RULES: usize = 5_000;
+pub const MAX_PEERS: usize = 5_000;
+pub const MAX_PORTS: usize = 5_000;
+
 fn rules(spec: &Node, direction: Direction) -> Checked<Vec<Rule>> {
     let key = direction.as_str();
     let peer_key = match direction {
         Direction::Ingress => "from",
         Direction::Egress => "to",
     };
-    let Some(items) = fields::seq(spec, key, &format!("spec.{key}"))? else {
+    let Some(items) = fields::seq_at_most(spec, key, &format!("spec.{key}"), MAX_RULES)? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::with_capacity(items.len());
@@ -196,17 +202,18 @@ fn rules(spec: &Node, direction: Direction) -> Checked<Vec<Rule>> {
                 ),
             ));
         }
-        let peers = match fields::seq(rule, peer_key, &format!("{path}.{peer_key}"))? {
-            None | Some([]) => None,
-            Some(peers) => Some(
-                peers
-                    .iter()
-                    .enumerate()
-                    .map(|(j, p)| peer(p, &format!("{path}.{peer_key}[{j}]")))
-                    .collect::<Checked<Vec<_>>>()?,
-            ),
-        };
-        let ports = match fields::seq(rule, "ports", &format!("{path}.ports"))? {
+        let peers =
+            match fields::seq_at_most(rule, peer_key, &format!("{path}.{peer_key}"), MAX_PEERS)? {
+                None | Some([]) => None,
+                Some(peers) => Some(
+                    peers
+                        .iter()
+                        .enumerate()
+                        .map(|(j, p)| peer(p, &format!("{path}.{peer_key}[{j}]")))
+                        .collect::<Checked<Vec<_>>>()?,
+                ),
+            };
+        let ports = match fields::seq_at_most(rule, "ports", &format!("{path}.ports"), MAX_PORTS)? {
             None | Some([]) => None,
             Some(ports) => Some(
                 ports

@@ -8,6 +8,10 @@ use crate::model::fields::{self, Checked, Invalid};
 
 pub type Labels = BTreeMap<String, String>;
 
+/// Expressions per selector and values per expression (hostile-input limits).
+pub const MAX_EXPRESSIONS: usize = 1_000;
+pub const MAX_VALUES: usize = 10_000;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operator {
     In,
@@ -68,10 +72,11 @@ impl Selector {
         let match_labels = fields::string_map(node, "matchLabels", &format!("{path}.matchLabels"))?;
         let mut requirements = Vec::new();
         let exprs_path = format!("{path}.matchExpressions");
-        for (i, expr) in fields::seq(node, "matchExpressions", &exprs_path)?
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
+        for (i, expr) in
+            fields::seq_at_most(node, "matchExpressions", &exprs_path, MAX_EXPRESSIONS)?
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
         {
             let here = format!("{exprs_path}[{i}]");
             if expr.as_map().is_none() {
@@ -109,6 +114,7 @@ impl Selector {
                     ));
                 }
             };
+            fields::seq_at_most(expr, "values", &format!("{here}.values"), MAX_VALUES)?;
             let values = fields::string_list(expr, "values", &format!("{here}.values"))?;
             match operator {
                 Operator::In | Operator::NotIn if values.is_empty() => {

@@ -11,7 +11,7 @@ use crate::netpol::policy::Direction;
 
 /// One offending rule: where the tunnel is blocked.
 struct Hit {
-    destinations: Vec<usize>,
+    destinations: BitSet,
     sources: BitSet,
     everyone: bool,
     ports: ConnSet,
@@ -23,11 +23,20 @@ pub fn check(cx: &Context, out: &mut Output) {
     let ambient = super::members(cx, |m| m.is_ambient());
     let mut hits: BTreeMap<(usize, usize), Hit> = BTreeMap::new();
 
+    // Destinations isolated alike (same policies, same meaning of their named ports) are judged
+    // once, by the first of them.
+    let mut classes: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for d in 0..workloads.len() {
         // Through a waypoint the tunnel comes from the waypoint's pods: AMB005's business.
-        if !cx.membership[d].receives_hbone() || cx.waypoint[d].is_some() {
-            continue;
+        if cx.membership[d].receives_hbone() && cx.waypoint[d].is_none() {
+            classes
+                .entry(engine.subject_class(d, Direction::Ingress))
+                .or_default()
+                .push(d);
         }
+    }
+    for members in classes.values() {
+        let d = members[0];
         let policies = engine.isolating(d, Direction::Ingress);
         // Who may already open the tunnel: peers of every rule that admits 15008/TCP here.
         let mut hbone_from = BitSet::new(workloads.len());
@@ -65,18 +74,30 @@ pub fn check(cx: &Context, out: &mut Output) {
                     peers.workloads.clone()
                 };
                 sources.intersect_with(&ambient);
-                sources.remove(d);
                 sources.subtract(&hbone_from);
-                if sources.is_empty() {
+                // A destination is not its own source: the members with some other source are
+                // hit, and the sources are theirs.
+                let count = sources.count();
+                let hit_members: Vec<usize> = members
+                    .iter()
+                    .copied()
+                    .filter(|&m| count > 1 || (count == 1 && !sources.contains(m)))
+                    .collect();
+                if let [only] = hit_members[..] {
+                    sources.remove(only);
+                }
+                if hit_members.is_empty() {
                     continue;
                 }
                 let hit = hits.entry((p, i)).or_insert_with(|| Hit {
-                    destinations: Vec::new(),
+                    destinations: BitSet::new(workloads.len()),
                     sources: BitSet::new(workloads.len()),
                     everyone: peers.everyone,
                     ports: ConnSet::none(),
                 });
-                hit.destinations.push(d);
+                for m in hit_members {
+                    hit.destinations.insert(m);
+                }
                 hit.sources.union_with(&sources);
                 hit.ports.union_with(&tcp);
             }
@@ -85,10 +106,12 @@ pub fn check(cx: &Context, out: &mut Output) {
 
     for ((p, i), hit) in hits {
         let policy = &cx.cluster.policies[p];
-        let dests = if hit.destinations.len() == 1 {
-            super::describe(cx, hit.destinations[0])
+        // (Two are enough to tell one destination from several.)
+        let first: Vec<usize> = hit.destinations.iter().take(2).collect();
+        let dests = if let [one] = first[..] {
+            super::describe(cx, one)
         } else {
-            format!("{} pods selected by the policy", hit.destinations.len())
+            format!("{} pods selected by the policy", hit.destinations.count())
         };
         let from = if hit.everyone {
             format!(
@@ -109,7 +132,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             Some(rule_location(cx, p, Direction::Ingress, i)),
         );
         finding.policy = Some(policy.qualified_name());
-        finding.workload = Some(subject(cx, p, &hit.destinations));
+        finding.workload = Some(subject(cx, p, &first));
         finding.fixable = true;
         finding.fix = Some("add `port: 15008, protocol: TCP` to this rule's ports, so the tunnel is admitted for the same peers only".into());
         out.findings.push(finding);

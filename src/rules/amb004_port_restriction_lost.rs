@@ -111,6 +111,12 @@ pub fn check(cx: &Context, out: &mut Output) {
                 }
             }
             if !unwritten.is_empty() {
+                const NAMED: usize = 3;
+                let more = unwritten.len().saturating_sub(NAMED);
+                unwritten.truncate(NAMED);
+                if more > 0 {
+                    unwritten.push(format!("for {more} more destinations"));
+                }
                 finding.message.push_str(&format!(
                     " No AuthorizationPolicy is generated where {}.",
                     unwritten.join("; ")
