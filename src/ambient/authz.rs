@@ -21,6 +21,10 @@ const MAX_PORTS: usize = 64;
 /// Sources allowed different port sets each need a rule: past this many, no policy is written
 /// (it would not be reviewable, and a hostile input could make thousands of such policies).
 const MAX_RULES: usize = 64;
+/// Mesh identities (service accounts and namespaces) one policy names: past this many it is
+/// not written either. A cluster where every pod may reach every other (8,400 namespaces with a
+/// rule without `from` each) would otherwise get 8,400 policies of 8,400 names: 70 M lines.
+const MAX_IDENTITIES: usize = 500;
 
 /// Mesh identities of a group of sources, each once: service accounts as (namespace, name), the
 /// namespaces that stand for pods not in the input, and whether any identity is admitted.
@@ -44,6 +48,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     // group are allowed alike: one verdict per group.
     let mut groups: BTreeMap<Option<Vec<u16>>, Identities> = BTreeMap::new();
     let mut too_many: Option<usize> = None; // the first source allowed too many ports
+    let mut identities_named = 0;
     for senders in &cx.senders {
         let members: Vec<usize> = senders.iter().copied().filter(|&s| s != d).collect();
         let Some(&first) = members.first() else {
@@ -81,17 +86,25 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         let identities = groups.entry(ports).or_default();
         for s in members {
             let source = &cx.cluster.workloads[s];
-            if source.is_inferred() {
+            let new = if source.is_inferred() {
                 // Pods the input does not show: their service account is unknown, so their
                 // namespace stands for them (broader), or any mesh identity for "any namespace".
                 if source.namespace == ANY_NAMESPACE {
                     identities.anyone = true;
+                    false
                 } else {
-                    identities.namespaces.insert(&source.namespace);
+                    identities.namespaces.insert(&source.namespace)
                 }
             } else {
                 let sa = source.service_account.as_deref().unwrap_or("default");
-                identities.accounts.insert((&source.namespace, sa));
+                identities.accounts.insert((&source.namespace, sa))
+            };
+            identities_named += usize::from(new);
+            if identities_named > MAX_IDENTITIES {
+                return Err(format!(
+                    "more than {MAX_IDENTITIES} mesh identities may reach `{}` (an AuthorizationPolicy naming them all would not be reviewable)",
+                    target.qualified_name()
+                ));
             }
         }
     }
@@ -218,4 +231,54 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
 
 fn strings(items: Vec<String>) -> Y {
     Y::Seq(items.into_iter().map(Y::Str).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Code, Options, Source, analyze};
+
+    /// A port-restricted rule without `from` in a cluster of many namespaces: every pod may use
+    /// the tunnel, and an AuthorizationPolicy would have to name every identity.
+    fn cluster(namespaces: usize) -> String {
+        let mut text = String::from(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: ns-0}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{ports: [{port: 8080}]}]\n",
+        );
+        for i in 0..namespaces {
+            text.push_str(&format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web, namespace: ns-{i}, labels: {{app: web}}}}\nspec: {{containers: [{{name: c}}]}}\n"
+            ));
+        }
+        text
+    }
+
+    fn amb004(text: &str) -> (String, usize) {
+        let report = analyze(
+            &[Source {
+                name: "c.yaml",
+                text,
+            }],
+            &Options::default(),
+        );
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.code == Code::Amb004)
+            .expect("AMB004");
+        (finding.message.clone(), report.fixed.extras.len())
+    }
+
+    #[test]
+    fn past_the_identity_limit_no_policy_is_written_and_the_finding_says_why() {
+        // The destination's own pod is not a source: namespaces - 1 identities.
+        let (message, extras) = amb004(&cluster(super::MAX_IDENTITIES + 2));
+        assert!(
+            message.contains("more than 500 mesh identities may reach `ns-0/web`"),
+            "{message}"
+        );
+        assert_eq!(extras, 0);
+        // At the limit the policy is written.
+        let (message, extras) = amb004(&cluster(super::MAX_IDENTITIES + 1));
+        assert!(!message.contains("mesh identities may reach"), "{message}");
+        assert_eq!(extras, 1);
+    }
 }
