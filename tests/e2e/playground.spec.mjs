@@ -275,3 +275,45 @@ test("the gutter numbers only the lines on screen, in step with the text", async
   await editor(page).fill("a: 1\n");
   expect((await numbers.boundingBox()).width).toBeLessThan(box.width);
 });
+
+test("long lists show the first 50 findings and the first 400 diff lines, and all on request", async ({ page }) => {
+  // 60 namespaces with one port-restricted policy each: 60 AMB001 errors, a long diff.
+  const text = Array.from(
+    { length: 60 },
+    (_, i) => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: ns-${i}}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{podSelector: {}}]
+    ports:
+    - port: 8080
+---
+`,
+  ).join("");
+  await page.goto("./");
+  await editor(page).evaluate((el, value) => {
+    el.value = value;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  }, text);
+  await expect(page.locator(".counts .error")).toHaveText("60 errors");
+  const errors = page.locator(".finding.error");
+  await expect(errors).toHaveCount(50);
+  const more = page.getByRole("button", { name: "Show 10 more errors" });
+  await more.focus();
+  await page.keyboard.press("Enter");
+  await expect(errors).toHaveCount(60);
+  await expect(more).toHaveCount(0);
+
+  const diffLines = page.locator(".diff-text > span");
+  await expect(diffLines).toHaveCount(400);
+  const whole = page.getByRole("button", { name: /Show the whole diff \(\d+ more lines\)/ });
+  const total = 400 + Number(/\((\d+) more/.exec(await whole.textContent())[1]);
+  await whole.click();
+  await expect(diffLines).toHaveCount(total);
+  // Copy and download always carry everything, whatever is drawn.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-diff")]);
+  const diff = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
+  expect(diff.split("\n").filter((l) => l !== "").length).toBe(total);
+});
