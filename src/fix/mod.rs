@@ -385,6 +385,18 @@ fn end_of_line(text: &str, offset: usize) -> usize {
         .map_or(text.len(), |i| i + 1)
 }
 
+/// Where block text goes after a node that ends at `offset`: the start of the next line. A node
+/// the parser ends at a line start (an empty value ends at the next token, a block scalar after
+/// its last newline) is followed right there, never past that line: it may be the next
+/// document's `---`.
+fn after_node(text: &str, offset: usize) -> usize {
+    if offset > 0 && line_start(text, offset) == offset {
+        offset
+    } else {
+        end_of_line(text, offset)
+    }
+}
+
 fn line_start(text: &str, offset: usize) -> usize {
     text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1)
 }
@@ -422,7 +434,7 @@ fn append_item(text: &str, seq: &Node, new: &[Y], style: Style) -> Option<Edit> 
     let last = items.last()?;
     let dash = dash_column(text, last)?;
     let content = last.span.column as usize - 1;
-    let at = end_of_line(text, node_end(text, last));
+    let at = after_node(text, node_end(text, last));
     let block: String = new
         .iter()
         .map(|item| emit::block_item(item, dash, content, style))
@@ -506,7 +518,7 @@ fn add_entry(text: &str, map: &Node, key: &str, value: &Y, style: Style) -> Opti
     }
     let (first_key, _) = entries.first()?;
     let indent = first_key.span.column as usize - 1;
-    let at = end_of_line(text, node_end(text, last));
+    let at = after_node(text, node_end(text, last));
     let block = emit::block_map(&[(key.to_string(), value.clone())], indent, style);
     Some(Edit {
         source: 0,

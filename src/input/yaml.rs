@@ -74,11 +74,6 @@ impl Node {
         self.get(key).filter(|n| !n.is_null())
     }
 
-    /// A scalar with no text at all (an implicit null such as the value of `key:`).
-    fn is_empty_plain(&self) -> bool {
-        matches!(&self.value, Value::Scalar { text, plain: true } if text.is_empty())
-    }
-
     pub fn is_null(&self) -> bool {
         matches!(&self.value, Value::Scalar { text, plain: true } if is_null_text(text))
     }
@@ -328,16 +323,7 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
             },
             Event::MappingEnd => match stack.pop() {
                 Some(Frame::Map(start, anchor, entries, ..)) => {
-                    // An empty value (`key:` or `? key` with nothing after) is placed by the
-                    // parser at the next token, possibly past comments and blank lines up to the
-                    // document's end: the map then ends with its key.
-                    let end = entries.last().map_or(span.end, |(k, v)| {
-                        if v.is_empty_plain() {
-                            k.span.end
-                        } else {
-                            v.span.end
-                        }
-                    });
+                    let end = entries.last().map_or(span.end, |(_, v)| v.span.end);
                     (node(Value::Map(entries), start, end), anchor)
                 }
                 _ => return Err(internal_error(span)),
