@@ -531,8 +531,11 @@ fn add_entry(text: &str, map: &Node, key: &str, value: &Y, style: Style) -> Opti
 
 /// The end of a flow collection starting at `start` (just past its closing bracket).
 fn end_of_flow(text: &str, start: usize) -> usize {
+    let opens = |previous: char| previous.is_whitespace() || "[{,:".contains(previous);
     let mut depth = 0usize;
-    for (i, c) in text[start..].char_indices() {
+    let mut chars = text[start..].char_indices().peekable();
+    let mut previous = ' ';
+    while let Some((i, c)) = chars.next() {
         match c {
             '[' | '{' => depth += 1,
             ']' | '}' => {
@@ -541,8 +544,41 @@ fn end_of_flow(text: &str, start: usize) -> usize {
                     return start + i + 1;
                 }
             }
+            // Brackets inside quoted scalars and comments are text. A quote opens a scalar only
+            // where a scalar starts (`it's` is plain text).
+            '"' if opens(previous) => {
+                while let Some((_, q)) = chars.next() {
+                    match q {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '\'' if opens(previous) => {
+                while let Some((_, q)) = chars.next() {
+                    if q == '\'' {
+                        // `''` is an escaped quote inside the scalar.
+                        if chars.peek().is_some_and(|&(_, n)| n == '\'') {
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '#' if previous.is_whitespace() => {
+                for (_, n) in chars.by_ref() {
+                    if n == '\n' || n == '\r' {
+                        break;
+                    }
+                }
+            }
             _ => {}
         }
+        previous = c;
     }
     start
 }
@@ -876,5 +912,27 @@ fn cilium_hostprobes(addresses: &[IpAddr]) -> Generated {
         kind: "CiliumClusterwideNetworkPolicy".into(),
         name: "allow-ambient-hostprobes".into(),
         yaml: emit::document(&doc),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::end_of_flow;
+
+    #[test]
+    fn a_flow_collection_ends_at_its_own_bracket() {
+        fn end(text: &str) -> &str {
+            &text[..end_of_flow(text, 0)]
+        }
+        assert_eq!(end("[a, [b], c] x"), "[a, [b], c]");
+        // Brackets inside quoted scalars, with their escapes, and in comments are text.
+        assert_eq!(end(r#"{"]a": "b\"]", c: d} ]"#), r#"{"]a": "b\"]", c: d}"#);
+        assert_eq!(end("{a: 'x'']y', b: c} ]"), "{a: 'x'']y', b: c}");
+        assert_eq!(
+            end("[a, # ] not the end\n b] ]"),
+            "[a, # ] not the end\n b]"
+        );
+        // A quote inside a plain scalar opens nothing.
+        assert_eq!(end("{name: it's, x: [1]} '"), "{name: it's, x: [1]}");
     }
 }
