@@ -94,7 +94,8 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
             </Show>
             <For
                 each=move || analysis.with(|a| a.report.fixed.extras.clone())
-                key=|extra| extra.name.clone()
+                // By content too: an edit can change a document and keep its name.
+                key=|extra| (extra.name.clone(), extra.yaml.clone())
                 let:extra
             >
                 {

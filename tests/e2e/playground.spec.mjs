@@ -317,3 +317,18 @@ spec:
   const diff = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
   expect(diff.split("\n").filter((l) => l !== "").length).toBe(total);
 });
+
+test("an extra document follows the edit that changes it under the same name", async ({ page }) => {
+  await loadExample(page, "seed-hbone");
+  const extra = page.locator(".extra-text").first();
+  await expect(extra).toContainText('"9090"');
+  await editor(page).fill((await editor(page).inputValue()).replace("port: 9090", "port: 9091"));
+  await expect(extra).toContainText('"9091"');
+  await expect(extra).not.toContainText('"9090"');
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator(".extra button", { hasText: "Download" }).first().click(),
+  ]);
+  const yaml = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
+  expect(yaml).toContain('"9091"');
+});
