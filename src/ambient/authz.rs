@@ -268,6 +268,43 @@ mod tests {
     }
 
     #[test]
+    fn the_same_name_in_two_namespaces_is_two_policies() {
+        let policy = |ns: &str| {
+            format!(
+                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: web, namespace: {ns}}}\nspec:\n  podSelector: {{matchLabels: {{app: web}}}}\n  ingress: [{{from: [{{podSelector: {{}}}}], ports: [{{port: 8080}}]}}]\n---\n"
+            )
+        };
+        let text = policy("a") + &policy("b");
+        let report = analyze(
+            &[Source {
+                name: "c.yaml",
+                text: &text,
+            }],
+            &Options::default(),
+        );
+        let mut extras: Vec<(&str, bool, bool)> = report
+            .fixed
+            .extras
+            .iter()
+            .map(|e| {
+                (
+                    e.name.as_str(),
+                    e.yaml.contains("namespace: a"),
+                    e.yaml.contains("namespace: b"),
+                )
+            })
+            .collect();
+        extras.sort();
+        assert_eq!(
+            extras,
+            [
+                ("allow-ambient-ports-web", false, true),
+                ("allow-ambient-ports-web", true, false)
+            ]
+        );
+    }
+
+    #[test]
     fn past_the_identity_limit_no_policy_is_written_and_the_finding_says_why() {
         // The destination's own pod is not a source: namespaces - 1 identities.
         let (message, extras) = amb004(&cluster(super::MAX_IDENTITIES + 2));

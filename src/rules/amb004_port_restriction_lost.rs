@@ -12,7 +12,9 @@ use crate::netpol::policy::{Direction, PortRef};
 pub fn check(cx: &Context, out: &mut Output) {
     // The AuthorizationPolicy of a destination, written once however many rules ask for it.
     let mut authz: HashMap<usize, Result<String, String>> = HashMap::new();
-    let mut extras: HashSet<String> = HashSet::new();
+    // Written documents by (namespace, name): the same name in another namespace is another
+    // policy (pods named alike in several namespaces are common).
+    let mut extras: HashSet<(String, String)> = HashSet::new();
     let ambient = super::members(cx, |m| m.is_ambient());
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
     for (p, policy) in cx.cluster.policies.iter().enumerate() {
@@ -99,7 +101,8 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let result = authz.entry(d).or_insert_with(|| {
                     crate::ambient::authz::policy_for(cx, d).map(|doc| {
                         let name = doc.name.clone();
-                        if extras.insert(name.clone()) {
+                        let namespace = cx.cluster.workloads[d].namespace.clone();
+                        if extras.insert((namespace, name.clone())) {
                             out.extras.push(doc);
                         }
                         name

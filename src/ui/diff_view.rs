@@ -5,6 +5,10 @@ use leptos::prelude::*;
 
 use super::{Analysis, browser};
 
+/// Extra documents drawn before a "Show all" button (one AuthorizationPolicy per destination can
+/// make hundreds; the combined download is not affected).
+const SHOWN_EXTRAS: usize = 20;
+
 /// Diff lines drawn before a "Show all" button (a whole cluster's diff can have tens of
 /// thousands; copy and download always take all of it).
 const SHOWN_LINES: usize = 400;
@@ -14,6 +18,19 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
     let (copied, set_copied) = signal(None::<&'static str>);
     let (side_by_side, set_side_by_side) = signal(false);
     let whole = RwSignal::new(false);
+    let all_extras = RwSignal::new(false);
+    let extras_limit = move || {
+        if all_extras.get() {
+            usize::MAX
+        } else {
+            SHOWN_EXTRAS
+        }
+    };
+    let hidden_extras = move || {
+        analysis
+            .with(|a| a.report.fixed.extras.len())
+            .saturating_sub(extras_limit())
+    };
     let limit = move || if whole.get() { usize::MAX } else { SHOWN_LINES };
     let hidden = move || {
         analysis
@@ -93,7 +110,10 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                 </Show>
             </Show>
             <For
-                each=move || analysis.with(|a| a.report.fixed.extras.clone())
+                each=move || {
+                    let limit = extras_limit();
+                    analysis.with(|a| a.report.fixed.extras.iter().take(limit).cloned().collect::<Vec<_>>())
+                }
                 // By content too: an edit can change a document and keep its name.
                 key=|extra| (extra.name.clone(), extra.yaml.clone())
                 let:extra
@@ -118,6 +138,11 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                     }
                 }
             </For>
+            <Show when=move || hidden_extras() != 0>
+                <button class="show-all" on:click=move |_| all_extras.set(true)>
+                    {move || format!("Show {} more extra documents", hidden_extras())}
+                </button>
+            </Show>
         </section>
     }
 }

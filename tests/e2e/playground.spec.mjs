@@ -312,6 +312,11 @@ spec:
   const total = 400 + Number(/\((\d+) more/.exec(await whole.textContent())[1]);
   await whole.click();
   await expect(diffLines).toHaveCount(total);
+  // One AuthorizationPolicy per destination: 20 drawn, the rest on request.
+  const extras = page.locator(".extra");
+  await expect(extras).toHaveCount(20);
+  await page.getByRole("button", { name: "Show 40 more extra documents" }).click();
+  await expect(extras).toHaveCount(60);
   // Copy and download always carry everything, whatever is drawn.
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-diff")]);
   const diff = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
