@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::cap::Cap;
 use super::{Analysis, browser};
 
 /// Extra documents drawn before a "Show all" button (one AuthorizationPolicy per destination can
@@ -17,26 +18,8 @@ const SHOWN_LINES: usize = 400;
 pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
     let (copied, set_copied) = signal(None::<&'static str>);
     let (side_by_side, set_side_by_side) = signal(false);
-    let whole = RwSignal::new(false);
-    let all_extras = RwSignal::new(false);
-    let extras_limit = move || {
-        if all_extras.get() {
-            usize::MAX
-        } else {
-            SHOWN_EXTRAS
-        }
-    };
-    let hidden_extras = move || {
-        analysis
-            .with(|a| a.report.fixed.extras.len())
-            .saturating_sub(extras_limit())
-    };
-    let limit = move || if whole.get() { usize::MAX } else { SHOWN_LINES };
-    let hidden = move || {
-        analysis
-            .with(|a| a.diff.lines().count())
-            .saturating_sub(limit())
-    };
+    let lines = Cap::new(SHOWN_LINES);
+    let extras = Cap::new(SHOWN_EXTRAS);
     let fixed = move || analysis.with(|a| a.report.fixed.combined());
     let diff = move || analysis.with(|a| a.diff.clone());
     let copy = move |what: &'static str, text: String| {
@@ -77,7 +60,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                     when=move || side_by_side.get()
                     fallback=move || view! {
                         <pre class="diff-text" tabindex="0" aria-label="Unified diff of the input against the corrected YAML">
-                            {move || diff().lines().take(limit()).map(|line| {
+                            {move || diff().lines().take(lines.limit()).map(|line| {
                                 let class = match line.as_bytes().first() {
                                     Some(b'+') if !line.starts_with("+++") => "add",
                                     Some(b'-') if !line.starts_with("---") => "del",
@@ -91,7 +74,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                     }
                 >
                     <div class="side-by-side" tabindex="0" role="table" aria-label="The input and the corrected YAML, side by side">
-                        {move || side_by_side_rows(&diff()).into_iter().take(limit()).map(|(left, right)| {
+                        {move || side_by_side_rows(&diff()).into_iter().take(lines.limit()).map(|(left, right)| {
                             let cell = |side: Option<(char, String)>| match side {
                                 Some((kind, text)) => {
                                     let class = match kind { '-' => "del", '+' => "add", '@' => "hunk", _ => "ctx" };
@@ -103,15 +86,14 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                         }).collect_view()}
                     </div>
                 </Show>
-                <Show when=move || hidden() != 0>
-                    <button class="show-all" on:click=move |_| whole.set(true)>
-                        {move || format!("Show the whole diff ({} more lines)", hidden())}
-                    </button>
-                </Show>
+                {lines.button(
+                    move || analysis.with(|a| a.diff.lines().count()),
+                    |n| format!("Show the whole diff ({n} more lines)"),
+                )}
             </Show>
             <For
                 each=move || {
-                    let limit = extras_limit();
+                    let limit = extras.limit();
                     analysis.with(|a| a.report.fixed.extras.iter().take(limit).cloned().collect::<Vec<_>>())
                 }
                 // By content too: an edit can change a document and keep its name.
@@ -138,11 +120,10 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                     }
                 }
             </For>
-            <Show when=move || hidden_extras() != 0>
-                <button class="show-all" on:click=move |_| all_extras.set(true)>
-                    {move || format!("Show {} more extra documents", hidden_extras())}
-                </button>
-            </Show>
+            {extras.button(
+                move || analysis.with(|a| a.report.fixed.extras.len()),
+                |n| format!("Show {n} more extra documents"),
+            )}
         </section>
     }
 }

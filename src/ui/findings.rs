@@ -6,6 +6,7 @@ use ambient_netpol::{Code, Finding, Severity};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::cap::Cap;
 use super::{Analysis, GoToLine};
 
 const SEED_PAGE: &str = "https://istio.io/latest/docs/ambient/usage/networkpolicy/";
@@ -30,15 +31,7 @@ pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
     };
     // (`noun` is spelled out: `to_lowercase` would bring Unicode's case tables, 9 KB of wasm.)
     let group = move |severity: Severity, title: &'static str, noun: &'static str| {
-        let all = RwSignal::new(false);
-        let limit = move || {
-            if all.get() {
-                usize::MAX
-            } else {
-                SHOWN_PER_GROUP
-            }
-        };
-        let hidden = move || count(severity).saturating_sub(limit());
+        let cap = Cap::new(SHOWN_PER_GROUP);
         view! {
             <Show when=move || count(severity) != 0>
                 <h3 class=format!("group-title {}", severity.as_str())>
@@ -46,7 +39,7 @@ pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
                 </h3>
                 <ol class="finding-list">
                     {move || {
-                        let limit = limit();
+                        let limit = cap.limit();
                         analysis.with(|a| {
                             a.report
                                 .findings
@@ -59,11 +52,7 @@ pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
                         })
                     }}
                 </ol>
-                <Show when=move || hidden() != 0>
-                    <button class="show-all" on:click=move |_| all.set(true)>
-                        {move || format!("Show {} more {noun}", hidden())}
-                    </button>
-                </Show>
+                {cap.button(move || count(severity), move |n| format!("Show {n} more {noun}"))}
             </Show>
         }
     };

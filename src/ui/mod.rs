@@ -2,6 +2,7 @@
 //! analysis is one `Memo` over the debounced text and the settings, and components only read it.
 
 mod browser;
+mod cap;
 mod diagram;
 mod diff_view;
 mod editor;
