@@ -50,8 +50,8 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     let mut too_many: Option<usize> = None; // the first source allowed too many ports
     let mut identities_named = 0;
     for senders in &cx.senders {
-        let members: Vec<usize> = senders.iter().copied().filter(|&s| s != d).collect();
-        let Some(&first) = members.first() else {
+        let members = senders.iter().copied().filter(|&s| s != d);
+        let Some(first) = members.clone().next() else {
             continue;
         };
         let allowed = cx

@@ -163,9 +163,9 @@ pub struct Context<'c> {
     pub membership: Vec<Membership>,
     /// Per workload: the waypoint (name, namespace) its mesh traffic goes through.
     pub waypoint: Vec<Option<(String, String)>>,
-    /// (name, namespace) of each waypoint -> its pods (workloads labelled with its gateway name
-    /// in its namespace).
-    waypoint_pods: HashMap<(String, String), Vec<usize>>,
+    /// namespace -> waypoint name -> its pods (workloads labelled with its gateway name in its
+    /// namespace).
+    waypoint_pods: HashMap<String, HashMap<String, Vec<usize>>>,
     /// The ambient workloads grouped by sender class ([`Engine::sender_class`]): a rule that
     /// loops over sources judges one member per group. Groups and members in input order.
     pub senders: Vec<Vec<usize>>,
@@ -194,11 +194,13 @@ impl<'c> Context<'c> {
             .iter()
             .map(|w| mesh::waypoint_of(cluster, w))
             .collect();
-        let mut waypoint_pods: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut waypoint_pods: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
         for (i, w) in cluster.workloads.iter().enumerate() {
             if let Some(name) = w.labels.get(mesh::GATEWAY_NAME) {
                 waypoint_pods
-                    .entry((name.clone(), w.namespace.clone()))
+                    .entry(w.namespace.clone())
+                    .or_default()
+                    .entry(name.clone())
                     .or_default()
                     .push(i);
             }
@@ -246,7 +248,8 @@ impl<'c> Context<'c> {
     /// The pods of a waypoint (workloads labelled with its gateway name in its namespace).
     pub fn waypoint_pods(&self, name: &str, namespace: &str) -> &[usize] {
         self.waypoint_pods
-            .get(&(name.to_string(), namespace.to_string()))
+            .get(namespace)
+            .and_then(|by_name| by_name.get(name))
             .map_or(&[], Vec::as_slice)
     }
 

@@ -281,11 +281,6 @@ impl<'c> Engine<'c> {
             *meanings.entry(set).or_insert(next)
         };
         let named = |&(p, r): &(usize, usize)| self.static_conns[p][d][r].is_none();
-        let rule_ids: HashMap<(usize, usize), u32> = rules
-            .iter()
-            .enumerate()
-            .map(|(id, &pr)| (pr, id as u32))
-            .collect();
 
         let mut roles = Roles::with_capacity(workloads.len());
         let (mut subjects, mut peers) = (Classifier::default(), Classifier::default());
@@ -297,7 +292,7 @@ impl<'c> Engine<'c> {
                 for &p in isolating {
                     for r in 0..self.peers[p][d].len() {
                         if named(&(p, r)) {
-                            key.extend([u32::MAX, rule_ids[&(p, r)], meaning(p, r, w)]);
+                            key.extend([u32::MAX, p as u32, r as u32, meaning(p, r, w)]);
                         }
                     }
                 }
