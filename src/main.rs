@@ -2,8 +2,6 @@
 
 mod ui;
 
-use wasm_bindgen::JsCast;
-
 fn main() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
@@ -19,12 +17,7 @@ fn keep_text_and_say_so(error: &str) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
-    if let Some(area) = document
-        .get_element_by_id("yaml-input")
-        .and_then(|e| e.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
-    {
-        ui::keep_text(&area.value());
-    }
+    ui::keep_text();
     let (Some(body), Ok(banner), Ok(text), Ok(details)) = (
         document.body(),
         document.create_element("div"),

@@ -1,23 +1,88 @@
-//! The YAML editor: a textarea with a line-number gutter that scrolls with it and marks the lines
-//! of findings; open or drop files (several become several documents); clear; Tab indents (Esc
-//! then Tab leaves the editor). Undo stays the browser's own.
+//! The YAML editor: a textarea over a highlight layer, with a line-number gutter that marks the
+//! lines of findings; open or drop files (several become several documents); clear; Tab indents
+//! (Esc then Tab leaves the editor); undo and redo reach back past Clear and loaded examples.
+//!
+//! A long text is not put in the textarea whole: Chromium lays out a textarea's whole value
+//! (about a second per megabyte, 70 ms per keystroke at 1.35 MB). Past `textwin::WHOLE_LINES`
+//! lines the textarea holds a window of lines around the view, placed where those lines sit in
+//! a scroller as tall as the whole text; it moves as the view or the caret nears its edge. The
+//! whole text lives in the `text` signal. A selection of the whole window stands for the whole
+//! text (select all, then copy, cut, type or paste); paste and undo go through the model, so a
+//! 20 MB paste never enters the textarea.
+
+use std::cell::RefCell;
 
 use ambient_netpol::Severity;
 use leptos::html;
 use leptos::prelude::*;
 
-use super::Analysis;
-use super::{browser, highlight};
+use super::textwin::{self, Edit, History, Lines, Window};
+use super::{Analysis, browser, highlight};
 
-/// The gutter's line height in pixels (13 px font × 1.5, as in the stylesheet).
+/// The line height in pixels (13 px font × 1.5, as in the stylesheet), and the space above the
+/// first line.
 const LINE_HEIGHT: f64 = 19.5;
 const PADDING: f64 = 8.0;
 
-/// The first line in view (0-based) and how many lines to draw, for a textarea scrolled to `top`
-/// and `height` pixels high (two spare lines for partly visible ones).
+/// The first line in view (0-based) and the line after the last, for a scroller at `top` that is
+/// `height` pixels high (two spare lines for partly visible ones).
 fn on_screen(top: f64, height: f64) -> (usize, usize) {
     let first = ((top - PADDING) / LINE_HEIGHT).floor().max(0.0) as usize;
-    (first, (height / LINE_HEIGHT).ceil() as usize + 2)
+    (first, first + (height / LINE_HEIGHT).ceil() as usize + 2)
+}
+
+/// A selection in bytes of the whole text; `backward` when the caret is at its start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Selection {
+    start: usize,
+    end: usize,
+    backward: bool,
+}
+
+impl Selection {
+    fn caret(at: usize) -> Self {
+        Selection {
+            start: at,
+            end: at,
+            backward: false,
+        }
+    }
+    fn caret_byte(&self) -> usize {
+        if self.backward { self.start } else { self.end }
+    }
+}
+
+/// The editor's state beside the text: the window in the textarea, the undo history, a
+/// selection kept while the view is scrolled away from it, and whether an input replaces the
+/// whole text.
+#[derive(Default)]
+struct Model {
+    window: Window,
+    history: History,
+    parked: Option<Selection>,
+    replace_all: bool,
+    selecting: bool,
+}
+
+thread_local! {
+    /// The text as the editor last saw it: tells the editor's own edits from outside ones (an
+    /// example, Clear, a file, a link), and is what the panic hook saves.
+    static KNOWN: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// The whole text as the editor holds it, for the panic hook (`None` if it is being changed).
+pub fn text_now() -> Option<String> {
+    KNOWN.with(|k| k.try_borrow().ok().map(|t| t.clone()))
+}
+
+/// Line breaks as a textarea keeps them (it turns `\r\n` and `\r` into `\n`).
+fn normalized(text: &str) -> Option<String> {
+    text.contains('\r')
+        .then(|| text.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
 }
 
 #[component]
@@ -27,49 +92,425 @@ pub fn Editor(
     goto: ReadSignal<Option<u32>>,
     analysis: Memo<Analysis>,
 ) -> impl IntoView {
+    let scroller = NodeRef::<html::Div>::new();
     let textarea = NodeRef::<html::Textarea>::new();
-    let gutter = NodeRef::<html::Div>::new();
+    let code = NodeRef::<html::Div>::new();
     let file_input = NodeRef::<html::Input>::new();
     let (escaped, set_escaped) = signal(false);
     let (dragging, set_dragging) = signal(false);
-    // The editor's scroll position and height, for the highlighter's window of lines.
-    let (scroll, set_scroll) = signal((0.0f64, 0.0f64, 640.0f64));
+    // The scroller's position and height, for the lines drawn.
+    let (view, set_view) = signal((0.0f64, 640.0f64));
+    let lines = Memo::new(move |_| text.with(|t| Lines::new(t)));
+    let (window, set_window) = signal(Window::default());
+    let model = StoredValue::new_local(Model::default());
+    KNOWN.with_borrow_mut(|k| k.clone_from(&text.get_untracked()));
 
-    // Only the numbers of the lines on screen, placed where they belong (a gutter of every
-    // number costs seconds of layout on a pasted cluster dump); the pre is as tall as the text
-    // so the gutter scrolls with the textarea, and as wide as the largest number.
+    let text_height =
+        move || lines.with_untracked(Lines::count) as f64 * LINE_HEIGHT + 2.0 * PADDING;
+    let code_style = move |height: f64| {
+        let widest = lines.with_untracked(Lines::widest);
+        format!("height: {height}px; min-width: calc({widest}ch + 2rem)")
+    };
+    let view_lines = move || {
+        let (top, height) = view.get_untracked();
+        on_screen(top, height)
+    };
+
+    // The selection in bytes of the whole text.
+    let selection = move || -> Option<Selection> {
+        let area = textarea.get_untracked()?;
+        let w = model.with_value(|m| m.window);
+        let (start, end) = (area.selection_start().ok()??, area.selection_end().ok()??);
+        let backward = area.selection_direction().ok()?.as_deref() == Some("backward");
+        text.with_untracked(|t| {
+            let value = &t[w.start..w.stop];
+            Some(Selection {
+                start: w.start + textwin::byte_at(value, start as usize),
+                end: w.start + textwin::byte_at(value, end as usize),
+                backward,
+            })
+        })
+    };
+    // Whether the whole window is selected while it is part of the text: select all, which
+    // stands for the whole text (copy, cut, typing and paste act on all of it).
+    let all_selected = move || {
+        let w = model.with_value(|m| m.window);
+        !lines.with_untracked(|l| w.is_whole(l))
+            && selection().is_some_and(|s| s.start == w.start && s.end == w.stop)
+    };
+    // What an edit replaces: the selection, or the whole text.
+    let target = move || {
+        if all_selected() {
+            let len = text.with_untracked(String::len);
+            Some(Selection {
+                start: 0,
+                end: len,
+                backward: false,
+            })
+        } else {
+            selection()
+        }
+    };
+
+    // Puts window `w` in the textarea with `sel` (clamped to the window), keeping the scroll.
+    let show = move |w: Window, sel: Selection| {
+        let (Some(area), Some(scroll)) = (textarea.get_untracked(), scroller.get_untracked())
+        else {
+            return;
+        };
+        let top = scroll.scroll_top();
+        text.with_untracked(|t| {
+            let value = &t[w.start..w.stop];
+            let at = |b: usize| textwin::utf16_at(value, b.clamp(w.start, w.stop) - w.start) as u32;
+            // Setting the value costs layout of all of it; the window is short.
+            if area.value() != value {
+                area.set_value(value);
+            }
+            let direction = if sel.backward { "backward" } else { "forward" };
+            let _ = area.set_selection_range_with_direction(at(sel.start), at(sel.end), direction);
+        });
+        scroll.set_scroll_top(top);
+        model.update_value(|m| m.window = w);
+        set_window.set(w);
+    };
+
+    // Scrolls so that a line is in view (a few lines of context above it). The code box gets
+    // its height first: the text may have just grown, and the scroller stops at its old end.
+    let reveal = move |line: usize| {
+        let (first, last) = view_lines();
+        if (line < first || line + 3 > last)
+            && let (Some(scroll), Some(code)) = (scroller.get_untracked(), code.get_untracked())
+        {
+            let _ = code.set_attribute("style", &code_style(text_height()));
+            let top = (line as f64 - 3.0).max(0.0) * LINE_HEIGHT;
+            scroll.set_scroll_top(top as i32);
+            set_view.set((top, view.get_untracked().1));
+        }
+    };
+
+    // A window around the view and `sel` (moved to hold the caret's line when `follow`).
+    let place = move |sel: Selection, follow: bool| {
+        if follow {
+            reveal(lines.with_untracked(|l| l.line_of(sel.caret_byte())));
+        }
+        let w = lines.with_untracked(|l| {
+            let (a, b) = (l.line_of(sel.start), l.line_of(sel.end));
+            Window::around(l, view_lines(), &[a, b])
+        });
+        model.update_value(|m| m.parked = None);
+        show(w, sel);
+    };
+
+    // Applies an edit made outside the textarea (paste, cut, Tab, undo) and selects `after`.
+    let apply = move |edit: Edit, after: Selection, record: bool| {
+        let mut fits = false;
+        set_text.update(|t| fits = edit.apply(t));
+        if !fits {
+            return;
+        }
+        KNOWN.with_borrow_mut(|k| {
+            edit.apply(k);
+        });
+        if record {
+            model.update_value(|m| m.history.record(edit, now()));
+        }
+        browser::mark(browser::EDIT_MARK);
+        place(after, true);
+    };
+
+    let replace_selection = move |inserted: String| {
+        let Some(sel) = target() else { return };
+        let removed = text.with_untracked(|t| t[sel.start..sel.end].to_string());
+        let after = Selection::caret(sel.start + inserted.len());
+        let edit = Edit {
+            at: sel.start,
+            removed,
+            inserted,
+        };
+        apply(edit, after, true);
+    };
+
+    let history = move |redo: bool| {
+        let mut range = None;
+        set_text.update(|t| {
+            model.update_value(|m| {
+                range = if redo {
+                    m.history.redo(t)
+                } else {
+                    m.history.undo(t)
+                }
+            })
+        });
+        if let Some((start, end)) = range {
+            KNOWN.with_borrow_mut(|k| k.clone_from(&text.get_untracked()));
+            browser::mark(browser::EDIT_MARK);
+            // What came back is selected, unless it is long: then the caret goes to its start
+            // (a selection must sit in the textarea whole).
+            let long =
+                lines.with_untracked(|l| l.line_of(end) - l.line_of(start) > textwin::WHOLE_LINES);
+            let end = if long { start } else { end };
+            place(
+                Selection {
+                    start,
+                    end,
+                    backward: false,
+                },
+                true,
+            );
+        }
+    };
+
+    // A text typed, deleted or dropped in the textarea: the window's new value goes into the
+    // whole text.
+    let on_input = move |_| {
+        let Some(area) = textarea.get_untracked() else {
+            return;
+        };
+        browser::mark(browser::EDIT_MARK);
+        let value = area.value();
+        let (w, all) = model.with_value(|m| (m.window, m.replace_all));
+        model.update_value(|m| m.replace_all = false);
+        let (start, stop) = if all {
+            (0, text.with_untracked(String::len))
+        } else {
+            (w.start, w.stop)
+        };
+        let Some(mut edit) = text.with_untracked(|t| Edit::between(&t[start..stop], &value)) else {
+            return;
+        };
+        edit.at += start;
+        let grown = edit.inserted.len() as isize - edit.removed.len() as isize;
+        set_text.update(|t| {
+            edit.apply(t);
+        });
+        KNOWN.with_borrow_mut(|k| {
+            edit.apply(k);
+        });
+        model.update_value(|m| m.history.record(edit, now()));
+        // The textarea holds the new window already; move it if the caret nears its edge.
+        let stop = (stop as isize + grown) as usize;
+        let w = lines.with_untracked(|l| Window {
+            first: if all { 0 } else { w.first },
+            end: l.line_of(stop) + 1,
+            start,
+            stop,
+        });
+        model.update_value(|m| m.window = w);
+        set_window.set(w);
+        if let Some(sel) = selection() {
+            let line = lines.with_untracked(|l| l.line_of(sel.caret_byte()));
+            if !lines.with_untracked(|l| w.holds(l, line, line + 1)) {
+                place(sel, false);
+            }
+        }
+    };
+
+    // Outside edits (an example, Clear, a file, a link): undoable, shown from the top.
+    Effect::new(move |_| {
+        let outside = text.with(|t| {
+            if let Some(fixed) = normalized(t) {
+                set_text.set(fixed);
+                return None;
+            }
+            KNOWN.with_borrow(|k| Edit::between(k, t))
+        });
+        let Some(edit) = outside else { return };
+        KNOWN.with_borrow_mut(|k| k.clone_from(&text.get_untracked()));
+        model.update_value(|m| m.history.record(edit, f64::NEG_INFINITY));
+        if let Some(scroll) = scroller.get_untracked() {
+            scroll.set_scroll_top(0);
+            set_view.update(|v| v.0 = 0.0);
+        }
+        place(Selection::caret(0), false);
+    });
+
+    // Start with the real height and the first window.
+    Effect::new(move |_| {
+        if let Some(scroll) = scroller.get() {
+            set_view.set((0.0, scroll.client_height() as f64));
+            place(Selection::caret(0), false);
+        }
+    });
+
+    // The window follows the view, except while the mouse is selecting. A selection left out of
+    // it is kept, and comes back with the next key.
+    let on_scroll = move |_| {
+        let Some(scroll) = scroller.get_untracked() else {
+            return;
+        };
+        set_view.set((scroll.scroll_top() as f64, scroll.client_height() as f64));
+        let (first, last) = view_lines();
+        let (w, selecting) = model.with_value(|m| (m.window, m.selecting));
+        if selecting || lines.with_untracked(|l| w.holds(l, first, last)) {
+            return;
+        }
+        let Some(sel) = model.with_value(|m| m.parked).or_else(selection) else {
+            return;
+        };
+        let new = lines.with_untracked(|l| Window::around(l, (first, last), &[]));
+        let parked = sel.start < new.start || sel.end > new.stop;
+        show(new, sel);
+        model.update_value(|m| m.parked = parked.then_some(sel));
+    };
+
+    // Move the caret to the requested line and scroll it into view.
+    Effect::new(move |_| {
+        let Some(line) = goto.get() else { return };
+        let Some(area) = textarea.get() else { return };
+        let (start, end) = lines.with_untracked(|l| l.range(line.saturating_sub(1) as usize));
+        let options = web_sys::FocusOptions::new();
+        options.set_prevent_scroll(true);
+        let _ = area.focus_with_options(&options);
+        place(
+            Selection {
+                start,
+                end,
+                backward: false,
+            },
+            true,
+        );
+    });
+
+    let on_keydown = move |ev: web_sys::KeyboardEvent| {
+        let key = ev.key();
+        let command = ev.ctrl_key() || ev.meta_key();
+        if matches!(key.as_str(), "Control" | "Shift" | "Alt" | "Meta") {
+            return;
+        }
+        // A selection the view scrolled away from comes back before the key acts on it.
+        if let Some(sel) = model.with_value(|m| m.parked) {
+            place(sel, true);
+        }
+        if key == "Escape" {
+            set_escaped.set(true);
+            return;
+        }
+        let escaped_before = escaped.get_untracked();
+        set_escaped.set(false);
+        match key.as_str() {
+            "Tab" if !escaped_before && !ev.shift_key() && !command => {
+                ev.prevent_default();
+                replace_selection("  ".to_string());
+            }
+            "z" | "Z" if command => {
+                ev.prevent_default();
+                history(ev.shift_key());
+            }
+            "y" if command => {
+                ev.prevent_default();
+                history(true);
+            }
+            "Home" | "End" if command => {
+                let whole = lines.with_untracked(|l| model.with_value(|m| m.window.is_whole(l)));
+                if whole {
+                    return;
+                }
+                ev.prevent_default();
+                let Some(sel) = selection() else { return };
+                let target = if key == "Home" {
+                    0
+                } else {
+                    text.with_untracked(String::len)
+                };
+                let anchor = if sel.backward { sel.end } else { sel.start };
+                let sel = if ev.shift_key() {
+                    Selection {
+                        start: anchor.min(target),
+                        end: anchor.max(target),
+                        backward: target < anchor,
+                    }
+                } else {
+                    Selection::caret(target)
+                };
+                place(sel, true);
+            }
+            _ => {
+                // Keep room around the caret for the key to move it (a select-all stays as it
+                // is: the key may act on the whole text).
+                if let Some(sel) = selection().filter(|_| !all_selected()) {
+                    let line = lines.with_untracked(|l| l.line_of(sel.caret_byte()));
+                    let w = model.with_value(|m| m.window);
+                    if !lines.with_untracked(|l| w.holds(l, line, line + 1)) {
+                        place(sel, false);
+                    }
+                }
+            }
+        }
+    };
+
+    let on_beforeinput = move |ev: web_sys::InputEvent| {
+        match ev.input_type().as_str() {
+            // The browser's Undo and Redo menu items.
+            "historyUndo" | "historyRedo" => {
+                ev.prevent_default();
+                history(ev.input_type() == "historyRedo");
+            }
+            _ => {
+                let all = all_selected();
+                model.update_value(|m| m.replace_all = all);
+            }
+        }
+    };
+
+    // Paste goes into the text directly (a long one never enters the textarea).
+    let on_paste = move |ev: web_sys::ClipboardEvent| {
+        let Some(data) = ev
+            .clipboard_data()
+            .and_then(|d| d.get_data("text/plain").ok())
+        else {
+            return;
+        };
+        ev.prevent_default();
+        replace_selection(normalized(&data).unwrap_or(data));
+    };
+    // Copy and cut of a whole window carry the whole text.
+    let on_copy = move |ev: web_sys::ClipboardEvent, cut: bool| {
+        if !all_selected() {
+            return;
+        }
+        let Some(data) = ev.clipboard_data() else {
+            return;
+        };
+        ev.prevent_default();
+        let _ = text.with_untracked(|t| data.set_data("text/plain", t));
+        if cut {
+            replace_selection(String::new());
+        }
+    };
+
+    let _ = window_event_listener(leptos::ev::mouseup, move |_| {
+        model.update_value(|m| m.selecting = false);
+    });
+
+    // Only the numbers of the lines on screen, placed where they belong (the gutter is as wide
+    // as the largest number).
     let numbers = move || {
-        let lines = text.with(|t| t.lines().count().max(1) + usize::from(t.ends_with('\n')));
-        let (top, _, height) = scroll.get();
-        let (first, count) = on_screen(top, height);
-        let first = first.min(lines - 1);
-        let last = (first + count).min(lines);
+        let count = lines.with(Lines::count);
+        let (top, height) = view.get();
+        let (first, last) = on_screen(top, height);
+        let first = first.min(count - 1);
+        let last = last.min(count);
         let mut out = String::with_capacity((last - first) * 8);
         for n in first + 1..=last {
             out.push_str(&n.to_string());
             out.push('\n');
         }
-        let style = format!(
-            "padding-top: {}px; padding-bottom: {}px; min-width: {}ch",
-            PADDING + first as f64 * LINE_HEIGHT,
-            PADDING + (lines - last) as f64 * LINE_HEIGHT,
-            lines.to_string().len()
-        );
+        let style = format!("top: {}px", PADDING + first as f64 * LINE_HEIGHT);
         view! { <pre style=style>{out}</pre> }
     };
     // One marker per line with findings, coloured by the worst severity on it.
     let markers = move || {
         analysis.with(|a| {
-            let mut lines: Vec<(u32, Severity)> = Vec::new();
+            let mut marked: Vec<(u32, Severity)> = Vec::new();
             for f in &a.report.findings {
                 if let Some(line) = f.line() {
-                    match lines.iter_mut().find(|(l, _)| *l == line) {
+                    match marked.iter_mut().find(|(l, _)| *l == line) {
                         Some((_, s)) => *s = (*s).min(f.severity),
-                        None => lines.push((line, f.severity)),
+                        None => marked.push((line, f.severity)),
                     }
                 }
             }
-            lines
+            marked
                 .into_iter()
                 .map(|(line, severity)| {
                     let top = format!("top: {}px", PADDING + (line - 1) as f64 * LINE_HEIGHT);
@@ -79,86 +520,51 @@ pub fn Editor(
                 .collect_view()
         })
     };
-
-    let sync_scroll = move |_| {
-        if let (Some(area), Some(gutter)) = (textarea.get(), gutter.get()) {
-            gutter.set_scroll_top(area.scroll_top());
-            set_scroll.set((
-                area.scroll_top() as f64,
-                area.scroll_left() as f64,
-                area.client_height() as f64,
-            ));
-        }
-    };
     // Only the lines on screen are coloured, placed where the textarea shows them.
     let highlighted = move || {
-        let (top, left, height) = scroll.get();
-        let (first, count) = on_screen(top, height);
-        let style = format!(
-            "transform: translate({}px, {}px)",
-            -left,
-            first as f64 * LINE_HEIGHT - top
-        );
-        let lines = text.with(|t| {
-            t.lines()
-                .skip(first)
-                .take(count)
-                .map(|line| {
-                    highlight::tokens(line)
-                        .into_iter()
-                        .map(|(token, piece)| view! { <span class=token.class()>{piece.to_string()}</span> })
-                        .collect_view()
-                })
-                .map(|line| view! { <span class="hl-line">{line}</span> })
-                .collect_view()
+        let (top, height) = view.get();
+        let (first, last) = on_screen(top, height);
+        let style = format!("top: {}px", PADDING + first as f64 * LINE_HEIGHT);
+        let drawn = text.with(|t| {
+            lines.with(|l| {
+                (first..last.min(l.count()))
+                    .map(|i| {
+                        let (a, b) = l.range(i);
+                        let pieces = highlight::tokens(&t[a..b])
+                            .into_iter()
+                            .map(|(token, piece)| view! { <span class=token.class()>{piece.to_string()}</span> })
+                            .collect_view();
+                        view! { <span class="hl-line">{pieces}</span> }
+                    })
+                    .collect_view()
+            })
         });
-        view! { <pre class="highlight" aria-hidden="true" style=style>{lines}</pre> }
+        view! { <pre class="highlight" aria-hidden="true" style=style>{drawn}</pre> }
     };
-
-    // Start with the real height of the textarea.
-    Effect::new(move |_| {
-        if let Some(area) = textarea.get() {
-            set_scroll.set((0.0, 0.0, area.client_height() as f64));
-        }
-    });
-
-    // Move the caret to the requested line and scroll it into view.
-    Effect::new(move |_| {
-        let Some(line) = goto.get() else { return };
-        let Some(area) = textarea.get() else { return };
-        let value = area.value();
-        let start = line_start_utf16(&value, line);
-        let end = start
-            + value
-                .lines()
-                .nth(line.saturating_sub(1) as usize)
-                .map_or(0, |l| l.encode_utf16().count()) as u32;
-        let _ = area.focus();
-        let _ = area.set_selection_range(start, end);
-        area.set_scroll_top(((line as f64 - 3.0).max(0.0) * LINE_HEIGHT) as i32);
-    });
-
-    // Tab indents by two spaces; Esc then Tab moves on, so the keyboard never gets stuck.
-    let on_keydown = move |ev: web_sys::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            set_escaped.set(true);
-            return;
-        }
-        if ev.key() == "Tab" && !escaped.get_untracked() && !ev.shift_key() {
-            ev.prevent_default();
-            if let Some(area) = textarea.get() {
-                let (start, end) = (
-                    area.selection_start().ok().flatten(),
-                    area.selection_end().ok().flatten(),
-                );
-                if let (Some(start), Some(end)) = (start, end) {
-                    let _ = area.set_range_text_with_start_and_end("  ", start, end);
-                    let _ = area.set_selection_range(start + 2, start + 2);
-                    set_text.set(area.value());
-                }
-            }
-        }
-        set_escaped.set(false);
+    let gutter_style = move || {
+        let digits = lines.with(Lines::count).to_string().len();
+        format!("width: calc({digits}ch + 1.5rem)")
+    };
+    // The lines' box: as tall as the whole text, as wide as its widest line.
+    let height = move || {
+        lines.track();
+        text_height().max(view.get().1)
+    };
+    // The textarea sits where its window's lines are; the last window reaches the bottom.
+    let area_style = move || {
+        let w = window.get();
+        let count = lines.with(Lines::count);
+        let (top, pad) = if w.first == 0 {
+            (0.0, PADDING)
+        } else {
+            (PADDING + w.first as f64 * LINE_HEIGHT, 0.0)
+        };
+        let tall = if w.end >= count {
+            height() - top
+        } else {
+            pad + (w.end - w.first) as f64 * LINE_HEIGHT
+        };
+        format!("top: {top}px; height: {tall}px; padding-top: {pad}px")
     };
 
     let load_files = move |files: web_sys::FileList| {
@@ -213,10 +619,12 @@ pub fn Editor(
                     <button id="clear" on:click=move |_| set_text.set(String::new())>"Clear"</button>
                 </div>
             </div>
-            <p class="hint" id="editor-hint">"Drop files here or open them; several files become several documents. Tab indents; Esc then Tab leaves the editor."</p>
+            <p class="hint" id="editor-hint">"Drop files here or open them; several files become several documents. Tab indents; Esc then Tab leaves the editor. Ctrl+Z undoes, Clear and loading an example too."</p>
             <div
                 class="editor-body"
                 class:dragging=move || dragging.get()
+                node_ref=scroller
+                on:scroll=on_scroll
                 on:dragover=move |ev: web_sys::DragEvent| {
                     ev.prevent_default();
                     set_dragging.set(true);
@@ -230,37 +638,35 @@ pub fn Editor(
                     }
                 }
             >
-                <div class="gutter" node_ref=gutter aria-hidden="true">
-                    {numbers}
-                    {markers}
-                </div>
-                <div class="code-area">
-                {highlighted}
-                <textarea
-                    id="yaml-input"
-                    node_ref=textarea
-                    spellcheck="false"
-                    autocomplete="off"
-                    wrap="off"
-                    aria-describedby="editor-hint"
-                    prop:value=move || text.get()
-                    on:input=move |ev| {
-                        browser::mark(browser::EDIT_MARK);
-                        set_text.set(event_target_value(&ev))
-                    }
-                    on:scroll=sync_scroll
-                    on:keydown=on_keydown
-                ></textarea>
+                <div class="editor-lines">
+                    <div class="gutter" aria-hidden="true" style=gutter_style>
+                        {numbers}
+                        {markers}
+                    </div>
+                    <div class="code-area" node_ref=code style=move || code_style(height())>
+                        {highlighted}
+                        <textarea
+                            id="yaml-input"
+                            node_ref=textarea
+                            spellcheck="false"
+                            autocomplete="off"
+                            wrap="off"
+                            aria-describedby="editor-hint"
+                            style=area_style
+                            on:input=on_input
+                            on:beforeinput=on_beforeinput
+                            on:keydown=on_keydown
+                            on:paste=on_paste
+                            on:copy=move |ev| on_copy(ev, false)
+                            on:cut=move |ev| on_copy(ev, true)
+                            on:mousedown=move |_| model.update_value(|m| {
+                                m.parked = None;
+                                m.selecting = true;
+                            })
+                        ></textarea>
+                    </div>
                 </div>
             </div>
         </section>
     }
-}
-
-/// Offset (in UTF-16 units, as the DOM counts) of the first character of a 1-based line.
-fn line_start_utf16(text: &str, line: u32) -> u32 {
-    text.split_inclusive('\n')
-        .take(line.saturating_sub(1) as usize)
-        .map(|l| l.encode_utf16().count() as u32)
-        .sum()
 }

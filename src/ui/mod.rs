@@ -13,6 +13,7 @@ mod lessons;
 pub mod protocol;
 mod settings;
 mod share;
+mod textwin;
 mod worker;
 
 use std::time::Duration;
@@ -39,9 +40,12 @@ const TEXT_KEY: &str = "ambient-netpol.text";
 const SETTINGS_KEY: &str = "ambient-netpol.settings";
 const THEME_KEY: &str = "ambient-netpol.theme";
 
-/// Saves the editor's text where a reload finds it (the page's panic hook calls this).
-pub fn keep_text(text: &str) {
-    let _ = browser::save(TEXT_KEY, text);
+/// Saves the editor's whole text where a reload finds it (the page's panic hook calls this). If
+/// the panic came while the editor was changing it, the autosave (a moment behind) stays.
+pub fn keep_text() {
+    if let Some(text) = editor::text_now() {
+        let _ = browser::save(TEXT_KEY, &text);
+    }
 }
 
 /// Asks the editor to put its caret on a line (set by the findings panel).

@@ -2,14 +2,13 @@
 // layout, in Debian's Chromium.
 import { test, expect } from "@playwright/test";
 import { guard } from "./guard.mjs";
+import { editor, pasteAll } from "./editor.mjs";
 
 async function loadExample(page, id) {
   await page.goto("./");
   await page.selectOption("#examples", id);
   await expect(page.locator(".status")).toContainText("Analysed");
 }
-
-const editor = (page) => page.getByLabel("Manifests (YAML or JSON)");
 
 /** The findings with this code (not the ones that merely mention it). */
 const finding = (page, code, severity = "") =>
@@ -248,32 +247,25 @@ test("above 30 workloads the diagram draws only blocked paths and says how many 
   expect(await page.locator(".edge.blocked").count()).toBeGreaterThan(0);
 });
 
-test("the gutter numbers only the lines on screen, in step with the text", async ({ page }) => {
+test("the gutter numbers only the lines on screen, level with the text", async ({ page }) => {
   await page.goto("./");
   const lines = Array.from({ length: 3000 }, (_, i) => `# line ${i + 1}`);
-  await editor(page).evaluate((el, text) => {
-    el.value = text;
-    el.dispatchEvent(new Event("input", { bubbles: true }));
-  }, lines.join("\n") + "\n");
-  await editor(page).evaluate((el) => {
-    el.scrollTop = 19.5 * 1234;
-    el.dispatchEvent(new Event("scroll"));
-  });
+  await pasteAll(page, lines.join("\n") + "\n");
+  await page.locator(".editor-body").evaluate((s) => (s.scrollTop = 19.5 * 1234));
   const numbers = page.locator(".gutter pre");
   await expect(numbers).toContainText("1235");
   const shown = (await numbers.textContent()).trim().split("\n").map(Number);
   expect(shown.length).toBeLessThan(60);
-  // The first number drawn is the first line in view, and both scroll together.
-  const [gutterTop, areaTop] = await page.evaluate(() => [
-    document.querySelector(".gutter").scrollTop,
-    document.getElementById("yaml-input").scrollTop,
-  ]);
-  expect(gutterTop).toBe(areaTop);
-  expect(shown[0]).toBe(Math.floor((areaTop - 8) / 19.5) + 1);
+  const top = await page.locator(".editor-body").evaluate((s) => s.scrollTop);
+  expect(shown[0]).toBe(Math.floor((top - 8) / 19.5) + 1);
+  // Each number sits level with its line of text.
+  const [number, line] = await Promise.all([numbers.boundingBox(), page.locator(".highlight").boundingBox()]);
+  expect(Math.abs(number.y - line.y)).toBeLessThan(1);
+  await expect(page.locator(".highlight .hl-line").first()).toHaveText(`# line ${shown[0]}`);
   // The gutter is as wide as the largest number, not only the ones drawn.
-  const box = await numbers.boundingBox();
+  const gutter = await page.locator(".gutter").boundingBox();
   await editor(page).fill("a: 1\n");
-  expect((await numbers.boundingBox()).width).toBeLessThan(box.width);
+  expect((await page.locator(".gutter").boundingBox()).width).toBeLessThan(gutter.width);
 });
 
 test("long lists show the first 50 findings and the first 400 diff lines, and all on request", async ({ page }) => {

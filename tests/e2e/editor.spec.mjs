@@ -1,0 +1,143 @@
+// The editor on a long text: the textarea holds only a window of lines around the view, and
+// everything a user does still acts on the whole text (typing anywhere, moving the caret past
+// the window, Ctrl+Home/End, select all with copy, cut, typing and paste, undo and redo).
+import { test, expect } from "@playwright/test";
+import { guard } from "./guard.mjs";
+import { editor, pasteAll, wholeText } from "./editor.mjs";
+
+const LINE = 19.5;
+const numbered = (n) => Array.from({ length: n }, (_, i) => `# line ${i + 1}`).join("\n") + "\n";
+const lineOf = (text, needle) => text.split("\n").findIndex((l) => l.includes(needle)) + 1;
+
+/** Where the view is: the scroller's first line, and what the gutter and highlight draw. */
+const view = (page) =>
+  page.evaluate(() => {
+    const scroller = document.querySelector(".editor-body");
+    const area = document.getElementById("yaml-input");
+    return {
+      firstInView: Math.max(0, Math.floor((scroller.scrollTop - 8) / 19.5)) + 1,
+      gutterFirst: Number(document.querySelector(".gutter pre").textContent.split("\n")[0]),
+      highlightFirst: document.querySelector(".highlight .hl-line").textContent,
+      windowLines: area.value.split("\n").length,
+      windowFirst: area.value.split("\n")[0],
+      areaTop: area.getBoundingClientRect().top - area.parentElement.getBoundingClientRect().top,
+    };
+  });
+
+test("a long text is windowed, and typing, moving and undo act on the whole text", async ({ page }) => {
+  const problems = guard(page);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("./");
+  await expect(page.locator(".status")).toContainText("Analysed");
+  const text = numbered(60_000);
+  await pasteAll(page, text);
+  expect(await wholeText(page)).toBe(text);
+  // The textarea holds a few hundred lines, not 60,000.
+  const pasted = await view(page);
+  expect(pasted.windowLines).toBeLessThan(1_000);
+
+  // Scrolled to the middle: gutter and colours follow, the window holds the view.
+  await page.locator(".editor-body").evaluate((s) => (s.scrollTop = 8 + 19.5 * 29_999));
+  await expect(page.locator(".gutter pre")).toContainText("30000");
+  const middle = await view(page);
+  expect(middle.firstInView).toBe(30_000);
+  expect(middle.gutterFirst).toBe(30_000);
+  expect(middle.highlightFirst).toBe("# line 30000");
+  const windowFirst = Number(middle.windowFirst.replace("# line ", ""));
+  expect(windowFirst).toBeLessThan(30_000);
+  expect(windowFirst + middle.windowLines).toBeGreaterThan(30_040);
+  expect(Math.abs(middle.areaTop - (8 + (windowFirst - 1) * LINE))).toBeLessThan(1);
+
+  // A click on a line in view puts the caret there.
+  const box = await page.locator(".editor-body").boundingBox();
+  await page.mouse.click(box.x + 300, box.y + 8 + LINE * 5.5);
+  await page.keyboard.type("X");
+  let whole = await wholeText(page);
+  expect(lineOf(whole, "X")).toBe(30_005);
+  expect(whole.split("\n")[30_004]).toBe("# line 30005X");
+
+  // The caret walks past the window's edge; the window follows it.
+  for (let i = 0; i < 600; i++) await page.keyboard.press("ArrowDown");
+  await page.keyboard.type("Y");
+  whole = await wholeText(page);
+  expect(lineOf(whole, "Y")).toBe(30_605);
+
+  // Ctrl+End reaches the end of the whole text, Ctrl+Home its start.
+  await editor(page).evaluate((el) => el.setSelectionRange(0, 0));
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("END");
+  whole = await wholeText(page);
+  expect(whole.endsWith("# line 60000\nEND")).toBe(true);
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("Control+z");
+  whole = await wholeText(page);
+  expect(whole.endsWith("# line 60000\n")).toBe(true);
+  await page.keyboard.press("Control+Home");
+  expect((await view(page)).firstInView).toBe(1);
+  await page.keyboard.type("START ");
+  expect((await wholeText(page)).startsWith("START # line 1\n")).toBe(true);
+
+  // Select all, then type: the whole text is replaced; undo brings it all back, redo again.
+  await page.keyboard.press("Control+a");
+  await page.keyboard.type("short");
+  expect(await wholeText(page)).toBe("short");
+  await editor(page).evaluate((el) => el.setSelectionRange(5, 5));
+  await page.keyboard.press("Control+z");
+  whole = await wholeText(page);
+  expect(whole.startsWith("START # line 1\n")).toBe(true);
+  expect(whole.length).toBe(text.length + "XYSTART ".length);
+  await page.keyboard.press("Control+Shift+z");
+  expect(await wholeText(page)).toBe("short");
+  expect(problems).toEqual([]);
+});
+
+test("cut of a whole long text empties the editor and puts it all on the clipboard", async ({ page }) => {
+  await page.goto("./");
+  const text = numbered(10_000);
+  await pasteAll(page, text);
+  const cut = await editor(page).evaluate((el) => {
+    el.select();
+    const data = new DataTransfer();
+    el.dispatchEvent(new ClipboardEvent("cut", { clipboardData: data, bubbles: true, cancelable: true }));
+    return data.getData("text/plain");
+  });
+  expect(cut).toBe(text);
+  await expect(editor(page)).toHaveValue("");
+  await expect(page.locator(".status")).toContainText("0 objects");
+});
+
+test("Clear and a loaded example can be undone", async ({ page }) => {
+  await page.goto("./");
+  await pasteAll(page, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: mine\n");
+  await page.click("#clear");
+  await expect(editor(page)).toHaveValue("");
+  await editor(page).focus();
+  await page.keyboard.press("Control+z");
+  await expect(editor(page)).toHaveValue(/name: mine/);
+  await page.selectOption("#examples", "seed-hbone");
+  await expect(editor(page)).toHaveValue(/port: 9090/);
+  await editor(page).focus();
+  await page.keyboard.press("Control+z");
+  await expect(editor(page)).toHaveValue(/name: mine/);
+});
+
+test("a finding deep in a long text: its line button selects that line and shows it", async ({ page }) => {
+  await page.goto("./");
+  const text = numbered(50_000) + "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: [broken\n";
+  await pasteAll(page, text);
+  // (The example's findings are on screen until the new text is analysed.)
+  const line = page.locator(".finding.error .line", { hasText: /\d{5}/ }).first();
+  await expect(line).toBeVisible({ timeout: 20_000 });
+  const target = Number((await line.textContent()).match(/\d+/)[0]);
+  expect(target).toBeGreaterThan(50_000);
+  await line.click();
+  await expect(editor(page)).toBeFocused();
+  const selected = await editor(page).evaluate((el) => el.value.slice(el.selectionStart, el.selectionEnd));
+  expect(selected).toBe(text.split("\n")[target - 1]);
+  const { firstInView } = await view(page);
+  expect(target).toBeGreaterThanOrEqual(firstInView);
+  expect(target).toBeLessThan(firstInView + 30);
+  // The gutter marks it where the line is drawn.
+  const marker = page.locator(".gutter .marker.error");
+  await expect(marker).toHaveAttribute("style", `top: ${8 + (target - 1) * LINE}px`);
+});
