@@ -372,6 +372,10 @@ pub fn Editor(
     });
 
     let on_keydown = move |ev: web_sys::KeyboardEvent| {
+        // Keys that compose a character (an IME) are the input method's.
+        if ev.is_composing() {
+            return;
+        }
         let key = ev.key();
         let command = ev.ctrl_key() || ev.meta_key();
         if matches!(key.as_str(), "Control" | "Shift" | "Alt" | "Meta") {

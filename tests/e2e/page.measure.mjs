@@ -1,12 +1,13 @@
 // The page's speed on a large input, measured in Chromium with the page's own performance marks
 // (`ambient-netpol:edit` at each input event, `ambient-netpol:edit-to-findings` once the newest
 // findings are painted). Not a test: `benches/page.sh` runs it and BENCHMARKS.md records the
-// figures. CLUSTER names the YAML file (the L cluster of the generator).
+// figures. CLUSTER and CLUSTER_XL name the generator's L and XL clusters.
 import { readFileSync, writeFileSync } from "node:fs";
 import { test, expect } from "@playwright/test";
 
 const cluster = readFileSync(process.env.CLUSTER, "utf8");
 import { editor, pasteAll } from "./editor.mjs";
+import { bigCluster } from "./clusters.mjs";
 const TYPED = 9;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -113,4 +114,49 @@ test("L cluster in the page", async ({ page, browser }) => {
   console.log(JSON.stringify(result, null, 2));
   if (process.env.MEASURE_OUT) writeFileSync(process.env.MEASURE_OUT, JSON.stringify(result, null, 2));
   expect(typed.length).toBe(TYPED);
+});
+
+/** One frame: resolves once the next frame is painted. */
+const nextFrame = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const start = performance.now();
+        requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - start)));
+      }),
+  );
+
+test("huge pastes: XL and 20 MB", async ({ page }) => {
+  const cases = [["XL", readFileSync(process.env.CLUSTER_XL, "utf8")], ["20 MB", bigCluster(20 * 1024 * 1024)]];
+  const results = [];
+  for (const [name, text] of cases) {
+    await page.goto("./");
+    await expect(page.locator(".status")).toContainText("Analysed");
+    const started = Date.now();
+    // The paste event's handler, timed inside the page (select all, paste, as `pasteAll` does).
+    const handler = await editor(page).evaluate((el, value) => {
+      el.focus();
+      el.select();
+      const data = new DataTransfer();
+      data.setData("text/plain", value);
+      const start = performance.now();
+      el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+      return performance.now() - start;
+    }, text);
+    const frame = await nextFrame(page);
+    const objects = (text.match(/^kind: /gm) || []).length;
+    const done = page.locator(".status", { hasText: `Analysed ${objects} objects` });
+    await done.or(page.locator(".banner", { hasText: "was stopped" })).waitFor({ timeout: 120_000 });
+    results.push({
+      paste: name,
+      bytes: text.length,
+      objects,
+      paste_handler_ms: Math.round(handler),
+      next_frame_after_ms: Math.round(frame),
+      paste_to_findings_ms: Date.now() - started,
+      status: (await done.count()) ? await done.textContent() : "stopped at the budget",
+    });
+  }
+  console.log(JSON.stringify(results, null, 2));
+  if (process.env.MEASURE_OUT) writeFileSync(process.env.MEASURE_OUT.replace(".json", "-paste.json"), JSON.stringify(results, null, 2));
 });

@@ -4,66 +4,10 @@ import { readFileSync } from "node:fs";
 import { test, expect } from "@playwright/test";
 import { guard } from "./guard.mjs";
 import { editor, pasteAll as paste, wholeText } from "./editor.mjs";
+import { bigCluster } from "./clusters.mjs";
 
 const hostile = (name) => readFileSync(new URL(`../hostile/${name}`, import.meta.url), "utf8");
 const SMALL = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: after\n";
-
-/** About `bytes` of distinct, valid objects: a namespace, a deployment and a policy per step. */
-function bigCluster(bytes) {
-  const parts = [];
-  let size = 0;
-  for (let i = 0; size < bytes; i++) {
-    const part = `apiVersion: v1
-kind: Namespace
-metadata:
-  name: ns-${i}
-  labels:
-    istio.io/dataplane-mode: ambient
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: app-${i}
-  namespace: ns-${i}
-spec:
-  selector:
-    matchLabels:
-      app: app-${i}
-  template:
-    metadata:
-      labels:
-        app: app-${i}
-    spec:
-      containers:
-      - name: app
-        image: example.com/app:1
-        ports:
-        - name: http
-          containerPort: 8080
-        readinessProbe:
-          httpGet:
-            path: /ready
-            port: http
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: allow-http
-  namespace: ns-${i}
-spec:
-  podSelector:
-    matchLabels:
-      app: app-${i}
-  ingress:
-  - ports:
-    - port: http
----
-`;
-    parts.push(part);
-    size += part.length;
-  }
-  return parts.join("");
-}
 
 test("a pasted YAML bomb is a located error; the page stays usable", async ({ page }) => {
   const problems = guard(page);
