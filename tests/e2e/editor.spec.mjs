@@ -141,3 +141,30 @@ test("a finding deep in a long text: its line button selects that line and shows
   const marker = page.locator(".gutter .marker.error");
   await expect(marker).toHaveAttribute("style", `top: ${8 + (target - 1) * LINE}px`);
 });
+
+test("a selection past the window's edge, and a caret scrolled away from, stay where they were", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("./");
+  await pasteAll(page, numbered(60_000));
+  await page.keyboard.press("Control+Home");
+  // Shift+Down over 400 lines, past the window's first end: it grows to hold the selection.
+  const { windowLines } = await view(page);
+  expect(windowLines).toBeLessThan(400);
+  for (let i = 0; i < 400; i++) await page.keyboard.press("Shift+ArrowDown");
+  const selected = await editor(page).evaluate((el) => el.value.slice(el.selectionStart, el.selectionEnd));
+  expect(selected).toBe(numbered(400));
+  // Scrolled far away with the wheel, then a key: the caret comes back into view first.
+  await page.keyboard.press("ArrowRight");
+  const box = await page.locator(".editor-body").boundingBox();
+  await page.mouse.move(box.x + 200, box.y + 200);
+  for (let i = 0; i < 40; i++) await page.mouse.wheel(0, 3_000);
+  await expect.poll(() => view(page).then((v) => v.firstInView)).toBeGreaterThan(5_000);
+  // (Wheel scrolling is animated: let it end before the key.)
+  let last = -1;
+  await expect.poll(async () => last === (last = (await view(page)).firstInView), { intervals: [200] }).toBe(true);
+  await page.keyboard.type("Q");
+  expect(lineOf(await wholeText(page), "Q")).toBe(401);
+  const { firstInView } = await view(page);
+  expect(firstInView).toBeLessThan(401);
+  expect(firstInView).toBeGreaterThan(401 - 40);
+});
