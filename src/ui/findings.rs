@@ -16,10 +16,17 @@ const SEED_PAGE: &str = "https://istio.io/latest/docs/ambient/usage/networkpolic
 const SHOWN_PER_GROUP: usize = 50;
 
 #[component]
-pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
+pub fn FindingsPanel(
+    analysis: Memo<Analysis>,
+    /// The worker failed or was stopped (the page's banner says why).
+    stopped: Signal<bool>,
+) -> impl IntoView {
     let count = move |severity: Severity| analysis.with(|a| a.report.count(severity));
     let status = move || {
         analysis.with(|a| {
+            if a.id == 0 && stopped.get() {
+                return "Not analysed: see the message at the top.".to_string();
+            }
             if a.id == 0 {
                 return "Starting the analysis worker…".to_string();
             }
@@ -68,7 +75,7 @@ pub fn FindingsPanel(analysis: Memo<Analysis>) -> impl IntoView {
                 when=move || analysis.with(|a| a.id == 0 || !a.report.findings.is_empty())
                 fallback=|| view! { <p class="empty">"No findings: nothing in this input breaks under ambient."</p> }
             >
-                <Show when=move || analysis.with(|a| a.id == 0)>
+                <Show when=move || analysis.with(|a| a.id == 0) && !stopped.get()>
                     <p class="empty">"Analysing…"</p>
                 </Show>
                 {group(Severity::Error, "Errors", "errors")}

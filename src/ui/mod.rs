@@ -200,9 +200,13 @@ pub fn App() -> impl IntoView {
             set_result.set(analysis);
             browser::measure_shown_after_paint();
         }
-        worker::Event::Failed(reason) => set_worker_error.set(Some(format!(
-            "{reason} The findings shown are those of the last text analysed."
-        ))),
+        worker::Event::Failed(reason) => {
+            set_worker_error.set(Some(if result.with_untracked(|r| r.id == 0) {
+                format!("{reason} Edit the text to analyse it again.")
+            } else {
+                format!("{reason} The findings shown are those of the last text analysed.")
+            }))
+        }
     };
     let worker = StoredValue::new_local(match AnalysisWorker::start(on_event) {
         Ok(worker) => Some(worker),
@@ -276,7 +280,7 @@ pub fn App() -> impl IntoView {
             {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
             <main class="workspace embed">
                 <Editor text=text set_text=set_text goto=goto analysis=analysis />
-                <FindingsPanel analysis=analysis />
+                <FindingsPanel analysis=analysis stopped=Signal::derive(move || worker_error.with(Option::is_some)) />
                 <Diagram analysis=analysis view_mode=view_mode />
             </main>
         }
@@ -332,7 +336,7 @@ pub fn App() -> impl IntoView {
                 <SettingsPanel settings=settings />
                 <Editor text=text set_text=set_text goto=goto analysis=analysis />
             </div>
-            <FindingsPanel analysis=analysis />
+            <FindingsPanel analysis=analysis stopped=Signal::derive(move || worker_error.with(Option::is_some)) />
             <Diagram analysis=analysis view_mode=view_mode />
             <DiffView analysis=analysis />
         </main>

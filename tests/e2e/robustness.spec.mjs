@@ -91,3 +91,39 @@ test("typing fast on a large text: one analysis at a time, and the last one is o
   expect(worker.answers).toBe(worker.requests);
   expect(problems).toEqual([]);
 });
+
+test.describe("an analysis that never ends", () => {
+  // Playwright cannot route requests a service worker answers.
+  test.use({ serviceWorkers: "block" });
+
+  test("is stopped at the budget: the page says why, keeps the text, and a new worker takes the next edit", async ({ page }) => {
+    test.setTimeout(90_000);
+    const problems = guard(page);
+    // The first worker says it is ready and then never answers, as a worker stuck in an
+    // analysis would; the one that replaces it is the real one.
+    await page.route("**/worker_loader.js", (route) =>
+      route.fulfill({ contentType: "text/javascript", body: 'postMessage("ready"); onmessage = () => {};' }),
+      { times: 1 },
+    );
+    await page.goto("./");
+    const stopped = page.locator(".banner", { hasText: "was stopped" });
+    await expect(stopped).toBeVisible({ timeout: 45_000 });
+    await expect(stopped).toContainText("took longer than 30 s");
+    await expect(stopped).toContainText("Your text is kept");
+    // Nothing was analysed before: the page does not claim to be analysing, nor to show findings.
+    await expect(stopped).toContainText("Edit the text to analyse it again.");
+    await expect(page.locator(".status")).toHaveText("Not analysed: see the message at the top.");
+    await expect(page.locator(".findings .empty", { hasText: "Analysing" })).toHaveCount(0);
+    await expect(editor(page)).toHaveValue(/port: 9090/);
+    if (process.env.SCREENSHOTS) {
+      for (const width of [1280, 400]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.screenshot({ path: `../../docs/screenshots/analysis-stopped-${width}.png` });
+      }
+    }
+    await paste(page, SMALL);
+    await expect(page.locator(".status")).toContainText("1 objects");
+    await expect(stopped).toHaveCount(0);
+    expect(problems).toEqual([]);
+  });
+});
