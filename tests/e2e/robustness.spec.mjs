@@ -92,7 +92,7 @@ test("typing fast on a large text: one analysis at a time, and the last one is o
   expect(problems).toEqual([]);
 });
 
-test.describe("an analysis that never ends", () => {
+test.describe("a worker that fails", () => {
   // Playwright cannot route requests a service worker answers.
   test.use({ serviceWorkers: "block" });
 
@@ -125,5 +125,20 @@ test.describe("an analysis that never ends", () => {
     await expect(page.locator(".status")).toContainText("1 objects");
     await expect(stopped).toHaveCount(0);
     expect(problems).toEqual([]);
+  });
+
+  test("a crashed analysis says so with its message; a new worker takes the next edit", async ({ page }) => {
+    // The worker's panic hook posts "panic: " and the message; a stand-in does only that.
+    await page.route("**/worker_loader.js", (route) =>
+      route.fulfill({ contentType: "text/javascript", body: 'postMessage("ready"); onmessage = () => postMessage("panic: index out of bounds (stand-in)");' }),
+      { times: 1 },
+    );
+    await page.goto("./");
+    const crashed = page.locator(".banner", { hasText: "crashed" });
+    await expect(crashed).toContainText("The analyser crashed on this text. Your text is kept.");
+    await expect(crashed).toContainText("index out of bounds (stand-in)");
+    await paste(page, SMALL);
+    await expect(page.locator(".status")).toContainText("1 objects");
+    await expect(crashed).toHaveCount(0);
   });
 });
