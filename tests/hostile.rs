@@ -125,7 +125,8 @@ fn generated_hostile_texts_end_within_the_bound() {
             .repeat(ambient_netpol::netpol::policy::MAX_RULES + 1)
     );
     let empty_documents = "---\n".repeat(300_000);
-    let cases: [(&str, String, &str); 3] = [
+    let too_many_documents = "---\n".repeat(1_000_001);
+    let cases: [(&str, String, &str); 4] = [
         (
             "a map of 300,000 keys with a duplicate",
             flat_map,
@@ -137,6 +138,11 @@ fn generated_hostile_texts_end_within_the_bound() {
             "analyses at most 5000",
         ),
         ("300,000 empty documents", empty_documents, ""),
+        (
+            "1,000,001 empty documents",
+            too_many_documents,
+            "more than 1000000 YAML documents",
+        ),
     ];
     for (what, text, expected) in cases {
         let started = Instant::now();

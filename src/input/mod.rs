@@ -73,6 +73,8 @@ pub struct Limits {
     pub input_bytes: usize,
     /// Kubernetes objects (list items included); the ones past it are not analysed.
     pub objects: usize,
+    /// YAML documents, empty ones included; the ones past it are not read.
+    pub documents: usize,
 }
 
 impl Default for Limits {
@@ -80,6 +82,7 @@ impl Default for Limits {
         Limits {
             input_bytes: 256 * 1024 * 1024,
             objects: 200_000,
+            documents: 1_000_000,
         }
     }
 }
@@ -93,6 +96,7 @@ pub fn load(sources: &[Source]) -> Loaded {
 pub fn load_within(sources: &[Source], limits: Limits) -> Loaded {
     let mut loaded = Loaded::default();
     let mut bytes = 0usize;
+    let mut documents = 0usize;
     for (index, source) in sources.iter().enumerate() {
         bytes = bytes.saturating_add(source.text.len());
         if bytes > limits.input_bytes {
@@ -122,6 +126,18 @@ pub fn load_within(sources: &[Source], limits: Limits) -> Loaded {
                 line,
                 column,
             };
+            documents += 1;
+            if documents > limits.documents {
+                loaded.findings.push(Finding::new(
+                    Code::Inp001,
+                    format!(
+                        "the input has more than {} YAML documents (empty ones included);                          ambient-netpol reads at most that many in one run, so the rest, from                          here on, are not read: remove the empty documents or split the input",
+                        limits.documents
+                    ),
+                    Some(location(doc.line, 1, loaded.documents + 1)),
+                ));
+                return loaded;
+            }
             match doc.root {
                 Ok(None) => {}
                 Ok(Some(root)) => {
@@ -334,6 +350,7 @@ mod tests {
         let limits = Limits {
             input_bytes: three.len() * 2,
             objects: 4,
+            documents: 100,
         };
         let sources = [
             Source {
@@ -381,6 +398,38 @@ mod tests {
             .expect("the size limit is reported");
         assert_eq!(bytes.location.map(|l| (l.source, l.line)), Some((2, 1)));
         assert_eq!(loaded.objects.len(), 6);
+    }
+
+    #[test]
+    fn the_document_limit_counts_empty_documents_and_stops_reading() {
+        let text = "---\n# nothing\n---\nkind: Namespace\nmetadata: {name: a}\n---\n---\nkind: Namespace\nmetadata: {name: b}\n";
+        let limits = Limits {
+            documents: 3,
+            ..Limits::default()
+        };
+        let loaded = load_within(
+            &[Source {
+                name: "t.yaml",
+                text,
+            }],
+            limits,
+        );
+        assert_eq!(loaded.objects.len(), 1);
+        let over = loaded
+            .findings
+            .iter()
+            .find(|f| f.message.contains("more than 3 YAML documents"))
+            .expect("the document limit is reported");
+        assert_eq!(over.location.map(|l| l.line), Some(7));
+        let all = load_within(
+            &[Source {
+                name: "t.yaml",
+                text,
+            }],
+            Limits::default(),
+        );
+        assert_eq!(all.objects.len(), 2);
+        assert!(all.findings.iter().all(|f| f.code != Code::Inp001));
     }
 
     fn load_one(text: &str) -> Loaded {

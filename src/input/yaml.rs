@@ -154,52 +154,53 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// Splits `text` into documents and parses each on its own.
-pub fn parse_documents(text: &str) -> Vec<Document> {
-    split_documents(text)
-        .into_iter()
-        .map(|(start, end, line)| Document {
-            start,
-            end,
-            line,
-            root: parse_document(&text[start..end], start, line),
-        })
-        .collect()
+/// Splits `text` into documents and parses each on its own, as they are asked for (one
+/// document's tree at a time, not the whole stream's).
+pub fn parse_documents(text: &str) -> impl Iterator<Item = Document> + '_ {
+    split_documents(text).map(|(start, end, line)| Document {
+        start,
+        end,
+        line,
+        root: parse_document(&text[start..end], start, line),
+    })
 }
 
 /// Byte ranges (and first lines) of the documents of a stream. A line that starts with `---` or
 /// `...` followed by a blank or the end of the line is a document marker wherever it stands (YAML
 /// 1.2 forbids both inside scalars), so splitting on them is exact.
-fn split_documents(text: &str) -> Vec<(usize, usize, u32)> {
-    let mut docs = Vec::new();
-    let mut start = 0;
-    let mut start_line = 1;
-    let mut offset = 0;
-    for (line_no, line) in (1u32..).zip(text.split_inclusive('\n')) {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        let marker = |m: &str| {
-            bare.strip_prefix(m)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
-        };
-        if marker("---") {
-            // `---` opens a new document: the text before it is the previous one.
-            if offset > start {
-                docs.push((start, offset, start_line));
+fn split_documents(text: &str) -> impl Iterator<Item = (usize, usize, u32)> + '_ {
+    let mut lines = (1u32..).zip(text.split_inclusive('\n'));
+    let (mut start, mut start_line, mut offset) = (0, 1, 0);
+    std::iter::from_fn(move || {
+        for (line_no, line) in lines.by_ref() {
+            let bare = line.trim_end_matches(['\n', '\r']);
+            let marker = |m: &str| {
+                bare.strip_prefix(m)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+            };
+            let at = offset;
+            offset += line.len();
+            if marker("---") {
+                // `---` opens a new document: the text before it is the previous one.
+                let previous = (start, at, start_line);
+                (start, start_line) = (at, line_no);
+                if at > previous.0 {
+                    return Some(previous);
+                }
+            } else if marker("...") {
+                // `...` closes the current document, marker included.
+                let closed = (start, offset, start_line);
+                (start, start_line) = (offset, line_no + 1);
+                return Some(closed);
             }
-            start = offset;
-            start_line = line_no;
-        } else if marker("...") {
-            // `...` closes the current document, marker included.
-            docs.push((start, offset + line.len(), start_line));
-            start = offset + line.len();
-            start_line = line_no + 1;
         }
-        offset += line.len();
-    }
-    if offset > start {
-        docs.push((start, offset, start_line));
-    }
-    docs
+        // The rest after the last marker, once.
+        (offset > start).then(|| {
+            let last = (start, offset, start_line);
+            start = offset;
+            last
+        })
+    })
 }
 
 /// Maps the parser's character indexes to byte offsets of the whole source.
@@ -432,13 +433,13 @@ mod tests {
     use super::*;
 
     fn roots(text: &str) -> Vec<Result<Option<Node>, SyntaxError>> {
-        parse_documents(text).into_iter().map(|d| d.root).collect()
+        parse_documents(text).map(|d| d.root).collect()
     }
 
     #[test]
     fn splits_on_markers_and_keeps_lines() {
         let text = "a: 1\n---\nb: 2\n...\n--- \nc:\n  d: 3\n";
-        let docs = parse_documents(text);
+        let docs: Vec<Document> = parse_documents(text).collect();
         assert_eq!(docs.len(), 3);
         assert_eq!(docs[1].line, 2);
         let third = docs[2].root.clone().unwrap().unwrap();
@@ -448,7 +449,7 @@ mod tests {
 
     #[test]
     fn dashes_inside_a_line_are_not_markers() {
-        let docs = parse_documents("a: ---\nb: \"--- x\"\n");
+        let docs: Vec<Document> = parse_documents("a: ---\nb: \"--- x\"\n").collect();
         assert_eq!(docs.len(), 1);
         let root = docs[0].root.clone().unwrap().unwrap();
         assert_eq!(root.get("a").unwrap().as_str(), Some("---"));

@@ -178,7 +178,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn selector(yaml: &str) -> Checked<Selector> {
-        let root = parse_documents(yaml).remove(0).root.unwrap().unwrap();
+        let root = parse_documents(yaml).next().unwrap().root.unwrap().unwrap();
         Selector::parse(&root, "podSelector")
     }
 
