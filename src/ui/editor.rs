@@ -201,21 +201,33 @@ pub fn Editor(
         show(w, sel);
     };
 
-    // Applies an edit made outside the textarea (paste, cut, Tab, undo) and selects `after`.
-    let apply = move |edit: Edit, after: Selection, record: bool| {
+    // Puts an edit into the text (and the editor's copy) and the undo history.
+    let commit = move |edit: Edit| {
         let mut fits = false;
         set_text.update(|t| fits = edit.apply(t));
-        if !fits {
-            return;
-        }
-        KNOWN.with_borrow_mut(|k| {
-            edit.apply(k);
-        });
-        if record {
+        if fits {
+            KNOWN.with_borrow_mut(|k| edit.apply(k));
             model.update_value(|m| m.history.record(edit, now()));
         }
-        browser::mark(browser::EDIT_MARK);
-        place(after, true);
+        fits
+    };
+    // Moves the window when the caret nears its edge, so that keys can move it on.
+    let keep_room = move || {
+        if let Some(sel) = selection() {
+            let line = lines.with_untracked(|l| l.line_of(sel.caret_byte()));
+            let w = model.with_value(|m| m.window);
+            if !lines.with_untracked(|l| w.holds(l, line, line + 1)) {
+                place(sel, false);
+            }
+        }
+    };
+
+    // Applies an edit made outside the textarea (paste, cut, Tab) and selects `after`.
+    let apply = move |edit: Edit, after: Selection| {
+        if commit(edit) {
+            browser::mark(browser::EDIT_MARK);
+            place(after, true);
+        }
     };
 
     let replace_selection = move |inserted: String| {
@@ -227,7 +239,7 @@ pub fn Editor(
             removed,
             inserted,
         };
-        apply(edit, after, true);
+        apply(edit, after);
     };
 
     let history = move |redo: bool| {
@@ -279,16 +291,9 @@ pub fn Editor(
             return;
         };
         edit.at += start;
-        let grown = edit.inserted.len() as isize - edit.removed.len() as isize;
-        set_text.update(|t| {
-            edit.apply(t);
-        });
-        KNOWN.with_borrow_mut(|k| {
-            edit.apply(k);
-        });
-        model.update_value(|m| m.history.record(edit, now()));
+        let stop = stop + edit.inserted.len() - edit.removed.len();
+        commit(edit);
         // The textarea holds the new window already; move it if the caret nears its edge.
-        let stop = (stop as isize + grown) as usize;
         let w = lines.with_untracked(|l| Window {
             first: if all { 0 } else { w.first },
             end: l.line_of(stop) + 1,
@@ -297,24 +302,19 @@ pub fn Editor(
         });
         model.update_value(|m| m.window = w);
         set_window.set(w);
-        if let Some(sel) = selection() {
-            let line = lines.with_untracked(|l| l.line_of(sel.caret_byte()));
-            if !lines.with_untracked(|l| w.holds(l, line, line + 1)) {
-                place(sel, false);
-            }
-        }
+        keep_room();
     };
 
-    // Outside edits (an example, Clear, a file, a link): undoable, shown from the top.
+    // Outside edits (an example, Clear, a file, a link): undoable, shown from the top. Their
+    // line breaks become the textarea's first (the text comes back through here once more).
     Effect::new(move |_| {
-        let outside = text.with(|t| {
-            if let Some(fixed) = normalized(t) {
-                set_text.set(fixed);
-                return None;
-            }
-            KNOWN.with_borrow(|k| Edit::between(k, t))
-        });
-        let Some(edit) = outside else { return };
+        if let Some(fixed) = text.with(|t| normalized(t)) {
+            set_text.set(fixed);
+            return;
+        }
+        let Some(edit) = text.with(|t| KNOWN.with_borrow(|k| Edit::between(k, t))) else {
+            return;
+        };
         KNOWN.with_borrow_mut(|k| k.clone_from(&text.get_untracked()));
         model.update_value(|m| m.history.record(edit, f64::NEG_INFINITY));
         if let Some(scroll) = scroller.get_untracked() {
@@ -428,17 +428,9 @@ pub fn Editor(
                 };
                 place(sel, true);
             }
-            _ => {
-                // Keep room around the caret for the key to move it (a select-all stays as it
-                // is: the key may act on the whole text).
-                if let Some(sel) = selection().filter(|_| !all_selected()) {
-                    let line = lines.with_untracked(|l| l.line_of(sel.caret_byte()));
-                    let w = model.with_value(|m| m.window);
-                    if !lines.with_untracked(|l| w.holds(l, line, line + 1)) {
-                        place(sel, false);
-                    }
-                }
-            }
+            // (A select-all stays as it is: the key may act on the whole text.)
+            _ if !all_selected() => keep_room(),
+            _ => {}
         }
     };
 

@@ -164,8 +164,14 @@ test("dropped and opened files load, several as several documents", async ({ pag
   await expect(editor(page)).toHaveValue(/# a.yaml\n[\s\S]*name: dropped-a\n---\n# b.yaml\n[\s\S]*name: dropped-b/);
   await expect(page.locator(".status")).toContainText("Analysed 2 objects in 2 documents");
 
-  await page.locator("#file-input").setInputFiles({ name: "c.yaml", mimeType: "text/yaml", buffer: Buffer.from(a.replace("dropped-a", "opened-c")) });
-  await expect(editor(page)).toHaveValue(/name: opened-c/);
+  // A Windows file (CRLF): its lines are the editor's lines, and typing works after it.
+  const crlf = a.replace("dropped-a", "opened-c").replaceAll("\n", "\r\n");
+  await page.locator("#file-input").setInputFiles({ name: "c.yaml", mimeType: "text/yaml", buffer: Buffer.from(crlf) });
+  await expect(editor(page)).toHaveValue("# c.yaml\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: opened-c\n");
+  await expect(page.locator(".status")).toContainText("Analysed 1 objects in 1 documents");
+  await editor(page).press("Control+End");
+  await page.keyboard.type("  labels: {a: b}\n");
+  await expect(editor(page)).toHaveValue(/name: opened-c\n  labels: \{a: b\}\n$/);
   await page.locator("#clear").click();
   await expect(editor(page)).toHaveValue("");
 });
