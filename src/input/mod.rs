@@ -131,7 +131,9 @@ pub fn load_within(sources: &[Source], limits: Limits) -> Loaded {
                 loaded.findings.push(Finding::new(
                     Code::Inp001,
                     format!(
-                        "the input has more than {} YAML documents (empty ones included);                          ambient-netpol reads at most that many in one run, so the rest, from                          here on, are not read: remove the empty documents or split the input",
+                        "the input has more than {} YAML documents (empty ones included); \
+                         ambient-netpol reads at most that many in one run, so the rest, from \
+                         here on, are not read: remove the empty documents or split the input",
                         limits.documents
                     ),
                     Some(location(doc.line, 1, loaded.documents + 1)),

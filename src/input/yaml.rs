@@ -14,6 +14,11 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 /// fails with a located error instead of exhausting memory.
 pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
 
+/// Aliases copy at most this many bytes of text per document: a long string aliased many times
+/// would otherwise take gigabytes within the node cap (a 180 KB file made 2.3 GB). Kubernetes
+/// stores no object past 1.5 MiB, and real anchors are small.
+pub const MAX_ALIAS_BYTES: usize = 16 * 1024 * 1024;
+
 /// Collections nest at most this deep (real manifests stay under 50; CRD schemas under 200), so
 /// that `- - - - ...` cannot exhaust the stack of the code that walks the tree.
 pub const MAX_DEPTH: usize = 1_000;
@@ -287,6 +292,7 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut root: Option<Node> = None;
     let mut nodes = 0usize;
+    let mut alias_bytes = 0usize;
 
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|e| offsets.error(&e))?;
@@ -346,9 +352,22 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
                 let Some(target) = anchors.get(&id) else {
                     return Err(located(span, "alias to an unknown anchor".into()));
                 };
-                nodes += count_nodes(target);
+                let (count, bytes) = weight(target);
+                nodes += count;
+                alias_bytes += bytes;
                 if nodes > MAX_NODES_PER_DOCUMENT {
                     return Err(too_many_nodes(span));
+                }
+                if alias_bytes > MAX_ALIAS_BYTES {
+                    return Err(located(
+                        span,
+                        format!(
+                            "the aliases of this document copy more than {} MB of text (this one copies {} \
+                             bytes); remove the aliases or split the document",
+                            MAX_ALIAS_BYTES / (1024 * 1024),
+                            bytes
+                        ),
+                    ));
                 }
                 let mut copy = target.clone();
                 copy.span = span;
@@ -395,14 +414,16 @@ fn node(value: Value, start: Span, end: usize) -> Node {
     }
 }
 
-fn count_nodes(node: &Node) -> usize {
-    1 + match &node.value {
-        Value::Scalar { .. } => 0,
-        Value::Seq(items) => items.iter().map(count_nodes).sum(),
+/// Nodes and bytes of text in a tree.
+fn weight(node: &Node) -> (usize, usize) {
+    let add = |(n, b): (usize, usize), (m, c): (usize, usize)| (n + m, b + c);
+    match &node.value {
+        Value::Scalar { text, .. } => (1, text.len()),
+        Value::Seq(items) => items.iter().map(weight).fold((1, 0), add),
         Value::Map(entries) => entries
             .iter()
-            .map(|(k, v)| count_nodes(k) + count_nodes(v))
-            .sum(),
+            .map(|(k, v)| add(weight(k), weight(v)))
+            .fold((1, 0), add),
     }
 }
 
@@ -553,6 +574,23 @@ mod tests {
         }
         let err = roots(&bomb).remove(0).unwrap_err();
         assert!(err.message.contains("more than"), "{err:?}");
+
+        // Few nodes, long text: a 100 KB string aliased 200 times passes the byte budget at the
+        // 168th alias (which starts at column 5 + 4 × 167 of the second line).
+        let long = format!(
+            "a: &a \"{}\"\nb: [{}]\n",
+            "x".repeat(100_000),
+            vec!["*a"; 200].join(", ")
+        );
+        let err = roots(&long).remove(0).unwrap_err();
+        assert!(err.message.contains("copy more than 16 MB"), "{err:?}");
+        assert_eq!((err.line, err.column), (2, 5 + 4 * 167));
+        let within = format!(
+            "a: &a \"{}\"\nb: [{}]\n",
+            "x".repeat(100_000),
+            vec!["*a"; 160].join(", ")
+        );
+        assert!(roots(&within).remove(0).is_ok());
     }
 
     #[test]
