@@ -14,10 +14,11 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 /// fails with a located error instead of exhausting memory.
 pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
 
-/// Aliases copy at most this many bytes of text per document: a long string aliased many times
-/// would otherwise take gigabytes within the node cap (a 180 KB file made 2.3 GB). Kubernetes
-/// stores no object past 1.5 MiB, and real anchors are small.
-pub const MAX_ALIAS_BYTES: usize = 16 * 1024 * 1024;
+/// Anchors and aliases copy at most this many bytes of text per document (each alias is a copy
+/// of its anchor's tree, and each anchor keeps one): a long string aliased many times, or under
+/// many nested anchors, would otherwise take gigabytes within the node cap (a 180 KB file made
+/// 2.3 GB). Kubernetes stores no object past 1.5 MiB, and real anchors are small.
+pub const MAX_COPIED_BYTES: usize = 16 * 1024 * 1024;
 
 /// Collections nest at most this deep (real manifests stay under 50; CRD schemas under 200), so
 /// that `- - - - ...` cannot exhaust the stack of the code that walks the tree.
@@ -292,7 +293,17 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut root: Option<Node> = None;
     let mut nodes = 0usize;
-    let mut alias_bytes = 0usize;
+    let mut copied = 0usize;
+    let over_copied = |span: Span| {
+        located(
+            span,
+            format!(
+                "the anchors and aliases of this document copy more than {} MB of text; \
+                 remove them or split the document",
+                MAX_COPIED_BYTES / (1024 * 1024)
+            ),
+        )
+    };
 
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|e| offsets.error(&e))?;
@@ -354,20 +365,12 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
                 };
                 let (count, bytes) = weight(target);
                 nodes += count;
-                alias_bytes += bytes;
+                copied += bytes;
                 if nodes > MAX_NODES_PER_DOCUMENT {
                     return Err(too_many_nodes(span));
                 }
-                if alias_bytes > MAX_ALIAS_BYTES {
-                    return Err(located(
-                        span,
-                        format!(
-                            "the aliases of this document copy more than {} MB of text (this one copies {} \
-                             bytes); remove the aliases or split the document",
-                            MAX_ALIAS_BYTES / (1024 * 1024),
-                            bytes
-                        ),
-                    ));
+                if copied > MAX_COPIED_BYTES {
+                    return Err(over_copied(span));
                 }
                 let mut copy = target.clone();
                 copy.span = span;
@@ -379,6 +382,10 @@ fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<No
             return Err(too_many_nodes(span));
         }
         if anchor != 0 {
+            copied += weight(&node).1;
+            if copied > MAX_COPIED_BYTES {
+                return Err(over_copied(span));
+            }
             anchors.insert(anchor, node.clone());
         }
         match stack.last_mut() {
@@ -575,22 +582,32 @@ mod tests {
         let err = roots(&bomb).remove(0).unwrap_err();
         assert!(err.message.contains("more than"), "{err:?}");
 
-        // Few nodes, long text: a 100 KB string aliased 200 times passes the byte budget at the
-        // 168th alias (which starts at column 5 + 4 × 167 of the second line).
-        let long = format!(
-            "a: &a \"{}\"\nb: [{}]\n",
-            "x".repeat(100_000),
-            vec!["*a"; 200].join(", ")
-        );
-        let err = roots(&long).remove(0).unwrap_err();
+        // Few nodes, long text: a 100 KB string (kept once by its anchor) aliased 200 times
+        // passes the byte budget at the 167th alias, at column 5 + 4 × 166 of the second line.
+        let long = |aliases: usize| {
+            format!(
+                "a: &a \"{}\"\nb: [{}]\n",
+                "x".repeat(100_000),
+                vec!["*a"; aliases].join(", ")
+            )
+        };
+        let err = roots(&long(200)).remove(0).unwrap_err();
         assert!(err.message.contains("copy more than 16 MB"), "{err:?}");
-        assert_eq!((err.line, err.column), (2, 5 + 4 * 167));
-        let within = format!(
-            "a: &a \"{}\"\nb: [{}]\n",
-            "x".repeat(100_000),
-            vec!["*a"; 160].join(", ")
-        );
-        assert!(roots(&within).remove(0).is_ok());
+        assert_eq!((err.line, err.column), (2, 5 + 4 * 166));
+        assert!(roots(&long(160)).remove(0).is_ok());
+        // Nested anchors each keep a copy: 20 anchors over a 1 MB string pass it too, without
+        // an alias.
+        let nested = |depth: usize| {
+            format!(
+                "a: {}\"{}\"{}\n",
+                "&n [".repeat(depth),
+                "x".repeat(1 << 20),
+                "]".repeat(depth)
+            )
+        };
+        let err = roots(&nested(20)).remove(0).unwrap_err();
+        assert!(err.message.contains("copy more than 16 MB"), "{err:?}");
+        assert!(roots(&nested(10)).remove(0).is_ok());
     }
 
     #[test]
