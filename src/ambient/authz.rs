@@ -49,11 +49,16 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     let mut groups: BTreeMap<Option<Vec<u16>>, Identities> = BTreeMap::new();
     let mut too_many: Option<usize> = None; // the first source allowed too many ports
     let mut identities_named = 0;
+    // Members of a sender group are admitted alike: one look at the first is enough.
+    let candidates = cx.engine.ingress_candidates(d);
     for senders in &cx.senders {
         let members = senders.iter().copied().filter(|&s| s != d);
         let Some(first) = members.clone().next() else {
             continue;
         };
+        if candidates.as_ref().is_some_and(|c| !c.contains(first)) {
+            continue;
+        }
         let allowed = cx
             .engine
             .allowed_between(Endpoint::Workload(first), Endpoint::Workload(d));

@@ -146,12 +146,19 @@ pub fn fix(
 
 fn apply<'a>(text: &str, edits: impl Iterator<Item = &'a Edit>) -> String {
     let mut edits: Vec<&Edit> = edits.collect();
-    // Back to front, so earlier offsets stay valid; at one offset, the later-ordered first.
-    edits.sort_by_key(|e| std::cmp::Reverse((e.at, e.order)));
-    let mut out = text.to_string();
+    // One pass from the front (a policy with thousands of fixed rules would make edit-by-edit
+    // replacement quadratic); at one offset, in their order.
+    edits.sort_by_key(|e| (e.at, e.order));
+    let mut out =
+        String::with_capacity(text.len() + edits.iter().map(|e| e.insert.len()).sum::<usize>());
+    let mut done = 0;
     for e in edits {
-        out.replace_range(e.at..e.at + e.delete, &e.insert);
+        let at = e.at.max(done);
+        out.push_str(&text[done..at]);
+        out.push_str(&e.insert);
+        done = (e.at + e.delete).max(at);
     }
+    out.push_str(&text[done..]);
     out
 }
 
@@ -205,14 +212,17 @@ fn policy_text<'a>(
     Some((source, text, spec, detect_style(text, &policy.node)))
 }
 
-/// Adds `15008/TCP` to the ports of one rule.
+/// Adds `15008/TCP` to the ports of one rule (`style`: the policy's, found once per policy).
 fn port_edit(
     sources: &[Source],
     policy: &NetworkPolicy,
     direction: Direction,
     rule: usize,
+    style: Style,
 ) -> Option<Edit> {
-    let (source, text, spec, style) = policy_text(sources, policy)?;
+    let source = policy.location.source;
+    let text = sources.get(source)?.text;
+    let spec = policy.node.get("spec")?;
     let rule_node = spec.get(direction.as_str())?.as_seq()?.get(rule)?;
     let ports = rule_node.get("ports")?;
     let item = ordered_like(hbone_port(), ports.as_seq()?.last());
@@ -281,6 +291,7 @@ fn edits_for(
 ) -> Vec<Edit> {
     let mut edits = Vec::new();
     let mut new_rules: BTreeMap<(usize, DirectionKey), Vec<Y>> = BTreeMap::new();
+    let mut styles: BTreeMap<usize, Option<Style>> = BTreeMap::new();
     for request in requests {
         match request {
             FixRequest::AddHbonePort {
@@ -288,12 +299,19 @@ fn edits_for(
                 direction,
                 rule,
             } => {
-                edits.extend(port_edit(
-                    sources,
-                    &cluster.policies[*policy],
-                    Direction::from(*direction),
-                    *rule,
-                ));
+                let policy_ref = &cluster.policies[*policy];
+                let style = *styles
+                    .entry(*policy)
+                    .or_insert_with(|| policy_text(sources, policy_ref).map(|(.., style)| style));
+                if let Some(style) = style {
+                    edits.extend(port_edit(
+                        sources,
+                        policy_ref,
+                        Direction::from(*direction),
+                        *rule,
+                        style,
+                    ));
+                }
             }
             other => {
                 if let Some((policy, direction, rule)) = new_rule(cluster, other, addresses) {

@@ -19,39 +19,97 @@ use super::ranges::Ranges;
 use super::selector::Selector;
 use crate::model::{Cluster, Workload};
 
-/// A fixed-size set of workload indexes.
+/// A set of workload indexes below a fixed size, stored as the words between its lowest and its
+/// highest member: a rule that admits a few workloads costs a few words, not one bit per
+/// workload (a hostile input of 200,000 rules each for another workload would need 5 GB of
+/// dense bits). Always trimmed, so equal sets are equal values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BitSet {
+    /// Index of the first stored word.
+    start: usize,
     words: Vec<u64>,
+    len: usize,
 }
 
 impl BitSet {
     pub fn new(len: usize) -> Self {
         BitSet {
-            words: vec![0; len.div_ceil(64)],
+            start: 0,
+            words: Vec::new(),
+            len,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.words.len() * 64
+        self.len
+    }
+
+    /// The stored word at (absolute) index `w`, 0 outside.
+    fn word(&self, w: usize) -> u64 {
+        w.checked_sub(self.start)
+            .and_then(|i| self.words.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn end(&self) -> usize {
+        self.start + self.words.len()
+    }
+
+    /// Drops zero words at both ends.
+    fn trim(&mut self) {
+        let Some(last) = self.words.iter().rposition(|w| *w != 0) else {
+            self.words.clear();
+            self.start = 0;
+            return;
+        };
+        self.words.truncate(last + 1);
+        let first = self.words.iter().position(|w| *w != 0).unwrap_or(0);
+        if first > 0 {
+            self.words.drain(..first);
+            self.start += first;
+        }
+    }
+
+    /// Stores words `from..to` (absolute), keeping what is stored.
+    fn cover(&mut self, from: usize, to: usize) {
+        if self.words.is_empty() {
+            self.start = from;
+            self.words.resize(to - from, 0);
+            return;
+        }
+        if from < self.start {
+            self.words
+                .splice(0..0, std::iter::repeat_n(0, self.start - from));
+            self.start = from;
+        }
+        if to > self.end() {
+            self.words.resize(to - self.start, 0);
+        }
     }
 
     pub fn remove(&mut self, i: usize) {
-        if let Some(w) = self.words.get_mut(i / 64) {
+        if let Some(w) = (i / 64)
+            .checked_sub(self.start)
+            .and_then(|k| self.words.get_mut(k))
+        {
             *w &= !(1 << (i % 64));
+            self.trim();
         }
     }
 
     pub fn intersect_with(&mut self, other: &BitSet) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
-            *a &= b;
+        for (k, a) in self.words.iter_mut().enumerate() {
+            *a &= other.word(self.start + k);
         }
+        self.trim();
     }
 
     pub fn subtract(&mut self, other: &BitSet) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
-            *a &= !b;
+        for (k, a) in self.words.iter_mut().enumerate() {
+            *a &= !other.word(self.start + k);
         }
+        self.trim();
     }
 
     pub fn count(&self) -> usize {
@@ -59,33 +117,38 @@ impl BitSet {
     }
 
     pub fn insert(&mut self, i: usize) {
-        self.words[i / 64] |= 1 << (i % 64);
+        let w = i / 64;
+        self.cover(w, w + 1);
+        self.words[w - self.start] |= 1 << (i % 64);
     }
 
     pub fn contains(&self, i: usize) -> bool {
-        self.words
-            .get(i / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.word(i / 64) & (1 << (i % 64)) != 0
     }
 
     pub fn union_with(&mut self, other: &BitSet) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
-            *a |= b;
+        if other.words.is_empty() {
+            return;
+        }
+        self.cover(other.start, other.end());
+        for (k, b) in other.words.iter().enumerate() {
+            self.words[other.start + k - self.start] |= b;
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.words.iter().all(|w| *w == 0)
+        self.words.is_empty()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(i, &w)| {
+        self.words.iter().enumerate().flat_map(|(k, &w)| {
+            let base = (self.start + k) * 64;
             let mut rest = w;
             std::iter::from_fn(move || {
                 (rest != 0).then(|| {
                     let bit = rest.trailing_zeros() as usize;
                     rest &= rest - 1;
-                    i * 64 + bit
+                    base + bit
                 })
             })
         })
@@ -330,6 +393,26 @@ impl<'c> Engine<'c> {
         &self.isolating[workload][dir_index(direction)]
     }
 
+    /// The workloads that may reach `workload` at all: those a rule of a policy isolating its
+    /// ingress admits. `None` when that is everyone (not isolated, or a rule without `from`).
+    /// Lets a caller skip the senders no rule names instead of asking for each verdict.
+    pub fn ingress_candidates(&self, workload: usize) -> Option<BitSet> {
+        let isolating = self.isolating(workload, Direction::Ingress);
+        if isolating.is_empty() {
+            return None;
+        }
+        let mut candidates = BitSet::new(self.isolating.len());
+        for &p in isolating {
+            for peers in &self.peers[p][dir_index(Direction::Ingress)] {
+                if peers.everyone {
+                    return None;
+                }
+                candidates.union_with(&peers.workloads);
+            }
+        }
+        Some(candidates)
+    }
+
     pub fn verdict(&self, src: Endpoint, dst: Endpoint) -> Verdict {
         let egress = self.side(src, dst, Direction::Egress);
         let ingress = self.side(dst, src, Direction::Ingress);
@@ -534,6 +617,10 @@ struct Classes<'c> {
     classes: Vec<(usize, Vec<usize>)>,
     /// namespace -> its classes
     by_namespace: HashMap<&'c str, Vec<usize>>,
+    /// (namespace, label key, value) -> the classes there with that label: a selector with a
+    /// `matchLabels` entry looks at those only, so thousands of rules over thousands of label
+    /// sets cost their matches, not rules × label sets.
+    by_label: HashMap<(&'c str, &'c str, &'c str), Vec<usize>>,
 }
 
 impl<'c> Classes<'c> {
@@ -541,6 +628,7 @@ impl<'c> Classes<'c> {
         let mut class_of: HashMap<(&str, &crate::netpol::selector::Labels), usize> = HashMap::new();
         let mut classes: Vec<(usize, Vec<usize>)> = Vec::new();
         let mut by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
         for (i, w) in cluster.workloads.iter().enumerate() {
             if w.host_network && host_network == HostNetwork::Node {
                 continue; // its traffic carries the node's address: no pod selector matches it
@@ -548,24 +636,35 @@ impl<'c> Classes<'c> {
             let class = *class_of
                 .entry((&w.namespace, &w.labels))
                 .or_insert_with(|| {
+                    let class = classes.len();
                     classes.push((i, Vec::new()));
-                    by_namespace
-                        .entry(&w.namespace)
-                        .or_default()
-                        .push(classes.len() - 1);
-                    classes.len() - 1
+                    by_namespace.entry(&w.namespace).or_default().push(class);
+                    for (key, value) in &w.labels {
+                        by_label
+                            .entry((&w.namespace, key, value))
+                            .or_default()
+                            .push(class);
+                    }
+                    class
                 });
             classes[class].1.push(i);
         }
         Classes {
             classes,
             by_namespace,
+            by_label,
         }
     }
 
     /// The workloads of `namespace` whose labels `selector` matches.
     fn select_in(&self, cluster: &Cluster, namespace: &str, selector: &Selector, set: &mut BitSet) {
-        for &class in self.by_namespace.get(namespace).into_iter().flatten() {
+        let candidates = match selector.match_labels.first() {
+            Some((key, value)) => self
+                .by_label
+                .get(&(namespace, key.as_str(), value.as_str())),
+            None => self.by_namespace.get(namespace),
+        };
+        for &class in candidates.into_iter().flatten() {
             let (rep, members) = &self.classes[class];
             if selector.matches(&cluster.workloads[*rep].labels) {
                 for &w in members {
@@ -652,5 +751,60 @@ pub fn port_conns(spec: &PortSpec, destination: Option<&Workload>) -> ConnSet {
                     acc.union(&ConnSet::port(spec.protocol, p))
                 })
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BitSet;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    fn set(items: &[usize]) -> BitSet {
+        let mut s = BitSet::new(1_000);
+        for &i in items {
+            s.insert(i);
+        }
+        s
+    }
+
+    proptest! {
+        /// Every operation agrees with a plain ordered set, and equal sets are equal values
+        /// however they were built.
+        #[test]
+        fn bitset_behaves_as_a_set(
+            a in prop::collection::vec(0usize..1_000, 0..40),
+            b in prop::collection::vec(0usize..1_000, 0..40),
+            gone in 0usize..1_000,
+        ) {
+            let (sa, sb): (BTreeSet<usize>, BTreeSet<usize>) =
+                (a.iter().copied().collect(), b.iter().copied().collect());
+            let check = |bits: &BitSet, expected: &BTreeSet<usize>| {
+                prop_assert_eq!(bits.iter().collect::<Vec<_>>(), expected.iter().copied().collect::<Vec<_>>());
+                prop_assert_eq!(bits.count(), expected.len());
+                prop_assert_eq!(bits.is_empty(), expected.is_empty());
+                for i in [0, 63, 64, 500, 999] {
+                    prop_assert_eq!(bits.contains(i), expected.contains(&i));
+                }
+                let mut sorted: Vec<usize> = expected.iter().copied().collect();
+                sorted.reverse();
+                prop_assert_eq!(bits, &set(&sorted));
+                Ok(())
+            };
+            let mut union = set(&a);
+            union.union_with(&set(&b));
+            check(&union, &sa.union(&sb).copied().collect())?;
+            let mut both = set(&a);
+            both.intersect_with(&set(&b));
+            check(&both, &sa.intersection(&sb).copied().collect())?;
+            let mut minus = set(&a);
+            minus.subtract(&set(&b));
+            check(&minus, &sa.difference(&sb).copied().collect())?;
+            let mut removed = set(&a);
+            removed.remove(gone);
+            let mut expected = sa.clone();
+            expected.remove(&gone);
+            check(&removed, &expected)?;
+        }
     }
 }

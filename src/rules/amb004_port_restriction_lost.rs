@@ -15,6 +15,19 @@ pub fn check(cx: &Context, out: &mut Output) {
     // Written documents by (namespace, name): the same name in another namespace is another
     // policy (pods named alike in several namespaces are common).
     let mut extras: HashSet<(String, String)> = HashSet::new();
+    // The ingress rules AMB001 asks to open to 15008 (a set: a policy may have thousands).
+    let opened: HashSet<(usize, usize)> = out
+        .fixes
+        .iter()
+        .filter_map(|f| match f {
+            FixRequest::AddHbonePort {
+                policy,
+                direction: DirectionKey::Ingress,
+                rule,
+            } => Some((*policy, *rule)),
+            _ => None,
+        })
+        .collect();
     let ambient = super::members(cx, |m| m.is_ambient());
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
     for (p, policy) in cx.cluster.policies.iter().enumerate() {
@@ -28,11 +41,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             let admits_now = ports
                 .iter()
                 .any(|spec| port_conns(spec, None).contains(Protocol::Tcp, HBONE_PORT));
-            let after_fix = out.fixes.contains(&FixRequest::AddHbonePort {
-                policy: p,
-                direction: DirectionKey::Ingress,
-                rule: i,
-            });
+            let after_fix = opened.contains(&(p, i));
             if !admits_now && !after_fix {
                 continue;
             }
