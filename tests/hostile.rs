@@ -126,7 +126,18 @@ fn generated_hostile_texts_end_within_the_bound() {
     );
     let empty_documents = "---\n".repeat(300_000);
     let too_many_documents = "---\n".repeat(1_000_001);
-    let cases: [(&str, String, &str); 4] = [
+    // 8 policies of 2,500 ingress rules, each rule for another workload (each inferred): cost
+    // that grows with rules × workloads or rules × rules shows here (it took minutes and
+    // gigabytes at 200,000 rules).
+    let many_rules_many_peers: String = (0..8)
+        .map(|p| {
+            let rules: String = (0..2_500)
+                .map(|r| format!("  - from: [{{podSelector: {{matchLabels: {{app: s{p}-{r}}}}}}}]\n    ports: [{{port: {}}}]\n", 1_000 + r))
+                .collect();
+            format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p{p}, namespace: ns{p}}}\nspec:\n  podSelector: {{matchLabels: {{app: a{p}}}}}\n  ingress:\n{rules}---\n")
+        })
+        .collect();
+    let cases: [(&str, String, &str); 5] = [
         (
             "a map of 300,000 keys with a duplicate",
             flat_map,
@@ -142,6 +153,11 @@ fn generated_hostile_texts_end_within_the_bound() {
             "1,000,001 empty documents",
             too_many_documents,
             "more than 1000000 YAML documents",
+        ),
+        (
+            "8 policies of 2,500 rules, each for another workload",
+            many_rules_many_peers,
+            "can reach every port of the selected pods",
         ),
     ];
     for (what, text, expected) in cases {
