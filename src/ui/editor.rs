@@ -40,12 +40,15 @@ struct Selection {
 }
 
 impl Selection {
-    fn caret(at: usize) -> Self {
+    fn forward(start: usize, end: usize) -> Self {
         Selection {
-            start: at,
-            end: at,
+            start,
+            end,
             backward: false,
         }
+    }
+    fn caret(at: usize) -> Self {
+        Selection::forward(at, at)
     }
     fn caret_byte(&self) -> usize {
         if self.backward { self.start } else { self.end }
@@ -141,12 +144,7 @@ pub fn Editor(
     // What an edit replaces: the selection, or the whole text.
     let target = move || {
         if all_selected() {
-            let len = text.with_untracked(String::len);
-            Some(Selection {
-                start: 0,
-                end: len,
-                backward: false,
-            })
+            Some(Selection::forward(0, text.with_untracked(String::len)))
         } else {
             selection()
         }
@@ -261,14 +259,7 @@ pub fn Editor(
             let long =
                 lines.with_untracked(|l| l.line_of(end) - l.line_of(start) > textwin::WHOLE_LINES);
             let end = if long { start } else { end };
-            place(
-                Selection {
-                    start,
-                    end,
-                    backward: false,
-                },
-                true,
-            );
+            place(Selection::forward(start, end), true);
         }
     };
 
@@ -361,14 +352,7 @@ pub fn Editor(
         let options = web_sys::FocusOptions::new();
         options.set_prevent_scroll(true);
         let _ = area.focus_with_options(&options);
-        place(
-            Selection {
-                start,
-                end,
-                backward: false,
-            },
-            true,
-        );
+        place(Selection::forward(start, end), true);
     });
 
     let on_keydown = move |ev: web_sys::KeyboardEvent| {
