@@ -145,10 +145,12 @@ pub fn fix(
 }
 
 fn apply<'a>(text: &str, edits: impl Iterator<Item = &'a Edit>) -> String {
-    let mut edits: Vec<&Edit> = edits.collect();
     // One pass from the front (a policy with thousands of fixed rules would make edit-by-edit
-    // replacement quadratic); at one offset, in their order.
-    edits.sort_by_key(|e| (e.at, e.order));
+    // replacement quadratic). At one offset: by `order`, and of equal order the one made later
+    // first (a rule appended to the list that ends there goes before a key added after it).
+    let mut edits: Vec<(usize, &Edit)> = edits.enumerate().collect();
+    edits.sort_by_key(|&(i, e)| (e.at, e.order, std::cmp::Reverse(i)));
+    let edits: Vec<&Edit> = edits.into_iter().map(|(_, e)| e).collect();
     let mut out =
         String::with_capacity(text.len() + edits.iter().map(|e| e.insert.len()).sum::<usize>());
     let mut done = 0;
