@@ -126,10 +126,10 @@ fn generated_hostile_texts_end_within_the_bound() {
     );
     let empty_documents = "---\n".repeat(300_000);
     let too_many_documents = "---\n".repeat(1_000_001);
-    // 8 policies of 2,500 ingress rules, each rule for another workload (each inferred): cost
+    // 24 policies of 2,500 ingress rules, each rule for another workload (each inferred): cost
     // that grows with rules × workloads or rules × rules shows here (it took minutes and
     // gigabytes at 200,000 rules).
-    let many_rules_many_peers: String = (0..8)
+    let many_rules_many_peers: String = (0..24)
         .map(|p| {
             let rules: String = (0..2_500)
                 .map(|r| format!("  - from: [{{podSelector: {{matchLabels: {{app: s{p}-{r}}}}}}}]\n    ports: [{{port: {}}}]\n", 1_000 + r))
@@ -155,7 +155,7 @@ fn generated_hostile_texts_end_within_the_bound() {
             "more than 1000000 YAML documents",
         ),
         (
-            "8 policies of 2,500 rules, each for another workload",
+            "24 policies of 2,500 rules, each for another workload",
             many_rules_many_peers,
             "can reach every port of the selected pods",
         ),
