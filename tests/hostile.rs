@@ -137,7 +137,26 @@ fn generated_hostile_texts_end_within_the_bound() {
             format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p{p}, namespace: ns{p}}}\nspec:\n  podSelector: {{matchLabels: {{app: a{p}}}}}\n  ingress:\n{rules}---\n")
         })
         .collect();
-    let cases: [(&str, String, &str); 5] = [
+    // 500 pods with 50 named ports each, and 50 policies naming 25 of them in both directions
+    // for every pod of their namespace: judging each (source, destination) pair alone took
+    // 10 s in a release build.
+    let named_ports: String = {
+        let ports: String = (0..50)
+            .map(|i| format!("{{name: p{i}, containerPort: {}}}, ", 1_000 + i))
+            .collect();
+        let names: String = (0..50)
+            .step_by(2)
+            .map(|i| format!("{{port: p{i}}}, "))
+            .collect();
+        let pods = (0..500).map(|w| {
+            format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: w{w}, namespace: ns{}, labels: {{app: w{w}}}}}\nspec: {{containers: [{{name: c, image: x, ports: [{ports}]}}]}}\n---\n", w % 20)
+        });
+        let policies = (0..50).map(|p| {
+            format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p{p}, namespace: ns{}}}\nspec:\n  podSelector: {{}}\n  ingress:\n  - ports: [{names}]\n  egress:\n  - ports: [{names}]\n---\n", p % 20)
+        });
+        pods.chain(policies).collect()
+    };
+    let cases: [(&str, String, &str); 6] = [
         (
             "a map of 300,000 keys with a duplicate",
             flat_map,
@@ -158,6 +177,11 @@ fn generated_hostile_texts_end_within_the_bound() {
             "24 policies of 2,500 rules, each for another workload",
             many_rules_many_peers,
             "can reach every port of the selected pods",
+        ),
+        (
+            "500 pods of 50 named ports under policies naming 25 both ways",
+            named_ports,
+            "but not 15008/TCP",
         ),
     ];
     for (what, text, expected) in cases {

@@ -1,6 +1,6 @@
 #![doc = include_str!("docs/AMB002.md")]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Output, names, rule_location, subject};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
@@ -8,9 +8,10 @@ use crate::findings::{Code, Finding};
 use crate::netpol::conn::{ConnSet, Protocol};
 use crate::netpol::eval::BitSet;
 use crate::netpol::policy::Direction;
+use crate::netpol::ranges::Ranges;
 
 struct Hit {
-    sources: Vec<usize>,
+    sources: BitSet,
     destinations: BitSet,
     ports: ConnSet,
 }
@@ -18,15 +19,28 @@ struct Hit {
 pub fn check(cx: &Context, out: &mut Output) {
     let engine = cx.engine;
     let workloads = &cx.cluster.workloads;
-    let mesh = super::members(cx, |m| m.receives_hbone());
+    let mut mesh = super::members(cx, |m| m.receives_hbone());
+    // Through a waypoint the tunnel goes to the waypoint: AMB005's business.
+    for d in 0..workloads.len() {
+        if cx.waypoint[d].is_some() {
+            mesh.remove(d);
+        }
+    }
     let mut hits: BTreeMap<(usize, usize), Hit> = BTreeMap::new();
 
-    for s in 0..workloads.len() {
-        if !cx.membership[s].is_ambient() {
-            continue;
-        }
-        let policies = engine.isolating(s, Direction::Egress);
-        for &p in policies {
+    // Sources with one egress subject class have the same rules; destinations with one egress
+    // peer class are admitted by the same rules, whose named ports mean the same on them. So
+    // each (source class, rule, destination class) is judged once, on representatives.
+    let mut sources: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for s in (0..workloads.len()).filter(|&s| cx.membership[s].is_ambient()) {
+        sources
+            .entry(engine.subject_class(s, Direction::Egress))
+            .or_default()
+            .push(s);
+    }
+    for members in sources.values() {
+        let s = members[0];
+        for &p in engine.isolating(s, Direction::Egress) {
             for i in 0..cx.cluster.policies[p].egress.len() {
                 let peers = engine.rule_peers(p, Direction::Egress, i);
                 let mut candidates = if peers.everyone {
@@ -35,36 +49,62 @@ pub fn check(cx: &Context, out: &mut Output) {
                     peers.workloads.clone()
                 };
                 candidates.intersect_with(&mesh);
-                candidates.remove(s);
-                for d in candidates.iter().filter(|&d| cx.waypoint[d].is_none()) {
-                    let tcp = engine
-                        .rule_conns(p, Direction::Egress, i, Some(&workloads[d]))
-                        .of(Protocol::Tcp)
-                        .clone();
-                    if tcp.is_empty() || hbone_allowed(cx, s, d) {
-                        continue;
-                    }
-                    let hit = hits.entry((p, i)).or_insert_with(|| Hit {
-                        sources: Vec::new(),
-                        destinations: BitSet::new(workloads.len()),
-                        ports: ConnSet::none(),
-                    });
-                    if !hit.sources.contains(&s) {
-                        hit.sources.push(s);
-                    }
-                    hit.destinations.insert(d);
-                    hit.ports.union_with(&ConnSet::ports(Protocol::Tcp, tcp));
+                // The blocked ports towards each destination class, judged once.
+                let mut judged: HashMap<u32, Option<Ranges<u16>>> = HashMap::new();
+                let mut blocked = BitSet::new(workloads.len());
+                let mut ports = ConnSet::none();
+                // A workload is not its own destination.
+                if let [one] = members.as_slice() {
+                    candidates.remove(*one);
                 }
+                for d in candidates.iter() {
+                    let verdict = judged.entry(engine.receiver_class(d).0).or_insert_with(|| {
+                        let tcp = engine
+                            .rule_conns(p, Direction::Egress, i, Some(&workloads[d]))
+                            .of(Protocol::Tcp)
+                            .clone();
+                        (!tcp.is_empty() && !hbone_allowed(cx, s, d)).then_some(tcp)
+                    });
+                    if let Some(tcp) = verdict {
+                        blocked.insert(d);
+                        ports.union_with(&ConnSet::ports(Protocol::Tcp, tcp.clone()));
+                    }
+                }
+                if blocked.is_empty() {
+                    continue;
+                }
+                // Every member sends to every blocked destination but itself.
+                let senders: Vec<usize> = match blocked.count() {
+                    1 => {
+                        let only = blocked.iter().next().unwrap_or_default();
+                        members.iter().copied().filter(|&m| m != only).collect()
+                    }
+                    _ => members.clone(),
+                };
+                if senders.is_empty() {
+                    continue;
+                }
+                let hit = hits.entry((p, i)).or_insert_with(|| Hit {
+                    sources: BitSet::new(workloads.len()),
+                    destinations: BitSet::new(workloads.len()),
+                    ports: ConnSet::none(),
+                });
+                for m in senders {
+                    hit.sources.insert(m);
+                }
+                hit.destinations.union_with(&blocked);
+                hit.ports.union_with(&ports);
             }
         }
     }
 
     for ((p, i), hit) in hits {
         let policy = &cx.cluster.policies[p];
-        let from = if hit.sources.len() == 1 {
-            super::describe(cx, hit.sources[0])
+        let sources: Vec<usize> = hit.sources.iter().collect();
+        let from = if sources.len() == 1 {
+            super::describe(cx, sources[0])
         } else {
-            format!("{} pods selected by the policy", hit.sources.len())
+            format!("{} pods selected by the policy", sources.len())
         };
         let mut finding = Finding::new(
             Code::Amb002,
@@ -78,7 +118,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             Some(rule_location(cx, p, Direction::Egress, i)),
         );
         finding.policy = Some(policy.qualified_name());
-        finding.workload = Some(subject(cx, p, &hit.sources));
+        finding.workload = Some(subject(cx, p, &sources));
         finding.fixable = true;
         finding.fix = Some("add `port: 15008, protocol: TCP` to this rule's ports, so the tunnel is admitted for the same peers only".into());
         out.findings.push(finding);
