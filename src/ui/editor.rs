@@ -53,6 +53,18 @@ impl Selection {
     fn caret_byte(&self) -> usize {
         if self.backward { self.start } else { self.end }
     }
+    /// The caret moved to `target`; with `extend` (Shift) the selection grows from its anchor.
+    fn moved_to(self, target: usize, extend: bool) -> Self {
+        let anchor = if self.backward { self.end } else { self.start };
+        if !extend {
+            return Selection::caret(target);
+        }
+        Selection {
+            start: anchor.min(target),
+            end: anchor.max(target),
+            backward: target < anchor,
+        }
+    }
 }
 
 /// The editor's state beside the text: the window in the textarea, the undo history, a
@@ -400,16 +412,46 @@ pub fn Editor(
                 } else {
                     text.with_untracked(String::len)
                 };
-                let anchor = if sel.backward { sel.end } else { sel.start };
-                let sel = if ev.shift_key() {
-                    Selection {
-                        start: anchor.min(target),
-                        end: anchor.max(target),
-                        backward: target < anchor,
-                    }
-                } else {
-                    Selection::caret(target)
-                };
+                place(sel.moved_to(target, ev.shift_key()), true);
+            }
+            // The textarea does not scroll itself (the scroller does), so the browser's own
+            // Page Up/Down would not move the caret: a page of lines, same column, and the view
+            // moves with it.
+            "PageUp" | "PageDown" if !command => {
+                ev.prevent_default();
+                let Some(sel) = selection() else { return };
+                let (top, height) = view.get_untracked();
+                let page = ((height / LINE_HEIGHT) as usize).saturating_sub(1).max(1);
+                let down = key == "PageDown";
+                let target = text.with_untracked(|t| {
+                    lines.with_untracked(|l| {
+                        let caret = sel.caret_byte();
+                        let line = l.line_of(caret);
+                        let column = t[l.range(line).0..caret].chars().count();
+                        let to = if down {
+                            (line + page).min(l.count() - 1)
+                        } else {
+                            line.saturating_sub(page)
+                        };
+                        let (start, end) = l.range(to);
+                        start
+                            + t[start..end]
+                                .char_indices()
+                                .nth(column)
+                                .map_or(end - start, |(i, _)| i)
+                    })
+                });
+                let sel = sel.moved_to(target, ev.shift_key());
+                if let Some(scroll) = scroller.get_untracked() {
+                    let shift = page as f64 * LINE_HEIGHT;
+                    let top = if down {
+                        top + shift
+                    } else {
+                        (top - shift).max(0.0)
+                    };
+                    scroll.set_scroll_top(top as i32);
+                    set_view.set((scroll.scroll_top() as f64, height));
+                }
                 place(sel, true);
             }
             // (A select-all stays as it is: the key may act on the whole text.)

@@ -168,3 +168,24 @@ test("a selection past the window's edge, and a caret scrolled away from, stay w
   expect(firstInView).toBeLessThan(401);
   expect(firstInView).toBeGreaterThan(401 - 40);
 });
+
+test("Page Down and Page Up move the caret a page, with the view, in short and long texts", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("./");
+  for (const n of [1_500, 60_000]) {
+    await pasteAll(page, numbered(n));
+    await page.keyboard.press("Control+Home");
+    const height = await page.locator(".editor-body").evaluate((s) => s.clientHeight);
+    const pageLines = Math.floor(height / LINE) - 1;
+    for (let i = 0; i < 3; i++) await page.keyboard.press("PageDown");
+    await page.keyboard.type("P");
+    expect(lineOf(await wholeText(page), "P")).toBe(1 + 3 * pageLines);
+    const { firstInView } = await view(page);
+    expect(firstInView).toBeGreaterThan(3 * pageLines - 5);
+    expect(firstInView).toBeLessThanOrEqual(1 + 3 * pageLines);
+    // Shift+Page Up selects a page of lines upwards from the caret.
+    await page.keyboard.press("Shift+PageUp");
+    const selected = await editor(page).evaluate((el) => el.value.slice(el.selectionStart, el.selectionEnd));
+    expect(selected.split("\n").length).toBe(pageLines + 1);
+  }
+});
