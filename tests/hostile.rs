@@ -156,7 +156,12 @@ fn generated_hostile_texts_end_within_the_bound() {
         });
         pods.chain(policies).collect()
     };
-    let cases: [(&str, String, &str); 6] = [
+    // 10,000 namespaces, each with a policy admitting the next one by its label: matching every
+    // namespace selector against every namespace cost policies × namespaces.
+    let many_namespaces: String = (0..10_000)
+        .map(|i| format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: ns{i}, labels: {{team: t{i}}}}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: ns{i}}}\nspec:\n  podSelector: {{}}\n  ingress:\n  - from: [{{namespaceSelector: {{matchLabels: {{team: t{}}}}}}}]\n---\n", (i + 1) % 10_000))
+        .collect();
+    let cases: [(&str, String, &str); 7] = [
         (
             "a map of 300,000 keys with a duplicate",
             flat_map,
@@ -182,6 +187,11 @@ fn generated_hostile_texts_end_within_the_bound() {
             "500 pods of 50 named ports under policies naming 25 both ways",
             named_ports,
             "but not 15008/TCP",
+        ),
+        (
+            "10,000 namespaces, each admitted by the previous one's policy",
+            many_namespaces,
+            "all pods in `ns9999` (not in the input) are isolated for ingress",
         ),
     ];
     for (what, text, expected) in cases {

@@ -39,6 +39,8 @@ pub fn add_inferred(cluster: &mut Cluster) {
     };
     // Whether a pod selector matches a given workload in some namespace, per selector.
     let mut anywhere_memo: HashMap<String, bool> = HashMap::new();
+    let namespace_index = super::NamespaceIndex::new(&cluster.namespaces);
+    let mut new_names: std::collections::HashSet<String> = std::collections::HashSet::new();
 
     for policy in &cluster.policies {
         if !selects_concrete(&policy.namespace, &policy.pod_selector) {
@@ -75,15 +77,13 @@ pub fn add_inferred(cluster: &mut Cluster) {
                         }
                     }
                     Some(sel) => {
-                        let known: Vec<String> = cluster
-                            .namespaces
-                            .iter()
-                            .filter(|ns| sel.matches(&ns.labels))
+                        let known: Vec<String> = namespace_index
+                            .matching(sel)
                             .map(|ns| ns.name.clone())
                             .collect();
                         if known.is_empty() {
                             let ns = namespace_for(sel);
-                            if !new_namespaces.iter().any(|n| n.name == ns.name) {
+                            if new_names.insert(ns.name.clone()) {
                                 new_namespaces.push(ns.clone());
                             }
                             vec![ns.name]

@@ -26,6 +26,49 @@ pub struct Namespace {
     pub location: Option<Location>,
 }
 
+/// Namespaces by label, so that a `namespaceSelector` with a `matchLabels` entry looks at the
+/// namespaces with that label only (10,000 namespaces each with a policy naming another would
+/// otherwise cost policies × namespaces).
+pub struct NamespaceIndex<'c> {
+    namespaces: &'c [Namespace],
+    by_label: std::collections::HashMap<(&'c str, &'c str), Vec<usize>>,
+}
+
+impl<'c> NamespaceIndex<'c> {
+    pub fn new(namespaces: &'c [Namespace]) -> Self {
+        let mut by_label: std::collections::HashMap<(&str, &str), Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, ns) in namespaces.iter().enumerate() {
+            for (key, value) in &ns.labels {
+                by_label.entry((key, value)).or_default().push(i);
+            }
+        }
+        NamespaceIndex {
+            namespaces,
+            by_label,
+        }
+    }
+
+    /// The namespaces `selector` matches, in their order.
+    pub fn matching<'a>(
+        &'a self,
+        selector: &'a crate::netpol::selector::Selector,
+    ) -> Box<dyn Iterator<Item = &'c Namespace> + 'a> {
+        let matches = move |ns: &&Namespace| selector.matches(&ns.labels);
+        match selector.match_labels.first() {
+            Some((key, value)) => Box::new(
+                self.by_label
+                    .get(&(key.as_str(), value.as_str()))
+                    .into_iter()
+                    .flatten()
+                    .map(|&i| &self.namespaces[i])
+                    .filter(matches),
+            ),
+            None => Box::new(self.namespaces.iter().filter(matches)),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Workload {
     /// The kind shown to users: the workload object's kind, or for pods with a controller the
@@ -58,7 +101,7 @@ impl Workload {
             None => format!("{} `{}`", self.kind, self.qualified_name()),
             Some(_) => {
                 let pods = match self.name.as_str() {
-                    "[all pods]" => "any pod".to_string(),
+                    "[all pods]" => "all pods".to_string(),
                     name => format!(
                         "pods matching {}",
                         name.trim_start_matches('[').trim_end_matches(']')

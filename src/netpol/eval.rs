@@ -17,7 +17,7 @@ use super::memo::{self, Classifier, ConnId, Memo, Roles};
 use super::policy::{Direction, NetworkPolicy, Peer, PortRef, PortSpec, Rule};
 use super::ranges::Ranges;
 use super::selector::Selector;
-use crate::model::{Cluster, Workload};
+use crate::model::{Cluster, NamespaceIndex, Workload};
 
 /// A set of workload indexes below a fixed size, stored as the words between its lowest and its
 /// highest member: a rule that admits a few workloads costs a few words, not one bit per
@@ -621,6 +621,8 @@ struct Classes<'c> {
     /// `matchLabels` entry looks at those only, so thousands of rules over thousands of label
     /// sets cost their matches, not rules × label sets.
     by_label: HashMap<(&'c str, &'c str, &'c str), Vec<usize>>,
+    /// The namespaces by label, for `namespaceSelector`s likewise.
+    namespaces: NamespaceIndex<'c>,
 }
 
 impl<'c> Classes<'c> {
@@ -653,6 +655,7 @@ impl<'c> Classes<'c> {
             classes,
             by_namespace,
             by_label,
+            namespaces: NamespaceIndex::new(&cluster.namespaces),
         }
     }
 
@@ -699,11 +702,7 @@ fn peer_match(
                 match namespaces {
                     None => classes.select_in(cluster, &policy.namespace, pods, &mut workloads),
                     Some(sel) => {
-                        for ns in cluster
-                            .namespaces
-                            .iter()
-                            .filter(|ns| sel.matches(&ns.labels))
-                        {
+                        for ns in classes.namespaces.matching(sel) {
                             classes.select_in(cluster, &ns.name, pods, &mut workloads);
                         }
                     }
