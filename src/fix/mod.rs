@@ -387,7 +387,20 @@ fn ordered_like(item: Y, model: Option<&Node>) -> Y {
 
 /// Is the node written in flow style (`[...]`, `{...}`)?
 fn is_flow(text: &str, node: &Node) -> bool {
-    text[node.span.start..].starts_with(['[', '{'])
+    text[after_properties(text, node.span.start)..].starts_with(['[', '{'])
+}
+
+/// Past a node's tag (`!`, `!!map`, `!<…>`) and anchor (`&name`), where its content starts: the
+/// parser's span of `! {…}` starts at the tag.
+fn after_properties(text: &str, start: usize) -> usize {
+    let mut at = start;
+    while text[at..].starts_with(['!', '&']) {
+        at += text[at..]
+            .find(char::is_whitespace)
+            .unwrap_or(text.len() - at);
+        at += text[at..].len() - text[at..].trim_start().len();
+    }
+    at
 }
 
 /// Is this line a YAML document separator (`---` alone or before a space, not `---x`)?
@@ -954,5 +967,18 @@ mod tests {
         );
         // A quote inside a plain scalar opens nothing.
         assert_eq!(end("{name: it's, x: [1]} '"), "{name: it's, x: [1]}");
+    }
+
+    #[test]
+    fn a_tag_or_an_anchor_comes_before_a_nodes_content() {
+        use super::after_properties;
+        fn content(text: &str) -> &str {
+            &text[after_properties(text, 0)..]
+        }
+        assert_eq!(content("! {a: 1}"), "{a: 1}");
+        assert_eq!(content("!!map &x\n  [1]"), "[1]");
+        assert_eq!(content("&anchor !<tag:x> {a: 1}"), "{a: 1}");
+        assert_eq!(content("{a: 1}"), "{a: 1}");
+        assert_eq!(content("&end"), "");
     }
 }
