@@ -8,7 +8,7 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 /// The page's performance marks: an edit of the text, and the findings of the newest analysis
-/// on screen. `tests/e2e/performance.spec.mjs` reads the measure between them.
+/// on screen. `tests/e2e/page.measure.mjs` reads the measure between them.
 pub const EDIT_MARK: &str = "ambient-netpol:edit";
 pub const SHOWN_MEASURE: &str = "ambient-netpol:edit-to-findings";
 /// Each request posted to the analysis worker, and each answer of it (stale or not).

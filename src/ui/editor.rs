@@ -67,12 +67,10 @@ impl Selection {
     }
 }
 
-/// The editor's state beside the text: the window in the textarea, the undo history, a
-/// selection kept while the view is scrolled away from it, and whether an input replaces the
-/// whole text.
+/// The editor's state beside the text and the window: the undo history, a selection kept while
+/// the view is scrolled away from it, and whether an input replaces the whole text.
 #[derive(Default)]
 struct Model {
-    window: Window,
     history: History,
     parked: Option<Selection>,
     replace_all: bool,
@@ -116,6 +114,7 @@ pub fn Editor(
     // The scroller's position and height, for the lines drawn.
     let (view, set_view) = signal((0.0f64, 640.0f64));
     let lines = Memo::new(move |_| text.with(|t| Lines::new(t)));
+    // The lines the textarea holds.
     let (window, set_window) = signal(Window::default());
     let model = StoredValue::new_local(Model::default());
     KNOWN.with_borrow_mut(|k| k.clone_from(&text.get_untracked()));
@@ -134,7 +133,7 @@ pub fn Editor(
     // The selection in bytes of the whole text.
     let selection = move || -> Option<Selection> {
         let area = textarea.get_untracked()?;
-        let w = model.with_value(|m| m.window);
+        let w = window.get_untracked();
         let (start, end) = (area.selection_start().ok()??, area.selection_end().ok()??);
         let backward = area.selection_direction().ok()?.as_deref() == Some("backward");
         text.with_untracked(|t| {
@@ -149,7 +148,7 @@ pub fn Editor(
     // Whether the whole window is selected while it is part of the text: select all, which
     // stands for the whole text (copy, cut, typing and paste act on all of it).
     let all_selected = move || {
-        let w = model.with_value(|m| m.window);
+        let w = window.get_untracked();
         !lines.with_untracked(|l| w.is_whole(l))
             && selection().is_some_and(|s| s.start == w.start && s.end == w.stop)
     };
@@ -180,7 +179,6 @@ pub fn Editor(
             let _ = area.set_selection_range_with_direction(at(sel.start), at(sel.end), direction);
         });
         scroll.set_scroll_top(top);
-        model.update_value(|m| m.window = w);
         set_window.set(w);
     };
 
@@ -225,7 +223,7 @@ pub fn Editor(
     let keep_room = move || {
         if let Some(sel) = selection() {
             let line = lines.with_untracked(|l| l.line_of(sel.caret_byte()));
-            let w = model.with_value(|m| m.window);
+            let w = window.get_untracked();
             if !lines.with_untracked(|l| w.holds(l, line, line + 1)) {
                 place(sel, false);
             }
@@ -283,7 +281,8 @@ pub fn Editor(
         };
         browser::mark(browser::EDIT_MARK);
         let value = area.value();
-        let (w, all) = model.with_value(|m| (m.window, m.replace_all));
+        let w = window.get_untracked();
+        let all = model.with_value(|m| m.replace_all);
         model.update_value(|m| m.replace_all = false);
         let (start, stop) = if all {
             (0, text.with_untracked(String::len))
@@ -297,14 +296,8 @@ pub fn Editor(
         let stop = stop + edit.inserted.len() - edit.removed.len();
         commit(edit);
         // The textarea holds the new window already; move it if the caret nears its edge.
-        let w = lines.with_untracked(|l| Window {
-            first: if all { 0 } else { w.first },
-            end: l.line_of(stop) + 1,
-            start,
-            stop,
-        });
-        model.update_value(|m| m.window = w);
-        set_window.set(w);
+        let first = if all { 0 } else { w.first };
+        set_window.set(lines.with_untracked(|l| Window::of(l, first, l.line_of(stop) + 1)));
         keep_room();
     };
 
@@ -343,8 +336,8 @@ pub fn Editor(
         };
         set_view.set((scroll.scroll_top() as f64, scroll.client_height() as f64));
         let (first, last) = view_lines();
-        let (w, selecting) = model.with_value(|m| (m.window, m.selecting));
-        if selecting || lines.with_untracked(|l| w.holds(l, first, last)) {
+        let w = window.get_untracked();
+        if model.with_value(|m| m.selecting) || lines.with_untracked(|l| w.holds(l, first, last)) {
             return;
         }
         let Some(sel) = model.with_value(|m| m.parked).or_else(selection) else {
@@ -401,7 +394,7 @@ pub fn Editor(
                 history(true);
             }
             "Home" | "End" if command => {
-                let whole = lines.with_untracked(|l| model.with_value(|m| m.window.is_whole(l)));
+                let whole = lines.with_untracked(|l| window.get_untracked().is_whole(l));
                 if whole {
                     return;
                 }

@@ -225,6 +225,7 @@ pub fn App() -> impl IntoView {
         });
     });
     let analysis = Memo::new(move |_| result.get());
+    let stopped = Signal::derive(move || worker_error.with(Option::is_some));
 
     let load_example = move |id: String| {
         if let Some(example) = examples::EXAMPLES.iter().find(|e| e.id == id) {
@@ -280,7 +281,7 @@ pub fn App() -> impl IntoView {
             {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
             <main class="workspace embed">
                 <Editor text=text set_text=set_text goto=goto analysis=analysis />
-                <FindingsPanel analysis=analysis stopped=Signal::derive(move || worker_error.with(Option::is_some)) />
+                <FindingsPanel analysis=analysis stopped=stopped />
                 <Diagram analysis=analysis view_mode=view_mode />
             </main>
         }
@@ -336,7 +337,7 @@ pub fn App() -> impl IntoView {
                 <SettingsPanel settings=settings />
                 <Editor text=text set_text=set_text goto=goto analysis=analysis />
             </div>
-            <FindingsPanel analysis=analysis stopped=Signal::derive(move || worker_error.with(Option::is_some)) />
+            <FindingsPanel analysis=analysis stopped=stopped />
             <Diagram analysis=analysis view_mode=view_mode />
             <DiffView analysis=analysis />
         </main>
