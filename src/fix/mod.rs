@@ -150,11 +150,11 @@ fn apply<'a>(text: &str, edits: impl Iterator<Item = &'a Edit>) -> String {
     // first (a rule appended to the list that ends there goes before a key added after it).
     let mut edits: Vec<(usize, &Edit)> = edits.enumerate().collect();
     edits.sort_by_key(|&(i, e)| (e.at, e.order, std::cmp::Reverse(i)));
-    let edits: Vec<&Edit> = edits.into_iter().map(|(_, e)| e).collect();
-    let mut out =
-        String::with_capacity(text.len() + edits.iter().map(|e| e.insert.len()).sum::<usize>());
+    let mut out = String::with_capacity(
+        text.len() + edits.iter().map(|(_, e)| e.insert.len()).sum::<usize>(),
+    );
     let mut done = 0;
-    for e in edits {
+    for (_, e) in edits {
         let at = e.at.max(done);
         out.push_str(&text[done..at]);
         out.push_str(&e.insert);
@@ -203,15 +203,21 @@ fn probe_rule(addresses: &[IpAddr], ports: &[PortKey]) -> Y {
     Y::map(rule)
 }
 
-/// The text of a policy and what the edits need of it.
+/// The source of a policy, its text and its `spec`.
 fn policy_text<'a>(
     sources: &[Source<'a>],
     policy: &'a NetworkPolicy,
-) -> Option<(usize, &'a str, &'a Node, Style)> {
+) -> Option<(usize, &'a str, &'a Node)> {
     let source = policy.location.source;
     let text = sources.get(source)?.text;
     let spec = policy.node.get("spec")?;
-    Some((source, text, spec, detect_style(text, &policy.node)))
+    Some((source, text, spec))
+}
+
+/// The conventions of a policy's text (they take a walk over all its rules: once per policy).
+fn policy_style(sources: &[Source], policy: &NetworkPolicy) -> Option<Style> {
+    let (_, text, _) = policy_text(sources, policy)?;
+    Some(detect_style(text, &policy.node))
 }
 
 /// Adds `15008/TCP` to the ports of one rule (`style`: the policy's, found once per policy).
@@ -222,9 +228,7 @@ fn port_edit(
     rule: usize,
     style: Style,
 ) -> Option<Edit> {
-    let source = policy.location.source;
-    let text = sources.get(source)?.text;
-    let spec = policy.node.get("spec")?;
+    let (source, text, spec) = policy_text(sources, policy)?;
     let rule_node = spec.get(direction.as_str())?.as_seq()?.get(rule)?;
     let ports = rule_node.get("ports")?;
     let item = ordered_like(hbone_port(), ports.as_seq()?.last());
@@ -241,7 +245,8 @@ fn rules_edit(
     direction: Direction,
     rules: Vec<Y>,
 ) -> Option<Edit> {
-    let (source, text, spec, style) = policy_text(sources, policy)?;
+    let (source, text, spec) = policy_text(sources, policy)?;
+    let style = policy_style(sources, policy)?;
     let key = direction.as_str();
     let mut edit = match spec.get(key) {
         Some(existing) if existing.as_seq().is_some() => {
@@ -304,7 +309,7 @@ fn edits_for(
                 let policy_ref = &cluster.policies[*policy];
                 let style = *styles
                     .entry(*policy)
-                    .or_insert_with(|| policy_text(sources, policy_ref).map(|(.., style)| style));
+                    .or_insert_with(|| policy_style(sources, policy_ref));
                 if let Some(style) = style {
                     edits.extend(port_edit(
                         sources,
