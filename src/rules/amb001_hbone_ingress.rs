@@ -25,16 +25,12 @@ pub fn check(cx: &Context, out: &mut Output) {
 
     // Destinations isolated alike (same policies, same meaning of their named ports) are judged
     // once, by the first of them.
-    let mut classes: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for d in 0..workloads.len() {
-        // Through a waypoint the tunnel comes from the waypoint's pods: AMB005's business.
-        if cx.membership[d].receives_hbone() && cx.waypoint[d].is_none() {
-            classes
-                .entry(engine.subject_class(d, Direction::Ingress))
-                .or_default()
-                .push(d);
-        }
-    }
+    // (Through a waypoint the tunnel comes from the waypoint's pods: AMB005's business.)
+    let classes = super::grouped(
+        (0..workloads.len())
+            .filter(|&d| cx.membership[d].receives_hbone() && cx.waypoint[d].is_none()),
+        |d| engine.subject_class(d, Direction::Ingress),
+    );
     for members in classes.values() {
         let d = members[0];
         let policies = engine.isolating(d, Direction::Ingress);
@@ -77,12 +73,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 sources.subtract(&hbone_from);
                 // A destination is not its own source: the members with some other source are
                 // hit, and the sources are theirs.
-                let count = sources.count();
-                let hit_members: Vec<usize> = members
-                    .iter()
-                    .copied()
-                    .filter(|&m| count > 1 || (count == 1 && !sources.contains(m)))
-                    .collect();
+                let hit_members = super::paired(members, sources.iter());
                 if let [only] = hit_members[..] {
                     sources.remove(only);
                 }

@@ -31,13 +31,10 @@ pub fn check(cx: &Context, out: &mut Output) {
     // Sources with one egress subject class have the same rules; destinations with one egress
     // peer class are admitted by the same rules, whose named ports mean the same on them. So
     // each (source class, rule, destination class) is judged once, on representatives.
-    let mut sources: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for s in (0..workloads.len()).filter(|&s| cx.membership[s].is_ambient()) {
-        sources
-            .entry(engine.subject_class(s, Direction::Egress))
-            .or_default()
-            .push(s);
-    }
+    let sources = super::grouped(
+        (0..workloads.len()).filter(|&s| cx.membership[s].is_ambient()),
+        |s| engine.subject_class(s, Direction::Egress),
+    );
     for members in sources.values() {
         let s = members[0];
         for &p in engine.isolating(s, Direction::Egress) {
@@ -74,13 +71,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                     continue;
                 }
                 // Every member sends to every blocked destination but itself.
-                let senders: Vec<usize> = match blocked.count() {
-                    1 => {
-                        let only = blocked.iter().next().unwrap_or_default();
-                        members.iter().copied().filter(|&m| m != only).collect()
-                    }
-                    _ => members.clone(),
-                };
+                let senders = super::paired(members, blocked.iter());
                 if senders.is_empty() {
                     continue;
                 }

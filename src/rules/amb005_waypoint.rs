@@ -6,7 +6,7 @@ use super::{Output, describe, names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::Protocol;
-use crate::netpol::eval::{BitSet, Class, Endpoint};
+use crate::netpol::eval::{BitSet, Endpoint};
 use crate::netpol::policy::Direction;
 
 /// Where a hop is blocked: the workload whose policies block it, and in which direction.
@@ -30,17 +30,10 @@ pub fn check(cx: &Context, out: &mut Output) {
 
     // Ambient destinations behind a waypoint, grouped by waypoint and receiver class: every
     // member of a group is judged alike, and so is every member of a group of senders.
-    let mut groups: BTreeMap<(&(String, String), Class), Vec<usize>> = BTreeMap::new();
-    for d in 0..n {
-        if let Some(waypoint) = &cx.waypoint[d]
-            && cx.membership[d].is_ambient()
-        {
-            groups
-                .entry((waypoint, cx.engine.receiver_class(d)))
-                .or_default()
-                .push(d);
-        }
-    }
+    let groups = super::grouped(
+        (0..n).filter(|&d| cx.waypoint[d].is_some() && cx.membership[d].is_ambient()),
+        |d| (&cx.waypoint[d], cx.engine.receiver_class(d)),
+    );
     let tunnel = |from: usize, to: usize, direction: Direction| {
         let (this, peer) = match direction {
             Direction::Egress => (from, to),
@@ -52,6 +45,7 @@ pub fn check(cx: &Context, out: &mut Output) {
     };
 
     for ((waypoint, _), destinations) in groups {
+        let Some(waypoint) = waypoint else { continue };
         let pods = cx.waypoint_pods(&waypoint.0, &waypoint.1);
         let Some(&w) = pods.first() else { continue };
         let d = destinations[0];
@@ -73,15 +67,9 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
             // The pairs are every (source, destination) of the two groups but a workload with
             // itself: keep the members that are in some pair.
-            let pairs_with = |one: &[usize], other: &[usize]| -> Vec<usize> {
-                one.iter()
-                    .copied()
-                    .filter(|&x| other.iter().any(|&y| y != x))
-                    .collect()
-            };
             let (from, to) = (
-                pairs_with(&sources, &destinations),
-                pairs_with(&destinations, &sources),
+                super::paired(&sources, destinations.iter().copied()),
+                super::paired(&destinations, sources.iter().copied()),
             );
             if from.is_empty() {
                 continue;

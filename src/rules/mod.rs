@@ -11,6 +11,8 @@ pub mod amb007_not_tunneled;
 pub mod amb008_not_captured;
 pub mod inp004;
 
+use std::collections::BTreeMap;
+
 use crate::ambient::{Context, FixRequest};
 use crate::findings::{Finding, Location};
 use crate::netpol::eval::BitSet;
@@ -96,6 +98,28 @@ pub fn subject(cx: &Context, policy: usize, workloads: &[usize]) -> String {
             format!("{}/[{}]", p.namespace, p.pod_selector)
         }
     }
+}
+
+/// Workloads grouped by a class (members in input order): rules judge one member per group.
+pub fn grouped<K: Ord>(
+    workloads: impl Iterator<Item = usize>,
+    class: impl Fn(usize) -> K,
+) -> BTreeMap<K, Vec<usize>> {
+    let mut groups: BTreeMap<K, Vec<usize>> = BTreeMap::new();
+    for w in workloads {
+        groups.entry(class(w)).or_default().push(w);
+    }
+    groups
+}
+
+/// The members of `one` that pair with some member of `other` other than themselves: a workload
+/// is neither its own source nor its own destination. (The first two of `other` decide it.)
+pub fn paired(one: &[usize], other: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    let two: Vec<usize> = other.into_iter().take(2).collect();
+    one.iter()
+        .copied()
+        .filter(|&x| two.iter().any(|&y| y != x))
+        .collect()
 }
 
 /// The set of workloads whose membership satisfies `pred`.
