@@ -202,27 +202,8 @@ fn rules(spec: &Node, direction: Direction) -> Checked<Vec<Rule>> {
                 ),
             ));
         }
-        let peers =
-            match fields::seq_at_most(rule, peer_key, &format!("{path}.{peer_key}"), MAX_PEERS)? {
-                None | Some([]) => None,
-                Some(peers) => Some(
-                    peers
-                        .iter()
-                        .enumerate()
-                        .map(|(j, p)| peer(p, &format!("{path}.{peer_key}[{j}]")))
-                        .collect::<Checked<Vec<_>>>()?,
-                ),
-            };
-        let ports = match fields::seq_at_most(rule, "ports", &format!("{path}.ports"), MAX_PORTS)? {
-            None | Some([]) => None,
-            Some(ports) => Some(
-                ports
-                    .iter()
-                    .enumerate()
-                    .map(|(j, p)| port_spec(p, &format!("{path}.ports[{j}]")))
-                    .collect::<Checked<Vec<_>>>()?,
-            ),
-        };
+        let peers = entries(rule, peer_key, &path, MAX_PEERS, peer)?;
+        let ports = entries(rule, "ports", &path, MAX_PORTS, port_spec)?;
         out.push(Rule {
             peers,
             ports,
@@ -231,6 +212,26 @@ fn rules(spec: &Node, direction: Direction) -> Checked<Vec<Rule>> {
         });
     }
     Ok(out)
+}
+
+/// A rule's `from`/`to` or `ports`, each entry parsed; `None` when absent or empty (which
+/// Kubernetes reads alike: everyone, every port).
+fn entries<T>(
+    rule: &Node,
+    key: &str,
+    path: &str,
+    max: usize,
+    parse: impl Fn(&Node, &str) -> Checked<T>,
+) -> Checked<Option<Vec<T>>> {
+    match fields::seq_at_most(rule, key, &format!("{path}.{key}"), max)? {
+        None | Some([]) => Ok(None),
+        Some(items) => items
+            .iter()
+            .enumerate()
+            .map(|(j, item)| parse(item, &format!("{path}.{key}[{j}]")))
+            .collect::<Checked<Vec<_>>>()
+            .map(Some),
+    }
 }
 
 fn peer(node: &Node, path: &str) -> Checked<Peer> {
