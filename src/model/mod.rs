@@ -13,7 +13,7 @@ use crate::input::yaml::Node;
 use crate::input::{Object, WORKLOAD_KINDS};
 use crate::netpol::conn::Protocol;
 use crate::netpol::policy::{self, NetworkPolicy, PortRef};
-use crate::netpol::selector::Labels;
+use crate::netpol::selector::{LabelIndex, Labels, Selector};
 use fields::{Checked, Invalid};
 
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -31,41 +31,28 @@ pub struct Namespace {
 /// otherwise cost policies × namespaces).
 pub struct NamespaceIndex<'c> {
     namespaces: &'c [Namespace],
-    by_label: std::collections::HashMap<(&'c str, &'c str), Vec<usize>>,
+    index: LabelIndex<'c, ()>,
 }
 
 impl<'c> NamespaceIndex<'c> {
     pub fn new(namespaces: &'c [Namespace]) -> Self {
-        let mut by_label: std::collections::HashMap<(&str, &str), Vec<usize>> =
-            std::collections::HashMap::new();
+        let mut index = LabelIndex::default();
         for (i, ns) in namespaces.iter().enumerate() {
-            for (key, value) in &ns.labels {
-                by_label.entry((key, value)).or_default().push(i);
-            }
+            index.insert((), i, &ns.labels);
         }
-        NamespaceIndex {
-            namespaces,
-            by_label,
-        }
+        NamespaceIndex { namespaces, index }
     }
 
     /// The namespaces `selector` matches, in their order.
     pub fn matching<'a>(
         &'a self,
-        selector: &'a crate::netpol::selector::Selector,
-    ) -> Box<dyn Iterator<Item = &'c Namespace> + 'a> {
-        let matches = move |ns: &&Namespace| selector.matches(&ns.labels);
-        match selector.match_labels.first() {
-            Some((key, value)) => Box::new(
-                self.by_label
-                    .get(&(key.as_str(), value.as_str()))
-                    .into_iter()
-                    .flatten()
-                    .map(|&i| &self.namespaces[i])
-                    .filter(matches),
-            ),
-            None => Box::new(self.namespaces.iter().filter(matches)),
-        }
+        selector: &'a Selector,
+    ) -> impl Iterator<Item = &'c Namespace> + 'a {
+        self.index
+            .candidates((), selector)
+            .iter()
+            .map(|&i| &self.namespaces[i])
+            .filter(|ns| selector.matches(&ns.labels))
     }
 }
 

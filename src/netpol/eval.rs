@@ -16,7 +16,7 @@ use super::conn::ConnSet;
 use super::memo::{self, Classifier, ConnId, Memo, Roles};
 use super::policy::{Direction, NetworkPolicy, Peer, PortRef, PortSpec, Rule};
 use super::ranges::Ranges;
-use super::selector::Selector;
+use super::selector::{LabelIndex, Selector};
 use crate::model::{Cluster, NamespaceIndex, Workload};
 
 /// A set of workload indexes below a fixed size, stored as the words between its lowest and its
@@ -610,17 +610,13 @@ impl<'c> Engine<'c> {
 }
 
 /// Workloads that share namespace and labels match every selector alike: each class is matched
-/// once, by a representative; classes are grouped by namespace, so a selector bound to some
-/// namespaces looks only at theirs.
+/// once, by a representative; classes are filed by namespace and label, so a selector bound to
+/// some namespaces looks only at theirs, and one with `matchLabels` only at those with its label.
 struct Classes<'c> {
     /// (representative workload, members)
     classes: Vec<(usize, Vec<usize>)>,
-    /// namespace -> its classes
-    by_namespace: HashMap<&'c str, Vec<usize>>,
-    /// (namespace, label key, value) -> the classes there with that label: a selector with a
-    /// `matchLabels` entry looks at those only, so thousands of rules over thousands of label
-    /// sets cost their matches, not rules × label sets.
-    by_label: HashMap<(&'c str, &'c str, &'c str), Vec<usize>>,
+    /// The classes by namespace and label.
+    index: LabelIndex<'c, &'c str>,
     /// The namespaces by label, for `namespaceSelector`s likewise.
     namespaces: NamespaceIndex<'c>,
 }
@@ -629,8 +625,7 @@ impl<'c> Classes<'c> {
     fn new(cluster: &'c Cluster, host_network: HostNetwork) -> Self {
         let mut class_of: HashMap<(&str, &crate::netpol::selector::Labels), usize> = HashMap::new();
         let mut classes: Vec<(usize, Vec<usize>)> = Vec::new();
-        let mut by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+        let mut index = LabelIndex::default();
         for (i, w) in cluster.workloads.iter().enumerate() {
             if w.host_network && host_network == HostNetwork::Node {
                 continue; // its traffic carries the node's address: no pod selector matches it
@@ -638,36 +633,22 @@ impl<'c> Classes<'c> {
             let class = *class_of
                 .entry((&w.namespace, &w.labels))
                 .or_insert_with(|| {
-                    let class = classes.len();
                     classes.push((i, Vec::new()));
-                    by_namespace.entry(&w.namespace).or_default().push(class);
-                    for (key, value) in &w.labels {
-                        by_label
-                            .entry((&w.namespace, key, value))
-                            .or_default()
-                            .push(class);
-                    }
-                    class
+                    index.insert(w.namespace.as_str(), classes.len() - 1, &w.labels);
+                    classes.len() - 1
                 });
             classes[class].1.push(i);
         }
         Classes {
             classes,
-            by_namespace,
-            by_label,
+            index,
             namespaces: NamespaceIndex::new(&cluster.namespaces),
         }
     }
 
     /// The workloads of `namespace` whose labels `selector` matches.
     fn select_in(&self, cluster: &Cluster, namespace: &str, selector: &Selector, set: &mut BitSet) {
-        let candidates = match selector.match_labels.first() {
-            Some((key, value)) => self
-                .by_label
-                .get(&(namespace, key.as_str(), value.as_str())),
-            None => self.by_namespace.get(namespace),
-        };
-        for &class in candidates.into_iter().flatten() {
+        for &class in self.index.candidates(namespace, selector) {
             let (rep, members) = &self.classes[class];
             if selector.matches(&cluster.workloads[*rep].labels) {
                 for &w in members {

@@ -1,12 +1,53 @@
 //! Label selectors: `matchLabels` AND `matchExpressions` (In, NotIn, Exists, DoesNotExist).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::Hash;
 
 use crate::input::yaml::Node;
 use crate::model::fields::{self, Checked, Invalid};
 
 pub type Labels = BTreeMap<String, String>;
+
+/// Things with labels (namespaces, classes of workloads), by scope and by label: a selector
+/// with a `matchLabels` entry looks only at the things that carry that label, so thousands of
+/// selectors over thousands of label sets cost their matches, not selectors × label sets.
+pub struct LabelIndex<'c, S> {
+    all: HashMap<S, Vec<usize>>,
+    by_label: HashMap<(S, &'c str, &'c str), Vec<usize>>,
+}
+
+impl<S> Default for LabelIndex<'_, S> {
+    fn default() -> Self {
+        LabelIndex {
+            all: HashMap::new(),
+            by_label: HashMap::new(),
+        }
+    }
+}
+
+impl<'c, S: Hash + Eq + Copy> LabelIndex<'c, S> {
+    /// Files thing `item` of `scope` under each of its labels.
+    pub fn insert(&mut self, scope: S, item: usize, labels: &'c Labels) {
+        self.all.entry(scope).or_default().push(item);
+        for (key, value) in labels {
+            self.by_label
+                .entry((scope, key, value))
+                .or_default()
+                .push(item);
+        }
+    }
+
+    /// The things of `scope` that `selector` may match, in the order they were filed: the
+    /// caller still matches each.
+    pub fn candidates<'a>(&'a self, scope: S, selector: &'a Selector) -> &'a [usize] {
+        match selector.match_labels.first() {
+            Some((key, value)) => self.by_label.get(&(scope, key.as_str(), value.as_str())),
+            None => self.all.get(&scope),
+        }
+        .map_or(&[], Vec::as_slice)
+    }
+}
 
 /// Expressions per selector and values per expression (hostile-input limits).
 pub const MAX_EXPRESSIONS: usize = 1_000;
