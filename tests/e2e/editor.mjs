@@ -3,14 +3,17 @@
 // copy.
 export const editor = (page) => page.getByLabel("Manifests (YAML or JSON)");
 
-/** Select all, then paste `text` (a clipboard paste event, as Ctrl+V sends it). */
+/** Select all, then paste `text` (a clipboard paste event, as Ctrl+V sends it); resolves to
+ * the milliseconds the page took to handle the event. */
 export const pasteAll = (page, text) =>
   editor(page).evaluate((el, value) => {
     el.focus({ preventScroll: true });
     el.select();
     const data = new DataTransfer();
     data.setData("text/plain", value);
+    const start = performance.now();
     el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    return performance.now() - start;
   }, text);
 
 /** The whole text: select all, copy, then put the selection back as it was. */

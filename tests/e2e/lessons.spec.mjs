@@ -1,7 +1,6 @@
 // Lessons: deep links open a step, steps drive the diagram, the exercise notices the fix.
 import { test, expect } from "@playwright/test";
-
-const editor = (page) => page.getByLabel("Manifests (YAML or JSON)");
+import { editor } from "./editor.mjs";
 
 test("#lesson=<id>&step=<n> opens that step with its example and diagram view", async ({ page }) => {
   await page.goto("./#lesson=probes&step=2");
