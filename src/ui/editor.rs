@@ -137,7 +137,8 @@ pub fn Editor(
         let (start, end) = (area.selection_start().ok()??, area.selection_end().ok()??);
         let backward = area.selection_direction().ok()?.as_deref() == Some("backward");
         text.with_untracked(|t| {
-            let value = &t[w.start..w.stop];
+            // (The window always fits the text; `get` keeps a slip from panicking the page.)
+            let value = t.get(w.start..w.stop)?;
             Some(Selection {
                 start: w.start + textwin::byte_at(value, start as usize),
                 end: w.start + textwin::byte_at(value, end as usize),
@@ -240,7 +241,10 @@ pub fn Editor(
 
     let replace_selection = move |inserted: String| {
         let Some(sel) = target() else { return };
-        let removed = text.with_untracked(|t| t[sel.start..sel.end].to_string());
+        let Some(removed) = text.with_untracked(|t| t.get(sel.start..sel.end).map(str::to_string))
+        else {
+            return;
+        };
         let after = Selection::caret(sel.start + inserted.len());
         let edit = Edit {
             at: sel.start,
@@ -289,7 +293,8 @@ pub fn Editor(
         } else {
             (w.start, w.stop)
         };
-        let Some(mut edit) = text.with_untracked(|t| Edit::between(&t[start..stop], &value)) else {
+        let Some(mut edit) = text.with_untracked(|t| Edit::between(t.get(start..stop)?, &value))
+        else {
             return;
         };
         edit.at += start;
