@@ -17,7 +17,7 @@ pub use findings::{Code, Finding, Location, Severity};
 pub use input::Source;
 
 /// How to analyse; every field has the default the CLI and the page start with.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// The CNI enforcing NetworkPolicy (decides whether SNATed probes are blocked).
     pub cni: ambient::Cni,
@@ -29,6 +29,35 @@ pub struct Options {
     pub fix_style: ambient::FixStyle,
     /// Whether policies apply to `hostNetwork: true` pods (CNI-dependent).
     pub host_network: netpol::eval::HostNetwork,
+    /// Whether Istio proxies (sidecars, gateways) tunnel to ambient destinations over HBONE
+    /// (proxy metadata `ENABLE_HBONE`, on in the `ambient` profile). Off: they keep the
+    /// original port, as before ambient.
+    pub proxy_hbone: bool,
+    /// Namespaces istio-cni never captures (its `excludeNamespaces`), whatever their labels.
+    pub exclude_namespaces: Vec<String>,
+    /// Where istiod runs: gateways and waypoints need 15012/TCP to it.
+    pub istiod_namespace: String,
+}
+
+/// istio-cni's default `excludeNamespaces`.
+pub const DEFAULT_EXCLUDED_NAMESPACES: &[&str] = &["kube-system", "istio-system"];
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cni: Default::default(),
+            mode: Default::default(),
+            probe_snat: Default::default(),
+            fix_style: Default::default(),
+            host_network: Default::default(),
+            proxy_hbone: true,
+            exclude_namespaces: DEFAULT_EXCLUDED_NAMESPACES
+                .iter()
+                .map(|ns| ns.to_string())
+                .collect(),
+            istiod_namespace: "istio-system".into(),
+        }
+    }
 }
 
 /// The result of one analysis.
@@ -100,7 +129,7 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
     let engine = netpol::eval::Engine::with(&loaded.cluster, options.host_network);
     // INP004 speaks of the workloads given, not of the inferred ones.
     findings.extend(rules::inp004::check(&engine, given));
-    let cx = ambient::Context::new(&engine, options.mode, options.cni, &options.probe_snat);
+    let cx = ambient::Context::new(&engine, options);
 
     let mut notes = Vec::new();
     if options.mode == ambient::mesh::MeshMode::Auto && cx.mode == ambient::mesh::MeshMode::All {

@@ -52,7 +52,10 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     // Members of a sender group are admitted alike: one look at the first is enough.
     let candidates = cx.engine.ingress_candidates(d);
     for senders in &cx.senders {
-        let members = senders.iter().copied().filter(|&s| s != d);
+        let members = senders
+            .iter()
+            .copied()
+            .filter(|&s| crate::rules::distinct(cx, s, d));
         let Some(first) = members.clone().next() else {
             continue;
         };

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::model::Cluster;
-use crate::netpol::eval::Engine;
+use crate::netpol::eval::{BitSet, Engine};
 use crate::netpol::policy::{Direction, PortRef};
 use mesh::{Membership, MeshMode};
 
@@ -156,47 +156,91 @@ impl From<&PortRef> for PortKey {
     }
 }
 
+/// How a connection from one workload to another travels once enrolled (DOMAIN.md section 2).
+/// The one place that decides it: every rule, the AuthorizationPolicy extras, `connectivity
+/// --mode ambient` and the drawn paths ask [`Context::route`] or the sets built from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// On the original port: plaintext from or to pods outside the mesh, or mTLS between two
+    /// proxies (sidecar or gateway to sidecar), or from a proxy when proxies do not send HBONE.
+    Direct,
+    /// HBONE to 15008/TCP of the destination: ambient or proxy source, ambient destination;
+    /// ambient source, sidecar destination.
+    Hbone,
+    /// HBONE through the destination's waypoint: source -> waypoint pod :15008, waypoint pod
+    /// -> destination :15008.
+    Waypoint,
+}
+
+/// Who sends mesh traffic, as the route decision tells senders apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sender {
+    Ambient,
+    Sidecar,
+    Gateway,
+}
+
+/// Who tunnels straight to a destination (see [`Context::hbone_senders_kind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HboneSenders {
+    /// An ambient destination without a waypoint: ambient pods and proxies.
+    All,
+    /// An ambient destination behind a waypoint that gateways skip: gateways only.
+    Gateways,
+    /// A sidecar destination: ambient pods only.
+    Ambient,
+    None,
+}
+
 /// Everything an ambient rule reads.
 pub struct Context<'c> {
     pub cluster: &'c Cluster,
     pub engine: &'c Engine<'c>,
     pub membership: Vec<Membership>,
-    /// Per workload: the waypoint (name, namespace) its mesh traffic goes through.
-    pub waypoint: Vec<Option<(String, String)>>,
+    /// Per workload: the waypoint its mesh traffic goes through.
+    pub waypoint: Vec<Option<mesh::WaypointUse>>,
     /// namespace -> waypoint name -> its pods (workloads labelled with its gateway name in its
     /// namespace).
     waypoint_pods: HashMap<String, HashMap<String, Vec<usize>>>,
-    /// The ambient workloads grouped by sender class ([`Engine::sender_class`]): a rule that
-    /// loops over sources judges one member per group. Groups and members in input order.
+    /// The workloads with a mesh identity (ambient pods and proxies), grouped by sender class
+    /// ([`Engine::sender_class`]) and kind: a rule that loops over sources judges one member per
+    /// group. Groups and members in input order.
     pub senders: Vec<Vec<usize>>,
+    /// Workloads by the part they play in [`Context::route`].
+    ambient: BitSet,
+    sidecars: BitSet,
+    gateways: BitSet,
+    /// Ambient workloads reached without a waypoint, and those whose waypoint gateways skip.
+    ambient_direct: BitSet,
+    ambient_gateway_direct: BitSet,
     pub cni: Cni,
     pub probe_snat: &'c ProbeSnat,
     /// The mode in force (`Auto` resolved).
     pub mode: MeshMode,
+    /// Whether proxies (sidecars, gateways) send HBONE to ambient destinations.
+    pub proxy_hbone: bool,
+    /// Where istiod runs.
+    pub istiod_namespace: &'c str,
 }
 
 impl<'c> Context<'c> {
-    pub fn new(
-        engine: &'c Engine<'c>,
-        mode: MeshMode,
-        cni: Cni,
-        probe_snat: &'c ProbeSnat,
-    ) -> Self {
+    pub fn new(engine: &'c Engine<'c>, options: &'c crate::Options) -> Self {
         let cluster = engine.cluster;
-        let mode = mesh::effective_mode(cluster, mode);
+        let mode = mesh::effective_mode(cluster, options.mode);
+        let settings = mesh::Settings {
+            mode,
+            excluded: &options.exclude_namespaces,
+        };
         let membership: Vec<Membership> = cluster
             .workloads
             .iter()
-            .map(|w| mesh::membership(cluster, w, mode))
-            .collect();
-        let waypoint = cluster
-            .workloads
-            .iter()
-            .map(|w| mesh::waypoint_of(cluster, w))
+            .map(|w| mesh::membership(cluster, w, settings))
             .collect();
         let mut waypoint_pods: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
         for (i, w) in cluster.workloads.iter().enumerate() {
-            if let Some(name) = w.labels.get(mesh::GATEWAY_NAME) {
+            if membership[i] == Membership::Outside(mesh::Reason::Waypoint)
+                && let Some(name) = w.labels.get(mesh::GATEWAY_NAME)
+            {
                 waypoint_pods
                     .entry(w.namespace.clone())
                     .or_default()
@@ -205,11 +249,40 @@ impl<'c> Context<'c> {
                     .push(i);
             }
         }
+        let services = Services::new(cluster);
+        // (A waypoint without pods is no hop: the tunnel goes straight to the destination.)
+        let waypoint: Vec<Option<mesh::WaypointUse>> = cluster
+            .workloads
+            .iter()
+            .map(|w| {
+                mesh::waypoint_of(cluster, w, &services.selecting(w)).filter(|use_| {
+                    waypoint_pods
+                        .get(&use_.namespace)
+                        .is_some_and(|by_name| by_name.contains_key(&use_.name))
+                })
+            })
+            .collect();
+        let n = cluster.workloads.len();
+        let set = |pred: &dyn Fn(usize) -> bool| {
+            let mut set = BitSet::new(n);
+            for i in (0..n).filter(|&i| pred(i)) {
+                set.insert(i);
+            }
+            set
+        };
+        let ambient = set(&|i| membership[i].is_ambient());
+        let sidecars = set(&|i| membership[i] == Membership::Sidecar);
+        let gateways = set(&|i| matches!(membership[i], Membership::Gateway(_)));
+        let ambient_direct = set(&|i| membership[i].is_ambient() && waypoint[i].is_none());
+        let ambient_gateway_direct = set(&|i| {
+            membership[i].is_ambient() && waypoint[i].as_ref().is_some_and(|w| !w.ingress)
+        });
         let mut senders: Vec<Vec<usize>> = Vec::new();
-        let mut group_of: HashMap<crate::netpol::eval::Class, usize> = HashMap::new();
+        let mut group_of: HashMap<(crate::netpol::eval::Class, Membership), usize> = HashMap::new();
         for (w, m) in membership.iter().enumerate() {
-            if m.is_ambient() {
-                let group = *group_of.entry(engine.sender_class(w)).or_insert_with(|| {
+            if m.in_mesh() {
+                let key = (engine.sender_class(w), *m);
+                let group = *group_of.entry(key).or_insert_with(|| {
                     senders.push(Vec::new());
                     senders.len() - 1
                 });
@@ -223,9 +296,16 @@ impl<'c> Context<'c> {
             waypoint,
             waypoint_pods,
             senders,
-            cni,
-            probe_snat,
+            ambient,
+            sidecars,
+            gateways,
+            ambient_direct,
+            ambient_gateway_direct,
+            cni: options.cni,
+            probe_snat: &options.probe_snat,
             mode,
+            proxy_hbone: options.proxy_hbone,
+            istiod_namespace: &options.istiod_namespace,
         }
     }
 
@@ -253,8 +333,140 @@ impl<'c> Context<'c> {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The first pod of the waypoint a destination's traffic goes through.
+    pub fn waypoint_pod(&self, d: usize) -> Option<usize> {
+        self.waypoint[d]
+            .as_ref()
+            .and_then(|w| self.waypoint_pods(&w.name, &w.namespace).first().copied())
+    }
+
     pub fn workload_name(&self, workload: usize) -> String {
         self.cluster.workloads[workload].qualified_name()
+    }
+
+    /// How a workload sends mesh traffic: `None` when it sends none (outside the mesh, or a
+    /// proxy when proxies do not send HBONE).
+    pub fn sender(&self, s: usize) -> Option<Sender> {
+        match self.membership[s] {
+            Membership::Ambient => Some(Sender::Ambient),
+            Membership::Sidecar if self.proxy_hbone => Some(Sender::Sidecar),
+            Membership::Gateway(_) if self.proxy_hbone => Some(Sender::Gateway),
+            _ => None,
+        }
+    }
+
+    /// How traffic from `s` to `d` travels once enrolled.
+    pub fn route(&self, s: usize, d: usize) -> Route {
+        let through_waypoint = |gateway: bool| {
+            self.waypoint[d]
+                .as_ref()
+                .is_some_and(|w| !gateway || w.ingress)
+        };
+        match (self.sender(s), self.membership[d]) {
+            (Some(sender), Membership::Ambient) => {
+                if through_waypoint(sender == Sender::Gateway) {
+                    Route::Waypoint
+                } else {
+                    Route::Hbone
+                }
+            }
+            (Some(Sender::Ambient), Membership::Sidecar) => Route::Hbone,
+            _ => Route::Direct,
+        }
+    }
+
+    /// Which senders tunnel straight to `d`: destinations of one kind have the same
+    /// [`Context::hbone_senders`].
+    pub fn hbone_senders_kind(&self, d: usize) -> HboneSenders {
+        match self.membership[d] {
+            Membership::Ambient if self.ambient_direct.contains(d) => HboneSenders::All,
+            Membership::Ambient if self.proxy_hbone && self.ambient_gateway_direct.contains(d) => {
+                HboneSenders::Gateways
+            }
+            Membership::Sidecar => HboneSenders::Ambient,
+            _ => HboneSenders::None,
+        }
+    }
+
+    /// The workloads that tunnel straight to `d` ([`Route::Hbone`]).
+    pub fn hbone_senders(&self, d: usize) -> BitSet {
+        let mut set = BitSet::new(self.membership.len());
+        match self.hbone_senders_kind(d) {
+            HboneSenders::All => {
+                set.union_with(&self.ambient);
+                if self.proxy_hbone {
+                    set.union_with(&self.sidecars);
+                    set.union_with(&self.gateways);
+                }
+            }
+            HboneSenders::Gateways => set.union_with(&self.gateways),
+            HboneSenders::Ambient => set.union_with(&self.ambient),
+            HboneSenders::None => {}
+        }
+        set
+    }
+
+    /// The workloads `s` tunnels straight to ([`Route::Hbone`]).
+    pub fn hbone_receivers(&self, s: usize) -> BitSet {
+        let mut set = self.ambient_direct.clone();
+        match self.sender(s) {
+            Some(Sender::Ambient) => set.union_with(&self.sidecars),
+            Some(Sender::Sidecar) => {}
+            Some(Sender::Gateway) => set.union_with(&self.ambient_gateway_direct),
+            None => return BitSet::new(self.membership.len()),
+        }
+        set
+    }
+
+    /// Whether a workload can be its own peer (it runs more than one pod).
+    pub fn replicated(&self, w: usize) -> bool {
+        self.cluster.workloads[w].replicated
+    }
+
+    /// "the ingress gateway `ns/name` (an Istio proxy, which tunnels to ambient pods over
+    /// HBONE)": how a message names a source whose kind matters.
+    pub fn describe_sender(&self, s: usize) -> String {
+        let name = crate::rules::describe(self, s);
+        match self.membership[s] {
+            Membership::Gateway(kind) => format!(
+                "the {} {name} (an Istio proxy, which tunnels to ambient pods over HBONE)",
+                kind.as_str()
+            ),
+            Membership::Sidecar => format!(
+                "the sidecar client {name} (an Istio proxy, which tunnels to ambient pods over HBONE)"
+            ),
+            _ => name,
+        }
+    }
+}
+
+/// Services by namespace, to find the ones selecting a workload.
+struct Services<'c> {
+    by_namespace: HashMap<&'c str, Vec<&'c crate::model::Service>>,
+}
+
+impl<'c> Services<'c> {
+    fn new(cluster: &'c Cluster) -> Self {
+        let mut by_namespace: HashMap<&str, Vec<&crate::model::Service>> = HashMap::new();
+        for s in &cluster.services {
+            by_namespace
+                .entry(s.namespace.as_str())
+                .or_default()
+                .push(s);
+        }
+        Services { by_namespace }
+    }
+
+    fn selecting(&self, w: &crate::model::Workload) -> Vec<&'c crate::model::Service> {
+        self.by_namespace
+            .get(w.namespace.as_str())
+            .map(|list| {
+                list.iter()
+                    .copied()
+                    .filter(|s| s.selector.matches(&w.labels))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -262,27 +474,27 @@ impl Context<'_> {
     /// What flows from one workload to another once enrolled: mesh TCP goes through the HBONE
     /// tunnel (directly, or through the destination's waypoint), so NetworkPolicy sees only
     /// 15008/TCP: every TCP port when the tunnel is admitted on every hop, none otherwise. UDP,
-    /// SCTP and traffic with a pod outside the mesh keep their plain verdict.
+    /// SCTP and traffic on the original port keep their plain verdict.
     pub fn ambient_conns(&self, s: usize, d: usize) -> std::rc::Rc<crate::netpol::conn::ConnSet> {
         use crate::netpol::conn::{ConnSet, Protocol};
         use crate::netpol::eval::Endpoint;
         let plain = self
             .engine
             .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
-        if !self.membership[s].is_ambient() || !self.membership[d].receives_hbone() {
-            return plain;
-        }
         let hbone = |from: usize, to: usize| {
             self.engine
                 .allowed_between(Endpoint::Workload(from), Endpoint::Workload(to))
                 .contains(Protocol::Tcp, HBONE_PORT)
         };
-        let waypoint_pods = self.waypoint[d]
-            .as_ref()
-            .map_or(&[][..], |(name, ns)| self.waypoint_pods(name, ns));
-        let tunnel = match waypoint_pods.first() {
-            Some(&w) if w != s => hbone(s, w) && hbone(w, d),
-            _ => hbone(s, d),
+        let tunnel = match self.route(s, d) {
+            Route::Direct => return plain,
+            Route::Hbone => hbone(s, d),
+            Route::Waypoint => {
+                let w = self
+                    .waypoint_pod(d)
+                    .expect("a waypoint route has a waypoint pod");
+                hbone(s, w) && hbone(w, d)
+            }
         };
         let not_tcp = plain.subtract(&ConnSet::all_of(Protocol::Tcp));
         std::rc::Rc::new(if tunnel {

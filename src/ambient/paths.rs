@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::mesh::Membership;
-use super::{Context, HBONE_PORT, ProbeSnat};
+use super::mesh::{Membership, Reason};
+use super::{Context, HBONE_PORT, ProbeSnat, Route};
 use crate::netpol::conn::{ConnSet, Protocol};
 use crate::netpol::eval::{Endpoint, SideVerdict};
 use crate::netpol::policy::Direction;
@@ -17,6 +17,9 @@ pub enum NodeKind {
     /// Pods a selector stands for, not in the input.
     Inferred,
     Waypoint,
+    /// An Istio gateway proxy (ingress, egress, east-west, or a Gateway API gateway of class
+    /// `istio`): not captured by ambient, but it tunnels to ambient pods over HBONE.
+    Gateway,
     /// The node's kubelet, source of the health probes.
     Kubelet,
 }
@@ -101,20 +104,17 @@ pub fn paths(cx: &Context) -> Paths {
                 blocked_by: Vec::new(),
                 explanation: format!("NetworkPolicy allows {app} today"),
             });
-            if !(cx.membership[s].is_ambient() && cx.membership[d].receives_hbone()) {
-                continue;
-            }
             // Mesh traffic: one tunnel, or two hops through the destination's waypoint.
-            let waypoint = cx.waypoint[d]
-                .as_ref()
-                .and_then(|(name, ns)| cx.waypoint_pods(name, ns).first().copied())
-                .filter(|&w| w != s);
-            let hops = match waypoint {
-                Some(w) => {
+            let hops = match cx.route(s, d) {
+                Route::Direct => continue,
+                Route::Hbone => vec![(s, d)],
+                Route::Waypoint => {
+                    let w = cx
+                        .waypoint_pod(d)
+                        .expect("a waypoint route has a waypoint pod");
                     used[w] = true;
                     vec![(s, w), (w, d)]
                 }
-                None => vec![(s, d)],
             };
             for (from, to) in hops {
                 let (allowed, blocked_by, explanation) = hbone_verdict(cx, from, to);
@@ -211,8 +211,10 @@ pub fn paths(cx: &Context) -> Paths {
         });
     }
     for (i, w) in workloads.iter().enumerate().filter(|(i, _)| used[*i]) {
-        let kind = if w.labels.contains_key(super::mesh::GATEWAY_NAME) {
+        let kind = if cx.membership[i] == Membership::Outside(Reason::Waypoint) {
             NodeKind::Waypoint
+        } else if matches!(cx.membership[i], Membership::Gateway(_)) {
+            NodeKind::Gateway
         } else if w.is_inferred() {
             NodeKind::Inferred
         } else {
@@ -229,6 +231,10 @@ pub fn paths(cx: &Context) -> Paths {
                         .map_or("", String::as_str)
                 ),
                 NodeKind::Inferred => w.name.trim_matches(|c| c == '[' || c == ']').to_string(),
+                NodeKind::Gateway => match w.labels.get(super::mesh::GATEWAY_NAME) {
+                    Some(name) if w.is_inferred() => name.clone(),
+                    _ => w.name.clone(),
+                },
                 _ => w.name.clone(),
             },
             kind,

@@ -47,6 +47,8 @@ enum Command {
         /// (membership as `check --mode auto`), with today's verdict where it differs.
         #[arg(long, value_enum, default_value_t = ConnectivityMode::Plain)]
         mode: ConnectivityMode,
+        #[command(flatten)]
+        mesh: MeshArgs,
     },
     /// Explain the verdict for one source and destination: the policies and rules behind it.
     Explain {
@@ -82,10 +84,50 @@ struct InputArgs {
     keep_going: bool,
 }
 
+/// What the mesh does beyond its labels.
+#[derive(clap::Args)]
+struct MeshArgs {
+    /// Whether Istio proxies (sidecars, gateways) tunnel to ambient pods over HBONE
+    /// (`ENABLE_HBONE`, on in the `ambient` profile); `off` for meshes that turned it off.
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    proxy_hbone: Switch,
+    /// A namespace istio-cni never captures (repeatable). Given once or more, it replaces the
+    /// default list, kube-system and istio-system; `--exclude-namespace ''` excludes none.
+    #[arg(long = "exclude-namespace", value_name = "NS")]
+    exclude_namespace: Vec<String>,
+    /// Where istiod runs (gateways and waypoints need 15012/TCP to it).
+    #[arg(long, value_name = "NS", default_value = "istio-system")]
+    istiod_namespace: String,
+}
+
+impl MeshArgs {
+    /// Sets the mesh fields of `options`.
+    fn apply(&self, options: &mut Options) {
+        options.proxy_hbone = matches!(self.proxy_hbone, Switch::On);
+        if !self.exclude_namespace.is_empty() {
+            options.exclude_namespaces = self
+                .exclude_namespace
+                .iter()
+                .filter(|ns| !ns.is_empty())
+                .cloned()
+                .collect();
+        }
+        options.istiod_namespace = self.istiod_namespace.clone();
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Switch {
+    On,
+    Off,
+}
+
 #[derive(clap::Args)]
 struct CheckArgs {
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    mesh: MeshArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
@@ -190,7 +232,7 @@ impl CheckArgs {
             (None, true) => ProbeSnat::default(),
             (None, false) => ProbeSnat::Addresses(self.probe_snat_ip.clone()),
         };
-        Options {
+        let mut options = Options {
             cni: match self.cni {
                 CniArg::Generic => Cni::Generic,
                 CniArg::Cilium => Cni::Cilium,
@@ -208,7 +250,10 @@ impl CheckArgs {
                 FixStyleArg::Add => FixStyle::Add,
             },
             host_network: self.input.host_network.into(),
-        }
+            ..Options::default()
+        };
+        self.mesh.apply(&mut options);
+        options
     }
 }
 
@@ -261,7 +306,8 @@ fn main() -> ExitCode {
             input,
             format,
             mode,
-        } => connectivity_map(&input, format, mode),
+            mesh,
+        } => connectivity_map(&input, format, mode, &mesh),
         Command::Explain {
             from,
             to,
@@ -397,6 +443,7 @@ fn connectivity_map(
     input: &InputArgs,
     format: Format,
     mode: ConnectivityMode,
+    mesh: &MeshArgs,
 ) -> Result<ExitCode, String> {
     let inputs = read_inputs(input)?;
     let mut loaded = load_reporting(&inputs.items);
@@ -408,13 +455,9 @@ fn connectivity_map(
             // Waypoint pods the input lacks still carry traffic: infer them as `check` does.
             ambient_netpol::model::inferred::add_inferred(&mut loaded.cluster);
             let engine = Engine::with(&loaded.cluster, input.host_network.into());
-            let probe_snat = ProbeSnat::default();
-            let cx = ambient_netpol::ambient::Context::new(
-                &engine,
-                MeshMode::Auto,
-                Cni::Generic,
-                &probe_snat,
-            );
+            let mut options = Options::default();
+            mesh.apply(&mut options);
+            let cx = ambient_netpol::ambient::Context::new(&engine, &options);
             connectivity_with(&engine, |s, d| cx.ambient_conns(s, d))
         }
     };

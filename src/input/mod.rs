@@ -49,8 +49,15 @@ pub const WORKLOAD_KINDS: &[&str] = &[
 ];
 
 /// Other kinds the evaluator reads (Gateway API: `gatewayClassName: istio-waypoint` declares a
-/// waypoint); everything else is INP002.
-pub const OTHER_KNOWN_KINDS: &[&str] = &["NetworkPolicy", "Namespace", "Gateway"];
+/// waypoint, `istio` a gateway proxy; Services choose waypoints; autoscalers make replicas);
+/// everything else is INP002.
+pub const OTHER_KNOWN_KINDS: &[&str] = &[
+    "NetworkPolicy",
+    "Namespace",
+    "Gateway",
+    "Service",
+    "HorizontalPodAutoscaler",
+];
 
 pub fn is_known_kind(kind: &str) -> bool {
     WORKLOAD_KINDS.contains(&kind) || OTHER_KNOWN_KINDS.contains(&kind)

@@ -106,27 +106,34 @@ pub fn add_inferred(cluster: &mut Cluster) {
             }
         }
     }
-    // Waypoints declared or referenced (`istio.io/use-waypoint`) whose pods the input lacks.
-    for waypoint in referenced_waypoints(cluster) {
+    // Waypoints declared or referenced (`istio.io/use-waypoint`) and Gateway API gateways of
+    // Istio's classes whose pods the input lacks: the Gateway stands for them.
+    let proxies = referenced_waypoints(cluster)
+        .into_iter()
+        .map(|w| (w.namespace, w.name, "waypoint"))
+        .chain(
+            cluster
+                .gateways
+                .iter()
+                .map(|g| (g.namespace.clone(), g.name.clone(), "gateway")),
+        );
+    for (namespace, name, what) in proxies {
         let selector = Selector {
-            match_labels: vec![(
-                crate::ambient::mesh::GATEWAY_NAME.to_string(),
-                waypoint.name.clone(),
-            )],
+            match_labels: vec![(crate::ambient::mesh::GATEWAY_NAME.to_string(), name.clone())],
             requirements: Vec::new(),
         };
-        if !selects_concrete(&waypoint.namespace, &selector)
-            && wanted.insert((waypoint.namespace.clone(), selector.to_string()))
+        if !selects_concrete(&namespace, &selector)
+            && wanted.insert((namespace.clone(), selector.to_string()))
         {
             let location = cluster
                 .policies
                 .first()
                 .map_or(Location::default(), |p| p.location);
             added.push((
-                waypoint.namespace.clone(),
+                namespace,
                 selector,
                 location,
-                format!("pods of waypoint `{}`", waypoint.name),
+                format!("pods of {what} `{name}`"),
             ));
         }
     }
@@ -178,6 +185,8 @@ pub fn add_inferred(cluster: &mut Cluster) {
             ips: Vec::new(),
             location,
             inferred: Some(why),
+            // A selector stands for any number of pods.
+            replicated: true,
         });
     }
 }
@@ -191,16 +200,20 @@ pub fn referenced_waypoints(cluster: &Cluster) -> Vec<super::Waypoint> {
         .workloads
         .iter()
         .map(|w| (&w.labels, &w.namespace))
-        .chain(cluster.namespaces.iter().map(|ns| (&ns.labels, &ns.name)));
+        .chain(cluster.namespaces.iter().map(|ns| (&ns.labels, &ns.name)))
+        .chain(cluster.services.iter().map(|s| (&s.labels, &s.namespace)));
     for (labels, namespace) in labelled {
         if let Some(name) = labels.get(USE_WAYPOINT).filter(|n| n.as_str() != "none") {
             let namespace = labels.get(USE_WAYPOINT_NAMESPACE).unwrap_or(namespace);
-            let waypoint = super::Waypoint {
-                name: name.clone(),
-                namespace: namespace.clone(),
-            };
-            if !out.contains(&waypoint) {
-                out.push(waypoint);
+            if !out
+                .iter()
+                .any(|w| &w.name == name && &w.namespace == namespace)
+            {
+                out.push(super::Waypoint {
+                    name: name.clone(),
+                    namespace: namespace.clone(),
+                    traffic: None,
+                });
             }
         }
     }

@@ -75,6 +75,10 @@ pub struct Workload {
     /// For a workload the input does not show but a selector stands for ("pods matching
     /// app=my-app in default"): why it is assumed. `None` for workloads of the input.
     pub inferred: Option<String>,
+    /// It can run more than one pod (replicas, a DaemonSet, an autoscaler, pods of one
+    /// controller, pods a selector stands for): its pods talk to each other, so a workload is
+    /// its own peer.
+    pub replicated: bool,
 }
 
 impl Workload {
@@ -164,6 +168,10 @@ pub struct Cluster {
     pub policies: Vec<NetworkPolicy>,
     /// Waypoints declared by Gateways of class `istio-waypoint`.
     pub waypoints: Vec<Waypoint>,
+    /// Gateway API gateways Istio deploys as gateway proxies (class `istio`, `istio-east-west`).
+    pub gateways: Vec<Gateway>,
+    /// Services with a selector (they decide which waypoint service traffic goes through).
+    pub services: Vec<Service>,
 }
 
 /// An Istio waypoint proxy (a Gateway of class `istio-waypoint`).
@@ -171,6 +179,63 @@ pub struct Cluster {
 pub struct Waypoint {
     pub name: String,
     pub namespace: String,
+    /// Which traffic it takes (`istio.io/waypoint-for`); `None` when the Gateway is not in the
+    /// input (only a `use-waypoint` label names it), so every use of it is taken at its word.
+    pub traffic: Option<WaypointFor>,
+}
+
+/// The Gateway's `istio.io/waypoint-for` label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaypointFor {
+    /// The default: traffic addressed to Services.
+    Service,
+    /// Traffic addressed to pods.
+    Workload,
+    All,
+    None,
+}
+
+impl WaypointFor {
+    pub const LABEL: &str = "istio.io/waypoint-for";
+
+    fn parse(text: &str) -> Option<WaypointFor> {
+        match text {
+            "service" => Some(WaypointFor::Service),
+            "workload" => Some(WaypointFor::Workload),
+            "all" => Some(WaypointFor::All),
+            "none" => Some(WaypointFor::None),
+            _ => None,
+        }
+    }
+
+    pub fn takes_services(self) -> bool {
+        matches!(self, WaypointFor::Service | WaypointFor::All)
+    }
+
+    pub fn takes_workloads(self) -> bool {
+        matches!(self, WaypointFor::Workload | WaypointFor::All)
+    }
+}
+
+/// A Gateway API gateway that Istio runs as a gateway proxy (not a waypoint).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gateway {
+    pub name: String,
+    pub namespace: String,
+    /// `gatewayClassName`: `istio` or `istio-east-west`.
+    pub class: String,
+}
+
+/// A Service: which pods it selects, and its labels (`istio.io/use-waypoint`,
+/// `istio.io/ingress-use-waypoint`). Its ports are not needed: NetworkPolicy sees the pod's
+/// port (the `targetPort`) once the Service address is translated.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub name: String,
+    pub namespace: String,
+    pub labels: Labels,
+    pub selector: Selector,
+    pub location: Location,
 }
 
 impl Cluster {
@@ -192,6 +257,8 @@ pub fn build(objects: &[Object]) -> (Cluster, Vec<Finding>) {
     let mut owned: BTreeMap<(String, String, String, Labels), usize> = BTreeMap::new();
     // Invalid entries of a workload (a port, a probe) that do not invalidate the whole object.
     let mut soft = Vec::new();
+    // (namespace, kind, name) of the workloads an autoscaler may scale past one pod.
+    let mut autoscaled: std::collections::HashSet<(String, String, String)> = Default::default();
 
     for object in objects {
         let result = match object.kind.as_str() {
@@ -199,12 +266,32 @@ pub fn build(objects: &[Object]) -> (Cluster, Vec<Finding>) {
                 namespaces.insert(ns.name.clone(), ns);
             }),
             "NetworkPolicy" => policy::parse(object).map(|p| cluster.policies.push(p)),
-            "Gateway" => gateway_class(object).map(|class| {
-                if class == Some("istio-waypoint") {
-                    cluster.waypoints.push(Waypoint {
+            // (`networking.istio.io` has a `Gateway` too: the classic gateway's routing, no class.)
+            "Gateway" if object.api_version.starts_with("gateway.networking.k8s.io/") => {
+                gateway(object).map(|(class, labels)| match class {
+                    Some("istio-waypoint") => cluster.waypoints.push(Waypoint {
                         name: object.name.clone(),
                         namespace: object.namespace.clone(),
-                    });
+                        traffic: Some(
+                            labels
+                                .iter()
+                                .find(|(k, _)| k == WaypointFor::LABEL)
+                                .and_then(|(_, v)| WaypointFor::parse(v))
+                                .unwrap_or(WaypointFor::Service),
+                        ),
+                    }),
+                    Some(class @ ("istio" | "istio-east-west")) => cluster.gateways.push(Gateway {
+                        name: object.name.clone(),
+                        namespace: object.namespace.clone(),
+                        class: class.to_string(),
+                    }),
+                    _ => {}
+                })
+            }
+            "Service" => service(object).map(|s| cluster.services.extend(s)),
+            "HorizontalPodAutoscaler" => scale_target(object).map(|target| {
+                if let Some(target) = target {
+                    autoscaled.insert(target);
                 }
             }),
             kind if WORKLOAD_KINDS.contains(&kind) => {
@@ -220,6 +307,7 @@ pub fn build(objects: &[Object]) -> (Cluster, Vec<Finding>) {
                             Some(&i) => {
                                 let group: &mut Workload = &mut cluster.workloads[i];
                                 group.ips.extend(w.ips);
+                                group.replicated = true;
                             }
                             None => {
                                 owned.insert(key, cluster.workloads.len());
@@ -245,6 +333,12 @@ pub fn build(objects: &[Object]) -> (Cluster, Vec<Finding>) {
                 invalid,
                 "that entry is ignored, the rest of the object is used",
             ));
+        }
+    }
+
+    for w in &mut cluster.workloads {
+        if autoscaled.contains(&(w.namespace.clone(), w.kind.clone(), w.name.clone())) {
+            w.replicated = true;
         }
     }
 
@@ -290,10 +384,78 @@ pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> F
     finding
 }
 
-fn gateway_class(object: &Object) -> Checked<Option<&str>> {
-    match fields::map(&object.node, "spec", "spec")? {
-        Some(spec) => fields::string(spec, "gatewayClassName", "spec.gatewayClassName"),
-        None => Ok(None),
+/// A Gateway's class and labels.
+fn gateway(object: &Object) -> Checked<(Option<&str>, Vec<(String, String)>)> {
+    let class = match fields::map(&object.node, "spec", "spec")? {
+        Some(spec) => fields::string(spec, "gatewayClassName", "spec.gatewayClassName")?,
+        None => None,
+    };
+    Ok((class, metadata_labels(object)?))
+}
+
+fn metadata_labels(object: &Object) -> Checked<Vec<(String, String)>> {
+    match fields::map(&object.node, "metadata", "metadata")? {
+        Some(m) => fields::string_map(m, "labels", "metadata.labels"),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A Service with a selector (one without selects no pod: its endpoints are managed by hand).
+fn service(object: &Object) -> Checked<Option<Service>> {
+    let selector = match fields::map(&object.node, "spec", "spec")? {
+        Some(spec) => fields::string_map(spec, "selector", "spec.selector")?,
+        None => Vec::new(),
+    };
+    if selector.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Service {
+        name: object.name.clone(),
+        namespace: object.namespace.clone(),
+        labels: metadata_labels(object)?.into_iter().collect(),
+        selector: Selector {
+            match_labels: selector,
+            requirements: Vec::new(),
+        },
+        location: object.location,
+    }))
+}
+
+/// The workload a HorizontalPodAutoscaler may scale past one pod: (namespace, kind, name).
+fn scale_target(object: &Object) -> Checked<Option<(String, String, String)>> {
+    let Some(spec) = fields::map(&object.node, "spec", "spec")? else {
+        return Ok(None);
+    };
+    let max = spec.field("maxReplicas").and_then(|n| n.as_int());
+    let Some(target) = fields::map(spec, "scaleTargetRef", "spec.scaleTargetRef")? else {
+        return Ok(None);
+    };
+    let kind = fields::string(target, "kind", "spec.scaleTargetRef.kind")?;
+    let name = fields::string(target, "name", "spec.scaleTargetRef.name")?;
+    Ok(match (kind, name, max) {
+        (Some(kind), Some(name), Some(max)) if max > 1 => {
+            Some((object.namespace.clone(), kind.to_string(), name.to_string()))
+        }
+        _ => None,
+    })
+}
+
+/// Whether a workload object can run more than one pod.
+fn replicated(object: &Object) -> Checked<bool> {
+    let count = |key: &str| -> Checked<bool> {
+        Ok(match fields::map(&object.node, "spec", "spec")? {
+            Some(spec) => spec
+                .field(key)
+                .and_then(|n| n.as_int())
+                .is_some_and(|n| n > 1),
+            None => false,
+        })
+    };
+    match object.kind.as_str() {
+        "DaemonSet" => Ok(true),
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController" => count("replicas"),
+        "Job" => count("parallelism"),
+        _ => Ok(false),
     }
 }
 
@@ -444,6 +606,7 @@ fn workload(
             ips,
             location: object.location,
             inferred: None,
+            replicated: replicated(object)?,
         },
         owner,
     ))

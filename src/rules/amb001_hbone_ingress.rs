@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Output, names, rule_location, subject};
+use super::{Output, rule_location, sender_names, subject};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::{ConnSet, Protocol};
@@ -20,19 +20,26 @@ struct Hit {
 pub fn check(cx: &Context, out: &mut Output) {
     let engine = cx.engine;
     let workloads = &cx.cluster.workloads;
-    let ambient = super::members(cx, |m| m.is_ambient());
     let mut hits: BTreeMap<(usize, usize), Hit> = BTreeMap::new();
 
-    // Destinations isolated alike (same policies, same meaning of their named ports) are judged
-    // once, by the first of them.
-    // (Through a waypoint the tunnel comes from the waypoint's pods: AMB005's business.)
+    // Destinations isolated alike (same policies, same meaning of their named ports) and tunnelled
+    // to by the same senders (`Context::route`) are judged once, by the first of them. (Through
+    // a waypoint the tunnel comes from the waypoint's pods: AMB005's business.)
     let classes = super::grouped(
-        (0..workloads.len())
-            .filter(|&d| cx.membership[d].receives_hbone() && cx.waypoint[d].is_none()),
-        |d| engine.subject_class(d, Direction::Ingress),
+        (0..workloads.len()).filter(|&d| cx.membership[d].receives_hbone()),
+        |d| {
+            (
+                engine.subject_class(d, Direction::Ingress),
+                cx.hbone_senders_kind(d),
+            )
+        },
     );
     for members in classes.values() {
         let d = members[0];
+        let senders = cx.hbone_senders(d);
+        if senders.is_empty() {
+            continue;
+        }
         let policies = engine.isolating(d, Direction::Ingress);
         // Who may already open the tunnel: peers of every rule that admits 15008/TCP here.
         let mut hbone_from = BitSet::new(workloads.len());
@@ -44,7 +51,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 {
                     let peers = engine.rule_peers(p, Direction::Ingress, i);
                     if peers.everyone {
-                        hbone_from = ambient.clone();
+                        hbone_from = senders.clone();
                     } else {
                         hbone_from.union_with(&peers.workloads);
                     }
@@ -65,16 +72,18 @@ pub fn check(cx: &Context, out: &mut Output) {
                 }
                 let peers = engine.rule_peers(p, Direction::Ingress, i);
                 let mut sources = if peers.everyone {
-                    ambient.clone()
+                    senders.clone()
                 } else {
                     peers.workloads.clone()
                 };
-                sources.intersect_with(&ambient);
+                sources.intersect_with(&senders);
                 sources.subtract(&hbone_from);
-                // A destination is not its own source: the members with some other source are
-                // hit, and the sources are theirs.
-                let hit_members = super::paired(members, sources.iter());
-                if let [only] = hit_members[..] {
+                // A destination of one pod is not its own source: the members with some other
+                // source are hit, and the sources are theirs.
+                let hit_members = super::paired(cx, members, sources.iter());
+                if let [only] = hit_members[..]
+                    && !cx.replicated(only)
+                {
                     sources.remove(only);
                 }
                 if hit_members.is_empty() {
@@ -107,18 +116,23 @@ pub fn check(cx: &Context, out: &mut Output) {
         let from = if hit.everyone {
             format!(
                 "every source (the rule has no `from`), mesh pods included such as {}",
-                names(cx, &hit.sources)
+                sender_names(cx, &hit.sources)
             )
         } else {
-            names(cx, &hit.sources)
+            sender_names(cx, &hit.sources)
         };
         let mut finding = Finding::new(
             Code::Amb001,
             format!(
-                "ingress rule {} of NetworkPolicy `{}` admits {} to {dests} from {from}, but no policy admits 15008/TCP from them: once they are in the ambient mesh, ztunnel tunnels this traffic over HBONE to port 15008 and the policy blocks it (requests time out; ztunnel logs a connection timeout to port 15008)",
+                "ingress rule {} of NetworkPolicy `{}` admits {} to {dests} from {from}, but no policy admits 15008/TCP from them: {}",
                 i + 1,
                 policy.qualified_name(),
                 hit.ports,
+                if hit.sources.iter().any(|s| cx.membership[s].is_proxy()) {
+                    "once the destination is in the ambient mesh, Istio proxies tunnel this traffic over HBONE to port 15008 and the policy blocks it (requests through them time out or fail with 503 upstream connect errors)"
+                } else {
+                    "once they are in the ambient mesh, ztunnel tunnels this traffic over HBONE to port 15008 and the policy blocks it (requests time out; ztunnel logs a connection timeout to port 15008)"
+                },
             ),
             Some(rule_location(cx, p, Direction::Ingress, i)),
         );

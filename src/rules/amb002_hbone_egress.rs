@@ -19,24 +19,19 @@ struct Hit {
 pub fn check(cx: &Context, out: &mut Output) {
     let engine = cx.engine;
     let workloads = &cx.cluster.workloads;
-    let mut mesh = super::members(cx, |m| m.receives_hbone());
-    // Through a waypoint the tunnel goes to the waypoint: AMB005's business.
-    for d in 0..workloads.len() {
-        if cx.waypoint[d].is_some() {
-            mesh.remove(d);
-        }
-    }
     let mut hits: BTreeMap<(usize, usize), Hit> = BTreeMap::new();
 
     // Sources with one egress subject class have the same rules; destinations with one egress
     // peer class are admitted by the same rules, whose named ports mean the same on them. So
     // each (source class, rule, destination class) is judged once, on representatives.
+    // Sources of one kind (`Context::sender`) tunnel to the same destinations.
     let sources = super::grouped(
-        (0..workloads.len()).filter(|&s| cx.membership[s].is_ambient()),
-        |s| engine.subject_class(s, Direction::Egress),
+        (0..workloads.len()).filter(|&s| cx.sender(s).is_some()),
+        |s| (engine.subject_class(s, Direction::Egress), cx.sender(s)),
     );
     for members in sources.values() {
         let s = members[0];
+        let mesh = cx.hbone_receivers(s);
         for &p in engine.isolating(s, Direction::Egress) {
             for i in 0..cx.cluster.policies[p].egress.len() {
                 let peers = engine.rule_peers(p, Direction::Egress, i);
@@ -50,8 +45,10 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let mut judged: HashMap<u32, Option<Ranges<u16>>> = HashMap::new();
                 let mut blocked = BitSet::new(workloads.len());
                 let mut ports = ConnSet::none();
-                // A workload is not its own destination.
-                if let [one] = members.as_slice() {
+                // A workload of one pod is not its own destination.
+                if let [one] = members.as_slice()
+                    && !cx.replicated(*one)
+                {
                     candidates.remove(*one);
                 }
                 for d in candidates.iter() {
@@ -71,7 +68,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                     continue;
                 }
                 // Every member sends to every blocked destination but itself.
-                let senders = super::paired(members, blocked.iter());
+                let senders = super::paired(cx, members, blocked.iter());
                 if senders.is_empty() {
                     continue;
                 }
@@ -93,7 +90,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         let policy = &cx.cluster.policies[p];
         let sources: Vec<usize> = hit.sources.iter().collect();
         let from = if sources.len() == 1 {
-            super::describe(cx, sources[0])
+            cx.describe_sender(sources[0])
         } else {
             format!("{} pods selected by the policy", sources.len())
         };

@@ -28,7 +28,8 @@ pub fn check(cx: &Context, out: &mut Output) {
             _ => None,
         })
         .collect();
-    let ambient = super::members(cx, |m| m.is_ambient());
+    // Everyone who tunnels (ambient pods, and proxies when they send HBONE).
+    let tunnellers = super::members(cx, |m| m.is_ambient() || cx.proxy_hbone && m.is_proxy());
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
     for (p, policy) in cx.cluster.policies.iter().enumerate() {
         let mut destinations = cx.engine.selected(p).clone();
@@ -47,11 +48,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
             let peers = cx.engine.rule_peers(p, Direction::Ingress, i);
             let mut mesh_peers: BitSet = if peers.everyone {
-                ambient.clone()
+                tunnellers.clone()
             } else {
                 peers.workloads.clone()
             };
-            mesh_peers.intersect_with(&ambient);
+            mesh_peers.intersect_with(&tunnellers);
             if mesh_peers.is_empty() && !peers.everyone {
                 continue;
             }
@@ -84,7 +85,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             let who = if peers.everyone {
                 "every mesh client (the rule has no `from`)".to_string()
             } else {
-                super::names(cx, &mesh_peers)
+                super::sender_names(cx, &mesh_peers)
             };
             let limited = if listed.is_empty() {
                 "15008, the only port the rule lists".to_string()

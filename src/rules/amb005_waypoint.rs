@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{Output, describe, names};
-use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
+use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT, Route};
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::Protocol;
 use crate::netpol::eval::{BitSet, Endpoint};
@@ -46,16 +46,16 @@ pub fn check(cx: &Context, out: &mut Output) {
 
     for ((waypoint, _), destinations) in groups {
         let Some(waypoint) = waypoint else { continue };
-        let pods = cx.waypoint_pods(&waypoint.0, &waypoint.1);
+        let pods = cx.waypoint_pods(&waypoint.name, &waypoint.namespace);
         let Some(&w) = pods.first() else { continue };
         let d = destinations[0];
-        for senders in &cx.senders {
-            let sources: Vec<usize> = senders
-                .iter()
-                .copied()
-                .filter(|s| !pods.contains(s))
-                .collect();
-            let Some(&s) = sources.first() else { continue };
+        // A sender group is one kind of sender, and the destinations share their waypoint: the
+        // route of one pair is the route of all.
+        for sources in &cx.senders {
+            let s = sources[0];
+            if cx.route(s, d) != Route::Waypoint {
+                continue;
+            }
             // Only traffic NetworkPolicy allows today is broken by the waypoint.
             if cx
                 .engine
@@ -68,8 +68,8 @@ pub fn check(cx: &Context, out: &mut Output) {
             // The pairs are every (source, destination) of the two groups but a workload with
             // itself: keep the members that are in some pair.
             let (from, to) = (
-                super::paired(&sources, destinations.iter().copied()),
-                super::paired(&destinations, sources.iter().copied()),
+                super::paired(cx, sources, destinations.iter().copied()),
+                super::paired(cx, &destinations, sources.iter().copied()),
             );
             if from.is_empty() {
                 continue;
@@ -80,7 +80,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                     .entry(Block {
                         workload: at,
                         direction,
-                        waypoint: (waypoint.1.clone(), waypoint.0.clone()),
+                        waypoint: (waypoint.namespace.clone(), waypoint.name.clone()),
                     })
                     .or_insert_with(|| Broken {
                         sources: BitSet::new(n),
@@ -96,7 +96,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             // Hop 1: source -> waypoint; hop 2: waypoint -> destination.
             if !tunnel(s, w, Direction::Egress) {
                 for &x in &from {
-                    let to: Vec<usize> = to.iter().copied().filter(|&y| y != x).collect();
+                    let to: Vec<usize> = to
+                        .iter()
+                        .copied()
+                        .filter(|&y| super::distinct(cx, x, y))
+                        .collect();
                     add(x, DirectionKey::Egress, &[x], &to);
                 }
             }
@@ -108,7 +112,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
             if !tunnel(w, d, Direction::Ingress) {
                 for &x in &to {
-                    let from: Vec<usize> = from.iter().copied().filter(|&y| y != x).collect();
+                    let from: Vec<usize> = from
+                        .iter()
+                        .copied()
+                        .filter(|&y| super::distinct(cx, x, y))
+                        .collect();
                     add(x, DirectionKey::Ingress, &from, &[x]);
                 }
             }
@@ -147,7 +155,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             Code::Amb005,
             format!(
                 "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {hop}: NetworkPolicy allows this traffic today, the waypoint hop blocks it once enrolled",
-                names(cx, &broken.sources),
+                super::sender_names(cx, &broken.sources),
                 names(cx, &broken.destinations),
             ),
             Some(cx.cluster.policies[target].location),

@@ -20,7 +20,9 @@ pub fn check(cx: &Context, out: &mut Output) {
                 .labels
                 .get(DATAPLANE_MODE)
                 .is_some_and(|m| m == "ambient");
-        if !enrolled_namespace {
+        // Gateways are named wherever they are: they send HBONE to the enrolled pods.
+        let gateway = matches!(cx.membership[w], Membership::Gateway(_));
+        if !enrolled_namespace && !gateway {
             continue;
         }
         let why = match cx.membership[w] {
@@ -37,12 +39,26 @@ pub fn check(cx: &Context, out: &mut Output) {
             Membership::Outside(Reason::Waypoint) => {
                 "is a waypoint proxy: it speaks HBONE itself and is not captured by ztunnel"
             }
+            Membership::Gateway(_) if !cx.proxy_hbone => {
+                "is an Istio gateway proxy: ambient does not capture it, and with proxies not sending HBONE it reaches ambient pods on their original ports"
+            }
+            Membership::Gateway(_) => {
+                "is an Istio gateway proxy: ambient does not capture it, but it tunnels to ambient pods over HBONE itself, so their ingress policies (AMB001) and its own egress policies (AMB002) need 15008/TCP for it"
+            }
+            Membership::Outside(Reason::ExcludedNamespace) => {
+                "is in a namespace istio-cni never captures (its `excludeNamespaces`; --exclude-namespace changes the list), whatever the labels say"
+            }
         };
         let mut finding = Finding::new(
             Code::Amb008,
             format!(
-                "{} {why}; probe SNAT and egress tunneling do not apply to it",
-                workload.describe()
+                "{} {why}; {} not apply to it",
+                workload.describe(),
+                if gateway && cx.proxy_hbone {
+                    "probe SNAT does"
+                } else {
+                    "probe SNAT and egress tunneling do"
+                }
             ),
             Some(workload.location),
         );

@@ -53,12 +53,18 @@ pub fn rule_location(cx: &Context, policy: usize, direction: Direction, rule: us
 
 /// "`a/x`, `a/y` and 3 more", naming inferred workloads by what they stand for.
 pub fn names(cx: &Context, set: &BitSet) -> String {
+    names_by(set, |w| describe(cx, w))
+}
+
+/// [`names`] of sources, saying which of them are Istio proxies.
+pub fn sender_names(cx: &Context, set: &BitSet) -> String {
+    names_by(set, |w| cx.describe_sender(w))
+}
+
+fn names_by(set: &BitSet, describe: impl Fn(usize) -> String) -> String {
     let total = set.count();
     let shown = if total > SHOWN { SHOWN } else { total };
-    list_of(
-        set.iter().take(shown).map(|w| describe(cx, w)).collect(),
-        total,
-    )
+    list_of(set.iter().take(shown).map(describe).collect(), total)
 }
 
 pub fn describe(cx: &Context, workload: usize) -> String {
@@ -112,14 +118,20 @@ pub fn grouped<K: Ord>(
     groups
 }
 
-/// The members of `one` that pair with some member of `other` other than themselves: a workload
-/// is neither its own source nor its own destination. (The first two of `other` decide it.)
-pub fn paired(one: &[usize], other: impl IntoIterator<Item = usize>) -> Vec<usize> {
+/// The members of `one` that pair with some member of `other`: a workload is its own source or
+/// destination only when it runs several pods (replicas talk to each other). (The first two of
+/// `other` decide it.)
+pub fn paired(cx: &Context, one: &[usize], other: impl IntoIterator<Item = usize>) -> Vec<usize> {
     let two: Vec<usize> = other.into_iter().take(2).collect();
     one.iter()
         .copied()
-        .filter(|&x| two.iter().any(|&y| y != x))
+        .filter(|&x| two.iter().any(|&y| y != x || cx.replicated(x)))
         .collect()
+}
+
+/// Whether `x` and `y` are two pods that talk: two workloads, or one that runs several pods.
+pub fn distinct(cx: &Context, x: usize, y: usize) -> bool {
+    x != y || cx.replicated(x)
 }
 
 /// The set of workloads whose membership satisfies `pred`.

@@ -1,12 +1,13 @@
 //! The path diagram, drawn as SVG by the page (no chart library): workloads grouped by namespace,
-//! the kubelet, waypoints; edges for app traffic, HBONE and probes, blocked ones red and dashed
-//! with their port and the policy that blocks them. Three views: today (plain NetworkPolicy),
-//! after enrolling (ambient, nothing fixed), after the fix. Every edge can take keyboard focus
+//! the kubelet, waypoints and Istio gateways (a chevron of their own, marked "Istio gateway
+//! proxy"); edges for app traffic, HBONE and probes, blocked ones red and dashed with their port
+//! and the policy that blocks them. Three views: today (plain NetworkPolicy), after enrolling
+//! (ambient, nothing fixed), after the fix. Every edge and every node can take keyboard focus
 //! and shows its explanation, as hovering does.
 
 use std::collections::BTreeMap;
 
-use ambient_netpol::ambient::paths::{Edge, EdgeKind, NodeKind, Paths};
+use ambient_netpol::ambient::paths::{Edge, EdgeKind, Node, NodeKind, Paths};
 use leptos::prelude::*;
 
 use super::Analysis;
@@ -159,13 +160,21 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
                     .into_any()
             }}
             <p class="edge-explanation" aria-live="polite">
-                {move || focused.get().unwrap_or_else(|| "Hover or focus a path to see why it is allowed or blocked.".to_string())}
+                {move || focused.get().unwrap_or_else(|| "Hover or focus a path to see why it is allowed or blocked, or a box to see what it is.".to_string())}
             </p>
             <p class="legend">
                 <span class="legend-item allowed">"allowed"</span>
                 <span class="legend-item blocked">"blocked"</span>
                 <span class="legend-item hbone">"HBONE 15008/TCP"</span>
                 <span class="legend-item probe">"kubelet probe"</span>
+                <Show when=move || analysis.with(|a| a.report.paths.nodes.iter().any(|n| n.kind == NodeKind::Gateway))>
+                    <span class="legend-node gateway">
+                        <svg width="26" height="14" viewBox="0 0 26 14" aria-hidden="true">
+                            <path class="shape" d=gateway_shape(1.0, 1.0, 24.0, 12.0, 5.0)></path>
+                        </svg>
+                        "Istio gateway (not captured; tunnels to ambient pods)"
+                    </span>
+                </Show>
             </p>
         </section>
     }
@@ -185,16 +194,39 @@ fn draw(
                 NodeKind::Workload => "workload",
                 NodeKind::Inferred => "inferred",
                 NodeKind::Waypoint => "waypoint",
+                NodeKind::Gateway => "gateway",
                 NodeKind::Kubelet => "kubelet",
             },
             if node.ambient { " ambient" } else { "" }
         );
-        let label = shorten(&node.label, 22);
+        let description = describe(node);
+        let (focus_text, hover_text) = (description.clone(), description.clone());
+        // A gateway is a chevron (it forwards traffic), with what it is on a second line.
+        let drawing = if node.kind == NodeKind::Gateway {
+            view! {
+                <path class="shape" d=gateway_shape(x, y, NODE_W, NODE_H, GATEWAY_NOTCH)></path>
+                <text x=x + 18.0 y=y + 15.0>{shorten(&node.label, 21)}</text>
+                <text class="kind-tag" x=x + 18.0 y=y + 28.0>"Istio gateway proxy"</text>
+            }
+            .into_any()
+        } else {
+            view! {
+                <rect class="shape" x=x y=y width=NODE_W height=NODE_H rx="6"></rect>
+                <text x=x + 10.0 y=y + 22.0>{shorten(&node.label, 22)}</text>
+            }
+            .into_any()
+        };
         view! {
-            <g class=class>
-                <title>{node.id.clone()}</title>
-                <rect x=x y=y width=NODE_W height=NODE_H rx="6"></rect>
-                <text x=x + 10.0 y=y + 22.0>{label}</text>
+            <g
+                class=class
+                tabindex="0"
+                role="img"
+                aria-label=description.clone()
+                on:focus=move |_| set_focused.set(Some(focus_text.clone()))
+                on:mouseenter=move |_| set_focused.set(Some(hover_text.clone()))
+            >
+                <title>{description}</title>
+                {drawing}
             </g>
         }
     });
@@ -301,6 +333,49 @@ fn draw(
             {nodes.collect_view()}
             {edge_views.collect_view()}
         </svg>
+    }
+}
+
+/// How deep a gateway's chevron cuts in (left) and points out (right).
+const GATEWAY_NOTCH: f64 = 10.0;
+
+/// A chevron in the box `x, y, w, h`: notched on the left, pointed on the right, where the
+/// paths it sends leave (`anchor` puts them at the middle of the right side).
+fn gateway_shape(x: f64, y: f64, w: f64, h: f64, notch: f64) -> String {
+    let (right, bottom, middle) = (x + w, y + h, y + h / 2.0);
+    format!(
+        "M {x} {y} H {} L {right} {middle} L {} {bottom} H {x} L {} {middle} Z",
+        right - notch,
+        right - notch,
+        x + notch
+    )
+}
+
+/// What a node is, for its tooltip, its accessible name and the explanation line.
+fn describe(node: &Node) -> String {
+    let mesh = if node.ambient {
+        "in the ambient mesh (ztunnel captures its traffic)"
+    } else {
+        "not in the ambient mesh"
+    };
+    match node.kind {
+        NodeKind::Workload => format!("{}: workload, {mesh}", node.id),
+        NodeKind::Inferred => format!(
+            "{}: pods a selector stands for (not in the input), {mesh}",
+            node.id
+        ),
+        NodeKind::Waypoint => format!(
+            "{}: waypoint proxy; mesh traffic to the workloads that use it passes through it, over HBONE",
+            node.id
+        ),
+        NodeKind::Gateway => format!(
+            "{}: Istio gateway proxy, not captured by ambient; with ENABLE_HBONE (on in the ambient profile) it tunnels to ambient pods over HBONE, 15008/TCP",
+            node.id
+        ),
+        NodeKind::Kubelet => format!(
+            "{}: the node's kubelet, source of the health probes",
+            node.id
+        ),
     }
 }
 

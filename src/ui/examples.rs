@@ -49,6 +49,11 @@ pub const EXAMPLES: &[Example] = &[
         title: "Two namespaces with a default-deny",
         text: include_str!("../../tests/fixtures/multi-namespace-default-deny/app.yaml"),
     },
+    Example {
+        id: "ingress-gateway",
+        title: "An app behind an ingress gateway (AMB001)",
+        text: include_str!("../../tests/fixtures/ingress-gateway-to-ambient-app/app.yaml"),
+    },
 ];
 
 /// The example the page starts with.

@@ -33,6 +33,10 @@ const SOURCES: &[(&str, &str)] = &[
         "multi-namespace",
         include_str!("../../lessons/multi-namespace.md"),
     ),
+    (
+        "ingress-gateway",
+        include_str!("../../lessons/ingress-gateway.md"),
+    ),
 ];
 
 /// The diagram view each step shows.

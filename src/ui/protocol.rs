@@ -102,6 +102,9 @@ pub struct Settings {
     pub host_ip_probes: bool,
     /// Probe SNAT addresses as typed (comma or space separated).
     pub probe_addresses: String,
+    /// Whether Istio proxies (sidecars, gateways) tunnel to ambient pods over HBONE
+    /// (`ENABLE_HBONE`, on in the ambient profile): `Options::proxy_hbone`.
+    pub proxy_hbone: bool,
 }
 
 impl Default for Settings {
@@ -112,6 +115,7 @@ impl Default for Settings {
             fix_style: FixStyle::Edit,
             host_ip_probes: false,
             probe_addresses: PROBE_SNAT_IPV4.to_string(),
+            proxy_hbone: Options::default().proxy_hbone,
         }
     }
 }
@@ -167,14 +171,16 @@ impl Settings {
             } else {
                 ProbeSnat::Addresses(addresses)
             },
+            proxy_hbone: self.proxy_hbone,
             ..Options::default()
         }
     }
 
-    /// `cni=cilium;mode=auto;fix=edit;hostip=0;snat=169.254.7.127` for local storage.
+    /// `cni=cilium;mode=auto;fix=edit;hostip=0;proxyhbone=1;snat=169.254.7.127` for local storage
+    /// and share links (the addresses last: they are typed text).
     pub fn encode(&self) -> String {
         format!(
-            "cni={};mode={};fix={};hostip={};snat={}",
+            "cni={};mode={};fix={};hostip={};proxyhbone={};snat={}",
             self.cni.as_str(),
             mode_id(self.mode),
             if self.fix_style == FixStyle::Add {
@@ -183,11 +189,13 @@ impl Settings {
                 "edit"
             },
             u8::from(self.host_ip_probes),
+            u8::from(self.proxy_hbone),
             self.probe_addresses
         )
     }
 
-    /// The inverse of `encode`; unknown or missing values keep their defaults.
+    /// The inverse of `encode`; unknown or missing values keep their defaults (text saved or
+    /// shared before a setting existed reads as that setting's default).
     pub fn decode(text: &str) -> Settings {
         let mut settings = Settings::default();
         for pair in text.split(';') {
@@ -210,6 +218,8 @@ impl Settings {
                     }
                 }
                 "hostip" => settings.host_ip_probes = value == "1",
+                // Only an explicit 0 turns it off: the default is on.
+                "proxyhbone" => settings.proxy_hbone = value != "0",
                 "snat" => settings.probe_addresses = value.to_string(),
                 _ => {}
             }
@@ -234,8 +244,63 @@ mod tests {
             fix_style: FixStyle::Add,
             host_ip_probes: true,
             probe_addresses: "169.254.7.127, fd16::1".into(),
+            proxy_hbone: false,
         };
         assert_eq!(Settings::decode(&s.encode()), s);
+        assert!(s.encode().contains(";proxyhbone=0;"), "{}", s.encode());
+        assert!(!s.options().proxy_hbone);
+        let on = Settings {
+            proxy_hbone: true,
+            ..s.clone()
+        };
+        assert_eq!(Settings::decode(&on.encode()), on);
+        assert!(on.options().proxy_hbone);
         assert_eq!(Settings::decode("garbage;cni=nope"), Settings::default());
+    }
+
+    #[test]
+    fn proxy_hbone_is_on_unless_turned_off() {
+        assert!(Settings::default().proxy_hbone);
+        assert!(Settings::default().options().proxy_hbone);
+        assert_eq!(
+            Settings::default().options(),
+            Options::default(),
+            "the page starts with the CLI's defaults"
+        );
+        // Saved or shared before the setting existed: the default.
+        let old = Settings::decode("cni=cilium;mode=auto;fix=edit;hostip=0;snat=169.254.7.127");
+        assert!(old.proxy_hbone);
+        assert_eq!(old.cni, Cni::Cilium);
+        for (value, on) in [("1", true), ("0", false), ("", true), ("yes", true)] {
+            let s = Settings::decode(&format!("cni=generic;proxyhbone={value}"));
+            assert_eq!(s.proxy_hbone, on, "proxyhbone={value}");
+        }
+    }
+
+    /// The settings travel to the worker as text: the analysis sees the setting.
+    #[test]
+    fn the_worker_applies_proxy_hbone() {
+        let text = include_str!("../../tests/fixtures/ingress-gateway-to-ambient-app/app.yaml");
+        let codes = |settings: &Settings| {
+            let request = Request {
+                id: 1,
+                text: text.to_string(),
+                settings: settings.encode(),
+            };
+            let analysis = run(&request, || 0.0);
+            analysis
+                .report
+                .findings
+                .iter()
+                .map(|f| f.code.id())
+                .collect::<Vec<_>>()
+        };
+        let on = Settings::default();
+        let off = Settings {
+            proxy_hbone: false,
+            ..Settings::default()
+        };
+        assert!(codes(&on).contains(&"AMB001"), "{:?}", codes(&on));
+        assert!(!codes(&off).contains(&"AMB001"), "{:?}", codes(&off));
     }
 }

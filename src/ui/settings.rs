@@ -1,5 +1,6 @@
-//! The settings panel: CNI, probe SNAT, mesh membership and fix style. Every change re-runs the
-//! analysis (the page posts text and settings to the analysis worker).
+//! The settings panel: CNI, probe SNAT, mesh membership, fix style and whether Istio proxies
+//! (sidecars, gateways) send HBONE. Every change re-runs the analysis (the page posts text and
+//! settings to the analysis worker).
 
 use ambient_netpol::ambient::Cni;
 use ambient_netpol::ambient::FixStyle;
@@ -80,6 +81,18 @@ pub fn SettingsPanel(settings: RwSignal<Settings>) -> impl IntoView {
                         }
                     />
                     <span>"useHostIPForProbeSnat (probes keep the node's IP)"</span>
+                </label>
+                <label class="checkbox">
+                    <input
+                        id="setting-proxy-hbone"
+                        type="checkbox"
+                        prop:checked=move || settings.with(|s| s.proxy_hbone)
+                        on:change=move |ev| {
+                            let checked = event_target_checked(&ev);
+                            settings.update(|s| s.proxy_hbone = checked);
+                        }
+                    />
+                    <span>"Istio proxies (sidecars, gateways) send HBONE to ambient pods (ENABLE_HBONE, on in the ambient profile)"</span>
                 </label>
             </div>
             <Show when=move || !bad_addresses().is_empty()>

@@ -46,4 +46,18 @@ mod tests {
         assert_eq!(from_hash("share=abc&embed"), Some("abc"));
         assert_eq!(from_hash("example=x"), None);
     }
+
+    #[test]
+    fn a_share_link_carries_every_setting() {
+        use super::super::protocol::Settings;
+        let settings = Settings {
+            proxy_hbone: false,
+            host_ip_probes: true,
+            ..Settings::default()
+        };
+        let link = encode(&settings.encode(), "kind: Namespace\n");
+        let (shared, text) = decode(&link).expect("a payload we wrote");
+        assert_eq!(Settings::decode(&shared), settings);
+        assert_eq!(text, "kind: Namespace\n");
+    }
 }
