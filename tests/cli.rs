@@ -67,7 +67,7 @@ fn directories_are_read_recursively_in_name_order() {
     std::fs::write(dir.join("b.yml"), NAMESPACE.replace("shop", "b")).unwrap();
     std::fs::write(
         dir.join("sub/a.json"),
-        r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "b"}}"#,
+        r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web", "namespace": "b"}}"#,
     )
     .unwrap();
     std::fs::write(dir.join("a.yaml"), BROKEN).unwrap();
