@@ -42,6 +42,8 @@ pub enum Code {
     Amb007,
     #[serde(rename = "AMB008")]
     Amb008,
+    #[serde(rename = "AMB013")]
+    Amb013,
     #[serde(rename = "INP001")]
     Inp001,
     #[serde(rename = "INP002")]
@@ -120,6 +122,13 @@ pub static RULES: &[Rule] = &[
         severity: Severity::Info,
         title: "Pod not captured by ambient",
         explanation: include_str!("rules/docs/AMB008.md"),
+    },
+    Rule {
+        code: Code::Amb013,
+        id: "AMB013",
+        severity: Severity::Error,
+        title: "A gateway or waypoint cannot reach istiod or DNS",
+        explanation: include_str!("rules/docs/AMB013.md"),
     },
     Rule {
         code: Code::Inp001,

@@ -113,6 +113,16 @@ pub enum FixRequest {
         waypoint: String,
         waypoint_namespace: String,
     },
+    /// A separate policy for a gateway's or waypoint's pods (`selector`) admitting egress to
+    /// istiod (its namespace and a label of its pods) on 15012/TCP and to kube-dns on 53; `policy`
+    /// is the policy that isolates the proxy (the new document goes next to it).
+    AddProxyPolicy {
+        policy: usize,
+        workload: usize,
+        selector: Vec<(String, String)>,
+        istiod: Option<(String, (String, String))>,
+        dns: bool,
+    },
 }
 
 /// `Direction` with an order, for sorting requests.

@@ -103,7 +103,10 @@ pub fn fix(
             }
         }
     }
-    for (policy, doc) in waypoint_policies(&requests) {
+    for (policy, doc) in waypoint_policies(&requests)
+        .into_iter()
+        .chain(proxy_policies(cluster, &requests))
+    {
         appended
             .entry(cluster.policies[policy].location.source)
             .or_default()
@@ -764,7 +767,7 @@ fn additive_policies(
                 probes.insert(*policy, probe_rule(addresses, ports));
             }
             FixRequest::AddProbeRule { .. } => {}
-            FixRequest::AddWaypointPolicy { .. } => {}
+            FixRequest::AddWaypointPolicy { .. } | FixRequest::AddProxyPolicy { .. } => {}
             FixRequest::AddWaypointRule { .. } => {
                 if let Some((policy, direction, rule)) = new_rule(cluster, request, addresses) {
                     let entry = hbone.entry(policy).or_default();
@@ -913,6 +916,121 @@ fn waypoint_policies(requests: &[FixRequest]) -> Vec<(usize, String)> {
                 ("spec".to_string(), Y::map(spec)),
             ];
             (policy, emit::document(&doc))
+        })
+        .collect()
+}
+
+/// The name of the policy that lets a gateway or waypoint reach istiod and DNS.
+pub fn proxy_policy_name(workload: &crate::model::Workload) -> String {
+    let base = workload
+        .labels
+        .get(crate::ambient::mesh::GATEWAY_NAME)
+        .unwrap_or(&workload.name);
+    let mut name: String = format!("allow-istio-control-plane-{base}")
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(63)
+        .collect();
+    while name.ends_with('-') {
+        name.pop();
+    }
+    name
+}
+
+/// Policies for gateways' and waypoints' own pods (AMB013): egress to istiod on 15012/TCP and
+/// to kube-dns on 53, only what their policies lack. One document per proxy, next to the policy
+/// that isolates it.
+fn proxy_policies(cluster: &Cluster, requests: &[FixRequest]) -> Vec<(usize, String)> {
+    let to = |namespace: &str, pods: (&str, &str), ports: Vec<(u16, &str)>| {
+        let label =
+            |(k, v): (&str, &str)| Y::map(vec![("matchLabels", Y::map(vec![(k, Y::str(v))]))]);
+        Y::map(vec![
+            (
+                "to",
+                Y::Seq(vec![Y::map(vec![
+                    (
+                        "namespaceSelector",
+                        label((crate::model::NAMESPACE_NAME_LABEL, namespace)),
+                    ),
+                    ("podSelector", label(pods)),
+                ])]),
+            ),
+            (
+                "ports",
+                Y::Seq(
+                    ports
+                        .into_iter()
+                        .map(|(port, protocol)| {
+                            Y::map(vec![
+                                ("port", Y::Int(port.into())),
+                                ("protocol", Y::str(protocol)),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+        ])
+    };
+    requests
+        .iter()
+        .filter_map(|request| {
+            let FixRequest::AddProxyPolicy {
+                policy,
+                workload,
+                selector,
+                istiod,
+                dns,
+            } = request
+            else {
+                return None;
+            };
+            let proxy = &cluster.workloads[*workload];
+            let mut egress = Vec::new();
+            if let Some((namespace, (k, v))) = istiod {
+                egress.push(to(
+                    namespace,
+                    (k, v),
+                    vec![(crate::rules::amb013_proxy_control_plane::ISTIOD_PORT, "TCP")],
+                ));
+            }
+            if *dns {
+                egress.push(to(
+                    "kube-system",
+                    ("k8s-app", "kube-dns"),
+                    vec![(53, "UDP"), (53, "TCP")],
+                ));
+            }
+            let labels = selector
+                .iter()
+                .map(|(k, v)| (k.clone(), Y::str(v.clone())))
+                .collect();
+            let doc = vec![
+                ("apiVersion".to_string(), Y::str("networking.k8s.io/v1")),
+                ("kind".to_string(), Y::str("NetworkPolicy")),
+                (
+                    "metadata".to_string(),
+                    Y::map(vec![
+                        ("name", Y::str(proxy_policy_name(proxy))),
+                        ("namespace", Y::str(proxy.namespace.clone())),
+                    ]),
+                ),
+                (
+                    "spec".to_string(),
+                    Y::map(vec![
+                        ("podSelector", Y::map(vec![("matchLabels", Y::Map(labels))])),
+                        ("policyTypes", Y::Seq(vec![Y::str("Egress")])),
+                        ("egress", Y::Seq(egress)),
+                    ]),
+                ),
+            ];
+            Some((*policy, emit::document(&doc)))
         })
         .collect()
 }

@@ -9,6 +9,7 @@ pub mod amb005_waypoint;
 pub mod amb006_deny_all;
 pub mod amb007_not_tunneled;
 pub mod amb008_not_captured;
+pub mod amb013_proxy_control_plane;
 pub mod inp004;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,7 @@ pub fn check_ambient(cx: &Context) -> Output {
     amb006_deny_all::check(cx, &mut out);
     amb007_not_tunneled::check(cx, &mut out);
     amb008_not_captured::check(cx, &mut out);
+    amb013_proxy_control_plane::check(cx, &mut out);
     out
 }
 
