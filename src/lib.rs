@@ -133,7 +133,7 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
 
     let mut notes = Vec::new();
     if options.mode == ambient::mesh::MeshMode::Auto && cx.mode == ambient::mesh::MeshMode::All {
-        notes.push("no `istio.io/dataplane-mode` label in the input: every namespace is treated as enrolled in the ambient mesh (what-if; use --mode labels to follow labels only)".to_string());
+        notes.push(format!("no `istio.io/dataplane-mode` label in the input: every namespace is treated as enrolled in the ambient mesh, except those istio-cni never captures ({}) (what-if; use --mode labels to follow labels only)", if options.exclude_namespaces.is_empty() { "none here".to_string() } else { options.exclude_namespaces.join(", ") }));
     }
     if loaded
         .cluster

@@ -213,7 +213,7 @@ mod tests {
         let report = analyze(
             &[Source {
                 name: "x.yaml",
-                text: "kind: Service\nmetadata: {name: web}\n",
+                text: "kind: ConfigMap\nmetadata: {name: web}\n",
             }],
             &Options::default(),
         );
@@ -226,7 +226,7 @@ mod tests {
         assert_eq!(f["file"], "x.yaml");
         assert_eq!(f["fixable"], false);
         assert!(f["policy"].is_null() && f["workload"].is_null());
-        assert!(f["message"].as_str().unwrap().contains("Service `web`"));
+        assert!(f["message"].as_str().unwrap().contains("ConfigMap `web`"));
         assert_eq!(value["summary"]["info"], 1);
     }
 }

@@ -23,7 +23,7 @@ fn run(text: &str, options: &Options) -> Report {
     )
 }
 
-const BLOCKING: [&str; 4] = ["AMB001", "AMB002", "AMB003", "AMB005"];
+const BLOCKING: [&str; 5] = ["AMB001", "AMB002", "AMB003", "AMB005", "AMB013"];
 
 /// Every allowed connection of `before` is still allowed `after`, and `after` adds at most
 /// `extra` (per pair, workloads and sample addresses).
@@ -84,8 +84,9 @@ proptest! {
         policies in 1usize..14,
         cilium in any::<bool>(),
         add_style in any::<bool>(),
+        proxies in any::<bool>(),
     ) {
-        let text = cluster::generate(cluster::Size { namespaces, workloads, policies }, seed);
+        let text = cluster::generate_with(cluster::Size { namespaces, workloads, policies }, seed, proxies);
         let options = Options {
             cni: if cilium { Cni::Cilium } else { Cni::Generic },
             fix_style: if add_style { FixStyle::Add } else { FixStyle::Edit },
@@ -115,11 +116,11 @@ proptest! {
     }
 }
 
-/// The generated clusters do exercise the fixer: a medium one has every blocking code before the
-/// fix and none after, in both fix styles.
+/// The generated clusters do exercise the fixer: a medium one with sidecars and a gateway has
+/// every blocking code before the fix and none after, in both fix styles.
 #[test]
 fn a_medium_cluster_is_fixed_completely() {
-    let text = cluster::generate(cluster::M, 7);
+    let text = cluster::generate_with(cluster::M, 7, true);
     for fix_style in [FixStyle::Edit, FixStyle::Add] {
         let options = Options {
             cni: Cni::Cilium,

@@ -136,17 +136,7 @@ pub fn membership(cluster: &Cluster, workload: &Workload, settings: Settings) ->
     if pod_mode == Some("none") {
         return Membership::Outside(Reason::OptedOut);
     }
-    let no_inject = workload.annotations.get(INJECT).map(String::as_str) == Some("false")
-        || label(INJECT) == Some("false");
-    // The injector selects pods by their namespace's labels and by their own (`sidecar.istio.io
-    // /inject: "true"` or a revision label), and a sidecar wins over ambient.
-    let has_sidecar = workload.annotations.contains_key("sidecar.istio.io/status")
-        || workload.containers.iter().any(|c| c.name == "istio-proxy")
-        || label(INJECT) == Some("true")
-        || label(REVISION).is_some() && !no_inject
-        || (ns_label("istio-injection") == Some("enabled") || ns_label(REVISION).is_some())
-            && !no_inject;
-    if has_sidecar {
+    if sidecar_cause(cluster, workload).is_some() {
         return Membership::Sidecar;
     }
     if settings.excluded.contains(&workload.namespace) {
@@ -159,6 +149,34 @@ pub fn membership(cluster: &Cluster, workload: &Workload, settings: Settings) ->
         Membership::Ambient
     } else {
         Membership::Outside(Reason::NotEnrolled)
+    }
+}
+
+/// Why a pod has (or will get) a sidecar, as a message says it; `None` without one. The injector
+/// selects pods by their namespace's labels and by their own (`sidecar.istio.io/inject: "true"`
+/// or a revision label), and a sidecar wins over ambient.
+pub fn sidecar_cause(cluster: &Cluster, workload: &Workload) -> Option<&'static str> {
+    let ns_labels = cluster.namespace(&workload.namespace).map(|ns| &ns.labels);
+    let ns_label = |key: &str| ns_labels.and_then(|l| l.get(key)).map(String::as_str);
+    let label = |key: &str| workload.labels.get(key).map(String::as_str);
+    let no_inject = workload.annotations.get(INJECT).map(String::as_str) == Some("false")
+        || label(INJECT) == Some("false");
+    if workload.annotations.contains_key("sidecar.istio.io/status")
+        || workload.containers.iter().any(|c| c.name == "istio-proxy")
+    {
+        Some("has an Istio sidecar")
+    } else if label(INJECT) == Some("true") {
+        Some(
+            "is labelled `sidecar.istio.io/inject: \"true\"` (Istio's injector gives it a sidecar)",
+        )
+    } else if label(REVISION).is_some() && !no_inject {
+        Some("is labelled `istio.io/rev` (Istio's injector gives it a sidecar)")
+    } else if (ns_label("istio-injection") == Some("enabled") || ns_label(REVISION).is_some())
+        && !no_inject
+    {
+        Some("will get an Istio sidecar from its namespace's injection label")
+    } else {
+        None
     }
 }
 

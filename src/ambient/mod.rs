@@ -514,3 +514,147 @@ impl Context<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Context, Route};
+    use crate::{Options, Source, model, netpol};
+
+    /// Namespaces `amb` (ambient, its Service `b` through waypoint `wp`; `c` through it for
+    /// gateways too), `side` (sidecar injection), `out` (neither), `istio-ingress` (a gateway).
+    const CLUSTER: &str = "
+apiVersion: v1
+kind: Namespace
+metadata: {name: amb, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: side, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: out}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: wp, namespace: amb}
+spec: {gatewayClassName: istio-waypoint}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: b, namespace: amb, labels: {istio.io/use-waypoint: wp}}
+spec: {selector: {app: b}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: c, namespace: amb, labels: {istio.io/use-waypoint: wp, istio.io/ingress-use-waypoint: 'true'}}
+spec: {selector: {app: c}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: amb, labels: {app: a}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: amb, labels: {app: b}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, namespace: amb, labels: {app: c}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: s, namespace: side, labels: {app: s}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: o, namespace: out, labels: {app: o}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: gw, namespace: istio-ingress, labels: {istio: ingressgateway}}
+";
+
+    /// The route of every (source, destination) among a, b, c, s, o and gw.
+    fn routes(options: &Options) -> Vec<String> {
+        let loaded = crate::load(&[Source {
+            name: "c.yaml",
+            text: CLUSTER,
+        }]);
+        let mut cluster = loaded.cluster;
+        model::inferred::add_inferred(&mut cluster);
+        let engine = netpol::eval::Engine::new(&cluster);
+        let cx = Context::new(&engine, options);
+        let index = |name: &str| {
+            cluster
+                .workloads
+                .iter()
+                .position(|w| w.name == name)
+                .expect("the pod is in the cluster")
+        };
+        let names = ["a", "b", "c", "s", "o", "gw"];
+        let mut out = Vec::new();
+        for from in names {
+            for to in names.iter().filter(|&&to| to != from) {
+                let route = match cx.route(index(from), index(to)) {
+                    Route::Direct => continue,
+                    Route::Hbone => "hbone",
+                    Route::Waypoint => "waypoint",
+                };
+                out.push(format!("{from}->{to} {route}"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn who_sends_hbone_to_whom() {
+        let options = Options {
+            mode: crate::ambient::mesh::MeshMode::Labels,
+            ..Options::default()
+        };
+        assert_eq!(
+            routes(&options),
+            [
+                // Ambient sources: HBONE to ambient (through the Services' waypoint) and to
+                // sidecar pods.
+                "a->b waypoint",
+                "a->c waypoint",
+                "a->s hbone",
+                "b->a hbone",
+                "b->c waypoint",
+                "b->s hbone",
+                "c->a hbone",
+                "c->b waypoint",
+                "c->s hbone",
+                // A sidecar tunnels to ambient pods (and uses their waypoints), keeps mTLS on
+                // the original port to sidecars.
+                "s->a hbone",
+                "s->b waypoint",
+                "s->c waypoint",
+                // The gateway skips a waypoint unless the Service says ingress-use-waypoint.
+                "gw->a hbone",
+                "gw->b hbone",
+                "gw->c waypoint",
+            ]
+        );
+        let off = Options {
+            proxy_hbone: false,
+            ..options
+        };
+        assert_eq!(
+            routes(&off),
+            [
+                "a->b waypoint",
+                "a->c waypoint",
+                "a->s hbone",
+                "b->a hbone",
+                "b->c waypoint",
+                "b->s hbone",
+                "c->a hbone",
+                "c->b waypoint",
+                "c->s hbone",
+            ]
+        );
+    }
+}

@@ -526,7 +526,7 @@ items:
   metadata:
     name: shop
 - apiVersion: v1
-  kind: Service
+  kind: ConfigMap
   metadata:
     name: web
     namespace: shop

@@ -268,25 +268,29 @@ pub fn build(objects: &[Object]) -> (Cluster, Vec<Finding>) {
             "NetworkPolicy" => policy::parse(object).map(|p| cluster.policies.push(p)),
             // (`networking.istio.io` has a `Gateway` too: the classic gateway's routing, no class.)
             "Gateway" if object.api_version.starts_with("gateway.networking.k8s.io/") => {
-                gateway(object).map(|(class, labels)| match class {
-                    Some("istio-waypoint") => cluster.waypoints.push(Waypoint {
-                        name: object.name.clone(),
-                        namespace: object.namespace.clone(),
-                        traffic: Some(
-                            labels
-                                .iter()
-                                .find(|(k, _)| k == WaypointFor::LABEL)
-                                .and_then(|(_, v)| WaypointFor::parse(v))
-                                .unwrap_or(WaypointFor::Service),
-                        ),
-                    }),
-                    Some(class @ ("istio" | "istio-east-west")) => cluster.gateways.push(Gateway {
-                        name: object.name.clone(),
-                        namespace: object.namespace.clone(),
-                        class: class.to_string(),
-                    }),
-                    _ => {}
-                })
+                gateway_class(object)
+                    .and_then(|class| Ok((class, metadata_labels(object)?)))
+                    .map(|(class, labels)| match class {
+                        Some("istio-waypoint") => cluster.waypoints.push(Waypoint {
+                            name: object.name.clone(),
+                            namespace: object.namespace.clone(),
+                            traffic: Some(
+                                labels
+                                    .iter()
+                                    .find(|(k, _)| k == WaypointFor::LABEL)
+                                    .and_then(|(_, v)| WaypointFor::parse(v))
+                                    .unwrap_or(WaypointFor::Service),
+                            ),
+                        }),
+                        Some(class @ ("istio" | "istio-east-west")) => {
+                            cluster.gateways.push(Gateway {
+                                name: object.name.clone(),
+                                namespace: object.namespace.clone(),
+                                class: class.to_string(),
+                            })
+                        }
+                        _ => {}
+                    })
             }
             "Service" => service(object).map(|s| cluster.services.extend(s)),
             "HorizontalPodAutoscaler" => scale_target(object).map(|target| {
@@ -384,13 +388,11 @@ pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> F
     finding
 }
 
-/// A Gateway's class and labels.
-fn gateway(object: &Object) -> Checked<(Option<&str>, Vec<(String, String)>)> {
-    let class = match fields::map(&object.node, "spec", "spec")? {
-        Some(spec) => fields::string(spec, "gatewayClassName", "spec.gatewayClassName")?,
-        None => None,
-    };
-    Ok((class, metadata_labels(object)?))
+fn gateway_class(object: &Object) -> Checked<Option<&str>> {
+    match fields::map(&object.node, "spec", "spec")? {
+        Some(spec) => fields::string(spec, "gatewayClassName", "spec.gatewayClassName"),
+        None => Ok(None),
+    }
 }
 
 fn metadata_labels(object: &Object) -> Checked<Vec<(String, String)>> {

@@ -113,7 +113,10 @@ pub fn check(cx: &Context, out: &mut Output) {
         } else {
             format!("{} pods selected by the policy", hit.destinations.count())
         };
-        let from = if hit.everyone {
+        let own_replicas = first[..] == hit.sources.iter().collect::<Vec<_>>()[..];
+        let from = if own_replicas {
+            "its own replicas (pods of one workload talk to each other)".to_string()
+        } else if hit.everyone {
             format!(
                 "every source (the rule has no `from`), mesh pods included such as {}",
                 sender_names(cx, &hit.sources)

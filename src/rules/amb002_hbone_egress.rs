@@ -97,11 +97,20 @@ pub fn check(cx: &Context, out: &mut Output) {
         let mut finding = Finding::new(
             Code::Amb002,
             format!(
-                "egress rule {} of NetworkPolicy `{}` admits {} from {from} to {}, but not 15008/TCP: once they are in the ambient mesh, ztunnel opens an HBONE tunnel to port 15008 from inside the source pod and this policy blocks it",
+                "egress rule {} of NetworkPolicy `{}` admits {} from {from} to {}, but not 15008/TCP: {}",
                 i + 1,
                 policy.qualified_name(),
                 hit.ports,
-                names(cx, &hit.destinations),
+                if sources[..] == hit.destinations.iter().collect::<Vec<_>>()[..] {
+                    "its own replicas (pods of one workload talk to each other)".to_string()
+                } else {
+                    names(cx, &hit.destinations)
+                },
+                if sources.iter().any(|&s| cx.membership[s].is_proxy()) {
+                    "once the destination is in the ambient mesh, the Istio proxy opens an HBONE tunnel to its port 15008 itself and this policy blocks it"
+                } else {
+                    "once they are in the ambient mesh, ztunnel opens an HBONE tunnel to port 15008 from inside the source pod and this policy blocks it"
+                },
             ),
             Some(rule_location(cx, p, Direction::Egress, i)),
         );

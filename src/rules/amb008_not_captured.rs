@@ -2,7 +2,7 @@
 
 use super::Output;
 use crate::ambient::Context;
-use crate::ambient::mesh::{DATAPLANE_MODE, Membership, MeshMode, Reason};
+use crate::ambient::mesh::{self, DATAPLANE_MODE, Membership, MeshMode, Reason};
 use crate::findings::{Code, Finding};
 
 pub fn check(cx: &Context, out: &mut Output) {
@@ -25,10 +25,20 @@ pub fn check(cx: &Context, out: &mut Output) {
         if !enrolled_namespace && !gateway {
             continue;
         }
+        let sidecar;
         let why = match cx.membership[w] {
             Membership::Ambient | Membership::Outside(Reason::NotEnrolled) => continue,
             Membership::Sidecar => {
-                "has an Istio sidecar (or will get one from its namespace's injection label), so ambient does not capture it; ambient pods still reach it over HBONE, so its ingress needs 15008/TCP from them (AMB001)"
+                sidecar = format!(
+                    "{}, so ambient does not capture it; ambient pods still reach it over HBONE, so its ingress needs 15008/TCP from them (AMB001){}",
+                    mesh::sidecar_cause(cx.cluster, workload).unwrap_or("has an Istio sidecar"),
+                    if cx.proxy_hbone {
+                        "; as an Istio proxy it tunnels to ambient pods itself, so its egress needs 15008/TCP to them (AMB002)"
+                    } else {
+                        ""
+                    }
+                );
+                &sidecar
             }
             Membership::Outside(Reason::OptedOut) => {
                 "is labelled `istio.io/dataplane-mode: none` and stays out of the mesh"
@@ -54,7 +64,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             format!(
                 "{} {why}; {} not apply to it",
                 workload.describe(),
-                if gateway && cx.proxy_hbone {
+                if cx.proxy_hbone && cx.membership[w].is_proxy() {
                     "probe SNAT does"
                 } else {
                     "probe SNAT and egress tunneling do"

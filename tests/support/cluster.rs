@@ -73,8 +73,16 @@ const KINDS: [&str; 7] = [
 ];
 const TIERS: [&str; 3] = ["frontend", "backend", "data"];
 
-/// The cluster as one multi-document YAML text.
+/// The cluster as one multi-document YAML text (the benchmarks' clusters).
 pub fn generate(size: Size, seed: u64) -> String {
+    generate_with(size, seed, false)
+}
+
+/// [`generate`], and with `proxies` Istio's own proxies too: a quarter of the namespaces inject
+/// sidecars, some pods ask for a sidecar by label, an ingress gateway in the first namespace
+/// whose pods are egress-isolated and admitted to some apps' ports, and policies admitting the
+/// gateway on app ports.
+pub fn generate_with(size: Size, seed: u64, proxies: bool) -> String {
     let mut rng = Rng::new(seed);
     let mut out = String::with_capacity(size.workloads * 900 + size.policies * 600);
     let ns = |i: usize| format!("ns-{i:03}");
@@ -83,6 +91,7 @@ pub fn generate(size: Size, seed: u64) -> String {
         let enrolled = match i % 4 {
             0 => "\n    istio.io/dataplane-mode: ambient\n    istio.io/use-waypoint: waypoint",
             2 => "\n    istio.io/dataplane-mode: ambient",
+            1 if proxies => "\n    istio-injection: enabled",
             _ => "",
         };
         let _ = write!(
@@ -99,13 +108,28 @@ pub fn generate(size: Size, seed: u64) -> String {
             );
         }
     }
+    if proxies {
+        // The classic chart's ingress gateway, egress-isolated towards some apps' ports.
+        let _ = write!(
+            out,
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istio-ingressgateway\n  namespace: {0}\nspec:\n  selector:\n    matchLabels:\n      istio: ingressgateway\n  template:\n    metadata:\n      annotations:\n        inject.istio.io/templates: gateway\n      labels:\n        istio: ingressgateway\n    spec:\n      containers:\n      - name: istio-proxy\n        image: auto\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: gateway-egress\n  namespace: {0}\nspec:\n  podSelector:\n    matchLabels:\n      istio: ingressgateway\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - namespaceSelector: {{}}\n      podSelector:\n        matchLabels:\n          tier: frontend\n    ports:\n    - port: 8080\n    - port: http\n---\n",
+            ns(0)
+        );
+    }
     for w in 0..size.workloads {
         let namespace = ns(w % size.namespaces);
         let kind = KINDS[w % KINDS.len()];
         let tier = TIERS[rng.below(3)];
         let app = format!("app-{w:05}");
         let http = 8000 + rng.below(100) as u16;
-        let template = workload_template(&app, tier, http, w);
+        let mut template = workload_template(&app, tier, http, w);
+        if proxies && w % 11 == 3 {
+            template.full = template.full.replacen(
+                "  labels:\n",
+                "  labels:\n    sidecar.istio.io/inject: \"true\"\n",
+                1,
+            );
+        }
         let _ = match kind {
             "Pod" => write!(
                 out,
@@ -132,6 +156,13 @@ pub fn generate(size: Size, seed: u64) -> String {
         let target = format!("app-{w:05}");
         out.push_str(&policy(&mut rng, p, &namespace, &target, size));
         out.push_str("---\n");
+        if proxies && p % 3 == 0 {
+            let _ = write!(
+                out,
+                "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: from-gateway-{p:04}\n  namespace: {namespace}\nspec:\n  podSelector:\n    matchLabels:\n      app: {target}\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: {}\n      podSelector:\n        matchLabels:\n          istio: ingressgateway\n    ports:\n    - port: http\n---\n",
+                ns(0)
+            );
+        }
     }
     out
 }
