@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::ambient::paths::Edge;
 use crate::netpol::conn::Protocol;
 use crate::netpol::connectivity::Connection;
 use crate::netpol::eval::{Engine, SideVerdict, Verdict};
@@ -390,12 +391,16 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
 }
 
 /// The verdict for one pair, with the policies and rules behind each side.
+/// `explain`'s text: both sides of today's verdict, then (`enrolled`: the HBONE hops once
+/// enrolled, from [`crate::ambient::paths::tunnel`]; `None` when a side is an address) what
+/// NetworkPolicy sees once the pods are in the mesh.
 pub fn explain_text(
     engine: &Engine,
     src: &str,
     dst: &str,
     verdict: &Verdict,
     port: Option<(Protocol, u16)>,
+    enrolled: Option<&[Edge]>,
 ) -> String {
     let mut out = format!("{src} -> {dst}: {}\n", verdict.allowed);
     out.push_str(&side_text(engine, &verdict.egress, Direction::Egress, src));
@@ -412,6 +417,38 @@ pub fn explain_text(
             protocol.as_str(),
             if allowed { "allowed" } else { "blocked" }
         ));
+    }
+    match enrolled {
+        None => {}
+        Some([]) => out.push_str(
+            "once enrolled: unchanged, this traffic keeps its original port (plaintext, or mTLS between Istio proxies)\n",
+        ),
+        Some(hops) => {
+            out.push_str(&format!(
+                "once enrolled: tunnelled over HBONE{}; NetworkPolicy sees only 15008/TCP, and {}\n",
+                if hops.len() > 1 { " through the waypoint" } else { "" },
+                if hops.iter().all(|h| h.allowed) {
+                    "every TCP port passes the tunnel"
+                } else {
+                    "TCP traffic is blocked"
+                }
+            ));
+            for hop in hops {
+                out.push_str(&format!(
+                    "  {} -> {} {}: {}{} ({})\n",
+                    hop.from,
+                    hop.to,
+                    hop.port,
+                    if hop.allowed { "allowed" } else { "blocked" },
+                    if hop.blocked_by.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" by {}", hop.blocked_by.join(", "))
+                    },
+                    hop.explanation
+                ));
+            }
+        }
     }
     out
 }
@@ -434,12 +471,14 @@ struct JsonRule {
 
 /// The verdict as JSON: `allowed`, and for `egress` and `ingress` the isolating policies and
 /// the admitting rules (1-based rule numbers and document lines).
+/// `explain`'s JSON; `enrolled` as for [`explain_text`].
 pub fn explain_json(
     engine: &Engine,
     src: &str,
     dst: &str,
     verdict: &Verdict,
     port: Option<(Protocol, u16)>,
+    enrolled: Option<&[Edge]>,
 ) -> String {
     let side = |side: &SideVerdict, direction: Direction| {
         let policies = &engine.cluster.policies;
@@ -473,6 +512,10 @@ pub fn explain_json(
             "port": n,
             "protocol": p.as_str(),
             "allowed": verdict.allowed.contains(p, n),
+        })),
+        "enrolled": enrolled.map(|hops| serde_json::json!({
+            "hbone": !hops.is_empty(),
+            "hops": hops,
         })),
     });
     let mut out = serde_json::to_string_pretty(&value).expect("JSON values serialize infallibly");

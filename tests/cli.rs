@@ -530,3 +530,58 @@ fn fix_write_and_a_diff_that_git_applies() {
     let out = run(&["check", "--write", "-"], Some(&original));
     assert_eq!(out.status.code(), Some(2), "stdin has no file to write");
 }
+
+/// `explain` adds what NetworkPolicy sees once the pods are enrolled: the ingress gateway tunnels
+/// to the ambient app (unless proxies keep their ports), and replicas tunnel to each other.
+#[test]
+fn explain_says_what_happens_once_enrolled() {
+    let fixture = |case: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(case)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let gateway = fixture("ingress-gateway-to-ambient-app");
+    let args = [
+        "explain",
+        "--from",
+        "istio-ingress/istio-ingressgateway",
+        "--to",
+        "shop/frontend",
+        &gateway,
+    ];
+    let text = String::from_utf8(run(&args, None).stdout).unwrap();
+    assert!(text.contains("TCP 8080\n"), "{text}");
+    assert!(
+        text.contains("once enrolled: tunnelled over HBONE;")
+            && text.contains(
+                "istio-ingress/istio-ingressgateway -> shop/frontend 15008/TCP: blocked by shop/frontend"
+            ),
+        "{text}"
+    );
+    let off = [&args[..], &["--proxy-hbone", "off"]].concat();
+    let text = String::from_utf8(run(&off, None).stdout).unwrap();
+    assert!(
+        text.contains("once enrolled: unchanged, this traffic keeps its original port"),
+        "{text}"
+    );
+    let replicas = fixture("statefulset-replicas");
+    let out = run(
+        &[
+            "explain",
+            "--from",
+            "db/cassandra",
+            "--to",
+            "db/cassandra",
+            "--format",
+            "json",
+            &replicas,
+        ],
+        None,
+    );
+    let value = json(&out);
+    assert_eq!(value["enrolled"]["hbone"], true);
+    assert_eq!(value["enrolled"]["hops"][0]["allowed"], false);
+    assert_eq!(value["enrolled"]["hops"][0]["blocked_by"][0], "db/cassandra");
+}

@@ -104,29 +104,10 @@ pub fn paths(cx: &Context) -> Paths {
                 blocked_by: Vec::new(),
                 explanation: format!("NetworkPolicy allows {app} today"),
             });
-            // Mesh traffic: one tunnel, or two hops through the destination's waypoint.
-            let hops = match cx.route(s, d) {
-                Route::Direct => continue,
-                Route::Hbone => vec![(s, d)],
-                Route::Waypoint => {
-                    let w = cx
-                        .waypoint_pod(d)
-                        .expect("a waypoint route has a waypoint pod");
+            for (edge, via) in tunnel(cx, s, d) {
+                if let Some(w) = via {
                     used[w] = true;
-                    vec![(s, w), (w, d)]
                 }
-            };
-            for (from, to) in hops {
-                let (allowed, blocked_by, explanation) = hbone_verdict(cx, from, to);
-                let edge = Edge {
-                    from: cx.workload_name(from),
-                    to: cx.workload_name(to),
-                    kind: EdgeKind::Hbone,
-                    port: format!("{HBONE_PORT}/TCP"),
-                    allowed,
-                    blocked_by,
-                    explanation,
-                };
                 if !out.edges.contains(&edge) {
                     out.edges.push(edge);
                 }
@@ -242,6 +223,38 @@ pub fn paths(cx: &Context) -> Paths {
         });
     }
     out
+}
+
+/// The HBONE hops of the traffic from `s` to `d` once enrolled (none when it keeps its original
+/// port): one tunnel, or two hops through the destination's waypoint, each with its verdict, and
+/// the waypoint pod a hop passes.
+pub fn tunnel(cx: &Context, s: usize, d: usize) -> Vec<(Edge, Option<usize>)> {
+    let hops = match cx.route(s, d) {
+        Route::Direct => Vec::new(),
+        Route::Hbone => vec![(s, d)],
+        Route::Waypoint => {
+            let w = cx
+                .waypoint_pod(d)
+                .expect("a waypoint route has a waypoint pod");
+            vec![(s, w), (w, d)]
+        }
+    };
+    let via = (hops.len() == 2).then(|| hops[0].1);
+    hops.into_iter()
+        .map(|(from, to)| {
+            let (allowed, blocked_by, explanation) = hbone_verdict(cx, from, to);
+            let edge = Edge {
+                from: cx.workload_name(from),
+                to: cx.workload_name(to),
+                kind: EdgeKind::Hbone,
+                port: format!("{HBONE_PORT}/TCP"),
+                allowed,
+                blocked_by,
+                explanation,
+            };
+            (edge, via)
+        })
+        .collect()
 }
 
 fn policy_names(cx: &Context, side: &SideVerdict) -> Vec<String> {

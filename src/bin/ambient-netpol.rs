@@ -66,6 +66,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        mesh: MeshArgs,
     },
 }
 
@@ -314,7 +316,8 @@ fn main() -> ExitCode {
             port,
             input,
             format,
-        } => explain(&input, format, &from, &to, port.as_deref()),
+            mesh,
+        } => explain(&input, format, &from, &to, port.as_deref(), &mesh),
     };
     result.unwrap_or_else(|message| {
         eprintln!("ambient-netpol: {message}");
@@ -480,20 +483,37 @@ fn explain(
     from: &str,
     to: &str,
     port: Option<&str>,
+    mesh: &MeshArgs,
 ) -> Result<ExitCode, String> {
     let port = port.map(parse_port).transpose()?;
     let inputs = read_inputs(input)?;
-    let loaded = load_reporting(&inputs.items);
+    let mut loaded = load_reporting(&inputs.items);
+    // Waypoint pods the input lacks still carry traffic once enrolled: infer them as `check`
+    // does (after the input's workloads, which keep their indexes).
+    let given = loaded.cluster.workloads.len();
+    ambient_netpol::model::inferred::add_inferred(&mut loaded.cluster);
     let engine = Engine::with(&loaded.cluster, input.host_network.into());
-    let src = endpoint(&engine, from, "--from")?;
-    let dst = endpoint(&engine, to, "--to")?;
+    let src = endpoint(&engine, given, from, "--from")?;
+    let dst = endpoint(&engine, given, to, "--to")?;
     if matches!((src, dst), (Endpoint::Ip(_), Endpoint::Ip(_))) {
         return Err("--from and --to are both IP addresses; NetworkPolicy only governs traffic of pods, so name a workload on at least one side".into());
     }
     let verdict = engine.verdict(src, dst);
+    let mut options = Options::default();
+    mesh.apply(&mut options);
+    let cx = ambient_netpol::ambient::Context::new(&engine, &options);
+    let hops: Option<Vec<_>> = match (src, dst) {
+        (Endpoint::Workload(s), Endpoint::Workload(d)) => Some(
+            ambient_netpol::ambient::paths::tunnel(&cx, s, d)
+                .into_iter()
+                .map(|(edge, _)| edge)
+                .collect(),
+        ),
+        _ => None,
+    };
     let out = match format {
-        Format::Text => report::explain_text(&engine, from, to, &verdict, port),
-        Format::Json => report::explain_json(&engine, from, to, &verdict, port),
+        Format::Text => report::explain_text(&engine, from, to, &verdict, port, hops.as_deref()),
+        Format::Json => report::explain_json(&engine, from, to, &verdict, port, hops.as_deref()),
     };
     print_quietly(&out);
     Ok(inputs.status(0))
@@ -511,11 +531,13 @@ fn parse_port(text: &str) -> Result<(Protocol, u16), String> {
     Ok((protocol, number))
 }
 
-fn endpoint(engine: &Engine, text: &str, flag: &str) -> Result<Endpoint, String> {
+/// The endpoint `text` names: an address, or one of the first `given` workloads (those of the
+/// input, not the inferred ones).
+fn endpoint(engine: &Engine, given: usize, text: &str, flag: &str) -> Result<Endpoint, String> {
     if let Ok(ip) = text.parse() {
         return Ok(Endpoint::Ip(ip));
     }
-    let workloads = &engine.cluster.workloads;
+    let workloads = &engine.cluster.workloads[..given];
     if let Some(i) = workloads.iter().position(|w| w.qualified_name() == text) {
         return Ok(Endpoint::Workload(i));
     }
