@@ -182,21 +182,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     } else {
         target.name.clone()
     };
-    let mut name: String = format!("allow-ambient-ports-{base}")
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(63)
-        .collect();
-    while name.ends_with('-') {
-        name.pop();
-    }
+    let name = crate::fix::object_name(&format!("allow-ambient-ports-{base}"));
     let labels = target
         .labels
         .iter()

@@ -926,7 +926,13 @@ pub fn proxy_policy_name(workload: &crate::model::Workload) -> String {
         .labels
         .get(crate::ambient::mesh::GATEWAY_NAME)
         .unwrap_or(&workload.name);
-    let mut name: String = format!("allow-istio-control-plane-{base}")
+    object_name(&format!("allow-istio-control-plane-{base}"))
+}
+
+/// A valid object name made of `text`: lower case, anything but letters, digits and `-` made a
+/// `-`, at most 63 characters, no trailing `-`.
+pub fn object_name(text: &str) -> String {
+    let mut name: String = text
         .to_ascii_lowercase()
         .chars()
         .map(|c| {
