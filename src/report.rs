@@ -390,8 +390,8 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
     out
 }
 
-/// The verdict for one pair, with the policies and rules behind each side.
-/// `explain`'s text: both sides of today's verdict, then (`enrolled`: the HBONE hops once
+/// `explain`'s text: a header with the port asked for (`--port`) and the set allowed today,
+/// both sides of today's verdict, then (`enrolled`: the HBONE hops once
 /// enrolled, from [`crate::ambient::paths::tunnel`]; `None` when a side is an address) what
 /// NetworkPolicy sees once the pods are in the mesh.
 pub fn explain_text(
@@ -402,7 +402,21 @@ pub fn explain_text(
     port: Option<(Protocol, u16)>,
     enrolled: Option<&[Edge]>,
 ) -> String {
-    let mut out = format!("{src} -> {dst}: {}\n", verdict.allowed);
+    // The header answers the question asked: the port's verdict when --port names one, and
+    // always, labelled as such, the whole set allowed today (so neither reads as the other).
+    let mut out = match port {
+        Some((protocol, number)) => format!(
+            "{src} -> {dst}: {number}/{} {} (allowed today: {})\n",
+            protocol.as_str(),
+            if verdict.allowed.contains(protocol, number) {
+                "allowed"
+            } else {
+                "blocked"
+            },
+            verdict.allowed
+        ),
+        None => format!("{src} -> {dst}: allowed today: {}\n", verdict.allowed),
+    };
     out.push_str(&side_text(engine, &verdict.egress, Direction::Egress, src));
     out.push_str(&side_text(
         engine,
@@ -469,9 +483,10 @@ struct JsonRule {
     conn: String,
 }
 
-/// The verdict as JSON: `allowed`, and for `egress` and `ingress` the isolating policies and
-/// the admitting rules (1-based rule numbers and document lines).
-/// `explain`'s JSON; `enrolled` as for [`explain_text`].
+/// `explain`'s JSON: `allowed` (the whole set allowed today), `port` (the port asked for and
+/// its verdict today, `null` without `--port`), for `egress` and `ingress` the isolating
+/// policies and the admitting rules (1-based rule numbers and document lines), and `enrolled`
+/// as for [`explain_text`].
 pub fn explain_json(
     engine: &Engine,
     src: &str,

@@ -318,8 +318,11 @@ fn explain_names_the_policy_and_rule() {
     );
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
+    // The header names the port asked for, and the whole set allowed today as such.
     assert!(
-        text.starts_with("default/client -> default/my-app: TCP 9090"),
+        text.starts_with(
+            "default/client -> default/my-app: 15008/TCP blocked (allowed today: TCP 9090)\n"
+        ),
         "{text}"
     );
     assert!(text.contains("isolated by default/<unnamed-1>"), "{text}");
@@ -345,7 +348,44 @@ fn explain_names_the_policy_and_rule() {
     );
     let value = json(&out);
     assert_eq!(value["allowed"], "TCP 9090");
+    assert_eq!(value["port"]["port"], 9090);
+    assert_eq!(value["port"]["protocol"], "TCP");
     assert_eq!(value["port"]["allowed"], true);
+
+    let out = run(
+        &[
+            "explain",
+            "--from",
+            "default/client",
+            "--to",
+            "default/my-app",
+            "--port",
+            "9090",
+        ],
+        Some(&input),
+    );
+    assert!(
+        stdout(&out).starts_with(
+            "default/client -> default/my-app: 9090/TCP allowed (allowed today: TCP 9090)\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(
+        &[
+            "explain",
+            "--from",
+            "default/client",
+            "--to",
+            "default/my-app",
+        ],
+        Some(&input),
+    );
+    assert!(
+        stdout(&out).starts_with("default/client -> default/my-app: allowed today: TCP 9090\n"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(value["ingress"]["admitted_by"][0]["line"], 5);
     assert_eq!(value["egress"]["isolated_by"].as_array().unwrap().len(), 0);
 
@@ -583,5 +623,8 @@ fn explain_says_what_happens_once_enrolled() {
     let value = json(&out);
     assert_eq!(value["enrolled"]["hbone"], true);
     assert_eq!(value["enrolled"]["hops"][0]["allowed"], false);
-    assert_eq!(value["enrolled"]["hops"][0]["blocked_by"][0], "db/cassandra");
+    assert_eq!(
+        value["enrolled"]["hops"][0]["blocked_by"][0],
+        "db/cassandra"
+    );
 }
