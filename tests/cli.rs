@@ -628,3 +628,379 @@ fn explain_says_what_happens_once_enrolled() {
         "db/cassandra"
     );
 }
+
+// --write: all or nothing, atomic, mode kept, never over a file edited meanwhile.
+
+fn seed_policy() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/seed/hbone-blocked.yaml"
+    ))
+    .unwrap()
+}
+
+/// The seed's policy with its ports as a flow sequence: its fix goes inside a line.
+const FLOW_POLICY: &str = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: flow, namespace: shop}
+spec:
+  podSelector: {}
+  ingress:
+  - ports: [{port: 9090, protocol: TCP}]
+";
+
+/// Runs the CLI in `dir`, behind `prefix` (e.g. `setpriv ...`, see [`unprivileged`]).
+fn check_in(dir: &Path, prefix: &[String], args: &[&str]) -> Output {
+    let mut command = match prefix.split_first() {
+        Some((program, rest)) => {
+            let mut command = Command::new(program);
+            command.args(rest).arg(BIN);
+            command
+        }
+        None => Command::new(BIN),
+    };
+    command
+        .current_dir(dir)
+        .arg("check")
+        .args(args)
+        .output()
+        .expect("the CLI runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Every entry below `dir`: path, kind, mode, and for files their bytes and mtime, for links
+/// their target. Equal snapshots mean nothing was written, created or left behind.
+#[cfg(unix)]
+fn snapshot(dir: &Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut entries = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        for entry in std::fs::read_dir(&at).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let name = path.strip_prefix(dir).unwrap().display().to_string();
+            let mode = meta.permissions().mode() & 0o7777;
+            if meta.is_symlink() {
+                let target = std::fs::read_link(&path).unwrap();
+                entries.push(format!("{name} -> {}", target.display()));
+            } else if meta.is_dir() {
+                entries.push(format!("{name}/ {mode:o}"));
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                entries.push(format!(
+                    "{name} {mode:o} {:?} {:?}",
+                    meta.modified().unwrap(),
+                    String::from_utf8_lossy(&bytes)
+                ));
+            }
+        }
+    }
+    entries.sort();
+    entries
+}
+
+#[cfg(unix)]
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// How to run the CLI so that permission bits stop it: directly, or, when this test runs as
+/// root (which they do not stop), as `nobody` through `setpriv`, with `dir` given to that user.
+/// `None` when neither is possible.
+#[cfg(unix)]
+fn unprivileged(dir: &Path) -> Option<Vec<String>> {
+    let probe = dir.join("probe");
+    std::fs::create_dir(&probe).unwrap();
+    chmod(&probe, 0o555);
+    let privileged = std::fs::File::create(probe.join("x")).is_ok();
+    chmod(&probe, 0o755);
+    std::fs::remove_dir_all(&probe).unwrap();
+    if !privileged {
+        return Some(Vec::new());
+    }
+    let prefix: Vec<String> = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ]
+    .map(String::from)
+    .to_vec();
+    let works = Command::new(&prefix[0])
+        .args(&prefix[1..])
+        .args([BIN, "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !works {
+        return None;
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        std::os::unix::fs::lchown(&at, Some(65534), Some(65534)).unwrap();
+        if at.is_dir() {
+            for entry in std::fs::read_dir(&at).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+        }
+    }
+    Some(prefix)
+}
+
+#[cfg(unix)]
+#[test]
+fn write_keeps_the_mode_and_the_link_and_leaves_no_temporary_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir("write-mode");
+    let seed = seed_policy();
+    std::fs::write(dir.join("policy.yaml"), &seed).unwrap();
+    chmod(&dir.join("policy.yaml"), 0o640);
+    std::os::unix::fs::symlink("policy.yaml", dir.join("link.yaml")).unwrap();
+    std::fs::write(dir.join("flow.yaml"), FLOW_POLICY).unwrap();
+    chmod(&dir.join("flow.yaml"), 0o600);
+
+    let out = check_in(&dir, &[], &["--write", "link.yaml", "flow.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("corrected link.yaml (2 lines added)")
+            && err.contains("corrected flow.yaml (1 line changed)"),
+        "{err}"
+    );
+    let written = std::fs::read_to_string(dir.join("policy.yaml")).unwrap();
+    assert!(written.contains("- port: 15008\n") && written.len() > seed.len());
+    assert!(
+        std::fs::read_to_string(dir.join("flow.yaml"))
+            .unwrap()
+            .contains("[{port: 9090, protocol: TCP}, {port: 15008, protocol: TCP}]")
+    );
+    let mode = |name: &str| {
+        std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode("policy.yaml"), 0o640);
+    assert_eq!(mode("flow.yaml"), 0o600);
+    // The link still points to the file, which was corrected: the rename replaced the file.
+    assert_eq!(
+        std::fs::read_link(dir.join("link.yaml")).unwrap(),
+        Path::new("policy.yaml")
+    );
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("tmp"))
+        .collect();
+    assert!(names.is_empty(), "temporary files left: {names:?}");
+
+    // The same file named twice (itself and through the link) is corrected once.
+    std::fs::write(dir.join("policy.yaml"), &seed).unwrap();
+    let out = check_in(&dir, &[], &["--write", "policy.yaml", "link.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).matches("corrected").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("policy.yaml")).unwrap(),
+        written
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn write_dry_run_lists_the_files_and_writes_nothing() {
+    let dir = tempdir("dry-run");
+    std::fs::write(dir.join("a.yaml"), seed_policy()).unwrap();
+    std::fs::write(dir.join("b.yaml"), FLOW_POLICY).unwrap();
+    std::fs::write(dir.join("c.yaml"), NAMESPACE).unwrap();
+    let before = snapshot(&dir);
+
+    let args = ["--write", "--dry-run", "--format", "json", "."];
+    let out = check_in(&dir, &[], &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(json(&out)["summary"]["errors"], 2, "stdout is still JSON");
+    let err = stderr(&out);
+    let listed: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        listed,
+        [
+            "ambient-netpol: would correct ./a.yaml (2 lines added)",
+            "ambient-netpol: would correct ./b.yaml (1 line changed)",
+        ]
+    );
+    assert_eq!(snapshot(&dir), before, "nothing written");
+
+    let out = check_in(&dir, &[], &["--write", "--dry-run", "c.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("no file would change"));
+
+    let out = check_in(&dir, &[], &["--dry-run", "a.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "--dry-run needs --write");
+    assert!(stderr(&out).contains("--write"), "{}", stderr(&out));
+    assert_eq!(snapshot(&dir), before);
+}
+
+/// One file of several cannot be written (a link to another file sits at its temporary name,
+/// which a write must never go through): no file is written, the temporary files already made
+/// are removed, and what was there is left as it was. Root cannot bypass this one.
+#[cfg(unix)]
+#[test]
+fn write_nothing_when_one_file_of_several_fails() {
+    let dir = tempdir("write-all-or-nothing");
+    for name in ["a.yaml", "b.yaml", "c.yaml"] {
+        std::fs::write(dir.join(name), seed_policy()).unwrap();
+    }
+    std::fs::write(dir.join("same.yaml"), NAMESPACE).unwrap();
+    std::fs::write(dir.join("victim.txt"), "not yours\n").unwrap();
+    std::os::unix::fs::symlink("victim.txt", dir.join(".b.yaml.ambient-netpol.tmp")).unwrap();
+    let before = snapshot(&dir);
+
+    let args = ["--write", "a.yaml", "b.yaml", "c.yaml", "same.yaml"];
+    let out = check_in(&dir, &[], &args);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("ambient-netpol: b.yaml: cannot create the temporary file")
+            && err.contains(".b.yaml.ambient-netpol.tmp")
+            && err.contains("no file written"),
+        "{err}"
+    );
+    assert!(!err.contains("corrected"), "{err}");
+    assert!(
+        stdout(&out).contains("AMB001"),
+        "the report is still printed"
+    );
+    assert_eq!(snapshot(&dir), before, "every file as it was");
+
+    std::fs::remove_file(dir.join(".b.yaml.ambient-netpol.tmp")).unwrap();
+    let out = check_in(&dir, &[], &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stderr(&out).matches("corrected").count(), 3);
+}
+
+/// Permission bits: a read-only file is not replaced (a rename could, but the user marked it),
+/// and a file in a read-only directory cannot get its temporary file; either way no file of the
+/// run is written.
+#[cfg(unix)]
+#[test]
+fn write_refuses_a_read_only_file_or_directory_and_writes_nothing() {
+    let dir = tempdir("read-only");
+    std::fs::create_dir(dir.join("locked")).unwrap();
+    for name in ["a.yaml", "b.yaml", "locked/c.yaml"] {
+        std::fs::write(dir.join(name), seed_policy()).unwrap();
+    }
+    let Some(prefix) = unprivileged(&dir) else {
+        println!(
+            "skipped: running as root, whom permission bits do not stop, and `setpriv` cannot \
+             run the CLI as nobody"
+        );
+        return;
+    };
+    chmod(&dir.join("a.yaml"), 0o444);
+    let before = snapshot(&dir);
+    let out = check_in(&dir, &prefix, &["--write", "b.yaml", "a.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("ambient-netpol: a.yaml: cannot write: Permission denied")
+            && err.contains("no file written"),
+        "{err}"
+    );
+    assert_eq!(
+        snapshot(&dir),
+        before,
+        "b.yaml untouched, no temporary file left"
+    );
+
+    chmod(&dir.join("locked"), 0o555);
+    let before = snapshot(&dir);
+    let out = check_in(&dir, &prefix, &["--write", "b.yaml", "locked/c.yaml"]);
+    chmod(&dir.join("locked"), 0o755);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("locked/c.yaml: cannot create the temporary file")
+            && err.contains("Permission denied")
+            && err.contains("no file written"),
+        "{err}"
+    );
+    chmod(&dir.join("locked"), 0o555);
+    assert_eq!(snapshot(&dir), before);
+    chmod(&dir.join("locked"), 0o755);
+}
+
+/// A file edited after the CLI read it keeps the edit: the CLI reads its inputs in order, so a
+/// named pipe given last holds it after it has read the files, while the test edits one.
+#[cfg(unix)]
+#[test]
+fn write_keeps_a_file_that_changed_since_it_was_read() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let dir = tempdir("changed-under");
+    let seed = seed_policy();
+    std::fs::write(dir.join("a.yaml"), &seed).unwrap();
+    std::fs::write(dir.join("b.yaml"), &seed).unwrap();
+    let pipe = dir.join("last.yaml");
+    let made = Command::new("mkfifo").arg(&pipe).status();
+    if !made.is_ok_and(|s| s.success()) {
+        println!("skipped: mkfifo is not available to make the named pipe");
+        return;
+    }
+    let child = Command::new(BIN)
+        .current_dir(&dir)
+        .args(["check", "--write", "a.yaml", "b.yaml", "last.yaml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening the pipe for writing waits until the CLI opens it for reading, which it does
+    // once a.yaml and b.yaml are read.
+    let (sent, opened) = mpsc::channel();
+    let path = pipe.clone();
+    std::thread::spawn(move || {
+        let _ = sent.send(std::fs::OpenOptions::new().write(true).open(path));
+    });
+    let mut writer = match opened.recv_timeout(Duration::from_secs(60)) {
+        Ok(writer) => writer.unwrap(),
+        Err(_) => {
+            let mut child = child;
+            let _ = child.kill();
+            let _ = std::fs::File::open(&pipe); // releases the waiting thread
+            panic!(
+                "the CLI never opened the pipe: {:?}",
+                child.wait_with_output()
+            );
+        }
+    };
+    let edited = format!("{seed}# edited by hand\n");
+    std::fs::write(dir.join("b.yaml"), &edited).unwrap();
+    writer.write_all(NAMESPACE.as_bytes()).unwrap();
+    drop(writer);
+    let out = child.wait_with_output().unwrap();
+
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("ambient-netpol: b.yaml: changed on disk since it was read")
+            && err.contains("no file written"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("a.yaml")).unwrap(), seed);
+    assert_eq!(std::fs::read_to_string(dir.join("b.yaml")).unwrap(), edited);
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}

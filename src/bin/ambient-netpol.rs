@@ -153,9 +153,14 @@ struct CheckArgs {
     /// `edit`: change the policies in place; `add`: leave them and add separate policies.
     #[arg(long, value_enum, default_value_t = FixStyleArg::Edit)]
     fix_style: FixStyleArg,
-    /// Correct the input files in place (only those that change).
+    /// Correct the input files in place (only those that change). Each file is written to a
+    /// temporary file beside it and renamed over it, with its mode kept; when any file cannot
+    /// be written, or changed on disk since it was read, none is (exit 2).
     #[arg(long)]
     write: bool,
+    /// With --write: list the files that would change, write nothing.
+    #[arg(long, requires = "write")]
+    dry_run: bool,
     /// Print the unified diff of the input against the corrected YAML.
     #[arg(long)]
     diff: bool,
@@ -382,17 +387,6 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
             .collect();
         write_output(file, &docs.join("---\n"))?;
     }
-    if args.write {
-        for (input, fixed) in inputs.iter().zip(&result.fixed.texts) {
-            if let Some(path) = &input.path
-                && *fixed != input.text
-            {
-                std::fs::write(path, fixed)
-                    .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-                eprintln!("ambient-netpol: corrected {}", path.display());
-            }
-        }
-    }
     let mut out = match args.format {
         CheckFormat::Text => report::text(&result, &names),
         CheckFormat::Json => report::json(&result, &names, &diff),
@@ -401,8 +395,273 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     if args.diff && matches!(args.format, CheckFormat::Text) {
         out.push_str(&diff);
     }
+    // The report comes first, so a --write that refuses still shows what was found.
     print_quietly(&out);
+    if args.write {
+        correct_files(inputs, &result, args.dry_run)?;
+    }
     Ok(all.status(u8::from(result.has_errors())))
+}
+
+/// `--write`: every file that changes is replaced whole, or none is.
+///
+/// All corrected texts are known before anything is written. Each goes to a temporary file
+/// beside its original (same directory, so the rename cannot cross file systems), is synced
+/// and given the original's mode; only when every temporary file is in place, and every
+/// original still holds the bytes that were analysed, are they renamed over the originals.
+/// Any failure before that removes the temporary files and leaves every original untouched.
+fn correct_files(
+    inputs: &[Input],
+    result: &ambient_netpol::Report,
+    dry_run: bool,
+) -> Result<(), String> {
+    // INT001: the core's check of its own fixed text failed; that text must not reach a file.
+    if let Some(internal) = result.findings.iter().find(|f| f.code.id() == "INT001") {
+        return Err(format!(
+            "--write: no file written: the corrected text failed the tool's own check \
+             (INT001: {}); please report this with the input",
+            internal.message
+        ));
+    }
+    let changes = changes(inputs, &result.fixed.texts)?;
+    if dry_run {
+        if changes.is_empty() {
+            eprintln!("ambient-netpol: --dry-run: no file would change");
+        }
+        for change in &changes {
+            eprintln!("ambient-netpol: would correct {}", change.describe());
+        }
+        return Ok(());
+    }
+    write_all(&changes)?;
+    for change in &changes {
+        eprintln!("ambient-netpol: corrected {}", change.describe());
+    }
+    Ok(())
+}
+
+/// A file `--write` replaces.
+struct Change<'a> {
+    /// The file itself, symlinks resolved: the temporary file goes beside it and the rename
+    /// replaces it, never a link that points to it.
+    target: PathBuf,
+    /// The path as the user named it, for messages.
+    shown: &'a str,
+    /// The text that was read and analysed.
+    read: &'a str,
+    fixed: &'a str,
+}
+
+impl Change<'_> {
+    /// `path (N lines added)`, or `(N lines changed)` for fixes inside a line (a flow
+    /// sequence), or both. A fix only inserts, so a changed line is a longer line.
+    fn describe(&self) -> String {
+        let old: Vec<&str> = self.read.split_inclusive('\n').collect();
+        let new: Vec<&str> = self.fixed.split_inclusive('\n').collect();
+        let (mut removed, mut inserted) = (0, 0);
+        for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new) {
+            if matches!(op, similar::DiffOp::Equal { .. }) {
+                continue;
+            }
+            removed += op.old_range().len();
+            inserted += op.new_range().len();
+        }
+        let lines = |n: usize| if n == 1 { "line" } else { "lines" };
+        let added = inserted.saturating_sub(removed);
+        let mut what = Vec::new();
+        if added > 0 {
+            what.push(format!("{added} {} added", lines(added)));
+        }
+        if removed > 0 {
+            what.push(format!("{removed} {} changed", lines(removed)));
+        }
+        format!("{} ({})", self.shown, what.join(", "))
+    }
+
+    /// The temporary file beside the target: `.<name>.ambient-netpol.tmp`.
+    fn temporary(&self) -> PathBuf {
+        let mut name = std::ffi::OsString::from(".");
+        name.push(self.target.file_name().unwrap_or_default());
+        name.push(".ambient-netpol.tmp");
+        self.target.with_file_name(name)
+    }
+}
+
+/// The files whose corrected text differs from what was read, each once.
+fn changes<'a>(inputs: &'a [Input], fixed: &'a [String]) -> Result<Vec<Change<'a>>, String> {
+    let mut changes: Vec<Change<'a>> = Vec::new();
+    for (input, fixed) in inputs.iter().zip(fixed) {
+        let Some(path) = &input.path else { continue };
+        if *fixed == input.text {
+            continue;
+        }
+        let target = std::fs::canonicalize(path)
+            .map_err(|e| format!("{}: cannot write: {e}; no file written", input.name))?;
+        match changes.iter().find(|c| c.target == target) {
+            // The same file named twice (a directory and a file in it, or a link): one write.
+            Some(earlier) if earlier.read == input.text && earlier.fixed == *fixed => {}
+            Some(earlier) => {
+                return Err(format!(
+                    "{}: the same file as {}, and corrected differently; name each file once \
+                     with --write; no file written",
+                    input.name, earlier.shown
+                ));
+            }
+            None => changes.push(Change {
+                target,
+                shown: &input.name,
+                read: &input.text,
+                fixed,
+            }),
+        }
+    }
+    Ok(changes)
+}
+
+/// Writes every change or none (see [`correct_files`]).
+fn write_all(changes: &[Change]) -> Result<(), String> {
+    let mut staged: Vec<PathBuf> = Vec::with_capacity(changes.len());
+    let discard = |staged: &[PathBuf]| {
+        for temp in staged {
+            let _ = std::fs::remove_file(temp);
+        }
+    };
+    for change in changes {
+        match stage(change, change.fixed) {
+            Ok(temp) => staged.push(temp),
+            Err(message) => {
+                discard(&staged);
+                return Err(format!("{message}; no file written"));
+            }
+        }
+    }
+    // Just before renaming: a file edited since it was read keeps the edit (its fix was
+    // computed for other text).
+    for change in changes {
+        let now = std::fs::read(&change.target);
+        if now.as_deref().ok() != Some(change.read.as_bytes()) {
+            discard(&staged);
+            let why = match now {
+                Err(e) => format!("cannot be read again: {e}"),
+                Ok(_) => "changed on disk since it was read".to_string(),
+            };
+            return Err(format!(
+                "{}: {why}; no file written (run the check again)",
+                change.shown
+            ));
+        }
+    }
+    for (i, (change, temp)) in changes.iter().zip(&staged).enumerate() {
+        if let Err(e) = std::fs::rename(temp, &change.target) {
+            // Same directory, file just created: this should not happen. Put back the files
+            // already replaced, from the text that was read.
+            discard(&staged[i..]);
+            let mut message = format!(
+                "{}: cannot replace it with {}: {e}",
+                change.shown,
+                temp.display()
+            );
+            let lost: Vec<&str> = changes[..i]
+                .iter()
+                .filter(|done| restore(done).is_err())
+                .map(|done| done.shown)
+                .collect();
+            if lost.is_empty() {
+                message.push_str("; no file written (the files already replaced were restored)");
+            } else {
+                message.push_str(&format!(
+                    "; these files were corrected and could not be restored: {}",
+                    lost.join(", ")
+                ));
+            }
+            return Err(message);
+        }
+    }
+    sync_directories(changes);
+    Ok(())
+}
+
+/// Writes `text` to the change's temporary file: created anew (never through a link or over a
+/// file that is there), synced, with the original's mode (and, where allowed, its owner).
+/// Returns its path; on failure nothing of it is left.
+fn stage(change: &Change, text: &str) -> Result<PathBuf, String> {
+    let shown = change.shown;
+    let original =
+        std::fs::metadata(&change.target).map_err(|e| format!("{shown}: cannot write: {e}"))?;
+    // A rename replaces even a read-only file; the file's own permission decides, as for any
+    // editor. (Opening for writing without truncating changes nothing.)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&change.target)
+        .map_err(|e| format!("{shown}: cannot write: {e}"))?;
+    let temp = change.temporary();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .map_err(|e| {
+            let left = if e.kind() == io::ErrorKind::AlreadyExists {
+                " (left by an interrupted run? remove it)"
+            } else {
+                ""
+            };
+            format!(
+                "{shown}: cannot create the temporary file {}: {e}{left}",
+                temp.display()
+            )
+        })?;
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| {
+            keep_owner(&file, &original);
+            file.set_permissions(original.permissions())
+        })
+        .and_then(|()| file.sync_all());
+    drop(file);
+    written.map(|()| temp.clone()).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        format!("{shown}: cannot write {}: {e}", temp.display())
+    })
+}
+
+/// Gives the temporary file the original's owner and group when they differ (running as root
+/// on another user's checkout); where that is not permitted the file is the writer's, as with
+/// any editor that saves by renaming.
+#[cfg(unix)]
+fn keep_owner(file: &std::fs::File, original: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(now) = file.metadata()
+        && (now.uid(), now.gid()) != (original.uid(), original.gid())
+    {
+        let _ = std::os::unix::fs::fchown(file, Some(original.uid()), Some(original.gid()));
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &std::fs::File, _: &std::fs::Metadata) {}
+
+/// Puts back the text that was read, the same way it was replaced.
+fn restore(change: &Change) -> Result<(), String> {
+    let temp = stage(change, change.read)?;
+    std::fs::rename(&temp, &change.target).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        e.to_string()
+    })
+}
+
+/// Makes the renames durable: a rename lives in its directory.
+fn sync_directories(changes: &[Change]) {
+    #[cfg(unix)]
+    {
+        let mut dirs: Vec<&Path> = changes.iter().filter_map(|c| c.target.parent()).collect();
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = changes;
 }
 
 /// Writes a file, or standard output for `-`.
