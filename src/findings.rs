@@ -54,6 +54,8 @@ pub enum Code {
     Inp004,
     #[serde(rename = "INP005")]
     Inp005,
+    #[serde(rename = "INT001")]
+    Int001,
 }
 
 /// The registry entry of a code: everything about it that does not depend on one finding.
@@ -164,6 +166,13 @@ pub static RULES: &[Rule] = &[
         severity: Severity::Info,
         title: "Object without namespace placed in `default`",
         explanation: include_str!("rules/docs/INP005.md"),
+    },
+    Rule {
+        code: Code::Int001,
+        id: "INT001",
+        severity: Severity::Error,
+        title: "Internal check failed: the corrected YAML is withheld",
+        explanation: include_str!("rules/docs/INT001.md"),
     },
 ];
 

@@ -121,7 +121,75 @@ pub fn load(sources: &[Source]) -> Loaded {
 }
 
 /// Analyses the given sources (files, standard input or the page's text) as one cluster.
+///
+/// Nothing leaves unchecked: the corrected text is analysed again, and unless it reads as well as
+/// the input did and no fix it was meant to make is still wanted, it is withheld (the input is
+/// returned unchanged) and an INT001 error says why.
 pub fn analyze(sources: &[Source], options: &Options) -> Report {
+    let mut report = analyze_once(sources, options, true);
+    withhold_unless_checked(sources, &mut report, options);
+    report
+}
+
+/// The check before a fix leaves the core: the corrected text is analysed again and must read as
+/// well as the input did, with no fix it was meant to make still wanted; otherwise the input is
+/// given back unchanged and an INT001 error says why.
+fn withhold_unless_checked(sources: &[Source], report: &mut Report, options: &Options) {
+    if report
+        .fixed
+        .texts
+        .iter()
+        .zip(sources)
+        .all(|(t, s)| t == s.text)
+    {
+        return;
+    }
+    let fixed: Vec<Source> = sources
+        .iter()
+        .zip(&report.fixed.texts)
+        .map(|(s, text)| Source { name: s.name, text })
+        .collect();
+    // (Its own fixes and paths are not needed: only its findings.)
+    let again = analyze_once(&fixed, options, false);
+    let unreadable = |r: &Report| {
+        r.findings
+            .iter()
+            .filter(|f| matches!(f.code, Code::Inp001 | Code::Inp003))
+            .count()
+    };
+    let mut problems: Vec<String> = again
+        .findings
+        .iter()
+        .filter(|f| f.fixable && f.severity == Severity::Error)
+        .map(|f| format!("{} ({})", f.code.id(), f.message))
+        .collect();
+    if unreadable(&again) > unreadable(report) {
+        problems.insert(
+            0,
+            "the corrected YAML has input errors the input did not have".into(),
+        );
+    }
+    if problems.is_empty() {
+        return;
+    }
+    problems.truncate(3);
+    let mut finding = Finding::new(
+        Code::Int001,
+        format!(
+            "internal check failed: the corrected YAML did not pass its check ({}), so it is withheld and the input is left as it was; please report this input",
+            problems.join("; ")
+        ),
+        None,
+    );
+    finding.fix = Some("fix the findings above by hand, or try --fix-style add".into());
+    report.findings.push(finding);
+    report.fixed = fix::Fixed {
+        texts: sources.iter().map(|s| s.text.to_string()).collect(),
+        ..fix::Fixed::default()
+    };
+}
+
+fn analyze_once(sources: &[Source], options: &Options, fixing: bool) -> Report {
     let mut loaded = load(sources);
     let mut findings = std::mem::take(&mut loaded.findings);
     let given = loaded.cluster.workloads.len();
@@ -147,6 +215,12 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
     let out = rules::check_ambient(&cx);
     findings.extend(out.findings);
     findings.sort_by_key(|f| (f.location, f.code));
+    if !fixing {
+        return Report {
+            findings,
+            ..Report::default()
+        };
+    }
     let mut fixed = fix::fix(
         sources,
         &loaded.cluster,
@@ -158,6 +232,7 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
         },
     );
     fixed.extras.extend(out.extras);
+    notes.append(&mut fixed.notes);
     let paths = if loaded.cluster.workloads.len() <= MAX_DRAWN_WORKLOADS {
         ambient::paths::paths(&cx)
     } else {
@@ -171,5 +246,53 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
         notes,
         fixed,
         paths,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = include_str!("../tests/seed/hbone-blocked.yaml");
+
+    fn source(text: &str) -> Vec<Source<'_>> {
+        vec![Source {
+            name: "x.yaml",
+            text,
+        }]
+    }
+
+    /// A corrected text that does not parse, or that does not fix what it should, never leaves:
+    /// the input comes back unchanged with an INT001 error.
+    #[test]
+    fn a_fix_that_fails_its_check_is_withheld() {
+        let options = Options::default();
+        let good = analyze(&source(SEED), &options);
+        assert!(good.findings.iter().all(|f| f.code != Code::Int001));
+        assert_ne!(good.fixed.texts[0], SEED);
+
+        for broken in [
+            format!(
+                "{SEED}
+  ports: [
+"
+            ),
+            format!(
+                "{SEED}# unchanged
+"
+            ),
+        ] {
+            let mut report = analyze_once(&source(SEED), &options, true);
+            report.fixed.texts[0] = broken;
+            withhold_unless_checked(&source(SEED), &mut report, &options);
+            let int = report
+                .findings
+                .iter()
+                .find(|f| f.code == Code::Int001)
+                .expect("INT001");
+            assert_eq!(int.severity, Severity::Error);
+            assert_eq!(report.fixed.texts[0], SEED, "{}", int.message);
+            assert!(report.fixed.extras.is_empty());
+        }
     }
 }

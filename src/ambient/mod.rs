@@ -125,6 +125,18 @@ pub enum FixRequest {
     },
 }
 
+impl FixRequest {
+    /// The user's policy an in-place fix edits (`None` for the separate documents).
+    pub fn policy(&self) -> Option<usize> {
+        match self {
+            FixRequest::AddHbonePort { policy, .. }
+            | FixRequest::AddProbeRule { policy, .. }
+            | FixRequest::AddWaypointRule { policy, .. } => Some(*policy),
+            FixRequest::AddWaypointPolicy { .. } | FixRequest::AddProxyPolicy { .. } => None,
+        }
+    }
+}
+
 /// `Direction` with an order, for sorting requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DirectionKey {

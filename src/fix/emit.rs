@@ -150,15 +150,25 @@ pub fn block_map(entries: &[(String, Y)], indent: usize, style: Style) -> String
 /// `content` (`dash + 2` usually; users who write `-   key` get their alignment back).
 pub fn block_item(item: &Y, dash: usize, content: usize, style: Style) -> String {
     let content = content.max(dash + 2);
-    let lead = format!("{}-{}", " ".repeat(dash), " ".repeat(content - dash - 1));
     match item {
         Y::Map(entries) if !entries.is_empty() => {
             // The first entry follows the dash; the others align with it.
             let body = block_map(entries, content, style);
-            format!("{lead}{}", &body[content..])
+            format!("{}{}", item_lead(dash, content), &body[content..])
         }
-        other => format!("{lead}{}\n", flow(other, style)),
+        other => flow_item(other, dash, content, style),
     }
+}
+
+/// A block sequence item written in flow style on its dash's line (`- {port: 15008}`).
+pub fn flow_item(item: &Y, dash: usize, content: usize, style: Style) -> String {
+    let content = content.max(dash + 2);
+    format!("{}{}\n", item_lead(dash, content), flow(item, style))
+}
+
+/// The dash of an item at column `dash` and the blanks up to its content's column.
+fn item_lead(dash: usize, content: usize) -> String {
+    format!("{}-{}", " ".repeat(dash), " ".repeat(content - dash - 1))
 }
 
 /// A whole document (a map at column 0).

@@ -20,10 +20,11 @@ use emit::{Style, Y};
 
 pub use crate::ambient::FixStyle;
 
-/// A change to one source text.
+/// A change to one source text, for one policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Edit {
     source: usize,
+    policy: usize,
     at: usize,
     delete: usize,
     insert: String,
@@ -46,6 +47,9 @@ pub struct Fixed {
     pub texts: Vec<String>,
     /// Separate documents to apply besides (a Cilium clusterwide policy).
     pub extras: Vec<Generated>,
+    /// Policies fixed in the add style although the edit style was asked for, and why.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl Fixed {
@@ -90,19 +94,59 @@ pub fn fix(
         ProbeSnat::HostIp => Vec::new(),
     };
 
+    // Edit style, except for the policies an in-place edit cannot fix safely (reached through
+    // an alias, or an edit that would not leave their document an extension of itself): those
+    // take the add style, and the notes say why.
     let mut edits: Vec<Edit> = Vec::new();
-    let mut appended: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    match options.style {
-        FixStyle::Edit => edits = edits_for(sources, cluster, &requests, &addresses),
-        FixStyle::Add => {
-            for (policy, doc) in additive_policies(cluster, &requests, &addresses) {
-                appended
-                    .entry(cluster.policies[policy].location.source)
-                    .or_default()
-                    .push(doc);
+    let mut fallback: BTreeMap<usize, &str> = BTreeMap::new();
+    if options.style == FixStyle::Edit {
+        loop {
+            let kept: Vec<FixRequest> = requests
+                .iter()
+                .filter(|r| r.policy().is_none_or(|p| !fallback.contains_key(&p)))
+                .cloned()
+                .collect();
+            let (new_edits, aliased) = edits_for(sources, cluster, &kept, &addresses);
+            let before = fallback.len();
+            for policy in aliased {
+                fallback.entry(policy).or_insert(
+                    "its rules are reached through a YAML alias, and an edit there would change the anchor's other uses",
+                );
+            }
+            for policy in unsafe_edits(sources, cluster, &new_edits) {
+                fallback.entry(policy).or_insert(
+                    "an edit in place would not leave its document valid YAML with only additions",
+                );
+            }
+            edits = new_edits;
+            if fallback.len() == before {
+                break;
             }
         }
     }
+    let additive: Vec<FixRequest> = requests
+        .iter()
+        .filter(|r| {
+            options.style == FixStyle::Add || r.policy().is_some_and(|p| fallback.contains_key(&p))
+        })
+        .cloned()
+        .collect();
+    let mut appended: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (policy, doc) in additive_policies(cluster, &additive, &addresses) {
+        appended
+            .entry(cluster.policies[policy].location.source)
+            .or_default()
+            .push(doc);
+    }
+    let notes = fallback
+        .iter()
+        .map(|(&p, why)| {
+            format!(
+                "NetworkPolicy `{}` is fixed by separate policies (`allow-ambient-*`) instead of an edit: {why}",
+                cluster.policies[p].qualified_name()
+            )
+        })
+        .collect();
     for (policy, doc) in waypoint_policies(&requests)
         .into_iter()
         .chain(proxy_policies(cluster, &requests))
@@ -144,7 +188,57 @@ pub fn fix(
     if probes && options.cni == Cni::Cilium && !addresses.is_empty() {
         extras.push(cilium_hostprobes(&addresses));
     }
-    Fixed { texts, extras }
+    Fixed {
+        texts,
+        extras,
+        notes,
+    }
+}
+
+/// The policies whose edits would not leave their document an extension of itself (it must
+/// parse, and hold every value it held, with additions only). Only the documents the edits
+/// touch are parsed again.
+fn unsafe_edits(sources: &[Source], cluster: &Cluster, edits: &[Edit]) -> Vec<usize> {
+    use crate::input::yaml::{document_ranges, parse_range};
+    let mut out = Vec::new();
+    for (i, source) in sources.iter().enumerate() {
+        let mine: Vec<&Edit> = edits.iter().filter(|e| e.source == i).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let policies_in = |start: usize, end: usize| {
+            cluster
+                .policies
+                .iter()
+                .enumerate()
+                .filter_map(move |(p, policy)| {
+                    (policy.location.source == i && (start..end).contains(&policy.node.span.start))
+                        .then_some(p)
+                })
+        };
+        let fixed = apply(source.text, mine.iter().copied());
+        let before: Vec<(usize, usize, u32)> = document_ranges(source.text).collect();
+        let after: Vec<(usize, usize, u32)> = document_ranges(&fixed).collect();
+        if before.len() != after.len() {
+            out.extend(mine.iter().map(|e| e.policy));
+            continue;
+        }
+        for (&(start, end, line), &(s2, e2, l2)) in before.iter().zip(&after) {
+            if !mine.iter().any(|e| (start..=end).contains(&e.at)) {
+                continue;
+            }
+            let old = parse_range(source.text, start, end, line).root;
+            let new = parse_range(&fixed, s2, e2, l2).root;
+            let kept = match (old, new) {
+                (Ok(Some(old)), Ok(Some(new))) => old.is_extended_by(&new),
+                _ => false,
+            };
+            if !kept {
+                out.extend(policies_in(start, end));
+            }
+        }
+    }
+    out
 }
 
 fn apply<'a>(text: &str, edits: impl Iterator<Item = &'a Edit>) -> String {
@@ -292,14 +386,16 @@ fn new_rule(
     }
 }
 
-/// Edit style: the edits for all requests.
+/// Edit style: the edits for all requests, and the policies whose edit would go through an
+/// alias (left without edits).
 fn edits_for(
     sources: &[Source],
     cluster: &Cluster,
     requests: &[FixRequest],
     addresses: &[IpAddr],
-) -> Vec<Edit> {
+) -> (Vec<Edit>, Vec<usize>) {
     let mut edits = Vec::new();
+    let mut aliased = Vec::new();
     let mut new_rules: BTreeMap<(usize, DirectionKey), Vec<Y>> = BTreeMap::new();
     let mut styles: BTreeMap<usize, Option<Style>> = BTreeMap::new();
     for request in requests {
@@ -310,16 +406,20 @@ fn edits_for(
                 rule,
             } => {
                 let policy_ref = &cluster.policies[*policy];
+                let direction = Direction::from(*direction);
+                if through_alias(sources, policy_ref, &[direction.as_str()], Some(*rule)) {
+                    aliased.push(*policy);
+                    continue;
+                }
                 let style = *styles
                     .entry(*policy)
                     .or_insert_with(|| policy_style(sources, policy_ref));
                 if let Some(style) = style {
-                    edits.extend(port_edit(
-                        sources,
-                        policy_ref,
-                        Direction::from(*direction),
-                        *rule,
-                        style,
+                    edits.extend(port_edit(sources, policy_ref, direction, *rule, style).map(
+                        |mut e| {
+                            e.policy = *policy;
+                            e
+                        },
                     ));
                 }
             }
@@ -331,14 +431,60 @@ fn edits_for(
         }
     }
     for ((policy, direction), rules) in new_rules {
-        edits.extend(rules_edit(
-            sources,
-            &cluster.policies[policy],
-            Direction::from(direction),
-            rules,
-        ));
+        let policy_ref = &cluster.policies[policy];
+        let direction = Direction::from(direction);
+        if through_alias(sources, policy_ref, &[direction.as_str()], None) {
+            aliased.push(policy);
+            continue;
+        }
+        edits.extend(
+            rules_edit(sources, policy_ref, direction, rules).map(|mut e| {
+                e.policy = policy;
+                e
+            }),
+        );
     }
-    edits
+    aliased.sort_unstable();
+    aliased.dedup();
+    (edits, aliased)
+}
+
+/// Whether editing `spec.<key>` of a policy (its rule `rule`'s `ports`, or the list itself) would
+/// go through an alias: a node on the way written as `*name`, or one whose text lies outside its
+/// parent's (a copy of an anchor's).
+fn through_alias(
+    sources: &[Source],
+    policy: &NetworkPolicy,
+    keys: &[&str],
+    rule: Option<usize>,
+) -> bool {
+    let Some((_, text, spec)) = policy_text(sources, policy) else {
+        return false;
+    };
+    let mut path = vec![&policy.node, spec];
+    for key in keys {
+        match path.last().and_then(|n| n.get(key)) {
+            Some(n) => path.push(n),
+            None => break,
+        }
+    }
+    if let Some(i) = rule
+        && let Some(rule_node) = path.last().and_then(|n| n.as_seq()).and_then(|s| s.get(i))
+    {
+        path.push(rule_node);
+        if let Some(ports) = rule_node.get("ports") {
+            path.push(ports);
+        }
+    }
+    // The last item, after which new items go.
+    if let Some(last) = path.last().and_then(|n| n.as_seq()).and_then(|s| s.last()) {
+        path.push(last);
+    }
+    path.iter()
+        .any(|n| text.get(n.span.start..).is_some_and(|t| t.starts_with('*')))
+        || path
+            .windows(2)
+            .any(|w| w[1].span.start < w[0].span.start || w[1].span.start > w[0].span.end)
 }
 
 /// The rule admitting 15008/TCP from (ingress) or to (egress) a waypoint's pods.
@@ -393,9 +539,17 @@ fn ordered_like(item: Y, model: Option<&Node>) -> Y {
     Y::Map(entries)
 }
 
-/// Is the node written in flow style (`[...]`, `{...}`)?
+/// Is the node written in flow style (`[...]`, `{...}`)? The parser starts an indentless block
+/// sequence (`ports:` then `- {port: 80}` at the key's column) at its first item's content, so a
+/// collection that starts where its first child does is a block one whose first item is flow.
 fn is_flow(text: &str, node: &Node) -> bool {
-    text[after_properties(text, node.span.start)..].starts_with(['[', '{'])
+    let start = after_properties(text, node.span.start);
+    let first_child = match &node.value {
+        crate::input::yaml::Value::Seq(items) => items.first().map(|n| n.span.start),
+        crate::input::yaml::Value::Map(entries) => entries.first().map(|(k, _)| k.span.start),
+        _ => return false,
+    };
+    text[start..].starts_with(['[', '{']) && first_child != Some(node.span.start)
 }
 
 /// Past a node's tag (`!`, `!!map`, `!<…>`) and anchor (`&name`), where its content starts: the
@@ -456,6 +610,7 @@ fn append_item(text: &str, seq: &Node, new: &[Y], style: Style) -> Option<Edit> 
         return Some(match items.last() {
             Some(last) => Edit {
                 source: 0,
+                policy: 0,
                 at: node_end(text, last),
                 delete: 0,
                 insert: format!(", {}", flow_items.join(", ")),
@@ -463,6 +618,7 @@ fn append_item(text: &str, seq: &Node, new: &[Y], style: Style) -> Option<Edit> 
             },
             None => Edit {
                 source: 0,
+                policy: 0,
                 at: text[seq.span.start..]
                     .find(']')
                     .map(|i| seq.span.start + i)?,
@@ -476,12 +632,18 @@ fn append_item(text: &str, seq: &Node, new: &[Y], style: Style) -> Option<Edit> 
     let dash = dash_column(text, last)?;
     let content = last.span.column as usize - 1;
     let at = after_node(text, node_end(text, last));
+    // Items written `- {port: 80}` get their like.
+    let flow_last = is_flow(text, last);
     let block: String = new
         .iter()
-        .map(|item| emit::block_item(item, dash, content, style))
+        .map(|item| match item {
+            _ if flow_last => emit::flow_item(item, dash, content, style),
+            _ => emit::block_item(item, dash, content, style),
+        })
         .collect();
     Some(Edit {
         source: 0,
+        policy: 0,
         at,
         delete: 0,
         insert: with_line_endings(text, at, block),
@@ -541,6 +703,7 @@ fn add_entry(text: &str, map: &Node, key: &str, value: &Y, style: Style) -> Opti
         };
         return Some(Edit {
             source: 0,
+            policy: 0,
             at,
             delete: end - at,
             insert: format!("{lead}{}", emit::flow(value, style)),
@@ -551,6 +714,7 @@ fn add_entry(text: &str, map: &Node, key: &str, value: &Y, style: Style) -> Opti
     if is_flow(text, map) {
         return Some(Edit {
             source: 0,
+            policy: 0,
             at: node_end(text, last),
             delete: 0,
             insert: format!(", {}: {}", emit::key(key, style), emit::flow(value, style)),
@@ -563,6 +727,7 @@ fn add_entry(text: &str, map: &Node, key: &str, value: &Y, style: Style) -> Opti
     let block = emit::block_map(&[(key.to_string(), value.clone())], indent, style);
     Some(Edit {
         source: 0,
+        policy: 0,
         at,
         delete: 0,
         insert: with_line_endings(text, at, block),
@@ -1109,5 +1274,47 @@ mod tests {
         assert_eq!(content("&anchor !<tag:x> {a: 1}"), "{a: 1}");
         assert_eq!(content("{a: 1}"), "{a: 1}");
         assert_eq!(content("&end"), "");
+    }
+}
+
+#[cfg(test)]
+mod fallback_tests {
+    use crate::{Code, Options, Source, analyze};
+
+    /// Rule 2's ports are an alias of rule 1's: an edit of either would change both, so the
+    /// policy is fixed by a separate policy and a note says why; the text itself is untouched.
+    #[test]
+    fn a_rule_reached_through_an_alias_is_fixed_by_a_separate_policy() {
+        let text = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: a}}}]
+    ports: &web [{port: 8080, protocol: TCP}]
+  - from: [{podSelector: {matchLabels: {app: b}}}]
+    ports: *web
+";
+        let report = analyze(
+            &[Source {
+                name: "x.yaml",
+                text,
+            }],
+            &Options::default(),
+        );
+        assert!(report.findings.iter().any(|f| f.code == Code::Amb001));
+        assert!(report.findings.iter().all(|f| f.code != Code::Int001));
+        let fixed = &report.fixed.texts[0];
+        assert!(fixed.starts_with(text), "{fixed}");
+        assert!(fixed.contains("name: allow-ambient-hbone-web"), "{fixed}");
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("`shop/web`") && n.contains("YAML alias")),
+            "{:?}",
+            report.notes
+        );
     }
 }

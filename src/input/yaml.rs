@@ -125,6 +125,27 @@ impl Node {
         }
     }
 
+    /// Whether `other` holds everything this node does, with additions only: equal scalars, maps
+    /// with at least these keys (each value extended), sequences that start with these items
+    /// (each extended) and may go on, and a null that became a list or a map (`ingress:` given
+    /// its rules). The fixer's edits must leave every document so.
+    pub fn is_extended_by(&self, other: &Node) -> bool {
+        match (&self.value, &other.value) {
+            (Value::Scalar { text: a, plain: pa }, Value::Scalar { text: b, plain: pb }) => {
+                a == b && pa == pb
+            }
+            (Value::Scalar { .. }, Value::Seq(_) | Value::Map(_)) => self.is_null(),
+            (Value::Seq(a), Value::Seq(b)) => {
+                a.len() <= b.len() && a.iter().zip(b).all(|(x, y)| x.is_extended_by(y))
+            }
+            (Value::Map(a), Value::Map(b)) => a.iter().all(|(k, v)| {
+                b.iter()
+                    .any(|(k2, v2)| k.value == k2.value && v.is_extended_by(v2))
+            }),
+            _ => false,
+        }
+    }
+
     /// What the node is, in the words an error message uses.
     pub fn type_name(&self) -> &'static str {
         match &self.value {
@@ -163,12 +184,22 @@ pub struct SyntaxError {
 /// Splits `text` into documents and parses each on its own, as they are asked for (one
 /// document's tree at a time, not the whole stream's).
 pub fn parse_documents(text: &str) -> impl Iterator<Item = Document> + '_ {
-    split_documents(text).map(|(start, end, line)| Document {
+    document_ranges(text).map(|(start, end, line)| parse_range(text, start, end, line))
+}
+
+/// Parses one document of `text`, from [`document_ranges`].
+pub fn parse_range(text: &str, start: usize, end: usize, line: u32) -> Document {
+    Document {
         start,
         end,
         line,
         root: parse_document(&text[start..end], start, line),
-    })
+    }
+}
+
+/// Byte ranges (and first lines) of the documents of a stream, without parsing them.
+pub fn document_ranges(text: &str) -> impl Iterator<Item = (usize, usize, u32)> + '_ {
+    split_documents(text)
 }
 
 /// Byte ranges (and first lines) of the documents of a stream. A line that starts with `---` or
