@@ -212,7 +212,7 @@ fn analyze_once(sources: &[Source], options: &Options, fixing: bool) -> Report {
         notes.push("some selectors match none of the workloads given: they are analysed as the pods they stand for (\"pods matching ... (not in the input)\")".to_string());
     }
 
-    let out = rules::check_ambient(&cx);
+    let out = rules::check_ambient(&cx, !fixing);
     findings.extend(out.findings);
     findings.sort_by_key(|f| (f.location, f.code));
     if !fixing {

@@ -28,17 +28,22 @@ pub struct Output {
     pub extras: Vec<crate::fix::Generated>,
 }
 
-/// Runs every ambient rule, in an order where later rules can read earlier fixes.
-pub fn check_ambient(cx: &Context) -> Output {
+/// Runs every ambient rule, in an order where later rules can read earlier fixes; with
+/// `blocking_only`, only those whose errors a fix removes (the check of a fix needs no more).
+pub fn check_ambient(cx: &Context, blocking_only: bool) -> Output {
     let mut out = Output::default();
     amb001_hbone_ingress::check(cx, &mut out);
     amb002_hbone_egress::check(cx, &mut out);
     amb003_probes::check(cx, &mut out);
-    amb004_port_restriction_lost::check(cx, &mut out);
+    if !blocking_only {
+        amb004_port_restriction_lost::check(cx, &mut out);
+    }
     amb005_waypoint::check(cx, &mut out);
-    amb006_deny_all::check(cx, &mut out);
-    amb007_not_tunneled::check(cx, &mut out);
-    amb008_not_captured::check(cx, &mut out);
+    if !blocking_only {
+        amb006_deny_all::check(cx, &mut out);
+        amb007_not_tunneled::check(cx, &mut out);
+        amb008_not_captured::check(cx, &mut out);
+    }
     amb013_proxy_control_plane::check(cx, &mut out);
     out
 }
