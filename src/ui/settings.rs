@@ -70,30 +70,20 @@ pub fn SettingsPanel(settings: RwSignal<Settings>) -> impl IntoView {
                         }
                     />
                 </label>
-                <label class="checkbox">
-                    <input
-                        id="setting-host-ip"
-                        type="checkbox"
-                        prop:checked=move || settings.with(|s| s.host_ip_probes)
-                        on:change=move |ev| {
-                            let checked = event_target_checked(&ev);
-                            settings.update(|s| s.host_ip_probes = checked);
-                        }
-                    />
-                    <span>"useHostIPForProbeSnat (probes keep the node's IP)"</span>
-                </label>
-                <label class="checkbox">
-                    <input
-                        id="setting-proxy-hbone"
-                        type="checkbox"
-                        prop:checked=move || settings.with(|s| s.proxy_hbone)
-                        on:change=move |ev| {
-                            let checked = event_target_checked(&ev);
-                            settings.update(|s| s.proxy_hbone = checked);
-                        }
-                    />
-                    <span>"Istio proxies (sidecars, gateways) send HBONE to ambient pods (ENABLE_HBONE, on in the ambient profile)"</span>
-                </label>
+                {checkbox(
+                    settings,
+                    "setting-host-ip",
+                    "useHostIPForProbeSnat (probes keep the node's IP)",
+                    |s| s.host_ip_probes,
+                    |s, on| s.host_ip_probes = on,
+                )}
+                {checkbox(
+                    settings,
+                    "setting-proxy-hbone",
+                    "Istio proxies (sidecars, gateways) send HBONE to ambient pods (ENABLE_HBONE, on in the ambient profile)",
+                    |s| s.proxy_hbone,
+                    |s, on| s.proxy_hbone = on,
+                )}
             </div>
             <Show when=move || !bad_addresses().is_empty()>
                 <p class="setting-error" role="alert">
@@ -101,5 +91,29 @@ pub fn SettingsPanel(settings: RwSignal<Settings>) -> impl IntoView {
                 </p>
             </Show>
         </section>
+    }
+}
+
+/// A checkbox setting (one function for all of them keeps the page's wasm small).
+fn checkbox(
+    settings: RwSignal<Settings>,
+    id: &'static str,
+    label: &'static str,
+    get: fn(&Settings) -> bool,
+    set: fn(&mut Settings, bool),
+) -> impl IntoView {
+    view! {
+        <label class="checkbox">
+            <input
+                id=id
+                type="checkbox"
+                prop:checked=move || settings.with(get)
+                on:change=move |ev| {
+                    let checked = event_target_checked(&ev);
+                    settings.update(|s| set(s, checked));
+                }
+            />
+            <span>{label}</span>
+        </label>
     }
 }
