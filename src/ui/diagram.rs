@@ -74,7 +74,9 @@ fn layout(paths: &Paths) -> Layout {
     }
 }
 
-/// The edges a view shows: app edges today; HBONE and probe edges once enrolled.
+/// The edges a view shows: app edges today; once enrolled (and after the fix) the HBONE and probe
+/// edges, and the app edges of traffic that is not tunneled (a source outside the mesh, a proxy
+/// without HBONE), which keeps its port.
 fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
     let paths = match view {
         View::Fixed => analysis
@@ -83,14 +85,40 @@ fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
             .unwrap_or_else(|| analysis.report.paths.clone()),
         _ => analysis.report.paths.clone(),
     };
+    // Tunneled: straight, or in two hops through a waypoint. (Past LEGIBLE_NODES only blocked
+    // paths are drawn, and app paths are always allowed: no need to ask, nor to pay for it.)
+    let legible = paths.nodes.len() <= LEGIBLE_NODES;
+    let hbone = |from: &str, to: &str| {
+        paths
+            .edges
+            .iter()
+            .any(|e| e.kind == EdgeKind::Hbone && e.from == from && e.to == to)
+    };
+    let tunneled = |e: &Edge| {
+        !legible
+            || hbone(&e.from, &e.to)
+            || paths.nodes.iter().any(|w| {
+                w.kind == NodeKind::Waypoint && hbone(&e.from, &w.id) && hbone(&w.id, &e.to)
+            })
+    };
     let edges = paths
         .edges
         .iter()
-        .filter(|e| match view {
-            View::Today => e.kind == EdgeKind::App,
-            View::Enrolled | View::Fixed => e.kind != EdgeKind::App,
+        .filter_map(|e| match (view, e.kind) {
+            (View::Today, EdgeKind::App) => Some(e.clone()),
+            (View::Today, _) => None,
+            (_, EdgeKind::App) if !tunneled(e) => Some(Edge {
+                explanation: [
+                    "not tunneled once enrolled: it keeps ",
+                    &e.port,
+                    ", which NetworkPolicy allows",
+                ]
+                .concat(),
+                ..e.clone()
+            }),
+            (_, EdgeKind::App) => None,
+            _ => Some(e.clone()),
         })
-        .cloned()
         .collect();
     (paths, edges)
 }
@@ -167,14 +195,14 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
                 <span class="legend-item blocked">"blocked"</span>
                 <span class="legend-item hbone">"HBONE 15008/TCP"</span>
                 <span class="legend-item probe">"kubelet probe"</span>
-                <Show when=move || analysis.with(|a| a.report.paths.nodes.iter().any(|n| n.kind == NodeKind::Gateway))>
+                {move || analysis.with(|a| a.report.paths.nodes.iter().any(|n| n.kind == NodeKind::Gateway)).then(|| view! {
                     <span class="legend-node gateway">
                         <svg width="26" height="14" viewBox="0 0 26 14" aria-hidden="true">
-                            <path class="shape" d=gateway_shape(1.0, 1.0, 24.0, 12.0, 5.0)></path>
+                            <path class="shape" d="M 1 1 H 20 L 25 7 L 20 13 H 1 L 6 7 Z"></path>
                         </svg>
                         "Istio gateway (not captured; tunnels to ambient pods)"
                     </span>
-                </Show>
+                })}
             </p>
         </section>
     }
@@ -188,45 +216,49 @@ fn draw(
 ) -> impl IntoView {
     let nodes = paths.nodes.iter().map(|node| {
         let (x, y) = layout.positions[&node.id];
-        let class = format!(
-            "node {}{}",
-            match node.kind {
-                NodeKind::Workload => "workload",
-                NodeKind::Inferred => "inferred",
-                NodeKind::Waypoint => "waypoint",
-                NodeKind::Gateway => "gateway",
-                NodeKind::Kubelet => "kubelet",
-            },
-            if node.ambient { " ambient" } else { "" }
-        );
-        let description = describe(node);
-        let (focus_text, hover_text) = (description.clone(), description.clone());
-        // A gateway is a chevron (it forwards traffic), with what it is on a second line.
-        let drawing = if node.kind == NodeKind::Gateway {
-            view! {
-                <path class="shape" d=gateway_shape(x, y, NODE_W, NODE_H, GATEWAY_NOTCH)></path>
-                <text x=x + 18.0 y=y + 15.0>{shorten(&node.label, 21)}</text>
-                <text class="kind-tag" x=x + 18.0 y=y + 28.0>"Istio gateway proxy"</text>
-            }
-            .into_any()
-        } else {
-            view! {
-                <rect class="shape" x=x y=y width=NODE_W height=NODE_H rx="6"></rect>
-                <text x=x + 10.0 y=y + 22.0>{shorten(&node.label, 22)}</text>
-            }
-            .into_any()
+        let kind = match node.kind {
+            NodeKind::Workload => "workload",
+            NodeKind::Inferred => "inferred",
+            NodeKind::Waypoint => "waypoint",
+            NodeKind::Gateway => "gateway",
+            NodeKind::Kubelet => "kubelet",
         };
+        let class = format!("node {kind}{}", if node.ambient { " ambient" } else { "" });
+        let description = describe(node);
+        // A gateway is a chevron (it forwards traffic), with what it is on a second line; the
+        // others are rounded boxes. One element structure for all keeps the page's wasm small.
+        let gateway = node.kind == NodeKind::Gateway;
+        let (shape, text_x, text_y, max) = if gateway {
+            (
+                gateway_shape(x, y, NODE_W, NODE_H, GATEWAY_NOTCH),
+                x + 18.0,
+                y + 15.0,
+                21,
+            )
+        } else {
+            (box_shape(x, y, NODE_W, NODE_H, 6.0), x + 10.0, y + 22.0, 22)
+        };
+        let tag = gateway.then(|| {
+            view! { <text class="kind-tag" x=text_x y=y + 28.0>"Istio gateway proxy"</text> }
+        });
+        let (aria, on_focus, on_hover) = (
+            description.clone(),
+            explains(set_focused, description.clone()),
+            explains(set_focused, description.clone()),
+        );
         view! {
             <g
                 class=class
                 tabindex="0"
                 role="img"
-                aria-label=description.clone()
-                on:focus=move |_| set_focused.set(Some(focus_text.clone()))
-                on:mouseenter=move |_| set_focused.set(Some(hover_text.clone()))
+                aria-label=aria
+                on:focus=on_focus
+                on:mouseenter=on_hover
             >
                 <title>{description}</title>
-                {drawing}
+                <path class="shape" d=shape></path>
+                <text x=text_x y=text_y>{shorten(&node.label, max)}</text>
+                {tag}
             </g>
         }
     });
@@ -278,9 +310,11 @@ fn draw(
             if edge.allowed { "allowed" } else { "blocked" },
             edge.explanation
         );
-        let focus_text = description.clone();
-        let hover_text = description.clone();
-        let aria = description.clone();
+        let (aria, on_focus, on_hover) = (
+            description.clone(),
+            explains(set_focused, description.clone()),
+            explains(set_focused, description.clone()),
+        );
         // Labels of crossing or parallel paths are staggered along their lines.
         let t = [0.5, 0.35, 0.65][i % 3];
         let (mut mx, mut my) = (x1 + (x2 - x1) * t, y1 + (y2 - y1) * t - 6.0);
@@ -300,8 +334,8 @@ fn draw(
                 tabindex="0"
                 role="img"
                 aria-label=aria
-                on:focus=move |_| set_focused.set(Some(focus_text.clone()))
-                on:mouseenter=move |_| set_focused.set(Some(hover_text.clone()))
+                on:focus=on_focus
+                on:mouseenter=on_hover
             >
                 <title>{description}</title>
                 <path d=d marker-end=format!("url(#arrow-{status})")></path>
@@ -351,32 +385,50 @@ fn gateway_shape(x: f64, y: f64, w: f64, h: f64, notch: f64) -> String {
     )
 }
 
+/// A box with rounded corners (radius `r`) as a path, like the gateway's chevron.
+fn box_shape(x: f64, y: f64, w: f64, h: f64, r: f64) -> String {
+    let (right, bottom) = (x + w, y + h);
+    format!(
+        "M {} {y} H {} A {r} {r} 0 0 1 {right} {} V {} A {r} {r} 0 0 1 {} {bottom} H {} A {r} {r} 0 0 1 {x} {} V {} A {r} {r} 0 0 1 {} {y} Z",
+        x + r,
+        right - r,
+        y + r,
+        bottom - r,
+        right - r,
+        x + r,
+        bottom - r,
+        y + r,
+        x + r
+    )
+}
+
 /// What a node is, for its tooltip, its accessible name and the explanation line.
 fn describe(node: &Node) -> String {
-    let mesh = if node.ambient {
-        "in the ambient mesh (ztunnel captures its traffic)"
-    } else {
-        "not in the ambient mesh"
+    let what = match node.kind {
+        NodeKind::Workload => "workload, ",
+        NodeKind::Inferred => "pods a selector stands for (not in the input), ",
+        NodeKind::Waypoint => {
+            "waypoint proxy; mesh traffic to the workloads that use it passes through it, over HBONE"
+        }
+        NodeKind::Gateway => {
+            "Istio gateway proxy, not captured by ambient; with ENABLE_HBONE (on in the ambient profile) it tunnels to ambient pods over HBONE, 15008/TCP"
+        }
+        NodeKind::Kubelet => "the node's kubelet, source of the health probes",
     };
-    match node.kind {
-        NodeKind::Workload => format!("{}: workload, {mesh}", node.id),
-        NodeKind::Inferred => format!(
-            "{}: pods a selector stands for (not in the input), {mesh}",
-            node.id
-        ),
-        NodeKind::Waypoint => format!(
-            "{}: waypoint proxy; mesh traffic to the workloads that use it passes through it, over HBONE",
-            node.id
-        ),
-        NodeKind::Gateway => format!(
-            "{}: Istio gateway proxy, not captured by ambient; with ENABLE_HBONE (on in the ambient profile) it tunnels to ambient pods over HBONE, 15008/TCP",
-            node.id
-        ),
-        NodeKind::Kubelet => format!(
-            "{}: the node's kubelet, source of the health probes",
-            node.id
-        ),
-    }
+    let mesh = match (node.kind, node.ambient) {
+        (NodeKind::Workload | NodeKind::Inferred, true) => {
+            "in the ambient mesh (ztunnel captures its traffic)"
+        }
+        (NodeKind::Workload | NodeKind::Inferred, false) => "not in the ambient mesh",
+        _ => "",
+    };
+    [node.id.as_str(), ": ", what, mesh].concat()
+}
+
+/// A handler that puts a node's or path's description in the explanation line (one for both,
+/// for focus and for hover).
+fn explains<E>(set_focused: WriteSignal<Option<String>>, text: String) -> impl Fn(E) + 'static {
+    move |_| set_focused.set(Some(text.clone()))
 }
 
 /// Where an edge leaves and enters the node boxes (sides when in different columns).
