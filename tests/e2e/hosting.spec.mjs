@@ -2,7 +2,10 @@
 import { test, expect } from "@playwright/test";
 import { guard } from "./guard.mjs";
 
-const SUB_PATH = "http://127.0.0.1:4174/docs/ambient-netpol/";
+// The ports of playwright.config.mjs (E2E_PORT moves both).
+const PORT = Number(process.env.E2E_PORT || 4173);
+const SUB_PATH = `http://127.0.0.1:${PORT + 1}/docs/ambient-netpol/`;
+const SHARE_LINK = new RegExp(`^http://127\\.0\\.0\\.1:${PORT}/#share=`);
 
 test("the build served from a sub-path works, worker included", async ({ page }) => {
   const problems = guard(page);
@@ -43,7 +46,7 @@ test("a share link round-trips the text and the settings, and a damaged one says
   await page.locator("#share").click();
   await expect(page.locator(".share-message")).toContainText("Link copied");
   const link = await page.evaluate(() => navigator.clipboard.readText());
-  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:4173\/#share=/);
+  expect(link).toMatch(SHARE_LINK);
 
   const other = await context.newPage();
   await other.goto(link);
@@ -62,7 +65,7 @@ test("embed mode hides the chrome, and its full-page link keeps the state", asyn
   await expect(page.locator(".finding .code", { hasText: /^AMB005$/ })).toBeVisible();
   await expect(page.locator("svg.paths")).toBeVisible();
   const full = await page.locator(".embed-bar a").getAttribute("href");
-  expect(full).toMatch(/^http:\/\/127\.0\.0\.1:4173\/#share=/);
+  expect(full).toMatch(SHARE_LINK);
   await page.goto(full);
   await expect(page.locator(".app-header")).toBeVisible();
   await expect(page.getByLabel("Manifests (YAML or JSON)")).toHaveValue(/gatewayClassName: istio-waypoint/);

@@ -127,14 +127,15 @@ test("no horizontal overflow at 400 px", async ({ page }) => {
 
 test("the keyboard reaches every main action", async ({ page }) => {
   await loadExample(page, "seed-hbone");
-  // Tab from the top: examples, reset, theme, the settings, then the editor.
+  // Tab from the top: examples, lessons, reset, share, theme, the settings, then the editor
+  // (exactly as many Tabs as reach it: in the editor, Tab indents the text).
   await page.locator("#examples").focus();
   const order = [];
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < 13; i++) {
     await page.keyboard.press("Tab");
     order.push(await page.evaluate(() => document.activeElement.id || document.activeElement.className || document.activeElement.tagName));
   }
-  for (const id of ["reset", "theme", "setting-cni", "setting-mode", "setting-fix-style", "setting-snat", "setting-host-ip", "yaml-input"]) {
+  for (const id of ["reset", "theme", "setting-cni", "setting-mode", "setting-fix-style", "setting-snat", "setting-host-ip", "setting-proxy-hbone", "yaml-input"]) {
     expect(order).toContain(id);
   }
   // A finding's line button moves the editor; Enter works like a click.

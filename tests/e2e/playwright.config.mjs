@@ -2,7 +2,10 @@
 // release build in dist/ served on loopback. No browser is downloaded.
 import { defineConfig } from "@playwright/test";
 
-const PORT = 4173;
+// E2E_DIST and E2E_PORT serve another build on other ports (e.g. next to a build in progress
+// in dist/); scripts/test uses the defaults.
+const PORT = Number(process.env.E2E_PORT || 4173);
+const DIST = process.env.E2E_DIST || "../../dist";
 
 export default defineConfig({
   testDir: ".",
@@ -29,14 +32,14 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `node serve-dist.mjs ${PORT}`,
+      command: `node serve-dist.mjs ${PORT} ${DIST}`,
       url: `http://127.0.0.1:${PORT}/`,
       reuseExistingServer: false,
       timeout: 20_000,
     },
     {
       // The same build under a sub-path, as a docs site would host it.
-      command: `node serve-dist.mjs ${PORT + 1} ../../dist /docs/ambient-netpol/`,
+      command: `node serve-dist.mjs ${PORT + 1} ${DIST} /docs/ambient-netpol/`,
       url: `http://127.0.0.1:${PORT + 1}/docs/ambient-netpol/`,
       reuseExistingServer: false,
       timeout: 20_000,
