@@ -200,7 +200,7 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
                         <svg width="26" height="14" viewBox="0 0 26 14" aria-hidden="true">
                             <path class="shape" d="M 1 1 H 20 L 25 7 L 20 13 H 1 L 6 7 Z"></path>
                         </svg>
-                        "Istio gateway (not captured; tunnels to ambient pods)"
+                        "Istio gateway proxy (not captured by ambient)"
                     </span>
                 })}
             </p>

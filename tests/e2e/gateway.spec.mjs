@@ -34,7 +34,7 @@ test("the ingress-gateway example: AMB001 on the policy's rule and a gateway nod
   await expect(gateway).toContainText("Istio gateway proxy");
   await expect(gateway.locator("path.shape")).toHaveCount(1);
   await expect(gateway).not.toHaveClass(/\bambient\b/);
-  await expect(page.locator(".legend-node.gateway")).toContainText("Istio gateway");
+  await expect(page.locator(".legend-node.gateway")).toContainText("Istio gateway proxy");
 
   // After enrolling: the gateway's tunnel to frontend (15008) is blocked by the frontend policy.
   const blocked = page.locator(".edge.hbone.blocked");
