@@ -126,15 +126,32 @@ pub fn load(sources: &[Source]) -> Loaded {
 /// the input did and no fix it was meant to make is still wanted, it is withheld (the input is
 /// returned unchanged) and an INT001 error says why.
 pub fn analyze(sources: &[Source], options: &Options) -> Report {
-    let mut report = analyze_once(sources, options, true);
-    withhold_unless_checked(sources, &mut report, options);
+    let input = input::load(sources);
+    let (cluster, invalid) = model::build(&input.objects);
+    let mut findings = input.findings;
+    findings.extend(invalid);
+    let loaded = Loaded {
+        cluster,
+        findings,
+        objects: input.objects.len(),
+        documents: input.documents,
+    };
+    let mut report = analyze_loaded(sources, loaded, options, true);
+    withhold_unless_checked(sources, &input.objects, &mut report, options);
     report
 }
 
 /// The check before a fix leaves the core: the corrected text is analysed again and must read as
 /// well as the input did, with no fix it was meant to make still wanted; otherwise the input is
 /// given back unchanged and an INT001 error says why.
-fn withhold_unless_checked(sources: &[Source], report: &mut Report, options: &Options) {
+/// `objects` are those `sources` were read into: the documents the fix leaves as they were are not
+/// read again.
+fn withhold_unless_checked(
+    sources: &[Source],
+    objects: &[input::Object],
+    report: &mut Report,
+    options: &Options,
+) {
     if report
         .fixed
         .texts
@@ -149,21 +166,31 @@ fn withhold_unless_checked(sources: &[Source], report: &mut Report, options: &Op
         .zip(&report.fixed.texts)
         .map(|(s, text)| Source { name: s.name, text })
         .collect();
-    // (Its own fixes and paths are not needed: only its findings.)
-    let again = analyze_once(&fixed, options, false);
-    let unreadable = |r: &Report| {
-        r.findings
-            .iter()
-            .filter(|f| matches!(f.code, Code::Inp001 | Code::Inp003))
-            .count()
+    let texts: Vec<&str> = report.fixed.texts.iter().map(String::as_str).collect();
+    let mut fresh = Vec::new();
+    let (objects, unreadable) = input::reload(sources, &texts, objects, &mut fresh);
+    let (cluster, mut findings) = model::build(objects);
+    // A syntax error in what the fix wrote, or more invalid fields than the input had.
+    let count = |findings: &[Finding], code| findings.iter().filter(|f| f.code == code).count();
+    let worse = count(&unreadable, Code::Inp001) > 0
+        || count(&unreadable, Code::Inp003) + count(&findings, Code::Inp003)
+            > count(&report.findings, Code::Inp003);
+    findings.extend(unreadable);
+    let loaded = Loaded {
+        cluster,
+        findings,
+        objects: 0,
+        documents: 0,
     };
+    // (Its own fixes and paths are not needed: only its findings.)
+    let again = analyze_loaded(&fixed, loaded, options, false);
     let mut problems: Vec<String> = again
         .findings
         .iter()
         .filter(|f| f.fixable && f.severity == Severity::Error)
         .map(|f| format!("{} ({})", f.code.id(), f.message))
         .collect();
-    if unreadable(&again) > unreadable(report) {
+    if worse {
         problems.insert(
             0,
             "the corrected YAML has input errors the input did not have".into(),
@@ -189,8 +216,13 @@ fn withhold_unless_checked(sources: &[Source], report: &mut Report, options: &Op
     };
 }
 
-fn analyze_once(sources: &[Source], options: &Options, fixing: bool) -> Report {
-    let mut loaded = load(sources);
+/// The analysis of a cluster read from `sources`; `fixing`: also fix it and draw its paths.
+fn analyze_loaded(
+    sources: &[Source],
+    mut loaded: Loaded,
+    options: &Options,
+    fixing: bool,
+) -> Report {
     let mut findings = std::mem::take(&mut loaded.findings);
     let given = loaded.cluster.workloads.len();
     model::inferred::add_inferred(&mut loaded.cluster);
@@ -282,9 +314,10 @@ mod tests {
 "
             ),
         ] {
-            let mut report = analyze_once(&source(SEED), &options, true);
+            let objects = input::load(&source(SEED)).objects;
+            let mut report = analyze_loaded(&source(SEED), load(&source(SEED)), &options, true);
             report.fixed.texts[0] = broken;
-            withhold_unless_checked(&source(SEED), &mut report, &options);
+            withhold_unless_checked(&source(SEED), &objects, &mut report, &options);
             let int = report
                 .findings
                 .iter()

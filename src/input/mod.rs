@@ -190,6 +190,98 @@ pub fn load_within(sources: &[Source], limits: Limits) -> Loaded {
     loaded
 }
 
+/// The objects of `texts`, an edited copy of `sources` (a fix), read again where they changed:
+/// a document whose text is the same as before keeps its objects from `previous` (what [`load`]
+/// read from `sources`; their spans are the old ones), every other one is parsed. Returns the
+/// objects in document order, and the input findings of the documents parsed.
+pub fn reload<'o>(
+    sources: &[Source],
+    texts: &[&str],
+    previous: &'o [Object],
+    fresh: &'o mut Vec<Object>,
+) -> (Vec<&'o Object>, Vec<Finding>) {
+    // Where each object came from: (source, byte offset of its node).
+    let mut by_source: Vec<Vec<&Object>> = vec![Vec::new(); sources.len()];
+    for object in previous {
+        if let Some(list) = by_source.get_mut(object.location.source) {
+            list.push(object);
+        }
+    }
+    // Per document of `texts`: its source, its range and first line, and the range of the same
+    // text in the source (its objects are reused) or `None` (it is parsed).
+    struct Planned {
+        source: usize,
+        range: (usize, usize, u32),
+        reused: Option<(usize, usize)>,
+    }
+    let mut plan: Vec<Planned> = Vec::new();
+    let mut loaded = Loaded::default();
+    for (index, (source, text)) in sources.iter().zip(texts).enumerate() {
+        let old: Vec<(usize, usize, u32)> = yaml::document_ranges(source.text).collect();
+        for (d, range) in yaml::document_ranges(text).enumerate() {
+            let same = old
+                .get(d)
+                .filter(|&&(s, e, _)| source.text[s..e] == text[range.0..range.1]);
+            plan.push(Planned {
+                source: index,
+                range,
+                reused: same.map(|&(s, e, _)| (s, e)),
+            });
+        }
+    }
+    let mut parsed: Vec<(usize, usize)> = Vec::new(); // plan entry -> range of `fresh`
+    for planned in &plan {
+        let (index, (start, end, line)) = (planned.source, planned.range);
+        let from = loaded.objects.len();
+        if planned.reused.is_none() {
+            let doc = yaml::parse_range(texts[index], start, end, line);
+            let position = loaded.documents + 1;
+            let at = |node: &Node| Location {
+                source: index,
+                document: position,
+                line: node.span.line,
+                column: node.span.column,
+            };
+            match doc.root {
+                Ok(Some(root)) => collect_objects(root, position, &at, &mut loaded),
+                Ok(None) => {}
+                Err(err) => loaded.findings.push(Finding::new(
+                    Code::Inp001,
+                    format!(
+                        "YAML syntax error at line {}, column {}: {}",
+                        err.line, err.column, err.message
+                    ),
+                    Some(Location {
+                        source: index,
+                        document: position,
+                        line: err.line,
+                        column: err.column,
+                    }),
+                )),
+            }
+        }
+        loaded.documents += 1;
+        parsed.push((from, loaded.objects.len()));
+    }
+    *fresh = loaded.objects;
+    let fresh: &'o Vec<Object> = fresh;
+    let mut objects = Vec::new();
+    for (planned, &(from, to)) in plan.iter().zip(&parsed) {
+        let index = planned.source;
+        match planned.reused {
+            // A source's objects come in the order of their text.
+            Some((start, end)) => {
+                let list = &by_source[index];
+                let first = list.partition_point(|o| o.node.span.start < start);
+                let last = list.partition_point(|o| o.node.span.start < end);
+                objects.extend(&list[first..last]);
+            }
+            None => objects.extend(&fresh[from..to]),
+        }
+    }
+    (objects, loaded.findings)
+}
+
 /// The parser's messages are terse; add the usual cause where one is recognisable.
 fn describe_syntax_error(message: &str) -> String {
     let hint = if message.contains("tabs") {

@@ -249,7 +249,7 @@ impl Cluster {
 
 /// Builds the cluster from the input's objects. Objects with invalid fields are reported
 /// (INP003) and left out; everything else is kept.
-pub fn build(objects: &[Object]) -> (Cluster, Vec<Finding>) {
+pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec<Finding>) {
     let mut findings = Vec::new();
     let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
     let mut cluster = Cluster::default();
