@@ -125,3 +125,24 @@ test("a share link carries the setting to a browser that never saw it", async ({
   await expect(finding(plain, "AMB001")).toHaveCount(1);
   await another.close();
 });
+
+test.describe("accessibility", () => {
+  // axe-core is injected as a script, which the page's own CSP rightly forbids.
+  test.use({ bypassCSP: true });
+
+  test("the gateway node and its legend pass axe-core (contrast, names, roles) in light and dark", async ({ page }) => {
+    const { createRequire } = await import("node:module");
+    const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await loadExample(page, "ingress-gateway");
+      await expect(page.locator("svg.paths .node.gateway")).toHaveCount(1);
+      await page.addScriptTag({ path: axePath });
+      const result = await page.evaluate(async () =>
+        window.axe.run([".diagram", ".settings"], { resultTypes: ["violations"] }),
+      );
+      const violations = result.violations.map((v) => `${v.id}: ${v.nodes.length} × ${v.nodes[0].target.join(" ")} ${v.nodes[0].failureSummary}`);
+      expect(violations, scheme).toEqual([]);
+    }
+  });
+});
