@@ -1004,3 +1004,35 @@ fn write_keeps_a_file_that_changed_since_it_was_read() {
         .collect();
     assert!(left.is_empty(), "temporary files left: {left:?}");
 }
+
+/// `connectivity --mode ambient` reads the same route decision as `check`: the ingress gateway's
+/// traffic to the ambient app is tunnelled (and blocked), unless proxies keep their ports.
+#[test]
+fn connectivity_in_ambient_mode_follows_proxies() {
+    let case = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/ingress-gateway-to-ambient-app/app.yaml"
+    );
+    let pair = |extra: &[&str]| {
+        let args = [
+            &["connectivity", "--mode", "ambient", "--format", "json"][..],
+            extra,
+            &[case],
+        ]
+        .concat();
+        json(&run(&args, None))
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["src"] == "istio-ingress/istio-ingressgateway" && r["dst"] == "shop/frontend"
+            })
+            .cloned()
+            .unwrap()
+    };
+    let on = pair(&[]);
+    assert_eq!(on["conn"], "No Connections", "{on}");
+    assert_eq!(on["plain"], "TCP 8080", "{on}");
+    let off = pair(&["--proxy-hbone", "off"]);
+    assert_eq!(off["conn"], "TCP 8080", "{off}");
+}
