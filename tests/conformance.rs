@@ -65,13 +65,23 @@ fn parse_conn(text: &str) -> Conn {
     out
 }
 
+/// netpol-analyzer names a pod by its direct owner, we by the top of its owner chain: its
+/// ReplicaSet `<deployment>-<pod-template-hash>` is our Deployment `<deployment>` (DIFFERENCES.md).
+fn our_name(name: &str, kind: &str) -> String {
+    match name.rsplit_once('-') {
+        Some((deployment, _hash)) if kind == "ReplicaSet" => deployment.to_string(),
+        _ => name.to_string(),
+    }
+}
+
 fn pairs(rows: &[serde_json::Value], external: bool) -> Pairs {
     rows.iter()
         .filter(|r| r["src"] != r["dst"])
         .filter(|r| external == (r["src_kind"] == "External" || r["dst_kind"] == "External"))
         .map(|r| {
             let s = |k: &str| r[k].as_str().expect("string field").to_string();
-            ((s("src"), s("dst")), parse_conn(&s("conn")))
+            let name = |k: &str| our_name(&s(k), &s(&format!("{k}_kind")));
+            ((name("src"), name("dst")), parse_conn(&s("conn")))
         })
         .collect()
 }

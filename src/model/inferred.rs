@@ -187,6 +187,7 @@ pub fn add_inferred(cluster: &mut Cluster) {
             inferred: Some(why),
             // A selector stands for any number of pods.
             replicated: true,
+            owner_selector: None,
         });
     }
 }

@@ -1,9 +1,11 @@
 //! The cluster as the evaluator sees it: namespaces (given or inferred, each with its automatic
-//! `kubernetes.io/metadata.name` label), workloads (one per pod template, with pods grouped under
-//! their controller), and NetworkPolicies. Invalid objects become INP003 findings and are skipped.
+//! `kubernetes.io/metadata.name` label), workloads (one per owner chain: pods, ReplicaSets and
+//! Jobs collapsed under their Deployment, CronJob, StatefulSet, ...), and NetworkPolicies.
+//! Invalid objects become INP003 findings and are skipped.
 
 pub mod fields;
 pub mod inferred;
+pub mod owners;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -58,8 +60,9 @@ impl<'c> NamespaceIndex<'c> {
 
 #[derive(Clone, Debug)]
 pub struct Workload {
-    /// The kind shown to users: the workload object's kind, or for pods with a controller the
-    /// controller's kind (`ReplicaSet`, `DaemonSet`, ...).
+    /// The kind shown to users: the workload object's kind, or for pods and controllers with an
+    /// owner the kind at the top of the chain (`Deployment` for a ReplicaSet and its pods,
+    /// `CronJob`, `StatefulSet`, ...), whether or not the input has that owner.
     pub kind: String,
     pub name: String,
     pub namespace: String,
@@ -79,6 +82,10 @@ pub struct Workload {
     /// controller, pods a selector stands for): its pods talk to each other, so a workload is
     /// its own peer.
     pub replicated: bool,
+    /// The `spec.selector.matchLabels` of the highest controller of the chain the input has
+    /// (the Deployment's, else its ReplicaSet's), without controller labels
+    /// ([`owners::is_controller_label`]); `None` without one.
+    pub owner_selector: Option<Labels>,
 }
 
 impl Workload {
@@ -110,6 +117,22 @@ impl Workload {
 
     pub fn qualified_name(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// The labels a generated selector (the AMB004 AuthorizationPolicy's) selects this workload's
+    /// pods by: its controller's own selector when the input has the controller, else its labels
+    /// without the ones controllers add (`pod-template-hash`, `controller-revision-hash`, ...),
+    /// which change with the next rollout and would leave the selector selecting nothing.
+    pub fn selector_labels(&self) -> Labels {
+        match &self.owner_selector {
+            Some(selector)
+                if !selector.is_empty()
+                    && selector.iter().all(|(k, v)| self.labels.get(k) == Some(v)) =>
+            {
+                selector.clone()
+            }
+            _ => owners::without_controller_labels(&self.labels),
+        }
     }
 
     /// The container port numbers a named port means on this workload, for one protocol.
@@ -253,8 +276,8 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
     let mut findings = Vec::new();
     let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
     let mut cluster = Cluster::default();
-    // Pods with a controller are grouped: (namespace, owner kind, owner name, labels) -> index.
-    let mut owned: BTreeMap<(String, String, String, Labels), usize> = BTreeMap::new();
+    // Workload objects, collapsed into one workload per owner chain once all are read.
+    let mut members: Vec<owners::Member> = Vec::new();
     // Invalid entries of a workload (a port, a probe) that do not invalidate the whole object.
     let mut soft = Vec::new();
     // (namespace, kind, name) of the workloads an autoscaler may scale past one pod.
@@ -299,32 +322,7 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
                 }
             }),
             kind if WORKLOAD_KINDS.contains(&kind) => {
-                workload(object, &mut soft).map(|(w, owner)| match owner {
-                    Some((owner_kind, owner_name)) => {
-                        let key = (
-                            w.namespace.clone(),
-                            owner_kind.clone(),
-                            owner_name.clone(),
-                            w.labels.clone(),
-                        );
-                        match owned.get(&key) {
-                            Some(&i) => {
-                                let group: &mut Workload = &mut cluster.workloads[i];
-                                group.ips.extend(w.ips);
-                                group.replicated = true;
-                            }
-                            None => {
-                                owned.insert(key, cluster.workloads.len());
-                                cluster.workloads.push(Workload {
-                                    kind: owner_kind,
-                                    name: owner_name,
-                                    ..w
-                                });
-                            }
-                        }
-                    }
-                    None => cluster.workloads.push(w),
-                })
+                workload(object, &mut soft).map(|member| members.push(member))
             }
             _ => Ok(()),
         };
@@ -340,6 +338,7 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
         }
     }
 
+    cluster.workloads = owners::collapse(members);
     for w in &mut cluster.workloads {
         if autoscaled.contains(&(w.namespace.clone(), w.kind.clone(), w.name.clone())) {
             w.replicated = true;
@@ -474,11 +473,8 @@ fn namespace(object: &Object) -> Checked<Namespace> {
     })
 }
 
-/// A workload and, for a pod with a controller `ownerReference`, the owner's kind and name.
-fn workload(
-    object: &Object,
-    soft: &mut Vec<Invalid>,
-) -> Checked<(Workload, Option<(String, String)>)> {
+/// A workload object with what it says about its owners and its own selector.
+fn workload(object: &Object, soft: &mut Vec<Invalid>) -> Checked<owners::Member> {
     let node = &object.node;
     let (template, template_path) = match object.kind.as_str() {
         "Pod" => (Some(node), ""),
@@ -548,55 +544,25 @@ fn workload(
     }
     .map(str::to_string);
 
-    let mut ips = Vec::new();
-    let mut owner = None;
-    if object.kind == "Pod" {
-        if let Some(status) = fields::map(node, "status", "status")? {
-            let mut texts: Vec<&str> = fields::string(status, "podIP", "status.podIP")?
-                .into_iter()
-                .collect();
-            for (i, entry) in fields::seq(status, "podIPs", "status.podIPs")?
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-            {
-                if let Some(ip) = fields::string(entry, "ip", &format!("status.podIPs[{i}].ip"))? {
-                    texts.push(ip);
-                }
-            }
-            for text in texts {
-                if let Ok(ip) = text.parse::<IpAddr>()
-                    && !ips.contains(&ip)
-                {
-                    ips.push(ip);
-                }
-            }
-        }
-        if let Some(metadata) = fields::map(node, "metadata", "metadata")? {
-            for (i, reference) in
-                fields::seq(metadata, "ownerReferences", "metadata.ownerReferences")?
-                    .unwrap_or_default()
-                    .iter()
-                    .enumerate()
-            {
-                let path = format!("metadata.ownerReferences[{i}]");
-                if fields::boolean(reference, "controller", &format!("{path}.controller"))?
-                    == Some(true)
-                    && let Some(name) = fields::string(reference, "name", &format!("{path}.name"))?
-                {
-                    let kind = fields::string(reference, "kind", &format!("{path}.kind"))?
-                        .unwrap_or("Pod");
-                    // Static pods' mirrors are "owned" by their Node: each is its own workload.
-                    if kind != "Node" {
-                        owner = Some((kind.to_string(), name.to_string()));
-                    }
-                }
-            }
-        }
-    }
+    let kind = object.kind.as_str();
+    let (ips, finished) = if kind == "Pod" {
+        pod_status(node)
+    } else {
+        (Vec::new(), false)
+    };
+    let owner = match kind {
+        "Pod" | "ReplicaSet" | "Job" | "ReplicationController" => controller(node)?,
+        _ => None,
+    };
+    let spec = fields::map(node, "spec", "spec")?;
+    let scaled_to_zero = kind == "ReplicaSet"
+        && spec
+            .and_then(|s| s.field("replicas"))
+            .and_then(|n| n.as_int())
+            == Some(0);
 
-    Ok((
-        Workload {
+    Ok(owners::Member {
+        workload: Workload {
             kind: object.kind.clone(),
             name: object.name.clone(),
             namespace: object.namespace.clone(),
@@ -609,9 +575,122 @@ fn workload(
             location: object.location,
             inferred: None,
             replicated: replicated(object)?,
+            owner_selector: None,
         },
         owner,
-    ))
+        selector: own_selector(object, soft),
+        scaled_to_zero,
+        finished,
+    })
+}
+
+/// What a pod's `status` says: its addresses, and whether it has finished (`Succeeded` or
+/// `Failed`). The cluster writes `status`, not the user: whatever is in it, nothing here is a
+/// finding, and what cannot be read is left out.
+fn pod_status(node: &Node) -> (Vec<IpAddr>, bool) {
+    let Some(status) = node.field("status") else {
+        return (Vec::new(), false);
+    };
+    let mut ips = Vec::new();
+    let listed = status
+        .field("podIPs")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|entry| entry.field("ip"));
+    for text in status.field("podIP").into_iter().chain(listed) {
+        if let Some(ip) = text.as_str().and_then(|t| t.parse::<IpAddr>().ok())
+            && !ips.contains(&ip)
+        {
+            ips.push(ip);
+        }
+    }
+    let finished = matches!(
+        status.field("phase").and_then(Node::as_str),
+        Some("Succeeded" | "Failed")
+    );
+    (ips, finished)
+}
+
+/// The controller `ownerReference` of an object: (kind, name). Static pods' mirrors are "owned"
+/// by their Node: each is its own workload.
+fn controller(node: &Node) -> Checked<Option<(String, String)>> {
+    let Some(metadata) = fields::map(node, "metadata", "metadata")? else {
+        return Ok(None);
+    };
+    let mut owner = None;
+    for (i, reference) in fields::seq(metadata, "ownerReferences", "metadata.ownerReferences")?
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let path = format!("metadata.ownerReferences[{i}]");
+        if fields::boolean(reference, "controller", &format!("{path}.controller"))? == Some(true)
+            && let Some(name) = fields::string(reference, "name", &format!("{path}.name"))?
+        {
+            let kind = fields::string(reference, "kind", &format!("{path}.kind"))?.unwrap_or("Pod");
+            if kind != "Node" {
+                owner = Some((kind.to_string(), name.to_string()));
+            }
+        }
+    }
+    Ok(owner)
+}
+
+/// A controller's own `spec.selector.matchLabels` (a ReplicationController's `spec.selector`, a
+/// CronJob's in its `jobTemplate`), without controller labels; `None` when it has none. Only
+/// generated selectors use it: an invalid one is reported and left out, the object is kept.
+fn own_selector(object: &Object, soft: &mut Vec<Invalid>) -> Option<Labels> {
+    let read = || -> Checked<Option<Vec<(String, String)>>> {
+        let Some(spec) = fields::map(&object.node, "spec", "spec")? else {
+            return Ok(None);
+        };
+        Ok(match object.kind.as_str() {
+            "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" => {
+                match fields::map(spec, "selector", "spec.selector")? {
+                    Some(s) => Some(fields::string_map(
+                        s,
+                        "matchLabels",
+                        "spec.selector.matchLabels",
+                    )?),
+                    None => None,
+                }
+            }
+            "ReplicationController" => Some(fields::string_map(spec, "selector", "spec.selector")?),
+            "CronJob" => {
+                let job = fields::map(spec, "jobTemplate", "spec.jobTemplate")?
+                    .map(|j| fields::map(j, "spec", "spec.jobTemplate.spec"))
+                    .transpose()?
+                    .flatten();
+                let selector = job
+                    .map(|j| fields::map(j, "selector", "spec.jobTemplate.spec.selector"))
+                    .transpose()?
+                    .flatten();
+                match selector {
+                    Some(s) => Some(fields::string_map(
+                        s,
+                        "matchLabels",
+                        "spec.jobTemplate.spec.selector.matchLabels",
+                    )?),
+                    None => None,
+                }
+            }
+            _ => None,
+        })
+    };
+    match read() {
+        Ok(labels) => {
+            let labels: Labels = labels?
+                .into_iter()
+                .filter(|(k, _)| !owners::is_controller_label(k))
+                .collect();
+            (!labels.is_empty()).then_some(labels)
+        }
+        Err(invalid) => {
+            soft.push(invalid);
+            None
+        }
+    }
 }
 
 fn containers(spec: &Node, spec_path: &str, soft: &mut Vec<Invalid>) -> Checked<Vec<Container>> {
