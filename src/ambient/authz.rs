@@ -183,11 +183,18 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         target.name.clone()
     };
     let name = crate::fix::object_name(&format!("allow-ambient-ports-{base}"));
-    let labels = target
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), Y::str(v.clone())))
-        .collect();
+    // The controller's own selector, or the labels without the ones controllers add: a
+    // `pod-template-hash` would stop selecting anything at the next rollout, and the port
+    // restriction would be lost without a sign.
+    let selector = target.selector_labels();
+    if selector.is_empty() && !target.is_inferred() {
+        // An empty selector would apply the policy to every pod of the namespace.
+        return Err(format!(
+            "`{}` has no label an AuthorizationPolicy could select its pods by",
+            target.qualified_name()
+        ));
+    }
+    let labels = selector.into_iter().map(|(k, v)| (k, Y::str(v))).collect();
     let doc = vec![
         ("apiVersion".to_string(), Y::str("security.istio.io/v1")),
         ("kind".to_string(), Y::str("AuthorizationPolicy")),
@@ -295,6 +302,83 @@ mod tests {
                 ("allow-ambient-ports-web", false, true),
                 ("allow-ambient-ports-web", true, false)
             ]
+        );
+    }
+
+    #[test]
+    fn the_selector_leaves_out_the_labels_controllers_add() {
+        // Pods dumped from a cluster, without their Deployment: a `pod-template-hash` in the
+        // selector would stop matching at the next rollout.
+        let pod = |name: &str, labels: &str| {
+            format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\n  labels: {{{labels}}}\n  ownerReferences: [{{kind: ReplicaSet, name: {rs}, controller: true}}]\nspec: {{containers: [{{name: c}}]}}\n",
+                rs = name.rsplit_once('-').unwrap().0
+            )
+        };
+        let text = String::from(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], ports: [{port: 8080}]}]\n",
+        ) + &pod(
+            "web-5f6d7c-x7k2q",
+            "app: web, version: v2, pod-template-hash: 5f6d7c",
+        ) + &pod(
+            "web-5f6d7c-m4n8z",
+            "app: web, version: v2, pod-template-hash: 5f6d7c",
+        ) + &pod(
+            "client-7b9c5d-r2d9w",
+            "app: client, pod-template-hash: 7b9c5d",
+        );
+        let report = analyze(
+            &[Source {
+                name: "dump.yaml",
+                text: &text,
+            }],
+            &Options::default(),
+        );
+        let extras: Vec<&str> = report
+            .fixed
+            .extras
+            .iter()
+            .map(|e| e.yaml.as_str())
+            .collect();
+        assert_eq!(extras.len(), 1, "{extras:?}");
+        assert!(
+            extras[0].contains(
+                "  selector:\n    matchLabels:\n      app: web\n      version: v2\n  action: ALLOW"
+            ),
+            "{}",
+            extras[0]
+        );
+        assert!(
+            extras[0].contains("name: allow-ambient-ports-web\n"),
+            "{}",
+            extras[0]
+        );
+    }
+
+    #[test]
+    fn a_workload_without_labels_gets_no_policy_rather_than_one_for_the_whole_namespace() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: all, namespace: shop}\nspec:\n  podSelector: {}\n  ingress: [{from: [{podSelector: {}}], ports: [{port: 8080}]}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: bare, namespace: shop}\nspec: {containers: [{name: c}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: shop, labels: {app: client}}\nspec: {containers: [{name: c}]}\n";
+        let report = analyze(
+            &[Source {
+                name: "c.yaml",
+                text,
+            }],
+            &Options::default(),
+        );
+        let names: Vec<&str> = report
+            .fixed
+            .extras
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(names, ["allow-ambient-ports-client"]);
+        assert!(
+            report.findings.iter().any(|f| f.code == Code::Amb004
+                && f.message.contains(
+                    "`shop/bare` has no label an AuthorizationPolicy could select its pods by"
+                )),
+            "{:?}",
+            report.findings
         );
     }
 
