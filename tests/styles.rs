@@ -73,11 +73,10 @@ fn check(name: &str, original: &str, styled: &str, options: &Options) -> bool {
         .filter_map(|d| d.root.ok().flatten())
         .collect();
     let after: Vec<_> = parse_documents(styled)
-        .map(|d| {
+        .filter_map(|d| {
             d.root
                 .unwrap_or_else(|e| panic!("{name}: the rendering does not parse: {e:?}\n{styled}"))
         })
-        .flatten()
         .collect();
     assert_eq!(before.len(), after.len(), "{name}: documents\n{styled}");
     for (a, b) in before.iter().zip(&after) {
@@ -100,11 +99,10 @@ fn check(name: &str, original: &str, styled: &str, options: &Options) -> bool {
     );
     let fixed = &first.fixed.texts[0];
     let fixed_docs: Vec<_> = parse_documents(fixed)
-        .map(|d| {
+        .filter_map(|d| {
             d.root
                 .unwrap_or_else(|e| panic!("{name}: the fix does not parse: {e:?}\n{fixed}"))
         })
-        .flatten()
         .collect();
     assert!(
         fixed_docs.len() >= after.len(),

@@ -161,13 +161,13 @@ impl Writer<'_> {
             }
             Value::Map(entries) if !entries.is_empty() && !self.rng.chance(20) => {
                 let props = self.properties(v);
-                out.push_str(&format!(" {props}").trim_end().to_string());
+                out.push_str(format!(" {props}").trim_end());
                 self.end_line(out);
                 self.block_map(v, indent + self.step, out);
             }
             Value::Seq(items) if !items.is_empty() && !self.rng.chance(20) => {
                 let props = self.properties(v);
-                out.push_str(&format!(" {props}").trim_end().to_string());
+                out.push_str(format!(" {props}").trim_end());
                 self.end_line(out);
                 let indentless = self.rng.chance(50);
                 if indentless {
