@@ -64,8 +64,13 @@ pub struct Rule {
     pub id: &'static str,
     pub severity: Severity,
     pub title: &'static str,
+}
+
+impl Rule {
     /// User documentation: what it means and how to fix it (Markdown).
-    pub explanation: &'static str,
+    pub fn explanation(&self) -> &'static str {
+        self.code.explanation()
+    }
 }
 
 pub static RULES: &[Rule] = &[
@@ -74,105 +79,90 @@ pub static RULES: &[Rule] = &[
         id: "AMB001",
         severity: Severity::Error,
         title: "HBONE (15008/TCP) blocked at the destination's ingress",
-        explanation: include_str!("rules/docs/AMB001.md"),
     },
     Rule {
         code: Code::Amb002,
         id: "AMB002",
         severity: Severity::Error,
         title: "HBONE (15008/TCP) blocked at the source's egress",
-        explanation: include_str!("rules/docs/AMB002.md"),
     },
     Rule {
         code: Code::Amb003,
         id: "AMB003",
         severity: Severity::Warning,
         title: "Kubelet probes from the SNAT address not admitted",
-        explanation: include_str!("rules/docs/AMB003.md"),
     },
     Rule {
         code: Code::Amb004,
         id: "AMB004",
         severity: Severity::Warning,
         title: "Port restriction lost through the HBONE tunnel",
-        explanation: include_str!("rules/docs/AMB004.md"),
     },
     Rule {
         code: Code::Amb005,
         id: "AMB005",
         severity: Severity::Error,
         title: "HBONE blocked on a waypoint hop",
-        explanation: include_str!("rules/docs/AMB005.md"),
     },
     Rule {
         code: Code::Amb006,
         id: "AMB006",
         severity: Severity::Info,
         title: "Deny-all policy: HBONE is not the issue, probes are",
-        explanation: include_str!("rules/docs/AMB006.md"),
     },
     Rule {
         code: Code::Amb007,
         id: "AMB007",
         severity: Severity::Info,
         title: "UDP or SCTP only: not tunneled, nothing to change",
-        explanation: include_str!("rules/docs/AMB007.md"),
     },
     Rule {
         code: Code::Amb008,
         id: "AMB008",
         severity: Severity::Info,
         title: "Pod not captured by ambient",
-        explanation: include_str!("rules/docs/AMB008.md"),
     },
     Rule {
         code: Code::Amb013,
         id: "AMB013",
         severity: Severity::Error,
         title: "A gateway or waypoint cannot reach istiod or DNS",
-        explanation: include_str!("rules/docs/AMB013.md"),
     },
     Rule {
         code: Code::Inp001,
         id: "INP001",
         severity: Severity::Error,
         title: "YAML syntax error",
-        explanation: include_str!("rules/docs/INP001.md"),
     },
     Rule {
         code: Code::Inp002,
         id: "INP002",
         severity: Severity::Info,
         title: "Object kind not used by the evaluator",
-        explanation: include_str!("rules/docs/INP002.md"),
     },
     Rule {
         code: Code::Inp003,
         id: "INP003",
         severity: Severity::Error,
         title: "Invalid field value",
-        explanation: include_str!("rules/docs/INP003.md"),
     },
     Rule {
         code: Code::Inp004,
         id: "INP004",
         severity: Severity::Warning,
         title: "Policy selects no pod among the pods given",
-        explanation: include_str!("rules/docs/INP004.md"),
     },
     Rule {
         code: Code::Inp005,
         id: "INP005",
         severity: Severity::Info,
         title: "Object without namespace placed in `default`",
-        explanation: include_str!("rules/docs/INP005.md"),
     },
     Rule {
         code: Code::Int001,
         id: "INT001",
         severity: Severity::Error,
         title: "Internal check failed: the corrected YAML is withheld",
-        explanation: include_str!("rules/docs/INT001.md"),
     },
 ];
 
@@ -182,6 +172,28 @@ impl Code {
             .iter()
             .find(|r| r.code == self)
             .expect("every code has a registry entry (checked by a test)")
+    }
+
+    /// The code's documentation, `src/rules/docs/<CODE>.md` (outside [`RULES`], so the analysis
+    /// worker, which only needs severities, does not carry the text).
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Code::Amb001 => include_str!("rules/docs/AMB001.md"),
+            Code::Amb002 => include_str!("rules/docs/AMB002.md"),
+            Code::Amb003 => include_str!("rules/docs/AMB003.md"),
+            Code::Amb004 => include_str!("rules/docs/AMB004.md"),
+            Code::Amb005 => include_str!("rules/docs/AMB005.md"),
+            Code::Amb006 => include_str!("rules/docs/AMB006.md"),
+            Code::Amb007 => include_str!("rules/docs/AMB007.md"),
+            Code::Amb008 => include_str!("rules/docs/AMB008.md"),
+            Code::Amb013 => include_str!("rules/docs/AMB013.md"),
+            Code::Inp001 => include_str!("rules/docs/INP001.md"),
+            Code::Inp002 => include_str!("rules/docs/INP002.md"),
+            Code::Inp003 => include_str!("rules/docs/INP003.md"),
+            Code::Inp004 => include_str!("rules/docs/INP004.md"),
+            Code::Inp005 => include_str!("rules/docs/INP005.md"),
+            Code::Int001 => include_str!("rules/docs/INT001.md"),
+        }
     }
 
     pub fn id(self) -> &'static str {

@@ -242,8 +242,8 @@ pub fn sarif(report: &Report, source_names: &[&str]) -> String {
                 "id": r.id,
                 "name": r.title.replace(|c: char| !c.is_ascii_alphanumeric(), ""),
                 "shortDescription": { "text": r.title },
-                "fullDescription": { "text": r.explanation.lines().find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or(r.title) },
-                "help": { "text": r.explanation, "markdown": r.explanation },
+                "fullDescription": { "text": r.explanation().lines().find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or(r.title) },
+                "help": { "text": r.explanation(), "markdown": r.explanation() },
                 "defaultConfiguration": { "level": sarif_level(r.severity) },
             })
         })

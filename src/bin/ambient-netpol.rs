@@ -358,7 +358,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
             rule.id,
             rule.severity.as_str(),
             rule.title,
-            rule.explanation
+            rule.explanation()
         ));
         return Ok(ExitCode::SUCCESS);
     }

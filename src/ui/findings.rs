@@ -130,7 +130,7 @@ fn FindingItem(finding: Finding) -> impl IntoView {
             <details class="explanation" on:toggle=on_toggle>
                 <summary>{format!("About {}", rule.id)}</summary>
                 <Show when=move || open.get()>
-                    <div class="doc">{markdown_view(rule.explanation)}</div>
+                    <div class="doc">{markdown_view(rule.explanation())}</div>
                     {seed_section.map(|(anchor, name)| view! {
                         <p class="seed-link">
                             <a href=format!("{SEED_PAGE}#{anchor}") target="_blank" rel="noopener noreferrer">
