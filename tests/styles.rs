@@ -40,7 +40,8 @@ fn codes(report: &Report) -> BTreeMap<Code, usize> {
     out
 }
 
-/// The inputs: every fixture file and seed example that parses as a whole.
+/// The inputs: every fixture file and seed example that parses as a whole, and small generated
+/// clusters (with sidecars and a gateway in every other one).
 fn inputs() -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
@@ -62,6 +63,15 @@ fn inputs() -> Vec<(String, String)> {
                 out.push((name, text));
             }
         }
+    }
+    for seed in 0..8 {
+        let size = restyle::cluster::Size {
+            namespaces: 3,
+            workloads: 12,
+            policies: 8,
+        };
+        let text = restyle::cluster::generate_with(size, seed, seed % 2 == 0);
+        out.push((format!("generated cluster {seed}"), text));
     }
     out
 }

@@ -9,7 +9,7 @@
 use ambient_netpol::input::yaml::{Node, Value, parse_documents};
 
 #[path = "cluster.rs"]
-mod cluster;
+pub mod cluster;
 pub use cluster::Rng;
 
 /// The shapes a rendering used, counted (the test reports them).
