@@ -219,9 +219,12 @@ pub fn reload<'o>(
     for (index, (source, text)) in sources.iter().zip(texts).enumerate() {
         let old: Vec<(usize, usize, u32)> = yaml::document_ranges(source.text).collect();
         for (d, range) in yaml::document_ranges(text).enumerate() {
-            let same = old
-                .get(d)
-                .filter(|&&(s, e, _)| source.text[s..e] == text[range.0..range.1]);
+            // (A line break the fixer adds before a document it appends changes nothing.)
+            let bare = ['\n', '\r'];
+            let same = old.get(d).filter(|&&(s, e, _)| {
+                source.text[s..e].trim_end_matches(bare)
+                    == text[range.0..range.1].trim_end_matches(bare)
+            });
             plan.push(Planned {
                 source: index,
                 range,
