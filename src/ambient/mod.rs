@@ -397,6 +397,17 @@ impl<'c> Context<'c> {
         }
     }
 
+    /// Every workload that opens HBONE tunnels ([`Context::sender`]): ambient pods, and proxies
+    /// when they send HBONE.
+    pub fn tunnellers(&self) -> BitSet {
+        let mut set = self.ambient.clone();
+        if self.proxy_hbone {
+            set.union_with(&self.sidecars);
+            set.union_with(&self.gateways);
+        }
+        set
+    }
+
     /// Which senders tunnel straight to `d`: destinations of one kind have the same
     /// [`Context::hbone_senders`].
     pub fn hbone_senders_kind(&self, d: usize) -> HboneSenders {
@@ -414,13 +425,7 @@ impl<'c> Context<'c> {
     pub fn hbone_senders(&self, d: usize) -> BitSet {
         let mut set = BitSet::new(self.membership.len());
         match self.hbone_senders_kind(d) {
-            HboneSenders::All => {
-                set.union_with(&self.ambient);
-                if self.proxy_hbone {
-                    set.union_with(&self.sidecars);
-                    set.union_with(&self.gateways);
-                }
-            }
+            HboneSenders::All => set = self.tunnellers(),
             HboneSenders::Gateways => set.union_with(&self.gateways),
             HboneSenders::Ambient => set.union_with(&self.ambient),
             HboneSenders::None => {}

@@ -32,7 +32,7 @@ pub fn check(cx: &Context, out: &mut Output) {
     // Everyone who can open a tunnel to 15008 (ambient pods, and proxies when they send HBONE),
     // whatever route their traffic takes today: once 15008 is admitted, a client can address
     // the pod itself and pass a waypoint that takes only Service traffic.
-    let tunnellers = super::members(cx, |m| m.is_ambient() || cx.proxy_hbone && m.is_proxy());
+    let tunnellers = cx.tunnellers();
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
     for (p, policy) in cx.cluster.policies.iter().enumerate() {
         let mut destinations = cx.engine.selected(p).clone();
