@@ -1,11 +1,13 @@
 //! Inputs the fuzzers (`fuzz/`) once broke, minimised, and their hand-written relatives in
 //! `tests/fuzz-regressions/`: each must hold the fuzz targets' properties. Analysis returns a
-//! report, and the fixed YAML re-analyses without new input errors, with nothing left to fix in
-//! the policies it corrected, and fixing it again changes nothing.
+//! report whose fix is not withheld, every document is held by the fix with additions only, and
+//! the fixed YAML re-analyses without new input errors, with nothing left to fix in the policies
+//! it corrected, and fixing it again changes nothing.
 
 #[path = "support/files.rs"]
 mod files;
 
+use ambient_netpol::input::yaml::parse_documents;
 use ambient_netpol::{Options, Report, Source, analyze};
 
 fn input_errors(report: &Report) -> Vec<String> {
@@ -39,6 +41,17 @@ fn fuzz_regressions_hold_the_fuzz_properties() {
             first.findings.iter().find(|f| f.code.id() == "INT001")
         );
         let fixed = first.fixed.combined();
+        // Document by document, the input is held by the fix with additions only.
+        let before: Vec<_> = parse_documents(&text).map(|d| d.root).collect();
+        let after: Vec<_> = parse_documents(&fixed).map(|d| d.root).collect();
+        for (old, new) in before.iter().zip(&after) {
+            if let (Ok(Some(old)), Ok(Some(new))) = (old, new) {
+                assert!(
+                    old.is_extended_by(new),
+                    "{name}: a document changed more than by additions:\n{fixed}"
+                );
+            }
+        }
         let second = analyze(
             &[Source {
                 name: &name,

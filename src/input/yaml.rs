@@ -140,9 +140,25 @@ impl Node {
             }
             (Value::Map(a), Value::Map(b)) => a.iter().all(|(k, v)| {
                 b.iter()
-                    .any(|(k2, v2)| k.value == k2.value && v.is_extended_by(v2))
+                    .any(|(k2, v2)| k.same_as(k2) && v.is_extended_by(v2))
             }),
             _ => false,
+        }
+    }
+
+    /// The same value, wherever it is written (spans aside): keys may be collections (`? {a: 1}`).
+    fn same_as(&self, other: &Node) -> bool {
+        match (&self.value, &other.value) {
+            (Value::Seq(a), Value::Seq(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_as(y))
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|((k, v), (k2, v2))| k.same_as(k2) && v.same_as(v2))
+            }
+            (a, b) => a == b,
         }
     }
 
