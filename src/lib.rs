@@ -127,31 +127,50 @@ pub fn load(sources: &[Source]) -> Loaded {
 /// returned unchanged) and an INT001 error says why.
 pub fn analyze(sources: &[Source], options: &Options) -> Report {
     let input = input::load(sources);
-    let (cluster, invalid) = model::build(&input.objects);
-    let mut findings = input.findings;
-    findings.extend(invalid);
-    let loaded = Loaded {
-        cluster,
-        findings,
-        objects: input.objects.len(),
-        documents: input.documents,
+    let loaded = |objects: &[input::Object]| {
+        let (cluster, invalid) = model::build(objects);
+        let mut findings = input.findings.clone();
+        findings.extend(invalid);
+        Loaded {
+            cluster,
+            findings,
+            objects: objects.len(),
+            documents: input.documents,
+        }
     };
-    let mut report = analyze_loaded(sources, loaded, options, true);
-    withhold_unless_checked(sources, &input.objects, &mut report, options);
+    let mut report = analyze_loaded(sources, loaded(&input.objects), options, Fixing::Fast);
+    if let Err(problems) = check_fix(sources, &input.objects, &report, options) {
+        // Again, with every edited document verified: a policy whose edit is not safe is fixed
+        // by a separate policy instead.
+        report = analyze_loaded(sources, loaded(&input.objects), options, Fixing::Careful);
+        if check_fix(sources, &input.objects, &report, options).is_err() {
+            withhold(sources, &mut report, problems);
+        }
+    }
     report
 }
 
+/// What the analysis does besides finding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fixing {
+    /// Nothing: the check of a fix needs only the findings.
+    No,
+    /// Fix, trusting the edits (the check that follows catches a bad one).
+    Fast,
+    /// Fix, parsing every edited document again first.
+    Careful,
+}
+
 /// The check before a fix leaves the core: the corrected text is analysed again and must read as
-/// well as the input did, with no fix it was meant to make still wanted; otherwise the input is
-/// given back unchanged and an INT001 error says why.
-/// `objects` are those `sources` were read into: the documents the fix leaves as they were are not
-/// read again.
-fn withhold_unless_checked(
+/// well as the input did, with no fix it was meant to make still wanted. `objects` are those
+/// `sources` were read into: the documents the fix leaves as they were are not read again.
+/// `Err` says what is wrong.
+fn check_fix(
     sources: &[Source],
     objects: &[input::Object],
-    report: &mut Report,
+    report: &Report,
     options: &Options,
-) {
+) -> Result<(), Vec<String>> {
     if report
         .fixed
         .texts
@@ -159,7 +178,7 @@ fn withhold_unless_checked(
         .zip(sources)
         .all(|(t, s)| t == s.text)
     {
-        return;
+        return Ok(());
     }
     let fixed: Vec<Source> = sources
         .iter()
@@ -182,8 +201,7 @@ fn withhold_unless_checked(
         objects: 0,
         documents: 0,
     };
-    // (Its own fixes and paths are not needed: only its findings.)
-    let again = analyze_loaded(&fixed, loaded, options, false);
+    let again = analyze_loaded(&fixed, loaded, options, Fixing::No);
     let mut problems: Vec<String> = again
         .findings
         .iter()
@@ -197,8 +215,14 @@ fn withhold_unless_checked(
         );
     }
     if problems.is_empty() {
-        return;
+        Ok(())
+    } else {
+        Err(problems)
     }
+}
+
+/// Gives the input back unchanged, with an INT001 error saying why the fix was withheld.
+fn withhold(sources: &[Source], report: &mut Report, mut problems: Vec<String>) {
     problems.truncate(3);
     let mut finding = Finding::new(
         Code::Int001,
@@ -216,12 +240,12 @@ fn withhold_unless_checked(
     };
 }
 
-/// The analysis of a cluster read from `sources`; `fixing`: also fix it and draw its paths.
+/// The analysis of a cluster read from `sources`, and unless `fixing` is `No` its fix and paths.
 fn analyze_loaded(
     sources: &[Source],
     mut loaded: Loaded,
     options: &Options,
-    fixing: bool,
+    fixing: Fixing,
 ) -> Report {
     let mut findings = std::mem::take(&mut loaded.findings);
     let given = loaded.cluster.workloads.len();
@@ -244,10 +268,10 @@ fn analyze_loaded(
         notes.push("some selectors match none of the workloads given: they are analysed as the pods they stand for (\"pods matching ... (not in the input)\")".to_string());
     }
 
-    let out = rules::check_ambient(&cx, !fixing);
+    let out = rules::check_ambient(&cx, fixing == Fixing::No);
     findings.extend(out.findings);
     findings.sort_by_key(|f| (f.location, f.code));
-    if !fixing {
+    if fixing == Fixing::No {
         return Report {
             findings,
             ..Report::default()
@@ -261,6 +285,7 @@ fn analyze_loaded(
             style: options.fix_style,
             probe_snat: &options.probe_snat,
             cni: options.cni,
+            careful: fixing == Fixing::Careful,
         },
     );
     fixed.extras.extend(out.extras);
@@ -315,9 +340,12 @@ mod tests {
             ),
         ] {
             let objects = input::load(&source(SEED)).objects;
-            let mut report = analyze_loaded(&source(SEED), load(&source(SEED)), &options, true);
+            let mut report =
+                analyze_loaded(&source(SEED), load(&source(SEED)), &options, Fixing::Fast);
             report.fixed.texts[0] = broken;
-            withhold_unless_checked(&source(SEED), &objects, &mut report, &options);
+            let problems =
+                check_fix(&source(SEED), &objects, &report, &options).expect_err("the check fails");
+            withhold(&source(SEED), &mut report, problems);
             let int = report
                 .findings
                 .iter()

@@ -78,6 +78,10 @@ pub struct FixOptions<'a> {
     pub style: FixStyle,
     pub probe_snat: &'a ProbeSnat,
     pub cni: Cni,
+    /// Parse every edited document again and fall back to the add style for the policies whose
+    /// document it would not leave an extension of itself. The analysis asks for it only when
+    /// its check of a fix made without it failed (it costs two more parses of those documents).
+    pub careful: bool,
 }
 
 pub fn fix(
@@ -113,10 +117,12 @@ pub fn fix(
                     "its rules are reached through a YAML alias, and an edit there would change the anchor's other uses",
                 );
             }
-            for policy in unsafe_edits(sources, cluster, &new_edits) {
-                fallback.entry(policy).or_insert(
-                    "an edit in place would not leave its document valid YAML with only additions",
-                );
+            if options.careful {
+                for policy in unsafe_edits(sources, cluster, &new_edits) {
+                    fallback.entry(policy).or_insert(
+                        "an edit in place would not leave its document valid YAML with only additions",
+                    );
+                }
             }
             edits = new_edits;
             if fallback.len() == before {
@@ -223,8 +229,15 @@ fn unsafe_edits(sources: &[Source], cluster: &Cluster, edits: &[Edit]) -> Vec<us
             out.extend(mine.iter().map(|e| e.policy));
             continue;
         }
+        // Where the edits are, in order: a document is looked at when one falls in it (thousands
+        // of edits and documents must not cost their product).
+        let mut at: Vec<usize> = mine.iter().map(|e| e.at).collect();
+        at.sort_unstable();
         for (&(start, end, line), &(s2, e2, l2)) in before.iter().zip(&after) {
-            if !mine.iter().any(|e| (start..=end).contains(&e.at)) {
+            if at
+                .get(at.partition_point(|&a| a < start))
+                .is_none_or(|&a| a > end)
+            {
                 continue;
             }
             let old = parse_range(source.text, start, end, line).root;
