@@ -9,12 +9,13 @@ const DIST = process.env.E2E_DIST || "../../dist";
 
 export default defineConfig({
   testDir: ".",
-  // `benches/page.sh` runs the page's measurements (`*.measure.mjs`) instead of the tests.
-  ...(process.env.MEASURE ? { testMatch: "**/*.measure.mjs", workers: 1, timeout: 300_000 } : {}),
   timeout: 30_000,
   retries: 0,
   workers: 2,
   reporter: [["list"]],
+  // `benches/page.sh` runs the page's measurements (`*.measure.mjs`) instead of the tests, one
+  // at a time and with more time (after the defaults above, so it overrides them).
+  ...(process.env.MEASURE ? { testMatch: "**/*.measure.mjs", workers: 1, timeout: 300_000 } : {}),
   use: {
     baseURL: `http://127.0.0.1:${PORT}/`,
     launchOptions: {
