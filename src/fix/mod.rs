@@ -137,13 +137,6 @@ pub fn fix(
         })
         .cloned()
         .collect();
-    let mut appended: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for (policy, doc) in additive_policies(cluster, &additive, &addresses) {
-        appended
-            .entry(cluster.policies[policy].location.source)
-            .or_default()
-            .push(doc);
-    }
     let notes = fallback
         .iter()
         .map(|(&p, why)| {
@@ -153,8 +146,11 @@ pub fn fix(
             )
         })
         .collect();
-    for (policy, doc) in waypoint_policies(&requests)
+    // New documents go after the policy they complement, in its source.
+    let mut appended: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (policy, doc) in additive_policies(cluster, &additive, &addresses)
         .into_iter()
+        .chain(waypoint_policies(&requests))
         .chain(proxy_policies(cluster, &requests))
     {
         appended
