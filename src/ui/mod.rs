@@ -52,6 +52,11 @@ pub fn keep_text() {
 #[derive(Clone, Copy)]
 pub struct GoToLine(pub WriteSignal<Option<u32>>);
 
+/// Asks the page to show one finding (an index into `Analysis::report.findings`): the results
+/// switch to the findings, open its group, scroll to it and focus it (set by the diagram).
+#[derive(Clone, Copy)]
+pub struct RevealFinding(pub WriteSignal<Option<usize>>);
+
 /// What a link (the URL fragment) asks to open: an example (`#example=<id>`) or shared state
 /// (`#share=<payload>`).
 struct Linked {
@@ -172,6 +177,8 @@ pub fn App() -> impl IntoView {
     let (settled, set_settled) = signal(text.get_untracked());
     let (goto, set_goto) = signal(None::<u32>);
     provide_context(GoToLine(set_goto));
+    let (reveal, set_reveal) = signal(None::<usize>);
+    provide_context(RevealFinding(set_reveal));
 
     // Debounce: each edit replaces the pending timeout; dropping the old one cancels it.
     let pending = StoredValue::new_local(None::<Timeout>);
