@@ -110,6 +110,14 @@ pub fn set_theme(theme: Option<&str>) {
     };
 }
 
+/// Whether the window is wide enough for the editor and the results side by side (the width
+/// `style/main.css` switches at).
+pub fn is_wide() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(min-width: 1000px)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
 /// The page's URL fragment without its `#`.
 pub fn hash() -> String {
     web_sys::window()

@@ -18,6 +18,11 @@ impl Cap {
         }
     }
 
+    /// Draws every item from now on.
+    pub fn show_all(self) {
+        self.all.set(true);
+    }
+
     /// How many items to draw.
     pub fn limit(self) -> usize {
         if self.all.get() {
@@ -40,7 +45,7 @@ impl Cap {
     ) -> impl IntoView {
         view! {
             <Show when=move || self.hidden(total()) != 0>
-                <button class="show-all" on:click=move |_| self.all.set(true)>
+                <button class="show-all" on:click=move |_| self.show_all()>
                     {move || label(self.hidden(total()))}
                 </button>
             </Show>

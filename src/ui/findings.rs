@@ -1,26 +1,44 @@
-//! The findings panel: findings grouped by severity with counts; each shows code, policy,
-//! workload and message, expands to the rule's explanation (the text `check --explain` prints)
-//! and links to the part of the Istio page it implements; its line button moves the editor there.
+//! The findings panel: one group per code (errors first), each with the rule's title, its
+//! explanation once, and the findings it holds as a compact list (subject and line; the message
+//! and fix open on demand). Input codes that say the same of many objects are summarised
+//! ("ignored: 12 Service, 12 ServiceAccount"); information starts collapsed. Severity buttons and
+//! a text box filter the list; a line button moves the editor there.
+
+use std::collections::BTreeSet;
 
 use ambient_netpol::{Code, Finding, Severity};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::cap::Cap;
+use super::groups::{self, Filter, Group, SEVERITIES};
 use super::{Analysis, GoToLine};
 
 const SEED_PAGE: &str = "https://istio.io/latest/docs/ambient/usage/networkpolicy/";
 
-/// Findings listed per severity before a "Show all" button: a whole cluster can have thousands,
+/// Findings listed per group before a "Show all" button on narrow screens, where each takes a
+/// line of a short page; wide screens list `SHOWN_PER_GROUP`.
+const SHOWN_PER_GROUP_NARROW: usize = 5;
+
+/// Findings listed per group before a "Show all" button: a whole cluster can have thousands,
 /// and drawing them all made each analysis of the L cluster cost the page ~0.5 s (BENCHMARKS.md).
 const SHOWN_PER_GROUP: usize = 50;
+
+/// A group's identity across analyses (its open state survives typing).
+type Key = (Severity, Code);
 
 #[component]
 pub fn FindingsPanel(
     analysis: Memo<Analysis>,
     /// The worker failed or was stopped (the page's banner says why).
     stopped: Signal<bool>,
+    /// A finding the page was asked to show (by the diagram).
+    reveal: ReadSignal<Option<usize>>,
 ) -> impl IntoView {
+    let filter = RwSignal::new(Filter::default());
+    // Groups whose open state the user flipped from its default, and groups showing every item.
+    let flipped = RwSignal::new(BTreeSet::<Key>::new());
+    let uncapped = RwSignal::new(BTreeSet::<Key>::new());
     let count = move |severity: Severity| analysis.with(|a| a.report.count(severity));
     let status = move || {
         analysis.with(|a| {
@@ -36,41 +54,72 @@ pub fn FindingsPanel(
             )
         })
     };
-    // (`noun` is spelled out: `to_lowercase` would bring Unicode's case tables, 9 KB of wasm.)
-    let group = move |severity: Severity, title: &'static str, noun: &'static str| {
-        let cap = Cap::new(SHOWN_PER_GROUP);
+    // Showing one finding: let the filter through, open its group, then scroll to it.
+    Effect::new(move |_| {
+        let Some(index) = reveal.get() else { return };
+        let Some(key) =
+            analysis.with_untracked(|a| a.report.findings.get(index).map(|f| (f.severity, f.code)))
+        else {
+            return;
+        };
+        let shown = analysis
+            .with_untracked(|a| filter.with_untracked(|f| f.matches(&a.report.findings[index])));
+        if !shown {
+            filter.set(Filter::default());
+        }
+        let open = groups::open_by_default(key.0) != flipped.with_untracked(|f| f.contains(&key));
+        if !open {
+            flipped.update(|f| {
+                f.remove(&key);
+                if !groups::open_by_default(key.0) {
+                    f.insert(key);
+                }
+            });
+        }
+        uncapped.update(|u| {
+            u.insert(key);
+        });
+        request_animation_frame(move || focus_finding(index));
+    });
+    let toggle = move |severity: Severity| {
+        let i = SEVERITIES.iter().position(|&s| s == severity).unwrap_or(0);
+        let pressed = move || filter.with(|f| f.severities[i]);
         view! {
-            <Show when=move || count(severity) != 0>
-                <h3 class=format!("group-title {}", severity.as_str())>
-                    {title} " (" {move || count(severity)} ")"
-                </h3>
-                <ol class="finding-list">
-                    {move || {
-                        let limit = cap.limit();
-                        analysis.with(|a| {
-                            a.report
-                                .findings
-                                .iter()
-                                .filter(|f| f.severity == severity)
-                                .take(limit)
-                                .cloned()
-                                .map(|f| view! { <FindingItem finding=f /> })
-                                .collect_view()
-                        })
-                    }}
-                </ol>
-                {cap.button(move || count(severity), move |n| format!("Show {n} more {noun}"))}
-            </Show>
+            <button
+                class=format!("count {}", severity.as_str())
+                aria-pressed=move || pressed().to_string()
+                title=move || if pressed() { "Shown: press to hide" } else { "Hidden: press to show" }
+                on:click=move |_| filter.update(|f| f.severities[i] = !f.severities[i])
+            >
+                {move || match severity {
+                    Severity::Error => plural(count(severity), "error"),
+                    Severity::Warning => plural(count(severity), "warning"),
+                    Severity::Info => format!("{} info", count(severity)),
+                }}
+            </button>
         }
     };
+    let shown_groups =
+        move || analysis.with(|a| filter.with(|f| groups::groups(&a.report.findings, f)));
     view! {
         <section class="findings" aria-labelledby="findings-title">
-            <h2 id="findings-title" class="panel-title">"Findings"</h2>
-            <p class="counts" aria-live="polite">
-                <span class="count error">{move || plural(count(Severity::Error), "error")}</span>
-                <span class="count warning">{move || plural(count(Severity::Warning), "warning")}</span>
-                <span class="count info">{move || format!("{} info", count(Severity::Info))}</span>
-            </p>
+            <h2 id="findings-title" class="panel-title visually-hidden">"Findings"</h2>
+            <div class="finding-filters">
+                <div class="counts" role="group" aria-label="Show findings of these severities" aria-live="polite">
+                    {SEVERITIES.map(toggle).collect_view()}
+                </div>
+                <input
+                    type="search"
+                    id="finding-filter"
+                    aria-label="Filter findings by code, policy, workload or words"
+                    placeholder="Filter: code, policy, workload…"
+                    prop:value=move || filter.with(|f| f.text.clone())
+                    on:input=move |ev| {
+                        let text = event_target_value(&ev);
+                        filter.update(|f| f.text = text);
+                    }
+                />
+            </div>
             <Show
                 when=move || analysis.with(|a| a.id == 0 || !a.report.findings.is_empty())
                 fallback=|| view! { <p class="empty">"No findings: nothing in this input breaks under ambient."</p> }
@@ -78,31 +127,137 @@ pub fn FindingsPanel(
                 <Show when=move || analysis.with(|a| a.id == 0) && !stopped.get()>
                     <p class="empty">"Analysing…"</p>
                 </Show>
-                {group(Severity::Error, "Errors", "errors")}
-                {group(Severity::Warning, "Warnings", "warnings")}
-                {group(Severity::Info, "Information", "information findings")}
+                {move || {
+                    let shown = shown_groups();
+                    if shown.is_empty() && analysis.with(|a| !a.report.findings.is_empty()) {
+                        return view! {
+                            <p class="empty">
+                                "No finding matches the filter. "
+                                <button on:click=move |_| filter.set(Filter::default())>"Show all findings"</button>
+                            </p>
+                        }
+                            .into_any();
+                    }
+                    analysis.with(|a| {
+                        shown
+                            .into_iter()
+                            .map(|g| group_view(g, &a.report.findings, flipped, uncapped))
+                            .collect_view()
+                    })
+                        .into_any()
+                }}
             </Show>
-            <ul class="notes">
-                {move || analysis.with(|a| a.report.notes.iter().map(|n| view! { <li>{message_view(n)}</li> }).collect_view())}
-            </ul>
+            <Show when=move || analysis.with(|a| !a.report.notes.is_empty())>
+                <details class="notes-box" open=super::browser::is_wide()>
+                    <summary>{move || analysis.with(|a| match a.report.notes.len() {
+                        1 => "1 note about this analysis".to_string(),
+                        n => format!("{n} notes about this analysis"),
+                    })}</summary>
+                    <ul class="notes">
+                        {move || analysis.with(|a| a.report.notes.iter().map(|n| view! { <li>{message_view(n)}</li> }).collect_view())}
+                    </ul>
+                </details>
+            </Show>
             <p class="status">{status}</p>
         </section>
     }
 }
 
+/// Scrolls the finding `index` into view and gives it the focus.
+fn focus_finding(index: usize) {
+    let Some(element) = document().get_element_by_id(&format!("finding-{index}")) else {
+        return;
+    };
+    element.scroll_into_view();
+    if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+        let _ = element.focus();
+    }
+}
+
+/// One code's findings: a disclosure whose summary says what, how many, and for the input codes
+/// of what kinds; inside, the rule's explanation once and the list.
+fn group_view(
+    group: Group,
+    findings: &[Finding],
+    flipped: RwSignal<BTreeSet<Key>>,
+    uncapped: RwSignal<BTreeSet<Key>>,
+) -> impl IntoView + use<> {
+    let key = (group.severity, group.code);
+    let rule = group.code.rule();
+    let severity = group.severity.as_str();
+    let total = group.items.len();
+    let summary = groups::kinds_summary(group.code, findings, &group.items)
+        .map(|kinds| format!("{}: {kinds}", groups::kinds_verb(group.code)));
+    let open = move || groups::open_by_default(key.0) != flipped.with(|f| f.contains(&key));
+    let on_toggle = move |ev: leptos::ev::Event| {
+        if let Some(details) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+            && details.open() != open()
+        {
+            flipped.update(|f| {
+                if !f.remove(&key) {
+                    f.insert(key);
+                }
+            });
+        }
+    };
+    let cap = Cap::new(if super::browser::is_wide() {
+        SHOWN_PER_GROUP
+    } else {
+        SHOWN_PER_GROUP_NARROW
+    });
+    if uncapped.with_untracked(|u| u.contains(&key)) {
+        cap.show_all();
+    }
+    let rows: Vec<(usize, Finding)> = group
+        .items
+        .iter()
+        .map(|&i| (i, findings[i].clone()))
+        .collect();
+    let fixable = rows.iter().filter(|(_, f)| f.fixable).count();
+    let code = group.code;
+    view! {
+        <details class=format!("finding-group {severity}") data-code=rule.id prop:open=open on:toggle=on_toggle>
+            <summary class="group-summary">
+                <span class="code">{rule.id}</span>
+                <span class="severity">{severity}</span>
+                <span class="title">{rule.title}</span>
+                <span class="group-count">{format!("× {total}")}</span>
+                {summary.map(|s| view! { <span class="kinds">{message_view(&s)}</span> })}
+            </summary>
+            <div class="group-body">
+                <p class="group-why">{message_view(&first_paragraph(code).replace("**", ""))}</p>
+                {(fixable > 0).then(|| view! {
+                    <p class="group-fix">{format!("{fixable} of {total} fixed in the corrected YAML.")}</p>
+                })}
+                <ol class="finding-list">
+                    {move || {
+                        let limit = cap.limit();
+                        rows.iter().take(limit).cloned().map(|(i, f)| view! { <FindingItem index=i finding=f /> }).collect_view()
+                    }}
+                </ol>
+                {cap.button(move || total, |n| format!("Show {n} more"))}
+                <About code=code />
+            </div>
+        </details>
+    }
+}
+
+/// The first paragraph of a rule's documentation (after its first heading): what it finds.
+fn first_paragraph(code: Code) -> &'static str {
+    code.explanation()
+        .split("\n\n")
+        .map(str::trim)
+        .find(|p| !p.is_empty() && !p.starts_with('#'))
+        .unwrap_or_default()
+}
+
+/// The rule's whole documentation, drawn when opened, and the Istio page section it implements.
 #[component]
-fn FindingItem(finding: Finding) -> impl IntoView {
-    let GoToLine(goto) = expect_context::<GoToLine>();
-    let line = finding.line();
-    let severity = finding.severity.as_str();
-    let rule = finding.code.rule();
-    let subject = [finding.policy.clone(), finding.workload.clone()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ");
-    let seed_section = seed_section(finding.code);
-    // The explanation is drawn when opened: thousands of closed ones cost the page time.
+fn About(code: Code) -> impl IntoView {
+    let rule = code.rule();
+    let seed_section = seed_section(code);
     let open = RwSignal::new(false);
     let on_toggle = move |ev: leptos::ev::Event| {
         if let Some(details) = ev
@@ -113,32 +268,40 @@ fn FindingItem(finding: Finding) -> impl IntoView {
         }
     };
     view! {
-        <li class=format!("finding {severity}")>
-            <div class="finding-head">
-                <span class="code">{rule.id}</span>
-                <span class="severity">{severity}</span>
-                <span class="title">{rule.title}</span>
-                {line.map(|l| view! {
-                    <button class="line" on:click=move |_| goto.set(Some(l)) title="Show this line in the editor">
-                        {format!("line {l}")}
-                    </button>
+        <details class="explanation" on:toggle=on_toggle>
+            <summary>{format!("About {}", rule.id)}</summary>
+            <Show when=move || open.get()>
+                <div class="doc">{markdown_view(rule.explanation())}</div>
+                {seed_section.map(|(anchor, name)| view! {
+                    <p class="seed-link">
+                        <a href=format!("{SEED_PAGE}#{anchor}") target="_blank" rel="noopener noreferrer">
+                            {format!("Istio docs: {name}")}
+                        </a>
+                    </p>
                 })}
-            </div>
-            <p class="subject">{subject}</p>
-            <p class="message">{message_view(&finding.message)}</p>
-            {finding.fix.map(|fix| view! { <p class="fix">"Fix: " {message_view(&fix)}</p> })}
-            <details class="explanation" on:toggle=on_toggle>
-                <summary>{format!("About {}", rule.id)}</summary>
-                <Show when=move || open.get()>
-                    <div class="doc">{markdown_view(rule.explanation())}</div>
-                    {seed_section.map(|(anchor, name)| view! {
-                        <p class="seed-link">
-                            <a href=format!("{SEED_PAGE}#{anchor}") target="_blank" rel="noopener noreferrer">
-                                {format!("Istio docs: {name}")}
-                            </a>
-                        </p>
-                    })}
-                </Show>
+            </Show>
+        </details>
+    }
+}
+
+/// One finding in its group: the line button, the subject, and the message and fix on demand.
+#[component]
+fn FindingItem(index: usize, finding: Finding) -> impl IntoView {
+    let GoToLine(goto) = expect_context::<GoToLine>();
+    let line = finding.line();
+    let severity = finding.severity.as_str();
+    let subject = groups::subject(&finding);
+    view! {
+        <li class=format!("finding {severity}") id=format!("finding-{index}") tabindex="-1">
+            {line.map(|l| view! {
+                <button class="line" on:click=move |_| goto.set(Some(l)) title="Show this line in the editor">
+                    {format!("line {l}")}
+                </button>
+            })}
+            <details class="finding-detail">
+                <summary class="subject" title=subject.clone()>{subject.clone()}</summary>
+                <p class="message">{message_view(&finding.message)}</p>
+                {finding.fix.map(|fix| view! { <p class="fix">"Fix: " {message_view(&fix)}</p> })}
             </details>
         </li>
     }

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::Analysis;
 use super::diagram::View;
 use super::findings::markdown_view;
+use super::results::{ResultsTab, Tab};
 
 pub struct Lesson {
     pub id: &'static str,
@@ -91,10 +92,14 @@ pub fn LessonPanel(
     view_mode: RwSignal<View>,
 ) -> impl IntoView {
     let lessons = StoredValue::new(all());
-    // Each step shows its view of the diagram.
+    // Each step shows its view of the diagram (and the diagram, which the steps talk about).
+    let tab = use_context::<ResultsTab>();
     Effect::new(move |_| {
         if let Some(p) = place.get() {
             view_mode.set(STEP_VIEWS[p.step.min(3)]);
+            if let Some(ResultsTab(tab)) = tab {
+                tab.set(Tab::Paths);
+            }
         }
     });
     let content = move || {

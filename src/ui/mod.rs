@@ -8,9 +8,11 @@ mod diff_view;
 mod editor;
 mod examples;
 mod findings;
+mod groups;
 mod highlight;
 mod lessons;
 pub mod protocol;
+mod results;
 mod settings;
 mod share;
 mod textwin;
@@ -21,13 +23,12 @@ use std::time::Duration;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
-use diagram::{Diagram, View};
-use diff_view::DiffView;
+use diagram::View;
 use editor::Editor;
-use findings::FindingsPanel;
 use lessons::{LessonPanel, Place};
 pub use protocol::Analysis;
 use protocol::Settings;
+use results::{Results, ResultsTab, Tab};
 use settings::SettingsPanel;
 use worker::AnalysisWorker;
 
@@ -55,6 +56,7 @@ pub struct GoToLine(pub WriteSignal<Option<u32>>);
 /// Asks the page to show one finding (an index into `Analysis::report.findings`): the results
 /// switch to the findings, open its group, scroll to it and focus it (set by the diagram).
 #[derive(Clone, Copy)]
+#[allow(dead_code)] // until the diagram sends it (issue 15, in progress)
 pub struct RevealFinding(pub WriteSignal<Option<usize>>);
 
 /// What a link (the URL fragment) asks to open: an example (`#example=<id>`) or shared state
@@ -179,6 +181,7 @@ pub fn App() -> impl IntoView {
     provide_context(GoToLine(set_goto));
     let (reveal, set_reveal) = signal(None::<usize>);
     provide_context(RevealFinding(set_reveal));
+    provide_context(ResultsTab(RwSignal::new(Tab::Findings)));
 
     // Debounce: each edit replaces the pending timeout; dropping the old one cancels it.
     let pending = StoredValue::new_local(None::<Timeout>);
@@ -288,8 +291,7 @@ pub fn App() -> impl IntoView {
             {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
             <main class="workspace embed">
                 <Editor text=text set_text=set_text goto=goto analysis=analysis />
-                <FindingsPanel analysis=analysis stopped=stopped />
-                <Diagram analysis=analysis view_mode=view_mode />
+                <Results analysis=analysis stopped=stopped view_mode=view_mode reveal=reveal />
             </main>
         }
         .into_any();
@@ -344,9 +346,7 @@ pub fn App() -> impl IntoView {
                 <SettingsPanel settings=settings />
                 <Editor text=text set_text=set_text goto=goto analysis=analysis />
             </div>
-            <FindingsPanel analysis=analysis stopped=stopped />
-            <Diagram analysis=analysis view_mode=view_mode />
-            <DiffView analysis=analysis />
+            <Results analysis=analysis stopped=stopped view_mode=view_mode reveal=reveal />
         </main>
     }
     .into_any()

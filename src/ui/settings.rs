@@ -12,9 +12,25 @@ use super::protocol::{CNIS, MODES, Settings, mode_id};
 #[component]
 pub fn SettingsPanel(settings: RwSignal<Settings>) -> impl IntoView {
     let bad_addresses = move || settings.with(|s| s.addresses().1);
+    // What is set, for the closed panel's summary.
+    let now = move || {
+        settings.with(|s| {
+            let cni = CNIS.iter().find(|c| c.0 == s.cni).map_or("", |c| c.1);
+            let fix = if s.fix_style == FixStyle::Add {
+                "add policies"
+            } else {
+                "edit policies"
+            };
+            format!("CNI: {cni} · mesh: {} · fix: {fix}", mode_id(s.mode))
+        })
+    };
+    // Open beside the editor on wide screens; a line on narrow ones, where room is short.
     view! {
-        <section class="settings" aria-labelledby="settings-title">
-            <h2 id="settings-title" class="panel-title">"Settings"</h2>
+        <details class="settings" open=super::browser::is_wide()>
+            <summary>
+                <h2 id="settings-title" class="panel-title">"Settings"</h2>
+                <span class="settings-now">{now}</span>
+            </summary>
             <div class="settings-grid">
                 <label>
                     <span>"CNI"</span>
@@ -90,7 +106,7 @@ pub fn SettingsPanel(settings: RwSignal<Settings>) -> impl IntoView {
                     {move || format!("Not an IP address: {}. Using 169.254.7.127 until it is.", bad_addresses().join(", "))}
                 </p>
             </Show>
-        </section>
+        </details>
     }
 }
 

@@ -1,6 +1,7 @@
 // The page loads, shows the seed example, and re-analyses as the user types.
 import { test, expect } from "@playwright/test";
 import { guard } from "./guard.mjs";
+import { finding as findingOf } from "./results.mjs";
 
 test("loads with the seed example and no console error or foreign request", async ({ page }) => {
   const problems = guard(page);
@@ -19,7 +20,7 @@ test("a YAML syntax error shows INP001 on the right line within a second", async
   await expect(page.locator(".status")).toContainText("Analysed");
   // Line 4 of the new text holds an unclosed flow sequence.
   await editor.fill("apiVersion: v1\nkind: Namespace\nmetadata:\n  labels: [a, b\n  name: x\n");
-  const finding = page.locator(".finding", { hasText: "INP001" });
+  const finding = findingOf(page, "INP001");
   await expect(finding).toBeVisible({ timeout: 1000 });
   const text = await finding.textContent();
   const line = Number(/line (\d+)/.exec(text)[1]);
@@ -33,7 +34,7 @@ test("clicking a finding selects its line in the editor", async ({ page }) => {
   await page.goto("./");
   const editor = page.getByLabel("Manifests (YAML or JSON)");
   await editor.fill("a: 1\nb: 2\nc: [\n");
-  await page.locator(".finding", { hasText: "INP001" }).getByRole("button", { name: /line/ }).click();
+  await findingOf(page, "INP001").getByRole("button", { name: /line/ }).click();
   const selected = await editor.evaluate((el) => el.value.slice(0, el.selectionStart).split("\n").length);
   expect(selected).toBe(4);
   await expect(editor).toBeFocused();

@@ -1,5 +1,6 @@
 // dist/ is static files that work from any sub-path, and deep links open one example.
 import { test, expect } from "@playwright/test";
+import { finding, showTab } from "./results.mjs";
 import { guard } from "./guard.mjs";
 
 // The ports of playwright.config.mjs (E2E_PORT moves both).
@@ -18,7 +19,7 @@ test("the build served from a sub-path works, worker included", async ({ page })
 test("#example=<id> opens that example", async ({ page }) => {
   await page.goto("./#example=waypoint");
   await expect(page.getByLabel("Manifests (YAML or JSON)")).toHaveValue(/gatewayClassName: istio-waypoint/);
-  await expect(page.locator(".finding .code", { hasText: /^AMB005$/ })).toBeVisible();
+  await expect(finding(page, "AMB005")).toBeVisible();
 });
 
 test("a deep link asks before replacing work the visitor saved", async ({ page }) => {
@@ -62,7 +63,8 @@ test("embed mode hides the chrome, and its full-page link keeps the state", asyn
   await page.goto("./?embed#example=waypoint");
   await expect(page.locator(".app-header")).toHaveCount(0);
   await expect(page.locator(".settings")).toHaveCount(0);
-  await expect(page.locator(".finding .code", { hasText: /^AMB005$/ })).toBeVisible();
+  await expect(finding(page, "AMB005")).toBeVisible();
+  await showTab(page, "Paths");
   await expect(page.locator("svg.paths")).toBeVisible();
   const full = await page.locator(".embed-bar a").getAttribute("href");
   expect(full).toMatch(SHARE_LINK);
@@ -84,7 +86,7 @@ test("after one visit the page reloads and analyses with the network gone", asyn
   const started = Date.now();
   await page.reload();
   await page.selectOption("#examples", "seed-deny-ingress");
-  await expect(page.locator(".finding .code", { hasText: /^AMB003$/ })).toBeVisible();
+  await expect(finding(page, "AMB003")).toBeVisible();
   console.log(`offline reload to findings: ${Date.now() - started} ms`);
   await context.setOffline(false);
 });

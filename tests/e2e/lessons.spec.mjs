@@ -7,6 +7,8 @@ test("#lesson=<id>&step=<n> opens that step with its example and diagram view", 
   await expect(page.locator(".lesson-step")).toContainText("Step 2 of 4");
   await expect(page.locator(".lesson")).toContainText("169.254.7.127");
   await expect(editor(page)).toHaveValue(/name: deny-ingress/);
+  // A lesson talks about the diagram: its tab is the one shown.
+  await expect(page.getByRole("tab", { name: "Paths" })).toHaveAttribute("aria-selected", "true");
   await expect(page.getByRole("button", { name: "After enrolling" })).toHaveAttribute("aria-pressed", "true");
   await page.locator("#lesson-next").click();
   await expect(page.getByRole("button", { name: "After the fix" })).toHaveAttribute("aria-pressed", "true");

@@ -3,6 +3,7 @@
 import { test, expect } from "@playwright/test";
 import { guard } from "./guard.mjs";
 import { editor, pasteAll } from "./editor.mjs";
+import { finding, openGroup, showTab } from "./results.mjs";
 
 async function loadExample(page, id) {
   await page.goto("./");
@@ -10,22 +11,21 @@ async function loadExample(page, id) {
   await expect(page.locator(".status")).toContainText("Analysed");
 }
 
-/** The findings with this code (not the ones that merely mention it). */
-const finding = (page, code, severity = "") =>
-  page.locator(`.finding${severity ? "." + severity : ""}`).filter({ has: page.locator(".code", { hasText: new RegExp(`^${code}$`) }) });
-
 test("seed 1: AMB001, a blocked HBONE edge, and a diff that adds 15008 and keeps 9090", async ({ page }) => {
   const problems = guard(page);
   await loadExample(page, "seed-hbone");
   await expect(finding(page, "AMB001", "error")).toBeVisible();
+  await showTab(page, "Paths");
   const blocked = page.locator(".edge.hbone.blocked");
   await expect(blocked.first()).toBeVisible();
   await expect(blocked.first()).toContainText("15008/TCP");
+  await showTab(page, "Corrected YAML");
   const diff = page.locator(".diff-text");
   await expect(diff.locator(".add", { hasText: "- port: 15008" })).toBeVisible();
   await expect(diff).toContainText("port: 9090");
   await expect(diff.locator(".del")).toHaveCount(0);
   // After the fix the tunnel is open.
+  await showTab(page, "Paths");
   await page.getByRole("button", { name: "After the fix" }).click();
   await expect(page.locator(".edge.hbone.allowed").first()).toBeVisible();
   await expect(page.locator(".edge.hbone.blocked")).toHaveCount(0);
@@ -35,11 +35,14 @@ test("seed 1: AMB001, a blocked HBONE edge, and a diff that adds 15008 and keeps
 test("seed 3: the deny-all blocks probes; Cilium makes it an error and the fix admits the SNAT address", async ({ page }) => {
   await loadExample(page, "seed-deny-ingress");
   await expect(finding(page, "AMB003", "warning")).toBeVisible();
+  await showTab(page, "Paths");
   await expect(page.locator(".edge.probe.blocked")).toBeVisible();
+  await showTab(page, "Corrected YAML");
   await expect(page.locator(".diff-text .add", { hasText: "cidr: 169.254.7.127/32" })).toBeVisible();
   await page.selectOption("#setting-cni", "cilium");
-  await expect(finding(page, "AMB003", "error")).toBeVisible();
   await expect(page.locator(".extra h3", { hasText: "CiliumClusterwideNetworkPolicy" })).toBeVisible();
+  await showTab(page, "Findings");
+  await expect(finding(page, "AMB003", "error")).toBeVisible();
   // istio-cni's useHostIPForProbeSnat: the probes keep the node's IP.
   await page.locator("#setting-host-ip").check();
   await expect(finding(page, "AMB003")).toHaveCount(0);
@@ -62,6 +65,7 @@ test("teaching examples show their finding", async ({ page }) => {
 test("copy and download give the fixed YAML", async ({ page, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   await loadExample(page, "seed-hbone");
+  await showTab(page, "Corrected YAML");
   await page.locator("#copy-fixed").click();
   await expect(page.locator(".copied")).toHaveText("Fixed YAML copied");
   const copied = await page.evaluate(() => navigator.clipboard.readText());
@@ -127,13 +131,14 @@ test("no horizontal overflow at 400 px", async ({ page }) => {
 
 test("the keyboard reaches every main action", async ({ page }) => {
   await loadExample(page, "seed-hbone");
-  // Tab from the top: examples, lessons, reset, share, theme, the settings, then the editor
-  // (exactly as many Tabs as reach it: in the editor, Tab indents the text).
+  // Tab from the top: examples, lessons, reset, share, theme, the settings (its summary, then each), then the editor
+  // (no Tab past it: in the editor, Tab indents the text).
   await page.locator("#examples").focus();
   const order = [];
-  for (let i = 0; i < 13; i++) {
+  for (let i = 0; i < 16; i++) {
     await page.keyboard.press("Tab");
     order.push(await page.evaluate(() => document.activeElement.id || document.activeElement.className || document.activeElement.tagName));
+    if (order.at(-1) === "yaml-input") break;
   }
   for (const id of ["reset", "theme", "setting-cni", "setting-mode", "setting-fix-style", "setting-snat", "setting-host-ip", "setting-proxy-hbone", "yaml-input"]) {
     expect(order).toContain(id);
@@ -143,6 +148,7 @@ test("the keyboard reaches every main action", async ({ page }) => {
   await page.keyboard.press("Enter");
   await expect(editor(page)).toBeFocused();
   // A diagram edge takes focus and explains itself.
+  await showTab(page, "Paths");
   await page.locator(".edge.hbone").first().focus();
   await expect(page.locator(".edge-explanation")).toContainText("HBONE tunnel");
   // The theme toggle cycles with the keyboard.
@@ -212,6 +218,7 @@ test("the Content-Security-Policy allows the page and its worker, and no foreign
 
 test("side by side, the corrected YAML lines up with the input", async ({ page }) => {
   await loadExample(page, "seed-hbone");
+  await showTab(page, "Corrected YAML");
   await page.locator("#side-by-side").check();
   const added = page.locator(".side-by-side .row", { has: page.locator("pre.add", { hasText: "- port: 15008" }) });
   await expect(added).toHaveCount(1);
@@ -249,6 +256,7 @@ test("above 30 workloads the diagram draws only blocked paths and says how many 
   await page.goto("./");
   await editor(page).fill(yaml);
   await expect(page.locator(".status")).toContainText("Analysed 73 objects", { timeout: 10_000 });
+  await showTab(page, "Paths");
   await expect(page.locator(".diagram .note")).toContainText(/\d+ allowed paths hidden/);
   await expect(page.locator(".edge.allowed")).toHaveCount(0);
   expect(await page.locator(".edge.blocked").count()).toBeGreaterThan(0);
@@ -275,7 +283,7 @@ test("the gutter numbers only the lines on screen, level with the text", async (
   expect((await page.locator(".gutter").boundingBox()).width).toBeLessThan(gutter.width);
 });
 
-test("long lists show the first 50 findings and the first 400 diff lines, and all on request", async ({ page }) => {
+test("long lists show the first 50 findings of a group and the first 400 diff lines, and all on request", async ({ page }) => {
   // 60 namespaces with one port-restricted policy each: 60 AMB001 errors, a long diff.
   const text = Array.from(
     { length: 60 },
@@ -299,12 +307,13 @@ spec:
   await expect(page.locator(".counts .error")).toHaveText("60 errors");
   const errors = page.locator(".finding.error");
   await expect(errors).toHaveCount(50);
-  const more = page.getByRole("button", { name: "Show 10 more errors" });
+  const more = page.locator('.finding-group[data-code="AMB001"]').getByRole("button", { name: "Show 10 more" });
   await more.focus();
   await page.keyboard.press("Enter");
   await expect(errors).toHaveCount(60);
   await expect(more).toHaveCount(0);
 
+  await showTab(page, "Corrected YAML");
   const diffLines = page.locator(".diff-text > span");
   await expect(diffLines).toHaveCount(400);
   const whole = page.getByRole("button", { name: /Show the whole diff \(\d+ more lines\)/ });
@@ -324,6 +333,7 @@ spec:
 
 test("an extra document follows the edit that changes it under the same name", async ({ page }) => {
   await loadExample(page, "seed-hbone");
+  await showTab(page, "Corrected YAML");
   const extra = page.locator(".extra-text").first();
   await expect(extra).toContainText('"9090"');
   await editor(page).fill((await editor(page).inputValue()).replace("port: 9090", "port: 9091"));
