@@ -163,9 +163,14 @@ pub fn Results(
     };
     view! {
         <div class="results">
-            <p class="summary" aria-live="polite">
-                {move || analysis.with(|a| (a.id != 0).then(|| summary(a)))}
-            </p>
+            <div class="summary-bar">
+                <p class="summary" aria-live="polite">
+                    {move || analysis.with(|a| (a.id != 0).then(|| summary(a)))}
+                </p>
+                <Show when=move || analysis.with(|a| !a.diff.is_empty())>
+                    <button class="take-fix" on:click=move |_| tab.set(Tab::Fix)>"Review the corrected YAML"</button>
+                </Show>
+            </div>
             <div class="tabs" role="tablist" aria-label="Results" on:keydown=on_key>
                 {TABS.map(tab_button).collect_view()}
             </div>
