@@ -3,7 +3,8 @@
 //! Edit style changes the user's text with the smallest insertions: every byte outside them
 //! (indentation, quoting, comments, key order) stays as it was. Add style leaves the user's
 //! policies alone and writes separate, additive policies. Extras (a Cilium clusterwide policy)
-//! are separate documents the user may apply besides.
+//! are separate documents the user may apply besides. Objects pasted one after the other
+//! without `---` (INP006) get the missing marker lines.
 
 pub mod emit;
 
@@ -163,7 +164,11 @@ pub fn fix(
         .iter()
         .enumerate()
         .map(|(i, source)| {
-            let mut text = apply(source.text, edits.iter().filter(|e| e.source == i));
+            let separators = separators(i, source.text);
+            let mut text = apply(
+                source.text,
+                edits.iter().filter(|e| e.source == i).chain(&separators),
+            );
             for doc in appended.get(&i).into_iter().flatten() {
                 if !text.is_empty() && !text.ends_with('\n') {
                     text.push('\n');
@@ -195,6 +200,22 @@ pub fn fix(
         extras,
         notes,
     }
+}
+
+/// INP006's fix: a `---` line before every object that follows another in the same document
+/// (files pasted together). After the edits at the same offset, which end the object above.
+fn separators(source: usize, text: &str) -> Vec<Edit> {
+    use crate::input::yaml::{separator_before, unmarked_starts};
+    unmarked_starts(text)
+        .map(|at| Edit {
+            source,
+            policy: usize::MAX,
+            at,
+            delete: 0,
+            insert: separator_before(text, at).to_string(),
+            order: 1,
+        })
+        .collect()
 }
 
 /// The policies whose edits would not leave their document an extension of itself (it must
