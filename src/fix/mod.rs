@@ -73,6 +73,22 @@ impl Fixed {
         }
         out
     }
+
+    /// The extra documents as one multi-document text, ready for `kubectl apply -f -` (empty
+    /// when there is none).
+    pub fn extras_combined(&self) -> String {
+        let mut out = String::new();
+        for extra in &self.extras {
+            if !out.is_empty() {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str("---\n");
+            }
+            out.push_str(&extra.yaml);
+        }
+        out
+    }
 }
 
 pub struct FixOptions<'a> {
@@ -1291,6 +1307,27 @@ mod tests {
         );
         // A quote inside a plain scalar opens nothing.
         assert_eq!(end("{name: it's, x: [1]} '"), "{name: it's, x: [1]}");
+    }
+
+    #[test]
+    fn extras_combine_into_one_multi_document_text() {
+        use super::{Fixed, Generated};
+        let doc = |name: &str, yaml: &str| Generated {
+            kind: "AuthorizationPolicy".into(),
+            name: name.into(),
+            yaml: yaml.into(),
+        };
+        let mut fixed = Fixed::default();
+        assert_eq!(fixed.extras_combined(), "");
+        fixed.extras = vec![
+            doc("a", "kind: A\n"),
+            doc("b", "kind: B"),
+            doc("c", "kind: C\n"),
+        ];
+        assert_eq!(
+            fixed.extras_combined(),
+            "kind: A\n---\nkind: B\n---\nkind: C\n"
+        );
     }
 
     #[test]

@@ -256,6 +256,72 @@ pub fn split_documents(text: &str) -> Option<String> {
     Some(out)
 }
 
+/// INP006's fix from its findings' lines, for the page: `text` with a `---` line inserted above
+/// each of `lines` (1-based: the first key of an object pasted after another), and above the
+/// comment lines right over it, as [`split_documents`] places them. It reads no YAML, so the
+/// page calls it without linking the parser. A line whose top-level key the document above
+/// does not already have (the text changed since the analysis, or a marker is there now) is
+/// left alone.
+pub fn insert_separators(text: &str, lines: &[u32]) -> String {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .filter(|&at| at < text.len())
+        .collect();
+    let line_at = |i: usize| {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        text[starts[i]..end].trim_end_matches(['\n', '\r'])
+    };
+    let mut lines: Vec<usize> = lines
+        .iter()
+        .filter_map(|&l| (l as usize).checked_sub(1))
+        .filter(|&i| i < starts.len())
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    // Line indexes where a `---` goes, and where the current document starts.
+    let mut at: Vec<usize> = Vec::new();
+    for line in lines {
+        // A key at column 1 that the document above already has (as the analysis found it).
+        let Some(key) = line_at(line).split_once(':').map(|(k, _)| k) else {
+            continue;
+        };
+        if key.is_empty() || key.starts_with([' ', '\t', '#', '-', '"', '\'', '{', '[']) {
+            continue;
+        }
+        let mut top = line;
+        while top > 0 && !at.contains(&top) {
+            let above = line_at(top - 1);
+            if is_marker(above, "---") || is_marker(above, "...") {
+                break;
+            }
+            top -= 1;
+        }
+        let repeated = (top..line).any(|i| {
+            line_at(i)
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with(':'))
+        });
+        if !repeated {
+            continue;
+        }
+        let mut i = line;
+        while i > top + 1 && line_at(i - 1).starts_with('#') {
+            i -= 1;
+        }
+        at.push(i);
+    }
+    let at: Vec<usize> = at.into_iter().map(|i| starts[i]).collect();
+    let mut out = String::with_capacity(text.len() + 5 * at.len());
+    let mut done = 0;
+    for offset in at {
+        out.push_str(&text[done..offset]);
+        out.push_str(separator_before(text, offset));
+        done = offset;
+    }
+    out.push_str(&text[done..]);
+    out
+}
+
 /// Where the documents that follow another without a `---` line start (byte offsets).
 pub fn unmarked_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
     document_ranges(text)
@@ -976,6 +1042,18 @@ mod tests {
         assert_eq!(docs[1].joined, Some(4));
         let policy = docs[1].root.clone().unwrap().unwrap();
         assert_eq!(policy.get("kind").unwrap().as_str(), Some("NetworkPolicy"));
+    }
+
+    #[test]
+    fn the_page_inserts_the_markers_from_the_findings_lines() {
+        let text = format!("{NAMESPACE}\n# the policy\n{POLICY}{NAMESPACE}");
+        let joined: Vec<u32> = parse_documents(&text).filter_map(|d| d.joined).collect();
+        assert_eq!(joined, [7, 14]);
+        let fixed = insert_separators(&text, &joined);
+        assert_eq!(Some(fixed.clone()), split_documents(&text));
+        // Again, or with lines that no longer start an object: nothing more changes.
+        assert_eq!(insert_separators(&fixed, &[8, 16]), fixed);
+        assert_eq!(insert_separators(&text, &[2, 10, 0, 999]), text);
     }
 
     #[test]
