@@ -238,22 +238,25 @@ pub fn document_ranges(text: &str) -> impl Iterator<Item = (usize, usize, u32)> 
 }
 
 /// `text` with a `---` line inserted before every object that follows another in the same
-/// document (files pasted together without one), or `None` when there is none: the fix of
-/// INP006, which the page offers on its own.
+/// document (files pasted together without one), or `None` when there is none: INP006's fix,
+/// as the corrected YAML makes it (the page, which does not link the parser, has
+/// [`insert_separators`]).
 pub fn split_documents(text: &str) -> Option<String> {
     let starts: Vec<usize> = unmarked_starts(text).collect();
-    if starts.is_empty() {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len() + 5 * starts.len());
+    (!starts.is_empty()).then(|| with_separators(text, &starts))
+}
+
+/// `text` with a `---` line inserted at each of `offsets` (line starts, in order).
+fn with_separators(text: &str, offsets: &[usize]) -> String {
+    let mut out = String::with_capacity(text.len() + 5 * offsets.len());
     let mut done = 0;
-    for at in starts {
+    for &at in offsets {
         out.push_str(&text[done..at]);
         out.push_str(separator_before(text, at));
         done = at;
     }
     out.push_str(&text[done..]);
-    Some(out)
+    out
 }
 
 /// INP006's fix from its findings' lines, for the page: `text` with a `---` line inserted above
@@ -278,7 +281,7 @@ pub fn insert_separators(text: &str, lines: &[u32]) -> String {
         .collect();
     lines.sort_unstable();
     lines.dedup();
-    // Line indexes where a `---` goes, and where the current document starts.
+    // Line indexes where a `---` goes.
     let mut at: Vec<usize> = Vec::new();
     for line in lines {
         // A key at column 1 that the document above already has (as the analysis found it).
@@ -310,16 +313,8 @@ pub fn insert_separators(text: &str, lines: &[u32]) -> String {
         }
         at.push(i);
     }
-    let at: Vec<usize> = at.into_iter().map(|i| starts[i]).collect();
-    let mut out = String::with_capacity(text.len() + 5 * at.len());
-    let mut done = 0;
-    for offset in at {
-        out.push_str(&text[done..offset]);
-        out.push_str(separator_before(text, offset));
-        done = offset;
-    }
-    out.push_str(&text[done..]);
-    out
+    let offsets: Vec<usize> = at.into_iter().map(|i| starts[i]).collect();
+    with_separators(text, &offsets)
 }
 
 /// Where the documents that follow another without a `---` line start (byte offsets).
@@ -413,6 +408,9 @@ fn marked_ranges(text: &str) -> impl Iterator<Item = (usize, usize, u32, bool)> 
     })
 }
 
+/// How many top-level keys above a repeated `apiVersion` or `kind` may go with the new object.
+const MAX_MOVED_KEYS: usize = 16;
+
 /// A top-level key of a document: its text when a plain scalar at column 1, and its line
 /// (0-based, in the document's text).
 struct RootKey<'a> {
@@ -429,23 +427,30 @@ struct RootKey<'a> {
 fn pasted_parts(text: &str, start: usize, end: usize, line: u32) -> Vec<(usize, usize, u32)> {
     let chunk = &text[start..end];
     let keys = root_keys(chunk);
+    // For each key, where the same key was last written before it (one pass: a hostile
+    // document of many keys must not cost their square).
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    let previous: Vec<Option<usize>> = keys
+        .iter()
+        .enumerate()
+        .map(|(k, key)| key.name.as_deref().and_then(|n| last.insert(n, k)))
+        .collect();
     let mut splits: Vec<usize> = Vec::new(); // indexes in `keys`
     let mut first = 0;
     for j in 0..keys.len() {
-        let Some(name) = keys[j].name.as_deref() else {
-            continue;
-        };
-        if !matches!(name, "apiVersion" | "kind") {
+        if !matches!(keys[j].name.as_deref(), Some("apiVersion" | "kind")) {
             continue;
         }
-        let repeats = |k: usize, from: usize| {
-            keys[k].name.is_some() && keys[from..k].iter().any(|o| o.name == keys[k].name)
-        };
-        let Some(earlier) = (first..j).find(|&i| keys[i].name.as_deref() == Some(name)) else {
+        let Some(earlier) = previous[j].filter(|&e| e >= first) else {
             continue;
         };
+        // Back over the keys just above that repeat one of the object above (a few at most:
+        // objects have a handful of top-level keys).
         let mut s = j;
-        while s - 1 > earlier && repeats(s - 1, first) {
+        while s - 1 > earlier
+            && j - s < MAX_MOVED_KEYS
+            && previous[s - 1].is_some_and(|p| p >= first)
+        {
             s -= 1;
         }
         splits.push(s);
@@ -1030,6 +1035,19 @@ mod tests {
         let marked = format!("{NAMESPACE}---\n{POLICY}...\n{NAMESPACE}");
         assert!(parts(&marked).iter().all(|(_, joined, _)| joined.is_none()));
         assert_eq!(split_documents(&marked), None);
+    }
+
+    #[test]
+    fn many_repeated_keys_before_a_repeated_header_cost_no_square() {
+        // An object of 20,000 keys pasted twice: the keys above the second `apiVersion` all
+        // repeat; only a few go with it, and the walk back is not a scan per key.
+        let keys: String = (0..20_000).map(|i| format!("k{i}: v\n")).collect();
+        let text = format!("apiVersion: v1\n{keys}{keys}apiVersion: v1\n{keys}");
+        let started = std::time::Instant::now();
+        let found = parts(&text);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[1].0, 40_002 - MAX_MOVED_KEYS as u32);
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
     }
 
     #[test]
