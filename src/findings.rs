@@ -54,6 +54,8 @@ pub enum Code {
     Inp004,
     #[serde(rename = "INP005")]
     Inp005,
+    #[serde(rename = "INP006")]
+    Inp006,
     #[serde(rename = "INT001")]
     Int001,
 }
@@ -159,6 +161,12 @@ pub static RULES: &[Rule] = &[
         title: "Object without namespace placed in `default`",
     },
     Rule {
+        code: Code::Inp006,
+        id: "INP006",
+        severity: Severity::Error,
+        title: "Several files pasted without `---` between them",
+    },
+    Rule {
         code: Code::Int001,
         id: "INT001",
         severity: Severity::Error,
@@ -192,6 +200,7 @@ impl Code {
             Code::Inp003 => include_str!("rules/docs/INP003.md"),
             Code::Inp004 => include_str!("rules/docs/INP004.md"),
             Code::Inp005 => include_str!("rules/docs/INP005.md"),
+            Code::Inp006 => include_str!("rules/docs/INP006.md"),
             Code::Int001 => include_str!("rules/docs/INT001.md"),
         }
     }

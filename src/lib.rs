@@ -319,6 +319,27 @@ mod tests {
         }]
     }
 
+    /// Files pasted without `---`: the fix writes the missing marker (and fixes the policy in
+    /// the second part), and its check passes.
+    #[test]
+    fn the_fix_separates_pasted_files() {
+        let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n";
+        let text = format!("{namespace}{SEED}");
+        let report = analyze(&source(&text), &Options::default());
+        let codes: Vec<&str> = report.findings.iter().map(|f| f.code.id()).collect();
+        assert!(codes.contains(&"INP006"), "{codes:?}");
+        assert!(codes.contains(&"AMB001"), "{codes:?}");
+        assert!(
+            !codes.contains(&"INT001") && !codes.contains(&"INP001"),
+            "{codes:?}"
+        );
+        let fixed = &report.fixed.texts[0];
+        assert!(fixed.starts_with(&format!("{namespace}---\n")), "{fixed}");
+        let again = analyze(&source(fixed), &Options::default());
+        assert!(again.findings.iter().all(|f| f.code != Code::Inp006));
+        assert!(!again.has_errors(), "{:?}", again.findings);
+    }
+
     /// A corrected text that does not parse, or that does not fix what it should, never leaves:
     /// the input comes back unchanged with an INT001 error.
     #[test]

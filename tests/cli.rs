@@ -571,6 +571,55 @@ fn fix_write_and_a_diff_that_git_applies() {
     assert_eq!(out.status.code(), Some(2), "stdin has no file to write");
 }
 
+/// Files pasted without `---` (INP006): an error with its line in every format, the objects of
+/// each part analysed, and `--write` inserts the marker, after which the file checks clean.
+#[test]
+fn pasted_files_get_inp006_and_write_inserts_the_marker() {
+    let dir = tempdir("pasted");
+    let pasted = format!("{NAMESPACE}# the policy\n{SEED_HBONE}");
+    std::fs::write(dir.join("pasted.yaml"), &pasted).unwrap();
+
+    let out = run(&["check", "--format", "json", "-"], Some(&pasted));
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    let findings = report["findings"].as_array().unwrap();
+    let inp006 = findings
+        .iter()
+        .find(|f| f["code"] == "INP006")
+        .expect("INP006 reported");
+    assert_eq!(inp006["severity"], "error");
+    assert_eq!(inp006["line"], 6);
+    assert_eq!(inp006["fixable"], true);
+    // The policy in the second part is analysed, not hidden behind a duplicate-key error.
+    assert!(findings.iter().any(|f| f["code"] == "AMB001"));
+    assert!(findings.iter().all(|f| f["code"] != "INP001"));
+    let marker = format!("{NAMESPACE}---\n# the policy\napiVersion:");
+    assert!(
+        report["fixed_yaml"].as_str().unwrap().starts_with(&marker),
+        "{}",
+        report["fixed_yaml"]
+    );
+    assert!(
+        report["diff"]
+            .as_str()
+            .unwrap()
+            .contains("\n+---\n # the policy\n")
+    );
+
+    let out = check_in(&dir, &[], &["--write", "pasted.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let written = std::fs::read_to_string(dir.join("pasted.yaml")).unwrap();
+    assert!(written.starts_with(&marker), "{written}");
+    assert!(written.contains("port: 15008"));
+    let again = check_in(&dir, &[], &["pasted.yaml"]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}
+
 /// `explain` adds what NetworkPolicy sees once the pods are enrolled: the ingress gateway tunnels
 /// to the ambient app (unless proxies keep their ports), and replicas tunnel to each other.
 #[test]

@@ -379,13 +379,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
         write_output(file, &result.fixed.combined())?;
     }
     if let Some(file) = &args.extras {
-        let docs: Vec<&str> = result
-            .fixed
-            .extras
-            .iter()
-            .map(|g| g.yaml.as_str())
-            .collect();
-        write_output(file, &docs.join("---\n"))?;
+        write_output(file, &result.fixed.extras_combined())?;
     }
     let mut out = match args.format {
         CheckFormat::Text => report::text(&result, &names),

@@ -3,7 +3,8 @@
 //! Edit style changes the user's text with the smallest insertions: every byte outside them
 //! (indentation, quoting, comments, key order) stays as it was. Add style leaves the user's
 //! policies alone and writes separate, additive policies. Extras (a Cilium clusterwide policy)
-//! are separate documents the user may apply besides.
+//! are separate documents the user may apply besides. Objects pasted one after the other
+//! without `---` (INP006) get the missing marker lines.
 
 pub mod emit;
 
@@ -69,6 +70,22 @@ impl Fixed {
                 }
             }
             out.push_str(text);
+        }
+        out
+    }
+
+    /// The extra documents as one multi-document text, ready for `kubectl apply -f -` (empty
+    /// when there is none).
+    pub fn extras_combined(&self) -> String {
+        let mut out = String::new();
+        for extra in &self.extras {
+            if !out.is_empty() {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str("---\n");
+            }
+            out.push_str(&extra.yaml);
         }
         out
     }
@@ -163,7 +180,11 @@ pub fn fix(
         .iter()
         .enumerate()
         .map(|(i, source)| {
-            let mut text = apply(source.text, edits.iter().filter(|e| e.source == i));
+            let separators = separators(i, source.text);
+            let mut text = apply(
+                source.text,
+                edits.iter().filter(|e| e.source == i).chain(&separators),
+            );
             for doc in appended.get(&i).into_iter().flatten() {
                 if !text.is_empty() && !text.ends_with('\n') {
                     text.push('\n');
@@ -195,6 +216,22 @@ pub fn fix(
         extras,
         notes,
     }
+}
+
+/// INP006's fix: a `---` line before every object that follows another in the same document
+/// (files pasted together). After the edits at the same offset, which end the object above.
+fn separators(source: usize, text: &str) -> Vec<Edit> {
+    use crate::input::yaml::{separator_before, unmarked_starts};
+    unmarked_starts(text)
+        .map(|at| Edit {
+            source,
+            policy: usize::MAX,
+            at,
+            delete: 0,
+            insert: separator_before(text, at).to_string(),
+            order: 1,
+        })
+        .collect()
 }
 
 /// The policies whose edits would not leave their document an extension of itself (it must
@@ -1270,6 +1307,27 @@ mod tests {
         );
         // A quote inside a plain scalar opens nothing.
         assert_eq!(end("{name: it's, x: [1]} '"), "{name: it's, x: [1]}");
+    }
+
+    #[test]
+    fn extras_combine_into_one_multi_document_text() {
+        use super::{Fixed, Generated};
+        let doc = |name: &str, yaml: &str| Generated {
+            kind: "AuthorizationPolicy".into(),
+            name: name.into(),
+            yaml: yaml.into(),
+        };
+        let mut fixed = Fixed::default();
+        assert_eq!(fixed.extras_combined(), "");
+        fixed.extras = vec![
+            doc("a", "kind: A\n"),
+            doc("b", "kind: B"),
+            doc("c", "kind: C\n"),
+        ];
+        assert_eq!(
+            fixed.extras_combined(),
+            "kind: A\n---\nkind: B\n---\nkind: C\n"
+        );
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //!
 //! Owns everything between the user's text and typed data: splitting into documents, YAML and
 //! JSON parsing (JSON is read as YAML), `List` expansion, namespaces defaulting to `default`, and
-//! the input findings INP001 (syntax), INP002 (ignored kind), INP003 (not an object) and INP005
-//! (no namespace). One broken document never hides the others.
+//! the input findings INP001 (syntax), INP002 (ignored kind), INP003 (not an object), INP005
+//! (no namespace) and INP006 (files pasted without `---`, read as separate documents). One
+//! broken document never hides the others.
 
 pub mod yaml;
 
@@ -147,6 +148,9 @@ pub fn load_within(sources: &[Source], limits: Limits) -> Loaded {
                 ));
                 return loaded;
             }
+            if let Some(finding) = joined_finding(&doc, index, loaded.documents + 1) {
+                loaded.findings.push(finding);
+            }
             match doc.root {
                 Ok(None) => {}
                 Ok(Some(root)) => {
@@ -239,6 +243,9 @@ pub fn reload<'o>(
         if planned.reused.is_none() {
             let doc = yaml::parse_range(texts[index], start, end, line);
             let position = loaded.documents + 1;
+            loaded
+                .findings
+                .extend(joined_finding(&doc, index, position));
             let at = |node: &Node| Location {
                 source: index,
                 document: position,
@@ -283,6 +290,41 @@ pub fn reload<'o>(
         }
     }
     (objects, loaded.findings)
+}
+
+/// INP006 for a document that follows another with no `---` line between them (a second
+/// object starts in the same YAML document): `position` is its place among the documents.
+fn joined_finding(doc: &yaml::Document, source: usize, position: usize) -> Option<Finding> {
+    let line = doc.joined?;
+    let root = doc.root.as_ref().ok().and_then(Option::as_ref);
+    let kind = root.and_then(|r| r.field("kind")).and_then(Node::as_str);
+    let name = root
+        .and_then(|r| r.field("metadata"))
+        .and_then(|m| m.field("name"))
+        .and_then(Node::as_str);
+    let what = match (kind, name) {
+        (Some(kind), Some(name)) => format!("{kind} `{name}`"),
+        (Some(kind), None) => format!("a {kind}"),
+        _ => "another object".to_string(),
+    };
+    let mut finding = Finding::new(
+        Code::Inp006,
+        format!(
+            "{what} starts at line {line} inside the document above it, which already has its \
+             `apiVersion` or `kind`: this looks like several files pasted without a `---` line \
+             between them (Kubernetes rejects the duplicate keys); each object is analysed on \
+             its own here; insert a line `---` above it (the fix does)"
+        ),
+        Some(Location {
+            source,
+            document: position,
+            line,
+            column: 1,
+        }),
+    );
+    finding.fixable = true;
+    finding.fix = Some(format!("insert a line `---` before line {}", doc.line));
+    Some(finding)
 }
 
 /// The parser's messages are terse; add the usual cause where one is recognisable.
@@ -571,6 +613,34 @@ spec:
         let (key, value) = spec.entry("podSelector").unwrap();
         assert_eq!((key.span.line, value.span.line), (17, 18));
         assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
+    }
+
+    #[test]
+    fn files_pasted_without_a_marker_are_read_apart_with_an_inp006() {
+        let second = POLICY.replace("my-app-policy", "second");
+        let text = format!("{POLICY}\n# second.yaml\n{second}");
+        let loaded = load_one(&text);
+        assert_eq!(codes(&loaded), ["INP006"]);
+        let finding = &loaded.findings[0];
+        assert_eq!(finding.severity, crate::Severity::Error);
+        assert!(finding.fixable);
+        let at = finding.location.unwrap();
+        assert_eq!((at.line, at.column, at.document), (12, 1, 2));
+        assert!(
+            finding
+                .message
+                .starts_with("NetworkPolicy `second` starts at line 12"),
+            "{}",
+            finding.message
+        );
+        assert!(finding.message.contains("without a `---` line"));
+        assert_eq!(
+            finding.fix.as_deref(),
+            Some("insert a line `---` before line 11")
+        );
+        let names: Vec<_> = loaded.objects.iter().map(Object::qualified_name).collect();
+        assert_eq!(names, ["shop/my-app-policy", "shop/second"]);
+        assert_eq!(loaded.documents, 2);
     }
 
     #[test]

@@ -187,6 +187,9 @@ pub struct Document {
     pub end: usize,
     /// 1-based line where the document's text starts.
     pub line: u32,
+    /// The document follows the one before it with no `---` line between them (files pasted
+    /// together): the line of its first top-level key, where the second object begins.
+    pub joined: Option<u32>,
     pub root: Result<Option<Node>, SyntaxError>,
 }
 
@@ -209,51 +212,351 @@ pub fn parse_range(text: &str, start: usize, end: usize, line: u32) -> Document 
         start,
         end,
         line,
+        joined: joined_at(text, start, end, line),
         root: parse_document(&text[start..end], start, line),
     }
 }
 
 /// Byte ranges (and first lines) of the documents of a stream, without parsing them.
+///
+/// Besides the `---` and `...` markers, a document is split where a second object begins in it
+/// (files pasted together without a `---` between them): a top-level `apiVersion` or `kind`
+/// written again at column 1. Such a document could only be an error (Kubernetes rejects a
+/// duplicate key), and read as two it hides nothing; [`Document::joined`] tells it apart and
+/// [`split_documents`] writes the missing markers.
 pub fn document_ranges(text: &str) -> impl Iterator<Item = (usize, usize, u32)> + '_ {
-    split_documents(text)
+    marked_ranges(text).flat_map(move |(start, end, line, suspect)| {
+        let mut parts = Vec::new();
+        if suspect {
+            parts = pasted_parts(text, start, end, line);
+        }
+        if parts.is_empty() {
+            parts.push((start, end, line));
+        }
+        parts
+    })
 }
 
-/// Byte ranges (and first lines) of the documents of a stream. A line that starts with `---` or
-/// `...` followed by a blank or the end of the line is a document marker wherever it stands (YAML
-/// 1.2 forbids both inside scalars), so splitting on them is exact.
-fn split_documents(text: &str) -> impl Iterator<Item = (usize, usize, u32)> + '_ {
+/// `text` with a `---` line inserted before every object that follows another in the same
+/// document (files pasted together without one), or `None` when there is none: INP006's fix,
+/// as the corrected YAML makes it (the page, which does not link the parser, has
+/// [`insert_separators`]).
+pub fn split_documents(text: &str) -> Option<String> {
+    let starts: Vec<usize> = unmarked_starts(text).collect();
+    (!starts.is_empty()).then(|| with_separators(text, &starts))
+}
+
+/// `text` with a `---` line inserted at each of `offsets` (line starts, in order).
+fn with_separators(text: &str, offsets: &[usize]) -> String {
+    let mut out = String::with_capacity(text.len() + 5 * offsets.len());
+    let mut done = 0;
+    for &at in offsets {
+        out.push_str(&text[done..at]);
+        out.push_str(separator_before(text, at));
+        done = at;
+    }
+    out.push_str(&text[done..]);
+    out
+}
+
+/// INP006's fix from its findings' lines, for the page: `text` with a `---` line inserted above
+/// each of `lines` (1-based: the first key of an object pasted after another), and above the
+/// comment lines right over it, as [`split_documents`] places them. It reads no YAML, so the
+/// page calls it without linking the parser. A line whose top-level key the document above
+/// does not already have (the text changed since the analysis, or a marker is there now) is
+/// left alone.
+pub fn insert_separators(text: &str, lines: &[u32]) -> String {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .filter(|&at| at < text.len())
+        .collect();
+    let line_at = |i: usize| {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        text[starts[i]..end].trim_end_matches(['\n', '\r'])
+    };
+    let mut lines: Vec<usize> = lines
+        .iter()
+        .filter_map(|&l| (l as usize).checked_sub(1))
+        .filter(|&i| i < starts.len())
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    // Line indexes where a `---` goes.
+    let mut at: Vec<usize> = Vec::new();
+    for line in lines {
+        // A key at column 1 that the document above already has (as the analysis found it).
+        let Some(key) = line_at(line).split_once(':').map(|(k, _)| k) else {
+            continue;
+        };
+        if key.is_empty() || key.starts_with([' ', '\t', '#', '-', '"', '\'', '{', '[']) {
+            continue;
+        }
+        let mut top = line;
+        while top > 0 && !at.contains(&top) {
+            let above = line_at(top - 1);
+            if is_marker(above, "---") || is_marker(above, "...") {
+                break;
+            }
+            top -= 1;
+        }
+        let repeated = (top..line).any(|i| {
+            line_at(i)
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with(':'))
+        });
+        if !repeated {
+            continue;
+        }
+        let mut i = line;
+        while i > top + 1 && line_at(i - 1).starts_with('#') {
+            i -= 1;
+        }
+        at.push(i);
+    }
+    let offsets: Vec<usize> = at.into_iter().map(|i| starts[i]).collect();
+    with_separators(text, &offsets)
+}
+
+/// Where the documents that follow another without a `---` line start (byte offsets).
+pub fn unmarked_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    document_ranges(text)
+        .filter(move |&(start, end, line)| joined_at(text, start, end, line).is_some())
+        .map(|(start, ..)| start)
+}
+
+/// The marker line to insert at `at` (a line start), with the line ending of the line above.
+pub fn separator_before(text: &str, at: usize) -> &'static str {
+    if text[..at].ends_with("\r\n") {
+        "---\r\n"
+    } else {
+        "---\n"
+    }
+}
+
+/// Whether `line` (without its line break) is the marker `m` (`---` or `...`): the marker
+/// followed by a blank or nothing.
+fn is_marker(line: &str, m: &str) -> bool {
+    line.strip_prefix(m)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+}
+
+/// For a range of [`document_ranges`]: whether it starts where no marker does (an object pasted
+/// after another), and then the line of its first top-level key.
+fn joined_at(text: &str, start: usize, end: usize, line: u32) -> Option<u32> {
+    if start == 0 || is_marker(text[start..end].lines().next().unwrap_or_default(), "---") {
+        return None;
+    }
+    let before = text[..start].strip_suffix('\n').unwrap_or(&text[..start]);
+    let before = before.strip_suffix('\r').unwrap_or(before);
+    let last = before.rfind('\n').map_or(before, |i| &before[i + 1..]);
+    if is_marker(last, "...") {
+        return None;
+    }
+    (line..)
+        .zip(text[start..end].lines())
+        .find(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(n, _)| n)
+}
+
+/// Whether a line (without its line break) starts with the top-level key `apiVersion:` or
+/// `kind:` at column 1: the lines that begin Kubernetes objects.
+fn header_key(line: &str) -> Option<&'static str> {
+    ["apiVersion", "kind"].into_iter().find(|key| {
+        line.strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+    })
+}
+
+/// Byte ranges (and first lines) of the documents between markers, and whether each is
+/// suspected of holding several objects (`apiVersion` or `kind` twice at column 1). A line that
+/// starts with `---` or `...` followed by a blank or the end of the line is a document marker
+/// wherever it stands (YAML 1.2 forbids both inside scalars), so splitting on them is exact.
+fn marked_ranges(text: &str) -> impl Iterator<Item = (usize, usize, u32, bool)> + '_ {
     let mut lines = (1u32..).zip(text.split_inclusive('\n'));
     let (mut start, mut start_line, mut offset) = (0, 1, 0);
+    // `apiVersion` and `kind` lines seen in the current document.
+    let mut headers = [0u8; 2];
     std::iter::from_fn(move || {
         for (line_no, line) in lines.by_ref() {
             let bare = line.trim_end_matches(['\n', '\r']);
-            let marker = |m: &str| {
-                bare.strip_prefix(m)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
-            };
             let at = offset;
             offset += line.len();
-            if marker("---") {
+            if is_marker(bare, "---") {
                 // `---` opens a new document: the text before it is the previous one.
-                let previous = (start, at, start_line);
-                (start, start_line) = (at, line_no);
+                let previous = (start, at, start_line, headers.iter().any(|&n| n > 1));
+                (start, start_line, headers) = (at, line_no, [0; 2]);
                 if at > previous.0 {
                     return Some(previous);
                 }
-            } else if marker("...") {
+            } else if is_marker(bare, "...") {
                 // `...` closes the current document, marker included.
-                let closed = (start, offset, start_line);
-                (start, start_line) = (offset, line_no + 1);
+                let closed = (start, offset, start_line, headers.iter().any(|&n| n > 1));
+                (start, start_line, headers) = (offset, line_no + 1, [0; 2]);
                 return Some(closed);
+            } else if let Some(key) = header_key(bare) {
+                let n = &mut headers[usize::from(key == "kind")];
+                *n = n.saturating_add(1);
             }
         }
         // The rest after the last marker, once.
         (offset > start).then(|| {
-            let last = (start, offset, start_line);
+            let last = (start, offset, start_line, headers.iter().any(|&n| n > 1));
             start = offset;
             last
         })
     })
+}
+
+/// How many top-level keys above a repeated `apiVersion` or `kind` may go with the new object.
+const MAX_MOVED_KEYS: usize = 16;
+
+/// A top-level key of a document: its text when a plain scalar at column 1, and its line
+/// (0-based, in the document's text).
+struct RootKey<'a> {
+    name: Option<Cow<'a, str>>,
+    line: usize,
+}
+
+/// The documents of the range `start..end` (first line `line`) of `text` when it holds several
+/// objects pasted one after the other, or nothing when it does not.
+///
+/// A new object begins at a top-level `apiVersion` or `kind` that the object above already has;
+/// keys just above it that also repeat one of the object above belong to the new object too,
+/// and so do the comment lines right above its first key (a file's header comment).
+fn pasted_parts(text: &str, start: usize, end: usize, line: u32) -> Vec<(usize, usize, u32)> {
+    let chunk = &text[start..end];
+    let keys = root_keys(chunk);
+    // For each key, where the same key was last written before it (one pass: a hostile
+    // document of many keys must not cost their square).
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    let previous: Vec<Option<usize>> = keys
+        .iter()
+        .enumerate()
+        .map(|(k, key)| key.name.as_deref().and_then(|n| last.insert(n, k)))
+        .collect();
+    let mut splits: Vec<usize> = Vec::new(); // indexes in `keys`
+    let mut first = 0;
+    for j in 0..keys.len() {
+        if !matches!(keys[j].name.as_deref(), Some("apiVersion" | "kind")) {
+            continue;
+        }
+        let Some(earlier) = previous[j].filter(|&e| e >= first) else {
+            continue;
+        };
+        // Back over the keys just above that repeat one of the object above (a few at most:
+        // objects have a handful of top-level keys).
+        let mut s = j;
+        while s - 1 > earlier
+            && j - s < MAX_MOVED_KEYS
+            && previous[s - 1].is_some_and(|p| p >= first)
+        {
+            s -= 1;
+        }
+        splits.push(s);
+        first = s;
+    }
+    if splits.is_empty() {
+        return Vec::new();
+    }
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(chunk.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let mut parts = Vec::with_capacity(splits.len() + 1);
+    let (mut from, mut from_line) = (0, 0);
+    for s in splits {
+        // The comment lines right above the key open the new object.
+        let floor = keys[s - 1].line + 1;
+        let mut at_line = keys[s].line;
+        while at_line > floor && chunk[line_starts[at_line - 1]..].starts_with('#') {
+            at_line -= 1;
+        }
+        let at = line_starts[at_line];
+        parts.push((start + from, start + at, line + from_line as u32));
+        (from, from_line) = (at, at_line);
+    }
+    parts.push((start + from, end, line + from_line as u32));
+    parts
+}
+
+/// The top-level keys of a document in order (none when its root is not a map). Read from the
+/// parser's events, which do not reject duplicate keys; after a syntax error, from the lines
+/// that start at column 1 with a `key:`, so an error in one object does not hide the next.
+fn root_keys(chunk: &str) -> Vec<RootKey<'_>> {
+    let mut found: Vec<(Option<Cow<str>>, usize)> = Vec::new(); // (name, 0-based line)
+    let mut parser = Parser::new_from_str(chunk);
+    // Whether the root is a map (`None` until it starts), the collections open inside it, and
+    // whether its next node is a key.
+    let (mut root_map, mut depth, mut expect_key) = (None, 0usize, true);
+    let mut stopped = false; // by a syntax error
+    while let Some(event) = parser.next_event() {
+        let (event, span) = match event {
+            Ok(e) => e,
+            Err(_) => {
+                stopped = true;
+                break;
+            }
+        };
+        let node = match event {
+            Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {
+                continue;
+            }
+            Event::StreamEnd => break,
+            _ if root_map.is_none() => {
+                root_map = Some(matches!(event, Event::MappingStart(..)));
+                if root_map == Some(false) {
+                    return Vec::new();
+                }
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd if depth == 0 => break,
+            Event::SequenceEnd | Event::MappingEnd => {
+                depth -= 1;
+                continue;
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                (depth == 1).then_some(None)
+            }
+            Event::Scalar(text, style, ..) => (depth == 0)
+                .then(|| (style == ScalarStyle::Plain && span.start.col() == 0).then_some(text)),
+            Event::Alias(_) => (depth == 0).then_some(None),
+        };
+        // A node of the root map: every other one is a key.
+        if let Some(name) = node {
+            if expect_key {
+                found.push((name, span.start.line().saturating_sub(1)));
+            }
+            expect_key = !expect_key;
+        }
+    }
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(chunk.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let mut keys: Vec<RootKey> = found
+        .into_iter()
+        .map(|(name, line)| RootKey { name, line })
+        .collect();
+    if stopped {
+        // Past the last key read (the error may be reported lines below its cause).
+        let from = keys.last().map_or(0, |k| k.line + 1);
+        for (line, &offset) in line_starts.iter().enumerate().skip(from) {
+            let text = chunk[offset..]
+                .split(['\n', '\r'])
+                .next()
+                .unwrap_or_default();
+            if text.is_empty() || text.starts_with([' ', '\t', '#', '-']) {
+                continue;
+            }
+            let name = text
+                .split_once(": ")
+                .map(|(k, _)| k)
+                .or_else(|| text.strip_suffix(':'))
+                .map(Cow::Borrowed);
+            keys.push(RootKey { name, line });
+        }
+    }
+    keys
 }
 
 /// Maps the parser's character indexes to byte offsets of the whole source.
@@ -655,6 +958,130 @@ mod tests {
         let err = roots(&nested(20)).remove(0).unwrap_err();
         assert!(err.message.contains("copy more than 16 MB"), "{err:?}");
         assert!(roots(&nested(10)).remove(0).is_ok());
+    }
+
+    /// The documents of a text as (first line, joined line, text).
+    fn parts(text: &str) -> Vec<(u32, Option<u32>, &str)> {
+        parse_documents(text)
+            .map(|d| (d.line, d.joined, &text[d.start..d.end]))
+            .collect()
+    }
+
+    const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+    const POLICY: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  podSelector: {}\n";
+
+    #[test]
+    fn objects_pasted_without_markers_are_separate_documents() {
+        let text = format!("{NAMESPACE}{POLICY}{NAMESPACE}");
+        assert_eq!(
+            parts(&text),
+            [
+                (1, None, NAMESPACE),
+                (5, Some(5), POLICY),
+                (12, Some(12), NAMESPACE)
+            ]
+        );
+        assert!(parse_documents(&text).all(|d| d.root.is_ok()));
+        assert_eq!(
+            split_documents(&text).as_deref(),
+            Some(format!("{NAMESPACE}---\n{POLICY}---\n{NAMESPACE}").as_str())
+        );
+        // Once split, nothing is joined any more.
+        let split = split_documents(&text).unwrap();
+        assert!(parse_documents(&split).all(|d| d.joined.is_none()));
+        assert_eq!(split_documents(&split), None);
+    }
+
+    #[test]
+    fn a_header_comment_goes_with_the_object_below_it() {
+        let text = format!("{NAMESPACE}\n# the policy\n# of shop\n{POLICY}");
+        let found = parts(&text);
+        assert_eq!(found[0], (1, None, &*format!("{NAMESPACE}\n")));
+        assert_eq!(found[1].0, 6);
+        assert_eq!(found[1].1, Some(8), "joined at the key, below the comments");
+        assert!(found[1].2.starts_with("# the policy\n"));
+        assert_eq!(
+            split_documents(&text).unwrap(),
+            format!("{NAMESPACE}\n---\n# the policy\n# of shop\n{POLICY}")
+        );
+    }
+
+    #[test]
+    fn a_second_object_may_start_with_kind_or_repeated_keys() {
+        // `kind` first: split at the repeated `kind`.
+        let kind_first = "kind: Namespace\napiVersion: v1\nmetadata:\n  name: a\n";
+        let text = format!("{NAMESPACE}{kind_first}");
+        assert_eq!(parts(&text)[1], (5, Some(5), kind_first));
+        // `metadata` first: it repeats a key of the object above, so it belongs to the next.
+        let metadata_first = "metadata:\n  name: b\nkind: Namespace\napiVersion: v1\n";
+        let text = format!("{NAMESPACE}{metadata_first}");
+        assert_eq!(parts(&text)[1], (5, Some(5), metadata_first));
+    }
+
+    #[test]
+    fn only_a_repeated_top_level_header_splits() {
+        // A key written twice is a duplicate, not a second object.
+        let dup = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\nmetadata:\n  name: b\n";
+        assert_eq!(parts(dup).len(), 1);
+        assert!(roots(dup)[0].is_err());
+        // Nested `apiVersion` keys (a List's items, a template) are not at column 1.
+        let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n- apiVersion: v1\n  kind: Namespace\n";
+        assert_eq!(parts(list).len(), 1);
+        // Inside a block scalar: not keys. (Nor can a quoted string continue at column 1 in a
+        // map: the parser rejects that text whether it is split or not.)
+        let scalar = "apiVersion: v1\nkind: ConfigMap\ndata:\n  a.yaml: |\n    apiVersion: v1\n    kind: Pod\n";
+        assert_eq!(parts(scalar).len(), 1);
+        // Markers already there: nothing joined.
+        let marked = format!("{NAMESPACE}---\n{POLICY}...\n{NAMESPACE}");
+        assert!(parts(&marked).iter().all(|(_, joined, _)| joined.is_none()));
+        assert_eq!(split_documents(&marked), None);
+    }
+
+    #[test]
+    fn many_repeated_keys_before_a_repeated_header_cost_no_square() {
+        // An object of 20,000 keys pasted twice: the keys above the second `apiVersion` all
+        // repeat; only a few go with it, and the walk back is not a scan per key.
+        let keys: String = (0..20_000).map(|i| format!("k{i}: v\n")).collect();
+        let text = format!("apiVersion: v1\n{keys}{keys}apiVersion: v1\n{keys}");
+        let started = std::time::Instant::now();
+        let found = parts(&text);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[1].0, 40_002 - MAX_MOVED_KEYS as u32);
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_syntax_error_in_one_pasted_object_does_not_hide_the_next() {
+        let broken = "apiVersion: v1\nkind: Namespace\nmetadata: [shop\n";
+        let text = format!("{broken}{POLICY}");
+        let docs: Vec<Document> = parse_documents(&text).collect();
+        assert_eq!(docs.len(), 2);
+        assert!(docs[0].root.is_err());
+        assert_eq!(docs[1].joined, Some(4));
+        let policy = docs[1].root.clone().unwrap().unwrap();
+        assert_eq!(policy.get("kind").unwrap().as_str(), Some("NetworkPolicy"));
+    }
+
+    #[test]
+    fn the_page_inserts_the_markers_from_the_findings_lines() {
+        let text = format!("{NAMESPACE}\n# the policy\n{POLICY}{NAMESPACE}");
+        let joined: Vec<u32> = parse_documents(&text).filter_map(|d| d.joined).collect();
+        assert_eq!(joined, [7, 14]);
+        let fixed = insert_separators(&text, &joined);
+        assert_eq!(Some(fixed.clone()), split_documents(&text));
+        // Again, or with lines that no longer start an object: nothing more changes.
+        assert_eq!(insert_separators(&fixed, &[8, 16]), fixed);
+        assert_eq!(insert_separators(&text, &[2, 10, 0, 999]), text);
+    }
+
+    #[test]
+    fn the_marker_takes_the_line_ending_of_the_text() {
+        let text = format!("{NAMESPACE}{POLICY}").replace('\n', "\r\n");
+        let split = split_documents(&text).unwrap();
+        assert_eq!(
+            split,
+            format!("{NAMESPACE}---\n{POLICY}").replace('\n', "\r\n")
+        );
     }
 
     #[test]

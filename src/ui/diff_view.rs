@@ -1,5 +1,6 @@
 //! The corrected YAML: a coloured unified diff of the input against it, with copy and download
-//! buttons, and the extra documents (Cilium, AuthorizationPolicy) each with their own.
+//! buttons, and the extra documents (Cilium, AuthorizationPolicy) in one block: one copy and one
+//! download of them all as a multi-document file, each document expandable on its own.
 
 use leptos::prelude::*;
 
@@ -7,7 +8,7 @@ use super::cap::Cap;
 use super::{Analysis, browser};
 
 /// Extra documents drawn before a "Show all" button (one AuthorizationPolicy per destination can
-/// make hundreds; the combined download is not affected).
+/// make hundreds; the combined copy and download are not affected).
 const SHOWN_EXTRAS: usize = 20;
 
 /// Diff lines drawn before a "Show all" button (a whole cluster's diff can have tens of
@@ -22,6 +23,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
     let extras = Cap::new(SHOWN_EXTRAS);
     let fixed = move || analysis.with(|a| a.report.fixed.combined());
     let diff = move || analysis.with(|a| a.diff.clone());
+    let extras_yaml = move || analysis.with(|a| a.report.fixed.extras_combined());
     let copy = move |what: &'static str, text: String| {
         let ok = browser::copy(&text);
         set_copied.set(Some(if ok {
@@ -91,39 +93,46 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                     |n| format!("Show the whole diff ({n} more lines)"),
                 )}
             </Show>
-            <For
-                each=move || {
-                    let limit = extras.limit();
-                    analysis.with(|a| a.report.fixed.extras.iter().take(limit).cloned().collect::<Vec<_>>())
-                }
-                // By content too: an edit can change a document and keep its name.
-                key=|extra| (extra.name.clone(), extra.yaml.clone())
-                let:extra
-            >
-                {
-                    let yaml = extra.yaml.clone();
-                    let yaml_for_copy = extra.yaml.clone();
-                    let filename = format!("{}.yaml", extra.name);
-                    view! {
-                        <div class="extra">
-                            <h3>{format!("Extra: {} {}", extra.kind, extra.name)}</h3>
-                            <div class="actions">
-                                <button on:click=move |_| copy("Extra document copied", yaml_for_copy.clone())>
-                                    {format!("Copy {}", extra.name)}
-                                </button>
-                                <button on:click=move |_| browser::download(&filename, &yaml, "application/yaml")>
-                                    {format!("Download {}", extra.name)}
-                                </button>
-                            </div>
+            <Show when=move || analysis.with(|a| !a.report.fixed.extras.is_empty())>
+                <div class="extras" role="group" aria-labelledby="extras-title">
+                    <h3 id="extras-title">
+                        {move || analysis.with(|a| match a.report.fixed.extras.len() {
+                            1 => "Extra document (1)".to_string(),
+                            n => format!("Extra documents ({n})"),
+                        })}
+                    </h3>
+                    <p class="hint">
+                        "New resources to apply besides the corrected YAML, all in one file: "
+                        <code>"kubectl apply -f extras.yaml"</code>
+                    </p>
+                    <div class="actions">
+                        <button id="copy-extras" on:click=move |_| copy("Extra documents copied", extras_yaml())>
+                            "Copy extra documents"
+                        </button>
+                        <button id="download-extras" on:click=move |_| browser::download("extras.yaml", &extras_yaml(), "application/yaml")>
+                            "Download extras.yaml"
+                        </button>
+                    </div>
+                    <For
+                        each=move || {
+                            let limit = extras.limit();
+                            analysis.with(|a| a.report.fixed.extras.iter().take(limit).cloned().collect::<Vec<_>>())
+                        }
+                        // By content too: an edit can change a document and keep its name.
+                        key=|extra| (extra.name.clone(), extra.yaml.clone())
+                        let:extra
+                    >
+                        <details class="extra">
+                            <summary><h4>{format!("{} {}", extra.kind, extra.name)}</h4></summary>
                             <pre class="extra-text" tabindex="0" aria-label=format!("{} {}", extra.kind, extra.name)>{extra.yaml.clone()}</pre>
-                        </div>
-                    }
-                }
-            </For>
-            {extras.button(
-                move || analysis.with(|a| a.report.fixed.extras.len()),
-                |n| format!("Show {n} more extra documents"),
-            )}
+                        </details>
+                    </For>
+                    {extras.button(
+                        move || analysis.with(|a| a.report.fixed.extras.len()),
+                        |n| format!("Show {n} more extra documents"),
+                    )}
+                </div>
+            </Show>
         </section>
     }
 }

@@ -24,6 +24,10 @@ use super::{Analysis, browser, highlight};
 const LINE_HEIGHT: f64 = 19.5;
 const PADDING: f64 = 8.0;
 
+/// Pixels kept between the gutter and a caret the browser scrolls into view: the textarea's left
+/// padding (0.5rem) and as much again.
+const CLEARANCE: i32 = 16;
+
 /// The first line in view (0-based) and the line after the last, for a scroller at `top` that is
 /// `height` pixels high (two spare lines for partly visible ones).
 fn on_screen(top: f64, height: f64) -> (usize, usize) {
@@ -108,6 +112,7 @@ pub fn Editor(
     let scroller = NodeRef::<html::Div>::new();
     let textarea = NodeRef::<html::Textarea>::new();
     let code = NodeRef::<html::Div>::new();
+    let gutter = NodeRef::<html::Div>::new();
     let file_input = NodeRef::<html::Input>::new();
     let (escaped, set_escaped) = signal(false);
     let (dragging, set_dragging) = signal(false);
@@ -561,10 +566,22 @@ pub fn Editor(
         });
         view! { <pre class="highlight" aria-hidden="true" style=style>{drawn}</pre> }
     };
-    let gutter_style = move || {
-        let digits = lines.with(Lines::count).to_string().len();
-        format!("width: calc({digits}ch + 1.5rem)")
-    };
+    let digits = Memo::new(move |_| lines.with(Lines::count).to_string().len());
+    let gutter_style = move || format!("width: calc({}ch + 1.5rem)", digits.get());
+    // The gutter stays on the left of the scroller over the lines (sticky), and the browser,
+    // bringing the caret into view, counts the space under it as visible: Home on a line
+    // scrolled right left the caret and the lines' first characters under the gutter. The
+    // scroller's left scroll padding is the gutter's width (measured once drawn, as it grows
+    // with the line count) and the textarea's padding beside it: a caret at the start of a line
+    // scrolls the view back to the very left, and any other stays clear of the gutter.
+    let (gutter_width, set_gutter_width) = signal(0);
+    Effect::new(move |_| {
+        digits.track();
+        if let Some(gutter) = gutter.get() {
+            set_gutter_width.set(gutter.offset_width());
+        }
+    });
+    let scroll_padding = move || format!("{}px", gutter_width.get() + CLEARANCE);
     // The lines' box: as tall as the whole text, as wide as its widest line.
     let height = move || {
         lines.track();
@@ -644,6 +661,7 @@ pub fn Editor(
                 class="editor-body"
                 class:dragging=move || dragging.get()
                 node_ref=scroller
+                style:scroll-padding-left=scroll_padding
                 on:scroll=on_scroll
                 on:dragover=move |ev: web_sys::DragEvent| {
                     ev.prevent_default();
@@ -659,7 +677,7 @@ pub fn Editor(
                 }
             >
                 <div class="editor-lines">
-                    <div class="gutter" aria-hidden="true" style=gutter_style>
+                    <div class="gutter" aria-hidden="true" style=gutter_style node_ref=gutter>
                         {numbers}
                         {markers}
                     </div>

@@ -189,3 +189,166 @@ test("Page Down and Page Up move the caret a page, with the view, in short and l
     expect(selected.split("\n").length).toBe(pageLines + 1);
   }
 });
+
+/** The editor's horizontal state: the scroller's and the textarea's scrollLeft, where line 1's
+ * first character and the caret are drawn, and the gutter's right edge (all in viewport px). */
+const horizontal = (page) =>
+  page.evaluate(() => {
+    const scroller = document.querySelector(".editor-body");
+    const area = document.getElementById("yaml-input");
+    const gutter = document.querySelector(".gutter").getBoundingClientRect();
+    // Line 1's first character as the highlight layer draws it.
+    const first = document.querySelector(".highlight .hl-line");
+    const range = document.createRange();
+    const node = document.createTreeWalker(first, NodeFilter.SHOW_TEXT).nextNode();
+    range.setStart(node, 0);
+    range.setEnd(node, 1);
+    const char = range.getBoundingClientRect();
+    // The caret: its column in the textarea's value, placed like the highlight's characters.
+    const before = area.value.slice(0, area.selectionStart);
+    const column = before.length - before.lastIndexOf("\n") - 1;
+    const code = document.querySelector(".code-area").getBoundingClientRect();
+    const padding = parseFloat(getComputedStyle(area).paddingLeft);
+    return {
+      scrollerLeft: scroller.scrollLeft,
+      areaLeft: area.scrollLeft,
+      charLeft: char.left,
+      caretLeft: code.left + padding + column * char.width - area.scrollLeft,
+      gutterRight: gutter.right,
+      viewRight: scroller.getBoundingClientRect().left + scroller.clientWidth,
+      column,
+    };
+  });
+
+test("the start of every line stays visible: End then Home, and a caret near the line start", async ({ page }) => {
+  const problems = guard(page);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("./");
+  await page.selectOption("#examples", "multi-namespace");
+  await expect(editor(page)).toHaveValue(/^# A two-namespace shop/);
+  const box = await page.locator(".editor-body").boundingBox();
+  // Line 1 (a comment of 97 characters) is wider than the editor.
+  await page.mouse.click(box.x + 120, box.y + 8 + LINE / 2);
+  expect(await editor(page).evaluate((el) => el.value.slice(0, el.selectionStart).includes("\n"))).toBe(false);
+
+  // End: the view scrolls right to the caret, and the caret is on screen.
+  await page.keyboard.press("End");
+  let h = await horizontal(page);
+  expect(h.column).toBe(97);
+  expect(h.scrollerLeft + h.areaLeft).toBeGreaterThan(0);
+  expect(h.caretLeft).toBeGreaterThanOrEqual(h.gutterRight);
+  expect(h.caretLeft).toBeLessThanOrEqual(h.viewRight);
+
+  // Home: back to the very start; the first character and the caret are right of the gutter.
+  await page.keyboard.press("Home");
+  h = await horizontal(page);
+  expect(h.column).toBe(0);
+  expect(h.scrollerLeft).toBe(0);
+  expect(h.areaLeft).toBe(0);
+  expect(h.charLeft).toBeGreaterThanOrEqual(h.gutterRight);
+  expect(h.caretLeft).toBeGreaterThanOrEqual(h.gutterRight);
+
+  // Walking left from the end, the caret never hides behind the gutter.
+  await page.keyboard.press("End");
+  for (let i = 0; i < 97; i++) {
+    await page.keyboard.press("ArrowLeft");
+    if (i % 8 === 0 || i > 88) {
+      h = await horizontal(page);
+      expect(h.caretLeft, `column ${h.column}`).toBeGreaterThanOrEqual(h.gutterRight);
+    }
+  }
+  expect((await horizontal(page)).scrollerLeft).toBe(0);
+
+  // Line 2 (short) from the end of line 1: Down keeps the start in view.
+  await page.keyboard.press("End");
+  await page.keyboard.press("ArrowDown");
+  h = await horizontal(page);
+  expect(h.caretLeft).toBeGreaterThanOrEqual(h.gutterRight);
+  expect(problems).toEqual([]);
+});
+
+// Two destinations whose port lists the fix keeps with an AuthorizationPolicy each: two extra
+// documents.
+const twoPolicies = ["a", "b"]
+  .map(
+    (app) => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: ${app}, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: ${app}}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: client}}}]
+    ports: [{port: 9090}]
+`,
+  )
+  .join("---\n");
+
+test("the extra documents are one block: one copy and one download of them all, each document opens on its own", async ({ page, context }) => {
+  const problems = guard(page);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.goto("./");
+  await pasteAll(page, twoPolicies);
+  const block = page.locator(".extras");
+  await expect(block.locator("h3")).toHaveText("Extra documents (2)");
+  const docs = block.locator(".extra");
+  await expect(docs).toHaveCount(2);
+  await expect(docs.locator("summary")).toHaveText([
+    "AuthorizationPolicy allow-ambient-ports-a",
+    "AuthorizationPolicy allow-ambient-ports-b",
+  ]);
+  // One copy and one download for the block, none per document.
+  await expect(page.locator("#copy-extras")).toHaveCount(1);
+  await expect(page.locator("#download-extras")).toHaveCount(1);
+  await expect(docs.locator("button")).toHaveCount(0);
+
+  // Closed at first; each opens on its own.
+  const texts = docs.locator(".extra-text");
+  await expect(texts.nth(0)).toBeHidden();
+  await expect(texts.nth(1)).toBeHidden();
+  await docs.nth(1).locator("summary").click();
+  await expect(texts.nth(1)).toBeVisible();
+  await expect(texts.nth(1)).toContainText("app: b");
+  await expect(texts.nth(0)).toBeHidden();
+  await docs.nth(1).locator("summary").click();
+  await expect(texts.nth(1)).toBeHidden();
+
+  // The download: every document, in order, separated by `---`, for one `kubectl apply -f`.
+  const each = await texts.evaluateAll((pres) => pres.map((p) => p.textContent));
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-extras")]);
+  expect(download.suggestedFilename()).toBe("extras.yaml");
+  const yaml = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
+  expect(yaml).toBe(each.join("---\n"));
+  const documents = yaml.split(/^---$/m);
+  expect(documents).toHaveLength(2);
+  for (const doc of documents) {
+    expect(doc.trim().startsWith("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy")).toBe(true);
+  }
+  // The copy: the same text.
+  await page.click("#copy-extras");
+  await expect(page.locator(".copied")).toHaveText("Extra documents copied");
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(yaml);
+
+  // One document: the title says so; the block goes when there is none.
+  await pasteAll(page, twoPolicies.split("---\n")[0]);
+  await expect(block.locator("h3")).toHaveText("Extra document (1)");
+  await pasteAll(page, "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+  await expect(block).toHaveCount(0);
+  expect(problems).toEqual([]);
+});
+
+test("files pasted without `---`: INP006 at the second object, its objects analysed, and the fix's diff inserts the marker", async ({ page }) => {
+  const problems = guard(page);
+  await page.goto("./");
+  const namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+  await pasteAll(page, namespace + "# b.yaml\n" + twoPolicies.split("---\n")[1]);
+  const finding = page.locator(".finding", { hasText: "INP006" });
+  await expect(finding).toBeVisible();
+  // (Backticks are drawn as code.)
+  await expect(finding).toContainText("NetworkPolicy b starts at line 6");
+  await expect(finding).toContainText("without a --- line");
+  // The policy of the second file is analysed (its HBONE finding), not hidden by a syntax error.
+  await expect(page.locator(".finding", { hasText: "AMB001" })).toBeVisible();
+  await expect(page.locator(".finding", { hasText: "INP001" })).toHaveCount(0);
+  await expect(page.locator(".diff-text .add", { hasText: /^\+---\s*$/ })).toHaveCount(1);
+  expect(problems).toEqual([]);
+});

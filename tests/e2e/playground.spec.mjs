@@ -40,7 +40,7 @@ test("seed 3: the deny-all blocks probes; Cilium makes it an error and the fix a
   await showTab(page, "Corrected YAML");
   await expect(page.locator(".diff-text .add", { hasText: "cidr: 169.254.7.127/32" })).toBeVisible();
   await page.selectOption("#setting-cni", "cilium");
-  await expect(page.locator(".extra h3", { hasText: "CiliumClusterwideNetworkPolicy" })).toBeVisible();
+  await expect(page.locator(".extra summary", { hasText: "CiliumClusterwideNetworkPolicy" })).toBeVisible();
   await showTab(page, "Findings");
   await expect(finding(page, "AMB003", "error")).toBeVisible();
   // istio-cni's useHostIPForProbeSnat: the probes keep the node's IP.
@@ -341,7 +341,7 @@ test("an extra document follows the edit that changes it under the same name", a
   await expect(extra).not.toContainText('"9090"');
   const [download] = await Promise.all([
     page.waitForEvent("download"),
-    page.locator(".extra button", { hasText: "Download" }).first().click(),
+    page.click("#download-extras"),
   ]);
   const yaml = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
   expect(yaml).toContain('"9091"');
