@@ -6,13 +6,14 @@
 
 use std::collections::BTreeSet;
 
+use ambient_netpol::input::yaml::insert_separators;
 use ambient_netpol::{Code, Finding, Severity};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::cap::Cap;
 use super::groups::{self, Filter, Group, SEVERITIES};
-use super::{Analysis, GoToLine};
+use super::{Analysis, EditorText, GoToLine};
 
 const SEED_PAGE: &str = "https://istio.io/latest/docs/ambient/usage/networkpolicy/";
 
@@ -231,6 +232,7 @@ fn group_view(
                 {(fixable > 0).then(|| view! {
                     <p class="group-fix">{format!("{fixable} of {total} fixed in the corrected YAML.")}</p>
                 })}
+                {(code == Code::Inp006).then(|| separators_button(rows.iter().filter_map(|(_, f)| f.line()).collect()))}
                 <ol class="finding-list">
                     {move || {
                         let limit = cap.limit();
@@ -242,6 +244,22 @@ fn group_view(
             </div>
         </details>
     }
+}
+
+/// INP006's fix in one click: the `---` lines inserted into the editor's text above the objects
+/// its findings point at (undoable like any outside edit).
+fn separators_button(lines: Vec<u32>) -> impl IntoView {
+    let EditorText { text, set } = expect_context::<EditorText>();
+    let label = if lines.len() == 1 {
+        "Insert the missing `---` line".to_string()
+    } else {
+        format!("Insert the {} missing `---` lines", lines.len())
+    };
+    let insert = move |_| {
+        let fixed = text.with_untracked(|t| insert_separators(t, &lines));
+        set.set(fixed);
+    };
+    view! { <button class="split-documents" on:click=insert>{message_view(&label)}</button> }
 }
 
 /// The first paragraph of a rule's documentation (after its first heading): what it finds.

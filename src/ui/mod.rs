@@ -53,6 +53,13 @@ pub fn keep_text() {
 #[derive(Clone, Copy)]
 pub struct GoToLine(pub WriteSignal<Option<u32>>);
 
+/// The editor's text, for the parts of the page that correct it in one click (INP006).
+#[derive(Clone, Copy)]
+pub struct EditorText {
+    pub text: ReadSignal<String>,
+    pub set: WriteSignal<String>,
+}
+
 /// Asks the page to show one finding (an index into `Analysis::report.findings`): the results
 /// switch to the findings, open its group, scroll to it and focus it (set by the diagram).
 #[derive(Clone, Copy)]
@@ -179,6 +186,10 @@ pub fn App() -> impl IntoView {
     let (settled, set_settled) = signal(text.get_untracked());
     let (goto, set_goto) = signal(None::<u32>);
     provide_context(GoToLine(set_goto));
+    provide_context(EditorText {
+        text,
+        set: set_text,
+    });
     let (reveal, set_reveal) = signal(None::<usize>);
     provide_context(RevealFinding(set_reveal));
     provide_context(ResultsTab(RwSignal::new(Tab::Findings)));

@@ -346,3 +346,39 @@ test("an extra document follows the edit that changes it under the same name", a
   const yaml = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
   expect(yaml).toContain('"9091"');
 });
+
+test("files pasted without `---`: INP006 says so and one click inserts the separators", async ({ page }) => {
+  const problems = guard(page);
+  await page.goto("./");
+  await expect(page.locator(".status")).toContainText("Analysed");
+  const two = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+# the second file
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web
+  namespace: shop
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - ports:
+    - port: 9090
+`;
+  await pasteAll(page, two);
+  const group = page.locator('.finding-group[data-code="INP006"]');
+  await expect(group).toBeVisible();
+  await expect(group.locator(".finding .line")).toHaveText("line 6");
+  // Both objects are analysed although the separator is missing: the policy's AMB001 is there.
+  await expect(finding(page, "AMB001")).toHaveCount(1);
+  await group.getByRole("button", { name: /Insert the missing/ }).click();
+  await expect(editor(page)).toHaveValue(/name: shop\n---\n# the second file\napiVersion: networking/);
+  await expect(group).toHaveCount(0);
+  await expect(finding(page, "AMB001")).toHaveCount(1);
+  // Undoable like any outside edit.
+  await editor(page).press("Control+z");
+  await expect(editor(page)).toHaveValue(two);
+  expect(problems).toEqual([]);
+});
