@@ -8,6 +8,7 @@ pub mod diff;
 pub mod findings;
 pub mod fix;
 pub mod input;
+pub mod layout;
 pub mod model;
 pub mod netpol;
 pub mod report;
