@@ -34,6 +34,12 @@ pub struct Node {
     pub kind: NodeKind,
     /// In the ambient mesh (captured by ztunnel).
     pub ambient: bool,
+    /// Some policy selects it for ingress: a pair without an edge to it is denied today.
+    #[serde(default)]
+    pub ingress_isolated: bool,
+    /// Some policy selects it for egress: a pair without an edge from it is denied today.
+    #[serde(default)]
+    pub egress_isolated: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +71,25 @@ pub struct Edge {
 pub struct Paths {
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
+    /// Past `MAX_DRAWN_WORKLOADS` there are no nodes nor edges (too many to compute and send):
+    /// instead, per pair of namespaces, how many workload pairs each verdict has
+    /// ([`summary`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespace_pairs: Vec<NamespacePairs>,
+}
+
+/// The workload pairs from one namespace to another (or within one) through an isolated side,
+/// counted by verdict.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespacePairs {
+    pub from: String,
+    pub to: String,
+    /// NetworkPolicy denies them (every TCP port) today.
+    pub denied: u32,
+    /// Allowed today and once enrolled.
+    pub allowed: u32,
+    /// Allowed today, blocked once enrolled (HBONE not admitted on a hop).
+    pub blocked: u32,
 }
 
 /// The paths of a cluster. Only connections through an isolated side are drawn (everything else
@@ -189,6 +214,8 @@ pub fn paths(cx: &Context) -> Paths {
             label: "kubelet (node)".into(),
             kind: NodeKind::Kubelet,
             ambient: false,
+            ingress_isolated: false,
+            egress_isolated: false,
         });
     }
     for (i, w) in workloads.iter().enumerate().filter(|(i, _)| used[*i]) {
@@ -205,24 +232,121 @@ pub fn paths(cx: &Context) -> Paths {
             id: w.qualified_name(),
             namespace: w.namespace.clone(),
             label: match kind {
-                NodeKind::Waypoint => format!(
-                    "waypoint {}",
-                    w.labels
-                        .get(super::mesh::GATEWAY_NAME)
-                        .map_or("", String::as_str)
-                ),
-                NodeKind::Inferred => w.name.trim_matches(|c| c == '[' || c == ']').to_string(),
-                NodeKind::Gateway => match w.labels.get(super::mesh::GATEWAY_NAME) {
-                    Some(name) if w.is_inferred() => name.clone(),
-                    _ => w.name.clone(),
-                },
+                // The drawing says "waypoint" by the node's shape and tag: the label is its name.
+                NodeKind::Waypoint | NodeKind::Gateway => {
+                    match w.labels.get(super::mesh::GATEWAY_NAME) {
+                        Some(name) if w.is_inferred() || kind == NodeKind::Waypoint => name.clone(),
+                        _ => w.name.clone(),
+                    }
+                }
+                NodeKind::Inferred => inferred_label(&w.labels),
                 _ => w.name.clone(),
             },
             kind,
             ambient: cx.membership[i] == Membership::Ambient,
+            ingress_isolated: !cx.engine.isolating(i, Direction::Ingress).is_empty(),
+            egress_isolated: !cx.engine.isolating(i, Direction::Egress).is_empty(),
         });
     }
     out
+}
+
+/// Labels that name an application, most telling first.
+const NAME_LABELS: [&str; 5] = [
+    "app.kubernetes.io/name",
+    "app",
+    "k8s-app",
+    "name",
+    "app.kubernetes.io/instance",
+];
+/// Labels that tell two instances of one application apart.
+const QUALIFYING_LABELS: [&str; 4] = [
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/instance",
+    "component",
+    "role",
+];
+
+/// A short name for the pods a selector stands for: the application its labels name (e.g.
+/// `my-app` for `app.kubernetes.io/name: my-app`), with what tells it apart in brackets
+/// (`alertmanager (alert-router, main)`); the full selector is the node's id.
+fn inferred_label(labels: &crate::netpol::selector::Labels) -> String {
+    let Some(primary) = NAME_LABELS
+        .iter()
+        .find_map(|k| labels.get(*k))
+        .or_else(|| labels.values().next())
+    else {
+        return "all pods".to_string();
+    };
+    let mut qualifiers: Vec<&str> = Vec::new();
+    for value in QUALIFYING_LABELS.iter().filter_map(|k| labels.get(*k)) {
+        if value != primary && !qualifiers.contains(&value.as_str()) {
+            qualifiers.push(value);
+        }
+    }
+    if qualifiers.is_empty() {
+        primary.clone()
+    } else {
+        format!("{primary} ({})", qualifiers.join(", "))
+    }
+}
+
+/// What a large cluster's matrix shows instead of edges: per pair of namespaces, the workload
+/// pairs through an isolated side by verdict (denied today, allowed, blocked once enrolled). One
+/// memoised verdict per pair, no text per pair: linear in the pairs, and small to send.
+pub fn summary(cx: &Context) -> Vec<NamespacePairs> {
+    use std::collections::BTreeMap;
+    let workloads = &cx.cluster.workloads;
+    let n = workloads.len();
+    let ingress: Vec<bool> = (0..n)
+        .map(|d| !cx.engine.isolating(d, Direction::Ingress).is_empty())
+        .collect();
+    let egress: Vec<bool> = (0..n)
+        .map(|s| !cx.engine.isolating(s, Direction::Egress).is_empty())
+        .collect();
+    let hbone_open = |from: usize, to: usize| {
+        cx.engine
+            .allowed_between(Endpoint::Workload(from), Endpoint::Workload(to))
+            .contains(Protocol::Tcp, HBONE_PORT)
+    };
+    let mut counts: BTreeMap<(&str, &str), NamespacePairs> = BTreeMap::new();
+    for s in 0..n {
+        for d in 0..n {
+            if s == d
+                || !(ingress[d] || egress[s])
+                || workloads[s].host_network && workloads[d].host_network
+            {
+                continue;
+            }
+            let allowed = cx
+                .engine
+                .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
+            let entry = counts
+                .entry((&workloads[s].namespace, &workloads[d].namespace))
+                .or_insert_with(|| NamespacePairs {
+                    from: workloads[s].namespace.clone(),
+                    to: workloads[d].namespace.clone(),
+                    ..NamespacePairs::default()
+                });
+            if allowed.of(Protocol::Tcp).is_empty() {
+                entry.denied += 1;
+                continue;
+            }
+            let open = match cx.route(s, d) {
+                Route::Direct => true,
+                Route::Hbone => hbone_open(s, d),
+                Route::Waypoint => cx
+                    .waypoint_pod(d)
+                    .is_some_and(|w| hbone_open(s, w) && hbone_open(w, d)),
+            };
+            if open {
+                entry.allowed += 1;
+            } else {
+                entry.blocked += 1;
+            }
+        }
+    }
+    counts.into_values().collect()
 }
 
 /// The HBONE hops of the traffic from `s` to `d` once enrolled (none when it keeps its original
@@ -298,4 +422,43 @@ fn hbone_verdict(cx: &Context, from: usize, to: usize) -> (bool, Vec<String>, St
         }
     };
     (out_ok && in_ok, blocked_by, explanation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> crate::netpol::selector::Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn an_inferred_node_is_named_by_its_application() {
+        assert_eq!(
+            inferred_label(&labels(&[("app.kubernetes.io/name", "my-app")])),
+            "my-app"
+        );
+        assert_eq!(
+            inferred_label(&labels(&[
+                ("app.kubernetes.io/component", "alert-router"),
+                ("app.kubernetes.io/instance", "main"),
+                ("app.kubernetes.io/name", "alertmanager"),
+                ("app.kubernetes.io/part-of", "kube-prometheus"),
+            ])),
+            "alertmanager (alert-router, main)"
+        );
+        assert_eq!(
+            inferred_label(&labels(&[
+                ("app.kubernetes.io/component", "prometheus"),
+                ("app.kubernetes.io/instance", "k8s"),
+                ("app.kubernetes.io/name", "prometheus"),
+            ])),
+            "prometheus (k8s)"
+        );
+        assert_eq!(inferred_label(&labels(&[("tier", "db")])), "db");
+        assert_eq!(inferred_label(&labels(&[])), "all pods");
+    }
 }
