@@ -49,8 +49,10 @@ pub struct Settings {
     pub column_gap: f64,
     /// Between two boxes of one column.
     pub row_gap: f64,
-    /// The slot of an edge passing a column (space between parallel edges).
+    /// The slot of an edge passing a column.
     pub lane: f64,
+    /// Between two edges passing a column side by side.
+    pub lane_gap: f64,
     /// Between a group's box and what it holds.
     pub group_pad: f64,
     /// Between two groups' bands.
@@ -68,7 +70,8 @@ impl Default for Settings {
         Settings {
             column_gap: 90.0,
             row_gap: 18.0,
-            lane: 10.0,
+            lane: 6.0,
+            lane_gap: 2.0,
             group_pad: 10.0,
             group_gap: 16.0,
             heading: 22.0,
@@ -301,7 +304,7 @@ pub fn layout(
                 .filter(|&&i| i < n)
                 .map(|&i| nodes[i].width)
                 .fold(0.0, f64::max)
-                .max(settings.lane * 2.0)
+                .max(20.0)
         })
         .collect();
     let mut column_left = Vec::with_capacity(layers);
@@ -338,9 +341,17 @@ pub fn layout(
             out
         })
         .collect();
+    // Parallel edges passing a column sit closer together than boxes.
+    let gap = |a: usize, b: usize| {
+        if a >= n && b >= n {
+            settings.lane_gap
+        } else {
+            settings.row_gap
+        }
+    };
     let stacked = |list: &[usize]| {
         list.iter().map(|&i| item_height[i]).sum::<f64>()
-            + settings.row_gap * list.len().saturating_sub(1) as f64
+            + list.windows(2).map(|w| gap(w[0], w[1])).sum::<f64>()
     };
     let mut band_height = vec![0.0f64; group_count];
     let mut used = vec![false; group_count];
@@ -363,9 +374,9 @@ pub fn layout(
     for column in &segments {
         for (_, list) in column {
             let mut t = 0.0;
-            for &i in list {
+            for (k, &i) in list.iter().enumerate() {
                 top[i] = t;
-                t += item_height[i] + settings.row_gap;
+                t += item_height[i] + list.get(k + 1).map_or(0.0, |&j| gap(i, j));
             }
         }
     }
@@ -376,8 +387,8 @@ pub fn layout(
             for (g, list) in column {
                 let room = band_height[*g];
                 let mut next_free = 0.0f64;
-                let mut remaining = stacked(list);
-                for &i in list {
+                for (k, &i) in list.iter().enumerate() {
+                    let remaining = stacked(&list[k..]);
                     let h = item_height[i];
                     let around = &adjacent[i];
                     let wanted = if around.is_empty() {
@@ -393,8 +404,7 @@ pub fn layout(
                     let latest = room - remaining;
                     let t = wanted.min(latest).max(next_free);
                     top[i] = t;
-                    next_free = t + h + settings.row_gap;
-                    remaining -= h + settings.row_gap;
+                    next_free = t + h + list.get(k + 1).map_or(0.0, |&j| gap(i, j));
                 }
             }
         }
