@@ -297,7 +297,7 @@ fn analyze_loaded(
     } else {
         // Too many pairs to send one by one: the page draws a matrix of namespaces instead.
         ambient::paths::Paths {
-            namespace_pairs: Vec::new(),
+            namespace_pairs: ambient::paths::summary(&cx, &out.blocked),
             ..ambient::paths::Paths::default()
         }
     };

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::mesh::{Membership, Reason};
 use super::{Context, HBONE_PORT, ProbeSnat, Route};
 use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{Endpoint, SideVerdict};
+use crate::netpol::eval::{BitSet, Endpoint, SideVerdict};
 use crate::netpol::policy::Direction;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,23 +72,18 @@ pub struct Paths {
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
     /// Past `MAX_DRAWN_WORKLOADS` there are no nodes nor edges (too many to compute and send):
-    /// instead, per pair of namespaces, how many workload pairs each verdict has
+    /// instead, per pair of namespaces, how many workload pairs are blocked once enrolled
     /// ([`summary`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub namespace_pairs: Vec<NamespacePairs>,
 }
 
-/// The workload pairs from one namespace to another (or within one) through an isolated side,
-/// counted by verdict.
+/// The workload pairs from one namespace to another (or within one) that HBONE findings report
+/// blocked once enrolled.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NamespacePairs {
     pub from: String,
     pub to: String,
-    /// NetworkPolicy denies them (every TCP port) today.
-    pub denied: u32,
-    /// Allowed today and once enrolled.
-    pub allowed: u32,
-    /// Allowed today, blocked once enrolled (HBONE not admitted on a hop).
     pub blocked: u32,
 }
 
@@ -291,62 +286,53 @@ fn inferred_label(labels: &crate::netpol::selector::Labels) -> String {
     }
 }
 
-/// What a large cluster's matrix shows instead of edges: per pair of namespaces, the workload
-/// pairs through an isolated side by verdict (denied today, allowed, blocked once enrolled). One
-/// memoised verdict per pair, no text per pair: linear in the pairs, and small to send.
-pub fn summary(cx: &Context) -> Vec<NamespacePairs> {
-    use std::collections::BTreeMap;
+/// What a large cluster's matrix shows instead of edges: per pair of namespaces, how many
+/// workload pairs the HBONE rules (AMB001, AMB002, AMB005) report blocked once enrolled, from
+/// the blocks they found (`rules::Output::blocked`): no verdict per pair, so it costs what the
+/// blocked pairs cost, and sends one count per pair of namespaces.
+pub fn summary(cx: &Context, blocked: &[(BitSet, Vec<usize>)]) -> Vec<NamespacePairs> {
     let workloads = &cx.cluster.workloads;
     let n = workloads.len();
-    let ingress: Vec<bool> = (0..n)
-        .map(|d| !cx.engine.isolating(d, Direction::Ingress).is_empty())
+    // Per destination, its blocked sources (a pair reported by two rules counts once).
+    let mut from: Vec<Option<BitSet>> = vec![None; n];
+    for (sources, destinations) in blocked {
+        for &d in destinations {
+            from[d]
+                .get_or_insert_with(|| BitSet::new(n))
+                .union_with(sources);
+        }
+    }
+    let mut names: Vec<&str> = workloads.iter().map(|w| w.namespace.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let index: Vec<usize> = workloads
+        .iter()
+        .map(|w| {
+            names
+                .binary_search(&w.namespace.as_str())
+                .expect("every namespace is listed")
+        })
         .collect();
-    let egress: Vec<bool> = (0..n)
-        .map(|s| !cx.engine.isolating(s, Direction::Egress).is_empty())
-        .collect();
-    let hbone_open = |from: usize, to: usize| {
-        cx.engine
-            .allowed_between(Endpoint::Workload(from), Endpoint::Workload(to))
-            .contains(Protocol::Tcp, HBONE_PORT)
-    };
-    let mut counts: BTreeMap<(&str, &str), NamespacePairs> = BTreeMap::new();
-    for s in 0..n {
-        for d in 0..n {
-            if s == d
-                || !(ingress[d] || egress[s])
-                || workloads[s].host_network && workloads[d].host_network
-            {
-                continue;
-            }
-            let allowed = cx
-                .engine
-                .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
-            let entry = counts
-                .entry((&workloads[s].namespace, &workloads[d].namespace))
-                .or_insert_with(|| NamespacePairs {
-                    from: workloads[s].namespace.clone(),
-                    to: workloads[d].namespace.clone(),
-                    ..NamespacePairs::default()
-                });
-            if allowed.of(Protocol::Tcp).is_empty() {
-                entry.denied += 1;
-                continue;
-            }
-            let open = match cx.route(s, d) {
-                Route::Direct => true,
-                Route::Hbone => hbone_open(s, d),
-                Route::Waypoint => cx
-                    .waypoint_pod(d)
-                    .is_some_and(|w| hbone_open(s, w) && hbone_open(w, d)),
-            };
-            if open {
-                entry.allowed += 1;
-            } else {
-                entry.blocked += 1;
+    let k = names.len();
+    let mut counts = vec![0u32; k * k];
+    for (d, sources) in from.iter().enumerate() {
+        for s in sources.iter().flat_map(BitSet::iter) {
+            // A workload of one pod is not its own peer.
+            if s != d || cx.replicated(d) {
+                counts[index[s] * k + index[d]] += 1;
             }
         }
     }
-    counts.into_values().collect()
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c > 0)
+        .map(|(i, &blocked)| NamespacePairs {
+            from: names[i / k].to_string(),
+            to: names[i % k].to_string(),
+            blocked,
+        })
+        .collect()
 }
 
 /// The HBONE hops of the traffic from `s` to `d` once enrolled (none when it keeps its original

@@ -555,7 +555,13 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
     });
     let workload_count =
         move || shown.with(|s| s.0.iter().filter(|n| n.kind != NodeKind::Kubelet).count());
-    let large = move || analysis.with(|a| !a.report.paths.namespace_pairs.is_empty());
+    // Past MAX_DRAWN_WORKLOADS the core counts the blocked pairs per namespace instead.
+    let large = move || {
+        analysis.with(|a| {
+            a.report.workloads > ambient_netpol::MAX_DRAWN_WORKLOADS
+                || !a.report.paths.namespace_pairs.is_empty()
+        })
+    };
     let shape = move || {
         if large() {
             return Shape::Matrix;
@@ -954,7 +960,8 @@ fn draw(
             }
         })
         .collect_view();
-    // Allowed paths first, blocked ones last: painted on top, and reached last by Tab.
+    // After the nodes (edges never cross a box, and their arrows go over its border); allowed
+    // paths first, blocked ones last: painted on top.
     let mut order: Vec<usize> = (0..drawing.edges.len()).collect();
     order.sort_by_key(|&i| !drawing.edges[i].0.allowed);
     let edges = order
@@ -1064,8 +1071,8 @@ fn draw(
                 </marker>
             </defs>
             {groups}
-            {edges}
             {nodes}
+            {edges}
         </svg>
     }
 }

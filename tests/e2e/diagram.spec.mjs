@@ -110,7 +110,8 @@ for (const [name, text] of Object.entries(APPS)) {
     await paste(page, text);
     const total = await page.locator("svg.paths .edge").count();
     expect(total).toBeGreaterThan(10);
-    await page.locator("svg.paths .node").first().focus();
+    // From the drawing's scrolling box, Tab walks the nodes, then the edges.
+    await page.locator(".diagram-scroll").focus();
     const reached = new Set();
     for (let i = 0; i < total + 40 && reached.size < total; i++) {
       await page.keyboard.press("Tab");

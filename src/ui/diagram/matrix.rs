@@ -372,8 +372,8 @@ pub fn Matrix(
     }
 }
 
-/// Past `MAX_DRAWN_WORKLOADS`: the namespaces by namespaces, with how many workload pairs are
-/// blocked once enrolled, allowed and denied today.
+/// Past `MAX_DRAWN_WORKLOADS`: the namespaces by namespaces, with how many workload pairs the
+/// HBONE findings report blocked once enrolled.
 #[component]
 pub fn NamespaceMatrix(
     analysis: Memo<Analysis>,
@@ -395,14 +395,9 @@ pub fn NamespaceMatrix(
                 .filter(|n| chosen.as_ref().is_none_or(|c| c == *n))
                 .cloned()
                 .collect();
-            let counts: HashMap<(String, String), (u32, u32, u32)> = pairs
+            let counts: HashMap<(String, String), u32> = pairs
                 .iter()
-                .map(|p| {
-                    (
-                        (p.from.clone(), p.to.clone()),
-                        (p.blocked, p.allowed, p.denied),
-                    )
-                })
+                .map(|p| ((p.from.clone(), p.to.clone()), p.blocked))
                 .collect();
             (rows, names, counts, a.report.workloads)
         })
@@ -410,7 +405,7 @@ pub fn NamespaceMatrix(
     view! {
         <p class="note">
             {move || data.with(|d| format!(
-                "{} workloads: too many pairs to list one by one, so the matrix counts them per pair of namespaces (workload pairs through a policy). Open a namespace's findings for its paths.",
+                "{} workloads: too many pairs to draw or list one by one. The matrix counts, per pair of namespaces, the workload pairs whose HBONE the findings report blocked once enrolled; the findings list them by policy.",
                 d.3
             ))}
         </p>
@@ -425,9 +420,9 @@ pub fn NamespaceMatrix(
                 <tbody>
                     {move || data.with(|d| d.0.iter().map(|from| {
                         let cells = d.1.iter().map(|to| {
-                            let (blocked, allowed, denied) = d.2.get(&(from.clone(), to.clone())).copied().unwrap_or_default();
-                            let class = if blocked > 0 { "cell blocked" } else if allowed > 0 { "cell allowed" } else if denied > 0 { "cell denied" } else { "cell open" };
-                            let text = format!("{from} to {to}: {blocked} blocked once enrolled, {allowed} allowed, {denied} denied today (workload pairs)");
+                            let blocked = d.2.get(&(from.clone(), to.clone())).copied().unwrap_or_default();
+                            let class = if blocked > 0 { "cell blocked" } else { "cell open" };
+                            let text = format!("{from} to {to}: {blocked} workload pairs blocked once enrolled");
                             let shown = text.clone();
                             let hovered = text.clone();
                             view! {
