@@ -61,13 +61,43 @@ impl Cell {
     }
 }
 
-/// The matrix's rows, columns and cells for one view and filter.
+/// A row's or a column's heading: what it is (the title), its short name, and a note after it.
 #[derive(Clone, PartialEq)]
-struct Grid {
-    rows: Vec<Node>,
-    cols: Vec<Node>,
+struct Head {
+    id: String,
+    label: String,
+    note: String,
+}
+
+impl Head {
+    fn of(node: &Node) -> Head {
+        Head {
+            id: node.id.clone(),
+            label: node.label.clone(),
+            note: node.namespace.clone(),
+        }
+    }
+}
+
+/// The matrix's rows, columns and cells for one view and filter.
+#[derive(Clone, Default, PartialEq)]
+pub struct Grid {
+    rows: Vec<Head>,
+    cols: Vec<Head>,
     cells: Vec<Cell>,
+    /// Per cell, how many pairs it counts (namespaces), or empty (workloads).
+    counts: Vec<u32>,
     edges: HashMap<(usize, usize), Vec<Edge>>,
+}
+
+impl Grid {
+    fn words(&self, r: usize, c: usize) -> String {
+        let i = r * self.cols.len() + c;
+        match self.counts.get(i) {
+            Some(n) => format!("{n} workload pairs blocked once enrolled"),
+            None => self.cells[i].words().to_string(),
+        }
+    }
 }
 
 fn grid(
@@ -157,9 +187,10 @@ fn grid(
         }
     }
     Grid {
-        rows,
-        cols,
+        rows: rows.iter().map(Head::of).collect(),
+        cols: cols.iter().map(Head::of).collect(),
         cells,
+        counts: Vec::new(),
         edges: by_pair,
     }
 }
@@ -171,13 +202,34 @@ pub fn Matrix(
     filter: Memo<Filter>,
     statuses: Memo<super::Statuses>,
 ) -> impl IntoView {
-    let details = expect_context::<Details>();
     let goto = use_context::<GoToLine>();
     let grid = Memo::new(move |_| {
         let view = view_mode.get();
         let filter = filter.get();
         analysis.with(|a| statuses.with(|s| grid(a, view, &filter, &s.0)))
     });
+    let detail = Callback::new(move |(r, c): (usize, usize)| {
+        grid.with_untracked(|g| {
+            let (from, to) = (&g.rows[r], &g.cols[c]);
+            let edges = g.edges.get(&(r, c)).cloned().unwrap_or_default();
+            analysis.with_untracked(|a| pair_detail(a, &from.id, &to.id, &g.words(r, c), &edges))
+        })
+    });
+    let line =
+        Callback::new(move |f: usize| analysis.with_untracked(|a| a.report.findings[f].line()));
+    view! { <VirtualGrid grid=grid detail=detail line=line goto=goto /> }
+}
+
+/// The cells in sight of a grid, with headings that stay in place, one Tab stop and the arrow
+/// keys to move.
+#[component]
+fn VirtualGrid(
+    grid: Memo<Grid>,
+    detail: Callback<(usize, usize), Detail>,
+    line: Callback<usize, Option<u32>>,
+    goto: Option<GoToLine>,
+) -> impl IntoView {
+    let details = expect_context::<Details>();
     let scroller = NodeRef::<leptos::html::Div>::new();
     // The part in sight: scroll position and size of the scrolling box.
     let viewport = RwSignal::new((0.0f64, 0.0f64, 900.0f64, 600.0f64));
@@ -199,20 +251,13 @@ pub fn Matrix(
         }
     });
     let active = RwSignal::new((0usize, 0usize));
-    let detail_of = move |r: usize, c: usize| {
-        grid.with_untracked(|g| {
-            let (from, to) = (&g.rows[r], &g.cols[c]);
-            let cell = g.cells[r * g.cols.len() + c];
-            let edges = g.edges.get(&(r, c)).cloned().unwrap_or_default();
-            analysis.with_untracked(|a| pair_detail(a, &from.id, &to.id, cell.words(), &edges))
-        })
-    };
+    let detail_of = move |r: usize, c: usize| detail.run((r, c));
     let select = move |r: usize, c: usize| {
         let detail = detail_of(r, c);
         if let (Detail::Text(_, Some(f)), Some(GoToLine(g))) = (&detail, goto)
-            && let Some(line) = analysis.with_untracked(|a| a.report.findings[*f].line())
+            && let Some(l) = line.run(*f)
         {
-            g.set(Some(line));
+            g.set(Some(l));
         }
         details.show(detail);
     };
@@ -291,7 +336,7 @@ pub fn Matrix(
             for r in first_row..last_row {
                 for c in first_col..last_col {
                     let cell = g.cells[r * cols + c];
-                    let label = format!("{} to {}: {}", g.rows[r].id, g.cols[c].id, cell.words());
+                    let label = format!("{} to {}: {}", g.rows[r].id, g.cols[c].id, g.words(r, c));
                     let is_active = (r, c) == (ar, ac);
                     out.push(view! {
                         <div
@@ -322,7 +367,7 @@ pub fn Matrix(
                 out.push(view! {
                     <div class="row-head" title=node.id.clone() style=format!("left:{left:.0}px;top:{:.0}px", COL_HEAD + r as f64 * CELL)>
                         {node.label.clone()}
-                        <span class="ns">{format!(" {}", node.namespace)}</span>
+                        <span class="ns">{format!(" {}", node.note)}</span>
                     </div>
                 }.into_any());
             }
@@ -379,8 +424,7 @@ pub fn NamespaceMatrix(
     analysis: Memo<Analysis>,
     namespace: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let details = expect_context::<Details>();
-    let data = Memo::new(move |_| {
+    let grid = Memo::new(move |_| {
         let chosen = namespace.get();
         analysis.with(|a| {
             let pairs = &a.report.paths.namespace_pairs;
@@ -390,54 +434,59 @@ pub fn NamespaceMatrix(
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            let rows: Vec<String> = names
+            let head = |n: &String| Head {
+                id: n.clone(),
+                label: n.clone(),
+                note: String::new(),
+            };
+            let rows: Vec<Head> = names
                 .iter()
                 .filter(|n| chosen.as_ref().is_none_or(|c| c == *n))
-                .cloned()
+                .map(head)
                 .collect();
-            let counts: HashMap<(String, String), u32> = pairs
+            let cols: Vec<Head> = names.iter().map(head).collect();
+            let counts: HashMap<(&str, &str), u32> = pairs
                 .iter()
-                .map(|p| ((p.from.clone(), p.to.clone()), p.blocked))
+                .map(|p| ((p.from.as_str(), p.to.as_str()), p.blocked))
                 .collect();
-            (rows, names, counts, a.report.workloads)
+            let mut grid = Grid {
+                rows,
+                cols,
+                ..Grid::default()
+            };
+            for r in &grid.rows {
+                for c in &grid.cols {
+                    let n = counts
+                        .get(&(r.id.as_str(), c.id.as_str()))
+                        .copied()
+                        .unwrap_or(0);
+                    grid.counts.push(n);
+                    grid.cells
+                        .push(if n > 0 { Cell::Blocked } else { Cell::Open });
+                }
+            }
+            grid
         })
     });
+    let workloads = move || analysis.with(|a| a.report.workloads);
+    let detail = Callback::new(move |(r, c): (usize, usize)| {
+        grid.with_untracked(|g| {
+            Detail::Text(
+                format!("{} to {}: {}.", g.rows[r].id, g.cols[c].id, g.words(r, c)),
+                None,
+            )
+        })
+    });
+    let line = Callback::new(|_: usize| None);
     view! {
         <p class="note">
-            {move || data.with(|d| format!(
+            {move || format!(
                 "{} workloads: too many pairs to draw or list one by one. The matrix counts, per pair of namespaces, the workload pairs whose HBONE the findings report blocked once enrolled; the findings list them by policy.",
-                d.3
-            ))}
+                workloads()
+            )}
         </p>
-        <div class="matrix-scroll namespace-matrix" role="group" aria-label="Namespace matrix: source namespaces by destination namespaces">
-            <table class="ns-matrix">
-                <thead>
-                    <tr>
-                        <th scope="col">"from \\ to"</th>
-                        {move || data.with(|d| d.1.iter().map(|n| view! { <th scope="col"><span>{n.clone()}</span></th> }).collect_view())}
-                    </tr>
-                </thead>
-                <tbody>
-                    {move || data.with(|d| d.0.iter().map(|from| {
-                        let cells = d.1.iter().map(|to| {
-                            let blocked = d.2.get(&(from.clone(), to.clone())).copied().unwrap_or_default();
-                            let class = if blocked > 0 { "cell blocked" } else { "cell open" };
-                            let text = format!("{from} to {to}: {blocked} workload pairs blocked once enrolled");
-                            let shown = text.clone();
-                            let hovered = text.clone();
-                            view! {
-                                <td>
-                                    <button class=class aria-label=text.clone() title=text
-                                        on:focus=move |_| details.show(Detail::Text(shown.clone(), None))
-                                        on:mouseenter=move |_| details.show(Detail::Text(hovered.clone(), None))
-                                    >{if blocked > 0 { blocked.to_string() } else { String::new() }}</button>
-                                </td>
-                            }
-                        }).collect_view();
-                        view! { <tr><th scope="row">{from.clone()}</th>{cells}</tr> }
-                    }).collect_view())}
-                </tbody>
-            </table>
+        <div class="namespace-matrix">
+            <VirtualGrid grid=grid detail=detail line=line goto=None />
         </div>
     }
 }
