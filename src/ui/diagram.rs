@@ -617,10 +617,13 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
     // Until the reader zooms, a drawing wider than the panel starts zoomed out (not below 60%,
     // where the labels stay legible; past that it scrolls, and says so).
     let zoomed = StoredValue::new(false);
+    let drawn_width = StoredValue::new(0.0f64);
     let fit_zoom = move |least: f64| {
         let el = scroller.get_untracked()?;
-        let svg = el.query_selector("svg.paths").ok().flatten()?;
-        let width: f64 = svg.get_attribute("data-width")?.parse().ok()?;
+        let width = drawn_width.get_value();
+        if width <= 0.0 {
+            return None;
+        }
         let available = f64::from(el.client_width()) - 4.0;
         Some((available / width).clamp(least, 1.0))
     };
@@ -711,6 +714,7 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
             .into_any();
         }
         let drawing = draw_graph(nodes, edges);
+        drawn_width.set_value(drawing.layout.width);
         let svg = draw(&drawing, details, zoom, analysis);
         let callback = wasm_bindgen::closure::Closure::once_into_js(first_fit);
         if let Some(w) = web_sys::window() {
@@ -1056,17 +1060,16 @@ fn draw(
         <svg
             class="paths"
             viewBox=format!("0 0 {width:.0} {height:.0}")
-            data-width=format!("{width:.0}")
             width=move || format!("{:.0}", width * zoom.get())
             height=move || format!("{:.0}", height * zoom.get())
             role="group"
             aria-label="Paths between workloads"
         >
             <defs>
-                <marker id="arrow-allowed" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                <marker id="arrow-allowed" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrow allowed"></path>
                 </marker>
-                <marker id="arrow-blocked" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                <marker id="arrow-blocked" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrow blocked"></path>
                 </marker>
             </defs>
