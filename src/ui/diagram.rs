@@ -30,10 +30,13 @@ pub enum View {
     Fixed,
 }
 
-/// Past this many workloads (after the filters) a drawing cannot stay readable: the paths are
-/// shown as a matrix. Online Boutique (12) and kube-prometheus (11) stay well under it; at 60
-/// the layered drawing is already several screens tall (BENCHMARKS.md, "The path diagram").
-pub const GRAPH_LIMIT: usize = 60;
+/// Past this many workloads, or [`GRAPH_EDGE_LIMIT`] edges (after the filters), a drawing
+/// cannot stay readable: the paths are shown as a matrix (the reader may still ask for the
+/// graph). Measured on the page: Online Boutique (12 workloads, 37 edges) and kube-prometheus
+/// (10, 48) read well; the generated S cluster (52 workloads, 182 edges) is a wall of parallel
+/// lines several screens tall.
+pub const GRAPH_LIMIT: usize = 30;
+pub const GRAPH_EDGE_LIMIT: usize = 120;
 
 /// What a path becomes from "after enrolling" to "after the fix".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -566,13 +569,13 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
         if large() {
             return Shape::Matrix;
         }
-        chosen_shape
-            .get()
-            .unwrap_or(if workload_count() > GRAPH_LIMIT {
+        chosen_shape.get().unwrap_or(
+            if workload_count() > GRAPH_LIMIT || shown.with(|s| s.1.len()) > GRAPH_EDGE_LIMIT {
                 Shape::Matrix
             } else {
                 Shape::Graph
-            })
+            },
+        )
     };
 
     let switch = move |mode: View, label: &'static str| {
@@ -785,7 +788,7 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
                 })}
             </div>
             {move || (shape() == Shape::Matrix && !large() && chosen_shape.get().is_none()).then(|| view! {
-                <p class="note">{format!("{} workloads: more than a drawing can show legibly ({GRAPH_LIMIT}), so the paths are a matrix. Filter by namespace to draw a part of them.", workload_count())}</p>
+                <p class="note">{format!("{} workloads and {} paths: more than a drawing can show legibly ({GRAPH_LIMIT} workloads or {GRAPH_EDGE_LIMIT} paths), so they are a matrix. Filter by namespace or status to draw a part of them, or ask for the graph.", workload_count(), shown.with(|s| s.1.len()))}</p>
             })}
             <div class="diagram-body">
                 <div class="diagram-main">{body}</div>

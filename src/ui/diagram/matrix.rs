@@ -17,7 +17,7 @@ use super::{Analysis, Detail, Details, Filter, Status, View, edges_for, pair_det
 use crate::ui::GoToLine;
 
 const CELL: f64 = 22.0;
-const ROW_HEAD: f64 = 230.0;
+const ROW_HEAD: f64 = 170.0;
 const COL_HEAD: f64 = 130.0;
 /// Cells drawn past the edge of the view, so a quick scroll does not show holes.
 const OVERSCAN: usize = 4;
@@ -217,7 +217,16 @@ pub fn Matrix(
     });
     let line =
         Callback::new(move |f: usize| analysis.with_untracked(|a| a.report.findings[f].line()));
-    view! { <VirtualGrid grid=grid detail=detail line=line goto=goto /> }
+    view! {
+        <div class="matrix-legend" aria-hidden="true">
+            <span class="cell blocked"></span>"blocked"
+            <span class="cell fixed"></span>"fixed"
+            <span class="cell allowed"></span>"allowed"
+            <span class="cell denied"></span>"denied today"
+            <span class="cell open"></span>"no policy"
+        </div>
+        <VirtualGrid grid=grid detail=detail line=line goto=goto />
+    }
 }
 
 /// The cells in sight of a grid, with headings that stay in place, one Tab stop and the arrow
@@ -397,13 +406,6 @@ fn VirtualGrid(
         })
     };
     view! {
-        <div class="matrix-legend" aria-hidden="true">
-            <span class="cell blocked"></span>"blocked"
-            <span class="cell fixed"></span>"fixed"
-            <span class="cell allowed"></span>"allowed"
-            <span class="cell denied"></span>"denied today"
-            <span class="cell open"></span>"no policy"
-        </div>
         <div
             class="matrix-scroll"
             node_ref=scroller
@@ -485,6 +487,9 @@ pub fn NamespaceMatrix(
                 workloads()
             )}
         </p>
+        <div class="matrix-legend" aria-hidden="true">
+            <span class="cell blocked"></span>"some workload pairs blocked once enrolled (how many: hover or focus the cell)"
+        </div>
         <div class="namespace-matrix">
             <VirtualGrid grid=grid detail=detail line=line goto=None />
         </div>
