@@ -535,14 +535,17 @@ pub fn svg_path(route: &Route) -> String {
     use std::fmt::Write;
     let mut d = String::new();
     for (k, &(x, y)) in route.points.iter().enumerate() {
+        // Whole units: enough for a drawing, and integers format with less code than floats.
+        let (x, y) = (x.round() as i64, y.round() as i64);
         if k == 0 {
-            let _ = write!(d, "M{x:.1} {y:.1}");
+            let _ = write!(d, "M{x} {y}");
         } else if k % 2 == 1 {
-            let _ = write!(d, "L{x:.1} {y:.1}");
+            let _ = write!(d, "L{x} {y}");
         } else {
             let (px, py) = route.points[k - 1];
-            let mid = (px + x) / 2.0;
-            let _ = write!(d, "C{mid:.1} {py:.1} {mid:.1} {y:.1} {x:.1} {y:.1}");
+            let (px, py) = (px.round() as i64, py.round() as i64);
+            let mid = (px + x) / 2;
+            let _ = write!(d, "C{mid} {py} {mid} {y} {x} {y}");
         }
     }
     d
@@ -998,9 +1001,6 @@ mod tests {
             points: vec![(0.0, 0.0), (10.0, 0.0), (30.0, 20.0), (40.0, 20.0)],
             reversed: false,
         };
-        assert_eq!(
-            svg_path(&route),
-            "M0.0 0.0L10.0 0.0C20.0 0.0 20.0 20.0 30.0 20.0L40.0 20.0"
-        );
+        assert_eq!(svg_path(&route), "M0 0L10 0C20 0 20 20 30 20L40 20");
     }
 }

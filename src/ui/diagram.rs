@@ -726,7 +726,7 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
         view! {
             <div class="diagram-tools" role="group" aria-label="Zoom">
                 <button class="zoom-out" on:click=move |_| zoom_by(1.0 / 1.25) aria-label="Zoom out">"−"</button>
-                <span class="zoom-level" aria-live="polite">{move || format!("{:.0}%", zoom.get() * 100.0)}</span>
+                <span class="zoom-level" aria-live="polite">{move || format!("{}%", (zoom.get() * 100.0).round() as i32)}</span>
                 <button class="zoom-in" on:click=move |_| zoom_by(1.25) aria-label="Zoom in">"+"</button>
                 <button class="zoom-fit" on:click=fit>"Fit"</button>
                 <span class="hint">"Ctrl + wheel zooms; drag or scroll to move."</span>
@@ -903,81 +903,109 @@ fn DetailsPanel(analysis: Memo<Analysis>, details: Details) -> impl IntoView {
     }
 }
 
+/// Text for SVG markup: the names come from the user's YAML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The drawing as SVG markup, with one set of handlers on the `<svg>` (focus, hover, click and
+/// Enter reach them by bubbling): one string instead of a reactive view per node and edge keeps
+/// the page's wasm small and the drawing fast to build.
 fn draw(
     drawing: &Drawing,
     details: Details,
     zoom: RwSignal<f64>,
     analysis: Memo<Analysis>,
 ) -> impl IntoView {
+    use std::fmt::Write;
     let goto = use_context::<GoToLine>();
     let Dragged(dragged) = expect_context::<Dragged>();
     let layout = &drawing.layout;
-    let groups = drawing
+    let mut svg = String::from(concat!(
+        r#"<defs><marker id="arrow-allowed" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrow allowed"></path></marker>"#,
+        r#"<marker id="arrow-blocked" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrow blocked"></path></marker></defs>"#
+    ));
+    for (ns, b) in drawing
         .namespaces
         .iter()
         .zip(&layout.groups)
         .filter_map(|(ns, b)| Some((ns, (*b)?)))
         .filter(|(ns, _)| !ns.is_empty())
-        .map(|(ns, b)| {
-            let r = b.rect;
-            view! {
-                <g class="namespace-group">
-                    <title>{format!("namespace {ns}")}</title>
-                    <rect class="namespace-box" x=r.x y=r.y width=r.w height=r.h rx="8"></rect>
-                    <text class="namespace" x=b.heading_at.0 y=b.heading_at.1>{fit(ns, b.heading_room)}</text>
-                </g>
-            }
-        })
-        .collect_view();
-    let nodes = drawing
-        .nodes
-        .iter()
-        .zip(&layout.nodes)
-        .map(|(node, r)| {
-            let kind = match node.kind {
-                NodeKind::Workload => "workload",
-                NodeKind::Inferred => "inferred",
-                NodeKind::Waypoint => "waypoint",
-                NodeKind::Gateway => "gateway",
-                NodeKind::Kubelet => "kubelet",
-            };
-            let class = format!("node {kind}{}", if node.ambient { " ambient" } else { "" });
-            let description = describe(node);
-            let gateway = node.kind == NodeKind::Gateway;
-            let tag = kind_tag(node.kind);
-            let shape = if gateway {
-                gateway_shape(r.x, r.y, r.w, r.h, GATEWAY_NOTCH)
-            } else {
-                box_shape(r.x, r.y, r.w, r.h, 6.0)
-            };
-            let text_x = r.x + TEXT_PAD + if gateway { GATEWAY_NOTCH } else { 0.0 };
-            let room = r.w - 2.0 * TEXT_PAD - if gateway { 2.0 * GATEWAY_NOTCH } else { 0.0 };
-            let label_y = if tag.is_some() { r.y + 18.0 } else { r.y + 21.0 };
-            let (d1, d2) = (description.clone(), description.clone());
-            let show = move |_: web_sys::FocusEvent| details.show(Detail::Node(d1.clone()));
-            let hover = move |_: web_sys::MouseEvent| details.show(Detail::Node(d2.clone()));
-            let aria = description.clone();
-            view! {
-                <g class=class tabindex="0" role="img" aria-label=aria on:focus=show on:mouseenter=hover>
-                    <title>{description}</title>
-                    <path class="shape" d=shape></path>
-                    <text class="label" x=text_x y=label_y>{fit(&node.label, room)}</text>
-                    {tag.map(|t| view! { <text class="kind-tag" x=text_x y=r.y + 36.0>{t}</text> })}
-                </g>
-            }
-        })
-        .collect_view();
+    {
+        let r = b.rect;
+        let _ = write!(
+            svg,
+            r#"<g class="namespace-group"><title>namespace {}</title><rect class="namespace-box" x="{}" y="{}" width="{}" height="{}" rx="8"></rect><text class="namespace" x="{}" y="{}">{}</text></g>"#,
+            escape(ns),
+            r.x as i32,
+            r.y as i32,
+            r.w as i32,
+            r.h as i32,
+            b.heading_at.0 as i32,
+            b.heading_at.1 as i32,
+            escape(&fit(ns, b.heading_room))
+        );
+    }
+    let mut shown: Vec<Detail> = Vec::new();
+    for (node, r) in drawing.nodes.iter().zip(&layout.nodes) {
+        let kind = match node.kind {
+            NodeKind::Workload => "workload",
+            NodeKind::Inferred => "inferred",
+            NodeKind::Waypoint => "waypoint",
+            NodeKind::Gateway => "gateway",
+            NodeKind::Kubelet => "kubelet",
+        };
+        let description = escape(&describe(node));
+        let gateway = node.kind == NodeKind::Gateway;
+        let shape = if gateway {
+            gateway_shape(r.x, r.y, r.w, r.h, GATEWAY_NOTCH)
+        } else {
+            box_shape(r.x, r.y, r.w, r.h, 6.0)
+        };
+        let notch = if gateway { GATEWAY_NOTCH } else { 0.0 };
+        let text_x = (r.x + TEXT_PAD + notch) as i32;
+        let room = r.w - 2.0 * TEXT_PAD - 2.0 * notch;
+        let tag = kind_tag(node.kind);
+        let label_y = (r.y + if tag.is_some() { 18.0 } else { 21.0 }) as i32;
+        let _ = write!(
+            svg,
+            r#"<g class="node {kind}{}" tabindex="0" role="img" aria-label="{description}" data-i="{}"><title>{description}</title><path class="shape" d="{shape}"></path><text class="label" x="{text_x}" y="{label_y}">{}</text>"#,
+            if node.ambient { " ambient" } else { "" },
+            shown.len(),
+            escape(&fit(&node.label, room)),
+        );
+        if let Some(t) = tag {
+            let _ = write!(
+                svg,
+                r#"<text class="kind-tag" x="{text_x}" y="{}">{t}</text>"#,
+                (r.y + 36.0) as i32
+            );
+        }
+        svg.push_str("</g>");
+        shown.push(Detail::Node(describe(node)));
+    }
     // After the nodes (edges never cross a box, and their arrows go over its border); allowed
     // paths first, blocked ones last: painted on top.
     let mut order: Vec<usize> = (0..drawing.edges.len()).collect();
     order.sort_by_key(|&i| !drawing.edges[i].0.allowed);
-    let edges = order
-        .into_iter()
-        .filter_map(|i| {
-            let (edge, status) = drawing.edges[i].clone();
+    let mut lines: Vec<Option<u32>> = vec![None; shown.len()];
+    analysis.with_untracked(|a| {
+        for i in order {
+            let (edge, status) = &drawing.edges[i];
             let route = &layout.edges[i];
             if route.points.is_empty() {
-                return None;
+                continue;
             }
             let d = layout::svg_path(route);
             let verdict = if edge.allowed { "allowed" } else { "blocked" };
@@ -986,100 +1014,88 @@ fn draw(
                 EdgeKind::Hbone => "hbone",
                 EdgeKind::Probe => "probe",
             };
-            let description = describe_edge(&edge);
-            let detail = analysis.with_untracked(|a| {
-                let enrolled = a.report.paths.edges.iter().find(|e| {
-                    e.from == edge.from && e.to == edge.to && e.kind == edge.kind && !e.allowed
-                });
-                let finding = if edge.allowed && enrolled.is_none() {
-                    None
-                } else {
-                    finding_for(&edge, enrolled, a)
-                };
-                Detail::Edge(Box::new(EdgeDetail {
-                    edge: edge.clone(),
-                    status,
-                    description: description.clone(),
-                    finding,
-                }))
+            let description = describe_edge(edge);
+            let enrolled = a.report.paths.edges.iter().find(|e| {
+                e.from == edge.from && e.to == edge.to && e.kind == edge.kind && !e.allowed
             });
-            let line = match &detail {
-                Detail::Edge(e) => e
-                    .finding
-                    .and_then(|f| analysis.with_untracked(|a| a.report.findings[f].line())),
-                _ => None,
+            let finding = if edge.allowed && enrolled.is_none() {
+                None
+            } else {
+                finding_for(edge, enrolled, a)
             };
-            let select = {
-                let detail = detail.clone();
-                move || {
-                    details.show(detail.clone());
-                    if let (Some(l), Some(GoToLine(g))) = (line, goto) {
-                        g.set(Some(l));
-                    }
-                }
-            };
-            let (show, hover) = {
-                let (a, b) = (detail.clone(), detail);
-                (
-                    move |_: web_sys::FocusEvent| details.show(a.clone()),
-                    move |_: web_sys::MouseEvent| details.show(b.clone()),
-                )
-            };
-            let on_key = {
-                let select = select.clone();
-                move |ev: web_sys::KeyboardEvent| {
-                    if ev.key() == "Enter" || ev.key() == " " {
-                        ev.prevent_default();
-                        select();
-                    }
-                }
-            };
-            let on_click = move |_| {
-                if !dragged.get_value() {
-                    select();
-                }
-            };
-            let aria = description.clone();
-            Some(view! {
-                <g
-                    class=format!("edge {kind} {verdict} status-{}", status.label())
-                    tabindex="0"
-                    role="button"
-                    aria-label=aria
-                    on:focus=show
-                    on:mouseenter=hover
-                    on:keydown=on_key
-                    on:click=on_click
-                >
-                    <title>{description}</title>
-                    <path class="hit" d=d.clone()></path>
-                    <path class="line" d=d marker-end=format!("url(#arrow-{verdict})")></path>
-                </g>
-            })
-        })
-        .collect_view();
+            let escaped = escape(&description);
+            let _ = write!(
+                svg,
+                r#"<g class="edge {kind} {verdict} status-{}" tabindex="0" role="button" aria-label="{escaped}" data-i="{}"><title>{escaped}</title><path class="hit" d="{d}"></path><path class="line" d="{d}" marker-end="url(#arrow-{verdict})"></path></g>"#,
+                status.label(),
+                shown.len(),
+            );
+            lines.push(finding.and_then(|f| a.report.findings[f].line()));
+            shown.push(Detail::Edge(Box::new(EdgeDetail {
+                edge: edge.clone(),
+                status: *status,
+                description,
+                finding,
+            })));
+        }
+    });
+    let shown = StoredValue::new(shown);
+    let lines = StoredValue::new(lines);
+    // The node or edge an event came from.
+    let item = |ev: &web_sys::Event| -> Option<usize> {
+        let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+        target
+            .closest("[data-i]")
+            .ok()??
+            .get_attribute("data-i")?
+            .parse()
+            .ok()
+    };
+    let show = move |ev: &web_sys::Event| {
+        if let Some(i) = item(ev)
+            && let Some(d) = shown.with_value(|s| s.get(i).cloned())
+        {
+            details.show(d);
+        }
+    };
+    let select = move |ev: &web_sys::Event| {
+        let Some(i) = item(ev) else { return };
+        let Some(d) = shown.with_value(|s| s.get(i).cloned()) else {
+            return;
+        };
+        let edge = matches!(d, Detail::Edge(_));
+        details.show(d);
+        if edge
+            && let (Some(Some(l)), Some(GoToLine(g))) =
+                (lines.with_value(|l| l.get(i).copied()), goto)
+        {
+            g.set(Some(l));
+        }
+    };
     let (width, height) = (layout.width, layout.height);
     view! {
         <svg
             class="paths"
-            viewBox=format!("0 0 {width:.0} {height:.0}")
-            width=move || format!("{:.0}", width * zoom.get())
-            height=move || format!("{:.0}", height * zoom.get())
+            viewBox=format!("0 0 {} {}", width.ceil() as i32, height.ceil() as i32)
+            width=move || ((width * zoom.get()).round() as i32).to_string()
+            height=move || ((height * zoom.get()).round() as i32).to_string()
             role="group"
             aria-label="Paths between workloads"
-        >
-            <defs>
-                <marker id="arrow-allowed" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse">
-                    <path d="M 0 0 L 10 5 L 0 10 z" class="arrow allowed"></path>
-                </marker>
-                <marker id="arrow-blocked" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse">
-                    <path d="M 0 0 L 10 5 L 0 10 z" class="arrow blocked"></path>
-                </marker>
-            </defs>
-            {groups}
-            {nodes}
-            {edges}
-        </svg>
+            inner_html=svg
+            on:focusin=move |ev| show(&ev)
+            on:mouseover=move |ev| show(&ev)
+            on:click=move |ev| {
+                if !dragged.get_value() {
+                    select(&ev);
+                }
+            }
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" || ev.key() == " " {
+                    ev.prevent_default();
+                    select(&ev);
+                }
+            }
+        ></svg>
     }
 }
 
@@ -1088,18 +1104,26 @@ fn draw(
 fn gateway_shape(x: f64, y: f64, w: f64, h: f64, notch: f64) -> String {
     let (right, bottom, middle) = (x + w, y + h, y + h / 2.0);
     format!(
-        "M {x:.1} {y:.1} H {:.1} L {right:.1} {middle:.1} L {:.1} {bottom:.1} H {x:.1} L {:.1} {middle:.1} Z",
-        right - notch,
-        right - notch,
-        x + notch
+        "M {} {} H {} L {} {} L {} {} H {} L {} {} Z",
+        x as i32,
+        y as i32,
+        (right - notch) as i32,
+        right as i32,
+        middle as i32,
+        (right - notch) as i32,
+        bottom as i32,
+        x as i32,
+        (x + notch) as i32,
+        middle as i32
     )
 }
 
 /// A box with rounded corners (radius `r`) as a path, like the gateway's chevron.
 fn box_shape(x: f64, y: f64, w: f64, h: f64, r: f64) -> String {
+    let [x, y, w, h, r] = [x, y, w, h, r].map(|v| v.round() as i32);
     let (right, bottom) = (x + w, y + h);
     format!(
-        "M {:.1} {y:.1} H {:.1} A {r} {r} 0 0 1 {right:.1} {:.1} V {:.1} A {r} {r} 0 0 1 {:.1} {bottom:.1} H {:.1} A {r} {r} 0 0 1 {x:.1} {:.1} V {:.1} A {r} {r} 0 0 1 {:.1} {y:.1} Z",
+        "M {} {y} H {} A {r} {r} 0 0 1 {right} {} V {} A {r} {r} 0 0 1 {} {bottom} H {} A {r} {r} 0 0 1 {x} {} V {} A {r} {r} 0 0 1 {} {y} Z",
         x + r,
         right - r,
         y + r,

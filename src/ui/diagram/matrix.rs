@@ -355,7 +355,7 @@ fn VirtualGrid(
                             tabindex=if is_active { "0" } else { "-1" }
                             aria-label=label.clone()
                             title=label
-                            style=format!("left:{:.0}px;top:{:.0}px", ROW_HEAD + c as f64 * CELL, COL_HEAD + r as f64 * CELL)
+                            style=format!("left:{}px;top:{}px", (ROW_HEAD + c as f64 * CELL) as i32, (COL_HEAD + r as f64 * CELL) as i32)
                             on:focus=move |_| {
                                 active.set((r, c));
                                 details.show(detail_of(r, c));
@@ -374,7 +374,7 @@ fn VirtualGrid(
             for r in first_row..last_row {
                 let node = &g.rows[r];
                 out.push(view! {
-                    <div class="row-head" title=node.id.clone() style=format!("left:{left:.0}px;top:{:.0}px", COL_HEAD + r as f64 * CELL)>
+                    <div class="row-head" title=node.id.clone() style=format!("left:{}px;top:{}px", left as i32, (COL_HEAD + r as f64 * CELL) as i32)>
                         {node.label.clone()}
                         <span class="ns">{format!(" {}", node.note)}</span>
                     </div>
@@ -383,13 +383,13 @@ fn VirtualGrid(
             for c in first_col..last_col {
                 let node = &g.cols[c];
                 out.push(view! {
-                    <div class="col-head" title=node.id.clone() style=format!("left:{:.0}px;top:{top:.0}px", ROW_HEAD + c as f64 * CELL)>
+                    <div class="col-head" title=node.id.clone() style=format!("left:{}px;top:{}px", (ROW_HEAD + c as f64 * CELL) as i32, top as i32)>
                         <span>{node.label.clone()}</span>
                     </div>
                 }.into_any());
             }
             out.push(view! {
-                <div class="corner" style=format!("left:{left:.0}px;top:{top:.0}px")>
+                <div class="corner" style=format!("left:{}px;top:{}px", left as i32, top as i32)>
                     {format!("{} sources × {} destinations", rows, cols)}
                 </div>
             }.into_any());
@@ -399,9 +399,9 @@ fn VirtualGrid(
     let size = move || {
         grid.with(|g| {
             format!(
-                "width:{:.0}px;height:{:.0}px",
-                ROW_HEAD + g.cols.len() as f64 * CELL,
-                COL_HEAD + g.rows.len() as f64 * CELL
+                "width:{}px;height:{}px",
+                (ROW_HEAD + g.cols.len() as f64 * CELL) as i32,
+                (COL_HEAD + g.rows.len() as f64 * CELL) as i32
             )
         })
     };
