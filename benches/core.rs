@@ -66,3 +66,52 @@ fn check_seed(bencher: Bencher) {
     let text = include_str!("../tests/seed/hbone-blocked.yaml");
     bencher.bench(|| support::check(text));
 }
+
+/// The path diagram's layout (`ambient_netpol::layout`) of Online Boutique once enrolled, as the
+/// page draws it: HBONE and probe edges, one band per namespace.
+#[divan::bench]
+fn layout_online_boutique(bencher: Bencher) {
+    use ambient_netpol::ambient::paths::EdgeKind;
+    use ambient_netpol::layout::{EdgeSpec, GroupSpec, NodeSpec, Settings, layout};
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/realworld/online-boutique"
+    );
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("the Online Boutique manifests")
+        .map(|e| e.expect("a file").path())
+        .collect();
+    files.sort();
+    let text: String = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("YAML") + "\n---\n")
+        .collect();
+    let paths = support::check(&text).0.paths;
+    let nodes: Vec<NodeSpec> = paths
+        .nodes
+        .iter()
+        .map(|n| NodeSpec {
+            width: 24.0 + 7.2 * n.label.len() as f64,
+            height: 34.0,
+            group: usize::from(!n.namespace.is_empty()),
+        })
+        .collect();
+    let index = |id: &str| paths.nodes.iter().position(|n| n.id == id).expect("a node");
+    let edges: Vec<EdgeSpec> = paths
+        .edges
+        .iter()
+        .filter(|e| e.kind != EdgeKind::App)
+        .map(|e| EdgeSpec {
+            from: index(&e.from),
+            to: index(&e.to),
+            weight: if e.allowed { 1 } else { 10 },
+        })
+        .collect();
+    let groups = [
+        GroupSpec { heading_width: 0.0 },
+        GroupSpec {
+            heading_width: 50.0,
+        },
+    ];
+    bencher.bench(|| layout(&nodes, &edges, &groups, &Settings::default()));
+}

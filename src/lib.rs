@@ -8,6 +8,7 @@ pub mod diff;
 pub mod findings;
 pub mod fix;
 pub mod input;
+pub mod layout;
 pub mod model;
 pub mod netpol;
 pub mod report;
@@ -76,12 +77,13 @@ pub struct Report {
     pub notes: Vec<String>,
     /// The input with every automatic fix applied.
     pub fixed: fix::Fixed,
-    /// The app, HBONE and probe paths for drawing (empty past [`MAX_DRAWN_WORKLOADS`]).
+    /// The app, HBONE and probe paths for drawing (past [`MAX_DRAWN_WORKLOADS`], only their
+    /// counts per pair of namespaces).
     pub paths: ambient::paths::Paths,
 }
 
-/// Past this many workloads the paths are not computed (the drawing would not be legible, and
-/// the cost grows with the square of the workloads).
+/// Past this many workloads the paths are not computed one by one (the cost and the size grow
+/// with the square of the workloads): only their counts per pair of namespaces.
 pub const MAX_DRAWN_WORKLOADS: usize = 300;
 
 impl Report {
@@ -293,7 +295,11 @@ fn analyze_loaded(
     let paths = if loaded.cluster.workloads.len() <= MAX_DRAWN_WORKLOADS {
         ambient::paths::paths(&cx)
     } else {
-        ambient::paths::Paths::default()
+        // Too many pairs to send one by one: the page draws a matrix of namespaces instead.
+        ambient::paths::Paths {
+            namespace_pairs: ambient::paths::summary(&cx, &out.blocked),
+            ..ambient::paths::Paths::default()
+        }
     };
     Report {
         findings,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::mesh::{Membership, Reason};
 use super::{Context, HBONE_PORT, ProbeSnat, Route};
 use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{Endpoint, SideVerdict};
+use crate::netpol::eval::{BitSet, Endpoint, SideVerdict};
 use crate::netpol::policy::Direction;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,9 +34,15 @@ pub struct Node {
     pub kind: NodeKind,
     /// In the ambient mesh (captured by ztunnel).
     pub ambient: bool,
+    /// Some policy selects it for ingress: a pair without an edge to it is denied today.
+    #[serde(default)]
+    pub ingress_isolated: bool,
+    /// Some policy selects it for egress: a pair without an edge from it is denied today.
+    #[serde(default)]
+    pub egress_isolated: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EdgeKind {
     /// The application connection as NetworkPolicy sees it today.
@@ -65,6 +71,20 @@ pub struct Edge {
 pub struct Paths {
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
+    /// Past `MAX_DRAWN_WORKLOADS` there are no nodes nor edges (too many to compute and send):
+    /// instead, per pair of namespaces, how many workload pairs are blocked once enrolled
+    /// ([`summary`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespace_pairs: Vec<NamespacePairs>,
+}
+
+/// The workload pairs from one namespace to another (or within one) that HBONE findings report
+/// blocked once enrolled.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespacePairs {
+    pub from: String,
+    pub to: String,
+    pub blocked: u32,
 }
 
 /// The paths of a cluster. Only connections through an isolated side are drawn (everything else
@@ -189,6 +209,8 @@ pub fn paths(cx: &Context) -> Paths {
             label: "kubelet (node)".into(),
             kind: NodeKind::Kubelet,
             ambient: false,
+            ingress_isolated: false,
+            egress_isolated: false,
         });
     }
     for (i, w) in workloads.iter().enumerate().filter(|(i, _)| used[*i]) {
@@ -205,24 +227,112 @@ pub fn paths(cx: &Context) -> Paths {
             id: w.qualified_name(),
             namespace: w.namespace.clone(),
             label: match kind {
-                NodeKind::Waypoint => format!(
-                    "waypoint {}",
-                    w.labels
-                        .get(super::mesh::GATEWAY_NAME)
-                        .map_or("", String::as_str)
-                ),
-                NodeKind::Inferred => w.name.trim_matches(|c| c == '[' || c == ']').to_string(),
-                NodeKind::Gateway => match w.labels.get(super::mesh::GATEWAY_NAME) {
-                    Some(name) if w.is_inferred() => name.clone(),
-                    _ => w.name.clone(),
-                },
+                // The drawing says "waypoint" by the node's shape and tag: the label is its name.
+                NodeKind::Waypoint | NodeKind::Gateway => {
+                    match w.labels.get(super::mesh::GATEWAY_NAME) {
+                        Some(name) if w.is_inferred() || kind == NodeKind::Waypoint => name.clone(),
+                        _ => w.name.clone(),
+                    }
+                }
+                NodeKind::Inferred => inferred_label(&w.labels),
                 _ => w.name.clone(),
             },
             kind,
             ambient: cx.membership[i] == Membership::Ambient,
+            ingress_isolated: !cx.engine.isolating(i, Direction::Ingress).is_empty(),
+            egress_isolated: !cx.engine.isolating(i, Direction::Egress).is_empty(),
         });
     }
     out
+}
+
+/// Labels that name an application, most telling first.
+const NAME_LABELS: [&str; 5] = [
+    "app.kubernetes.io/name",
+    "app",
+    "k8s-app",
+    "name",
+    "app.kubernetes.io/instance",
+];
+/// Labels that tell two instances of one application apart.
+const QUALIFYING_LABELS: [&str; 4] = [
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/instance",
+    "component",
+    "role",
+];
+
+/// A short name for the pods a selector stands for: the application its labels name (e.g.
+/// `my-app` for `app.kubernetes.io/name: my-app`), with what tells it apart in brackets
+/// (`alertmanager (alert-router, main)`); the full selector is the node's id.
+fn inferred_label(labels: &crate::netpol::selector::Labels) -> String {
+    let Some(primary) = NAME_LABELS
+        .iter()
+        .find_map(|k| labels.get(*k))
+        .or_else(|| labels.values().next())
+    else {
+        return "all pods".to_string();
+    };
+    let mut qualifiers: Vec<&str> = Vec::new();
+    for value in QUALIFYING_LABELS.iter().filter_map(|k| labels.get(*k)) {
+        if value != primary && !qualifiers.contains(&value.as_str()) {
+            qualifiers.push(value);
+        }
+    }
+    if qualifiers.is_empty() {
+        primary.clone()
+    } else {
+        format!("{primary} ({})", qualifiers.join(", "))
+    }
+}
+
+/// What a large cluster's matrix shows instead of edges: per pair of namespaces, how many
+/// workload pairs the HBONE rules (AMB001, AMB002, AMB005) report blocked once enrolled, from
+/// the blocks they found (`rules::Output::blocked`): no verdict per pair, so it costs what the
+/// blocked pairs cost, and sends one count per pair of namespaces.
+pub fn summary(cx: &Context, blocked: &[(BitSet, Vec<usize>)]) -> Vec<NamespacePairs> {
+    let workloads = &cx.cluster.workloads;
+    let n = workloads.len();
+    // Per destination, its blocked sources (a pair reported by two rules counts once).
+    let mut from: Vec<Option<BitSet>> = vec![None; n];
+    for (sources, destinations) in blocked {
+        for &d in destinations {
+            from[d]
+                .get_or_insert_with(|| BitSet::new(n))
+                .union_with(sources);
+        }
+    }
+    let mut names: Vec<&str> = workloads.iter().map(|w| w.namespace.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let index: Vec<usize> = workloads
+        .iter()
+        .map(|w| {
+            names
+                .binary_search(&w.namespace.as_str())
+                .expect("every namespace is listed")
+        })
+        .collect();
+    let k = names.len();
+    let mut counts = vec![0u32; k * k];
+    for (d, sources) in from.iter().enumerate() {
+        for s in sources.iter().flat_map(BitSet::iter) {
+            // A workload of one pod is not its own peer.
+            if s != d || cx.replicated(d) {
+                counts[index[s] * k + index[d]] += 1;
+            }
+        }
+    }
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c > 0)
+        .map(|(i, &blocked)| NamespacePairs {
+            from: names[i / k].to_string(),
+            to: names[i % k].to_string(),
+            blocked,
+        })
+        .collect()
 }
 
 /// The HBONE hops of the traffic from `s` to `d` once enrolled (none when it keeps its original
@@ -298,4 +408,43 @@ fn hbone_verdict(cx: &Context, from: usize, to: usize) -> (bool, Vec<String>, St
         }
     };
     (out_ok && in_ok, blocked_by, explanation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> crate::netpol::selector::Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn an_inferred_node_is_named_by_its_application() {
+        assert_eq!(
+            inferred_label(&labels(&[("app.kubernetes.io/name", "my-app")])),
+            "my-app"
+        );
+        assert_eq!(
+            inferred_label(&labels(&[
+                ("app.kubernetes.io/component", "alert-router"),
+                ("app.kubernetes.io/instance", "main"),
+                ("app.kubernetes.io/name", "alertmanager"),
+                ("app.kubernetes.io/part-of", "kube-prometheus"),
+            ])),
+            "alertmanager (alert-router, main)"
+        );
+        assert_eq!(
+            inferred_label(&labels(&[
+                ("app.kubernetes.io/component", "prometheus"),
+                ("app.kubernetes.io/instance", "k8s"),
+                ("app.kubernetes.io/name", "prometheus"),
+            ])),
+            "prometheus (k8s)"
+        );
+        assert_eq!(inferred_label(&labels(&[("tier", "db")])), "db");
+        assert_eq!(inferred_label(&labels(&[])), "all pods");
+    }
 }

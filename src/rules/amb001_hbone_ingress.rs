@@ -89,6 +89,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 if hit_members.is_empty() {
                     continue;
                 }
+                out.blocked.push((sources.clone(), hit_members.clone()));
                 let hit = hits.entry((p, i)).or_insert_with(|| Hit {
                     destinations: BitSet::new(workloads.len()),
                     sources: BitSet::new(workloads.len()),

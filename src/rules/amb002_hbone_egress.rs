@@ -72,6 +72,11 @@ pub fn check(cx: &Context, out: &mut Output) {
                 if senders.is_empty() {
                     continue;
                 }
+                let mut from = BitSet::new(workloads.len());
+                for &m in &senders {
+                    from.insert(m);
+                }
+                out.blocked.push((from, blocked.iter().collect()));
                 let hit = hits.entry((p, i)).or_insert_with(|| Hit {
                     sources: BitSet::new(workloads.len()),
                     destinations: BitSet::new(workloads.len()),

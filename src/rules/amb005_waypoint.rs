@@ -76,6 +76,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
             // `at` blocks the pairs of `from` x `to` (without `at` paired with itself).
             let mut add = |at: usize, direction: DirectionKey, from: &[usize], to: &[usize]| {
+                let mut sources = BitSet::new(n);
+                for &x in from {
+                    sources.insert(x);
+                }
+                out.blocked.push((sources, to.to_vec()));
                 let broken = blocks
                     .entry(Block {
                         workload: at,

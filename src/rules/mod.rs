@@ -26,6 +26,10 @@ pub struct Output {
     pub fixes: Vec<FixRequest>,
     /// Extra documents (AMB004's AuthorizationPolicies).
     pub extras: Vec<crate::fix::Generated>,
+    /// The workloads whose HBONE the blocks of AMB001, AMB002 and AMB005 break: every source of
+    /// an entry to every destination of it but itself (what the page's matrix counts when the
+    /// cluster is too large to list its paths).
+    pub blocked: Vec<(crate::netpol::eval::BitSet, Vec<usize>)>,
 }
 
 /// Runs every ambient rule, in an order where later rules can read earlier fixes; with

@@ -1,16 +1,27 @@
-//! The path diagram, drawn as SVG by the page (no chart library): workloads grouped by namespace,
-//! the kubelet, waypoints and Istio gateways (a chevron of their own, marked "Istio gateway
-//! proxy"); edges for app traffic, HBONE and probes, blocked ones red and dashed with their port
-//! and the policy that blocks them. Three views: today (plain NetworkPolicy), after enrolling
-//! (ambient, nothing fixed), after the fix. Every edge and every node can take keyboard focus
-//! and shows its explanation, as hovering does.
+//! The path diagram, drawn as SVG by the page (no chart library): a layered layout
+//! (`ambient_netpol::layout`) with senders left of receivers and one band per namespace; the
+//! kubelet, waypoints and Istio gateways (a chevron of their own, marked "Istio gateway proxy");
+//! edges for app traffic, HBONE and probes, blocked ones red and dashed. Three views: today
+//! (plain NetworkPolicy), after enrolling (ambient, nothing fixed), after the fix.
+//!
+//! Nothing is written over the lines: an edge's port, verdict, policies and finding are in the
+//! details panel, which follows hover and focus; Enter or a click selects the edge's finding
+//! and moves the editor to its policy line. Filters by namespace and by status (blocked, fixed,
+//! unchanged), zoom and pan. Past [`GRAPH_LIMIT`] workloads the paths are a matrix instead
+//! (`matrix.rs`): sources by destinations, virtualised.
 
-use std::collections::BTreeMap;
+mod matrix;
+
+use std::collections::{BTreeSet, HashMap};
 
 use ambient_netpol::ambient::paths::{Edge, EdgeKind, Node, NodeKind, Paths};
+use ambient_netpol::findings::Code;
+use ambient_netpol::layout::{self, EdgeSpec, GroupSpec, NodeSpec, Settings};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
-use super::Analysis;
+use super::{Analysis, GoToLine, RevealFinding};
+use matrix::{Matrix, NamespaceMatrix};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
@@ -19,58 +30,61 @@ pub enum View {
     Fixed,
 }
 
-/// Past this many nodes only the blocked paths are drawn.
-const LEGIBLE_NODES: usize = 30;
-const NODE_W: f64 = 170.0;
-const NODE_H: f64 = 34.0;
-const COL_GAP: f64 = 150.0;
-const ROW_GAP: f64 = 26.0;
-const TOP: f64 = 44.0;
+/// Past this many workloads, or [`GRAPH_EDGE_LIMIT`] edges (after the filters), a drawing
+/// cannot stay readable: the paths are shown as a matrix (the reader may still ask for the
+/// graph). Measured on the page: Online Boutique (12 workloads, 37 edges) and kube-prometheus
+/// (10, 48) read well; the generated S cluster (52 workloads, 182 edges) is a wall of parallel
+/// lines several screens tall.
+pub const GRAPH_LIMIT: usize = 30;
+pub const GRAPH_EDGE_LIMIT: usize = 120;
 
-struct Layout {
-    positions: BTreeMap<String, (f64, f64)>,
-    /// Namespace name and where its label goes.
-    namespaces: Vec<(String, f64, f64)>,
-    width: f64,
-    height: f64,
+/// What a path becomes from "after enrolling" to "after the fix".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Blocked once enrolled, and still after the fix (or no fix).
+    Blocked,
+    /// Blocked once enrolled, allowed after the fix.
+    Fixed,
+    /// Allowed once enrolled.
+    Unchanged,
 }
 
-fn layout(paths: &Paths) -> Layout {
-    // The kubelet sits alone in a row above the namespaces, so probe paths come down to their
-    // pods without crossing other boxes.
-    let kubelet = paths.nodes.iter().any(|n| n.kind == NodeKind::Kubelet);
-    let top = if kubelet {
-        TOP + NODE_H + 3.0 * ROW_GAP
-    } else {
-        TOP
-    };
-    let mut columns: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for node in paths.nodes.iter().filter(|n| n.kind != NodeKind::Kubelet) {
-        columns
-            .entry(node.namespace.clone())
-            .or_default()
-            .push(&node.id);
-    }
-    let mut positions = BTreeMap::new();
-    if kubelet {
-        positions.insert("kubelet".to_string(), (20.0, TOP - 10.0));
-    }
-    let mut namespaces = Vec::new();
-    let mut rows = 0usize;
-    for (i, (namespace, ids)) in columns.iter().enumerate() {
-        let x = 20.0 + i as f64 * (NODE_W + COL_GAP);
-        namespaces.push((namespace.clone(), x, top - 16.0));
-        for (j, id) in ids.iter().enumerate() {
-            positions.insert(id.to_string(), (x, top + j as f64 * (NODE_H + ROW_GAP)));
+impl Status {
+    fn label(self) -> &'static str {
+        match self {
+            Status::Blocked => "blocked",
+            Status::Fixed => "fixed",
+            Status::Unchanged => "unchanged",
         }
-        rows = rows.max(ids.len());
     }
-    Layout {
-        positions,
-        namespaces,
-        // Room on the right for paths that bend out of the last column, and their labels.
-        width: 40.0 + columns.len().max(1) as f64 * (NODE_W + COL_GAP) - COL_GAP + 200.0,
-        height: top + rows.max(1) as f64 * (NODE_H + ROW_GAP) + 10.0,
+}
+
+/// What the details panel shows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Detail {
+    Edge(Box<EdgeDetail>),
+    Node(String),
+    /// A matrix cell or anything else that is only a sentence and perhaps a finding.
+    Text(String, Option<usize>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgeDetail {
+    edge: Edge,
+    status: Status,
+    description: String,
+    finding: Option<usize>,
+}
+
+/// Shared by the drawing and the matrix: what a focus, a hover or a selection shows.
+#[derive(Clone, Copy)]
+pub struct Details {
+    shown: RwSignal<Option<Detail>>,
+}
+
+impl Details {
+    pub fn show(&self, detail: Detail) {
+        self.shown.set(Some(detail));
     }
 }
 
@@ -85,20 +99,23 @@ fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
             .unwrap_or_else(|| analysis.report.paths.clone()),
         _ => analysis.report.paths.clone(),
     };
-    // Tunneled: straight, or in two hops through a waypoint. (Past LEGIBLE_NODES only blocked
-    // paths are drawn, and app paths are always allowed: no need to ask, nor to pay for it.)
-    let legible = paths.nodes.len() <= LEGIBLE_NODES;
-    let hbone = |from: &str, to: &str| {
-        paths
-            .edges
-            .iter()
-            .any(|e| e.kind == EdgeKind::Hbone && e.from == from && e.to == to)
-    };
+    let hbone: BTreeSet<(&str, &str)> = paths
+        .edges
+        .iter()
+        .filter(|e| e.kind == EdgeKind::Hbone)
+        .map(|e| (e.from.as_str(), e.to.as_str()))
+        .collect();
+    let waypoints: Vec<&str> = paths
+        .nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Waypoint)
+        .map(|n| n.id.as_str())
+        .collect();
+    // Tunneled: straight, or in two hops through a waypoint.
     let tunneled = |e: &Edge| {
-        !legible
-            || hbone(&e.from, &e.to)
-            || paths.nodes.iter().any(|w| {
-                w.kind == NodeKind::Waypoint && hbone(&e.from, &w.id) && hbone(&w.id, &e.to)
+        hbone.contains(&(e.from.as_str(), e.to.as_str()))
+            || waypoints.iter().any(|w| {
+                hbone.contains(&(e.from.as_str(), *w)) && hbone.contains(&(*w, e.to.as_str()))
             })
     };
     let edges = paths
@@ -123,282 +140,112 @@ fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
     (paths, edges)
 }
 
-#[component]
-pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl IntoView {
-    let set_view = view_mode.write_only();
-    let (focused, set_focused) = signal(None::<String>);
-    let switch = move |mode: View, label: &'static str| {
-        view! {
-            <button
-                class="view-switch"
-                class:active=move || view_mode.get() == mode
-                aria-pressed=move || (view_mode.get() == mode).to_string()
-                on:click=move |_| set_view.set(mode)
-            >
-                {label}
-            </button>
+type Key<'a> = (&'a str, &'a str, EdgeKind);
+
+/// Each path's status, by (from, to, kind); an app edge takes the worst of its pair's tunnel.
+fn statuses(analysis: &Analysis) -> HashMap<(String, String, EdgeKind), Status> {
+    let enrolled = &analysis.report.paths;
+    let fixed = analysis.fixed_paths.as_ref().unwrap_or(enrolled);
+    let after: HashMap<Key, bool> = fixed
+        .edges
+        .iter()
+        .map(|e| ((e.from.as_str(), e.to.as_str(), e.kind), e.allowed))
+        .collect();
+    let mut out = HashMap::new();
+    let mut pair_worst: HashMap<(&str, &str), Status> = HashMap::new();
+    for e in &enrolled.edges {
+        let status = if e.allowed {
+            Status::Unchanged
+        } else if after
+            .get(&(e.from.as_str(), e.to.as_str(), e.kind))
+            .copied()
+            .unwrap_or(false)
+        {
+            Status::Fixed
+        } else {
+            Status::Blocked
+        };
+        if e.kind == EdgeKind::Hbone {
+            let worst = pair_worst
+                .entry((e.from.as_str(), e.to.as_str()))
+                .or_insert(Status::Unchanged);
+            *worst = (*worst).min(status);
         }
-    };
-    let drawing = move || {
-        analysis.with(|a| {
-            let (paths, mut edges) = edges_for(view_mode.get(), a);
-            let too_many = paths.nodes.len() > LEGIBLE_NODES;
-            let hidden = if too_many {
-                let before = edges.len();
-                edges.retain(|e| !e.allowed);
-                before - edges.len()
-            } else {
-                0
-            };
-            let mut shown = paths.clone();
-            if too_many {
-                let used: std::collections::BTreeSet<&str> = edges
-                    .iter()
-                    .flat_map(|e| [e.from.as_str(), e.to.as_str()])
-                    .collect();
-                shown.nodes.retain(|n| used.contains(n.id.as_str()));
+        out.insert((e.from.clone(), e.to.clone(), e.kind), status);
+    }
+    // A waypoint's two hops count for the pair they carry.
+    let waypoints: Vec<&str> = enrolled
+        .nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Waypoint)
+        .map(|n| n.id.as_str())
+        .collect();
+    for e in enrolled.edges.iter().filter(|e| e.kind == EdgeKind::App) {
+        let mut status = pair_worst
+            .get(&(e.from.as_str(), e.to.as_str()))
+            .copied()
+            .unwrap_or(Status::Unchanged);
+        for w in &waypoints {
+            if let (Some(a), Some(b)) = (
+                pair_worst.get(&(e.from.as_str(), *w)),
+                pair_worst.get(&(*w, e.to.as_str())),
+            ) {
+                status = status.min(*a).min(*b);
             }
-            (shown, edges, hidden)
-        })
+        }
+        out.insert((e.from.clone(), e.to.clone(), EdgeKind::App), status);
+    }
+    out
+}
+
+/// The finding that reports a blocked path (AMB001, AMB002, AMB005 for HBONE, AMB003 for
+/// probes): same policy, same workload, preferring one whose message names the other end.
+fn finding_for(edge: &Edge, enrolled: Option<&Edge>, analysis: &Analysis) -> Option<usize> {
+    let blocked_by = enrolled.map_or(&edge.blocked_by, |e| &e.blocked_by);
+    let codes: &[Code] = match edge.kind {
+        EdgeKind::Probe => &[Code::Amb003],
+        EdgeKind::Hbone | EdgeKind::App => &[Code::Amb001, Code::Amb002, Code::Amb005],
     };
-    view! {
-        <section class="diagram" aria-labelledby="diagram-title">
-            <h2 id="diagram-title" class="panel-title">"Paths"</h2>
-            <div class="view-switches" role="group" aria-label="Which traffic to show">
-                {switch(View::Today, "Today")}
-                {switch(View::Enrolled, "After enrolling")}
-                {switch(View::Fixed, "After the fix")}
-            </div>
-            {move || {
-                let (paths, edges, hidden) = drawing();
-                if paths.nodes.is_empty() {
-                    return view! {
-                        <p class="empty">"No paths to draw: no policy isolates a workload that others talk to."</p>
-                    }
-                        .into_any();
-                }
-                let layout = layout(&paths);
-                let svg = draw(&paths, &edges, &layout, set_focused);
-                view! {
-                    <div class="diagram-scroll" tabindex="0" aria-label="Path diagram (scrolls sideways)">{svg}</div>
-                    {(hidden > 0).then(|| view! {
-                        <p class="note">{format!("{hidden} allowed paths hidden: only blocked paths are drawn above {LEGIBLE_NODES} workloads.")}</p>
-                    })}
-                }
-                    .into_any()
-            }}
-            <p class="edge-explanation" aria-live="polite">
-                {move || focused.get().unwrap_or_else(|| "Hover or focus a path to see why it is allowed or blocked, or a box to see what it is.".to_string())}
-            </p>
-            <p class="legend">
-                <span class="legend-item allowed">"allowed"</span>
-                <span class="legend-item blocked">"blocked"</span>
-                <span class="legend-item hbone">"HBONE 15008/TCP"</span>
-                <span class="legend-item probe">"kubelet probe"</span>
-                {move || analysis.with(|a| a.report.paths.nodes.iter().any(|n| n.kind == NodeKind::Gateway)).then(|| view! {
-                    <span class="legend-node gateway">
-                        <svg width="26" height="14" viewBox="0 0 26 14" aria-hidden="true">
-                            <path class="shape" d="M 1 1 H 20 L 25 7 L 20 13 H 1 L 6 7 Z"></path>
-                        </svg>
-                        "Istio gateway proxy (not captured by ambient)"
-                    </span>
-                })}
-            </p>
-        </section>
-    }
-}
-
-fn draw(
-    paths: &Paths,
-    edges: &[Edge],
-    layout: &Layout,
-    set_focused: WriteSignal<Option<String>>,
-) -> impl IntoView {
-    let nodes = paths.nodes.iter().map(|node| {
-        let (x, y) = layout.positions[&node.id];
-        let kind = match node.kind {
-            NodeKind::Workload => "workload",
-            NodeKind::Inferred => "inferred",
-            NodeKind::Waypoint => "waypoint",
-            NodeKind::Gateway => "gateway",
-            NodeKind::Kubelet => "kubelet",
-        };
-        let class = format!("node {kind}{}", if node.ambient { " ambient" } else { "" });
-        let description = describe(node);
-        // A gateway is a chevron (it forwards traffic), with what it is on a second line; the
-        // others are rounded boxes. One element structure for all keeps the page's wasm small.
-        let gateway = node.kind == NodeKind::Gateway;
-        let (shape, text_x, text_y, max) = if gateway {
-            (
-                gateway_shape(x, y, NODE_W, NODE_H, GATEWAY_NOTCH),
-                x + 18.0,
-                y + 15.0,
-                21,
-            )
-        } else {
-            (box_shape(x, y, NODE_W, NODE_H, 6.0), x + 10.0, y + 22.0, 22)
-        };
-        let tag = gateway.then(|| {
-            view! { <text class="kind-tag" x=text_x y=y + 28.0>"Istio gateway proxy"</text> }
-        });
-        let (aria, on_focus, on_hover) = (
-            description.clone(),
-            explains(set_focused, description.clone()),
-            explains(set_focused, description.clone()),
-        );
-        view! {
-            <g
-                class=class
-                tabindex="0"
-                role="img"
-                aria-label=aria
-                on:focus=on_focus
-                on:mouseenter=on_hover
-            >
-                <title>{description}</title>
-                <path class="shape" d=shape></path>
-                <text x=text_x y=text_y>{shorten(&node.label, max)}</text>
-                {tag}
-            </g>
-        }
-    });
-    // Parallel edges between the same two nodes are spread apart.
-    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
-    let edge_views = edges.iter().enumerate().filter_map(|(i, edge)| {
-        let (&(fx, fy), &(tx, ty)) = (
-            layout.positions.get(&edge.from)?,
-            layout.positions.get(&edge.to)?,
-        );
-        let n = seen
-            .entry((edge.from.clone(), edge.to.clone()))
-            .or_default();
-        let offset = *n as f64 * 8.0;
-        *n += 1;
-        let same_column = (fx - tx).abs() < 1.0;
-        let (x1, y1, x2, y2) = anchor(fx, fy + offset, tx, ty + offset);
-        // Within one namespace column the path bends out to the right of the boxes.
-        let bulge = 50.0 + (i % 4) as f64 * 18.0;
-        let d = if same_column {
-            format!(
-                "M {x1} {y1} C {} {y1}, {} {y2}, {x2} {y2}",
-                x1 + bulge,
-                x2 + bulge
-            )
-        } else {
-            format!("M {x1} {y1} L {x2} {y2}")
-        };
-        let status = if edge.allowed { "allowed" } else { "blocked" };
-        let kind = match edge.kind {
-            EdgeKind::App => "app",
-            EdgeKind::Hbone => "hbone",
-            EdgeKind::Probe => "probe",
-        };
-        let label = if edge.allowed {
-            edge.port.clone()
-        } else {
-            format!("✕ {} ({})", edge.port, edge.blocked_by.join(", "))
-        };
-        let description = format!(
-            "{} from {} to {}: {} — {}",
-            match edge.kind {
-                EdgeKind::App => "App traffic",
-                EdgeKind::Hbone => "HBONE tunnel",
-                EdgeKind::Probe => "Kubelet probe",
-            },
-            edge.from,
-            edge.to,
-            if edge.allowed { "allowed" } else { "blocked" },
-            edge.explanation
-        );
-        let (aria, on_focus, on_hover) = (
-            description.clone(),
-            explains(set_focused, description.clone()),
-            explains(set_focused, description.clone()),
-        );
-        // Labels of crossing or parallel paths are staggered along their lines.
-        let t = [0.5, 0.35, 0.65][i % 3];
-        let (mut mx, mut my) = (x1 + (x2 - x1) * t, y1 + (y2 - y1) * t - 6.0);
-        let mut anchor_text = "middle";
-        if same_column {
-            mx = x1 + bulge * 0.75 + 4.0;
-            my = (y1 + y2) / 2.0 + 4.0;
-            anchor_text = "start";
-        } else if (y2 - y1).abs() < NODE_H {
-            // Between boxes of one row: above the boxes, where the label cannot hide behind them.
-            mx = (x1 + x2) / 2.0;
-            my = y1.min(y2) - NODE_H / 2.0 - 4.0 - (i % 2) as f64 * 13.0;
-        }
-        Some(view! {
-            <g
-                class=format!("edge {kind} {status}")
-                tabindex="0"
-                role="img"
-                aria-label=aria
-                on:focus=on_focus
-                on:mouseenter=on_hover
-            >
-                <title>{description}</title>
-                <path d=d marker-end=format!("url(#arrow-{status})")></path>
-                <text x=mx y=my text-anchor=anchor_text>{shorten(&label, 48)}</text>
-            </g>
+    let quoted = |id: &str| ["`", id, "`"].concat();
+    analysis
+        .report
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| codes.contains(&f.code))
+        .filter_map(|(i, f)| {
+            let policy = f.policy.as_ref().is_some_and(|p| blocked_by.contains(p));
+            let workload = f
+                .workload
+                .as_ref()
+                .is_some_and(|w| *w == edge.to || *w == edge.from);
+            let names = f.message.contains(&quoted(&edge.from)) as u8
+                + f.message.contains(&quoted(&edge.to)) as u8;
+            let score = policy as u8 * 4 + workload as u8 * 2 + names;
+            (policy || workload).then_some((score, std::cmp::Reverse(i)))
         })
-    });
-    let namespace_labels = layout.namespaces.iter().map(|(name, x, y)| {
-        view! { <text class="namespace" x=*x y=*y>{shorten(name, 26)}</text> }
-    });
-    view! {
-        <svg
-            class="paths"
-            viewBox=format!("0 0 {} {}", layout.width, layout.height)
-            width=layout.width
-            height=layout.height
-            role="group"
-            aria-label="Paths between workloads"
-        >
-            <defs>
-                <marker id="arrow-allowed" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                    <path d="M 0 0 L 10 5 L 0 10 z" class="arrow allowed"></path>
-                </marker>
-                <marker id="arrow-blocked" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                    <path d="M 0 0 L 10 5 L 0 10 z" class="arrow blocked"></path>
-                </marker>
-            </defs>
-            {namespace_labels.collect_view()}
-            {nodes.collect_view()}
-            {edge_views.collect_view()}
-        </svg>
+        .max()
+        .map(|(_, std::cmp::Reverse(i))| i)
+}
+
+fn kind_word(kind: EdgeKind) -> &'static str {
+    match kind {
+        EdgeKind::App => "App traffic",
+        EdgeKind::Hbone => "HBONE tunnel",
+        EdgeKind::Probe => "Kubelet probe",
     }
 }
 
-/// How deep a gateway's chevron cuts in (left) and points out (right).
-const GATEWAY_NOTCH: f64 = 10.0;
-
-/// A chevron in the box `x, y, w, h`: notched on the left, pointed on the right, where the
-/// paths it sends leave (`anchor` puts them at the middle of the right side).
-fn gateway_shape(x: f64, y: f64, w: f64, h: f64, notch: f64) -> String {
-    let (right, bottom, middle) = (x + w, y + h, y + h / 2.0);
+/// One sentence for an edge: its title, accessible name and the panel's first line.
+fn describe_edge(edge: &Edge) -> String {
     format!(
-        "M {x} {y} H {} L {right} {middle} L {} {bottom} H {x} L {} {middle} Z",
-        right - notch,
-        right - notch,
-        x + notch
-    )
-}
-
-/// A box with rounded corners (radius `r`) as a path, like the gateway's chevron.
-fn box_shape(x: f64, y: f64, w: f64, h: f64, r: f64) -> String {
-    let (right, bottom) = (x + w, y + h);
-    format!(
-        "M {} {y} H {} A {r} {r} 0 0 1 {right} {} V {} A {r} {r} 0 0 1 {} {bottom} H {} A {r} {r} 0 0 1 {x} {} V {} A {r} {r} 0 0 1 {} {y} Z",
-        x + r,
-        right - r,
-        y + r,
-        bottom - r,
-        right - r,
-        x + r,
-        bottom - r,
-        y + r,
-        x + r
+        "{} from {} to {} ({}): {} — {}",
+        kind_word(edge.kind),
+        edge.from,
+        edge.to,
+        edge.port,
+        if edge.allowed { "allowed" } else { "blocked" },
+        edge.explanation
     )
 }
 
@@ -425,26 +272,44 @@ fn describe(node: &Node) -> String {
     [node.id.as_str(), ": ", what, mesh].concat()
 }
 
-/// A handler that puts a node's or path's description in the explanation line (one for both,
-/// for focus and for hover).
-fn explains<E>(set_focused: WriteSignal<Option<String>>, text: String) -> impl Fn(E) + 'static {
-    move |_| set_focused.set(Some(text.clone()))
-}
+/// Rough width of a label in the drawing's 12 px sans-serif (a little generous, so a label
+/// never reaches past its box).
+const CHAR_W: f64 = 7.2;
+const NODE_MIN_W: f64 = 120.0;
+const NODE_MAX_W: f64 = 250.0;
+const NODE_H: f64 = 34.0;
+/// A node with a second line saying what kind of proxy or selector it is.
+const TAGGED_H: f64 = 46.0;
+const TEXT_PAD: f64 = 12.0;
+/// How deep a gateway's chevron cuts in (left) and points out (right).
+const GATEWAY_NOTCH: f64 = 10.0;
 
-/// Where an edge leaves and enters the node boxes (sides when in different columns).
-fn anchor(fx: f64, fy: f64, tx: f64, ty: f64) -> (f64, f64, f64, f64) {
-    let (fcy, tcy) = (fy + NODE_H / 2.0, ty + NODE_H / 2.0);
-    if (fx - tx).abs() < 1.0 {
-        // Same column: from the right side to the right side (the path bends out).
-        (fx + NODE_W, fcy, tx + NODE_W, tcy)
-    } else if tx > fx {
-        (fx + NODE_W, fcy, tx, tcy)
-    } else {
-        (fx, fcy, tx + NODE_W, tcy)
+fn kind_tag(kind: NodeKind) -> Option<&'static str> {
+    match kind {
+        NodeKind::Gateway => Some("Istio gateway proxy"),
+        NodeKind::Waypoint => Some("waypoint proxy"),
+        NodeKind::Inferred => Some("selector, not in the input"),
+        _ => None,
     }
 }
 
-fn shorten(text: &str, max: usize) -> String {
+fn node_width(node: &Node) -> f64 {
+    let chars = node
+        .label
+        .chars()
+        .count()
+        .max(kind_tag(node.kind).map_or(0, |t| t.len() * 6 / 7));
+    let notch = if node.kind == NodeKind::Gateway {
+        2.0 * GATEWAY_NOTCH
+    } else {
+        0.0
+    };
+    (chars as f64 * CHAR_W + 2.0 * TEXT_PAD + notch).clamp(NODE_MIN_W, NODE_MAX_W)
+}
+
+/// A label cut to `width` with a visible ellipsis (the full text is in the node's title).
+fn fit(text: &str, width: f64) -> String {
+    let max = ((width / CHAR_W).floor() as usize).max(2);
     if text.chars().count() <= max {
         text.to_string()
     } else {
@@ -452,4 +317,852 @@ fn shorten(text: &str, max: usize) -> String {
         short.push('…');
         short
     }
+}
+
+/// The graph as drawn: the nodes and edges the filters keep, and where they go.
+struct Drawing {
+    nodes: Vec<Node>,
+    edges: Vec<(Edge, Status)>,
+    layout: layout::Layout,
+    namespaces: Vec<String>,
+}
+
+/// Filters applied to nodes and edges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filter {
+    namespace: Option<String>,
+    blocked: bool,
+    fixed: bool,
+    unchanged: bool,
+}
+
+impl Filter {
+    fn keeps(&self, status: Status) -> bool {
+        match status {
+            Status::Blocked => self.blocked,
+            Status::Fixed => self.fixed,
+            Status::Unchanged => self.unchanged,
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        self.namespace.is_none() && self.blocked && self.fixed && self.unchanged
+    }
+}
+
+/// The nodes and edges of a view that pass the filter (an edge passes when one of its ends is
+/// in the namespace chosen and its status is ticked; a node when one of its edges passes, or
+/// with no filter at all).
+fn filtered(
+    paths: &Paths,
+    edges: Vec<Edge>,
+    statuses: &HashMap<(String, String, EdgeKind), Status>,
+    filter: &Filter,
+) -> (Vec<Node>, Vec<(Edge, Status)>) {
+    let namespace_of: HashMap<&str, &str> = paths
+        .nodes
+        .iter()
+        .map(|n| (n.id.as_str(), n.namespace.as_str()))
+        .collect();
+    let in_namespace = |id: &str| {
+        filter
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| namespace_of.get(id) == Some(&ns))
+    };
+    let edges: Vec<(Edge, Status)> = edges
+        .into_iter()
+        .map(|e| {
+            let status = statuses
+                .get(&(e.from.clone(), e.to.clone(), e.kind))
+                .copied()
+                .unwrap_or(Status::Unchanged);
+            (e, status)
+        })
+        .filter(|(e, s)| filter.keeps(*s) && (in_namespace(&e.from) || in_namespace(&e.to)))
+        .collect();
+    let used: BTreeSet<&str> = edges
+        .iter()
+        .flat_map(|(e, _)| [e.from.as_str(), e.to.as_str()])
+        .collect();
+    let nodes = paths
+        .nodes
+        .iter()
+        .filter(|n| used.contains(n.id.as_str()) || filter.is_open())
+        .cloned()
+        .collect();
+    (nodes, edges)
+}
+
+fn draw_graph(nodes: Vec<Node>, edges: Vec<(Edge, Status)>) -> Drawing {
+    // Groups: the kubelet first (no heading), then the namespaces in order.
+    let mut namespaces: Vec<String> = nodes
+        .iter()
+        .filter(|n| n.kind != NodeKind::Kubelet)
+        .map(|n| n.namespace.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    namespaces.insert(0, String::new());
+    let group_of: HashMap<&str, usize> = namespaces
+        .iter()
+        .enumerate()
+        .map(|(i, ns)| (ns.as_str(), i))
+        .collect();
+    let specs: Vec<NodeSpec> = nodes
+        .iter()
+        .map(|n| NodeSpec {
+            width: node_width(n),
+            height: if kind_tag(n.kind).is_some() {
+                TAGGED_H
+            } else {
+                NODE_H
+            },
+            group: if n.kind == NodeKind::Kubelet {
+                0
+            } else {
+                group_of[n.namespace.as_str()]
+            },
+        })
+        .collect();
+    let index: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    // A path with a specific port shows who calls whom; one a wide allow-all rule opens (every
+    // port) weighs less when a cycle must be broken.
+    let app_port: HashMap<(&str, &str), &str> = edges
+        .iter()
+        .filter(|(e, _)| e.kind == EdgeKind::App)
+        .map(|(e, _)| ((e.from.as_str(), e.to.as_str()), e.port.as_str()))
+        .collect();
+    let specs_edges: Vec<EdgeSpec> = edges
+        .iter()
+        .map(|(e, _)| {
+            let wide = match e.kind {
+                EdgeKind::Probe => false,
+                EdgeKind::App => e.port.contains("1-65535"),
+                EdgeKind::Hbone => {
+                    e.allowed
+                        && app_port
+                            .get(&(e.from.as_str(), e.to.as_str()))
+                            .is_none_or(|p| p.contains("1-65535"))
+                }
+            };
+            EdgeSpec {
+                from: index.get(e.from.as_str()).copied().unwrap_or(usize::MAX),
+                to: index.get(e.to.as_str()).copied().unwrap_or(usize::MAX),
+                weight: if wide { 1 } else { 10 },
+            }
+        })
+        .collect();
+    let groups: Vec<GroupSpec> = namespaces
+        .iter()
+        .map(|ns| GroupSpec {
+            heading_width: ns.chars().count() as f64 * CHAR_W,
+        })
+        .collect();
+    let layout = layout::layout(&specs, &specs_edges, &groups, &Settings::default());
+    Drawing {
+        nodes,
+        edges,
+        layout,
+        namespaces,
+    }
+}
+
+/// Marks the start of the diagram's work, and once the frame after it is painted measures
+/// `ambient-netpol:diagram` (read by tests/e2e/diagram.measure.mjs).
+fn measure_drawing() {
+    const START: &str = "ambient-netpol:diagram-start";
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Some(p) = window.performance() {
+        let _ = p.mark(START);
+    }
+    let after_frame = wasm_bindgen::closure::Closure::once_into_js(|| {
+        gloo_timers::callback::Timeout::new(0, || {
+            if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+                p.clear_measures_with_measure_name("ambient-netpol:diagram");
+                let _ = p.measure_with_start_mark("ambient-netpol:diagram", START);
+            }
+        })
+        .forget();
+    });
+    let _ = window.request_animation_frame(after_frame.unchecked_ref());
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Graph,
+    Matrix,
+}
+
+#[component]
+pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl IntoView {
+    let set_view = view_mode.write_only();
+    let details = Details {
+        shown: RwSignal::new(None),
+    };
+    provide_context(details);
+    let namespace = RwSignal::new(None::<String>);
+    let show_blocked = RwSignal::new(true);
+    let show_fixed = RwSignal::new(true);
+    let show_unchanged = RwSignal::new(true);
+    let chosen_shape = RwSignal::new(None::<Shape>);
+    let zoom = RwSignal::new(1.0f64);
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let overflowing = RwSignal::new(false);
+
+    let filter = Memo::new(move |_| Filter {
+        namespace: namespace.get(),
+        blocked: show_blocked.get(),
+        fixed: show_fixed.get(),
+        unchanged: show_unchanged.get(),
+    });
+    let statuses = Memo::new(move |_| analysis.with(statuses_eq));
+    // The namespaces to filter by, from the paths of every view.
+    let namespaces = Memo::new(move |_| {
+        analysis.with(|a| {
+            let mut all: BTreeSet<String> = a
+                .report
+                .paths
+                .nodes
+                .iter()
+                .filter(|n| n.kind != NodeKind::Kubelet)
+                .map(|n| n.namespace.clone())
+                .collect();
+            all.extend(
+                a.report
+                    .paths
+                    .namespace_pairs
+                    .iter()
+                    .flat_map(|p| [p.from.clone(), p.to.clone()]),
+            );
+            all.into_iter().collect::<Vec<_>>()
+        })
+    });
+    // The view's nodes and edges after the filters.
+    let shown = Memo::new(move |_| {
+        let view = view_mode.get();
+        let filter = filter.get();
+        analysis.with(|a| {
+            let (paths, edges) = edges_for(view, a);
+            statuses.with(|s| {
+                let (nodes, edges) = filtered(&paths, edges, &s.0, &filter);
+                ShownPaths(nodes, edges)
+            })
+        })
+    });
+    let workload_count =
+        move || shown.with(|s| s.0.iter().filter(|n| n.kind != NodeKind::Kubelet).count());
+    // Past MAX_DRAWN_WORKLOADS the core counts the blocked pairs per namespace instead.
+    let large = move || {
+        analysis.with(|a| {
+            a.report.workloads > ambient_netpol::MAX_DRAWN_WORKLOADS
+                || !a.report.paths.namespace_pairs.is_empty()
+        })
+    };
+    let shape = move || {
+        if large() {
+            return Shape::Matrix;
+        }
+        chosen_shape.get().unwrap_or(
+            if workload_count() > GRAPH_LIMIT || shown.with(|s| s.1.len()) > GRAPH_EDGE_LIMIT {
+                Shape::Matrix
+            } else {
+                Shape::Graph
+            },
+        )
+    };
+
+    let switch = move |mode: View, label: &'static str| {
+        view! {
+            <button
+                class="view-switch"
+                class:active=move || view_mode.get() == mode
+                aria-pressed=move || (view_mode.get() == mode).to_string()
+                on:click=move |_| set_view.set(mode)
+            >
+                {label}
+            </button>
+        }
+    };
+    let status_box = move |signal: RwSignal<bool>, label: &'static str, class: &'static str| {
+        view! {
+            <label class=format!("status-filter {class}")>
+                <input
+                    type="checkbox"
+                    prop:checked=move || signal.get()
+                    on:change=move |ev| signal.set(event_target_checked(&ev))
+                />
+                {label}
+            </label>
+        }
+    };
+    let check_overflow = move || {
+        if let Some(el) = scroller.get_untracked() {
+            overflowing.set(
+                el.scroll_width() > el.client_width() + 1
+                    || el.scroll_height() > el.client_height() + 1,
+            );
+        }
+    };
+    let after_paint = move || {
+        let callback = wasm_bindgen::closure::Closure::once_into_js(check_overflow);
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(callback.unchecked_ref());
+        }
+    };
+    let _ = window_event_listener(leptos::ev::resize, move |_| check_overflow());
+    // Until the reader zooms, a drawing wider than the panel starts zoomed out (not below 60%,
+    // where the labels stay legible; past that it scrolls, and says so).
+    let zoomed = StoredValue::new(false);
+    let drawn_width = StoredValue::new(0.0f64);
+    let fit_zoom = move |least: f64| {
+        let el = scroller.get_untracked()?;
+        let width = drawn_width.get_value();
+        if width <= 0.0 {
+            return None;
+        }
+        let available = f64::from(el.client_width()) - 4.0;
+        Some((available / width).clamp(least, 1.0))
+    };
+    let fit = move |_| {
+        if let Some(z) = fit_zoom(0.25) {
+            zoomed.set_value(true);
+            zoom.set(z);
+            after_paint();
+        }
+    };
+    let zoom_by = move |factor: f64| {
+        zoomed.set_value(true);
+        zoom.update(|z| *z = (*z * factor).clamp(0.25, 3.0));
+        after_paint();
+    };
+    let first_fit = move || {
+        if !zoomed.get_value()
+            && let Some(z) = fit_zoom(0.6)
+            && (z - zoom.get_untracked()).abs() > 0.01
+        {
+            zoom.set(z);
+        }
+        after_paint();
+    };
+    // Pan: dragging the drawing scrolls it (a drag is not a click).
+    let drag = StoredValue::new(None::<(i32, i32, i32, i32)>);
+    let dragged = StoredValue::new(false);
+    let on_pointerdown = move |ev: web_sys::PointerEvent| {
+        if ev.button() != 0 || ev.pointer_type() != "mouse" {
+            return;
+        }
+        if let Some(el) = scroller.get_untracked() {
+            drag.set_value(Some((
+                ev.client_x(),
+                ev.client_y(),
+                el.scroll_left(),
+                el.scroll_top(),
+            )));
+            dragged.set_value(false);
+        }
+    };
+    let on_pointermove = move |ev: web_sys::PointerEvent| {
+        let Some((x, y, left, top)) = drag.get_value() else {
+            return;
+        };
+        let (dx, dy) = (ev.client_x() - x, ev.client_y() - y);
+        if dx.abs() + dy.abs() > 4 {
+            dragged.set_value(true);
+        }
+        if dragged.get_value()
+            && let Some(el) = scroller.get_untracked()
+        {
+            el.set_scroll_left(left - dx);
+            el.set_scroll_top(top - dy);
+        }
+    };
+    let on_pointerup = move |_: web_sys::PointerEvent| drag.set_value(None);
+    let on_wheel = move |ev: web_sys::WheelEvent| {
+        if ev.ctrl_key() || ev.meta_key() {
+            ev.prevent_default();
+            zoom_by(if ev.delta_y() < 0.0 { 1.15 } else { 1.0 / 1.15 });
+        }
+    };
+    provide_context(Dragged(dragged));
+
+    let body = move || {
+        let shape = shape();
+        if large() {
+            return view! { <NamespaceMatrix analysis=analysis namespace=namespace /> }.into_any();
+        }
+        if shape == Shape::Matrix {
+            return view! { <Matrix analysis=analysis view_mode=view_mode filter=filter statuses=statuses /> }
+                .into_any();
+        }
+        measure_drawing();
+        let ShownPaths(nodes, edges) = shown.get();
+        if nodes.is_empty() {
+            let empty = analysis.with(|a| a.report.paths.nodes.is_empty());
+            return view! {
+                <p class="empty">
+                    {if empty {
+                        "No paths to draw: no policy isolates a workload that others talk to."
+                    } else {
+                        "No path passes these filters."
+                    }}
+                </p>
+            }
+            .into_any();
+        }
+        let drawing = draw_graph(nodes, edges);
+        drawn_width.set_value(drawing.layout.width);
+        let svg = draw(&drawing, details, zoom, analysis);
+        let callback = wasm_bindgen::closure::Closure::once_into_js(first_fit);
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(callback.unchecked_ref());
+        }
+        view! {
+            <div class="diagram-tools" role="group" aria-label="Zoom">
+                <button class="zoom-out" on:click=move |_| zoom_by(1.0 / 1.25) aria-label="Zoom out">"−"</button>
+                <span class="zoom-level" aria-live="polite">{move || format!("{}%", (zoom.get() * 100.0).round() as i32)}</span>
+                <button class="zoom-in" on:click=move |_| zoom_by(1.25) aria-label="Zoom in">"+"</button>
+                <button class="zoom-fit" on:click=fit>"Fit"</button>
+                <span class="hint">"Ctrl + wheel zooms; drag or scroll to move."</span>
+            </div>
+            <div
+                class="diagram-scroll"
+                class:overflowing=move || overflowing.get()
+                tabindex="0"
+                aria-label="Path diagram (scrolls when larger than the panel)"
+                node_ref=scroller
+                on:scroll=move |_| check_overflow()
+                on:pointerdown=on_pointerdown
+                on:pointermove=on_pointermove
+                on:pointerup=on_pointerup
+                on:pointerleave=move |_| drag.set_value(None)
+                on:wheel=on_wheel
+            >
+                {svg}
+            </div>
+            <p class="scroll-sign" class:shown=move || overflowing.get()>
+                "↔ Larger than this panel: scroll or drag to see the rest, or press Fit."
+            </p>
+        }
+        .into_any()
+    };
+
+    view! {
+        <section class="diagram" aria-labelledby="diagram-title">
+            <h2 id="diagram-title" class="panel-title">"Paths"</h2>
+            <div class="diagram-bar">
+                <div class="view-switches" role="group" aria-label="Which traffic to show">
+                    {switch(View::Today, "Today")}
+                    {switch(View::Enrolled, "After enrolling")}
+                    {switch(View::Fixed, "After the fix")}
+                </div>
+                <div class="diagram-filters" role="group" aria-label="Filter the paths">
+                    <label class="namespace-filter">
+                        "Namespace "
+                        <select on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            namespace.set((!value.is_empty()).then_some(value));
+                        }>
+                            <option value="" selected=move || namespace.with(Option::is_none)>"all"</option>
+                            {move || namespaces.get().into_iter().map(|ns| {
+                                let (selected, value) = (ns.clone(), ns.clone());
+                                view! { <option value=value selected=move || namespace.with(|n| n.as_deref() == Some(selected.as_str()))>{ns}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    {status_box(show_blocked, "blocked", "blocked")}
+                    {status_box(show_fixed, "fixed", "fixed")}
+                    {status_box(show_unchanged, "unchanged", "unchanged")}
+                </div>
+                {move || (!large()).then(|| view! {
+                    <div class="shape-switches" role="group" aria-label="Draw the paths as">
+                        <button class="shape-switch" aria-pressed=move || (shape() == Shape::Graph).to_string() on:click=move |_| chosen_shape.set(Some(Shape::Graph))>"Graph"</button>
+                        <button class="shape-switch" aria-pressed=move || (shape() == Shape::Matrix).to_string() on:click=move |_| chosen_shape.set(Some(Shape::Matrix))>"Matrix"</button>
+                    </div>
+                })}
+            </div>
+            {move || (shape() == Shape::Matrix && !large() && chosen_shape.get().is_none()).then(|| view! {
+                <p class="note">{format!("{} workloads and {} paths: more than a drawing can show legibly ({GRAPH_LIMIT} workloads or {GRAPH_EDGE_LIMIT} paths), so they are a matrix. Filter by namespace or status to draw a part of them, or ask for the graph.", workload_count(), shown.with(|s| s.1.len()))}</p>
+            })}
+            <div class="diagram-body">
+                <div class="diagram-main">{body}</div>
+                <DetailsPanel analysis=analysis details=details />
+            </div>
+            <p class="legend">
+                <span class="legend-item allowed">"allowed"</span>
+                <span class="legend-item blocked">"blocked"</span>
+                <span class="legend-item hbone">"HBONE 15008/TCP"</span>
+                <span class="legend-item probe">"kubelet probe"</span>
+                {move || analysis.with(|a| a.report.paths.nodes.iter().any(|n| n.kind == NodeKind::Gateway)).then(|| view! {
+                    <span class="legend-node gateway">
+                        <svg width="26" height="14" viewBox="0 0 26 14" aria-hidden="true">
+                            <path class="shape" d="M 1 1 H 20 L 25 7 L 20 13 H 1 L 6 7 Z"></path>
+                        </svg>
+                        "Istio gateway proxy (not captured by ambient)"
+                    </span>
+                })}
+            </p>
+        </section>
+    }
+}
+
+/// The statuses as a value a `Memo` can compare.
+#[derive(Clone, PartialEq)]
+pub struct Statuses(pub HashMap<(String, String, EdgeKind), Status>);
+
+fn statuses_eq(a: &Analysis) -> Statuses {
+    Statuses(statuses(a))
+}
+
+#[derive(Clone, PartialEq)]
+struct ShownPaths(Vec<Node>, Vec<(Edge, Status)>);
+
+/// Whether the pointer moved since it went down (then a click is the end of a drag).
+#[derive(Clone, Copy)]
+struct Dragged(StoredValue<bool>);
+
+/// The side panel: what is hovered, focused or selected, its finding and buttons to its line
+/// and to the finding.
+#[component]
+fn DetailsPanel(analysis: Memo<Analysis>, details: Details) -> impl IntoView {
+    let goto = use_context::<GoToLine>();
+    let reveal = use_context::<RevealFinding>();
+    let finding_view = move |index: Option<usize>| {
+        let index = index?;
+        let finding = analysis.with(|a| a.report.findings.get(index).cloned())?;
+        let rule = finding.code.rule();
+        let line = finding.line();
+        Some(view! {
+            <div class="detail-finding">
+                <p>
+                    <span class=format!("code {}", finding.severity.as_str())>{rule.id}</span>
+                    " "
+                    {rule.title}
+                    {finding.policy.clone().map(|p| format!(" ({p})"))}
+                </p>
+                <div class="detail-actions">
+                    {line.map(|l| view! {
+                        <button class="detail-line" on:click=move |_| if let Some(GoToLine(g)) = goto { g.set(Some(l)) }>
+                            {format!("line {l}")}
+                        </button>
+                    })}
+                    <button class="detail-reveal" on:click=move |_| if let Some(RevealFinding(r)) = reveal { r.set(Some(index)) }>
+                        "Show the finding"
+                    </button>
+                </div>
+            </div>
+        })
+    };
+    view! {
+        <aside class="diagram-details" aria-label="Path details">
+            <p class="edge-explanation" aria-live="polite">
+                {move || match details.shown.get() {
+                    None => "Hover, focus or select a path (Tab, then Enter) to see its port, its verdict and the policy that decides it.".to_string(),
+                    Some(Detail::Edge(e)) => e.description.clone(),
+                    Some(Detail::Node(text)) | Some(Detail::Text(text, _)) => text,
+                }}
+            </p>
+            {move || match details.shown.get() {
+                Some(Detail::Edge(e)) => {
+                    let EdgeDetail { edge, status, finding, .. } = *e;
+                    view! {
+                        <dl class="detail-fields">
+                            <dt>"Kind"</dt><dd>{kind_word(edge.kind)}</dd>
+                            <dt>"From"</dt><dd class="id">{edge.from.clone()}</dd>
+                            <dt>"To"</dt><dd class="id">{edge.to.clone()}</dd>
+                            <dt>"Port"</dt><dd>{edge.port.clone()}</dd>
+                            <dt>"Verdict"</dt>
+                            <dd class=if edge.allowed { "verdict allowed" } else { "verdict blocked" }>
+                                {if edge.allowed { "allowed" } else { "blocked" }}
+                                {match (status, edge.allowed) {
+                                    (Status::Blocked, _) => "; the fix leaves it blocked",
+                                    (Status::Fixed, false) => "; the fix opens it",
+                                    (Status::Fixed, true) => "; opened by the fix",
+                                    (Status::Unchanged, _) => "; the fix does not change it",
+                                }}
+                            </dd>
+                            <dt>"Why"</dt><dd>{edge.explanation.clone()}</dd>
+                            {(!edge.blocked_by.is_empty()).then(|| view! {
+                                <dt>"Blocked by"</dt><dd class="id">{edge.blocked_by.join(", ")}</dd>
+                            })}
+                        </dl>
+                        {finding_view(finding)}
+                    }
+                    .into_any()
+                }
+                Some(Detail::Text(_, finding)) => finding_view(finding).into_any(),
+                _ => ().into_any(),
+            }}
+        </aside>
+    }
+}
+
+/// Text for SVG markup: the names come from the user's YAML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The drawing as SVG markup, with one set of handlers on the `<svg>` (focus, hover, click and
+/// Enter reach them by bubbling): one string instead of a reactive view per node and edge keeps
+/// the page's wasm small and the drawing fast to build.
+fn draw(
+    drawing: &Drawing,
+    details: Details,
+    zoom: RwSignal<f64>,
+    analysis: Memo<Analysis>,
+) -> impl IntoView {
+    use std::fmt::Write;
+    let goto = use_context::<GoToLine>();
+    let Dragged(dragged) = expect_context::<Dragged>();
+    let layout = &drawing.layout;
+    let mut svg = String::from(concat!(
+        r#"<defs><marker id="arrow-allowed" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrow allowed"></path></marker>"#,
+        r#"<marker id="arrow-blocked" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrow blocked"></path></marker></defs>"#
+    ));
+    for (ns, b) in drawing
+        .namespaces
+        .iter()
+        .zip(&layout.groups)
+        .filter_map(|(ns, b)| Some((ns, (*b)?)))
+        .filter(|(ns, _)| !ns.is_empty())
+    {
+        let r = b.rect;
+        let _ = write!(
+            svg,
+            r#"<g class="namespace-group"><title>namespace {}</title><rect class="namespace-box" x="{}" y="{}" width="{}" height="{}" rx="8"></rect><text class="namespace" x="{}" y="{}">{}</text></g>"#,
+            escape(ns),
+            r.x as i32,
+            r.y as i32,
+            r.w as i32,
+            r.h as i32,
+            b.heading_at.0 as i32,
+            b.heading_at.1 as i32,
+            escape(&fit(ns, b.heading_room))
+        );
+    }
+    let mut shown: Vec<Detail> = Vec::new();
+    for (node, r) in drawing.nodes.iter().zip(&layout.nodes) {
+        let kind = match node.kind {
+            NodeKind::Workload => "workload",
+            NodeKind::Inferred => "inferred",
+            NodeKind::Waypoint => "waypoint",
+            NodeKind::Gateway => "gateway",
+            NodeKind::Kubelet => "kubelet",
+        };
+        let description = escape(&describe(node));
+        let gateway = node.kind == NodeKind::Gateway;
+        let shape = if gateway {
+            gateway_shape(r.x, r.y, r.w, r.h, GATEWAY_NOTCH)
+        } else {
+            box_shape(r.x, r.y, r.w, r.h, 6.0)
+        };
+        let notch = if gateway { GATEWAY_NOTCH } else { 0.0 };
+        let text_x = (r.x + TEXT_PAD + notch) as i32;
+        let room = r.w - 2.0 * TEXT_PAD - 2.0 * notch;
+        let tag = kind_tag(node.kind);
+        let label_y = (r.y + if tag.is_some() { 18.0 } else { 21.0 }) as i32;
+        let _ = write!(
+            svg,
+            r#"<g class="node {kind}{}" tabindex="0" role="img" aria-label="{description}" data-i="{}"><title>{description}</title><path class="shape" d="{shape}"></path><text class="label" x="{text_x}" y="{label_y}">{}</text>"#,
+            if node.ambient { " ambient" } else { "" },
+            shown.len(),
+            escape(&fit(&node.label, room)),
+        );
+        if let Some(t) = tag {
+            let _ = write!(
+                svg,
+                r#"<text class="kind-tag" x="{text_x}" y="{}">{t}</text>"#,
+                (r.y + 36.0) as i32
+            );
+        }
+        svg.push_str("</g>");
+        shown.push(Detail::Node(describe(node)));
+    }
+    // After the nodes (edges never cross a box, and their arrows go over its border); allowed
+    // paths first, blocked ones last: painted on top.
+    let mut order: Vec<usize> = (0..drawing.edges.len()).collect();
+    order.sort_by_key(|&i| !drawing.edges[i].0.allowed);
+    let mut lines: Vec<Option<u32>> = vec![None; shown.len()];
+    analysis.with_untracked(|a| {
+        for i in order {
+            let (edge, status) = &drawing.edges[i];
+            let route = &layout.edges[i];
+            if route.points.is_empty() {
+                continue;
+            }
+            let d = layout::svg_path(route);
+            let verdict = if edge.allowed { "allowed" } else { "blocked" };
+            let kind = match edge.kind {
+                EdgeKind::App => "app",
+                EdgeKind::Hbone => "hbone",
+                EdgeKind::Probe => "probe",
+            };
+            let description = describe_edge(edge);
+            let enrolled = a.report.paths.edges.iter().find(|e| {
+                e.from == edge.from && e.to == edge.to && e.kind == edge.kind && !e.allowed
+            });
+            let finding = if edge.allowed && enrolled.is_none() {
+                None
+            } else {
+                finding_for(edge, enrolled, a)
+            };
+            let escaped = escape(&description);
+            let _ = write!(
+                svg,
+                r#"<g class="edge {kind} {verdict} status-{}" tabindex="0" role="button" aria-label="{escaped}" data-i="{}"><title>{escaped}</title><path class="hit" d="{d}"></path><path class="line" d="{d}" marker-end="url(#arrow-{verdict})"></path></g>"#,
+                status.label(),
+                shown.len(),
+            );
+            lines.push(finding.and_then(|f| a.report.findings[f].line()));
+            shown.push(Detail::Edge(Box::new(EdgeDetail {
+                edge: edge.clone(),
+                status: *status,
+                description,
+                finding,
+            })));
+        }
+    });
+    let shown = StoredValue::new(shown);
+    let lines = StoredValue::new(lines);
+    // The node or edge an event came from.
+    let item = |ev: &web_sys::Event| -> Option<usize> {
+        let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+        target
+            .closest("[data-i]")
+            .ok()??
+            .get_attribute("data-i")?
+            .parse()
+            .ok()
+    };
+    let show = move |ev: &web_sys::Event| {
+        if let Some(i) = item(ev)
+            && let Some(d) = shown.with_value(|s| s.get(i).cloned())
+        {
+            details.show(d);
+        }
+    };
+    let select = move |ev: &web_sys::Event| {
+        let Some(i) = item(ev) else { return };
+        let Some(d) = shown.with_value(|s| s.get(i).cloned()) else {
+            return;
+        };
+        let edge = matches!(d, Detail::Edge(_));
+        details.show(d);
+        if edge
+            && let (Some(Some(l)), Some(GoToLine(g))) =
+                (lines.with_value(|l| l.get(i).copied()), goto)
+        {
+            g.set(Some(l));
+        }
+    };
+    let (width, height) = (layout.width, layout.height);
+    view! {
+        <svg
+            class="paths"
+            viewBox=format!("0 0 {} {}", width.ceil() as i32, height.ceil() as i32)
+            width=move || ((width * zoom.get()).round() as i32).to_string()
+            height=move || ((height * zoom.get()).round() as i32).to_string()
+            role="group"
+            aria-label="Paths between workloads"
+            inner_html=svg
+            on:focusin=move |ev| show(&ev)
+            on:mouseover=move |ev| show(&ev)
+            on:click=move |ev| {
+                if !dragged.get_value() {
+                    select(&ev);
+                }
+            }
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" || ev.key() == " " {
+                    ev.prevent_default();
+                    select(&ev);
+                }
+            }
+        ></svg>
+    }
+}
+
+/// A chevron in the box `x, y, w, h`: notched on the left, pointed on the right, where the
+/// paths it sends leave.
+fn gateway_shape(x: f64, y: f64, w: f64, h: f64, notch: f64) -> String {
+    let (right, bottom, middle) = (x + w, y + h, y + h / 2.0);
+    format!(
+        "M {} {} H {} L {} {} L {} {} H {} L {} {} Z",
+        x as i32,
+        y as i32,
+        (right - notch) as i32,
+        right as i32,
+        middle as i32,
+        (right - notch) as i32,
+        bottom as i32,
+        x as i32,
+        (x + notch) as i32,
+        middle as i32
+    )
+}
+
+/// A box with rounded corners (radius `r`) as a path, like the gateway's chevron.
+fn box_shape(x: f64, y: f64, w: f64, h: f64, r: f64) -> String {
+    let [x, y, w, h, r] = [x, y, w, h, r].map(|v| v.round() as i32);
+    let (right, bottom) = (x + w, y + h);
+    format!(
+        "M {} {y} H {} A {r} {r} 0 0 1 {right} {} V {} A {r} {r} 0 0 1 {} {bottom} H {} A {r} {r} 0 0 1 {x} {} V {} A {r} {r} 0 0 1 {} {y} Z",
+        x + r,
+        right - r,
+        y + r,
+        bottom - r,
+        right - r,
+        x + r,
+        bottom - r,
+        y + r,
+        x + r
+    )
+}
+
+/// The detail of a pair of workloads (a matrix cell), with the finding of its blocked path.
+pub fn pair_detail(
+    analysis: &Analysis,
+    from: &str,
+    to: &str,
+    verdict: &str,
+    edges: &[Edge],
+) -> Detail {
+    let mut text = format!("{from} to {to}: {verdict}.");
+    let mut finding = None;
+    for e in edges {
+        text.push(' ');
+        text.push_str(&describe_edge(e));
+        text.push('.');
+        if !e.allowed && finding.is_none() {
+            finding = finding_for(e, None, analysis);
+        }
+    }
+    if finding.is_none()
+        && let Some(blocked) = analysis
+            .report
+            .paths
+            .edges
+            .iter()
+            .find(|e| e.from == from && e.to == to && !e.allowed)
+    {
+        finding = finding_for(blocked, None, analysis);
+    }
+    Detail::Text(text, finding)
 }

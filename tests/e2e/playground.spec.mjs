@@ -249,19 +249,6 @@ test.describe("accessibility", () => {
   });
 });
 
-test("above 30 workloads the diagram draws only blocked paths and says how many it hides", async ({ page }) => {
-  // tests/e2e/data/cluster-s.yaml: `cargo run --release --example gen-cluster -- S 3`.
-  const { readFile } = await import("node:fs/promises");
-  const yaml = await readFile(new URL("./data/cluster-s.yaml", import.meta.url), "utf8");
-  await page.goto("./");
-  await editor(page).fill(yaml);
-  await expect(page.locator(".status")).toContainText("Analysed 73 objects", { timeout: 10_000 });
-  await showTab(page, "Paths");
-  await expect(page.locator(".diagram .note")).toContainText(/\d+ allowed paths hidden/);
-  await expect(page.locator(".edge.allowed")).toHaveCount(0);
-  expect(await page.locator(".edge.blocked").count()).toBeGreaterThan(0);
-});
-
 test("the gutter numbers only the lines on screen, level with the text", async ({ page }) => {
   await page.goto("./");
   const lines = Array.from({ length: 3000 }, (_, i) => `# line ${i + 1}`);

@@ -1,0 +1,497 @@
+//! The paths as a matrix, for more workloads than a drawing can show: sources by destinations,
+//! each cell coloured by what the view says of the pair (blocked, fixed, allowed, denied by
+//! NetworkPolicy today, or open: no policy between them). Only the cells in sight are in the
+//! page (a 300 x 300 matrix is 90,000 cells); the headers stay in place as it scrolls. One Tab
+//! stop: the arrow keys move between cells, Enter selects the pair's finding and policy line.
+//!
+//! Past `MAX_DRAWN_WORKLOADS` the core sends counts per pair of namespaces instead of paths:
+//! [`NamespaceMatrix`] shows them.
+
+use std::collections::{BTreeSet, HashMap};
+
+use ambient_netpol::ambient::paths::{Edge, EdgeKind, Node, NodeKind};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::{Analysis, Detail, Details, Filter, Status, View, edges_for, pair_detail};
+use crate::ui::GoToLine;
+
+const CELL: f64 = 22.0;
+const ROW_HEAD: f64 = 170.0;
+const COL_HEAD: f64 = 130.0;
+/// Cells drawn past the edge of the view, so a quick scroll does not show holes.
+const OVERSCAN: usize = 4;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cell {
+    Blocked,
+    Fixed,
+    Allowed,
+    Denied,
+    /// No policy isolates either side: allowed, and ambient changes nothing.
+    Open,
+    /// Hidden by the status filter.
+    Hidden,
+    Same,
+}
+
+impl Cell {
+    fn class(self) -> &'static str {
+        match self {
+            Cell::Blocked => "cell blocked",
+            Cell::Fixed => "cell fixed",
+            Cell::Allowed => "cell allowed",
+            Cell::Denied => "cell denied",
+            Cell::Open => "cell open",
+            Cell::Hidden => "cell hidden",
+            Cell::Same => "cell same",
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Cell::Blocked => "blocked",
+            Cell::Fixed => "blocked once enrolled, allowed after the fix",
+            Cell::Allowed => "allowed",
+            Cell::Denied => "denied by NetworkPolicy",
+            Cell::Open => "allowed (no policy isolates either side)",
+            Cell::Hidden => "hidden by the filters",
+            Cell::Same => "the same workload",
+        }
+    }
+}
+
+/// A row's or a column's heading: what it is (the title), its short name, and a note after it.
+#[derive(Clone, PartialEq)]
+struct Head {
+    id: String,
+    label: String,
+    note: String,
+}
+
+impl Head {
+    fn of(node: &Node) -> Head {
+        Head {
+            id: node.id.clone(),
+            label: node.label.clone(),
+            note: node.namespace.clone(),
+        }
+    }
+}
+
+/// The matrix's rows, columns and cells for one view and filter.
+#[derive(Clone, Default, PartialEq)]
+pub struct Grid {
+    rows: Vec<Head>,
+    cols: Vec<Head>,
+    cells: Vec<Cell>,
+    /// Per cell, how many pairs it counts (namespaces), or empty (workloads).
+    counts: Vec<u32>,
+    edges: HashMap<(usize, usize), Vec<Edge>>,
+}
+
+impl Grid {
+    fn words(&self, r: usize, c: usize) -> String {
+        let i = r * self.cols.len() + c;
+        match self.counts.get(i) {
+            Some(n) => format!("{n} workload pairs blocked once enrolled"),
+            None => self.cells[i].words().to_string(),
+        }
+    }
+}
+
+fn grid(
+    analysis: &Analysis,
+    view: View,
+    filter: &Filter,
+    statuses: &HashMap<(String, String, EdgeKind), Status>,
+) -> Grid {
+    let (paths, edges) = edges_for(view, analysis);
+    let in_namespace = |n: &Node| {
+        filter
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| n.namespace == ns || n.kind == NodeKind::Kubelet)
+    };
+    let rows: Vec<Node> = paths
+        .nodes
+        .iter()
+        .filter(|n| in_namespace(n))
+        .cloned()
+        .collect();
+    let cols: Vec<Node> = paths
+        .nodes
+        .iter()
+        .filter(|n| n.kind != NodeKind::Kubelet && in_namespace(n))
+        .cloned()
+        .collect();
+    let row_of: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let col_of: HashMap<&str, usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let mut by_pair: HashMap<(usize, usize), Vec<Edge>> = HashMap::new();
+    for e in edges {
+        if let (Some(&r), Some(&c)) = (row_of.get(e.from.as_str()), col_of.get(e.to.as_str())) {
+            by_pair.entry((r, c)).or_default().push(e);
+        }
+    }
+    let mut cells = Vec::with_capacity(rows.len() * cols.len());
+    for (r, from) in rows.iter().enumerate() {
+        for (c, to) in cols.iter().enumerate() {
+            let cell = if from.id == to.id {
+                Cell::Same
+            } else if let Some(list) = by_pair.get(&(r, c)) {
+                let status = statuses
+                    .get(&(from.id.clone(), to.id.clone(), EdgeKind::App))
+                    .copied()
+                    .or_else(|| {
+                        list.iter()
+                            .filter_map(|e| {
+                                statuses
+                                    .get(&(e.from.clone(), e.to.clone(), e.kind))
+                                    .copied()
+                            })
+                            .min()
+                    })
+                    .unwrap_or(Status::Unchanged);
+                if !filter.keeps(status) {
+                    Cell::Hidden
+                } else if view == View::Today {
+                    Cell::Allowed
+                } else {
+                    match (view, status) {
+                        (View::Fixed, Status::Fixed) => Cell::Fixed,
+                        (_, Status::Unchanged) => Cell::Allowed,
+                        _ if list.iter().all(|e| e.allowed) => Cell::Allowed,
+                        _ => Cell::Blocked,
+                    }
+                }
+            } else if from.egress_isolated || to.ingress_isolated {
+                if filter.is_open() {
+                    Cell::Denied
+                } else {
+                    Cell::Hidden
+                }
+            } else if filter.is_open() {
+                Cell::Open
+            } else {
+                Cell::Hidden
+            };
+            cells.push(cell);
+        }
+    }
+    Grid {
+        rows: rows.iter().map(Head::of).collect(),
+        cols: cols.iter().map(Head::of).collect(),
+        cells,
+        counts: Vec::new(),
+        edges: by_pair,
+    }
+}
+
+#[component]
+pub fn Matrix(
+    analysis: Memo<Analysis>,
+    view_mode: RwSignal<View>,
+    filter: Memo<Filter>,
+    statuses: Memo<super::Statuses>,
+) -> impl IntoView {
+    let goto = use_context::<GoToLine>();
+    let grid = Memo::new(move |_| {
+        let view = view_mode.get();
+        let filter = filter.get();
+        analysis.with(|a| statuses.with(|s| grid(a, view, &filter, &s.0)))
+    });
+    let detail = Callback::new(move |(r, c): (usize, usize)| {
+        grid.with_untracked(|g| {
+            let (from, to) = (&g.rows[r], &g.cols[c]);
+            let edges = g.edges.get(&(r, c)).cloned().unwrap_or_default();
+            analysis.with_untracked(|a| pair_detail(a, &from.id, &to.id, &g.words(r, c), &edges))
+        })
+    });
+    let line =
+        Callback::new(move |f: usize| analysis.with_untracked(|a| a.report.findings[f].line()));
+    view! {
+        <div class="matrix-legend" aria-hidden="true">
+            <span class="cell blocked"></span>"blocked"
+            <span class="cell fixed"></span>"fixed"
+            <span class="cell allowed"></span>"allowed"
+            <span class="cell denied"></span>"denied today"
+            <span class="cell open"></span>"no policy"
+        </div>
+        <VirtualGrid grid=grid detail=detail line=line goto=goto />
+    }
+}
+
+/// The cells in sight of a grid, with headings that stay in place, one Tab stop and the arrow
+/// keys to move.
+#[component]
+fn VirtualGrid(
+    grid: Memo<Grid>,
+    detail: Callback<(usize, usize), Detail>,
+    line: Callback<usize, Option<u32>>,
+    goto: Option<GoToLine>,
+) -> impl IntoView {
+    let details = expect_context::<Details>();
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    // The part in sight: scroll position and size of the scrolling box.
+    let viewport = RwSignal::new((0.0f64, 0.0f64, 900.0f64, 600.0f64));
+    let measure = move || {
+        if let Some(el) = scroller.get_untracked() {
+            viewport.set((
+                f64::from(el.scroll_left()),
+                f64::from(el.scroll_top()),
+                f64::from(el.client_width()),
+                f64::from(el.client_height()),
+            ));
+        }
+    };
+    Effect::new(move |_| {
+        grid.track();
+        let callback = wasm_bindgen::closure::Closure::once_into_js(measure);
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(callback.unchecked_ref());
+        }
+    });
+    let active = RwSignal::new((0usize, 0usize));
+    let detail_of = move |r: usize, c: usize| detail.run((r, c));
+    let select = move |r: usize, c: usize| {
+        let detail = detail_of(r, c);
+        if let (Detail::Text(_, Some(f)), Some(GoToLine(g))) = (&detail, goto)
+            && let Some(l) = line.run(*f)
+        {
+            g.set(Some(l));
+        }
+        details.show(detail);
+    };
+    let focus_active = move || {
+        let (r, c) = active.get_untracked();
+        if let Some(el) = scroller.get_untracked() {
+            // Bring the cell into sight, then focus it once drawn.
+            let (x, y) = (c as f64 * CELL, r as f64 * CELL);
+            let (left, top) = (f64::from(el.scroll_left()), f64::from(el.scroll_top()));
+            let (w, h) = (
+                f64::from(el.client_width()) - ROW_HEAD,
+                f64::from(el.client_height()) - COL_HEAD,
+            );
+            if x < left {
+                el.set_scroll_left(x as i32);
+            } else if x + CELL > left + w {
+                el.set_scroll_left((x + CELL - w) as i32);
+            }
+            if y < top {
+                el.set_scroll_top(y as i32);
+            } else if y + CELL > top + h {
+                el.set_scroll_top((y + CELL - h) as i32);
+            }
+            measure();
+            let callback = wasm_bindgen::closure::Closure::once_into_js(move || {
+                if let Some(el) = scroller.get_untracked()
+                    && let Ok(Some(cell)) = el.query_selector(&format!("[data-cell='{r}-{c}']"))
+                    && let Ok(cell) = cell.dyn_into::<web_sys::HtmlElement>()
+                {
+                    let _ = cell.focus();
+                }
+            });
+            if let Some(w) = web_sys::window() {
+                let _ = w.request_animation_frame(callback.unchecked_ref());
+            }
+        }
+    };
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let (rows, cols) = grid.with_untracked(|g| (g.rows.len(), g.cols.len()));
+        if rows == 0 || cols == 0 {
+            return;
+        }
+        let (r, c) = active.get_untracked();
+        let page = 10;
+        let next = match ev.key().as_str() {
+            "ArrowUp" => (r.saturating_sub(1), c),
+            "ArrowDown" => ((r + 1).min(rows - 1), c),
+            "ArrowLeft" => (r, c.saturating_sub(1)),
+            "ArrowRight" => (r, (c + 1).min(cols - 1)),
+            "PageUp" => (r.saturating_sub(page), c),
+            "PageDown" => ((r + page).min(rows - 1), c),
+            "Home" => (r, 0),
+            "End" => (r, cols - 1),
+            "Enter" | " " => {
+                ev.prevent_default();
+                select(r, c);
+                return;
+            }
+            _ => return,
+        };
+        ev.prevent_default();
+        active.set(next);
+        focus_active();
+    };
+
+    let cells = move || {
+        let (left, top, width, height) = viewport.get();
+        grid.with(|g| {
+            let (rows, cols) = (g.rows.len(), g.cols.len());
+            let first_col = ((left / CELL) as usize).saturating_sub(OVERSCAN);
+            let last_col = (((left + width - ROW_HEAD) / CELL).ceil() as usize + OVERSCAN).min(cols);
+            let first_row = ((top / CELL) as usize).saturating_sub(OVERSCAN);
+            let last_row = (((top + height - COL_HEAD) / CELL).ceil() as usize + OVERSCAN).min(rows);
+            let (ar, ac) = active.get();
+            let mut out = Vec::new();
+            for r in first_row..last_row {
+                for c in first_col..last_col {
+                    let cell = g.cells[r * cols + c];
+                    let label = format!("{} to {}: {}", g.rows[r].id, g.cols[c].id, g.words(r, c));
+                    let is_active = (r, c) == (ar, ac);
+                    out.push(view! {
+                        <div
+                            class=cell.class()
+                            data-cell=format!("{r}-{c}")
+                            role="button"
+                            tabindex=if is_active { "0" } else { "-1" }
+                            aria-label=label.clone()
+                            title=label
+                            style=format!("left:{}px;top:{}px", (ROW_HEAD + c as f64 * CELL) as i32, (COL_HEAD + r as f64 * CELL) as i32)
+                            on:focus=move |_| {
+                                active.set((r, c));
+                                details.show(detail_of(r, c));
+                            }
+                            on:mouseenter=move |_| details.show(detail_of(r, c))
+                            on:click=move |_| {
+                                active.set((r, c));
+                                select(r, c);
+                            }
+                        ></div>
+                    }.into_any());
+                }
+            }
+            // Headers: the row headers follow the horizontal scroll, the column headers the
+            // vertical one, so they stay in place.
+            for r in first_row..last_row {
+                let node = &g.rows[r];
+                out.push(view! {
+                    <div class="row-head" title=node.id.clone() style=format!("left:{}px;top:{}px", left as i32, (COL_HEAD + r as f64 * CELL) as i32)>
+                        {node.label.clone()}
+                        <span class="ns">{format!(" {}", node.note)}</span>
+                    </div>
+                }.into_any());
+            }
+            for c in first_col..last_col {
+                let node = &g.cols[c];
+                out.push(view! {
+                    <div class="col-head" title=node.id.clone() style=format!("left:{}px;top:{}px", (ROW_HEAD + c as f64 * CELL) as i32, top as i32)>
+                        <span>{node.label.clone()}</span>
+                    </div>
+                }.into_any());
+            }
+            out.push(view! {
+                <div class="corner" style=format!("left:{}px;top:{}px", left as i32, top as i32)>
+                    {format!("{} sources × {} destinations", rows, cols)}
+                </div>
+            }.into_any());
+            out
+        })
+    };
+    let size = move || {
+        grid.with(|g| {
+            format!(
+                "width:{}px;height:{}px",
+                (ROW_HEAD + g.cols.len() as f64 * CELL) as i32,
+                (COL_HEAD + g.rows.len() as f64 * CELL) as i32
+            )
+        })
+    };
+    view! {
+        <div
+            class="matrix-scroll"
+            node_ref=scroller
+            role="group"
+            aria-label="Path matrix: sources by destinations; arrow keys move between cells, Enter selects"
+            on:scroll=move |_| measure()
+            on:keydown=on_key
+        >
+            <div class="matrix" style=size>{cells}</div>
+        </div>
+    }
+}
+
+/// Past `MAX_DRAWN_WORKLOADS`: the namespaces by namespaces, with how many workload pairs the
+/// HBONE findings report blocked once enrolled.
+#[component]
+pub fn NamespaceMatrix(
+    analysis: Memo<Analysis>,
+    namespace: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let grid = Memo::new(move |_| {
+        let chosen = namespace.get();
+        analysis.with(|a| {
+            let pairs = &a.report.paths.namespace_pairs;
+            let names: Vec<String> = pairs
+                .iter()
+                .flat_map(|p| [p.from.clone(), p.to.clone()])
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let head = |n: &String| Head {
+                id: n.clone(),
+                label: n.clone(),
+                note: String::new(),
+            };
+            let rows: Vec<Head> = names
+                .iter()
+                .filter(|n| chosen.as_ref().is_none_or(|c| c == *n))
+                .map(head)
+                .collect();
+            let cols: Vec<Head> = names.iter().map(head).collect();
+            let counts: HashMap<(&str, &str), u32> = pairs
+                .iter()
+                .map(|p| ((p.from.as_str(), p.to.as_str()), p.blocked))
+                .collect();
+            let mut grid = Grid {
+                rows,
+                cols,
+                ..Grid::default()
+            };
+            for r in &grid.rows {
+                for c in &grid.cols {
+                    let n = counts
+                        .get(&(r.id.as_str(), c.id.as_str()))
+                        .copied()
+                        .unwrap_or(0);
+                    grid.counts.push(n);
+                    grid.cells
+                        .push(if n > 0 { Cell::Blocked } else { Cell::Open });
+                }
+            }
+            grid
+        })
+    });
+    let workloads = move || analysis.with(|a| a.report.workloads);
+    let detail = Callback::new(move |(r, c): (usize, usize)| {
+        grid.with_untracked(|g| {
+            Detail::Text(
+                format!("{} to {}: {}.", g.rows[r].id, g.cols[c].id, g.words(r, c)),
+                None,
+            )
+        })
+    });
+    let line = Callback::new(|_: usize| None);
+    view! {
+        <p class="note">
+            {move || format!(
+                "{} workloads: too many pairs to draw or list one by one. The matrix counts, per pair of namespaces, the workload pairs whose HBONE the findings report blocked once enrolled; the findings list them by policy.",
+                workloads()
+            )}
+        </p>
+        <div class="matrix-legend" aria-hidden="true">
+            <span class="cell blocked"></span>"some workload pairs blocked once enrolled (how many: hover or focus the cell)"
+        </div>
+        <div class="namespace-matrix">
+            <VirtualGrid grid=grid detail=detail line=line goto=None />
+        </div>
+    }
+}

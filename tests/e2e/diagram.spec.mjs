@@ -1,0 +1,279 @@
+// The path diagram at real-application scale (issue 15): Online Boutique and kube-prometheus
+// (tests/data/realworld) pasted whole, at 1280 x 900 and at 400 px: labels never overlap, every
+// blocked path of the findings is an edge that explains itself and leads to its finding, the
+// keyboard reaches every edge, zoom and filters work, axe-core stays clean; the matrix for
+// more workloads than a drawing can hold.
+import { readFileSync, readdirSync } from "node:fs";
+import { test, expect } from "@playwright/test";
+import { guard } from "./guard.mjs";
+import { editor, pasteAll } from "./editor.mjs";
+import { bigCluster } from "./clusters.mjs";
+
+const realworld = new URL("../data/realworld/", import.meta.url);
+/** The YAML files of a folder, in name order, as one text (as a user pastes them). */
+const folder = (name) =>
+  readdirSync(new URL(`${name}/`, realworld))
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => readFileSync(new URL(`${name}/${f}`, realworld), "utf8"))
+    .join("\n---\n");
+const APPS = { "online-boutique": folder("online-boutique"), "kube-prometheus": folder("kube-prometheus") };
+const SIZES = [
+  { width: 1280, height: 900 },
+  { width: 400, height: 900 },
+];
+const BLOCKING = ["AMB001", "AMB002", "AMB003", "AMB005"];
+
+async function paste(page, text) {
+  await page.goto("./");
+  await expect(page.locator(".status")).toContainText("Analysed");
+  await pasteAll(page, text);
+  await expect(page.locator(".status")).toContainText(/Analysed [0-9]{2,} objects/, { timeout: 15_000 });
+  await expect(page.locator("svg.paths")).toBeVisible();
+}
+
+/** Pairs of SVG text labels whose boxes overlap (by more than half a pixel). */
+const overlappingLabels = (page) =>
+  page.locator("svg.paths").evaluate((svg) => {
+    const boxes = [...svg.querySelectorAll("text")].map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() }));
+    const out = [];
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, b] = [boxes[i].r, boxes[j].r];
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (w > 0.5 && h > 0.5) out.push(`${boxes[i].text} / ${boxes[j].text}`);
+      }
+    }
+    return out;
+  });
+
+/** The blocked-path findings, as the page's worker reported them (code, policy, workload). */
+const blockingFindings = (page) =>
+  page.locator(".finding").evaluateAll(
+    (items, codes) =>
+      items
+        .map((li) => ({ code: li.querySelector(".code")?.textContent, subject: li.querySelector(".subject")?.textContent ?? "" }))
+        .filter((f) => codes.includes(f.code)),
+    BLOCKING,
+  );
+
+for (const [name, text] of Object.entries(APPS)) {
+  for (const size of SIZES) {
+    test(`${name} at ${size.width} px: no two labels overlap, names are whole or visibly cut`, async ({ page }) => {
+      const problems = guard(page);
+      await page.setViewportSize(size);
+      await paste(page, text);
+      expect(await overlappingLabels(page)).toEqual([]);
+      // Every label fits its node's box, and a cut one ends with an ellipsis and has the full id
+      // in its title.
+      const nodes = await page.locator("svg.paths .node").evaluateAll((gs) =>
+        gs.map((g) => {
+          const shape = g.querySelector(".shape").getBoundingClientRect();
+          const label = g.querySelector("text.label");
+          const r = label.getBoundingClientRect();
+          return { title: g.querySelector("title").textContent, label: label.textContent, inside: r.left >= shape.left - 0.5 && r.right <= shape.right + 0.5 };
+        }),
+      );
+      expect(nodes.length).toBeGreaterThan(8);
+      for (const n of nodes) {
+        expect(n.inside, n.label).toBe(true);
+        const id = n.title.split(":")[0];
+        if (!n.label.endsWith("…")) expect(id === "kubelet" || id.includes(n.label) || n.label.includes("(")).toBe(true);
+      }
+      // Nothing is written along the edges: their port and policy are in the panel.
+      await expect(page.locator("svg.paths .edge text")).toHaveCount(0);
+      expect(problems).toEqual([]);
+    });
+  }
+
+  test(`${name}: every blocked path of the findings is an edge, and focusing it explains it`, async ({ page }) => {
+    await paste(page, text);
+    const findings = await blockingFindings(page);
+    expect(findings.length).toBeGreaterThan(0);
+    for (const f of findings) {
+      // The subject is "policy · workload": the edge goes to (or, for AMB002, from) the workload.
+      const [policy, workload] = f.subject.split(" · ");
+      const kind = f.code === "AMB003" ? "probe" : "hbone";
+      const edges = page.locator(`svg.paths .edge.${kind}.blocked`).filter({
+        has: page.locator("title", { hasText: f.code === "AMB002" ? `from ${workload} ` : `to ${workload} ` }),
+      });
+      expect(await edges.count(), `${f.code} ${f.subject}`).toBeGreaterThan(0);
+      await edges.first().focus();
+      const panel = page.locator(".diagram-details");
+      await expect(panel.locator(".edge-explanation")).toContainText(kind === "probe" ? "Kubelet probe" : "HBONE tunnel");
+      await expect(panel).toContainText(policy);
+      await expect(panel.locator(".detail-finding .code")).toHaveText(/AMB00[1235]/);
+    }
+  });
+
+  test(`${name}: the keyboard reaches every edge; Enter selects its finding and the policy line`, async ({ page }) => {
+    await paste(page, text);
+    const total = await page.locator("svg.paths .edge").count();
+    expect(total).toBeGreaterThan(10);
+    // From the drawing's scrolling box, Tab walks the nodes, then the edges.
+    await page.locator(".diagram-scroll").focus();
+    const reached = new Set();
+    for (let i = 0; i < total + 40 && reached.size < total; i++) {
+      await page.keyboard.press("Tab");
+      const label = await page.evaluate(() => (document.activeElement.closest("svg.paths .edge") ? document.activeElement.getAttribute("aria-label") : null));
+      if (label) reached.add(label);
+    }
+    expect(reached.size).toBe(new Set(await page.locator("svg.paths .edge").evaluateAll((es) => es.map((e) => e.getAttribute("aria-label")))).size);
+    // Enter on a blocked edge: the panel shows its finding, the editor goes to the policy line.
+    const blocked = page.locator("svg.paths .edge.blocked").first();
+    await blocked.focus();
+    await page.keyboard.press("Enter");
+    const line = page.locator(".diagram-details .detail-line");
+    await expect(line).toHaveText(/line \d+/);
+    await expect(editor(page)).toBeFocused();
+    const n = Number((await line.textContent()).replace("line ", ""));
+    const caretLine = await editor(page).evaluate((el) => el.value.slice(0, el.selectionStart).split("\n").length);
+    expect(caretLine).toBe(n);
+  });
+}
+
+test("Online Boutique: senders left of receivers, one namespace box, the panel's buttons", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await paste(page, APPS["online-boutique"]);
+  const x = (name) => page.locator("svg.paths .node", { has: page.locator("title", { hasText: `default/${name}:` }) }).evaluate((g) => g.getBoundingClientRect().left);
+  expect(await x("loadgenerator")).toBeLessThan(await x("frontend"));
+  expect(await x("frontend")).toBeLessThan(await x("checkoutservice"));
+  expect(await x("checkoutservice")).toBeLessThan(await x("paymentservice"));
+  await expect(page.locator("svg.paths .namespace")).toHaveText(["default"]);
+  // The panel's "line N" moves the editor; "Show the finding" asks the page to show it.
+  await page.locator("svg.paths .edge.hbone.blocked").first().focus();
+  await page.locator(".diagram-details .detail-line").click();
+  await expect(editor(page)).toBeFocused();
+  await expect(page.locator(".diagram-details .detail-reveal")).toBeVisible();
+});
+
+test("filters: by status and by namespace; an empty result says so", async ({ page }) => {
+  await paste(page, APPS["kube-prometheus"]);
+  const edges = page.locator("svg.paths .edge");
+  const all = await edges.count();
+  await page.locator(".status-filter.unchanged input").uncheck();
+  await expect.poll(() => edges.count()).toBeLessThan(all);
+  expect(await page.locator("svg.paths .edge.allowed").count()).toBe(0);
+  await page.locator(".status-filter.blocked input").uncheck();
+  // The fix opens every blocked path: after the fix they are "fixed".
+  await page.getByRole("button", { name: "After the fix" }).click();
+  expect(await edges.count()).toBeGreaterThan(0);
+  await expect(page.locator("svg.paths .edge.blocked")).toHaveCount(0);
+  await page.locator(".status-filter.fixed input").uncheck();
+  await expect(page.locator(".diagram .empty")).toContainText("No path passes these filters");
+  await page.locator(".namespace-filter select").selectOption("monitoring");
+  for (const s of ["blocked", "fixed", "unchanged"]) await page.locator(`.status-filter.${s} input`).check();
+  await expect.poll(() => edges.count()).toBeGreaterThan(0);
+});
+
+test("zoom: +, − and Fit change the drawing's size; at 400 px a sign says it scrolls", async ({ page }) => {
+  await page.setViewportSize({ width: 400, height: 900 });
+  await paste(page, APPS["online-boutique"]);
+  const svg = page.locator("svg.paths");
+  const width = async () => Number(await svg.getAttribute("width"));
+  const start = await width();
+  await expect(page.locator(".scroll-sign")).toBeVisible();
+  await expect(page.locator(".scroll-sign")).toHaveClass(/shown/);
+  await page.locator(".zoom-in").click();
+  expect(await width()).toBeGreaterThan(start);
+  await page.locator(".zoom-out").click();
+  await page.locator(".zoom-out").click();
+  expect(await width()).toBeLessThan(start);
+  await page.locator(".zoom-fit").click();
+  const box = await page.locator(".diagram-scroll").boundingBox();
+  expect(await width()).toBeLessThanOrEqual(box.width);
+  // No horizontal overflow of the page itself.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+});
+
+test("lessons' examples: whole names, a waypoint named once, my-app visible", async ({ page }) => {
+  await page.goto("./#example=waypoint");
+  await expect(page.locator(".status")).toContainText("Analysed");
+  const waypoint = page.locator("svg.paths .node.waypoint");
+  await expect(waypoint).toHaveCount(1);
+  await expect(waypoint.locator("text.label")).not.toHaveText(/waypoint waypoint/);
+  expect(await overlappingLabels(page)).toEqual([]);
+  await page.setViewportSize({ width: 400, height: 900 });
+  await page.goto("./#lesson=probes&step=2");
+  await expect(page.locator(".status")).toContainText("Analysed");
+  await expect(page.locator("svg.paths")).toContainText("my-app");
+  expect(await overlappingLabels(page)).toEqual([]);
+});
+
+test("above the graph's limit the paths are a matrix, whose cells explain themselves", async ({ page }) => {
+  // tests/e2e/data/cluster-s.yaml: `cargo run --release --example gen-cluster -- S 3`.
+  const yaml = readFileSync(new URL("./data/cluster-s.yaml", import.meta.url), "utf8");
+  await page.goto("./");
+  await pasteAll(page, yaml);
+  await expect(page.locator(".status")).toContainText("Analysed 73 objects", { timeout: 10_000 });
+  // Within the limit: drawn whole, every path, none hidden.
+  const drawn = await page.locator("svg.paths .edge").count();
+  if (drawn === 0) {
+    await expect(page.locator(".matrix")).toBeVisible();
+  } else {
+    expect(await page.locator("svg.paths .edge.allowed").count()).toBeGreaterThan(0);
+    await page.getByRole("button", { name: "Matrix" }).click();
+  }
+  const cells = page.locator(".matrix .cell");
+  await expect(cells.first()).toBeVisible();
+  expect(await page.locator(".matrix .cell.blocked").count()).toBeGreaterThan(0);
+  // One Tab stop; arrows move; the panel follows.
+  await page.locator(".matrix .cell[tabindex='0']").focus();
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowDown");
+  await expect(page.locator(".matrix .cell:focus")).toHaveAttribute("data-cell", "1-1");
+  await expect(page.locator(".diagram-details .edge-explanation")).toContainText(" to ");
+  await page.locator(".matrix .cell.blocked").first().focus();
+  await expect(page.locator(".diagram-details .edge-explanation")).toContainText("blocked");
+  await expect(page.locator(".diagram-details .detail-finding .code")).toHaveText(/AMB00[1235]/);
+});
+
+test("past 300 workloads (the L cluster) the paths are a matrix of namespaces, not 'no paths'", async ({ page }) => {
+  test.setTimeout(120_000);
+  // CLUSTER_L: the generator's L (benches/page.sh writes it); by default clusters.mjs's, with
+  // about 500 namespaces of one workload each.
+  const l = process.env.CLUSTER_L ? readFileSync(process.env.CLUSTER_L, "utf8") : bigCluster(450_000);
+  await page.goto("./");
+  await pasteAll(page, l);
+  await expect(page.locator(".status")).toContainText(/Analysed [0-9]{3,} objects/, { timeout: 90_000 });
+  const matrix = page.locator(".namespace-matrix .matrix");
+  await expect(matrix).toBeVisible();
+  await expect(page.locator(".diagram .empty")).toHaveCount(0);
+  await expect(page.locator(".diagram .note")).toContainText(/\d+ workloads: too many pairs/);
+  // Virtualised: far fewer cells in the page than in the matrix.
+  const [rows, cols] = (await matrix.locator(".corner").textContent()).match(/\d+/g).map(Number);
+  expect(rows * cols).toBeGreaterThan(100);
+  const drawn = await matrix.locator(".cell").count();
+  expect(drawn).toBeGreaterThan(0);
+  if (rows * cols > 2000) expect(drawn).toBeLessThan(rows * cols);
+  await matrix.locator(".cell.blocked").first().focus();
+  await expect(page.locator(".diagram-details .edge-explanation")).toContainText("blocked once enrolled");
+  // Scrolled far, the cells in sight are drawn.
+  await page.locator(".namespace-matrix .matrix-scroll").evaluate((el) => el.scrollTo(el.scrollWidth, el.scrollHeight));
+  await expect(matrix.locator(`.cell[data-cell="${rows - 1}-${cols - 1}"]`)).toHaveCount(1);
+});
+
+test.describe("accessibility", () => {
+  // axe-core is injected as a script, which the page's own CSP rightly forbids.
+  test.use({ bypassCSP: true });
+
+  for (const [name, text] of Object.entries(APPS)) {
+    test(`${name}: the diagram passes axe-core in light and dark, graph and matrix`, async ({ page }) => {
+      const { createRequire } = await import("node:module");
+      const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+      for (const scheme of ["light", "dark"]) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await paste(page, text);
+        await page.locator("svg.paths .edge.blocked").first().focus();
+        await page.addScriptTag({ path: axePath });
+        const run = () => page.evaluate(async () => window.axe.run([".diagram"], { resultTypes: ["violations"] }));
+        const show = (r) => r.violations.map((v) => `${v.id}: ${v.nodes.length} × ${v.nodes[0].target.join(" ")} ${v.nodes[0].failureSummary}`);
+        expect(show(await run()), `${scheme} graph`).toEqual([]);
+        await page.getByRole("button", { name: "Matrix" }).click();
+        await expect(page.locator(".matrix .cell").first()).toBeVisible();
+        expect(show(await run()), `${scheme} matrix`).toEqual([]);
+      }
+    });
+  }
+});
