@@ -63,7 +63,6 @@ pub struct EditorText {
 /// Asks the page to show one finding (an index into `Analysis::report.findings`): the results
 /// switch to the findings, open its group, scroll to it and focus it (set by the diagram).
 #[derive(Clone, Copy)]
-#[allow(dead_code)] // until the diagram sends it (issue 15, in progress)
 pub struct RevealFinding(pub WriteSignal<Option<usize>>);
 
 /// What a link (the URL fragment) asks to open: an example (`#example=<id>`) or shared state

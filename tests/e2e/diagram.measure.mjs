@@ -10,6 +10,7 @@
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { test, expect } from "@playwright/test";
 import { pasteAll } from "./editor.mjs";
+import { showTab } from "./results.mjs";
 
 const realworld = new URL("../data/realworld/", import.meta.url);
 const folder = (name) =>
@@ -34,6 +35,7 @@ test("the diagram of Online Boutique and kube-prometheus: after the findings, an
     const frame = (await diagram(page))[0];
     const findings = await page.evaluate(() => performance.getEntriesByName("ambient-netpol:edit-to-findings").map((e) => e.duration)[0]);
     // The diagram alone: each view switch redraws it (filters, layout, SVG, paint).
+    await showTab(page, "Paths");
     const alone = [];
     for (let i = 0; i < 7; i++) {
       for (const view of ["Today", "After the fix", "After enrolling"]) {

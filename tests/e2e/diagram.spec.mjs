@@ -8,6 +8,7 @@ import { test, expect } from "@playwright/test";
 import { guard } from "./guard.mjs";
 import { editor, pasteAll } from "./editor.mjs";
 import { bigCluster } from "./clusters.mjs";
+import { showTab } from "./results.mjs";
 
 const realworld = new URL("../data/realworld/", import.meta.url);
 /** The YAML files of a folder, in name order, as one text (as a user pastes them). */
@@ -29,6 +30,7 @@ async function paste(page, text) {
   await expect(page.locator(".status")).toContainText("Analysed");
   await pasteAll(page, text);
   await expect(page.locator(".status")).toContainText(/Analysed [0-9]{2,} objects/, { timeout: 15_000 });
+  await showTab(page, "Paths");
   await expect(page.locator("svg.paths")).toBeVisible();
 }
 
@@ -48,12 +50,12 @@ const overlappingLabels = (page) =>
     return out;
   });
 
-/** The blocked-path findings, as the page's worker reported them (code, policy, workload). */
+/** The blocked-path findings, as the findings panel lists them (code, policy, workload). */
 const blockingFindings = (page) =>
   page.locator(".finding").evaluateAll(
     (items, codes) =>
       items
-        .map((li) => ({ code: li.querySelector(".code")?.textContent, subject: li.querySelector(".subject")?.textContent ?? "" }))
+        .map((li) => ({ code: li.closest(".finding-group").dataset.code, subject: li.querySelector(".subject")?.textContent ?? "" }))
         .filter((f) => codes.includes(f.code)),
     BLOCKING,
   );
@@ -92,8 +94,9 @@ for (const [name, text] of Object.entries(APPS)) {
     const findings = await blockingFindings(page);
     expect(findings.length).toBeGreaterThan(0);
     for (const f of findings) {
-      // The subject is "policy · workload": the edge goes to (or, for AMB002, from) the workload.
-      const [policy, workload] = f.subject.split(" · ");
+      // The subject is "policy → workload", or one name when they are the same: the edge goes
+      // to (or, for AMB002, from) the workload.
+      const [policy, workload = policy] = f.subject.split(" → ");
       const kind = f.code === "AMB003" ? "probe" : "hbone";
       const edges = page.locator(`svg.paths .edge.${kind}.blocked`).filter({
         has: page.locator("title", { hasText: f.code === "AMB002" ? `from ${workload} ` : `to ${workload} ` }),
@@ -190,6 +193,7 @@ test("zoom: +, − and Fit change the drawing's size; at 400 px a sign says it s
 test("lessons' examples: whole names, a waypoint named once, my-app visible", async ({ page }) => {
   await page.goto("./#example=waypoint");
   await expect(page.locator(".status")).toContainText("Analysed");
+  await showTab(page, "Paths");
   const waypoint = page.locator("svg.paths .node.waypoint");
   await expect(waypoint).toHaveCount(1);
   await expect(waypoint.locator("text.label")).not.toHaveText(/waypoint waypoint/);
@@ -207,6 +211,7 @@ test("above the graph's limit the paths are a matrix, whose cells explain themse
   await page.goto("./");
   await pasteAll(page, yaml);
   await expect(page.locator(".status")).toContainText("Analysed 73 objects", { timeout: 10_000 });
+  await showTab(page, "Paths");
   // Within the limit: drawn whole, every path, none hidden.
   const drawn = await page.locator("svg.paths .edge").count();
   if (drawn === 0) {
@@ -237,6 +242,7 @@ test("past 300 workloads (the L cluster) the paths are a matrix of namespaces, n
   await page.goto("./");
   await pasteAll(page, l);
   await expect(page.locator(".status")).toContainText(/Analysed [0-9]{3,} objects/, { timeout: 90_000 });
+  await showTab(page, "Paths");
   const matrix = page.locator(".namespace-matrix .matrix");
   await expect(matrix).toBeVisible();
   await expect(page.locator(".diagram .empty")).toHaveCount(0);
