@@ -15,8 +15,9 @@ use wasm_bindgen::prelude::Closure;
 use super::browser;
 use super::protocol::{Analysis, PANIC, READY, Request};
 
-/// The worker's loader, emitted by Trunk (`data-type="worker" data-loader-shim`) next to the page.
-const LOADER: &str = "./worker_loader.js";
+/// The worker's script (`analysis-worker.js`, copied by Trunk next to the page): it runs the
+/// page's own wasm module, which the page posts it.
+const SCRIPT: &str = "./analysis-worker.js";
 
 /// An analysis still running after this long is stopped (its worker is replaced). The L
 /// cluster of BENCHMARKS.md (2,000 workloads) takes about 0.3 s in Chromium.
@@ -97,8 +98,11 @@ impl AnalysisWorker {
 impl Inner {
     /// Starts a worker and listens to it.
     fn spawn(inner: &Rc<Inner>) -> Result<(), String> {
-        // Trunk builds workers for wasm-bindgen's `no-modules` target: a classic worker.
-        let worker = web_sys::Worker::new(LOADER)
+        // A module worker: it imports the page's JS glue and instantiates the page's compiled
+        // module (no second download, no second compilation).
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        let worker = web_sys::Worker::new_with_options(SCRIPT, &options)
             .map_err(|e| format!("the analysis worker did not start: {e:?}"))?;
         let weak: Weak<Inner> = Rc::downgrade(inner);
         let onmessage =
@@ -110,6 +114,9 @@ impl Inner {
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         // The handler lives as long as the worker (a replaced worker's is leaked: rare and small).
         onmessage.forget();
+        worker
+            .post_message(&wasm_bindgen::module())
+            .map_err(|e| format!("the analysis worker did not start: {e:?}"))?;
         inner.ready.set(false);
         inner.busy.set(false);
         *inner.worker.borrow_mut() = Some(worker);
