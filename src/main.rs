@@ -68,12 +68,16 @@ fn serve_analyses() {
             else {
                 return;
             };
-            let analysis = protocol::run(&request, js_sys::Date::now);
             // Maps as plain objects, so the page reads them back whatever serializer it uses.
-            let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
-            if let Ok(value) = serde::Serialize::serialize(&analysis, &serializer) {
-                let _ = reply.post_message(&value);
-            }
+            let send = |analysis: protocol::Analysis| {
+                let serializer =
+                    serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+                if let Ok(value) = serde::Serialize::serialize(&analysis, &serializer) {
+                    let _ = reply.post_message(&value);
+                }
+            };
+            // The findings of a large text may come first, then the whole analysis.
+            send(protocol::run(&request, js_sys::Date::now, send));
         });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.

@@ -25,7 +25,8 @@ pub const BUDGET_SECONDS: u32 = 30;
 
 /// What the page hears from the worker.
 pub enum Event {
-    /// The analysis of the newest text.
+    /// The analysis of the newest text: for a large text, its findings while the fix is checked
+    /// (`Analysis::checking`), then the whole analysis.
     Done(Analysis),
     /// The analysis of the newest text failed (crash or time budget); the reason, for people.
     Failed(String),
@@ -125,14 +126,22 @@ impl Inner {
 
     fn receive(self: &Rc<Self>, data: wasm_bindgen::JsValue) {
         let Some(text) = data.as_string() else {
-            // An answer, stale or not: the worker is free for the newest waiting edit.
-            browser::mark(browser::ANSWER_MARK);
-            self.busy.set(false);
-            self.send_waiting();
-            if let Ok(analysis) = serde_wasm_bindgen::from_value::<Analysis>(data)
-                && analysis.id == self.latest.get()
-            {
-                self.watchdog.borrow_mut().take();
+            let Ok(analysis) = serde_wasm_bindgen::from_value::<Analysis>(data) else {
+                return;
+            };
+            // The findings of a large text come first (`checking`), and the worker goes on
+            // with the fix's check; the complete answer, stale or not, frees it for the newest
+            // waiting edit.
+            let last = !analysis.checking;
+            if last {
+                browser::mark(browser::ANSWER_MARK);
+                self.busy.set(false);
+                self.send_waiting();
+            }
+            if analysis.id == self.latest.get() {
+                if last {
+                    self.watchdog.borrow_mut().take();
+                }
                 (self.on_event)(Event::Done(analysis));
             }
             return;
