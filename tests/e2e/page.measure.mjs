@@ -1,7 +1,8 @@
 // The page's speed on a large input, measured in Chromium with the page's own performance marks
 // (`ambient-netpol:edit` at each input event, `ambient-netpol:edit-to-findings` once the newest
 // findings are painted). Not a test: `benches/page.sh` runs it and BENCHMARKS.md records the
-// figures. CLUSTER and CLUSTER_XL name the generator's L and XL clusters.
+// figures. CLUSTER and CLUSTER_XL name the generator's L and XL clusters; NATIVE_CHECK_MS is the
+// release CLI's `check` of CLUSTER measured by benches/page.sh in the same run.
 import { readFileSync, writeFileSync } from "node:fs";
 import { test, expect } from "@playwright/test";
 
@@ -99,10 +100,13 @@ test("L cluster in the page", async ({ page, browser }) => {
   await bare.waitForTimeout(1500);
   const bareKeys = await keyLatencies(bare, BURST.length);
 
+  const native = Number(process.env.NATIVE_CHECK_MS) || null;
   const result = {
     bytes: cluster.length,
     status,
+    native_check_ms: native,
     worker_ms: worker,
+    worker_over_native: native && Math.round((worker / native) * 100) / 100,
     paste_to_findings_ms: Math.round(paste),
     paste_wall_ms: pasteWall,
     first_typed_to_findings_ms: first.map(Math.round),
