@@ -130,8 +130,9 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
 }
 
 /// [`analyze`] in two steps, for a caller that shows the findings before the fix is checked (the
-/// page): the findings, notes and paths of [`Unchecked::report`] are final but for an INT001
-/// error that the check may add; its fix must not be offered before [`Unchecked::check`].
+/// page): the findings and paths of [`Unchecked::report`] are final but for an INT001 error that
+/// the check may add (and the fixer's notes may change when the fix is made again); its fix must
+/// not be offered before [`Unchecked::check`].
 pub fn analyze_unchecked<'a>(sources: &'a [Source<'a>], options: &Options) -> Unchecked<'a> {
     let input = input::load(sources);
     let loaded = loaded(&input, &input.objects);
