@@ -2,7 +2,9 @@
 // 1. adds a Content-Security-Policy to index.html that allows only the page's own files, Trunk's
 //    inline loader (by its hash), wasm compilation and the page's own worker, and no connection
 //    anywhere but the page's origin;
-// 2. writes the build's file names (hashed for caching) into the service worker's cache list.
+// 2. writes the build's file names (hashed for caching) into the service worker's cache list;
+// 3. writes the hashed name of the page's JS glue into the analysis worker's script, which runs
+//    the page's own wasm module.
 import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -50,3 +52,14 @@ if (replaced === script) {
 const version = createHash("sha256").update(list).digest("hex").slice(0, 12);
 await writeFile(sw, replaced.replace(/const CACHE = "[^"]*";/, `const CACHE = "ambient-netpol-${version}";`));
 console.log(`post-build.mjs: service worker caches ${files.length + 1} entries`);
+
+const glue = (await readdir(dir)).find((f) => /^playground-[0-9a-f]+\.js$/.test(f));
+const workerFile = join(dir, "analysis-worker.js");
+const workerScript = await readFile(workerFile, "utf8");
+const pointed = workerScript.replace(/from "\.\/playground\.js";/, `from "./${glue}";`);
+if (!glue || pointed === workerScript) {
+  console.error("post-build.mjs: no playground-<hash>.js, or no glue import in analysis-worker.js");
+  process.exit(1);
+}
+await writeFile(workerFile, pointed);
+console.log(`post-build.mjs: analysis-worker.js imports ./${glue}`);

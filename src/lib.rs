@@ -128,28 +128,68 @@ pub fn load(sources: &[Source]) -> Loaded {
 /// the input did and no fix it was meant to make is still wanted, it is withheld (the input is
 /// returned unchanged) and an INT001 error says why.
 pub fn analyze(sources: &[Source], options: &Options) -> Report {
+    analyze_unchecked(sources, options).check(options)
+}
+
+/// [`analyze`] in two steps, for a caller that shows the findings before the fix is checked (the
+/// page): the findings and paths of [`Unchecked::report`] are final but for an INT001 error that
+/// the check may add (and the fixer's notes may change when the fix is made again); its fix must
+/// not be offered before [`Unchecked::check`].
+pub fn analyze_unchecked<'a>(sources: &'a [Source<'a>], options: &Options) -> Unchecked<'a> {
     let input = input::load(sources);
-    let loaded = |objects: &[input::Object]| {
-        let (cluster, invalid) = model::build(objects);
-        let mut findings = input.findings.clone();
-        findings.extend(invalid);
-        Loaded {
-            cluster,
-            findings,
-            objects: objects.len(),
-            documents: input.documents,
-        }
-    };
-    let mut report = analyze_loaded(sources, loaded(&input.objects), options, Fixing::Fast);
-    if let Err(problems) = check_fix(sources, &input.objects, &report, options) {
-        // Again, with every edited document verified: a policy whose edit is not safe is fixed
-        // by a separate policy instead.
-        report = analyze_loaded(sources, loaded(&input.objects), options, Fixing::Careful);
-        if check_fix(sources, &input.objects, &report, options).is_err() {
-            withhold(sources, &mut report, problems);
-        }
+    let loaded = loaded(&input, &input.objects);
+    let report = analyze_loaded(sources, loaded, options, Fixing::Fast);
+    Unchecked {
+        sources,
+        input,
+        report,
     }
-    report
+}
+
+/// An analysis whose fix is not checked yet ([`analyze_unchecked`]).
+pub struct Unchecked<'a> {
+    sources: &'a [Source<'a>],
+    input: input::Loaded,
+    /// The findings and paths (final but for INT001) and the unchecked fix: not to be offered.
+    pub report: Report,
+}
+
+impl Unchecked<'_> {
+    /// The report [`analyze`] gives: the fix is checked, made again with every edited document
+    /// verified if the check fails, and withheld (INT001) if it fails again.
+    pub fn check(self, options: &Options) -> Report {
+        let Unchecked {
+            sources,
+            input,
+            mut report,
+        } = self;
+        if let Err(problems) = check_fix(sources, &input.objects, &report, options) {
+            // Again, with every edited document verified: a policy whose edit is not safe is
+            // fixed by a separate policy instead.
+            report = analyze_loaded(
+                sources,
+                loaded(&input, &input.objects),
+                options,
+                Fixing::Careful,
+            );
+            if check_fix(sources, &input.objects, &report, options).is_err() {
+                withhold(sources, &mut report, problems);
+            }
+        }
+        report
+    }
+}
+
+fn loaded(input: &input::Loaded, objects: &[input::Object]) -> Loaded {
+    let (cluster, invalid) = model::build(objects);
+    let mut findings = input.findings.clone();
+    findings.extend(invalid);
+    Loaded {
+        cluster,
+        findings,
+        objects: objects.len(),
+        documents: input.documents,
+    }
 }
 
 /// What the analysis does besides finding.

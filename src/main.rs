@@ -1,8 +1,18 @@
-//! The playground page's entry (wasm only, built by Trunk): mounts the app.
+//! The playground's entry (wasm only, built by Trunk). One module for the page and its analysis
+//! worker, downloaded once: in the page it mounts the app; in the worker (started by
+//! `ui/worker.rs` from `analysis-worker.js` with this very module) it serves analyses.
 
 mod ui;
 
+use ui::protocol;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+
 fn main() {
+    if web_sys::window().is_none() {
+        serve_analyses();
+        return;
+    }
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         keep_text_and_say_so(&info.to_string());
@@ -38,4 +48,40 @@ fn keep_text_and_say_so(error: &str) {
     let _ = banner.append_child(&text);
     let _ = banner.append_child(&details);
     let _ = body.insert_before(&banner, body.first_child().as_ref());
+}
+
+/// The worker's side: receives the editor's text and settings, runs the core, posts the analysis
+/// back. Keeping the core off the page's thread keeps typing smooth on large input.
+fn serve_analyses() {
+    // A panic kills the worker's wasm: tell the page first, so it can say so and start a new one.
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let message = format!("{}{info}", protocol::PANIC);
+        let _ = scope.post_message(&wasm_bindgen::JsValue::from_str(&message));
+    }));
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let reply = scope.clone();
+    let onmessage =
+        Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let Ok(request) = serde_wasm_bindgen::from_value::<protocol::Request>(event.data())
+            else {
+                return;
+            };
+            // Maps as plain objects, so the page reads them back whatever serializer it uses.
+            let send = |analysis: protocol::Analysis| {
+                let serializer =
+                    serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+                if let Ok(value) = serde::Serialize::serialize(&analysis, &serializer) {
+                    let _ = reply.post_message(&value);
+                }
+            };
+            // The findings of a large text may come first, then the whole analysis.
+            send(protocol::run(&request, js_sys::Date::now, send));
+        });
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    onmessage.forget();
+    // Messages that arrive before the handler is set are lost: the page waits for this.
+    let _ = scope.post_message(&wasm_bindgen::JsValue::from_str(protocol::READY));
 }

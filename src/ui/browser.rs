@@ -19,19 +19,31 @@ fn performance() -> Option<web_sys::Performance> {
     web_sys::window()?.performance()
 }
 
+thread_local! {
+    /// The newest edit's findings were measured as shown (an analysis may answer twice).
+    static SHOWN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Marks a moment; only the latest mark of a name is kept (observers see each).
 pub fn mark(name: &str) {
+    if name == EDIT_MARK {
+        SHOWN.set(false);
+    }
     if let Some(p) = performance() {
         p.clear_marks_with_mark_name(name);
         let _ = p.mark(name);
     }
 }
 
-/// Once the next frame is painted, measures from the last edit to then.
+/// Once the next frame is painted, measures from the last edit to then: the first findings shown
+/// for that edit (a later answer for the same edit, e.g. the checked fix, is not measured).
 pub fn measure_shown_after_paint() {
     let Some(window) = web_sys::window() else {
         return;
     };
+    if SHOWN.replace(true) {
+        return;
+    }
     let after_frame = wasm_bindgen::closure::Closure::once_into_js(|| {
         // A task queued from the frame callback runs once that frame is painted.
         gloo_timers::callback::Timeout::new(0, || {

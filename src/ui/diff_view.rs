@@ -37,7 +37,15 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
             <h2 id="diff-title" class="panel-title">"Corrected YAML"</h2>
             <Show
                 when=move || !diff().is_empty()
-                fallback=|| view! { <p class="empty">"Nothing to change: the input needs no fix."</p> }
+                fallback=move || view! {
+                    <p class="empty">
+                        {move || if analysis.with(|a| a.checking) {
+                            "Checking the fix…"
+                        } else {
+                            "Nothing to change: the input needs no fix."
+                        }}
+                    </p>
+                }
             >
                 <div class="actions">
                     <button id="copy-fixed" on:click=move |_| copy("Fixed YAML copied", fixed())>"Copy fixed YAML"</button>

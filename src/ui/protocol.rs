@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use ambient_netpol::ambient::mesh::MeshMode;
 use ambient_netpol::ambient::paths::Paths;
 use ambient_netpol::ambient::{Cni, FixStyle, PROBE_SNAT_IPV4, ProbeSnat};
-use ambient_netpol::{MAX_DRAWN_WORKLOADS, Options, Report, Source, analyze};
+use ambient_netpol::{MAX_DRAWN_WORKLOADS, Options, Report, Source, analyze, analyze_unchecked};
 use serde::{Deserialize, Serialize};
 
 /// The name findings and the diff give the editor's text.
@@ -40,28 +40,53 @@ pub struct Analysis {
     pub diff: String,
     /// The paths once the fix is applied (`None` when nothing changes).
     pub fixed_paths: Option<Paths>,
+    /// Milliseconds from the request to this answer, in the worker.
     pub millis: f64,
+    /// The findings come first and the fix is still being checked: `report.fixed` is empty and
+    /// `diff` too; the complete analysis of the same request follows (`run`).
+    #[serde(default)]
+    pub checking: bool,
 }
 
 impl PartialEq for Analysis {
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id && self.millis == other.millis
+        self.id == other.id && self.millis == other.millis && self.checking == other.checking
     }
 }
 
-/// Runs the core on the text, the fixed text (for the "after the fix" paths, when there are
-/// paths to draw) and the diff.
-pub fn run(request: &Request, now: impl Fn() -> f64) -> Analysis {
+/// Runs the core on the text, then the fixed text (for the "after the fix" paths, when there are
+/// paths to draw) and the diff. On a text with more workloads than are drawn, the findings do not
+/// wait for the fix's check and the diff: `findings` receives them first (`checking`), while the
+/// fix is still withheld.
+pub fn run(request: &Request, now: impl Fn() -> f64, findings: impl FnOnce(Analysis)) -> Analysis {
     let started = now();
     let options = Settings::decode(&request.settings).options();
     let text = request.text.as_str();
-    let report = analyze(
-        &[Source {
-            name: SOURCE_NAME,
-            text,
-        }],
-        &options,
-    );
+    let sources = [Source {
+        name: SOURCE_NAME,
+        text,
+    }];
+    let unchecked = analyze_unchecked(&sources, &options);
+    if unchecked.report.workloads > MAX_DRAWN_WORKLOADS {
+        let first = &unchecked.report;
+        findings(Analysis {
+            id: request.id,
+            report: Report {
+                findings: first.findings.clone(),
+                objects: first.objects,
+                documents: first.documents,
+                workloads: first.workloads,
+                notes: first.notes.clone(),
+                fixed: Default::default(),
+                paths: first.paths.clone(),
+            },
+            diff: String::new(),
+            fixed_paths: None,
+            millis: now() - started,
+            checking: true,
+        });
+    }
+    let report = unchecked.check(&options);
     let fixed_text = report.fixed.combined();
     let (diff, fixed_paths) = if fixed_text == text {
         (String::new(), None)
@@ -90,6 +115,7 @@ pub fn run(request: &Request, now: impl Fn() -> f64) -> Analysis {
         diff,
         fixed_paths,
         millis: now() - started,
+        checking: false,
     }
 }
 
@@ -288,7 +314,7 @@ mod tests {
                 text: text.to_string(),
                 settings: settings.encode(),
             };
-            let analysis = run(&request, || 0.0);
+            let analysis = run(&request, || 0.0, |_| {});
             analysis
                 .report
                 .findings

@@ -15,8 +15,9 @@ use wasm_bindgen::prelude::Closure;
 use super::browser;
 use super::protocol::{Analysis, PANIC, READY, Request};
 
-/// The worker's loader, emitted by Trunk (`data-type="worker" data-loader-shim`) next to the page.
-const LOADER: &str = "./worker_loader.js";
+/// The worker's script (`analysis-worker.js`, copied by Trunk next to the page): it runs the
+/// page's own wasm module, which the page posts it.
+const SCRIPT: &str = "./analysis-worker.js";
 
 /// An analysis still running after this long is stopped (its worker is replaced). The L
 /// cluster of BENCHMARKS.md (2,000 workloads) takes about 0.3 s in Chromium.
@@ -24,7 +25,8 @@ pub const BUDGET_SECONDS: u32 = 30;
 
 /// What the page hears from the worker.
 pub enum Event {
-    /// The analysis of the newest text.
+    /// The analysis of the newest text: for a large text, its findings while the fix is checked
+    /// (`Analysis::checking`), then the whole analysis.
     Done(Analysis),
     /// The analysis of the newest text failed (crash or time budget); the reason, for people.
     Failed(String),
@@ -97,8 +99,11 @@ impl AnalysisWorker {
 impl Inner {
     /// Starts a worker and listens to it.
     fn spawn(inner: &Rc<Inner>) -> Result<(), String> {
-        // Trunk builds workers for wasm-bindgen's `no-modules` target: a classic worker.
-        let worker = web_sys::Worker::new(LOADER)
+        // A module worker: it imports the page's JS glue and instantiates the page's compiled
+        // module (no second download, no second compilation).
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        let worker = web_sys::Worker::new_with_options(SCRIPT, &options)
             .map_err(|e| format!("the analysis worker did not start: {e:?}"))?;
         let weak: Weak<Inner> = Rc::downgrade(inner);
         let onmessage =
@@ -110,6 +115,9 @@ impl Inner {
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         // The handler lives as long as the worker (a replaced worker's is leaked: rare and small).
         onmessage.forget();
+        worker
+            .post_message(&wasm_bindgen::module())
+            .map_err(|e| format!("the analysis worker did not start: {e:?}"))?;
         inner.ready.set(false);
         inner.busy.set(false);
         *inner.worker.borrow_mut() = Some(worker);
@@ -118,14 +126,22 @@ impl Inner {
 
     fn receive(self: &Rc<Self>, data: wasm_bindgen::JsValue) {
         let Some(text) = data.as_string() else {
-            // An answer, stale or not: the worker is free for the newest waiting edit.
-            browser::mark(browser::ANSWER_MARK);
-            self.busy.set(false);
-            self.send_waiting();
-            if let Ok(analysis) = serde_wasm_bindgen::from_value::<Analysis>(data)
-                && analysis.id == self.latest.get()
-            {
-                self.watchdog.borrow_mut().take();
+            let Ok(analysis) = serde_wasm_bindgen::from_value::<Analysis>(data) else {
+                return;
+            };
+            // The findings of a large text come first (`checking`), and the worker goes on
+            // with the fix's check; the complete answer, stale or not, frees it for the newest
+            // waiting edit.
+            let last = !analysis.checking;
+            if last {
+                browser::mark(browser::ANSWER_MARK);
+                self.busy.set(false);
+                self.send_waiting();
+            }
+            if analysis.id == self.latest.get() {
+                if last {
+                    self.watchdog.borrow_mut().take();
+                }
                 (self.on_event)(Event::Done(analysis));
             }
             return;

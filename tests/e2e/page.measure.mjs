@@ -1,7 +1,8 @@
 // The page's speed on a large input, measured in Chromium with the page's own performance marks
 // (`ambient-netpol:edit` at each input event, `ambient-netpol:edit-to-findings` once the newest
 // findings are painted). Not a test: `benches/page.sh` runs it and BENCHMARKS.md records the
-// figures. CLUSTER and CLUSTER_XL name the generator's L and XL clusters.
+// figures. CLUSTER and CLUSTER_XL name the generator's L and XL clusters; NATIVE_CHECK_MS is the
+// release CLI's `check` of CLUSTER measured by benches/page.sh in the same run.
 import { readFileSync, writeFileSync } from "node:fs";
 import { test, expect } from "@playwright/test";
 
@@ -53,6 +54,63 @@ async function typeAndMeasure(page) {
   return times;
 }
 
+/** The status line's "in X ms" (`Analysis::millis`). */
+const statusMillis = (status) => Number(/in ([0-9.]+) ms/.exec(status)[1]);
+const PASTES = Number(process.env.PASTES || 5);
+
+// Paste of the whole cluster, PASTES times on a fresh page: the findings shown (the page's measure
+// and the status line then: the worker's time to the findings), then the complete analysis (the
+// worker's last answer, with the checked fix and the diff: the same work as the CLI's `check`).
+test("L cluster pasted, repeated", async ({ page }) => {
+  const runs = [];
+  for (let i = 0; i < PASTES; i++) {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto("./");
+    // Start from the example, not from the text the last paste left saved.
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await expect(page.locator(".status")).toContainText("Analysed");
+    await page.waitForTimeout(300);
+    await page.evaluate(() => {
+      performance.clearMeasures();
+      performance.clearMarks("ambient-netpol:answer");
+    });
+    await pasteAll(page, cluster);
+    const shown = await page.waitForFunction(
+      () =>
+        performance.getEntriesByName("ambient-netpol:edit-to-findings").length > 0 &&
+        /Analysed [0-9]{4,} objects/.test(document.querySelector(".status")?.textContent ?? "") &&
+        document.querySelector(".status").textContent,
+      null,
+      { timeout: 120_000, polling: 10 },
+    );
+    const findingsStatus = await shown.jsonValue();
+    const paste = await measured(page);
+    await page.waitForFunction(
+      () =>
+        performance.getEntriesByName("ambient-netpol:answer").length > 0 &&
+        !document.body.textContent.includes("Checking the fix"),
+      null,
+      { timeout: 120_000, polling: 10 },
+    );
+    await page.waitForTimeout(100);
+    const complete = statusMillis(await page.locator(".status").textContent());
+    runs.push({ paste_to_findings_ms: Math.round(paste), worker_findings_ms: statusMillis(findingsStatus), worker_complete_ms: complete });
+  }
+  const native = Number(process.env.NATIVE_CHECK_MS) || null;
+  const pick = (k) => median(runs.map((r) => r[k]));
+  const result = {
+    native_check_ms: native,
+    runs,
+    median_paste_to_findings_ms: pick("paste_to_findings_ms"),
+    median_worker_findings_ms: pick("worker_findings_ms"),
+    median_worker_complete_ms: pick("worker_complete_ms"),
+    worker_complete_over_native: native && Math.round((pick("worker_complete_ms") / native) * 100) / 100,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  if (process.env.MEASURE_OUT) writeFileSync(process.env.MEASURE_OUT.replace(".json", "-pastes.json"), JSON.stringify(result, null, 2));
+});
+
 test("L cluster in the page", async ({ page, browser }) => {
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto("./");
@@ -99,10 +157,13 @@ test("L cluster in the page", async ({ page, browser }) => {
   await bare.waitForTimeout(1500);
   const bareKeys = await keyLatencies(bare, BURST.length);
 
+  const native = Number(process.env.NATIVE_CHECK_MS) || null;
   const result = {
     bytes: cluster.length,
     status,
+    native_check_ms: native,
     worker_ms: worker,
+    worker_over_native: native && Math.round((worker / native) * 100) / 100,
     paste_to_findings_ms: Math.round(paste),
     paste_wall_ms: pasteWall,
     first_typed_to_findings_ms: first.map(Math.round),

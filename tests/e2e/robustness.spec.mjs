@@ -101,7 +101,7 @@ test.describe("a worker that fails", () => {
     const problems = guard(page);
     // The first worker says it is ready and then never answers, as a worker stuck in an
     // analysis would; the one that replaces it is the real one.
-    await page.route("**/worker_loader.js", (route) =>
+    await page.route("**/analysis-worker.js", (route) =>
       route.fulfill({ contentType: "text/javascript", body: 'postMessage("ready"); onmessage = () => {};' }),
       { times: 1 },
     );
@@ -128,9 +128,13 @@ test.describe("a worker that fails", () => {
   });
 
   test("a crashed analysis says so with its message; a new worker takes the next edit", async ({ page }) => {
-    // The worker's panic hook posts "panic: " and the message; a stand-in does only that.
-    await page.route("**/worker_loader.js", (route) =>
-      route.fulfill({ contentType: "text/javascript", body: 'postMessage("ready"); onmessage = () => postMessage("panic: index out of bounds (stand-in)");' }),
+    // The worker's panic hook posts "panic: " and the message; a stand-in does only that, on the
+    // first request (the page's first message is its wasm module).
+    await page.route("**/analysis-worker.js", (route) =>
+      route.fulfill({
+        contentType: "text/javascript",
+        body: 'postMessage("ready"); onmessage = (e) => { if (e.data.text !== undefined) postMessage("panic: index out of bounds (stand-in)"); };',
+      }),
       { times: 1 },
     );
     await page.goto("./");

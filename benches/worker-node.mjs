@@ -1,0 +1,45 @@
+// The worker's path (request in, `protocol::run`, serde-wasm-bindgen out) of one or more page
+// builds in node's V8, without a browser, interleaved so that a noisy machine treats each build
+// alike. Each build's module is instantiated as the analysis worker instantiates it; its `main`
+// sees no window and serves analyses, here to a stand-in `postMessage`.
+// Usage: node benches/worker-node.mjs CLUSTER.yaml RUNS DIST...
+// Prints per build the minimum and median of: the first answer (the findings, on a large text),
+// the last (the complete analysis, the work of the CLI's `check`), and the whole call including
+// serialisation. For a CPU profile: node --cpu-prof (a build whose wasm keeps its names:
+// wasm-opt -Oz -g on target/wasm-bindgen/release/playground_bg.wasm).
+import { readFileSync, readdirSync } from "node:fs";
+import { resolve } from "node:path";
+
+const [file, runsArg, ...dirs] = process.argv.slice(2);
+if (!file || !dirs.length) {
+  console.error("usage: node benches/worker-node.mjs CLUSTER.yaml RUNS DIST...");
+  process.exit(2);
+}
+const runs = Number(runsArg);
+let answers = [];
+globalThis.postMessage = (m) => answers.push(m);
+const workers = [];
+for (const dir of dirs.map((d) => resolve(d))) {
+  const glue = readdirSync(dir).find((f) => /^playground-[0-9a-f]+\.js$/.test(f));
+  const wasm = readdirSync(dir).find((f) => /^playground-[0-9a-f]+_bg\.wasm$/.test(f));
+  const bindings = await import(`${dir}/${glue}?${dir}`);
+  await bindings.default({ module_or_path: readFileSync(`${dir}/${wasm}`) });
+  workers.push(globalThis.onmessage);
+}
+const text = readFileSync(file, "utf8");
+const results = dirs.map(() => ({ first: [], last: [], call: [] }));
+for (let i = 0; i < runs; i++) {
+  workers.forEach((onmessage, d) => {
+    answers = [];
+    const start = performance.now();
+    onmessage({ data: { id: i + 1, text, settings: "" } });
+    results[d].call.push(performance.now() - start);
+    results[d].first.push(answers[0].millis);
+    results[d].last.push(answers[answers.length - 1].millis);
+  });
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const figures = (xs) => ({ min: Math.round(Math.min(...xs)), median: Math.round(median(xs)) });
+dirs.forEach((dir, d) =>
+  console.log(JSON.stringify({ build: dir, findings_ms: figures(results[d].first), complete_ms: figures(results[d].last), call_ms: figures(results[d].call) })),
+);
