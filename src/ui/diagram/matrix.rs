@@ -84,18 +84,30 @@ impl Head {
 pub struct Grid {
     rows: Vec<Head>,
     cols: Vec<Head>,
+    /// Every cell, row by row (workloads: at most `MAX_DRAWN_WORKLOADS` squared).
     cells: Vec<Cell>,
-    /// Per cell, how many pairs it counts (namespaces), or empty (workloads).
-    counts: Vec<u32>,
+    /// Namespaces instead: the pairs that count blocked workload pairs, the other cells empty
+    /// (sparse: 20,000 namespaces would be 400 million cells).
+    counts: Option<HashMap<(usize, usize), u32>>,
     edges: HashMap<(usize, usize), Vec<Edge>>,
 }
 
 impl Grid {
+    fn cell(&self, r: usize, c: usize) -> Cell {
+        match &self.counts {
+            Some(counts) if counts.contains_key(&(r, c)) => Cell::Blocked,
+            Some(_) => Cell::Open,
+            None => self.cells[r * self.cols.len() + c],
+        }
+    }
+
     fn words(&self, r: usize, c: usize) -> String {
-        let i = r * self.cols.len() + c;
-        match self.counts.get(i) {
-            Some(n) => format!("{n} workload pairs blocked once enrolled"),
-            None => self.cells[i].words().to_string(),
+        match &self.counts {
+            Some(counts) => format!(
+                "{} workload pairs blocked once enrolled",
+                counts.get(&(r, c)).copied().unwrap_or(0)
+            ),
+            None => self.cell(r, c).words().to_string(),
         }
     }
 }
@@ -190,7 +202,7 @@ fn grid(
         rows: rows.iter().map(Head::of).collect(),
         cols: cols.iter().map(Head::of).collect(),
         cells,
-        counts: Vec::new(),
+        counts: None,
         edges: by_pair,
     }
 }
@@ -344,7 +356,7 @@ fn VirtualGrid(
             let mut out = Vec::new();
             for r in first_row..last_row {
                 for c in first_col..last_col {
-                    let cell = g.cells[r * cols + c];
+                    let cell = g.cell(r, c);
                     let label = format!("{} to {}: {}", g.rows[r].id, g.cols[c].id, g.words(r, c));
                     let is_active = (r, c) == (ar, ac);
                     out.push(view! {
@@ -447,27 +459,32 @@ pub fn NamespaceMatrix(
                 .map(head)
                 .collect();
             let cols: Vec<Head> = names.iter().map(head).collect();
-            let counts: HashMap<(&str, &str), u32> = pairs
+            let row_of: HashMap<&str, usize> = rows
                 .iter()
-                .map(|p| ((p.from.as_str(), p.to.as_str()), p.blocked))
+                .enumerate()
+                .map(|(i, h)| (h.id.as_str(), i))
                 .collect();
-            let mut grid = Grid {
+            let col_of: HashMap<&str, usize> = cols
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.id.as_str(), i))
+                .collect();
+            let counts = pairs
+                .iter()
+                .filter(|p| p.blocked > 0)
+                .filter_map(|p| {
+                    Some((
+                        (*row_of.get(p.from.as_str())?, *col_of.get(p.to.as_str())?),
+                        p.blocked,
+                    ))
+                })
+                .collect();
+            Grid {
                 rows,
                 cols,
+                counts: Some(counts),
                 ..Grid::default()
-            };
-            for r in &grid.rows {
-                for c in &grid.cols {
-                    let n = counts
-                        .get(&(r.id.as_str(), c.id.as_str()))
-                        .copied()
-                        .unwrap_or(0);
-                    grid.counts.push(n);
-                    grid.cells
-                        .push(if n > 0 { Cell::Blocked } else { Cell::Open });
-                }
             }
-            grid
         })
     });
     let workloads = move || analysis.with(|a| a.report.workloads);
