@@ -338,6 +338,24 @@ mod tests {
         let again = analyze(&source(fixed), &Options::default());
         assert!(again.findings.iter().all(|f| f.code != Code::Inp006));
         assert!(!again.has_errors(), "{:?}", again.findings);
+
+        // The object above gets rules appended at its end, where the marker goes: the rules
+        // come first (found in the L benchmark cluster pasted without its markers).
+        let deny_all = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: a}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n";
+        let text = format!("{deny_all}{SEED}");
+        let report = analyze(&source(&text), &Options::default());
+        assert!(
+            report.findings.iter().all(|f| f.code != Code::Int001),
+            "{:?}",
+            report.findings
+        );
+        let fixed = &report.fixed.texts[0];
+        let marker = fixed.find("\n---\n").expect("the marker");
+        assert!(
+            fixed[..marker].ends_with("cidr: 169.254.7.127/32"),
+            "{fixed}"
+        );
+        assert!(fixed[marker..].starts_with("\n---\napiVersion"), "{fixed}");
     }
 
     /// A corrected text that does not parse, or that does not fix what it should, never leaves:

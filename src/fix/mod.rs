@@ -219,7 +219,8 @@ pub fn fix(
 }
 
 /// INP006's fix: a `---` line before every object that follows another in the same document
-/// (files pasted together). After the edits at the same offset, which end the object above.
+/// (files pasted together). After every edit at the same offset (rules appended to the object
+/// above end there), whatever their order.
 fn separators(source: usize, text: &str) -> Vec<Edit> {
     use crate::input::yaml::{separator_before, unmarked_starts};
     unmarked_starts(text)
@@ -229,7 +230,7 @@ fn separators(source: usize, text: &str) -> Vec<Edit> {
             at,
             delete: 0,
             insert: separator_before(text, at).to_string(),
-            order: 1,
+            order: u8::MAX,
         })
         .collect()
 }
