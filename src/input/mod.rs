@@ -223,11 +223,18 @@ pub fn reload<'o>(
     for (index, (source, text)) in sources.iter().zip(texts).enumerate() {
         let old: Vec<(usize, usize, u32)> = yaml::document_ranges(source.text).collect();
         for (d, range) in yaml::document_ranges(text).enumerate() {
-            // (A line break the fixer adds before a document it appends changes nothing.)
+            // (A line break the fixer adds before a document it appends changes nothing, nor
+            // does the `---` line it adds before an object pasted after another: INP006.)
             let bare = ['\n', '\r'];
             let same = old.get(d).filter(|&&(s, e, _)| {
-                source.text[s..e].trim_end_matches(bare)
-                    == text[range.0..range.1].trim_end_matches(bare)
+                let (old, new) = (
+                    source.text[s..e].trim_end_matches(bare),
+                    text[range.0..range.1].trim_end_matches(bare),
+                );
+                old == new
+                    || ["---\n", "---\r\n"]
+                        .iter()
+                        .any(|marker| new.strip_prefix(marker) == Some(old))
             });
             plan.push(Planned {
                 source: index,

@@ -445,11 +445,15 @@ fn pasted_parts(text: &str, start: usize, end: usize, line: u32) -> Vec<(usize, 
             continue;
         };
         // Back over the keys just above that repeat one of the object above (a few at most:
-        // objects have a handful of top-level keys).
+        // objects have a handful of top-level keys), and over the other of `apiVersion` and
+        // `kind` right above (objects start with both; the one above may lack it).
         let mut s = j;
         while s - 1 > earlier
             && j - s < MAX_MOVED_KEYS
-            && previous[s - 1].is_some_and(|p| p >= first)
+            && (previous[s - 1].is_some_and(|p| p >= first)
+                || (s == j
+                    && matches!(keys[s - 1].name.as_deref(), Some("apiVersion" | "kind"))
+                    && keys[s - 1].name != keys[j].name))
         {
             s -= 1;
         }
@@ -1016,6 +1020,16 @@ mod tests {
         let metadata_first = "metadata:\n  name: b\nkind: Namespace\napiVersion: v1\n";
         let text = format!("{NAMESPACE}{metadata_first}");
         assert_eq!(parts(&text)[1], (5, Some(5), metadata_first));
+    }
+
+    #[test]
+    fn the_header_pair_stays_together() {
+        // The object above has no `apiVersion`: the next one's, right above its repeated `kind`,
+        // still goes with it.
+        let above = "kind: Namespace\nmetadata:\n  name: a\n";
+        let next = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n";
+        let text = format!("{above}{next}");
+        assert_eq!(parts(&text), [(1, None, above), (4, Some(4), next)]);
     }
 
     #[test]
