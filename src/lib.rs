@@ -104,6 +104,8 @@ pub struct Loaded {
     pub findings: Vec<Finding>,
     pub objects: usize,
     pub documents: usize,
+    /// Where a `---` line is missing (INP006): source and byte offset.
+    pub joined: Vec<(usize, usize)>,
 }
 
 /// Reads the sources into a cluster: parsing, validation, model (INP findings only).
@@ -117,6 +119,7 @@ pub fn load(sources: &[Source]) -> Loaded {
         findings,
         objects: loaded.objects.len(),
         documents: loaded.documents,
+        joined: loaded.joined,
     }
 }
 
@@ -136,6 +139,7 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
             findings,
             objects: objects.len(),
             documents: input.documents,
+            joined: input.joined.clone(),
         }
     };
     let mut report = analyze_loaded(sources, loaded(&input.objects), options, Fixing::Fast);
@@ -200,6 +204,7 @@ fn check_fix(
         findings,
         objects: 0,
         documents: 0,
+        joined: Vec::new(),
     };
     let again = analyze_loaded(&fixed, loaded, options, Fixing::No);
     let mut problems: Vec<String> = again
@@ -286,6 +291,7 @@ fn analyze_loaded(
             probe_snat: &options.probe_snat,
             cni: options.cni,
             careful: fixing == Fixing::Careful,
+            separators: &loaded.joined,
         },
     );
     fixed.extras.extend(out.extras);

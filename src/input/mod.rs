@@ -70,6 +70,9 @@ pub struct Loaded {
     pub findings: Vec<Finding>,
     /// Documents that hold something (empty and comment-only ones are not counted).
     pub documents: usize,
+    /// Where the documents that follow another without a `---` line start (INP006): the
+    /// source and the byte offset, where the fix inserts the marker.
+    pub joined: Vec<(usize, usize)>,
 }
 
 /// How much one run reads: far above real clusters (the XL benchmark cluster, 10,000 workloads
@@ -150,6 +153,7 @@ pub fn load_within(sources: &[Source], limits: Limits) -> Loaded {
             }
             if let Some(finding) = joined_finding(&doc, index, loaded.documents + 1) {
                 loaded.findings.push(finding);
+                loaded.joined.push((index, doc.start));
             }
             match doc.root {
                 Ok(None) => {}
