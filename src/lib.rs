@@ -106,6 +106,8 @@ pub struct Loaded {
     pub findings: Vec<Finding>,
     pub objects: usize,
     pub documents: usize,
+    /// Where a `---` line is missing (INP006): source and byte offset.
+    pub joined: Vec<(usize, usize)>,
 }
 
 /// Reads the sources into a cluster: parsing, validation, model (INP findings only).
@@ -119,6 +121,7 @@ pub fn load(sources: &[Source]) -> Loaded {
         findings,
         objects: loaded.objects.len(),
         documents: loaded.documents,
+        joined: loaded.joined,
     }
 }
 
@@ -189,6 +192,7 @@ fn loaded(input: &input::Loaded, objects: &[input::Object]) -> Loaded {
         findings,
         objects: objects.len(),
         documents: input.documents,
+        joined: input.joined.clone(),
     }
 }
 
@@ -242,6 +246,7 @@ fn check_fix(
         findings,
         objects: 0,
         documents: 0,
+        joined: Vec::new(),
     };
     let again = analyze_loaded(&fixed, loaded, options, Fixing::No);
     let mut problems: Vec<String> = again
@@ -328,6 +333,7 @@ fn analyze_loaded(
             probe_snat: &options.probe_snat,
             cni: options.cni,
             careful: fixing == Fixing::Careful,
+            separators: &loaded.joined,
         },
     );
     fixed.extras.extend(out.extras);
@@ -384,6 +390,24 @@ mod tests {
         let again = analyze(&source(fixed), &Options::default());
         assert!(again.findings.iter().all(|f| f.code != Code::Inp006));
         assert!(!again.has_errors(), "{:?}", again.findings);
+
+        // The object above gets rules appended at its end, where the marker goes: the rules
+        // come first (found in the L benchmark cluster pasted without its markers).
+        let deny_all = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: a}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n";
+        let text = format!("{deny_all}{SEED}");
+        let report = analyze(&source(&text), &Options::default());
+        assert!(
+            report.findings.iter().all(|f| f.code != Code::Int001),
+            "{:?}",
+            report.findings
+        );
+        let fixed = &report.fixed.texts[0];
+        let marker = fixed.find("\n---\n").expect("the marker");
+        assert!(
+            fixed[..marker].ends_with("cidr: 169.254.7.127/32"),
+            "{fixed}"
+        );
+        assert!(fixed[marker..].starts_with("\n---\napiVersion"), "{fixed}");
     }
 
     /// A corrected text that does not parse, or that does not fix what it should, never leaves:

@@ -685,8 +685,14 @@ fn load_reporting(inputs: &[Input]) -> ambient_netpol::Loaded {
                 l.line
             )
         });
+        // (Objects pasted without `---` are read apart: nothing is left out.)
+        let outcome = if finding.code == ambient_netpol::Code::Inp006 {
+            "read as separate objects"
+        } else {
+            "left out"
+        };
         eprintln!(
-            "{place}{} {}: {} (left out)",
+            "{place}{} {}: {} ({outcome})",
             finding.code.id(),
             finding.severity.as_str(),
             finding.message

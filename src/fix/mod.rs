@@ -99,6 +99,9 @@ pub struct FixOptions<'a> {
     /// document it would not leave an extension of itself. The analysis asks for it only when
     /// its check of a fix made without it failed (it costs two more parses of those documents).
     pub careful: bool,
+    /// Where objects follow another without a `---` line (INP006; source, byte offset of the
+    /// line where the marker goes), from the reading of the input.
+    pub separators: &'a [(usize, usize)],
 }
 
 pub fn fix(
@@ -180,7 +183,7 @@ pub fn fix(
         .iter()
         .enumerate()
         .map(|(i, source)| {
-            let separators = separators(i, source.text);
+            let separators = separators(i, source.text, options.separators);
             let mut text = apply(
                 source.text,
                 edits.iter().filter(|e| e.source == i).chain(&separators),
@@ -219,17 +222,19 @@ pub fn fix(
 }
 
 /// INP006's fix: a `---` line before every object that follows another in the same document
-/// (files pasted together). After the edits at the same offset, which end the object above.
-fn separators(source: usize, text: &str) -> Vec<Edit> {
-    use crate::input::yaml::{separator_before, unmarked_starts};
-    unmarked_starts(text)
-        .map(|at| Edit {
+/// (files pasted together; `at` as the input was read). After every edit at the same offset
+/// (rules appended to the object above end there), whatever their order.
+fn separators(source: usize, text: &str, at: &[(usize, usize)]) -> Vec<Edit> {
+    use crate::input::yaml::separator_before;
+    at.iter()
+        .filter(|&&(s, offset)| s == source && offset <= text.len())
+        .map(|&(_, at)| Edit {
             source,
             policy: usize::MAX,
             at,
             delete: 0,
             insert: separator_before(text, at).to_string(),
-            order: 1,
+            order: u8::MAX,
         })
         .collect()
 }

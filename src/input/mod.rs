@@ -70,6 +70,9 @@ pub struct Loaded {
     pub findings: Vec<Finding>,
     /// Documents that hold something (empty and comment-only ones are not counted).
     pub documents: usize,
+    /// Where the documents that follow another without a `---` line start (INP006): the
+    /// source and the byte offset, where the fix inserts the marker.
+    pub joined: Vec<(usize, usize)>,
 }
 
 /// How much one run reads: far above real clusters (the XL benchmark cluster, 10,000 workloads
@@ -150,6 +153,7 @@ pub fn load_within(sources: &[Source], limits: Limits) -> Loaded {
             }
             if let Some(finding) = joined_finding(&doc, index, loaded.documents + 1) {
                 loaded.findings.push(finding);
+                loaded.joined.push((index, doc.start));
             }
             match doc.root {
                 Ok(None) => {}
@@ -223,11 +227,18 @@ pub fn reload<'o>(
     for (index, (source, text)) in sources.iter().zip(texts).enumerate() {
         let old: Vec<(usize, usize, u32)> = yaml::document_ranges(source.text).collect();
         for (d, range) in yaml::document_ranges(text).enumerate() {
-            // (A line break the fixer adds before a document it appends changes nothing.)
+            // (A line break the fixer adds before a document it appends changes nothing, nor
+            // does the `---` line it adds before an object pasted after another: INP006.)
             let bare = ['\n', '\r'];
             let same = old.get(d).filter(|&&(s, e, _)| {
-                source.text[s..e].trim_end_matches(bare)
-                    == text[range.0..range.1].trim_end_matches(bare)
+                let (old, new) = (
+                    source.text[s..e].trim_end_matches(bare),
+                    text[range.0..range.1].trim_end_matches(bare),
+                );
+                old == new
+                    || ["---\n", "---\r\n"]
+                        .iter()
+                        .any(|marker| new.strip_prefix(marker) == Some(old))
             });
             plan.push(Planned {
                 source: index,

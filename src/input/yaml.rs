@@ -3,7 +3,8 @@
 //! The evaluator needs the line of every field it reports on, and the fixer needs byte offsets to
 //! edit the user's text in place, so this module builds its own small tree from the events of
 //! `saphyr-parser` (a YAML 1.2 parser that reports a span for every event). Documents are split on
-//! `---` / `...` lines before parsing, so a syntax error in one document never hides the others.
+//! `---` / `...` lines before parsing, so a syntax error in one document never hides the others,
+//! and where a second object starts in one (files pasted without `---`: INP006).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -226,14 +227,13 @@ pub fn parse_range(text: &str, start: usize, end: usize, line: u32) -> Document 
 /// [`split_documents`] writes the missing markers.
 pub fn document_ranges(text: &str) -> impl Iterator<Item = (usize, usize, u32)> + '_ {
     marked_ranges(text).flat_map(move |(start, end, line, suspect)| {
-        let mut parts = Vec::new();
-        if suspect {
-            parts = pasted_parts(text, start, end, line);
-        }
-        if parts.is_empty() {
-            parts.push((start, end, line));
-        }
-        parts
+        let parts = if suspect {
+            pasted_parts(text, start, end, line)
+        } else {
+            Vec::new()
+        };
+        let whole = parts.is_empty().then_some((start, end, line));
+        whole.into_iter().chain(parts)
     })
 }
 
@@ -318,7 +318,7 @@ pub fn insert_separators(text: &str, lines: &[u32]) -> String {
 }
 
 /// Where the documents that follow another without a `---` line start (byte offsets).
-pub fn unmarked_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+fn unmarked_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
     document_ranges(text)
         .filter(move |&(start, end, line)| joined_at(text, start, end, line).is_some())
         .map(|(start, ..)| start)
@@ -361,6 +361,10 @@ fn joined_at(text: &str, start: usize, end: usize, line: u32) -> Option<u32> {
 /// Whether a line (without its line break) starts with the top-level key `apiVersion:` or
 /// `kind:` at column 1: the lines that begin Kubernetes objects.
 fn header_key(line: &str) -> Option<&'static str> {
+    // (Every line of every document comes here: most start with a blank.)
+    if !matches!(line.as_bytes().first(), Some(b'a' | b'k')) {
+        return None;
+    }
     ["apiVersion", "kind"].into_iter().find(|key| {
         line.strip_prefix(key)
             .and_then(|rest| rest.strip_prefix(':'))
@@ -411,10 +415,10 @@ fn marked_ranges(text: &str) -> impl Iterator<Item = (usize, usize, u32, bool)> 
 /// How many top-level keys above a repeated `apiVersion` or `kind` may go with the new object.
 const MAX_MOVED_KEYS: usize = 16;
 
-/// A top-level key of a document: its text when a plain scalar at column 1, and its line
-/// (0-based, in the document's text).
+/// A top-level key of a document: its text (unless quoted), and its line (0-based, in the
+/// document's text).
 struct RootKey<'a> {
-    name: Option<Cow<'a, str>>,
+    name: Option<&'a str>,
     line: usize,
 }
 
@@ -433,23 +437,27 @@ fn pasted_parts(text: &str, start: usize, end: usize, line: u32) -> Vec<(usize, 
     let previous: Vec<Option<usize>> = keys
         .iter()
         .enumerate()
-        .map(|(k, key)| key.name.as_deref().and_then(|n| last.insert(n, k)))
+        .map(|(k, key)| key.name.and_then(|n| last.insert(n, k)))
         .collect();
     let mut splits: Vec<usize> = Vec::new(); // indexes in `keys`
     let mut first = 0;
     for j in 0..keys.len() {
-        if !matches!(keys[j].name.as_deref(), Some("apiVersion" | "kind")) {
+        if !matches!(keys[j].name, Some("apiVersion" | "kind")) {
             continue;
         }
         let Some(earlier) = previous[j].filter(|&e| e >= first) else {
             continue;
         };
         // Back over the keys just above that repeat one of the object above (a few at most:
-        // objects have a handful of top-level keys).
+        // objects have a handful of top-level keys), and over the other of `apiVersion` and
+        // `kind` right above (objects start with both; the one above may lack it).
         let mut s = j;
         while s - 1 > earlier
             && j - s < MAX_MOVED_KEYS
-            && previous[s - 1].is_some_and(|p| p >= first)
+            && (previous[s - 1].is_some_and(|p| p >= first)
+                || (s == j
+                    && matches!(keys[s - 1].name, Some("apiVersion" | "kind"))
+                    && keys[s - 1].name != keys[j].name))
         {
             s -= 1;
         }
@@ -479,84 +487,30 @@ fn pasted_parts(text: &str, start: usize, end: usize, line: u32) -> Vec<(usize, 
     parts
 }
 
-/// The top-level keys of a document in order (none when its root is not a map). Read from the
-/// parser's events, which do not reject duplicate keys; after a syntax error, from the lines
-/// that start at column 1 with a `key:`, so an error in one object does not hide the next.
+/// The top-level keys of a document in order: its lines that start at column 1 with `key:`.
+/// Where the root is a block map, as in every Kubernetes object, that is exact: nothing else
+/// starts at column 1 in one (the parser rejects a flow collection or a quoted string that
+/// continues there, and block scalars are indented). Read from the lines, not the parser, it
+/// also holds past a syntax error, so an error in one object does not hide the next.
 fn root_keys(chunk: &str) -> Vec<RootKey<'_>> {
-    let mut found: Vec<(Option<Cow<str>>, usize)> = Vec::new(); // (name, 0-based line)
-    let mut parser = Parser::new_from_str(chunk);
-    // Whether the root is a map (`None` until it starts), the collections open inside it, and
-    // whether its next node is a key.
-    let (mut root_map, mut depth, mut expect_key) = (None, 0usize, true);
-    let mut stopped = false; // by a syntax error
-    while let Some(event) = parser.next_event() {
-        let (event, span) = match event {
-            Ok(e) => e,
-            Err(_) => {
-                stopped = true;
-                break;
-            }
-        };
-        let node = match event {
-            Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {
-                continue;
-            }
-            Event::StreamEnd => break,
-            _ if root_map.is_none() => {
-                root_map = Some(matches!(event, Event::MappingStart(..)));
-                if root_map == Some(false) {
-                    return Vec::new();
-                }
-                continue;
-            }
-            Event::SequenceEnd | Event::MappingEnd if depth == 0 => break,
-            Event::SequenceEnd | Event::MappingEnd => {
-                depth -= 1;
-                continue;
-            }
-            Event::SequenceStart(..) | Event::MappingStart(..) => {
-                depth += 1;
-                (depth == 1).then_some(None)
-            }
-            Event::Scalar(text, style, ..) => (depth == 0)
-                .then(|| (style == ScalarStyle::Plain && span.start.col() == 0).then_some(text)),
-            Event::Alias(_) => (depth == 0).then_some(None),
-        };
-        // A node of the root map: every other one is a key.
-        if let Some(name) = node {
-            if expect_key {
-                found.push((name, span.start.line().saturating_sub(1)));
-            }
-            expect_key = !expect_key;
-        }
-    }
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(chunk.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
-    let mut keys: Vec<RootKey> = found
-        .into_iter()
-        .map(|(name, line)| RootKey { name, line })
-        .collect();
-    if stopped {
-        // Past the last key read (the error may be reported lines below its cause).
-        let from = keys.last().map_or(0, |k| k.line + 1);
-        for (line, &offset) in line_starts.iter().enumerate().skip(from) {
-            let text = chunk[offset..]
-                .split(['\n', '\r'])
-                .next()
-                .unwrap_or_default();
-            if text.is_empty() || text.starts_with([' ', '\t', '#', '-']) {
-                continue;
+    chunk
+        .split('\n')
+        .enumerate()
+        .filter_map(|(line, text)| {
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            // (`-` also skips the document's own `---` line.)
+            if text.is_empty() || text.starts_with([' ', '\t', '#', '-', '?', ':', '{', '[']) {
+                return None;
             }
             let name = text
                 .split_once(": ")
-                .map(|(k, _)| k)
+                .or_else(|| text.split_once(":\t"))
+                .map(|(key, _)| key)
                 .or_else(|| text.strip_suffix(':'))
-                .map(Cow::Borrowed);
-            keys.push(RootKey { name, line });
-        }
-    }
-    keys
+                .filter(|key| !key.starts_with(['"', '\'']));
+            Some(RootKey { name, line })
+        })
+        .collect()
 }
 
 /// Maps the parser's character indexes to byte offsets of the whole source.
@@ -1019,6 +973,16 @@ mod tests {
     }
 
     #[test]
+    fn the_header_pair_stays_together() {
+        // The object above has no `apiVersion`: the next one's, right above its repeated `kind`,
+        // still goes with it.
+        let above = "kind: Namespace\nmetadata:\n  name: a\n";
+        let next = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n";
+        let text = format!("{above}{next}");
+        assert_eq!(parts(&text), [(1, None, above), (4, Some(4), next)]);
+    }
+
+    #[test]
     fn only_a_repeated_top_level_header_splits() {
         // A key written twice is a duplicate, not a second object.
         let dup = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\nmetadata:\n  name: b\n";
@@ -1027,10 +991,18 @@ mod tests {
         // Nested `apiVersion` keys (a List's items, a template) are not at column 1.
         let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n- apiVersion: v1\n  kind: Namespace\n";
         assert_eq!(parts(list).len(), 1);
-        // Inside a block scalar: not keys. (Nor can a quoted string continue at column 1 in a
-        // map: the parser rejects that text whether it is split or not.)
+        // Inside a block scalar: not keys (indented).
         let scalar = "apiVersion: v1\nkind: ConfigMap\ndata:\n  a.yaml: |\n    apiVersion: v1\n    kind: Pod\n";
         assert_eq!(parts(scalar).len(), 1);
+        // Nothing else can start at column 1 in a map: the parser rejects a quoted string or
+        // a flow collection that continues there (which is why keys are read from the lines).
+        for text in [
+            "a: \"x\nkind: y\"\n",
+            "a: [x,\nkind: y]\n",
+            "a: {x: 1,\nkind: y}\n",
+        ] {
+            assert!(roots(text)[0].is_err(), "{text:?}");
+        }
         // Markers already there: nothing joined.
         let marked = format!("{NAMESPACE}---\n{POLICY}...\n{NAMESPACE}");
         assert!(parts(&marked).iter().all(|(_, joined, _)| joined.is_none()));

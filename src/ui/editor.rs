@@ -25,8 +25,8 @@ const LINE_HEIGHT: f64 = 19.5;
 const PADDING: f64 = 8.0;
 
 /// Pixels kept between the gutter and a caret the browser scrolls into view: the textarea's left
-/// padding (0.5rem) and as much again.
-const CLEARANCE: i32 = 16;
+/// padding (0.5rem), as much again, and the gutter's border.
+const CLEARANCE: i32 = 17;
 
 /// The first line in view (0-based) and the line after the last, for a scroller at `top` that is
 /// `height` pixels high (two spare lines for partly visible ones).
@@ -79,6 +79,8 @@ struct Model {
     parked: Option<Selection>,
     replace_all: bool,
     selecting: bool,
+    /// The scroller's left scroll padding in pixels, as last set (see `clear_gutter`).
+    scroll_padding: i32,
 }
 
 thread_local! {
@@ -112,7 +114,6 @@ pub fn Editor(
     let scroller = NodeRef::<html::Div>::new();
     let textarea = NodeRef::<html::Textarea>::new();
     let code = NodeRef::<html::Div>::new();
-    let gutter = NodeRef::<html::Div>::new();
     let file_input = NodeRef::<html::Input>::new();
     let (escaped, set_escaped) = signal(false);
     let (dragging, set_dragging) = signal(false);
@@ -359,6 +360,32 @@ pub fn Editor(
         model.update_value(|m| m.parked = parked.then_some(sel));
     };
 
+    // The gutter stays on the left of the scroller over the lines (sticky), and the browser,
+    // bringing the caret into view, counts the space under it as visible: Home on a line
+    // scrolled right left the caret and the lines' first characters under the gutter. Before a
+    // key or a click moves the caret, the scroller's left scroll padding becomes the gutter's
+    // width (it grows with the line count) and some: a caret at the start of a line scrolls the
+    // view back to the very left, and any other stays clear of the gutter. (Set here, not bound
+    // in the view: a reactive style costs the page's wasm a copy of the editor's render code.)
+    let clear_gutter = move || {
+        let Some(scroll) = scroller.get_untracked() else {
+            return;
+        };
+        let Some(width) = scroll
+            .query_selector(".gutter")
+            .ok()
+            .flatten()
+            .map(|g| g.client_width())
+        else {
+            return;
+        };
+        let padding = width + CLEARANCE;
+        if model.with_value(|m| m.scroll_padding) != padding {
+            model.update_value(|m| m.scroll_padding = padding);
+            let _ = scroll.set_attribute("style", &format!("scroll-padding-left: {padding}px"));
+        }
+    };
+
     // Move the caret to the requested line and scroll it into view.
     Effect::new(move |_| {
         let Some(line) = goto.get() else { return };
@@ -367,6 +394,7 @@ pub fn Editor(
         let options = web_sys::FocusOptions::new();
         options.set_prevent_scroll(true);
         let _ = area.focus_with_options(&options);
+        clear_gutter();
         place(Selection::forward(start, end), true);
     });
 
@@ -375,6 +403,7 @@ pub fn Editor(
         if ev.is_composing() {
             return;
         }
+        clear_gutter();
         let key = ev.key();
         let command = ev.ctrl_key() || ev.meta_key();
         if matches!(key.as_str(), "Control" | "Shift" | "Alt" | "Meta") {
@@ -566,22 +595,10 @@ pub fn Editor(
         });
         view! { <pre class="highlight" aria-hidden="true" style=style>{drawn}</pre> }
     };
-    let digits = Memo::new(move |_| lines.with(Lines::count).to_string().len());
-    let gutter_style = move || format!("width: calc({}ch + 1.5rem)", digits.get());
-    // The gutter stays on the left of the scroller over the lines (sticky), and the browser,
-    // bringing the caret into view, counts the space under it as visible: Home on a line
-    // scrolled right left the caret and the lines' first characters under the gutter. The
-    // scroller's left scroll padding is the gutter's width (measured once drawn, as it grows
-    // with the line count) and the textarea's padding beside it: a caret at the start of a line
-    // scrolls the view back to the very left, and any other stays clear of the gutter.
-    let (gutter_width, set_gutter_width) = signal(0);
-    Effect::new(move |_| {
-        digits.track();
-        if let Some(gutter) = gutter.get() {
-            set_gutter_width.set(gutter.offset_width());
-        }
-    });
-    let scroll_padding = move || format!("{}px", gutter_width.get() + CLEARANCE);
+    let gutter_style = move || {
+        let digits = lines.with(Lines::count).to_string().len();
+        format!("width: calc({digits}ch + 1.5rem)")
+    };
     // The lines' box: as tall as the whole text, as wide as its widest line.
     let height = move || {
         lines.track();
@@ -661,7 +678,6 @@ pub fn Editor(
                 class="editor-body"
                 class:dragging=move || dragging.get()
                 node_ref=scroller
-                style:scroll-padding-left=scroll_padding
                 on:scroll=on_scroll
                 on:dragover=move |ev: web_sys::DragEvent| {
                     ev.prevent_default();
@@ -677,7 +693,7 @@ pub fn Editor(
                 }
             >
                 <div class="editor-lines">
-                    <div class="gutter" aria-hidden="true" style=gutter_style node_ref=gutter>
+                    <div class="gutter" aria-hidden="true" style=gutter_style>
                         {numbers}
                         {markers}
                     </div>
@@ -697,10 +713,13 @@ pub fn Editor(
                             on:paste=on_paste
                             on:copy=move |ev| on_copy(ev, false)
                             on:cut=move |ev| on_copy(ev, true)
-                            on:mousedown=move |_| model.update_value(|m| {
-                                m.parked = None;
-                                m.selecting = true;
-                            })
+                            on:mousedown=move |_| {
+                                clear_gutter();
+                                model.update_value(|m| {
+                                    m.parked = None;
+                                    m.selecting = true;
+                                });
+                            }
                         ></textarea>
                     </div>
                 </div>

@@ -352,3 +352,31 @@ test("files pasted without `---`: INP006 at the second object, its objects analy
   await expect(page.locator(".diff-text .add", { hasText: /^\+---\s*$/ })).toHaveCount(1);
   expect(problems).toEqual([]);
 });
+
+test("a finding's line button on a line wider than the editor shows the line's start", async ({ page }) => {
+  const problems = guard(page);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("./");
+  const peer = "a".repeat(150);
+  await pasteAll(
+    page,
+    `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: wide, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: server}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: ${peer}}}}]
+    ports: [{port: 8080}]
+`,
+  );
+  const finding = page.locator(".finding", { hasText: "AMB001" });
+  await expect(finding).toBeVisible();
+  await finding.getByRole("button", { name: /line 7/ }).click();
+  await expect(editor(page)).toBeFocused();
+  const selected = await editor(page).evaluate((el) => el.value.slice(el.selectionStart, el.selectionEnd));
+  expect(selected).toBe(`  - from: [{podSelector: {matchLabels: {app: ${peer}}}}]`);
+  const h = await page.evaluate(() => document.querySelector(".editor-body").scrollLeft);
+  expect(h).toBe(0);
+  expect(problems).toEqual([]);
+});
