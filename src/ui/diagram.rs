@@ -20,6 +20,7 @@ use ambient_netpol::layout::{self, EdgeSpec, GroupSpec, NodeSpec, Settings};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::results::{ResultsTab, Tab};
 use super::{Analysis, GoToLine, RevealFinding};
 use matrix::{Matrix, NamespaceMatrix};
 
@@ -624,7 +625,8 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
     let fit_zoom = move |least: f64| {
         let el = scroller.get_untracked()?;
         let width = drawn_width.get_value();
-        if width <= 0.0 {
+        // Drawn in a hidden tab, the panel has no width yet: fit when it is shown.
+        if width <= 0.0 || el.client_width() == 0 {
             return None;
         }
         let available = f64::from(el.client_width()) - 4.0;
@@ -651,6 +653,18 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
         }
         after_paint();
     };
+    // The diagram is drawn while its tab may be hidden: fit it, and say whether it scrolls, once
+    // it is shown.
+    if let Some(ResultsTab(tab)) = use_context::<ResultsTab>() {
+        Effect::new(move |_| {
+            if tab.get() == Tab::Paths {
+                let callback = wasm_bindgen::closure::Closure::once_into_js(first_fit);
+                if let Some(w) = web_sys::window() {
+                    let _ = w.request_animation_frame(callback.unchecked_ref());
+                }
+            }
+        });
+    }
     // Pan: dragging the drawing scrolls it (a drag is not a click).
     let drag = StoredValue::new(None::<(i32, i32, i32, i32)>);
     let dragged = StoredValue::new(false);

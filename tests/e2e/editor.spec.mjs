@@ -2,6 +2,7 @@
 // everything a user does still acts on the whole text (typing anywhere, moving the caret past
 // the window, Ctrl+Home/End, select all with copy, cut, typing and paste, undo and redo).
 import { test, expect } from "@playwright/test";
+import { finding as findingOf, showTab } from "./results.mjs";
 import { guard } from "./guard.mjs";
 import { editor, pasteAll, wholeText } from "./editor.mjs";
 
@@ -288,6 +289,7 @@ test("the extra documents are one block: one copy and one download of them all, 
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   await page.goto("./");
   await pasteAll(page, twoPolicies);
+  await showTab(page, "Corrected YAML");
   const block = page.locator(".extras");
   await expect(block.locator("h3")).toHaveText("Extra documents (2)");
   const docs = block.locator(".extra");
@@ -341,14 +343,15 @@ test("files pasted without `---`: INP006 at the second object, its objects analy
   await page.goto("./");
   const namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
   await pasteAll(page, namespace + "# b.yaml\n" + twoPolicies.split("---\n")[1]);
-  const finding = page.locator(".finding", { hasText: "INP006" });
+  const finding = findingOf(page, "INP006");
   await expect(finding).toBeVisible();
   // (Backticks are drawn as code.)
   await expect(finding).toContainText("NetworkPolicy b starts at line 6");
   await expect(finding).toContainText("without a --- line");
   // The policy of the second file is analysed (its HBONE finding), not hidden by a syntax error.
-  await expect(page.locator(".finding", { hasText: "AMB001" })).toBeVisible();
-  await expect(page.locator(".finding", { hasText: "INP001" })).toHaveCount(0);
+  await expect(findingOf(page, "AMB001")).toBeVisible();
+  await expect(findingOf(page, "INP001")).toHaveCount(0);
+  await showTab(page, "Corrected YAML");
   await expect(page.locator(".diff-text .add", { hasText: /^\+---\s*$/ })).toHaveCount(1);
   expect(problems).toEqual([]);
 });
@@ -370,7 +373,7 @@ spec:
     ports: [{port: 8080}]
 `,
   );
-  const finding = page.locator(".finding", { hasText: "AMB001" });
+  const finding = findingOf(page, "AMB001");
   await expect(finding).toBeVisible();
   await finding.getByRole("button", { name: /line 7/ }).click();
   await expect(editor(page)).toBeFocused();
