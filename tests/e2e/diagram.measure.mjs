@@ -7,18 +7,12 @@
 // paste the findings and the diagram are painted in the same frame, so that figure holds the
 // whole frame (editor, findings, diff); switching the view redraws the diagram alone, which is
 // what the diagram adds after the findings.
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { test, expect } from "@playwright/test";
+import { appText } from "./apps.mjs";
 import { pasteAll } from "./editor.mjs";
 import { showTab } from "./results.mjs";
 
-const realworld = new URL("../data/realworld/", import.meta.url);
-const folder = (name) =>
-  readdirSync(new URL(`${name}/`, realworld))
-    .filter((f) => f.endsWith(".yaml"))
-    .sort()
-    .map((f) => readFileSync(new URL(`${name}/${f}`, realworld), "utf8"))
-    .join("\n---\n");
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const diagram = (page) => page.evaluate(() => performance.getEntriesByName("ambient-netpol:diagram").map((e) => e.duration));
 
@@ -29,7 +23,7 @@ test("the diagram of Online Boutique and kube-prometheus: after the findings, an
     await page.goto("./");
     await expect(page.locator(".status")).toContainText("Analysed");
     await page.evaluate(() => performance.clearMeasures());
-    await pasteAll(page, folder(name));
+    await pasteAll(page, appText(name));
     await expect(page.locator(".status")).toContainText(/Analysed [0-9]{2,} objects/);
     await expect.poll(async () => (await diagram(page)).length).toBeGreaterThan(0);
     const frame = (await diagram(page))[0];

@@ -3,22 +3,15 @@
 // blocked path of the findings is an edge that explains itself and leads to its finding, the
 // keyboard reaches every edge, zoom and filters work, axe-core stays clean; the matrix for
 // more workloads than a drawing can hold.
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { test, expect } from "@playwright/test";
+import { appText } from "./apps.mjs";
 import { guard } from "./guard.mjs";
 import { editor, pasteAll } from "./editor.mjs";
 import { bigCluster } from "./clusters.mjs";
 import { showTab } from "./results.mjs";
 
-const realworld = new URL("../data/realworld/", import.meta.url);
-/** The YAML files of a folder, in name order, as one text (as a user pastes them). */
-const folder = (name) =>
-  readdirSync(new URL(`${name}/`, realworld))
-    .filter((f) => f.endsWith(".yaml"))
-    .sort()
-    .map((f) => readFileSync(new URL(`${name}/${f}`, realworld), "utf8"))
-    .join("\n---\n");
-const APPS = { "online-boutique": folder("online-boutique"), "kube-prometheus": folder("kube-prometheus") };
+const APPS = { "online-boutique": appText("online-boutique"), "kube-prometheus": appText("kube-prometheus") };
 const SIZES = [
   { width: 1280, height: 900 },
   { width: 400, height: 900 },
