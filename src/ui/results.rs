@@ -210,6 +210,8 @@ mod tests {
             label: "a".into(),
             kind: ambient_netpol::ambient::paths::NodeKind::Workload,
             ambient: true,
+            ingress_isolated: true,
+            egress_isolated: false,
         }];
         a.diff = if after.is_some() {
             "diff".into()
@@ -217,8 +219,8 @@ mod tests {
             String::new()
         };
         a.fixed_paths = after.map(|edges| Paths {
-            nodes: Vec::new(),
             edges,
+            ..Paths::default()
         });
         a
     }
