@@ -58,6 +58,9 @@ test("typing fast on a large text: one analysis at a time, and the last one is o
   const objects = (text.match(/^kind: /gm) || []).length;
   await paste(page, text);
   await expect(page.locator(".status")).toContainText(`Analysed ${objects} objects`, { timeout: 60_000 });
+  // A large text's findings come before its fix's check: wait for the second answer too, so
+  // every answer counted below is to a request counted below.
+  await expect(page.getByText("Checking the fix")).toHaveCount(0, { timeout: 60_000 });
   // Follow the requests to the worker and its answers from here on (the page marks each).
   await page.evaluate(() => {
     window.__worker = { requests: 0, answers: 0, inFlight: 0, maxInFlight: 0 };
