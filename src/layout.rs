@@ -282,9 +282,10 @@ pub fn layout(
             let mut sorted: Vec<(usize, (usize, f64, usize))> =
                 columns[l].iter().copied().zip(keys).collect();
             sorted.sort_by(|a, b| {
-                (a.1.0, a.1.1, a.1.2)
-                    .partial_cmp(&(b.1.0, b.1.1, b.1.2))
-                    .expect("positions are finite")
+                a.1.0
+                    .cmp(&b.1.0)
+                    .then(a.1.1.total_cmp(&b.1.1))
+                    .then(a.1.2.cmp(&b.1.2))
             });
             columns[l] = sorted.into_iter().map(|(item, _)| item).collect();
         }
@@ -435,7 +436,7 @@ pub fn layout(
         left_ports[chain[chain.len() - 1]].push((centre_y(chain[chain.len() - 2]), e));
     }
     let spread = |ports: &mut Vec<(f64, usize)>, node: usize| -> Vec<(usize, f64)> {
-        ports.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+        ports.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let h = nodes[node].height;
         let usable = (h - 12.0).max(0.0);
         let k = ports.len();

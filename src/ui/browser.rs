@@ -38,23 +38,27 @@ pub fn mark(name: &str) {
 /// Once the next frame is painted, measures from the last edit to then: the first findings shown
 /// for that edit (a later answer for the same edit, e.g. the checked fix, is not measured).
 pub fn measure_shown_after_paint() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
     if SHOWN.replace(true) {
         return;
     }
-    let after_frame = wasm_bindgen::closure::Closure::once_into_js(|| {
+    measure_after_paint(SHOWN_MEASURE, EDIT_MARK);
+}
+
+/// Once the next frame is painted, measures `name` from the latest mark `start`.
+pub fn measure_after_paint(name: &'static str, start: &'static str) {
+    if web_sys::window().is_none() {
+        return;
+    }
+    leptos::prelude::request_animation_frame(move || {
         // A task queued from the frame callback runs once that frame is painted.
-        gloo_timers::callback::Timeout::new(0, || {
+        gloo_timers::callback::Timeout::new(0, move || {
             if let Some(p) = performance() {
-                p.clear_measures_with_measure_name(SHOWN_MEASURE);
-                let _ = p.measure_with_start_mark(SHOWN_MEASURE, EDIT_MARK);
+                p.clear_measures_with_measure_name(name);
+                let _ = p.measure_with_start_mark(name, start);
             }
         })
         .forget();
     });
-    let _ = window.request_animation_frame(after_frame.unchecked_ref());
 }
 
 pub fn load(key: &str) -> Option<String> {

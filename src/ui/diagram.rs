@@ -477,22 +477,8 @@ fn draw_graph(nodes: Vec<Node>, edges: Vec<(Edge, Status)>) -> Drawing {
 /// `ambient-netpol:diagram` (read by tests/e2e/diagram.measure.mjs).
 fn measure_drawing() {
     const START: &str = "ambient-netpol:diagram-start";
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    if let Some(p) = window.performance() {
-        let _ = p.mark(START);
-    }
-    let after_frame = wasm_bindgen::closure::Closure::once_into_js(|| {
-        gloo_timers::callback::Timeout::new(0, || {
-            if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
-                p.clear_measures_with_measure_name("ambient-netpol:diagram");
-                let _ = p.measure_with_start_mark("ambient-netpol:diagram", START);
-            }
-        })
-        .forget();
-    });
-    let _ = window.request_animation_frame(after_frame.unchecked_ref());
+    super::browser::mark(START);
+    super::browser::measure_after_paint("ambient-netpol:diagram", START);
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -612,10 +598,7 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
         }
     };
     let after_paint = move || {
-        let callback = wasm_bindgen::closure::Closure::once_into_js(check_overflow);
-        if let Some(w) = web_sys::window() {
-            let _ = w.request_animation_frame(callback.unchecked_ref());
-        }
+        request_animation_frame(check_overflow);
     };
     let _ = window_event_listener(leptos::ev::resize, move |_| check_overflow());
     // Until the reader zooms, a drawing wider than the panel starts zoomed out (not below 60%,
@@ -658,10 +641,7 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
     if let Some(ResultsTab(tab)) = use_context::<ResultsTab>() {
         Effect::new(move |_| {
             if tab.get() == Tab::Paths {
-                let callback = wasm_bindgen::closure::Closure::once_into_js(first_fit);
-                if let Some(w) = web_sys::window() {
-                    let _ = w.request_animation_frame(callback.unchecked_ref());
-                }
+                request_animation_frame(first_fit);
             }
         });
     }
@@ -733,10 +713,7 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
         let drawing = draw_graph(nodes, edges);
         drawn_width.set_value(drawing.layout.width);
         let svg = draw(&drawing, details, zoom, analysis);
-        let callback = wasm_bindgen::closure::Closure::once_into_js(first_fit);
-        if let Some(w) = web_sys::window() {
-            let _ = w.request_animation_frame(callback.unchecked_ref());
-        }
+        request_animation_frame(first_fit);
         view! {
             <div class="diagram-tools" role="group" aria-label="Zoom">
                 <button class="zoom-out" on:click=move |_| zoom_by(1.0 / 1.25) aria-label="Zoom out">"−"</button>

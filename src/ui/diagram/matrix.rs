@@ -266,10 +266,7 @@ fn VirtualGrid(
     };
     Effect::new(move |_| {
         grid.track();
-        let callback = wasm_bindgen::closure::Closure::once_into_js(measure);
-        if let Some(w) = web_sys::window() {
-            let _ = w.request_animation_frame(callback.unchecked_ref());
-        }
+        request_animation_frame(measure);
     });
     let active = RwSignal::new((0usize, 0usize));
     let detail_of = move |r: usize, c: usize| detail.run((r, c));
@@ -303,7 +300,7 @@ fn VirtualGrid(
                 el.set_scroll_top((y + CELL - h) as i32);
             }
             measure();
-            let callback = wasm_bindgen::closure::Closure::once_into_js(move || {
+            request_animation_frame(move || {
                 if let Some(el) = scroller.get_untracked()
                     && let Ok(Some(cell)) = el.query_selector(&format!("[data-cell='{r}-{c}']"))
                     && let Ok(cell) = cell.dyn_into::<web_sys::HtmlElement>()
@@ -311,9 +308,6 @@ fn VirtualGrid(
                     let _ = cell.focus();
                 }
             });
-            if let Some(w) = web_sys::window() {
-                let _ = w.request_animation_frame(callback.unchecked_ref());
-            }
         }
     };
     let on_key = move |ev: web_sys::KeyboardEvent| {
