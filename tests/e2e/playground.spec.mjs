@@ -124,9 +124,12 @@ spec:
 
 test("no horizontal overflow at 400 px", async ({ page }) => {
   await page.setViewportSize({ width: 400, height: 800 });
-  await loadExample(page, "multi-namespace");
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  expect(overflow).toBeLessThanOrEqual(0);
+  // seed-hbone: a finding's subject longer than the panel ends in an ellipsis.
+  for (const id of ["multi-namespace", "seed-hbone"]) {
+    await loadExample(page, id);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, id).toBeLessThanOrEqual(0);
+  }
 });
 
 test("the keyboard reaches every main action", async ({ page }) => {
