@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::mesh::{Membership, Reason};
 use super::{Context, HBONE_PORT, ProbeSnat, Route};
 use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{BitSet, Endpoint, SideVerdict};
+use crate::netpol::eval::{BitSet, Decider, Endpoint, SideVerdict};
 use crate::netpol::policy::Direction;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,7 +191,12 @@ pub fn paths(cx: &Context) -> Paths {
                     kind: EdgeKind::Probe,
                     port,
                     allowed,
-                    blocked_by: if allowed { Vec::new() } else { policy_names(cx, &side) },
+                    blocked_by: if allowed {
+                        Vec::new()
+                    } else {
+                        // (Cluster-wide ingress peers are pods: probes are NetworkPolicy's.)
+                        policy_names(cx, &side, Direction::Ingress, blocked.first().copied().unwrap_or(HBONE_PORT))
+                    },
                     explanation: if allowed {
                         format!("probes from {addr} are admitted")
                     } else {
@@ -365,11 +370,24 @@ pub fn tunnel(cx: &Context, s: usize, d: usize) -> Vec<(Edge, Option<usize>)> {
         .collect()
 }
 
-fn policy_names(cx: &Context, side: &SideVerdict) -> Vec<String> {
-    side.isolated_by
-        .iter()
-        .map(|&p| cx.policy_name(p))
-        .collect()
+/// Who blocks `port`/TCP on a side: the cluster-wide rule that denies it, or the NetworkPolicies
+/// that isolate the side.
+fn policy_names(cx: &Context, side: &SideVerdict, direction: Direction, port: u16) -> Vec<String> {
+    match side.decider(Protocol::Tcp, port) {
+        Decider::Layer(c, r, _) => {
+            let policy = &cx.cluster.cluster_policies[c];
+            vec![format!(
+                "{} {}",
+                policy.describe(),
+                policy.rule_name(direction, r)
+            )]
+        }
+        _ => side
+            .isolated_by
+            .iter()
+            .map(|&p| cx.policy_name(p))
+            .collect(),
+    }
 }
 
 /// Whether 15008/TCP passes both sides of a hop, and who blocks it.
@@ -388,10 +406,10 @@ fn hbone_verdict(cx: &Context, from: usize, to: usize) -> (bool, Vec<String>, St
     let in_ok = ingress.allowed.contains(Protocol::Tcp, HBONE_PORT);
     let mut blocked_by = Vec::new();
     if !out_ok {
-        blocked_by.extend(policy_names(cx, &egress));
+        blocked_by.extend(policy_names(cx, &egress, Direction::Egress, HBONE_PORT));
     }
     if !in_ok {
-        blocked_by.extend(policy_names(cx, &ingress));
+        blocked_by.extend(policy_names(cx, &ingress, Direction::Ingress, HBONE_PORT));
     }
     let explanation = match (out_ok, in_ok) {
         (true, true) => {

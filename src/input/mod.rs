@@ -32,7 +32,11 @@ pub struct Object {
 
 impl Object {
     /// `namespace/name`, the way findings and the CLI name objects.
+    /// Cluster-scoped objects (no namespace): `name`.
     pub fn qualified_name(&self) -> String {
+        if self.namespace.is_empty() {
+            return self.name.clone();
+        }
         format!("{}/{}", self.namespace, self.name)
     }
 }
@@ -61,7 +65,9 @@ pub const OTHER_KNOWN_KINDS: &[&str] = &[
 ];
 
 pub fn is_known_kind(kind: &str) -> bool {
-    WORKLOAD_KINDS.contains(&kind) || OTHER_KNOWN_KINDS.contains(&kind)
+    WORKLOAD_KINDS.contains(&kind)
+        || OTHER_KNOWN_KINDS.contains(&kind)
+        || crate::cnp::KINDS.contains(&kind)
 }
 
 #[derive(Debug, Default)]
@@ -450,6 +456,9 @@ fn collect_objects(
     let namespace = if kind == "Namespace" {
         // A Namespace is cluster-scoped: its own name is the namespace it describes.
         name.clone()
+    } else if crate::cnp::KINDS.contains(&kind.as_str()) {
+        // Cluster-scoped policies belong to no namespace.
+        String::new()
     } else if let Some(namespace) = namespace {
         namespace
     } else {

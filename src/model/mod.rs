@@ -189,6 +189,8 @@ pub struct Cluster {
     pub namespaces: Vec<Namespace>,
     pub workloads: Vec<Workload>,
     pub policies: Vec<NetworkPolicy>,
+    /// Cluster-wide policies (Admin and Baseline tiers), in input order.
+    pub cluster_policies: Vec<crate::cnp::ClusterPolicy>,
     /// Waypoints declared by Gateways of class `istio-waypoint`.
     pub waypoints: Vec<Waypoint>,
     /// Gateway API gateways Istio deploys as gateway proxies (class `istio`, `istio-east-west`).
@@ -289,6 +291,9 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
                 namespaces.insert(ns.name.clone(), ns);
             }),
             "NetworkPolicy" => policy::parse(object).map(|p| cluster.policies.push(p)),
+            _ if crate::cnp::is_cluster_policy(object) => {
+                crate::cnp::parse(object).map(|p| cluster.cluster_policies.push(p))
+            }
             // (`networking.istio.io` has a `Gateway` too: the classic gateway's routing, no class.)
             "Gateway" if object.api_version.starts_with("gateway.networking.k8s.io/") => {
                 gateway_class(object)
@@ -379,7 +384,7 @@ pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> F
             ..object.location
         }),
     );
-    if object.kind == "NetworkPolicy" {
+    if object.kind == "NetworkPolicy" || crate::cnp::is_cluster_policy(object) {
         finding.policy = Some(object.qualified_name());
     } else {
         finding.workload = Some(object.qualified_name());
