@@ -232,8 +232,11 @@ pub struct Location {
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,
-    /// The policy concerned, as `namespace/name`.
+    /// The policy concerned, as `namespace/name` (`name` for cluster-scoped kinds).
     pub policy: Option<String>,
+    /// The policy's kind (`NetworkPolicy`, `ClusterNetworkPolicy`, ...), with `policy`.
+    #[serde(default)]
+    pub policy_kind: Option<String>,
     /// The workload (or abstract selector) concerned, as `namespace/name`.
     pub workload: Option<String>,
     pub message: String,
@@ -250,6 +253,7 @@ impl Finding {
             code,
             severity: code.rule().severity,
             policy: None,
+            policy_kind: None,
             workload: None,
             message,
             location,

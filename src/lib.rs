@@ -319,6 +319,13 @@ fn analyze_loaded(
     let out = rules::check_ambient(&cx, fixing == Fixing::No);
     findings.extend(out.findings);
     findings.sort_by_key(|f| (f.location, f.code));
+    // The rules of the NetworkPolicy family name only the policy; the other families say their
+    // kind themselves.
+    for f in &mut findings {
+        if f.policy.is_some() && f.policy_kind.is_none() {
+            f.policy_kind = Some("NetworkPolicy".into());
+        }
+    }
     if fixing == Fixing::No {
         return Report {
             findings,

@@ -260,6 +260,13 @@ pub fn sarif(report: &Report, source_names: &[&str]) -> String {
                 "level": sarif_level(f.severity),
                 "message": { "text": match &f.fix { Some(fix) => format!("{} Fix: {fix}.", f.message), None => f.message.clone() } },
             });
+            if f.policy.is_some() || f.workload.is_some() {
+                result["properties"] = json!({
+                    "policy": f.policy,
+                    "policy_kind": f.policy_kind,
+                    "workload": f.workload,
+                });
+            }
             if let Some(l) = f.location {
                 let name = source_names.get(l.source).copied().unwrap_or("input");
                 result["locations"] = json!([{

@@ -62,7 +62,13 @@ pub const OTHER_KNOWN_KINDS: &[&str] = &[
     "Gateway",
     "Service",
     "HorizontalPodAutoscaler",
+    "Node",
 ];
+
+/// Kinds without a namespace (besides Namespace itself).
+fn cluster_scoped(kind: &str) -> bool {
+    kind == "Node" || crate::cnp::KINDS.contains(&kind)
+}
 
 pub fn is_known_kind(kind: &str) -> bool {
     WORKLOAD_KINDS.contains(&kind)
@@ -456,8 +462,8 @@ fn collect_objects(
     let namespace = if kind == "Namespace" {
         // A Namespace is cluster-scoped: its own name is the namespace it describes.
         name.clone()
-    } else if crate::cnp::KINDS.contains(&kind.as_str()) {
-        // Cluster-scoped policies belong to no namespace.
+    } else if cluster_scoped(&kind) {
+        // Cluster-scoped objects belong to no namespace.
         String::new()
     } else if let Some(namespace) = namespace {
         namespace

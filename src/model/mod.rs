@@ -191,12 +191,23 @@ pub struct Cluster {
     pub policies: Vec<NetworkPolicy>,
     /// Cluster-wide policies (Admin and Baseline tiers), in input order.
     pub cluster_policies: Vec<crate::cnp::ClusterPolicy>,
+    /// Nodes, when the input has them (cluster dumps): the `nodes` peers of cluster-wide
+    /// policies match their addresses.
+    pub nodes: Vec<ClusterNode>,
     /// Waypoints declared by Gateways of class `istio-waypoint`.
     pub waypoints: Vec<Waypoint>,
     /// Gateway API gateways Istio deploys as gateway proxies (class `istio`, `istio-east-west`).
     pub gateways: Vec<Gateway>,
     /// Services with a selector (they decide which waypoint service traffic goes through).
     pub services: Vec<Service>,
+}
+
+/// A Node: its labels and addresses (`status.addresses`, the IP ones).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterNode {
+    pub name: String,
+    pub labels: Labels,
+    pub addresses: Vec<IpAddr>,
 }
 
 /// An Istio waypoint proxy (a Gateway of class `istio-waypoint`).
@@ -321,6 +332,7 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
                     })
             }
             "Service" => service(object).map(|s| cluster.services.extend(s)),
+            "Node" => cluster_node(object).map(|n| cluster.nodes.push(n)),
             "HorizontalPodAutoscaler" => scale_target(object).map(|target| {
                 if let Some(target) = target {
                     autoscaled.insert(target);
@@ -386,6 +398,7 @@ pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> F
     );
     if object.kind == "NetworkPolicy" || crate::cnp::is_cluster_policy(object) {
         finding.policy = Some(object.qualified_name());
+        finding.policy_kind = Some(object.kind.clone());
     } else {
         finding.workload = Some(object.qualified_name());
     }
@@ -404,6 +417,29 @@ fn metadata_labels(object: &Object) -> Checked<Vec<(String, String)>> {
         Some(m) => fields::string_map(m, "labels", "metadata.labels"),
         None => Ok(Vec::new()),
     }
+}
+
+fn cluster_node(object: &Object) -> Checked<ClusterNode> {
+    let mut addresses = Vec::new();
+    if let Some(status) = fields::map(&object.node, "status", "status")? {
+        for (i, entry) in fields::seq(status, "addresses", "status.addresses")?
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let path = format!("status.addresses[{i}].address");
+            // Hostnames and DNS names sit beside the IP addresses: only the latter are kept.
+            if let Some(Ok(ip)) = fields::string(entry, "address", &path)?.map(str::parse::<IpAddr>)
+            {
+                addresses.push(ip);
+            }
+        }
+    }
+    Ok(ClusterNode {
+        name: object.name.clone(),
+        labels: metadata_labels(object)?.into_iter().collect(),
+        addresses,
+    })
 }
 
 /// A Service with a selector (one without selects no pod: its endpoints are managed by hand).

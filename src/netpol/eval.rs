@@ -218,6 +218,15 @@ pub enum Decider {
 }
 
 impl SideVerdict {
+    /// What the cluster-wide rules with this action decided.
+    pub fn decided(&self, action: Action) -> ConnSet {
+        let mut out = ConnSet::none();
+        for m in self.decided_by.iter().filter(|m| m.action == action) {
+            out.union_with(&m.conns);
+        }
+        out
+    }
+
     /// Who decided `port`: the first cluster-wide rule that accepted or denied it (a Pass sends
     /// it on), else NetworkPolicy if it isolates this side, else the default.
     pub fn decider(&self, protocol: super::conn::Protocol, port: u16) -> Decider {
@@ -242,6 +251,8 @@ pub struct LayerMatch {
     pub rule: usize,
     #[serde(serialize_with = "action_name")]
     pub action: Action,
+    #[serde(skip)]
+    pub tier: Tier,
     /// The part of the connection this rule decides (what earlier rules left).
     #[serde(serialize_with = "display")]
     pub conns: ConnSet,
@@ -496,6 +507,17 @@ impl<'c> Engine<'c> {
         &self.peers[policy][dir_index(direction)][rule]
     }
 
+    /// The cluster-wide policies with rules for a workload in a direction, in pipeline order.
+    pub fn layered(&self, workload: usize, direction: Direction) -> &[usize] {
+        &self.layered[workload][dir_index(direction)]
+    }
+
+    /// Workloads with equal peer classes in a direction are named by the same rules (of every
+    /// tier), whose named ports mean the same on them.
+    pub fn peer_class(&self, workload: usize, direction: Direction) -> u32 {
+        self.roles[dir_index(direction)].peer[workload]
+    }
+
     /// The policies that isolate a workload in a direction.
     pub fn isolating(&self, workload: usize, direction: Direction) -> &[usize] {
         &self.isolating[workload][dir_index(direction)]
@@ -721,6 +743,7 @@ impl<'c> Engine<'c> {
                         policy: c,
                         rule: r,
                         action: rule.action,
+                        tier,
                         conns,
                     });
                 }
@@ -967,8 +990,23 @@ fn layers(
                                 }
                             }
                         }
-                        // Not in the input (INP007): they match nothing here.
-                        cnp::Peer::Nodes(_) | cnp::Peer::DomainNames(_) => {}
+                        // The addresses of the matching nodes, and the host-network pods that
+                        // have them.
+                        cnp::Peer::Nodes(selector) => {
+                            for node in cluster.nodes.iter().filter(|n| selector.matches(&n.labels))
+                            {
+                                for &ip in &node.addresses {
+                                    ips = ips.union(&super::ip::IpSet::address(ip));
+                                }
+                                for (i, w) in cluster.workloads.iter().enumerate() {
+                                    if w.ips.iter().any(|ip| node.addresses.contains(ip)) {
+                                        workloads.insert(i);
+                                    }
+                                }
+                            }
+                        }
+                        // Not resolvable offline (INP007): they match nothing here.
+                        cnp::Peer::DomainNames(_) => {}
                     }
                 }
                 peers[c][dir_index(d)].push(PeerMatch {
