@@ -168,6 +168,14 @@ impl Unchecked<'_> {
             mut report,
         } = self;
         if let Err(problems) = check_fix(sources, &input.objects, &report, options) {
+            // A fix of a cluster-wide policy can hand a decision to NetworkPolicy (a Pass rule
+            // that now passes 15008 on), whose own fix shows only on the fixed text: one more
+            // round, on top of the first, whose findings the notes give.
+            if input.objects.iter().any(cnp::is_cluster_policy)
+                && let Some(next) = next_round(sources, &report, options)
+            {
+                return next;
+            }
             // Again, with every edited document verified: a policy whose edit is not safe is
             // fixed by a separate policy instead.
             report = analyze_loaded(
@@ -267,6 +275,43 @@ fn check_fix(
     } else {
         Err(problems)
     }
+}
+
+/// The fix of `report`'s fixed text, on top of it, when that one passes its check: the report
+/// keeps the findings of the input, and its notes say what the second round fixed.
+fn next_round(sources: &[Source], report: &Report, options: &Options) -> Option<Report> {
+    let fixed: Vec<Source> = sources
+        .iter()
+        .zip(&report.fixed.texts)
+        .map(|(s, text)| Source { name: s.name, text })
+        .collect();
+    let unchecked = analyze_unchecked(&fixed, options);
+    let again = &unchecked.report;
+    if check_fix(&fixed, &unchecked.input.objects, again, options).is_err() {
+        return None;
+    }
+    let mut next = report.clone();
+    next.fixed.texts = again.fixed.texts.clone();
+    next.fixed.extras.extend(again.fixed.extras.iter().cloned());
+    for note in &again.notes {
+        if !next.notes.contains(note) {
+            next.notes.push(note.clone());
+        }
+    }
+    next.notes.extend(
+        again
+            .findings
+            .iter()
+            .filter(|f| f.fixable)
+            .map(|f| {
+                format!(
+                    "also fixed, in a second round (the first hands 15008/TCP on to another policy, which then decides it): {} {}",
+                    f.code.id(),
+                    f.message
+                )
+            }),
+    );
+    Some(next)
 }
 
 /// Gives the input back unchanged, with an INT001 error saying why the fix was withheld.

@@ -75,11 +75,21 @@ pub fn network_policy_decides(
         Endpoint::Workload(peer),
         direction,
     );
-    side.decider(Protocol::Tcp, crate::ambient::HBONE_PORT) == Decider::NetworkPolicy
-        && !tcp
-            .intersect(&side.allowed)
-            .subtract(&side.decided(crate::cnp::Action::Accept))
-            .is_empty()
+    let app = tcp
+        .intersect(&side.allowed)
+        .subtract(&side.decided(crate::cnp::Action::Accept));
+    match side.decider(Protocol::Tcp, crate::ambient::HBONE_PORT) {
+        Decider::NetworkPolicy => !app.is_empty(),
+        // A tier passes the application port on and denies 15008: its fix passes 15008 on too
+        // (`hbone_tiers`), and then NetworkPolicy decides it, so its rules are judged as well.
+        Decider::Layer(_, _, crate::cnp::Action::Deny) => {
+            !side.isolated_by.is_empty()
+                && !app
+                    .intersect(&side.decided(crate::cnp::Action::Pass))
+                    .is_empty()
+        }
+        _ => false,
+    }
 }
 
 /// The place of one rule of a policy.
