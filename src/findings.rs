@@ -56,6 +56,8 @@ pub enum Code {
     Inp005,
     #[serde(rename = "INP006")]
     Inp006,
+    #[serde(rename = "INP007")]
+    Inp007,
     #[serde(rename = "INT001")]
     Int001,
 }
@@ -167,6 +169,12 @@ pub static RULES: &[Rule] = &[
         title: "Several files pasted without `---` between them",
     },
     Rule {
+        code: Code::Inp007,
+        id: "INP007",
+        severity: Severity::Info,
+        title: "A peer the offline analysis cannot resolve",
+    },
+    Rule {
         code: Code::Int001,
         id: "INT001",
         severity: Severity::Error,
@@ -201,6 +209,7 @@ impl Code {
             Code::Inp004 => include_str!("rules/docs/INP004.md"),
             Code::Inp005 => include_str!("rules/docs/INP005.md"),
             Code::Inp006 => include_str!("rules/docs/INP006.md"),
+            Code::Inp007 => include_str!("rules/docs/INP007.md"),
             Code::Int001 => include_str!("rules/docs/INT001.md"),
         }
     }

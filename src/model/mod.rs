@@ -355,6 +355,45 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
         }
     }
 
+    // Peers of cluster-wide policies that manifests cannot resolve (INP007).
+    for policy in &cluster.cluster_policies {
+        for direction in [policy::Direction::Ingress, policy::Direction::Egress] {
+            for (r, rule) in policy.rules(direction).iter().enumerate() {
+                let what = rule.peers.iter().find_map(|peer| {
+                    match peer {
+                    crate::cnp::Peer::DomainNames(names) => Some(format!(
+                        "its `domainNames` peer ({}) is resolved only in the cluster",
+                        names.join(", ")
+                    )),
+                    crate::cnp::Peer::Nodes(_) if cluster.nodes.is_empty() => Some(
+                        "its `nodes` peer matches Node addresses, and the input has no Node objects"
+                            .to_string(),
+                    ),
+                    _ => None,
+                }
+                });
+                if let Some(what) = what {
+                    let mut finding = Finding::new(
+                        Code::Inp007,
+                        format!(
+                            "{} of {}: {what}; the analysis treats that peer as matching nothing",
+                            policy.rule_name(direction, r),
+                            policy.describe()
+                        ),
+                        Some(Location {
+                            line: rule.line,
+                            column: rule.column,
+                            ..policy.location
+                        }),
+                    );
+                    finding.policy = Some(policy.name.clone());
+                    finding.policy_kind = Some(policy.kind.clone());
+                    findings.push(finding);
+                }
+            }
+        }
+    }
+
     cluster.workloads = owners::collapse(members);
     for w in &mut cluster.workloads {
         if autoscaled.contains(&(w.namespace.clone(), w.kind.clone(), w.name.clone())) {

@@ -14,7 +14,7 @@
 //!   NetworkPolicy or the default did): the finding is on the Deny rule, and there is no
 //!   automatic fix, since an Admin Deny is never widened.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::{Output, names, sender_names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
@@ -35,9 +35,19 @@ struct Hit {
     through: bool,
 }
 
-/// The TCP application ports a side lets through (15008 aside), and who blocks 15008 there,
-/// when a cluster-wide rule has a part in it: `(rule on which to report, through, blocker)`.
-fn judge(side: &SideVerdict) -> Option<(ConnSet, (usize, usize), bool, Option<(usize, usize)>)> {
+/// What a side's verdict says when a cluster-wide rule has a part in blocking 15008.
+struct Judged {
+    /// The TCP application ports let through.
+    app: ConnSet,
+    /// The rule (policy, rule) the finding is on.
+    rule: (usize, usize),
+    /// Whether that rule lets the application traffic through (else it is the Deny).
+    through: bool,
+    /// The rule that denies 15008 (`None`: NetworkPolicy does).
+    blocker: Option<(usize, usize)>,
+}
+
+fn judge(side: &SideVerdict) -> Option<Judged> {
     if side.allowed.contains(Protocol::Tcp, HBONE_PORT) {
         return None;
     }
@@ -54,16 +64,22 @@ fn judge(side: &SideVerdict) -> Option<(ConnSet, (usize, usize), bool, Option<(u
                 && tier.is_none_or(|t| t == m.tier)
         })
     };
+    let judged = |rule, through, blocker| Judged {
+        app: app.clone(),
+        rule,
+        through,
+        blocker,
+    };
     match side.decider(Protocol::Tcp, HBONE_PORT) {
         Decider::Layer(c, r, Action::Deny) => match through(Some(tier_of(side, c, r))) {
-            Some(t) => Some((app, (t.policy, t.rule), true, Some((c, r)))),
-            None => Some((app, (c, r), false, Some((c, r)))),
+            Some(t) => Some(judged((t.policy, t.rule), true, Some((c, r)))),
+            None => Some(judged((c, r), false, Some((c, r)))),
         },
         // NetworkPolicy blocks 15008: ours only when an Admin Accept let the application in
         // (what a Pass hands over, NetworkPolicy decides, and its rules' findings say so).
         Decider::NetworkPolicy => through(None)
             .filter(|t| t.action == Action::Accept)
-            .map(|t| (app, (t.policy, t.rule), true, None)),
+            .map(|t| judged((t.policy, t.rule), true, None)),
         _ => None,
     }
 }
@@ -112,16 +128,25 @@ pub fn check(cx: &Context, out: &mut Output) {
                 Direction::Egress => cx.hbone_receivers(x),
             };
             let classes = super::grouped(peers.iter(), |y| engine.peer_class(y, direction));
-            let mut judged: HashMap<u32, bool> = HashMap::new();
-            for (class, peer_members) in classes {
+            for peer_members in classes.into_values() {
                 let Some(&y) = peer_members.iter().find(|&&y| super::distinct(cx, x, y)) else {
                     continue;
                 };
-                if judged.insert(class, true).is_some() {
+                // Most pairs are settled by the class tables: 15008 passes, or no TCP does.
+                let allowed = engine.conns(engine.allowed_id(x, y, direction));
+                if allowed.contains(Protocol::Tcp, HBONE_PORT)
+                    || allowed.of(Protocol::Tcp).is_empty()
+                {
                     continue;
                 }
                 let side = engine.side(Endpoint::Workload(x), Endpoint::Workload(y), direction);
-                let Some((app, (c, r), through, blocker)) = judge(&side) else {
+                let Some(Judged {
+                    app,
+                    rule: (c, r),
+                    through,
+                    blocker,
+                }) = judge(&side)
+                else {
                     continue;
                 };
                 let key = (c, DirectionKey::from(direction), r);
@@ -133,27 +158,22 @@ pub fn check(cx: &Context, out: &mut Output) {
                     through,
                 });
                 let hit_members = super::paired(cx, members, peer_members.iter().copied());
-                for &m in &hit_members {
-                    hit.subjects.insert(m);
-                }
-                for &p in &peer_members {
-                    hit.peers.insert(p);
-                }
-                hit.ports.union_with(&app);
-                let mut others = BitSet::new(n);
-                for &p in &peer_members {
-                    others.insert(p);
-                }
-                match direction {
-                    Direction::Ingress => out.blocked.push((others, hit_members)),
-                    Direction::Egress => {
-                        let mut from = BitSet::new(n);
-                        for m in hit_members {
-                            from.insert(m);
-                        }
-                        out.blocked.push((from, peer_members));
+                let set = |members: &[usize]| {
+                    let mut set = BitSet::new(n);
+                    for &m in members {
+                        set.insert(m);
                     }
-                }
+                    set
+                };
+                let (subjects, others) = (set(&hit_members), set(&peer_members));
+                hit.subjects.union_with(&subjects);
+                hit.peers.union_with(&others);
+                hit.ports.union_with(&app);
+                // (sources, destinations) of the broken pairs.
+                out.blocked.push(match direction {
+                    Direction::Ingress => (others, hit_members),
+                    Direction::Egress => (subjects, peer_members),
+                });
             }
         }
     }

@@ -70,6 +70,13 @@ pub fn network_policy_decides(
     if cx.engine.layered(this, direction).is_empty() {
         return true;
     }
+    // Settled by the class tables: 15008 passes, or none of the rule's ports does.
+    let allowed = cx.engine.conns(cx.engine.allowed_id(this, peer, direction));
+    if allowed.contains(Protocol::Tcp, crate::ambient::HBONE_PORT)
+        || allowed.intersect(tcp).is_empty()
+    {
+        return false;
+    }
     let side = cx.engine.side(
         Endpoint::Workload(this),
         Endpoint::Workload(peer),

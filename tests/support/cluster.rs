@@ -283,14 +283,13 @@ pub fn cluster_policies(n: usize, namespaces: usize, seed: u64) -> String {
         };
         let _ = write!(
             out,
-            "apiVersion: policy.networking.k8s.io/{}\nkind: {kind}\nmetadata:\n  name: guard-{p:03}\nspec:\n{}{}  subject:\n{subject}  {direction}:\n  - name: through\n    action: {accept}\n    {peer_key}:\n{from}    {ports_key}:\n{}  - name: deny-rest\n    action: Deny\n    {peer_key}:\n{from}---\n",
+            "apiVersion: policy.networking.k8s.io/{}\nkind: {kind}\nmetadata:\n  name: guard-{p:03}\nspec:\n{}  priority: {priority}\n  subject:\n{subject}  {direction}:\n  - name: through\n    action: {accept}\n    {peer_key}:\n{from}    {ports_key}:\n{}  - name: deny-rest\n    action: Deny\n    {peer_key}:\n{from}---\n",
             if v1alpha2 { "v1alpha2" } else { "v1alpha1" },
             if v1alpha2 {
                 format!("  tier: {tier}\n")
             } else {
                 String::new()
             },
-            format!("  priority: {priority}\n"),
             port(!named, 8000 + rng.below(100) as u16),
         );
     }
