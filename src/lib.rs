@@ -5,6 +5,7 @@
 
 pub mod ambient;
 pub mod diff;
+pub mod exercise;
 pub mod findings;
 pub mod fix;
 pub mod input;
