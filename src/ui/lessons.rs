@@ -194,7 +194,8 @@ pub fn LessonPanel(
             let (title, body) = (step.title, step.body);
             let id = lesson.id;
             let exercise = p.step + 1 == steps;
-            let outcome = move || exercise.then(|| exercise_view(id, analysis, current));
+            let last = StoredValue::new(Vec::new());
+            let outcome = move || exercise.then(|| exercise_view(id, analysis, current, last));
             let path = step.path.map(|path| path_view(path, analysis, view_mode, tab));
             Some(view! {
                 <section class="lesson" aria-labelledby="lesson-title">
@@ -292,11 +293,13 @@ fn path_view(
 }
 
 /// The exercise's verdict on the text in the editor: what is still missing, or what was checked
-/// once nothing is; while the text's analysis is on its way, only that it is being checked.
+/// once nothing is. While the text's analysis is on its way, only that it is being checked, over
+/// the last verdict's lines greyed (`last`), so the editor below does not jump at each keystroke.
 fn exercise_view(
     lesson: &'static str,
     analysis: Memo<Analysis>,
     current: Signal<bool>,
+    last: StoredValue<Vec<String>>,
 ) -> impl IntoView {
     let answer = analysis.with(|a| {
         a.exercise
@@ -305,7 +308,7 @@ fn exercise_view(
             .map(|e| e.outcome.clone())
     });
     let (class, headline, items) = match answer {
-        None => ("exercise checking", "Checking your edit…", Vec::new()),
+        None => ("exercise checking", "Checking your edit…", last.get_value()),
         Some(o) if o.done() => (
             "exercise done",
             "Done: your edit is the fix. Checked:",
@@ -313,6 +316,7 @@ fn exercise_view(
         ),
         Some(o) => ("exercise todo", "Not yet:", o.missing),
     };
+    last.set_value(items.clone());
     view! {
         <div class=class role="status">
             <p><strong>{headline}</strong></p>
