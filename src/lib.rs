@@ -6,6 +6,7 @@
 pub mod ambient;
 pub mod cnp;
 pub mod diff;
+pub mod exercise;
 pub mod findings;
 pub mod fix;
 pub mod input;

@@ -270,7 +270,7 @@ const QUALIFYING_LABELS: [&str; 4] = [
 /// A short name for the pods a selector stands for: the application its labels name (e.g.
 /// `my-app` for `app.kubernetes.io/name: my-app`), with what tells it apart in brackets
 /// (`alertmanager (alert-router, main)`); the full selector is the node's id.
-fn inferred_label(labels: &crate::netpol::selector::Labels) -> String {
+pub(crate) fn inferred_label(labels: &crate::netpol::selector::Labels) -> String {
     let Some(primary) = NAME_LABELS
         .iter()
         .find_map(|k| labels.get(*k))

@@ -192,6 +192,7 @@ pub fn App() -> impl IntoView {
     let (reveal, set_reveal) = signal(None::<usize>);
     provide_context(RevealFinding(set_reveal));
     provide_context(ResultsTab(RwSignal::new(Tab::Findings)));
+    provide_context(lessons::LessonPath(RwSignal::new(None)));
 
     // Debounce: each edit replaces the pending timeout; dropping the old one cancels it.
     let pending = StoredValue::new_local(None::<Timeout>);
@@ -217,7 +218,7 @@ pub fn App() -> impl IntoView {
     let on_event = move |event| match event {
         worker::Event::Done(analysis) => {
             set_worker_error.set(None);
-            set_result.set(analysis);
+            set_result.set(*analysis);
             browser::measure_shown_after_paint();
         }
         worker::Event::Failed(reason) => {
@@ -235,16 +236,26 @@ pub fn App() -> impl IntoView {
             None
         }
     });
+    // The lesson whose exercise is shown: the worker checks the text against its goal.
+    let exercise = Memo::new(move |_| lesson.get().and_then(lessons::exercise_shown));
+    let requested = RwSignal::new(0u32);
     Effect::new(move |_| {
         let text = settled.get();
         let settings = settings.with(Settings::encode);
+        let exercise = exercise.get().map(str::to_string);
         worker.with_value(|w| {
             if let Some(w) = w {
-                w.analyse(text, settings);
+                requested.set(w.analyse(text, settings, exercise));
             }
         });
     });
     let analysis = Memo::new(move |_| result.get());
+    // The analysis shown is that of the text in the editor: no edit waits for its debounce, no
+    // newer request for an answer, and the fix's check is done.
+    let current = Signal::derive(move || {
+        analysis.with(|a| a.id == requested.get() && !a.checking)
+            && text.with(|t| settled.with(|s| t == s))
+    });
     let stopped = Signal::derive(move || worker_error.with(Option::is_some));
 
     let load_example = move |id: String| {
@@ -350,9 +361,10 @@ pub fn App() -> impl IntoView {
             </p>
         })}
         {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
-        <main class="workspace">
+        // On a narrow screen, a lesson step's diagram comes right below its text (style/main.css).
+        <main class="workspace" class:lesson-diagram=move || lesson.get().is_some() && exercise.get().is_none()>
             <div class="left">
-                <LessonPanel place=lesson analysis=analysis view_mode=view_mode />
+                <LessonPanel place=lesson analysis=analysis current=current view_mode=view_mode />
                 <SettingsPanel settings=settings />
                 <Editor text=text set_text=set_text goto=goto analysis=analysis />
             </div>
