@@ -94,6 +94,7 @@ pub fn paths(cx: &Context) -> Paths {
     let mut out = Paths::default();
     let mut used = vec![false; workloads.len()];
     let mut kubelet = false;
+    let mut tunnels: std::collections::HashSet<(String, String)> = Default::default();
 
     for d in 0..workloads.len() {
         let ingress_isolated = !cx.engine.isolating(d, Direction::Ingress).is_empty();
@@ -128,7 +129,8 @@ pub fn paths(cx: &Context) -> Paths {
                 if let Some(w) = via {
                     used[w] = true;
                 }
-                if !out.edges.contains(&edge) {
+                // A hop through a waypoint is on the tunnel of many pairs: drawn once.
+                if tunnels.insert((edge.from.clone(), edge.to.clone())) {
                     out.edges.push(edge);
                 }
             }
