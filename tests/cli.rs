@@ -476,6 +476,24 @@ fn explain_names_the_policy_and_rule() {
         err.contains("default/nope: no such workload") && err.contains("default/client"),
         "{err}"
     );
+    // In a cluster of many, a dozen names, those of the namespace asked for first.
+    let pods: String = (0..40)
+        .map(|i| {
+            format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i:02}, namespace: {}}}\nspec: {{containers: [{{name: c, image: x}}]}}\n",
+                if i < 20 { "a" } else { "b" }
+            )
+        })
+        .collect();
+    let out = run(
+        &["explain", "--from", "b/nope", "--to", "a/p00"],
+        Some(&pods),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("workloads in the input: b/p20, b/p21") && err.ends_with("and 28 more\n"),
+        "{err}"
+    );
 }
 
 #[test]

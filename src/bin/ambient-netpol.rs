@@ -803,10 +803,22 @@ fn endpoint(engine: &Engine, given: usize, text: &str, flag: &str) -> Result<End
     let mut known: Vec<String> = workloads.iter().map(|w| w.qualified_name()).collect();
     known.sort();
     known.dedup();
-    let hint = if known.is_empty() {
-        "the input has no workloads".to_string()
-    } else {
-        format!("workloads in the input: {}", known.join(", "))
+    // Those of the namespace asked for first, and a dozen at most (a cluster has thousands).
+    let namespace = text.split_once('/').map(|(ns, _)| format!("{ns}/"));
+    known.sort_by_key(|w| {
+        namespace
+            .as_ref()
+            .is_none_or(|ns| !w.starts_with(ns.as_str()))
+    });
+    const SHOWN: usize = 12;
+    let hint = match known.len() {
+        0 => "the input has no workloads".to_string(),
+        n if n <= SHOWN => format!("workloads in the input: {}", known.join(", ")),
+        n => format!(
+            "workloads in the input: {} and {} more",
+            known[..SHOWN].join(", "),
+            n - SHOWN
+        ),
     };
     Err(format!(
         "{flag} {text}: no such workload (write namespace/name or an IP address); {hint}"
