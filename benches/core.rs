@@ -60,6 +60,14 @@ fn diff(bencher: Bencher, size: &str) {
     bencher.bench(|| ambient_netpol::diff::unified(&[support::NAME], &[text], &report.fixed.texts));
 }
 
+/// L with 100 cluster-wide policies (issue 17's target: within 100 ms, like L alone).
+#[divan::bench(max_time = 5)]
+fn check_l_with_100_cluster_policies(bencher: Bencher) {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    let text = TEXT.get_or_init(|| support::cluster_with_tiers("L", 100));
+    bencher.bench(|| support::check(text));
+}
+
 /// The seed's first example (`my-app:9090`, HBONE blocked), the page's first view.
 #[divan::bench]
 fn check_seed(bencher: Bencher) {

@@ -1,5 +1,6 @@
 //! Prints a generated cluster as YAML: `cargo run --release --example gen-cluster -- M 1 > m.yaml`
-//! (size S, M, L or XL, or `NAMESPACES WORKLOADS POLICIES`; then the seed, default 1).
+//! (size S, M, L or XL, or `NAMESPACES WORKLOADS POLICIES`; then the seed, default 1; then
+//! optionally the number of cluster-wide policies to add, as `benches/core.rs` does for L).
 
 #[path = "../tests/support/cluster.rs"]
 mod cluster;
@@ -27,10 +28,19 @@ fn main() {
     let seed = rest
         .first()
         .map_or(1, |s| s.parse().unwrap_or_else(|_| usage()));
+    let tiers = rest
+        .get(1)
+        .map_or(0, |s| s.parse().unwrap_or_else(|_| usage()));
     print!("{}", cluster::generate(size, seed));
+    print!(
+        "{}",
+        cluster::cluster_policies(tiers, size.namespaces, seed)
+    );
 }
 
 fn usage() -> ! {
-    eprintln!("usage: gen-cluster [S|M|L|XL | NAMESPACES WORKLOADS POLICIES] [SEED]");
+    eprintln!(
+        "usage: gen-cluster [S|M|L|XL | NAMESPACES WORKLOADS POLICIES] [SEED [CLUSTER-POLICIES]]"
+    );
     std::process::exit(2)
 }

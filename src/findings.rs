@@ -56,6 +56,8 @@ pub enum Code {
     Inp005,
     #[serde(rename = "INP006")]
     Inp006,
+    #[serde(rename = "INP007")]
+    Inp007,
     #[serde(rename = "INT001")]
     Int001,
 }
@@ -167,6 +169,12 @@ pub static RULES: &[Rule] = &[
         title: "Several files pasted without `---` between them",
     },
     Rule {
+        code: Code::Inp007,
+        id: "INP007",
+        severity: Severity::Info,
+        title: "A peer the offline analysis cannot resolve",
+    },
+    Rule {
         code: Code::Int001,
         id: "INT001",
         severity: Severity::Error,
@@ -201,6 +209,7 @@ impl Code {
             Code::Inp004 => include_str!("rules/docs/INP004.md"),
             Code::Inp005 => include_str!("rules/docs/INP005.md"),
             Code::Inp006 => include_str!("rules/docs/INP006.md"),
+            Code::Inp007 => include_str!("rules/docs/INP007.md"),
             Code::Int001 => include_str!("rules/docs/INT001.md"),
         }
     }
@@ -232,8 +241,11 @@ pub struct Location {
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,
-    /// The policy concerned, as `namespace/name`.
+    /// The policy concerned, as `namespace/name` (`name` for cluster-scoped kinds).
     pub policy: Option<String>,
+    /// The policy's kind (`NetworkPolicy`, `ClusterNetworkPolicy`, ...), with `policy`.
+    #[serde(default)]
+    pub policy_kind: Option<String>,
     /// The workload (or abstract selector) concerned, as `namespace/name`.
     pub workload: Option<String>,
     pub message: String,
@@ -250,6 +262,7 @@ impl Finding {
             code,
             severity: code.rule().severity,
             policy: None,
+            policy_kind: None,
             workload: None,
             message,
             location,

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::ambient::paths::Edge;
+use crate::cnp::Action;
 use crate::netpol::conn::Protocol;
 use crate::netpol::connectivity::Connection;
 use crate::netpol::eval::{Engine, SideVerdict, Verdict};
@@ -259,6 +260,13 @@ pub fn sarif(report: &Report, source_names: &[&str]) -> String {
                 "level": sarif_level(f.severity),
                 "message": { "text": match &f.fix { Some(fix) => format!("{} Fix: {fix}.", f.message), None => f.message.clone() } },
             });
+            if f.policy.is_some() || f.workload.is_some() {
+                result["properties"] = json!({
+                    "policy": f.policy,
+                    "policy_kind": f.policy_kind,
+                    "workload": f.workload,
+                });
+            }
             if let Some(l) = f.location {
                 let name = source_names.get(l.source).copied().unwrap_or("input");
                 result["locations"] = json!([{
@@ -355,23 +363,58 @@ pub fn connectivity_text(connections: &[Connection]) -> String {
 /// One side of a verdict in words.
 fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &str) -> String {
     let policies = &engine.cluster.policies;
+    let mut out = String::new();
+    if !side.decided_by.is_empty() {
+        // The cluster-wide tiers decided part of it: each deciding rule, then what is left.
+        out.push_str(&format!(
+            "  {} at {who}: {}\n",
+            direction.as_str(),
+            side.allowed
+        ));
+        for m in &side.decided_by {
+            let policy = &engine.cluster.cluster_policies[m.policy];
+            out.push_str(&format!(
+                "    {} {} (line {}): {} {}\n",
+                policy.describe(),
+                policy.rule_name(direction, m.rule),
+                policy.rules(direction)[m.rule].line,
+                action_word(m.action),
+                m.conns
+            ));
+        }
+    }
     if side.isolated_by.is_empty() {
-        return format!(
-            "  {direction} at {who}: not isolated (no policy selects it for {direction}): all allowed\n",
-            direction = direction.as_str()
-        );
+        out.push_str(&if side.decided_by.is_empty() {
+            format!(
+                "  {direction} at {who}: not isolated (no policy selects it for {direction}): all allowed\n",
+                direction = direction.as_str()
+            )
+        } else {
+            format!(
+                "    no NetworkPolicy isolates it for {}: the rest is allowed unless the Baseline tier denies it\n",
+                direction.as_str()
+            )
+        });
+        return out;
     }
     let names: Vec<String> = side
         .isolated_by
         .iter()
         .map(|&p| policies[p].qualified_name())
         .collect();
-    let mut out = format!(
-        "  {} at {who}: isolated by {}: {}\n",
-        direction.as_str(),
-        names.join(", "),
-        side.allowed
-    );
+    if side.decided_by.is_empty() {
+        out.push_str(&format!(
+            "  {} at {who}: isolated by {}: {}\n",
+            direction.as_str(),
+            names.join(", "),
+            side.allowed
+        ));
+    } else {
+        out.push_str(&format!(
+            "    the rest: NetworkPolicy, isolated by {}\n",
+            names.join(", ")
+        ));
+    }
     if side.admitted_by.is_empty() {
         out.push_str("    no rule of these policies admits this peer\n");
     }
@@ -388,6 +431,14 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
         ));
     }
     out
+}
+
+fn action_word(action: Action) -> &'static str {
+    match action {
+        Action::Accept => "accepts",
+        Action::Deny => "denies",
+        Action::Pass => "passes on",
+    }
 }
 
 /// `explain`'s text: a header with the port asked for (`--port`) and the set allowed today,
@@ -471,7 +522,23 @@ pub fn explain_text(
 struct JsonSide {
     isolated_by: Vec<String>,
     admitted_by: Vec<JsonRule>,
+    /// The cluster-wide rules that decided part of it, in the order they were asked.
+    decided_by: Vec<JsonLayerRule>,
     allowed: String,
+}
+
+#[derive(Serialize)]
+struct JsonLayerRule {
+    policy: String,
+    policy_kind: String,
+    tier: &'static str,
+    priority: u32,
+    direction: &'static str,
+    rule: usize,
+    rule_name: Option<String>,
+    line: u32,
+    action: &'static str,
+    conn: String,
 }
 
 #[derive(Serialize)]
@@ -512,6 +579,26 @@ pub fn explain_json(
                     rule: m.rule + 1,
                     line: policies[m.policy].rules(direction)[m.rule].line,
                     conn: m.conns.to_string(),
+                })
+                .collect(),
+            decided_by: side
+                .decided_by
+                .iter()
+                .map(|m| {
+                    let policy = &engine.cluster.cluster_policies[m.policy];
+                    let rule = &policy.rules(direction)[m.rule];
+                    JsonLayerRule {
+                        policy: policy.name.clone(),
+                        policy_kind: policy.kind.clone(),
+                        tier: policy.tier.as_str(),
+                        priority: policy.priority,
+                        direction: direction.as_str(),
+                        rule: m.rule + 1,
+                        rule_name: rule.name.clone(),
+                        line: rule.line,
+                        action: m.action.as_str(),
+                        conn: m.conns.to_string(),
+                    }
                 })
                 .collect(),
             allowed: side.allowed.to_string(),

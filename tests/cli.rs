@@ -221,6 +221,77 @@ fn json_output_shape() {
     assert_eq!(value["summary"]["errors"], 1);
 }
 
+/// Findings name the kind of policy they are about (JSON `policy_kind`, SARIF `properties`), and
+/// cluster-scoped policies by name alone; `explain` names the cluster-wide rule that decides.
+#[test]
+fn findings_and_explanations_name_the_policy_kind() {
+    let case =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cnp-admin-accept-then-deny");
+    let text = ["cluster.yaml", "policies.yaml"]
+        .map(|f| std::fs::read_to_string(case.join(f)).unwrap())
+        .join("---\n");
+    let np = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: web}\nspec:\n  podSelector: {}\n  egress:\n  - to: [{namespaceSelector: {}}]\n    ports: [{port: 8080}]\n";
+    let input = format!("{text}{np}");
+    let value = json(&run(&["check", "--format", "json"], Some(&input)));
+    let kinds: Vec<(String, String, String)> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "AMB001" || f["code"] == "AMB002")
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["policy"].as_str().unwrap().to_string(),
+                f["policy_kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&(
+            "AMB001".into(),
+            "shop-guard".into(),
+            "ClusterNetworkPolicy".into()
+        )),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("AMB002".into(), "web/web".into(), "NetworkPolicy".into())),
+        "{kinds:?}"
+    );
+    let sarif = json(&run(&["check", "--format", "sarif"], Some(&input)));
+    let properties: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["properties"])
+        .collect();
+    assert!(
+        properties
+            .iter()
+            .any(|p| p["policy"] == "shop-guard" && p["policy_kind"] == "ClusterNetworkPolicy"),
+        "{properties:?}"
+    );
+    let explained = json(&run(
+        &[
+            "explain",
+            "--format",
+            "json",
+            "--from",
+            "web/frontend",
+            "--to",
+            "shop/api",
+        ],
+        Some(&text),
+    ));
+    let decided = &explained["ingress"]["decided_by"];
+    assert_eq!(decided[0]["action"], "Accept");
+    assert_eq!(decided[0]["rule_name"], "accept-web-8080");
+    assert_eq!(decided[0]["conn"], "TCP 8080");
+    assert_eq!(decided[1]["action"], "Deny");
+    assert_eq!(decided[1]["tier"], "Admin");
+    assert_eq!(explained["allowed"], "TCP 8080");
+}
+
 /// A fresh directory under the target dir (no temp-dir crate needed for a few files).
 fn tempdir(name: &str) -> std::path::PathBuf {
     let dir =

@@ -85,8 +85,10 @@ proptest! {
         cilium in any::<bool>(),
         add_style in any::<bool>(),
         proxies in any::<bool>(),
+        cluster_wide in 0usize..4,
     ) {
-        let text = cluster::generate_with(cluster::Size { namespaces, workloads, policies }, seed, proxies);
+        let mut text = cluster::generate_with(cluster::Size { namespaces, workloads, policies }, seed, proxies);
+        text.push_str(&cluster::cluster_policies(cluster_wide, namespaces, seed));
         let options = Options {
             cni: if cilium { Cni::Cilium } else { Cni::Generic },
             fix_style: if add_style { FixStyle::Add } else { FixStyle::Edit },
@@ -95,10 +97,12 @@ proptest! {
         let first = run(&text, &options);
         let fixed = first.fixed.combined();
         let second = run(&fixed, &options);
+        // (A cluster-wide Deny that names 15008 itself is reported without a fix: never widened.)
         let left: Vec<String> = second
             .findings
             .iter()
             .filter(|f| BLOCKING.contains(&f.code.id()))
+            .filter(|f| f.fixable || f.policy_kind.as_deref().is_none_or(|k| k == "NetworkPolicy"))
             .map(|f| format!("{}: {}", f.code.id(), f.message))
             .collect();
         prop_assert!(left.is_empty(), "after the fix: {left:#?}\n{fixed}");

@@ -161,7 +161,17 @@ fn generated_hostile_texts_end_within_the_bound() {
     let many_namespaces: String = (0..10_000)
         .map(|i| format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: ns{i}, labels: {{team: t{i}}}}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: ns{i}}}\nspec:\n  podSelector: {{}}\n  ingress:\n  - from: [{{namespaceSelector: {{matchLabels: {{team: t{}}}}}}}]\n---\n", (i + 1) % 10_000))
         .collect();
-    let cases: [(&str, String, &str); 7] = [
+    // 300 namespace-wide policies, each admitting its own app (each inferred): 300 workloads
+    // whose paths all go through the same pairs; finding each drawn tunnel among those drawn
+    // before took 10 s of CPU in a release build at 200.
+    let many_inferred_peers: String = std::iter::once(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: seed}\nspec:\n  podSelector: {matchLabels: {app: my-app}}\n  ingress:\n  - ports: [{port: 9090}]\n---\n".to_string(),
+    )
+    .chain((0..300).map(|i| {
+        format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p{i}}}\nspec:\n  podSelector: {{}}\n  ingress:\n  - from: [{{podSelector: {{matchLabels: {{app: a{i}}}}}}}]\n---\n")
+    }))
+    .collect();
+    let cases: [(&str, String, &str); 8] = [
         (
             "a map of 300,000 keys with a duplicate",
             flat_map,
@@ -187,6 +197,11 @@ fn generated_hostile_texts_end_within_the_bound() {
             "500 pods of 50 named ports under policies naming 25 both ways",
             named_ports,
             "but not 15008/TCP",
+        ),
+        (
+            "300 namespace-wide policies, each admitting its own app",
+            many_inferred_peers,
+            "no policy admits 15008/TCP",
         ),
         (
             "10,000 namespaces, each admitted by the previous one's policy",

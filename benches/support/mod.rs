@@ -24,6 +24,18 @@ pub fn cluster(size: &str) -> String {
     cluster::generate(size, 1)
 }
 
+/// [`cluster`] with `n` cluster-wide policies (Admin and Baseline tiers, both API versions).
+pub fn cluster_with_tiers(size: &str, n: usize) -> String {
+    let namespaces = match size {
+        "S" | "M" => 10,
+        "L" => 50,
+        _ => 200,
+    };
+    let mut text = cluster(size);
+    text.push_str(&cluster::cluster_policies(n, namespaces, 1));
+    text
+}
+
 pub fn source(text: &str) -> [Source<'_>; 1] {
     [Source { name: NAME, text }]
 }

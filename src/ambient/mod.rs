@@ -94,6 +94,16 @@ pub enum FixRequest {
         direction: DirectionKey,
         rule: usize,
     },
+    /// Add 15008/TCP to the ports (`protocols`) of one rule of a cluster-wide policy (index
+    /// into `Cluster::cluster_policies`).
+    AddLayerHbonePort {
+        policy: usize,
+        direction: DirectionKey,
+        rule: usize,
+        /// The priority of the policy whose rule denies 15008 (`None`: NetworkPolicy blocks
+        /// it): where the add style's separate policy must come first.
+        before: Option<u32>,
+    },
     /// Add an ingress rule admitting the probe SNAT addresses (on these ports; all when empty).
     AddProbeRule { policy: usize, ports: Vec<PortKey> },
     /// A separate policy for a waypoint's own pods admitting 15008/TCP from (ingress) and to
@@ -126,13 +136,16 @@ pub enum FixRequest {
 }
 
 impl FixRequest {
-    /// The user's policy an in-place fix edits (`None` for the separate documents).
+    /// The user's NetworkPolicy an in-place fix edits (`None` for the separate documents and
+    /// the other families' policies).
     pub fn policy(&self) -> Option<usize> {
         match self {
             FixRequest::AddHbonePort { policy, .. }
             | FixRequest::AddProbeRule { policy, .. }
             | FixRequest::AddWaypointRule { policy, .. } => Some(*policy),
-            FixRequest::AddWaypointPolicy { .. } | FixRequest::AddProxyPolicy { .. } => None,
+            FixRequest::AddWaypointPolicy { .. }
+            | FixRequest::AddProxyPolicy { .. }
+            | FixRequest::AddLayerHbonePort { .. } => None,
         }
     }
 }

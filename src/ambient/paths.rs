@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::mesh::{Membership, Reason};
 use super::{Context, HBONE_PORT, ProbeSnat, Route};
 use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{BitSet, Endpoint, SideVerdict};
+use crate::netpol::eval::{BitSet, Decider, Endpoint, SideVerdict};
 use crate::netpol::policy::Direction;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +94,7 @@ pub fn paths(cx: &Context) -> Paths {
     let mut out = Paths::default();
     let mut used = vec![false; workloads.len()];
     let mut kubelet = false;
+    let mut tunnels: std::collections::HashSet<(String, String)> = Default::default();
 
     for d in 0..workloads.len() {
         let ingress_isolated = !cx.engine.isolating(d, Direction::Ingress).is_empty();
@@ -128,7 +129,8 @@ pub fn paths(cx: &Context) -> Paths {
                 if let Some(w) = via {
                     used[w] = true;
                 }
-                if !out.edges.contains(&edge) {
+                // A hop through a waypoint is on the tunnel of many pairs: drawn once.
+                if tunnels.insert((edge.from.clone(), edge.to.clone())) {
                     out.edges.push(edge);
                 }
             }
@@ -191,7 +193,12 @@ pub fn paths(cx: &Context) -> Paths {
                     kind: EdgeKind::Probe,
                     port,
                     allowed,
-                    blocked_by: if allowed { Vec::new() } else { policy_names(cx, &side) },
+                    blocked_by: if allowed {
+                        Vec::new()
+                    } else {
+                        // (Cluster-wide ingress peers are pods: probes are NetworkPolicy's.)
+                        policy_names(cx, &side, Direction::Ingress, blocked.first().copied().unwrap_or(HBONE_PORT))
+                    },
                     explanation: if allowed {
                         format!("probes from {addr} are admitted")
                     } else {
@@ -265,7 +272,7 @@ const QUALIFYING_LABELS: [&str; 4] = [
 /// A short name for the pods a selector stands for: the application its labels name (e.g.
 /// `my-app` for `app.kubernetes.io/name: my-app`), with what tells it apart in brackets
 /// (`alertmanager (alert-router, main)`); the full selector is the node's id.
-fn inferred_label(labels: &crate::netpol::selector::Labels) -> String {
+pub(crate) fn inferred_label(labels: &crate::netpol::selector::Labels) -> String {
     let Some(primary) = NAME_LABELS
         .iter()
         .find_map(|k| labels.get(*k))
@@ -365,11 +372,24 @@ pub fn tunnel(cx: &Context, s: usize, d: usize) -> Vec<(Edge, Option<usize>)> {
         .collect()
 }
 
-fn policy_names(cx: &Context, side: &SideVerdict) -> Vec<String> {
-    side.isolated_by
-        .iter()
-        .map(|&p| cx.policy_name(p))
-        .collect()
+/// Who blocks `port`/TCP on a side: the cluster-wide rule that denies it, or the NetworkPolicies
+/// that isolate the side.
+fn policy_names(cx: &Context, side: &SideVerdict, direction: Direction, port: u16) -> Vec<String> {
+    match side.decider(Protocol::Tcp, port) {
+        Decider::Layer(c, r, _) => {
+            let policy = &cx.cluster.cluster_policies[c];
+            vec![format!(
+                "{} {}",
+                policy.describe(),
+                policy.rule_name(direction, r)
+            )]
+        }
+        _ => side
+            .isolated_by
+            .iter()
+            .map(|&p| cx.policy_name(p))
+            .collect(),
+    }
 }
 
 /// Whether 15008/TCP passes both sides of a hop, and who blocks it.
@@ -388,10 +408,10 @@ fn hbone_verdict(cx: &Context, from: usize, to: usize) -> (bool, Vec<String>, St
     let in_ok = ingress.allowed.contains(Protocol::Tcp, HBONE_PORT);
     let mut blocked_by = Vec::new();
     if !out_ok {
-        blocked_by.extend(policy_names(cx, &egress));
+        blocked_by.extend(policy_names(cx, &egress, Direction::Egress, HBONE_PORT));
     }
     if !in_ok {
-        blocked_by.extend(policy_names(cx, &ingress));
+        blocked_by.extend(policy_names(cx, &ingress, Direction::Ingress, HBONE_PORT));
     }
     let explanation = match (out_ok, in_ok) {
         (true, true) => {

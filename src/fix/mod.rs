@@ -150,6 +150,42 @@ pub fn fix(
             }
         }
     }
+    // Cluster-wide policies: in the add style, a separate policy of the same kind and tier
+    // where one can come first (see `layer_doc`), else an edit; an edit that would not leave its
+    // document an extension of itself is not made, and the note says so.
+    let mut notes: Vec<String> = Vec::new();
+    let mut layer_docs: Vec<(usize, String)> = Vec::new();
+    for request in &requests {
+        if let FixRequest::AddLayerHbonePort {
+            policy: c,
+            direction,
+            rule,
+            before,
+        } = request
+        {
+            let policy = &cluster.cluster_policies[*c];
+            if options.style == FixStyle::Add {
+                match layer_doc(policy, Direction::from(*direction), *rule, *before) {
+                    Ok(doc) => {
+                        layer_docs.push((policy.location.source, doc));
+                        continue;
+                    }
+                    Err(why) => notes.push(format!(
+                        "{} is fixed by an edit, not a separate policy: {why}",
+                        policy.describe()
+                    )),
+                }
+            }
+            match layer_port_edit(sources, policy, Direction::from(*direction), *rule) {
+                Some(edit) if keeps_document(sources, &edit) => edits.push(edit),
+                _ => notes.push(format!(
+                    "{} is not fixed: its rule could not be extended in place (reached through an alias, or written in a way an insertion would change); add 15008/TCP to its {} by hand",
+                    policy.describe(),
+                    policy.rule_name(Direction::from(*direction), *rule),
+                )),
+            }
+        }
+    }
     let additive: Vec<FixRequest> = requests
         .iter()
         .filter(|r| {
@@ -157,15 +193,12 @@ pub fn fix(
         })
         .cloned()
         .collect();
-    let notes = fallback
-        .iter()
-        .map(|(&p, why)| {
-            format!(
-                "NetworkPolicy `{}` is fixed by separate policies (`allow-ambient-*`) instead of an edit: {why}",
-                cluster.policies[p].qualified_name()
-            )
-        })
-        .collect();
+    notes.extend(fallback.iter().map(|(&p, why)| {
+        format!(
+            "NetworkPolicy `{}` is fixed by separate policies (`allow-ambient-*`) instead of an edit: {why}",
+            cluster.policies[p].qualified_name()
+        )
+    }));
     // New documents go after the policy they complement, in its source.
     let mut appended: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (policy, doc) in additive_policies(cluster, &additive, &addresses)
@@ -177,6 +210,9 @@ pub fn fix(
             .entry(cluster.policies[policy].location.source)
             .or_default()
             .push(doc);
+    }
+    for (source, doc) in layer_docs {
+        appended.entry(source).or_default().push(doc);
     }
 
     let texts = sources
@@ -385,6 +421,183 @@ fn port_edit(
     Some(edit)
 }
 
+/// Adds 15008/TCP to the ports of one rule of a cluster-wide policy: `protocols` in v1alpha2
+/// (`tcp: {destinationPort: {number: 15008}}`), `ports` in v1alpha1 (`portNumber: {protocol:
+/// TCP, port: 15008}`), in the text's own style.
+fn layer_port_edit(
+    sources: &[Source],
+    policy: &crate::cnp::ClusterPolicy,
+    direction: Direction,
+    rule: usize,
+) -> Option<Edit> {
+    let source = policy.location.source;
+    let text = sources.get(source)?.text;
+    let spec = policy.node.get("spec")?;
+    let rules = spec.get(direction.as_str())?;
+    let rule_node = rules.as_seq()?.get(rule)?;
+    let (key, item) = if policy.kind == "ClusterNetworkPolicy" {
+        let number = Y::map(vec![("number", Y::Int(HBONE_PORT.into()))]);
+        let port = Y::map(vec![("destinationPort", number)]);
+        ("protocols", Y::map(vec![("tcp", port)]))
+    } else {
+        let port = Y::map(vec![
+            ("protocol", Y::str("TCP")),
+            ("port", Y::Int(HBONE_PORT.into())),
+        ]);
+        ("ports", Y::map(vec![("portNumber", port)]))
+    };
+    let list = rule_node.get(key)?;
+    let last = list.as_seq()?.last()?;
+    if aliased(text, &[&policy.node, spec, rules, rule_node, list, last]) {
+        return None;
+    }
+    let mut edit = append_item(text, list, &[item], detect_style(text, &policy.node))?;
+    edit.source = source;
+    edit.policy = usize::MAX;
+    Some(edit)
+}
+
+/// The add style's separate policy for a cluster-wide rule: same kind, tier and subject, one
+/// rule with the same action and peers for 15008/TCP only, at a priority that puts it before the
+/// policy whose rule denies 15008 (`before`; `None`: NetworkPolicy blocks it, and the Admin tier
+/// comes before NetworkPolicy at any priority). `Err` says why there can be none.
+fn layer_doc(
+    policy: &crate::cnp::ClusterPolicy,
+    direction: Direction,
+    rule: usize,
+    before: Option<u32>,
+) -> Result<String, &'static str> {
+    use crate::cnp::{Peer as LayerPeer, Pods};
+    if policy.kind == "BaselineAdminNetworkPolicy" {
+        return Err("a cluster has one BaselineAdminNetworkPolicy, named `default`");
+    }
+    let priority = match before {
+        None => policy.priority,
+        Some(0) => {
+            return Err(
+                "the rule that denies 15008/TCP is in a policy of priority 0, and no policy can come before it",
+            );
+        }
+        Some(p) => p - 1,
+    };
+    let Some(original) = policy.rules(direction).get(rule) else {
+        return Err("the rule is gone");
+    };
+    let pods = |which: &Pods| match which {
+        Pods::Namespaces(ns) => ("namespaces", selector_y(ns)),
+        Pods::Pods { namespaces, pods } => (
+            "pods",
+            Y::map(vec![
+                ("namespaceSelector", selector_y(namespaces)),
+                ("podSelector", selector_y(pods)),
+            ]),
+        ),
+    };
+    let peers = original
+        .peers
+        .iter()
+        .map(|peer| match peer {
+            LayerPeer::Pods(which) => {
+                let (key, value) = pods(which);
+                Y::map(vec![(key, value)])
+            }
+            LayerPeer::Networks { cidrs, .. } => Y::map(vec![(
+                "networks",
+                Y::Seq(cidrs.iter().map(|c| Y::str(c.clone())).collect()),
+            )]),
+            LayerPeer::Nodes(sel) => Y::map(vec![("nodes", selector_y(sel))]),
+            LayerPeer::DomainNames(names) => Y::map(vec![(
+                "domainNames",
+                Y::Seq(names.iter().map(|n| Y::str(n.clone())).collect()),
+            )]),
+        })
+        .collect();
+    let v1alpha2 = policy.kind == "ClusterNetworkPolicy";
+    let action = match (original.action, v1alpha2) {
+        (crate::cnp::Action::Accept, false) => "Allow",
+        (action, _) => action.as_str(),
+    };
+    let port = if v1alpha2 {
+        let number = Y::map(vec![("number", Y::Int(HBONE_PORT.into()))]);
+        (
+            "protocols",
+            Y::map(vec![("tcp", Y::map(vec![("destinationPort", number)]))]),
+        )
+    } else {
+        let port = Y::map(vec![
+            ("protocol", Y::str("TCP")),
+            ("port", Y::Int(HBONE_PORT.into())),
+        ]);
+        ("ports", Y::map(vec![("portNumber", port)]))
+    };
+    let new_rule = Y::map(vec![
+        ("name", Y::str("allow-ambient-hbone")),
+        ("action", Y::str(action)),
+        (
+            match direction {
+                Direction::Ingress => "from",
+                Direction::Egress => "to",
+            },
+            Y::Seq(peers),
+        ),
+        (port.0, Y::Seq(vec![port.1])),
+    ]);
+    let mut spec = Vec::new();
+    if v1alpha2 {
+        spec.push(("tier", Y::str(policy.tier.as_str())));
+    }
+    spec.push(("priority", Y::Int(priority.into())));
+    let (key, value) = pods(&policy.subject);
+    spec.push(("subject", Y::map(vec![(key, value)])));
+    spec.push((direction.as_str(), Y::Seq(vec![new_rule])));
+    let api = if v1alpha2 { "v1alpha2" } else { "v1alpha1" };
+    let doc = vec![
+        (
+            "apiVersion".to_string(),
+            Y::str(format!("policy.networking.k8s.io/{api}")),
+        ),
+        ("kind".to_string(), Y::str(policy.kind.clone())),
+        (
+            "metadata".to_string(),
+            Y::map(vec![(
+                "name",
+                Y::str(format!("allow-ambient-hbone-{}", policy.name)),
+            )]),
+        ),
+        ("spec".to_string(), Y::map(spec)),
+    ];
+    Ok(emit::document(&doc))
+}
+
+/// Whether the document an edit falls in still parses after it, holding every value it held.
+fn keeps_document(sources: &[Source], edit: &Edit) -> bool {
+    use crate::input::yaml::{document_ranges, parse_range};
+    let Some(source) = sources.get(edit.source) else {
+        return false;
+    };
+    let fixed = apply(source.text, std::iter::once(edit));
+    let before: Vec<(usize, usize, u32)> = document_ranges(source.text).collect();
+    let after: Vec<(usize, usize, u32)> = document_ranges(&fixed).collect();
+    if before.len() != after.len() {
+        return false;
+    }
+    before
+        .iter()
+        .zip(&after)
+        .all(|(&(start, end, line), &(s2, e2, l2))| {
+            if !(start..=end).contains(&edit.at) {
+                return true;
+            }
+            match (
+                parse_range(source.text, start, end, line).root,
+                parse_range(&fixed, s2, e2, l2).root,
+            ) {
+                (Ok(Some(old)), Ok(Some(new))) => old.is_extended_by(&new),
+                _ => false,
+            }
+        })
+}
+
 /// Adds rules to a policy's `ingress` or `egress` (creating the list when there is none): one
 /// edit for all of them, so two fixes never write the same key twice.
 fn rules_edit(
@@ -531,6 +744,12 @@ fn through_alias(
     if let Some(last) = path.last().and_then(|n| n.as_seq()).and_then(|s| s.last()) {
         path.push(last);
     }
+    aliased(text, &path)
+}
+
+/// Whether a path of nodes from a document's root goes through an alias: a node written `*x`, or
+/// one whose span is not inside its parent's (a copy of an anchor elsewhere).
+fn aliased(text: &str, path: &[&Node]) -> bool {
     path.iter()
         .any(|n| text.get(n.span.start..).is_some_and(|t| t.starts_with('*')))
         || path
@@ -983,7 +1202,9 @@ fn additive_policies(
                 probes.insert(*policy, probe_rule(addresses, ports));
             }
             FixRequest::AddProbeRule { .. } => {}
-            FixRequest::AddWaypointPolicy { .. } | FixRequest::AddProxyPolicy { .. } => {}
+            FixRequest::AddWaypointPolicy { .. }
+            | FixRequest::AddProxyPolicy { .. }
+            | FixRequest::AddLayerHbonePort { .. } => {}
             FixRequest::AddWaypointRule { .. } => {
                 if let Some((policy, direction, rule)) = new_rule(cluster, request, addresses) {
                     let entry = hbone.entry(policy).or_default();

@@ -32,7 +32,11 @@ pub struct Object {
 
 impl Object {
     /// `namespace/name`, the way findings and the CLI name objects.
+    /// Cluster-scoped objects (no namespace): `name`.
     pub fn qualified_name(&self) -> String {
+        if self.namespace.is_empty() {
+            return self.name.clone();
+        }
         format!("{}/{}", self.namespace, self.name)
     }
 }
@@ -58,10 +62,18 @@ pub const OTHER_KNOWN_KINDS: &[&str] = &[
     "Gateway",
     "Service",
     "HorizontalPodAutoscaler",
+    "Node",
 ];
 
+/// Kinds without a namespace (besides Namespace itself).
+fn cluster_scoped(kind: &str) -> bool {
+    kind == "Node" || crate::cnp::KINDS.contains(&kind)
+}
+
 pub fn is_known_kind(kind: &str) -> bool {
-    WORKLOAD_KINDS.contains(&kind) || OTHER_KNOWN_KINDS.contains(&kind)
+    WORKLOAD_KINDS.contains(&kind)
+        || OTHER_KNOWN_KINDS.contains(&kind)
+        || crate::cnp::KINDS.contains(&kind)
 }
 
 #[derive(Debug, Default)]
@@ -450,6 +462,9 @@ fn collect_objects(
     let namespace = if kind == "Namespace" {
         // A Namespace is cluster-scoped: its own name is the namespace it describes.
         name.clone()
+    } else if cluster_scoped(&kind) {
+        // Cluster-scoped objects belong to no namespace.
+        String::new()
     } else if let Some(namespace) = namespace {
         namespace
     } else {

@@ -189,12 +189,25 @@ pub struct Cluster {
     pub namespaces: Vec<Namespace>,
     pub workloads: Vec<Workload>,
     pub policies: Vec<NetworkPolicy>,
+    /// Cluster-wide policies (Admin and Baseline tiers), in input order.
+    pub cluster_policies: Vec<crate::cnp::ClusterPolicy>,
+    /// Nodes, when the input has them (cluster dumps): the `nodes` peers of cluster-wide
+    /// policies match their addresses.
+    pub nodes: Vec<ClusterNode>,
     /// Waypoints declared by Gateways of class `istio-waypoint`.
     pub waypoints: Vec<Waypoint>,
     /// Gateway API gateways Istio deploys as gateway proxies (class `istio`, `istio-east-west`).
     pub gateways: Vec<Gateway>,
     /// Services with a selector (they decide which waypoint service traffic goes through).
     pub services: Vec<Service>,
+}
+
+/// A Node: its labels and addresses (`status.addresses`, the IP ones).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterNode {
+    pub name: String,
+    pub labels: Labels,
+    pub addresses: Vec<IpAddr>,
 }
 
 /// An Istio waypoint proxy (a Gateway of class `istio-waypoint`).
@@ -289,6 +302,9 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
                 namespaces.insert(ns.name.clone(), ns);
             }),
             "NetworkPolicy" => policy::parse(object).map(|p| cluster.policies.push(p)),
+            _ if crate::cnp::is_cluster_policy(object) => {
+                crate::cnp::parse(object).map(|p| cluster.cluster_policies.push(p))
+            }
             // (`networking.istio.io` has a `Gateway` too: the classic gateway's routing, no class.)
             "Gateway" if object.api_version.starts_with("gateway.networking.k8s.io/") => {
                 gateway_class(object)
@@ -316,6 +332,7 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
                     })
             }
             "Service" => service(object).map(|s| cluster.services.extend(s)),
+            "Node" => cluster_node(object).map(|n| cluster.nodes.push(n)),
             "HorizontalPodAutoscaler" => scale_target(object).map(|target| {
                 if let Some(target) = target {
                     autoscaled.insert(target);
@@ -335,6 +352,45 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
                 invalid,
                 "that entry is ignored, the rest of the object is used",
             ));
+        }
+    }
+
+    // Peers of cluster-wide policies that manifests cannot resolve (INP007).
+    for policy in &cluster.cluster_policies {
+        for direction in [policy::Direction::Ingress, policy::Direction::Egress] {
+            for (r, rule) in policy.rules(direction).iter().enumerate() {
+                let what = rule.peers.iter().find_map(|peer| {
+                    match peer {
+                    crate::cnp::Peer::DomainNames(names) => Some(format!(
+                        "its `domainNames` peer ({}) is resolved only in the cluster",
+                        names.join(", ")
+                    )),
+                    crate::cnp::Peer::Nodes(_) if cluster.nodes.is_empty() => Some(
+                        "its `nodes` peer matches Node addresses, and the input has no Node objects"
+                            .to_string(),
+                    ),
+                    _ => None,
+                }
+                });
+                if let Some(what) = what {
+                    let mut finding = Finding::new(
+                        Code::Inp007,
+                        format!(
+                            "{} of {}: {what}; the analysis treats that peer as matching nothing",
+                            policy.rule_name(direction, r),
+                            policy.describe()
+                        ),
+                        Some(Location {
+                            line: rule.line,
+                            column: rule.column,
+                            ..policy.location
+                        }),
+                    );
+                    finding.policy = Some(policy.name.clone());
+                    finding.policy_kind = Some(policy.kind.clone());
+                    findings.push(finding);
+                }
+            }
         }
     }
 
@@ -379,8 +435,9 @@ pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> F
             ..object.location
         }),
     );
-    if object.kind == "NetworkPolicy" {
+    if object.kind == "NetworkPolicy" || crate::cnp::is_cluster_policy(object) {
         finding.policy = Some(object.qualified_name());
+        finding.policy_kind = Some(object.kind.clone());
     } else {
         finding.workload = Some(object.qualified_name());
     }
@@ -399,6 +456,29 @@ fn metadata_labels(object: &Object) -> Checked<Vec<(String, String)>> {
         Some(m) => fields::string_map(m, "labels", "metadata.labels"),
         None => Ok(Vec::new()),
     }
+}
+
+fn cluster_node(object: &Object) -> Checked<ClusterNode> {
+    let mut addresses = Vec::new();
+    if let Some(status) = fields::map(&object.node, "status", "status")? {
+        for (i, entry) in fields::seq(status, "addresses", "status.addresses")?
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let path = format!("status.addresses[{i}].address");
+            // Hostnames and DNS names sit beside the IP addresses: only the latter are kept.
+            if let Some(Ok(ip)) = fields::string(entry, "address", &path)?.map(str::parse::<IpAddr>)
+            {
+                addresses.push(ip);
+            }
+        }
+    }
+    Ok(ClusterNode {
+        name: object.name.clone(),
+        labels: metadata_labels(object)?.into_iter().collect(),
+        addresses,
+    })
 }
 
 /// A Service with a selector (one without selects no pod: its endpoints are managed by hand).

@@ -17,6 +17,7 @@ use super::memo::{self, Classifier, ConnId, Memo, Roles};
 use super::policy::{Direction, NetworkPolicy, Peer, PortRef, PortSpec, Rule};
 use super::ranges::Ranges;
 use super::selector::{LabelIndex, Selector};
+use crate::cnp::{self, Action, ClusterPolicy, Tier};
 use crate::model::{Cluster, NamespaceIndex, Workload};
 
 /// A set of workload indexes below a fixed size, stored as the words between its lowest and its
@@ -198,8 +199,67 @@ pub struct SideVerdict {
     pub isolated_by: Vec<usize>,
     /// Rules that admit part of the connection.
     pub admitted_by: Vec<RuleMatch>,
+    /// Rules of cluster-wide policies that decide part of the connection, in the order the
+    /// pipeline asks them (Admin tier, then Baseline); empty when none applies.
+    pub decided_by: Vec<LayerMatch>,
     #[serde(serialize_with = "display")]
     pub allowed: ConnSet,
+}
+
+/// Who decided one port of a side's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decider {
+    /// A rule of a cluster-wide policy (policy, rule) that accepted or denied it.
+    Layer(usize, usize, Action),
+    /// The NetworkPolicies that isolate the side.
+    NetworkPolicy,
+    /// Nobody: allowed by default.
+    Default,
+}
+
+impl SideVerdict {
+    /// What the cluster-wide rules with this action decided.
+    pub fn decided(&self, action: Action) -> ConnSet {
+        let mut out = ConnSet::none();
+        for m in self.decided_by.iter().filter(|m| m.action == action) {
+            out.union_with(&m.conns);
+        }
+        out
+    }
+
+    /// Who decided `port`: the first cluster-wide rule that accepted or denied it (a Pass sends
+    /// it on), else NetworkPolicy if it isolates this side, else the default.
+    pub fn decider(&self, protocol: super::conn::Protocol, port: u16) -> Decider {
+        self.decided_by
+            .iter()
+            .find(|m| m.action != Action::Pass && m.conns.contains(protocol, port))
+            .map(|m| Decider::Layer(m.policy, m.rule, m.action))
+            .unwrap_or(if self.isolated_by.is_empty() {
+                Decider::Default
+            } else {
+                Decider::NetworkPolicy
+            })
+    }
+}
+
+/// A rule of a cluster-wide policy that decides (part of) a connection.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerMatch {
+    /// Index into `Cluster::cluster_policies`.
+    pub policy: usize,
+    /// Index of the rule in the policy's ingress or egress list.
+    pub rule: usize,
+    #[serde(serialize_with = "action_name")]
+    pub action: Action,
+    #[serde(skip)]
+    pub tier: Tier,
+    /// The part of the connection this rule decides (what earlier rules left).
+    #[serde(serialize_with = "display")]
+    pub conns: ConnSet,
+}
+
+fn action_name<S: serde::Serializer>(action: &Action, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(action.as_str())
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -227,6 +287,15 @@ pub struct Engine<'c> {
     /// Per policy, per direction, per rule: its connections when no named port makes them
     /// depend on the destination (most rules), computed once.
     static_conns: Vec<[Vec<Option<ConnSet>>; 2]>,
+    /// Per cluster-wide policy, per direction: per rule, who it names.
+    layer_peers: Vec<[Vec<PeerMatch>; 2]>,
+    /// Per cluster-wide policy, per direction, per rule: its connections unless named ports
+    /// make them depend on the destination.
+    layer_static: Vec<[Vec<Option<ConnSet>>; 2]>,
+    /// Per workload, per direction: the cluster-wide policies with rules for it, in the order
+    /// the pipeline asks them (tier, priority, then kind and name, since the API leaves the order
+    /// of equal priorities to the implementation).
+    layered: Vec<[Vec<usize>; 2]>,
     /// Per direction: the classes of workloads whose verdicts are alike (see `memo`).
     roles: [Roles; 2],
     memo: RefCell<Memo>,
@@ -299,12 +368,16 @@ impl<'c> Engine<'c> {
             };
             static_conns.push([fixed(Direction::Ingress), fixed(Direction::Egress)]);
         }
+        let (layer_peers, layer_static, layered) = layers(cluster, &classes);
         let mut engine = Engine {
             cluster,
             selected,
             peers,
             isolating,
             static_conns,
+            layer_peers,
+            layer_static,
+            layered,
             roles: Default::default(),
             memo: Memo::new([0, 0]),
         };
@@ -344,6 +417,21 @@ impl<'c> Engine<'c> {
             *meanings.entry(set).or_insert(next)
         };
         let named = |&(p, r): &(usize, usize)| self.static_conns[p][d][r].is_none();
+        let layer_rules: Vec<(usize, usize)> = self
+            .layer_peers
+            .iter()
+            .enumerate()
+            .flat_map(|(c, dirs)| (0..dirs[d].len()).map(move |r| (c, r)))
+            .collect();
+        let mut layer_meanings: HashMap<ConnSet, u32> = HashMap::new();
+        let mut layer_meaning = |c: usize, r: usize, w: usize| -> u32 {
+            let set = layer_conns(
+                &self.cluster.cluster_policies[c].rules(direction)[r],
+                Some(&workloads[w]),
+            );
+            let next = layer_meanings.len() as u32;
+            *layer_meanings.entry(set).or_insert(next)
+        };
 
         let mut roles = Roles::with_capacity(workloads.len());
         let (mut subjects, mut peers) = (Classifier::default(), Classifier::default());
@@ -360,7 +448,24 @@ impl<'c> Engine<'c> {
                     }
                 }
             }
-            let class = subjects.class(key, &mut roles.subject_rep, (w, !isolating.is_empty()));
+            // The cluster-wide policies with rules for it, and (ingress) what their named ports
+            // mean on it.
+            let layered = &self.layered[w][d];
+            if !layered.is_empty() {
+                key.push(u32::MAX - 1);
+                key.extend(layered.iter().map(|&c| c as u32));
+                if direction == Direction::Ingress {
+                    for &c in layered {
+                        for r in 0..self.layer_peers[c][d].len() {
+                            if self.layer_static[c][d][r].is_none() {
+                                key.extend([u32::MAX, c as u32, r as u32, layer_meaning(c, r, w)]);
+                            }
+                        }
+                    }
+                }
+            }
+            let affected = !isolating.is_empty() || !layered.is_empty();
+            let class = subjects.class(key, &mut roles.subject_rep, (w, affected));
             roles.subject.push(class);
 
             let mut key = admitted;
@@ -369,6 +474,20 @@ impl<'c> Engine<'c> {
                 for (id, pr) in rules.iter().enumerate() {
                     if named(pr) && self.peers[pr.0][d][pr.1].admits(w) {
                         key.extend([u32::MAX, id as u32, meaning(pr.0, pr.1, w)]);
+                    }
+                }
+            }
+            // The cluster-wide rules that name it, and (egress) what their named ports mean on it.
+            let mut marked = false;
+            for (id, &(c, r)) in layer_rules.iter().enumerate() {
+                if self.layer_peers[c][d][r].admits(w) {
+                    if !marked {
+                        key.push(u32::MAX - 1);
+                        marked = true;
+                    }
+                    key.push(id as u32);
+                    if direction == Direction::Egress && self.layer_static[c][d][r].is_none() {
+                        key.extend([u32::MAX, layer_meaning(c, r, w)]);
                     }
                 }
             }
@@ -388,6 +507,17 @@ impl<'c> Engine<'c> {
         &self.peers[policy][dir_index(direction)][rule]
     }
 
+    /// The cluster-wide policies with rules for a workload in a direction, in pipeline order.
+    pub fn layered(&self, workload: usize, direction: Direction) -> &[usize] {
+        &self.layered[workload][dir_index(direction)]
+    }
+
+    /// Workloads with equal peer classes in a direction are named by the same rules (of every
+    /// tier), whose named ports mean the same on them.
+    pub fn peer_class(&self, workload: usize, direction: Direction) -> u32 {
+        self.roles[dir_index(direction)].peer[workload]
+    }
+
     /// The policies that isolate a workload in a direction.
     pub fn isolating(&self, workload: usize, direction: Direction) -> &[usize] {
         &self.isolating[workload][dir_index(direction)]
@@ -398,7 +528,8 @@ impl<'c> Engine<'c> {
     /// Lets a caller skip the senders no rule names instead of asking for each verdict.
     pub fn ingress_candidates(&self, workload: usize) -> Option<BitSet> {
         let isolating = self.isolating(workload, Direction::Ingress);
-        if isolating.is_empty() {
+        // A cluster-wide policy may accept anyone NetworkPolicy does not name.
+        if isolating.is_empty() || !self.layered[workload][0].is_empty() {
             return None;
         }
         let mut candidates = BitSet::new(self.isolating.len());
@@ -545,7 +676,89 @@ impl<'c> Engine<'c> {
         let isolated = self.admitting(this, peer, direction, |_, _, conns| {
             allowed.union_with(conns)
         });
-        if isolated { allowed } else { ConnSet::all() }
+        self.pipeline(this, peer, direction, isolated.then_some(allowed), |_| {})
+    }
+
+    /// The policy pipeline of one side: the Admin tier's rules (by priority, each policy's
+    /// rules in order; the first that matches a connection decides: Accept and Deny end it,
+    /// Pass sends it on), then NetworkPolicy (`network_policy`: what it allows, `None` when no
+    /// NetworkPolicy isolates this side, which then leaves the decision to the next tier), then
+    /// the Baseline tier likewise, then allow. `visit` is told each deciding rule.
+    fn pipeline(
+        &self,
+        this: Endpoint,
+        peer: Endpoint,
+        direction: Direction,
+        network_policy: Option<ConnSet>,
+        mut visit: impl FnMut(LayerMatch),
+    ) -> ConnSet {
+        let Endpoint::Workload(w) = this else {
+            return network_policy.unwrap_or_else(ConnSet::all);
+        };
+        let layered = &self.layered[w][dir_index(direction)];
+        if layered.is_empty() {
+            return network_policy.unwrap_or_else(ConnSet::all);
+        }
+        let destination = match (direction, peer) {
+            (Direction::Ingress, _) => Some(&self.cluster.workloads[w]),
+            (Direction::Egress, Endpoint::Workload(d)) => Some(&self.cluster.workloads[d]),
+            (Direction::Egress, Endpoint::Ip(_)) => None,
+        };
+        let mut accepted = ConnSet::none();
+        // What no tier has decided yet.
+        let mut open = ConnSet::all();
+        let mut tier = |tier: Tier, open: &mut ConnSet, accepted: &mut ConnSet| {
+            let mut passed = ConnSet::none();
+            for &c in layered {
+                let policy = &self.cluster.cluster_policies[c];
+                if policy.tier != tier {
+                    continue;
+                }
+                for (r, rule) in policy.rules(direction).iter().enumerate() {
+                    if open.is_empty() {
+                        break;
+                    }
+                    let names = &self.layer_peers[c][dir_index(direction)][r];
+                    let matches = match peer {
+                        Endpoint::Workload(o) => names.workloads.contains(o),
+                        Endpoint::Ip(ip) => names.ips.contains(ip),
+                    };
+                    if !matches {
+                        continue;
+                    }
+                    let conns = match &self.layer_static[c][dir_index(direction)][r] {
+                        Some(conns) => open.intersect(conns),
+                        None => open.intersect(&layer_conns(rule, destination)),
+                    };
+                    if conns.is_empty() {
+                        continue;
+                    }
+                    *open = open.subtract(&conns);
+                    match rule.action {
+                        Action::Accept => accepted.union_with(&conns),
+                        Action::Deny => {}
+                        Action::Pass => passed.union_with(&conns),
+                    }
+                    visit(LayerMatch {
+                        policy: c,
+                        rule: r,
+                        action: rule.action,
+                        tier,
+                        conns,
+                    });
+                }
+            }
+            open.union_with(&passed);
+        };
+        tier(Tier::Admin, &mut open, &mut accepted);
+        if let Some(allowed) = network_policy {
+            // NetworkPolicy decides whatever the Admin tier left.
+            accepted.union_with(&open.intersect(&allowed));
+            return accepted;
+        }
+        tier(Tier::Baseline, &mut open, &mut accepted);
+        accepted.union_with(&open);
+        accepted
     }
 
     /// [`Engine::allowed_between`] two workloads as an interned id.
@@ -586,10 +799,15 @@ impl<'c> Engine<'c> {
             Endpoint::Workload(w) if isolated => self.isolating(w, direction).to_vec(),
             _ => Vec::new(),
         };
+        let mut decided_by = Vec::new();
+        let allowed = self.pipeline(this, peer, direction, isolated.then_some(allowed), |m| {
+            decided_by.push(m)
+        });
         SideVerdict {
             isolated_by,
             admitted_by,
-            allowed: if isolated { allowed } else { ConnSet::all() },
+            decided_by,
+            allowed,
         }
     }
 
@@ -704,6 +922,117 @@ fn peer_match(
         everyone: false,
         workloads,
         ips,
+    }
+}
+
+/// Who the rules of the cluster-wide policies name and what their ports are, and which policies
+/// have rules for each workload, in the pipeline's order. Host-network pods are neither subjects
+/// nor `namespaces`/`pods` peers of these policies (the API says so), whatever the CNI does for
+/// NetworkPolicy.
+#[allow(clippy::type_complexity)]
+fn layers(
+    cluster: &Cluster,
+    classes: &Classes,
+) -> (
+    Vec<[Vec<PeerMatch>; 2]>,
+    Vec<[Vec<Option<ConnSet>>; 2]>,
+    Vec<[Vec<usize>; 2]>,
+) {
+    let n = cluster.workloads.len();
+    let host: Vec<usize> = (0..n)
+        .filter(|&w| cluster.workloads[w].host_network)
+        .collect();
+    let pods = |which: &cnp::Pods, set: &mut BitSet| {
+        let everything = Selector::default();
+        let (namespaces, pods) = match which {
+            cnp::Pods::Namespaces(ns) => (ns, &everything),
+            cnp::Pods::Pods { namespaces, pods } => (namespaces, pods),
+        };
+        for ns in classes.namespaces.matching(namespaces) {
+            classes.select_in(cluster, &ns.name, pods, set);
+        }
+        for &w in &host {
+            set.remove(w);
+        }
+    };
+    let mut order: Vec<usize> = (0..cluster.cluster_policies.len()).collect();
+    let key = |c: &usize| {
+        let p: &ClusterPolicy = &cluster.cluster_policies[*c];
+        (p.tier, p.priority, &p.kind, &p.name)
+    };
+    order.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    let mut layered = vec![[Vec::new(), Vec::new()]; n];
+    let mut peers = vec![[Vec::new(), Vec::new()]; cluster.cluster_policies.len()];
+    let mut fixed = vec![[Vec::new(), Vec::new()]; cluster.cluster_policies.len()];
+    for c in order {
+        let policy = &cluster.cluster_policies[c];
+        let mut subject = BitSet::new(n);
+        pods(&policy.subject, &mut subject);
+        for d in [Direction::Ingress, Direction::Egress] {
+            let rules = policy.rules(d);
+            if rules.is_empty() {
+                continue; // no rules: the policy does not affect that direction
+            }
+            for w in subject.iter() {
+                layered[w][dir_index(d)].push(c);
+            }
+            for rule in rules {
+                let mut workloads = BitSet::new(n);
+                let mut ips = super::ip::IpSet::default();
+                for peer in &rule.peers {
+                    match peer {
+                        cnp::Peer::Pods(which) => pods(which, &mut workloads),
+                        cnp::Peer::Networks { set, .. } => {
+                            ips = ips.union(set);
+                            for (i, w) in cluster.workloads.iter().enumerate() {
+                                if w.ips.iter().any(|ip| set.contains(*ip)) {
+                                    workloads.insert(i);
+                                }
+                            }
+                        }
+                        // The addresses of the matching nodes, and the host-network pods that
+                        // have them.
+                        cnp::Peer::Nodes(selector) => {
+                            for node in cluster.nodes.iter().filter(|n| selector.matches(&n.labels))
+                            {
+                                for &ip in &node.addresses {
+                                    ips = ips.union(&super::ip::IpSet::address(ip));
+                                }
+                                for (i, w) in cluster.workloads.iter().enumerate() {
+                                    if w.ips.iter().any(|ip| node.addresses.contains(ip)) {
+                                        workloads.insert(i);
+                                    }
+                                }
+                            }
+                        }
+                        // Not resolvable offline (INP007): they match nothing here.
+                        cnp::Peer::DomainNames(_) => {}
+                    }
+                }
+                peers[c][dir_index(d)].push(PeerMatch {
+                    everyone: false,
+                    workloads,
+                    ips,
+                });
+                let named = rule
+                    .ports
+                    .iter()
+                    .flatten()
+                    .any(|s| matches!(s.port, Some(PortRef::Name(_))));
+                fixed[c][dir_index(d)].push((!named).then(|| layer_conns(rule, None)));
+            }
+        }
+    }
+    (peers, fixed, layered)
+}
+
+/// The connections a cluster-wide rule's ports match towards `destination`.
+pub fn layer_conns(rule: &cnp::Rule, destination: Option<&Workload>) -> ConnSet {
+    match &rule.ports {
+        None => ConnSet::all(),
+        Some(specs) => specs.iter().fold(ConnSet::none(), |acc, spec| {
+            acc.union(&port_conns(spec, destination))
+        }),
     }
 }
 

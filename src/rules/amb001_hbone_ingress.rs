@@ -78,6 +78,19 @@ pub fn check(cx: &Context, out: &mut Output) {
                 };
                 sources.intersect_with(&senders);
                 sources.subtract(&hbone_from);
+                if !engine.layered(d, Direction::Ingress).is_empty() {
+                    // Where a cluster-wide tier decides, `hbone_tiers` judges.
+                    let mut judged = std::collections::HashMap::new();
+                    for s in sources.iter().collect::<Vec<_>>() {
+                        let class = engine.peer_class(s, Direction::Ingress);
+                        let ours = *judged.entry(class).or_insert_with(|| {
+                            super::network_policy_decides(cx, d, s, Direction::Ingress, &tcp)
+                        });
+                        if !ours {
+                            sources.remove(s);
+                        }
+                    }
+                }
                 // A destination of one pod is not its own source: the members with some other
                 // source are hit, and the sources are theirs.
                 let hit_members = super::paired(cx, members, sources.iter());

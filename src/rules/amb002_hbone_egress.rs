@@ -57,7 +57,16 @@ pub fn check(cx: &Context, out: &mut Output) {
                             .rule_conns(p, Direction::Egress, i, Some(&workloads[d]))
                             .of(Protocol::Tcp)
                             .clone();
-                        (!tcp.is_empty() && !hbone_allowed(cx, s, d)).then_some(tcp)
+                        (!tcp.is_empty()
+                            && !hbone_allowed(cx, s, d)
+                            && super::network_policy_decides(
+                                cx,
+                                s,
+                                d,
+                                Direction::Egress,
+                                &ConnSet::ports(Protocol::Tcp, tcp.clone()),
+                            ))
+                        .then_some(tcp)
                     });
                     if let Some(tcp) = verdict {
                         blocked.insert(d);

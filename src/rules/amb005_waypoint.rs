@@ -6,7 +6,7 @@ use super::{Output, describe, names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT, Route};
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::Protocol;
-use crate::netpol::eval::{BitSet, Endpoint};
+use crate::netpol::eval::{BitSet, Decider, Endpoint};
 use crate::netpol::policy::Direction;
 
 /// Where a hop is blocked: the workload whose policies block it, and in which direction.
@@ -22,6 +22,8 @@ struct Block {
 struct Broken {
     sources: BitSet,
     destinations: BitSet,
+    /// The other end of the blocked hop, first seen (to ask who blocks it).
+    peer: usize,
 }
 
 pub fn check(cx: &Context, out: &mut Output) {
@@ -75,29 +77,31 @@ pub fn check(cx: &Context, out: &mut Output) {
                 continue;
             }
             // `at` blocks the pairs of `from` x `to` (without `at` paired with itself).
-            let mut add = |at: usize, direction: DirectionKey, from: &[usize], to: &[usize]| {
-                let mut sources = BitSet::new(n);
-                for &x in from {
-                    sources.insert(x);
-                }
-                out.blocked.push((sources, to.to_vec()));
-                let broken = blocks
-                    .entry(Block {
-                        workload: at,
-                        direction,
-                        waypoint: (waypoint.namespace.clone(), waypoint.name.clone()),
-                    })
-                    .or_insert_with(|| Broken {
-                        sources: BitSet::new(n),
-                        destinations: BitSet::new(n),
-                    });
-                for &x in from {
-                    broken.sources.insert(x);
-                }
-                for &x in to {
-                    broken.destinations.insert(x);
-                }
-            };
+            let mut add =
+                |at: usize, peer: usize, direction: DirectionKey, from: &[usize], to: &[usize]| {
+                    let mut sources = BitSet::new(n);
+                    for &x in from {
+                        sources.insert(x);
+                    }
+                    out.blocked.push((sources, to.to_vec()));
+                    let broken = blocks
+                        .entry(Block {
+                            workload: at,
+                            direction,
+                            waypoint: (waypoint.namespace.clone(), waypoint.name.clone()),
+                        })
+                        .or_insert_with(|| Broken {
+                            sources: BitSet::new(n),
+                            destinations: BitSet::new(n),
+                            peer,
+                        });
+                    for &x in from {
+                        broken.sources.insert(x);
+                    }
+                    for &x in to {
+                        broken.destinations.insert(x);
+                    }
+                };
             // Hop 1: source -> waypoint; hop 2: waypoint -> destination.
             if !tunnel(s, w, Direction::Egress) {
                 for &x in &from {
@@ -106,14 +110,14 @@ pub fn check(cx: &Context, out: &mut Output) {
                         .copied()
                         .filter(|&y| super::distinct(cx, x, y))
                         .collect();
-                    add(x, DirectionKey::Egress, &[x], &to);
+                    add(x, w, DirectionKey::Egress, &[x], &to);
                 }
             }
             if !tunnel(s, w, Direction::Ingress) {
-                add(w, DirectionKey::Ingress, &from, &to);
+                add(w, s, DirectionKey::Ingress, &from, &to);
             }
             if !tunnel(w, d, Direction::Egress) {
-                add(w, DirectionKey::Egress, &from, &to);
+                add(w, d, DirectionKey::Egress, &from, &to);
             }
             if !tunnel(w, d, Direction::Ingress) {
                 for &x in &to {
@@ -122,7 +126,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                         .copied()
                         .filter(|&y| super::distinct(cx, x, y))
                         .collect();
-                    add(x, DirectionKey::Ingress, &from, &[x]);
+                    add(x, w, DirectionKey::Ingress, &from, &[x]);
                 }
             }
         }
@@ -131,6 +135,16 @@ pub fn check(cx: &Context, out: &mut Output) {
     for (block, broken) in blocks {
         let (namespace, name) = block.waypoint;
         let direction = Direction::from(block.direction);
+        let side = cx.engine.side(
+            Endpoint::Workload(block.workload),
+            Endpoint::Workload(broken.peer),
+            direction,
+        );
+        if let Decider::Layer(c, r, _) = side.decider(Protocol::Tcp, HBONE_PORT) {
+            out.findings
+                .push(layer_block(cx, c, r, direction, &namespace, &name, &broken));
+            continue;
+        }
         let policies = cx.engine.isolating(block.workload, direction);
         let Some(target) = cx.fix_target(policies) else {
             continue;
@@ -208,4 +222,50 @@ pub fn check(cx: &Context, out: &mut Output) {
         }
         out.findings.push(finding);
     }
+}
+
+/// A waypoint hop whose 15008/TCP a cluster-wide rule denies: reported on that rule, without an
+/// automatic fix (a Deny is never widened; the rule to add before it is named).
+fn layer_block(
+    cx: &Context,
+    c: usize,
+    r: usize,
+    direction: Direction,
+    namespace: &str,
+    name: &str,
+    broken: &Broken,
+) -> Finding {
+    let policy = &cx.cluster.cluster_policies[c];
+    let rule = &policy.rules(direction)[r];
+    let mut finding = Finding::new(
+        Code::Amb005,
+        format!(
+            "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {} of {} denies 15008/TCP on that hop ({} the waypoint's pods): this traffic is allowed today, the waypoint hop blocks it once enrolled",
+            super::sender_names(cx, &broken.sources),
+            names(cx, &broken.destinations),
+            policy.rule_name(direction, r),
+            policy.describe(),
+            if direction == Direction::Ingress {
+                "from"
+            } else {
+                "to"
+            },
+        ),
+        Some(crate::findings::Location {
+            line: rule.line,
+            column: rule.column,
+            ..policy.location
+        }),
+    );
+    finding.policy = Some(policy.name.clone());
+    finding.policy_kind = Some(policy.kind.clone());
+    finding.fix = Some(format!(
+        "no automatic fix: a Deny is never widened. Before this rule, add one that accepts 15008/TCP {} the waypoint's pods only: `pods: {{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {namespace}}}}}, podSelector: {{matchLabels: {{gateway.networking.k8s.io/gateway-name: {name}}}}}}}` (the waypoint enforces Istio's AuthorizationPolicies itself)",
+        if direction == Direction::Ingress {
+            "from"
+        } else {
+            "to"
+        },
+    ));
+    finding
 }

@@ -10,6 +10,7 @@ pub mod amb006_deny_all;
 pub mod amb007_not_tunneled;
 pub mod amb008_not_captured;
 pub mod amb013_proxy_control_plane;
+pub mod hbone_tiers;
 pub mod inp004;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,7 @@ pub fn check_ambient(cx: &Context, blocking_only: bool) -> Output {
     let mut out = Output::default();
     amb001_hbone_ingress::check(cx, &mut out);
     amb002_hbone_egress::check(cx, &mut out);
+    hbone_tiers::check(cx, &mut out);
     amb003_probes::check(cx, &mut out);
     if !blocking_only {
         amb004_port_restriction_lost::check(cx, &mut out);
@@ -50,6 +52,51 @@ pub fn check_ambient(cx: &Context, blocking_only: bool) -> Output {
     }
     amb013_proxy_control_plane::check(cx, &mut out);
     out
+}
+
+/// Whether NetworkPolicy's verdict is the one that counts for a rule of `this` side's policies
+/// towards `peer`, whose TCP ports are `tcp`: where cluster-wide policies decide 15008/TCP, or
+/// decide the rule's ports before NetworkPolicy sees them, the tiers' rule (`hbone_tiers`) judges
+/// instead. Always true without cluster-wide policies.
+pub fn network_policy_decides(
+    cx: &Context,
+    this: usize,
+    peer: usize,
+    direction: Direction,
+    tcp: &crate::netpol::conn::ConnSet,
+) -> bool {
+    use crate::netpol::conn::Protocol;
+    use crate::netpol::eval::{Decider, Endpoint};
+    if cx.engine.layered(this, direction).is_empty() {
+        return true;
+    }
+    // Settled by the class tables: 15008 passes, or none of the rule's ports does.
+    let allowed = cx.engine.conns(cx.engine.allowed_id(this, peer, direction));
+    if allowed.contains(Protocol::Tcp, crate::ambient::HBONE_PORT)
+        || allowed.intersect(tcp).is_empty()
+    {
+        return false;
+    }
+    let side = cx.engine.side(
+        Endpoint::Workload(this),
+        Endpoint::Workload(peer),
+        direction,
+    );
+    let app = tcp
+        .intersect(&side.allowed)
+        .subtract(&side.decided(crate::cnp::Action::Accept));
+    match side.decider(Protocol::Tcp, crate::ambient::HBONE_PORT) {
+        Decider::NetworkPolicy => !app.is_empty(),
+        // A tier passes the application port on and denies 15008: its fix passes 15008 on too
+        // (`hbone_tiers`), and then NetworkPolicy decides it, so its rules are judged as well.
+        Decider::Layer(_, _, crate::cnp::Action::Deny) => {
+            !side.isolated_by.is_empty()
+                && !app
+                    .intersect(&side.decided(crate::cnp::Action::Pass))
+                    .is_empty()
+        }
+        _ => false,
+    }
 }
 
 /// The place of one rule of a policy.

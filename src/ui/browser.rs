@@ -346,3 +346,18 @@ pub fn register_offline_support() {
         let _ = window.navigator().service_worker().register("./sw.js");
     }
 }
+
+/// Gives the focus to the first element `selector` finds (an SVG element too, which
+/// `HtmlElement` is not); the browser scrolls it into view. Returns whether there was one.
+pub fn focus_first(selector: &str) -> bool {
+    let Some(element) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(selector).ok().flatten())
+    else {
+        return false;
+    };
+    js_sys::Reflect::get(&element, &"focus".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .is_some_and(|focus| focus.call0(&element).is_ok())
+}

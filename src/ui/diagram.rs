@@ -20,6 +20,7 @@ use ambient_netpol::layout::{self, EdgeSpec, GroupSpec, NodeSpec, Settings};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::lessons::{LessonPath, PathRef};
 use super::results::{ResultsTab, Tab};
 use super::{Analysis, GoToLine, RevealFinding};
 use matrix::{Matrix, NamespaceMatrix};
@@ -89,10 +90,11 @@ impl Details {
     }
 }
 
-/// The edges a view shows: app edges today; once enrolled (and after the fix) the HBONE and probe
-/// edges, and the app edges of traffic that is not tunneled (a source outside the mesh, a proxy
-/// without HBONE), which keeps its port.
-fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
+/// The edges a view shows: app edges and probes today (from the node's own IP, which the CNI
+/// lets through); once enrolled (and after the fix) the HBONE and probe edges, and the app edges
+/// of traffic that is not tunneled (a source outside the mesh, a proxy without HBONE), which
+/// keeps its port.
+pub(super) fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
     let paths = match view {
         View::Fixed => analysis
             .fixed_paths
@@ -124,7 +126,13 @@ fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
         .iter()
         .filter_map(|e| match (view, e.kind) {
             (View::Today, EdgeKind::App) => Some(e.clone()),
-            (View::Today, _) => None,
+            (View::Today, EdgeKind::Probe) => Some(Edge {
+                allowed: true,
+                blocked_by: Vec::new(),
+                explanation: "before enrolling, probes come from the node's own IP, which the CNI lets through whatever the policies say".into(),
+                ..e.clone()
+            }),
+            (View::Today, EdgeKind::Hbone) => None,
             (_, EdgeKind::App) if !tunneled(e) => Some(Edge {
                 explanation: [
                     "not tunneled once enrolled: it keeps ",
@@ -502,6 +510,7 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
     let zoom = RwSignal::new(1.0f64);
     let scroller = NodeRef::<leptos::html::Div>::new();
     let overflowing = RwSignal::new(false);
+    let lesson_path = use_context::<LessonPath>();
 
     let filter = Memo::new(move |_| Filter {
         namespace: namespace.get(),
@@ -712,7 +721,8 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
         }
         let drawing = draw_graph(nodes, edges);
         drawn_width.set_value(drawing.layout.width);
-        let svg = draw(&drawing, details, zoom, analysis);
+        let marked = lesson_path.and_then(|LessonPath(p)| p.get());
+        let svg = draw(&drawing, details, zoom, analysis, marked);
         request_animation_frame(first_fit);
         view! {
             <div class="diagram-tools" role="group" aria-label="Zoom">
@@ -918,6 +928,7 @@ fn draw(
     details: Details,
     zoom: RwSignal<f64>,
     analysis: Memo<Analysis>,
+    marked: Option<PathRef>,
 ) -> impl IntoView {
     use std::fmt::Write;
     let goto = use_context::<GoToLine>();
@@ -1017,8 +1028,17 @@ fn draw(
             let escaped = escape(&description);
             let _ = write!(
                 svg,
-                r#"<g class="edge {kind} {verdict} status-{}" tabindex="0" role="button" aria-label="{escaped}" data-i="{}"><title>{escaped}</title><path class="hit" d="{d}"></path><path class="line" d="{d}" marker-end="url(#arrow-{verdict})"></path></g>"#,
+                r#"<g class="edge {kind} {verdict} status-{}{}" tabindex="0" role="button" aria-label="{escaped}" data-i="{}"><title>{escaped}</title><path class="hit" d="{d}"></path><path class="line" d="{d}" marker-end="url(#arrow-{verdict})"></path></g>"#,
                 status.label(),
+                if marked
+                    == Some(PathRef {
+                        kind: edge.kind,
+                        allowed: edge.allowed,
+                    }) {
+                    " lesson-path"
+                } else {
+                    ""
+                },
                 shown.len(),
             );
             lines.push(finding.and_then(|f| a.report.findings[f].line()));

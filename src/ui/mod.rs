@@ -149,6 +149,7 @@ pub fn App() -> impl IntoView {
     provide_context(RevealFinding(set_reveal));
     let tab = RwSignal::new(options.view.unwrap_or(Tab::Findings));
     provide_context(ResultsTab(tab));
+    provide_context(lessons::LessonPath(RwSignal::new(None)));
 
     // Debounce: each edit replaces the pending timeout; dropping the old one cancels it.
     let pending = StoredValue::new_local(None::<Timeout>);
@@ -174,7 +175,7 @@ pub fn App() -> impl IntoView {
     let on_event = move |event| match event {
         worker::Event::Done(analysis) => {
             set_worker_error.set(None);
-            set_result.set(analysis);
+            set_result.set(*analysis);
             browser::measure_shown_after_paint();
         }
         worker::Event::Failed(reason) => {
@@ -192,16 +193,26 @@ pub fn App() -> impl IntoView {
             None
         }
     });
+    // The lesson whose exercise is shown: the worker checks the text against its goal.
+    let exercise = Memo::new(move |_| lesson.get().and_then(lessons::exercise_shown));
+    let requested = RwSignal::new(0u32);
     Effect::new(move |_| {
         let text = settled.get();
         let settings = settings.with(Settings::encode);
+        let exercise = exercise.get().map(str::to_string);
         worker.with_value(|w| {
             if let Some(w) = w {
-                w.analyse(text, settings);
+                requested.set(w.analyse(text, settings, exercise));
             }
         });
     });
     let analysis = Memo::new(move |_| result.get());
+    // The analysis shown is that of the text in the editor: no edit waits for its debounce, no
+    // newer request for an answer, and the fix's check is done.
+    let current = Signal::derive(move || {
+        analysis.with(|a| a.id == requested.get() && !a.checking)
+            && text.with(|t| settled.with(|s| t == s))
+    });
     let stopped = Signal::derive(move || worker_error.with(Option::is_some));
 
     // The address follows what is open: each change the visitor makes is a new history entry
@@ -374,9 +385,15 @@ pub fn App() -> impl IntoView {
             </p>
         })}
         {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
-        <main class="workspace" class:embed=embed>
+        // On a narrow screen, a lesson step's diagram comes right below its text (style/main.css;
+        // an embed has a layout of its own).
+        <main
+            class="workspace"
+            class:embed=embed
+            class:lesson-diagram=move || !embed && lesson.get().is_some() && exercise.get().is_none()
+        >
             <div class="left">
-                <LessonPanel place=lesson analysis=analysis view_mode=view_mode />
+                <LessonPanel place=lesson analysis=analysis current=current view_mode=view_mode />
                 {(!embed).then(|| view! { <SettingsPanel settings=settings /> })}
                 <Editor text=text set_text=set_text goto=goto analysis=analysis />
             </div>

@@ -22,12 +22,24 @@ pub const READY: &str = "ready";
 /// What the worker's panic hook posts (followed by the panic message) before the worker dies.
 pub const PANIC: &str = "panic: ";
 
-/// One analysis request: the editor's text and the settings (as `Settings::encode` writes them).
+/// One analysis request: the editor's text and the settings (as `Settings::encode` writes them),
+/// and the lesson whose exercise is shown, if any.
 #[derive(Serialize, Deserialize)]
 pub struct Request {
     pub id: u32,
     pub text: String,
     pub settings: String,
+    /// The id of the lesson whose exercise the text is checked against.
+    #[serde(default)]
+    pub exercise: Option<String>,
+}
+
+/// Whether the text meets a lesson's exercise goal (`ambient_netpol::exercise`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Exercise {
+    /// The lesson's id.
+    pub lesson: String,
+    pub outcome: ambient_netpol::exercise::Outcome,
 }
 
 /// One analysis of the editor's text, with how long it took.
@@ -46,6 +58,9 @@ pub struct Analysis {
     /// `diff` too; the complete analysis of the same request follows (`run`).
     #[serde(default)]
     pub checking: bool,
+    /// The exercise's check, when the request named a lesson (never in a `checking` answer).
+    #[serde(default)]
+    pub exercise: Option<Box<Exercise>>,
 }
 
 impl PartialEq for Analysis {
@@ -84,6 +99,7 @@ pub fn run(request: &Request, now: impl Fn() -> f64, findings: impl FnOnce(Analy
             fixed_paths: None,
             millis: now() - started,
             checking: true,
+            exercise: None,
         });
     }
     let report = unchecked.check(&options);
@@ -109,6 +125,13 @@ pub fn run(request: &Request, now: impl Fn() -> f64, findings: impl FnOnce(Analy
         });
         (diff, fixed_paths)
     };
+    let exercise = request.exercise.as_ref().and_then(|id| {
+        let (goal, example) = super::lessons::exercise(id)?;
+        Some(Box::new(Exercise {
+            lesson: id.clone(),
+            outcome: ambient_netpol::exercise::check(&goal, example, text, &report, &options),
+        }))
+    });
     Analysis {
         id: request.id,
         report,
@@ -116,6 +139,7 @@ pub fn run(request: &Request, now: impl Fn() -> f64, findings: impl FnOnce(Analy
         fixed_paths,
         millis: now() - started,
         checking: false,
+        exercise,
     }
 }
 
@@ -313,6 +337,7 @@ mod tests {
                 id: 1,
                 text: text.to_string(),
                 settings: settings.encode(),
+                exercise: None,
             };
             let analysis = run(&request, || 0.0, |_| {});
             analysis

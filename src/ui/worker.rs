@@ -27,7 +27,7 @@ pub const BUDGET_SECONDS: u32 = 30;
 pub enum Event {
     /// The analysis of the newest text: for a large text, its findings while the fix is checked
     /// (`Analysis::checking`), then the whole analysis.
-    Done(Analysis),
+    Done(Box<Analysis>),
     /// The analysis of the newest text failed (crash or time budget); the reason, for people.
     Failed(String),
 }
@@ -70,12 +70,19 @@ impl AnalysisWorker {
         Ok(AnalysisWorker(inner))
     }
 
-    /// Asks for an analysis of `text`; any answer still pending for an older text is dropped.
-    pub fn analyse(&self, text: String, settings: String) {
+    /// Asks for an analysis of `text` (checked against the exercise of the lesson `exercise`
+    /// names); any answer still pending for an older text is dropped. Returns the request's id,
+    /// which its answer carries.
+    pub fn analyse(&self, text: String, settings: String, exercise: Option<String>) -> u32 {
         let inner = &self.0;
         let id = inner.latest.get().wrapping_add(1);
         inner.latest.set(id);
-        *inner.waiting.borrow_mut() = Some(Request { id, text, settings });
+        *inner.waiting.borrow_mut() = Some(Request {
+            id,
+            text,
+            settings,
+            exercise,
+        });
         inner.send_waiting();
         let weak = Rc::downgrade(inner);
         let watchdog = Timeout::new(BUDGET_SECONDS * 1000, move || {
@@ -93,6 +100,7 @@ impl AnalysisWorker {
             }
         });
         *inner.watchdog.borrow_mut() = Some(watchdog);
+        id
     }
 }
 
@@ -142,7 +150,7 @@ impl Inner {
                 if last {
                     self.watchdog.borrow_mut().take();
                 }
-                (self.on_event)(Event::Done(analysis));
+                (self.on_event)(Event::Done(Box::new(analysis)));
             }
             return;
         };

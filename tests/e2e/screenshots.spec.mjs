@@ -19,6 +19,10 @@ const shots = [
   { name: "online-boutique-400", width: 400, scheme: "light", app: "online-boutique" },
   { name: "kube-prometheus-1280", width: 1280, scheme: "dark", app: "kube-prometheus", screen: true },
   { name: "kube-prometheus-paths-1280", width: 1280, scheme: "dark", app: "kube-prometheus", tab: "Paths", screen: true },
+  // The HBONE lesson's exercise: 9090 replaced by 15008 (AMB001 is gone, and it is not the fix),
+  // then the fix.
+  { name: "exercise-refused-1280", width: 1280, height: 1000, scheme: "light", lesson: "hbone", edit: ["port: 9090", "port: 15008"], verdict: ".exercise.todo", screen: true },
+  { name: "exercise-done-1280", width: 1280, height: 1000, scheme: "light", lesson: "hbone", edit: ["      protocol: TCP\n", "      protocol: TCP\n    - port: 15008\n      protocol: TCP\n"], verdict: ".exercise.done", screen: true },
 ];
 
 for (const shot of shots) {
@@ -27,7 +31,13 @@ for (const shot of shots) {
     test.skip(!shot.name.includes(process.env.SHOTS ?? ""), `not in SHOTS=${process.env.SHOTS}`);
     const page = await browser.newPage({ viewport: { width: shot.width, height: shot.height ?? 900 }, colorScheme: shot.scheme });
     await page.goto("./");
-    if (shot.app) {
+    if (shot.lesson) {
+      await page.goto(`./#lesson=${shot.lesson}&step=4`);
+      await expect(page.locator(".exercise.todo")).toBeVisible();
+      const text = await page.getByLabel("Manifests (YAML or JSON)").inputValue();
+      await page.getByLabel("Manifests (YAML or JSON)").fill(text.replace(...shot.edit));
+      await expect(page.locator(shot.verdict)).toBeVisible();
+    } else if (shot.app) {
       await expect(page.locator(".status")).toContainText("Analysed");
       await pasteAll(page, appText(shot.app));
       await expect(page.locator(".status")).toContainText(/Analysed \d{2,} objects/);

@@ -227,3 +227,71 @@ fn policy(rng: &mut Rng, p: usize, namespace: &str, target: &str, size: Size) ->
     };
     format!("{head}{body}")
 }
+
+/// `n` cluster-wide policies over a cluster of `namespaces` generated namespaces (teams
+/// `team-0`..`team-4`): ClusterNetworkPolicy (v1alpha2) and AdminNetworkPolicy (v1alpha1) guard
+/// rails that accept or pass some ports from a team and deny the rest from it, egress ones, and
+/// Baseline-tier defaults; numbered and named ports, priorities spread so that few tie.
+pub fn cluster_policies(n: usize, namespaces: usize, seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0x5eed_c1a5);
+    let mut out = String::new();
+    let team = |rng: &mut Rng| format!("team-{}", rng.below(5));
+    for p in 0..n {
+        let subject = match rng.below(3) {
+            0 => format!(
+                "    namespaces:\n      matchLabels:\n        team: {}\n",
+                team(&mut rng)
+            ),
+            1 => format!(
+                "    pods:\n      namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: ns-{:03}\n      podSelector:\n        matchLabels:\n          tier: {}\n",
+                rng.below(namespaces.max(1)),
+                TIERS[rng.below(3)]
+            ),
+            _ => "    namespaces: {}\n".to_string(),
+        };
+        let from = format!(
+            "    - namespaces:\n        matchLabels:\n          team: {}\n",
+            team(&mut rng)
+        );
+        let priority = (p * 7 + rng.below(5)) % 1000;
+        let (v1alpha2, kind, tier) = match p % 4 {
+            3 => (true, "ClusterNetworkPolicy", "Baseline"),
+            2 => (false, "AdminNetworkPolicy", "Admin"),
+            _ => (true, "ClusterNetworkPolicy", "Admin"),
+        };
+        let port = |number: bool, p: u16| match (v1alpha2, number) {
+            (true, true) => {
+                format!("    - tcp:\n        destinationPort:\n          number: {p}\n")
+            }
+            (true, false) => "    - destinationNamedPort: http\n".to_string(),
+            (false, true) => {
+                format!("    - portNumber:\n        protocol: TCP\n        port: {p}\n")
+            }
+            (false, false) => "    - namedPort: http\n".to_string(),
+        };
+        let ports_key = if v1alpha2 { "protocols" } else { "ports" };
+        let accept = match (v1alpha2, rng.below(3)) {
+            (_, 0) => "Pass",
+            (true, _) => "Accept",
+            (false, _) => "Allow",
+        };
+        let named = rng.chance(40);
+        let (direction, peer_key) = if rng.chance(25) {
+            ("egress", "to")
+        } else {
+            ("ingress", "from")
+        };
+        let _ = write!(
+            out,
+            "apiVersion: policy.networking.k8s.io/{}\nkind: {kind}\nmetadata:\n  name: guard-{p:03}\nspec:\n{}  priority: {priority}\n  subject:\n{subject}  {direction}:\n  - name: through\n    action: {accept}\n    {peer_key}:\n{from}    {ports_key}:\n{}  - name: deny-rest\n    action: Deny\n    {peer_key}:\n{from}---\n",
+            if v1alpha2 { "v1alpha2" } else { "v1alpha1" },
+            if v1alpha2 {
+                format!("  tier: {tier}\n")
+            } else {
+                String::new()
+            },
+            port(!named, 8000 + rng.below(100) as u16),
+        );
+    }
+    out
+}

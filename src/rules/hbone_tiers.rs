@@ -1,0 +1,272 @@
+//! AMB001 and AMB002 where a cluster-wide tier decides: the HBONE tunnel blocked by a
+//! ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy (`netpol::eval`'s
+//! pipeline), for a source and destination whose application traffic the pipeline lets through.
+//!
+//! The NetworkPolicy rules (`amb001_hbone_ingress`, `amb002_hbone_egress`) judge what
+//! NetworkPolicy decides; this one what a cluster-wide rule decides, on either port:
+//!
+//! - a rule of a tier lets the application port through (Accept, or Pass on to NetworkPolicy)
+//!   and a later rule of the tier denies 15008/TCP: the finding is on the rule that lets the
+//!   application traffic through, and the fix adds 15008/TCP to it (same peers, same action);
+//! - an Admin rule accepts the application port, and NetworkPolicy, deciding 15008 for lack of a
+//!   cluster-wide rule naming it, does not admit it: the fix is the same;
+//! - a Deny rule names 15008/TCP while no cluster-wide rule lets the application port through (a
+//!   NetworkPolicy or the default did): the finding is on the Deny rule, and there is no
+//!   automatic fix, since an Admin Deny is never widened.
+
+use std::collections::BTreeMap;
+
+use super::{Output, names, sender_names};
+use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
+use crate::cnp::{Action, Tier};
+use crate::findings::{Code, Finding, Location};
+use crate::netpol::conn::{ConnSet, Protocol};
+use crate::netpol::eval::{BitSet, Decider, Endpoint, SideVerdict};
+use crate::netpol::policy::Direction;
+
+/// Where a tunnel is blocked, by (policy, direction, rule that the finding is on).
+struct Hit {
+    subjects: BitSet,
+    peers: BitSet,
+    ports: ConnSet,
+    /// The rule that denies 15008 (`None`: NetworkPolicy does).
+    blocker: Option<(usize, usize)>,
+    /// Whether the finding's rule lets the application traffic through (fixable).
+    through: bool,
+}
+
+/// What a side's verdict says when a cluster-wide rule has a part in blocking 15008.
+struct Judged {
+    /// The TCP application ports let through.
+    app: ConnSet,
+    /// The rule (policy, rule) the finding is on.
+    rule: (usize, usize),
+    /// Whether that rule lets the application traffic through (else it is the Deny).
+    through: bool,
+    /// The rule that denies 15008 (`None`: NetworkPolicy does).
+    blocker: Option<(usize, usize)>,
+}
+
+fn judge(side: &SideVerdict) -> Option<Judged> {
+    if side.allowed.contains(Protocol::Tcp, HBONE_PORT) {
+        return None;
+    }
+    let app = ConnSet::ports(Protocol::Tcp, side.allowed.of(Protocol::Tcp).clone());
+    if app.is_empty() {
+        return None;
+    }
+    // The first cluster-wide rule that lets some of the application traffic through, in the
+    // tier that decides 15008 (a fix elsewhere would be undone by that tier).
+    let through = |tier: Option<Tier>| {
+        side.decided_by.iter().find(|m| {
+            m.action != Action::Deny
+                && !m.conns.intersect(&app).is_empty()
+                && tier.is_none_or(|t| t == m.tier)
+        })
+    };
+    let judged = |rule, through, blocker| Judged {
+        app: app.clone(),
+        rule,
+        through,
+        blocker,
+    };
+    match side.decider(Protocol::Tcp, HBONE_PORT) {
+        Decider::Layer(c, r, Action::Deny) => match through(Some(tier_of(side, c, r))) {
+            Some(t) => Some(judged((t.policy, t.rule), true, Some((c, r)))),
+            None => Some(judged((c, r), false, Some((c, r)))),
+        },
+        // NetworkPolicy blocks 15008: ours only when an Admin Accept let the application in
+        // (what a Pass hands over, NetworkPolicy decides, and its rules' findings say so).
+        Decider::NetworkPolicy => through(None)
+            .filter(|t| t.action == Action::Accept)
+            .map(|t| judged((t.policy, t.rule), true, None)),
+        _ => None,
+    }
+}
+
+/// The tier of a deciding rule.
+fn tier_of(side: &SideVerdict, c: usize, r: usize) -> Tier {
+    side.decided_by
+        .iter()
+        .find(|m| m.policy == c && m.rule == r)
+        .map_or(Tier::Admin, |m| m.tier)
+}
+
+pub fn check(cx: &Context, out: &mut Output) {
+    let engine = cx.engine;
+    let n = cx.cluster.workloads.len();
+    if cx.cluster.cluster_policies.is_empty() {
+        return;
+    }
+    let mut hits: BTreeMap<(usize, DirectionKey, usize), Hit> = BTreeMap::new();
+    for direction in [Direction::Ingress, Direction::Egress] {
+        // Ingress: destinations that receive HBONE, from their senders; egress: senders, to
+        // the destinations they tunnel to. One member of each subject class is judged against
+        // one member of each peer class.
+        let subjects = super::grouped(
+            (0..n).filter(|&w| {
+                !engine.layered(w, direction).is_empty()
+                    && match direction {
+                        Direction::Ingress => cx.membership[w].receives_hbone(),
+                        Direction::Egress => cx.sender(w).is_some(),
+                    }
+            }),
+            |w| {
+                (
+                    engine.subject_class(w, direction),
+                    match direction {
+                        Direction::Ingress => format!("{:?}", cx.hbone_senders_kind(w)),
+                        Direction::Egress => format!("{:?}", cx.sender(w)),
+                    },
+                )
+            },
+        );
+        for members in subjects.values() {
+            let x = members[0];
+            let peers = match direction {
+                Direction::Ingress => cx.hbone_senders(x),
+                Direction::Egress => cx.hbone_receivers(x),
+            };
+            let classes = super::grouped(peers.iter(), |y| engine.peer_class(y, direction));
+            for peer_members in classes.into_values() {
+                let Some(&y) = peer_members.iter().find(|&&y| super::distinct(cx, x, y)) else {
+                    continue;
+                };
+                // Most pairs are settled by the class tables: 15008 passes, or no TCP does.
+                let allowed = engine.conns(engine.allowed_id(x, y, direction));
+                if allowed.contains(Protocol::Tcp, HBONE_PORT)
+                    || allowed.of(Protocol::Tcp).is_empty()
+                {
+                    continue;
+                }
+                let side = engine.side(Endpoint::Workload(x), Endpoint::Workload(y), direction);
+                let Some(Judged {
+                    app,
+                    rule: (c, r),
+                    through,
+                    blocker,
+                }) = judge(&side)
+                else {
+                    continue;
+                };
+                let key = (c, DirectionKey::from(direction), r);
+                let hit = hits.entry(key).or_insert_with(|| Hit {
+                    subjects: BitSet::new(n),
+                    peers: BitSet::new(n),
+                    ports: ConnSet::none(),
+                    blocker,
+                    through,
+                });
+                let hit_members = super::paired(cx, members, peer_members.iter().copied());
+                let set = |members: &[usize]| {
+                    let mut set = BitSet::new(n);
+                    for &m in members {
+                        set.insert(m);
+                    }
+                    set
+                };
+                let (subjects, others) = (set(&hit_members), set(&peer_members));
+                hit.subjects.union_with(&subjects);
+                hit.peers.union_with(&others);
+                hit.ports.union_with(&app);
+                // (sources, destinations) of the broken pairs.
+                out.blocked.push(match direction {
+                    Direction::Ingress => (others, hit_members),
+                    Direction::Egress => (subjects, peer_members),
+                });
+            }
+        }
+    }
+
+    for ((c, direction, r), hit) in hits {
+        let policy = &cx.cluster.cluster_policies[c];
+        let dir = Direction::from(direction);
+        let rule = &policy.rules(dir)[r];
+        let this = format!("{} of {}", policy.rule_name(dir, r), policy.describe());
+        let (to, from) = match dir {
+            Direction::Ingress => (names(cx, &hit.subjects), sender_names(cx, &hit.peers)),
+            Direction::Egress => (names(cx, &hit.peers), sender_names(cx, &hit.subjects)),
+        };
+        let blocker = match hit.blocker {
+            Some((bc, br)) if bc == c => {
+                format!("{} of the same policy denies", policy.rule_name(dir, br))
+            }
+            Some((bc, br)) => {
+                let other = &cx.cluster.cluster_policies[bc];
+                format!(
+                    "{} of {} denies",
+                    other.rule_name(dir, br),
+                    other.describe()
+                )
+            }
+            None => "NetworkPolicy, which decides what no cluster-wide rule names, does not admit"
+                .to_string(),
+        };
+        let what = if hit.through {
+            format!(
+                "{this} {} {} from {from} to {to}, but {blocker} 15008/TCP between them",
+                match (rule.action, policy.kind.as_str()) {
+                    (Action::Pass, _) => "passes on to NetworkPolicy",
+                    (_, "ClusterNetworkPolicy") => "accepts",
+                    _ => "allows",
+                },
+                hit.ports
+            )
+        } else {
+            format!(
+                "{this} denies 15008/TCP from {from} to {to}, whose other TCP traffic ({}) is allowed",
+                hit.ports
+            )
+        };
+        let mut finding = Finding::new(
+            match dir {
+                Direction::Ingress => Code::Amb001,
+                Direction::Egress => Code::Amb002,
+            },
+            format!(
+                "{what}: once they are in the ambient mesh, this traffic is tunnelled over HBONE to port 15008 and the cluster-wide policy blocks it (requests time out; ztunnel logs a connection timeout to port 15008)"
+            ),
+            Some(Location {
+                line: rule.line,
+                column: rule.column,
+                ..policy.location
+            }),
+        );
+        finding.policy = Some(policy.name.clone());
+        finding.policy_kind = Some(policy.kind.clone());
+        if let [one] = hit.subjects.iter().take(2).collect::<Vec<_>>()[..] {
+            finding.workload = Some(cx.workload_name(one));
+        }
+        if hit.through {
+            finding.fixable = true;
+            finding.fix = Some(format!(
+                "add 15008/TCP to this rule's {} (`{}`), so the tunnel is {} for the same peers only",
+                if policy.kind == "ClusterNetworkPolicy" {
+                    "protocols"
+                } else {
+                    "ports"
+                },
+                if policy.kind == "ClusterNetworkPolicy" {
+                    "tcp: {destinationPort: {number: 15008}}"
+                } else {
+                    "portNumber: {protocol: TCP, port: 15008}"
+                },
+                match rule.action {
+                    Action::Pass => "passed on",
+                    _ => "accepted",
+                }
+            ));
+            out.fixes.push(FixRequest::AddLayerHbonePort {
+                policy: c,
+                direction,
+                rule: r,
+                before: hit
+                    .blocker
+                    .map(|(bc, _)| cx.cluster.cluster_policies[bc].priority),
+            });
+        } else {
+            finding.fix = Some("no automatic fix: an Admin Deny is never widened. Take 15008/TCP out of this rule, or accept 15008/TCP from these peers in a rule before it".into());
+        }
+        out.findings.push(finding);
+    }
+}
