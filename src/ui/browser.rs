@@ -1,5 +1,6 @@
-//! The few browser services the page uses: local storage, clipboard, downloads, timing. Each
-//! degrades to doing nothing when the browser refuses (private mode, no clipboard permission).
+//! The few browser services the page uses: local storage, clipboard, history, downloads, timing.
+//! Each degrades to doing nothing when the browser refuses (private mode, no clipboard
+//! permission), and says so where the page must tell the visitor (copying).
 
 use wasm_bindgen::JsCast;
 
@@ -76,14 +77,58 @@ pub fn remove(key: &str) {
     }
 }
 
-/// Copies text; returns whether the browser accepted the request.
-pub fn copy(text: &str) -> bool {
-    web_sys::window()
-        .map(|w| w.navigator().clipboard())
-        .map(|c| {
-            let _ = c.write_text(text);
-        })
-        .is_some()
+/// Copies text: with the clipboard API where the browser has one, else (plain-http pages have
+/// none, and a browser may refuse it) with the copy command on a selection. Whether the text
+/// reached the clipboard.
+pub async fn copy(text: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let navigator = window.navigator();
+    let has_api = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        .is_ok_and(|c| !c.is_undefined() && !c.is_null());
+    if has_api {
+        let written = wasm_bindgen_futures::JsFuture::from(navigator.clipboard().write_text(text));
+        if written.await.is_ok() {
+            return true;
+        }
+    }
+    copy_selection(text)
+}
+
+/// The older way: the text selected in a scratch box and the copy command; focus goes back where
+/// it was.
+fn copy_selection(text: &str) -> bool {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    let Some(body) = document.body() else {
+        return false;
+    };
+    let Some(scratch) = document
+        .create_element("textarea")
+        .ok()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+    else {
+        return false;
+    };
+    let focused = document.active_element();
+    scratch.set_value(text);
+    let _ = scratch.set_attribute("readonly", "");
+    // In view and unseen, so that selecting it scrolls nothing.
+    let _ = scratch.set_attribute("style", "position: fixed; top: 0; left: 0; opacity: 0");
+    let _ = body.append_child(&scratch);
+    scratch.select();
+    // Every page's document is an HTMLDocument; a missing method is an error, not a crash.
+    let copied = document
+        .unchecked_ref::<web_sys::HtmlDocument>()
+        .exec_command("copy")
+        .unwrap_or(false);
+    scratch.remove();
+    if let Some(e) = focused.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = e.focus();
+    }
+    copied
 }
 
 /// Offers text as a file download.
@@ -126,6 +171,26 @@ pub fn set_theme(theme: Option<&str>) {
     };
 }
 
+/// The theme shown: the one chosen, else the system's.
+pub fn shown_theme() -> &'static str {
+    let window = web_sys::window();
+    let chosen = window
+        .as_ref()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("data-theme"));
+    match chosen.as_deref() {
+        Some("dark") => "dark",
+        Some(_) => "light",
+        None => {
+            let dark = window
+                .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+                .is_some_and(|m| m.matches());
+            if dark { "dark" } else { "light" }
+        }
+    }
+}
+
 /// Whether the window is wide enough for the editor and the results side by side (the width
 /// `style/main.css` switches at).
 pub fn is_wide() -> bool {
@@ -156,50 +221,123 @@ pub fn search() -> String {
         .unwrap_or_default()
 }
 
-/// The page's address without its fragment and without `embed` in the query (a share link opens
-/// the full page).
+/// The page's address without its fragment and without the embed options (a link from an
+/// embedded view opens the full page).
 pub fn page_url() -> String {
     let Some(location) = web_sys::window().map(|w| w.location()) else {
         return String::new();
     };
-    let base = format!(
-        "{}{}",
+    format!(
+        "{}{}{}",
         location.origin().unwrap_or_default(),
-        location.pathname().unwrap_or_default()
-    );
-    let query: Vec<String> = search()
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|p| !p.is_empty() && *p != "embed")
-        .map(str::to_string)
-        .collect();
-    if query.is_empty() {
-        base
-    } else {
-        format!("{base}?{}", query.join("&"))
+        location.pathname().unwrap_or_default(),
+        super::address::without_options(&search())
+    )
+}
+
+/// Marks the page as embedded in another (`data-embed` on the root element, for the styles).
+pub fn mark_embedded() {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-embed", "");
     }
 }
 
-/// In an iframe: tells the embedding page the content's height (`ambient-netpol:height:<px>`).
-pub fn post_height_to_parent() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let Some(height) = window
-        .document()
-        .and_then(|d| d.document_element())
-        .map(|e| e.scroll_height())
+/// Texts longer than this are not kept for Back (each entry would hold its own copy).
+pub const MAX_REMEMBERED: usize = 1 << 20;
+
+fn history() -> Option<web_sys::History> {
+    web_sys::window()?.history().ok()
+}
+
+thread_local! {
+    /// Entries written by this page so far (part of each entry's id).
+    static ENTRIES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// The current entry's state object (a copy), or a new one with a new id.
+fn entry_state(new: bool) -> js_sys::Object {
+    if !new
+        && let Some(state) = history()
+            .and_then(|h| h.state().ok())
+            .filter(|s| s.is_object())
+    {
+        return state.into();
+    }
+    let state = js_sys::Object::new();
+    let id = format!(
+        "{}-{}",
+        js_sys::Date::now(),
+        ENTRIES.replace(ENTRIES.get() + 1)
+    );
+    let _ = js_sys::Reflect::set(&state, &"id".into(), &id.into());
+    state
+}
+
+/// Puts a fragment in the address bar: a new history entry (which Back undoes) or, with
+/// `push` false, in place of the current one. The page's own entries carry a state object with
+/// an id, which tells a reload that the saved text belongs to this address, and tells two entries
+/// with the same address apart.
+pub fn write_fragment(fragment: &str, push: bool) {
+    let (Some(history), Some(location)) = (history(), web_sys::window().map(|w| w.location()))
     else {
         return;
     };
-    if let Ok(Some(parent)) = window.parent()
-        && parent != window
-    {
-        let _ = parent.post_message(
-            &wasm_bindgen::JsValue::from_str(&format!("ambient-netpol:height:{height}")),
-            "*",
-        );
-    }
+    let url = format!(
+        "{}{}{}{fragment}",
+        location.pathname().unwrap_or_default(),
+        search(),
+        if fragment.is_empty() { "" } else { "#" }
+    );
+    let state = entry_state(push);
+    let _ = if push {
+        history.push_state_with_url(&state, "", Some(&url))
+    } else {
+        history.replace_state_with_url(&state, "", Some(&url))
+    };
+}
+
+/// Keeps the text in the current history entry, for Back to bring back (before the page opens
+/// something else in a new entry).
+pub fn remember_text(text: &str) {
+    let Some(history) = history() else {
+        return;
+    };
+    let state = entry_state(false);
+    let text = if text.len() <= MAX_REMEMBERED {
+        wasm_bindgen::JsValue::from_str(text)
+    } else {
+        wasm_bindgen::JsValue::UNDEFINED
+    };
+    let _ = js_sys::Reflect::set(&state, &"text".into(), &text);
+    let _ = history.replace_state(&state, "");
+}
+
+/// The text kept in the current history entry by [`remember_text`].
+pub fn remembered_text() -> Option<String> {
+    let state = history()?.state().ok()?;
+    js_sys::Reflect::get(&state, &"text".into())
+        .ok()?
+        .as_string()
+}
+
+/// The current entry: its fragment and the id the page gave it (none for a link followed).
+pub fn entry_key() -> String {
+    let id = history()
+        .and_then(|h| h.state().ok())
+        .and_then(|s| js_sys::Reflect::get(&s, &"id".into()).ok())
+        .and_then(|id| id.as_string());
+    format!("{}|{}", hash(), id.unwrap_or_default())
+}
+
+/// Whether the current history entry is one the page wrote (a reload, or Back to it), rather
+/// than a link followed.
+pub fn entry_is_ours() -> bool {
+    history()
+        .and_then(|h| h.state().ok())
+        .is_some_and(|s| s.is_object())
 }
 
 /// Registers the service worker that keeps the page working offline after the first visit.

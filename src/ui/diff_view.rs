@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::cap::Cap;
+use super::copy::{Notes, NotesView};
 use super::{Analysis, browser};
 
 /// Extra documents drawn before a "Show all" button (one AuthorizationPolicy per destination can
@@ -17,21 +18,14 @@ const SHOWN_LINES: usize = 400;
 
 #[component]
 pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
-    let (copied, set_copied) = signal(None::<&'static str>);
+    let notes = Notes::new();
+    let extra_notes = Notes::new();
     let (side_by_side, set_side_by_side) = signal(false);
     let lines = Cap::new(SHOWN_LINES);
     let extras = Cap::new(SHOWN_EXTRAS);
     let fixed = move || analysis.with(|a| a.report.fixed.combined());
     let diff = move || analysis.with(|a| a.diff.clone());
     let extras_yaml = move || analysis.with(|a| a.report.fixed.extras_combined());
-    let copy = move |what: &'static str, text: String| {
-        let ok = browser::copy(&text);
-        set_copied.set(Some(if ok {
-            what
-        } else {
-            "Copy failed: select the text and copy it yourself"
-        }));
-    };
     view! {
         <section class="diff" aria-labelledby="diff-title">
             <h2 id="diff-title" class="panel-title">"Corrected YAML"</h2>
@@ -48,15 +42,15 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                 }
             >
                 <div class="actions">
-                    <button id="copy-fixed" on:click=move |_| copy("Fixed YAML copied", fixed())>"Copy fixed YAML"</button>
+                    <button id="copy-fixed" on:click=move |_| notes.copy(fixed(), "Fixed YAML copied", "the fixed YAML")>"Copy fixed YAML"</button>
                     <button id="download-fixed" on:click=move |_| browser::download("fixed.yaml", &fixed(), "application/yaml")>
                         "Download fixed YAML"
                     </button>
                     <button id="download-diff" on:click=move |_| browser::download("ambient-netpol.diff", &diff(), "text/x-diff")>
                         "Download diff"
                     </button>
-                    <span class="copied" role="status">{move || copied.get()}</span>
                 </div>
+                <NotesView notes=notes class="copied fix-note" />
                 <label class="side-by-side-toggle">
                     <input
                         type="checkbox"
@@ -114,13 +108,14 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                         <code>"kubectl apply -f extras.yaml"</code>
                     </p>
                     <div class="actions">
-                        <button id="copy-extras" on:click=move |_| copy("Extra documents copied", extras_yaml())>
+                        <button id="copy-extras" on:click=move |_| extra_notes.copy(extras_yaml(), "Extra documents copied", "the extra documents")>
                             "Copy extra documents"
                         </button>
                         <button id="download-extras" on:click=move |_| browser::download("extras.yaml", &extras_yaml(), "application/yaml")>
                             "Download extras.yaml"
                         </button>
                     </div>
+                    <NotesView notes=extra_notes class="copied extras-note" />
                     <For
                         each=move || {
                             let limit = extras.limit();

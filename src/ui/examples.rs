@@ -1,6 +1,9 @@
-//! The examples the page offers: the seed's four examples, verbatim from `tests/seed/`, and
-//! teaching cases that are also fixture tests (`tests/fixtures/`), so every example's findings
-//! are checked by `cargo test`.
+//! The examples the page offers: the seed's four examples from `tests/seed/`, and teaching cases
+//! that are also fixture tests (`tests/fixtures/`), so every example's findings are checked by
+//! `cargo test`. Each one can be applied to a lab cluster as it is (`tests/manifests.rs` checks
+//! them against the Kubernetes schema): the Istio page's first two policies have no name, which
+//! `kubectl apply` refuses, so the page's copies end with one (at the end, so that the lines the
+//! findings and lessons point at stay those of the seed).
 
 pub struct Example {
     pub id: &'static str,
@@ -12,12 +15,18 @@ pub const EXAMPLES: &[Example] = &[
     Example {
         id: "seed-hbone",
         title: "Seed 1: a policy that blocks HBONE (9090 only)",
-        text: include_str!("../../tests/seed/hbone-blocked.yaml"),
+        text: concat!(
+            include_str!("../../tests/seed/hbone-blocked.yaml"),
+            "metadata:\n  name: my-app-ingress\n"
+        ),
     },
     Example {
         id: "seed-hbone-corrected",
         title: "Seed 2: the corrected policy (15008 added)",
-        text: include_str!("../../tests/seed/hbone-corrected.yaml"),
+        text: concat!(
+            include_str!("../../tests/seed/hbone-corrected.yaml"),
+            "metadata:\n  name: my-app-ingress\n"
+        ),
     },
     Example {
         id: "seed-deny-ingress",

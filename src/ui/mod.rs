@@ -1,8 +1,10 @@
 //! Leptos components of the playground. State lives in a few signals (text, settings); the
 //! analysis is one `Memo` over the debounced text and the settings, and components only read it.
 
+mod address;
 mod browser;
 mod cap;
+mod copy;
 mod diagram;
 mod diff_view;
 mod editor;
@@ -23,6 +25,8 @@ use std::time::Duration;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
+use address::{Address, EmbedOptions, Opened};
+use copy::{Notes, NotesView};
 use diagram::View;
 use editor::Editor;
 use lessons::{LessonPanel, Place};
@@ -65,95 +69,30 @@ pub struct EditorText {
 #[derive(Clone, Copy)]
 pub struct RevealFinding(pub WriteSignal<Option<usize>>);
 
-/// What a link (the URL fragment) asks to open: an example (`#example=<id>`) or shared state
-/// (`#share=<payload>`).
-struct Linked {
-    what: String,
-    text: String,
-    settings: Option<String>,
-    /// For `#lesson=<id>&step=<n>`: the lesson and step to open.
-    lesson: Option<Place>,
-}
-
-fn linked() -> Result<Option<Linked>, String> {
-    let hash = browser::hash();
-    if let Some(payload) = share::from_hash(&hash) {
-        let (settings, text) = share::decode(payload).ok_or_else(|| {
-            "This share link is damaged (it was probably cut short): nothing was loaded from it.".to_string()
-        })?;
-        return Ok(Some(Linked {
-            what: "the shared manifests".into(),
-            text,
-            settings: Some(settings),
-            lesson: None,
-        }));
-    }
-    let param = |key: &str| {
-        hash.split('&')
-            .find_map(|part| part.strip_prefix(key))
-            .map(str::to_string)
-    };
-    if let Some(id) = param("lesson=") {
-        let all = lessons::all();
-        let Some(index) = all.iter().position(|l| l.id == id) else {
-            return Ok(None);
-        };
-        let lesson = &all[index];
-        let step = param("step=")
-            .and_then(|s| s.parse::<usize>().ok())
-            .unwrap_or(1)
-            .clamp(1, lesson.steps.len());
-        let example = examples::EXAMPLES.iter().find(|e| e.id == lesson.example);
-        return Ok(example.map(|e| Linked {
-            what: format!("the lesson \"{}\"", lesson.title),
-            text: e.text.to_string(),
-            settings: None,
-            lesson: Some(Place {
-                lesson: index,
-                step: step - 1,
-            }),
-        }));
-    }
-    let Some(id) = hash
-        .split('&')
-        .find_map(|part| part.strip_prefix("example="))
-    else {
-        return Ok(None);
-    };
-    Ok(examples::EXAMPLES
-        .iter()
-        .find(|e| e.id == id)
-        .map(|e| Linked {
-            what: format!("the example \"{}\"", e.title),
-            text: e.text.to_string(),
-            settings: None,
-            lesson: None,
-        }))
-}
-
 /// Whether to open a link: yes, unless that would silently replace work the visitor saved
 /// (then they are asked).
-fn accept_link(link: &Linked, saved: Option<&str>) -> bool {
-    let is_own_work = saved.is_some_and(|s| {
-        !s.trim().is_empty() && s != link.text && examples::EXAMPLES.iter().all(|e| e.text != s)
-    });
+fn accept_link(link: &address::Link, current: Option<&str>) -> bool {
+    let Some(text) = &link.text else {
+        return true;
+    };
+    let is_own_work = current
+        .is_some_and(|s| !s.trim().is_empty() && s != text && address::example_of(s).is_none());
     !is_own_work
         || browser::confirm(&format!(
             "This link opens {}. Replace the text you were working on?",
-            link.what
+            address::what(&link.address)
         ))
-}
-
-/// `?embed` or `#embed`: the compact view for an iframe in a docs page.
-fn is_embed() -> bool {
-    browser::search().split(['?', '&']).any(|p| p == "embed")
-        || browser::hash().split('&').any(|p| p == "embed")
 }
 
 #[component]
 pub fn App() -> impl IntoView {
-    let embed = is_embed();
+    let options = EmbedOptions::read(&browser::search(), &browser::hash());
+    let embed = options.embed;
     browser::register_offline_support();
+    if embed {
+        browser::mark_embedded();
+        browser::set_theme(options.theme);
+    }
     // An embedded view shows what its link says and leaves the visitor's saved work alone.
     let saved = if embed { None } else { browser::load(TEXT_KEY) };
     let mut initial_settings = if embed {
@@ -163,23 +102,40 @@ pub fn App() -> impl IntoView {
     };
     let (link_error, set_link_error) = signal(None::<String>);
     let lesson = RwSignal::new(None::<Place>);
+    let opened = RwSignal::new(Opened::Own);
     let view_mode = RwSignal::new(View::Enrolled);
-    let initial = match linked() {
-        Ok(Some(link)) if embed || accept_link(&link, saved.as_deref()) => {
-            if let Some(s) = &link.settings {
-                initial_settings = Settings::decode(s);
+    // A reload of an address the page wrote itself keeps the saved text (edits included), unless
+    // that is another example's (saved by another tab); a link followed brings its own text,
+    // asking first if that would replace the visitor's work.
+    let initial = match address::parse(&browser::hash()) {
+        Ok(link) if link.text.is_some() => {
+            let reload = browser::entry_is_ours()
+                && saved.as_deref().is_some_and(|s| {
+                    Some(s) == link.text.as_deref() || address::example_of(s).is_none()
+                });
+            if reload || embed || accept_link(&link, saved.as_deref()) {
+                lesson.set(link.address.lesson);
+                opened.set(link.address.opened);
+                if let Some(s) = link.settings.as_deref().filter(|_| !reload) {
+                    initial_settings = Settings::decode(s);
+                }
+                if reload { saved } else { link.text }
+            } else {
+                saved
             }
-            lesson.set(link.lesson);
-            Some(link.text)
         }
+        Ok(_) => saved,
         Err(err) => {
             set_link_error.set(Some(err));
-            None
+            saved
         }
-        _ => None,
     }
-    .or(saved)
     .unwrap_or_else(|| examples::first().text.to_string());
+    if opened.get_untracked() == Opened::Own
+        && let Some(id) = address::example_of(&initial)
+    {
+        opened.set(Opened::Example(id));
+    }
     let (text, set_text) = signal(initial);
     let settings = RwSignal::new(initial_settings);
     let (settled, set_settled) = signal(text.get_untracked());
@@ -191,7 +147,8 @@ pub fn App() -> impl IntoView {
     });
     let (reveal, set_reveal) = signal(None::<usize>);
     provide_context(RevealFinding(set_reveal));
-    provide_context(ResultsTab(RwSignal::new(Tab::Findings)));
+    let tab = RwSignal::new(options.view.unwrap_or(Tab::Findings));
+    provide_context(ResultsTab(tab));
     provide_context(lessons::LessonPath(RwSignal::new(None)));
 
     // Debounce: each edit replaces the pending timeout; dropping the old one cancels it.
@@ -258,66 +215,242 @@ pub fn App() -> impl IntoView {
     });
     let stopped = Signal::derive(move || worker_error.with(Option::is_some));
 
-    let load_example = move |id: String| {
-        if let Some(example) = examples::EXAMPLES.iter().find(|e| e.id == id) {
-            set_text.set(example.text.to_string());
-            set_settled.set(example.text.to_string());
+    // The address follows what is open: each change the visitor makes is a new history entry
+    // (Back undoes it); a change the address made itself (a link, Back) and every change in an
+    // embed (whose entries would be the docs page's) rewrite the entry in place.
+    let following = StoredValue::new(true);
+    let seen = StoredValue::new(String::new());
+    let shown = move || Address {
+        opened: opened.get(),
+        lesson: lesson.get(),
+    };
+    Effect::new(move |_| {
+        let want = shown();
+        let push = !embed && !following.get_value();
+        following.set_value(false);
+        let now = browser::hash();
+        if !address::parse(&now).is_ok_and(|l| l.address == want) {
+            browser::write_fragment(
+                &address::with_options(&address::fragment(&want), &now),
+                push,
+            );
+        }
+        seen.set_value(browser::entry_key());
+    });
+    let set_shown = move |address: Address, new_text: Option<String>| {
+        following.set_value(true);
+        lesson.set(address.lesson);
+        opened.set(address.opened);
+        if let Some(t) = new_text {
+            set_text.set(t.clone());
+            set_settled.set(t);
         }
     };
-    // A link followed while the page is open.
-    let _ = window_event_listener(leptos::ev::hashchange, move |_| match linked() {
-        Ok(Some(link)) if accept_link(&link, Some(&text.get_untracked())) => {
+    // The texts of the entries left (by Back, Forward, or to open something), newest first, for
+    // Back and Forward to bring back.
+    let left = StoredValue::new(Vec::<(String, String)>::new());
+    let keep_left = move |entry: String| {
+        left.update_value(|m| {
+            m.retain(|(k, _)| *k != entry);
+            m.truncate(50);
+            if text.with_untracked(String::len) <= browser::MAX_REMEMBERED {
+                m.insert(0, (entry, text.get_untracked()));
+            }
+        });
+    };
+    // A link followed, or Back and Forward (browsers send popstate, hashchange or both, the
+    // first one while a script that changed the address still runs: so a moment later).
+    let follow = move || {
+        let entry = browser::entry_key();
+        let leaving = seen.get_value();
+        if leaving == entry {
+            return;
+        }
+        seen.set_value(entry.clone());
+        keep_left(leaving);
+        let link = match address::parse(&browser::hash()) {
+            Ok(link) => link,
+            Err(err) => return set_link_error.set(Some(err)),
+        };
+        set_link_error.set(None);
+        let same_text = link.address.opened == opened.get_untracked();
+        let same_lesson = link.address.lesson.is_some()
+            && link.address.lesson.map(|p| p.lesson)
+                == lesson.with_untracked(|l| l.map(|p| p.lesson));
+        // The text the entry had when it was left (by Back, Forward, or to open something); not
+        // for a link typed or clicked, whose entries have no id to tell them apart.
+        let kept = left
+            .with_value(|m| m.iter().find(|(k, _)| *k == entry).map(|(_, t)| t.clone()))
+            .filter(|_| !entry.ends_with('|'))
+            .or_else(browser::remembered_text);
+        if same_text && same_lesson {
+            // Another step of the same lesson: the steps share the text, edits included.
+            set_shown(link.address, None);
+        } else if let Some(kept) = kept {
+            set_shown(link.address, Some(kept));
+        } else if same_text || link.text.is_none() {
+            set_shown(link.address, None);
+        } else if accept_link(&link, Some(&text.get_untracked())) {
             if let Some(s) = &link.settings {
                 settings.set(Settings::decode(s));
             }
-            lesson.set(link.lesson);
-            set_text.set(link.text.clone());
-            set_settled.set(link.text);
+            set_shown(link.address, link.text);
         }
-        Err(err) => set_link_error.set(Some(err)),
-        _ => {}
-    });
-    let open_lesson = move |id: String| {
-        let all = lessons::all();
-        if let Some(index) = all.iter().position(|l| l.id == id) {
-            load_example(all[index].example.to_string());
-            lesson.set(Some(Place {
-                lesson: index,
-                step: 0,
-            }));
+    };
+    let later = move || {
+        Timeout::new(0, follow).forget();
+    };
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| later());
+    let _ = window_event_listener(leptos::ev::popstate, move |_| later());
+    // Opens something in a new history entry (even at the same address: Back then brings back
+    // the edits); the entry left keeps its text for Back.
+    let open = move |address: Address, new_text: String| {
+        // (In the entry too, for Back after a reload.)
+        text.with_untracked(|t| browser::remember_text(t));
+        keep_left(browser::entry_key());
+        browser::write_fragment(
+            &address::with_options(&address::fragment(&address), &browser::hash()),
+            true,
+        );
+        seen.set_value(browser::entry_key());
+        set_shown(address, Some(new_text));
+    };
+    let choose_example = move |id: String| {
+        if let Ok(link) = address::parse(&format!("example={id}")) {
+            open(link.address, link.text.unwrap_or_default());
+        }
+    };
+    let choose_lesson = move |id: String| {
+        if let Ok(link) = address::parse(&format!("lesson={id}")) {
+            open(link.address, link.text.unwrap_or_default());
         }
     };
     let reset = move |_| {
         browser::remove(TEXT_KEY);
         browser::remove(SETTINGS_KEY);
         settings.set(Settings::default());
-        load_example(examples::first().id.to_string());
+        let first = examples::first();
+        open(
+            Address {
+                opened: Opened::Example(first.id),
+                lesson: None,
+            },
+            first.text.to_string(),
+        );
     };
 
-    let share_url = move || {
-        let payload = share::encode(&settings.with(Settings::encode), &text.get());
-        format!("{}#share={payload}", browser::page_url())
+    // A link to what is shown: the address while the text is the example's, the text and the
+    // settings otherwise.
+    let link_fragment = move || {
+        let default = settings.with(|s| *s == Settings::default());
+        let encoded = settings.with(Settings::encode);
+        text.with(|t| address::link_fragment(&shown(), t, &encoded, default))
     };
-    if embed {
-        // Tell the embedding page how tall the content is, after each analysis.
-        Effect::new(move |_| {
-            analysis.track();
-            browser::post_height_to_parent();
-        });
-        return view! {
-            <div class="embed-bar">
-                <span>"ambient-netpol"</span>
+    let share_url = move || format!("{}#{}", browser::page_url(), link_fragment());
+    let top = if embed {
+        view! {
+            <header class="embed-bar">
+                <h1>"ambient-netpol"</h1>
                 <a href=share_url target="_blank" rel="noopener">"Open in the full playground"</a>
-            </div>
-            {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
-            <main class="workspace embed">
-                <Editor text=text set_text=set_text goto=goto analysis=analysis />
-                <Results analysis=analysis stopped=stopped view_mode=view_mode reveal=reveal />
-            </main>
+            </header>
         }
-        .into_any();
+        .into_any()
+    } else {
+        let shown_lesson = Signal::derive(move || {
+            lesson
+                .get()
+                .and_then(|p| lessons::all().get(p.lesson).map(|l| l.id))
+        });
+        view! {
+            <Header
+                text=text
+                tab=tab
+                choose_example=Callback::new(choose_example)
+                choose_lesson=Callback::new(choose_lesson)
+                reset=Callback::new(reset)
+                shown_lesson=shown_lesson
+                link=Signal::derive(link_fragment)
+                what=Signal::derive(move || address::what(&shown()))
+            />
+        }
+        .into_any()
+    };
+    view! {
+        {top}
+        {move || worker_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
+        {move || unsaved.get().then(|| view! {
+            <p class="banner" role="alert">
+                "This text is too large for the browser to keep (about 5 MB per site): \
+                 a reload would bring back an older one. Copy it somewhere safe before you reload."
+            </p>
+        })}
+        {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
+        // On a narrow screen, a lesson step's diagram comes right below its text (style/main.css;
+        // an embed has a layout of its own).
+        <main
+            class="workspace"
+            class:embed=embed
+            class:lesson-diagram=move || !embed && lesson.get().is_some() && exercise.get().is_none()
+        >
+            <div class="left">
+                <LessonPanel place=lesson analysis=analysis current=current view_mode=view_mode />
+                {(!embed).then(|| view! { <SettingsPanel settings=settings /> })}
+                <Editor text=text set_text=set_text goto=goto analysis=analysis />
+            </div>
+            <Results analysis=analysis stopped=stopped view_mode=view_mode reveal=reveal />
+        </main>
     }
+}
 
+/// The full page's header: the menus, Reset, the copy buttons and their notes, the theme.
+#[component]
+fn Header(
+    text: ReadSignal<String>,
+    tab: RwSignal<Tab>,
+    choose_example: Callback<String>,
+    choose_lesson: Callback<String>,
+    reset: Callback<()>,
+    shown_lesson: Signal<Option<&'static str>>,
+    /// The fragment of a link to what is shown (`address::link_fragment`).
+    link: Signal<String>,
+    /// What is shown, in words.
+    what: Signal<String>,
+) -> impl IntoView {
+    let notes = Notes::new();
+    let too_long = RwSignal::new(false);
+    // Past a safe length a link is not offered; the YAML is, as a file.
+    let copy_link = move |what: &'static str, done: &'static str, link: String| {
+        too_long.set(link.len() > share::SAFE_URL_LENGTH);
+        if too_long.get_untracked() {
+            notes.say(format!("Too long for a link ({} characters; links past {} get cut). Download the YAML and share the file instead.", link.len(), share::SAFE_URL_LENGTH), false);
+        } else {
+            notes.copy(link, done, what);
+        }
+    };
+    let share = move |_| {
+        copy_link(
+            "the link",
+            "Link copied: it holds the text and the settings; nothing is uploaded.",
+            format!("{}#{}", browser::page_url(), link.get_untracked()),
+        )
+    };
+    let copy_embed = move |_| {
+        let code = address::embed_code(
+            &browser::page_url(),
+            browser::shown_theme(),
+            tab.get_untracked(),
+            &link.get_untracked(),
+            &what.get_untracked(),
+        );
+        copy_link(
+            "the embed code",
+            "Embed code copied: paste it into a docs page (an iframe 500 px high, in this theme).",
+            code,
+        )
+    };
+    let example_options = examples::EXAMPLES.iter().map(|e| (e.id, e.title)).collect();
+    let lesson_options = lessons::all().iter().map(|l| (l.id, l.title)).collect();
+    let shown_example = Signal::derive(move || text.with(|t| address::example_of(t)));
     view! {
         <header class="app-header">
             <div class="title">
@@ -328,88 +461,88 @@ pub fn App() -> impl IntoView {
                 </p>
             </div>
             <div class="header-actions">
-                <label class="examples">
-                    <span>"Examples"</span>
-                    <select
-                        id="examples"
-                        on:change=move |ev| {
-                            let id = event_target_value(&ev);
-                            load_example(id);
-                        }
-                    >
-                        <option value="" selected>"Load an example…"</option>
-                        {examples::EXAMPLES.iter().map(|e| view! { <option value=e.id>{e.title}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label class="examples">
-                    <span>"Lessons"</span>
-                    <select id="lessons" on:change=move |ev| open_lesson(event_target_value(&ev))>
-                        <option value="" selected>"Start a lesson…"</option>
-                        {lessons::all().into_iter().map(|l| view! { <option value=l.id>{l.title}</option> }).collect_view()}
-                    </select>
-                </label>
-                <button id="reset" on:click=reset title="Restore the first example and the default settings">"Reset"</button>
-                <ShareButton url=Signal::derive(share_url) text=text />
+                <Menu id="examples" label="Examples" placeholder="Load an example…" options=example_options shown=shown_example choose=choose_example />
+                <Menu id="lessons" label="Lessons" placeholder="Start a lesson…" options=lesson_options shown=shown_lesson choose=choose_lesson />
+                <button id="reset" on:click=move |_| reset.run(()) title="Close the lesson, restore the first example and the default settings">"Reset"</button>
+                <button id="share" on:click=share>"Share link"</button>
+                <button id="embed-code" on:click=copy_embed title="An iframe for a docs page that shows what is shown here">"Copy embed code"</button>
                 <ThemeToggle />
+                <NotesView notes=notes class="share-message">
+                    {move || too_long.get().then(|| view! {
+                        <button id="share-download" on:click=move |_| browser::download("manifests.yaml", &text.get_untracked(), "application/yaml")>
+                            "Download YAML"
+                        </button>
+                    })}
+                </NotesView>
             </div>
         </header>
-        {move || worker_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
-        {move || unsaved.get().then(|| view! {
-            <p class="banner" role="alert">
-                "This text is too large for the browser to keep (about 5 MB per site): \
-                 a reload would bring back an older one. Copy it somewhere safe before you reload."
-            </p>
-        })}
-        {move || link_error.get().map(|e| view! { <p class="banner" role="alert">{e}</p> })}
-        // On a narrow screen, a lesson step's diagram comes right below its text (style/main.css).
-        <main class="workspace" class:lesson-diagram=move || lesson.get().is_some() && exercise.get().is_none()>
-            <div class="left">
-                <LessonPanel place=lesson analysis=analysis current=current view_mode=view_mode />
-                <SettingsPanel settings=settings />
-                <Editor text=text set_text=set_text goto=goto analysis=analysis />
-            </div>
-            <Results analysis=analysis stopped=stopped view_mode=view_mode reveal=reveal />
-        </main>
     }
-    .into_any()
 }
 
-/// Copies a link that carries the whole state in its fragment (never sent to a server); past a
-/// safe length it says so and offers the YAML as a download instead.
+/// A menu of things to open (examples, lessons) that shows the one open. A click opens the
+/// choice; so does Enter (or leaving the menu) after the arrow keys, which on a closed menu only
+/// browse: opening each entry passed would replace the text at every key press.
 #[component]
-fn ShareButton(url: Signal<String>, text: ReadSignal<String>) -> impl IntoView {
-    let (message, set_message) = signal(None::<(String, bool)>);
-    let share = move |_| {
-        let link = url.get_untracked();
-        if link.len() > share::SAFE_URL_LENGTH {
-            set_message.set(Some((
-                format!("Too long for a link ({} characters; links past {} get cut). Download the YAML and share the file instead.", link.len(), share::SAFE_URL_LENGTH),
-                true,
-            )));
-        } else {
-            let copied = browser::copy(&link);
-            set_message.set(Some((
-                if copied {
-                    "Link copied: it holds the text and settings, nothing is uploaded.".to_string()
-                } else {
-                    link
-                },
-                false,
-            )));
+fn Menu(
+    id: &'static str,
+    label: &'static str,
+    placeholder: &'static str,
+    options: Vec<(&'static str, &'static str)>,
+    shown: Signal<Option<&'static str>>,
+    choose: Callback<String>,
+) -> impl IntoView {
+    // A key that changes a closed menu's value (its change event comes in the same task), and a
+    // value so reached that is not opened yet.
+    let keyed = StoredValue::new(false);
+    let browsed = StoredValue::new(false);
+    let commit = move |value: String| {
+        browsed.set_value(false);
+        if !value.is_empty() && Some(value.as_str()) != shown.get_untracked() {
+            choose.run(value);
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let key = ev.key();
+        if key == "Enter" {
+            if browsed.get_value() {
+                commit(event_target_value(&ev));
+            }
+        } else if !ev.alt_key()
+            && (key.starts_with("Arrow")
+                || key.starts_with("Page")
+                || key == "Home"
+                || key == "End"
+                || key.chars().count() == 1 && key != " ")
+        {
+            keyed.set_value(true);
+            Timeout::new(0, move || keyed.set_value(false)).forget();
         }
     };
     view! {
-        <button id="share" on:click=share>"Share link"</button>
-        {move || message.get().map(|(m, too_long)| view! {
-            <p class="share-message" role="status">
-                {m}
-                {too_long.then(|| view! {
-                    <button id="share-download" on:click=move |_| browser::download("manifests.yaml", &text.get_untracked(), "application/yaml")>
-                        "Download YAML"
-                    </button>
-                })}
-            </p>
-        })}
+        <label class="examples">
+            <span>{label}</span>
+            <select
+                id=id
+                on:keydown=on_key
+                on:change=move |ev| {
+                    if keyed.get_value() {
+                        browsed.set_value(true);
+                    } else {
+                        commit(event_target_value(&ev));
+                    }
+                }
+                on:blur=move |ev| {
+                    if browsed.get_value() {
+                        commit(event_target_value(&ev));
+                    }
+                }
+            >
+                <option value="" prop:selected=move || shown.get().is_none()>{placeholder}</option>
+                {options.into_iter().map(|(value, title)| view! {
+                    <option value=value prop:selected=move || shown.get() == Some(value)>{title}</option>
+                }).collect_view()}
+            </select>
+        </label>
     }
 }
 

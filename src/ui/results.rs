@@ -25,6 +25,19 @@ const TABS: [(Tab, &str); 3] = [
     (Tab::Fix, "fix"),
 ];
 
+impl Tab {
+    /// The tab's name in ids and addresses (`view=paths`).
+    pub fn name(self) -> &'static str {
+        TABS.iter()
+            .find(|(t, _)| *t == self)
+            .map_or("findings", |(_, n)| n)
+    }
+
+    pub fn from_name(name: &str) -> Option<Tab> {
+        TABS.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
+    }
+}
+
 /// The shown tab, for the parts of the page that send the user to one (a lesson, the diagram).
 #[derive(Clone, Copy)]
 pub struct ResultsTab(pub RwSignal<Tab>);

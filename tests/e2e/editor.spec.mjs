@@ -327,7 +327,7 @@ test("the extra documents are one block: one copy and one download of them all, 
   }
   // The copy: the same text.
   await page.click("#copy-extras");
-  await expect(page.locator(".copied")).toHaveText("Extra documents copied");
+  await expect(page.locator(".extras-note")).toHaveText("Extra documents copied");
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(yaml);
 
   // One document: the title says so; the block goes when there is none.

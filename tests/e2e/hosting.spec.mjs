@@ -66,11 +66,16 @@ test("embed mode hides the chrome, and its full-page link keeps the state", asyn
   await expect(finding(page, "AMB005")).toBeVisible();
   await showTab(page, "Paths");
   await expect(page.locator("svg.paths")).toBeVisible();
-  const full = await page.locator(".embed-bar a").getAttribute("href");
-  expect(full).toMatch(SHARE_LINK);
-  await page.goto(full);
+  // The example as it is: a link to it.
+  const link = page.locator(".embed-bar a");
+  await expect(link).toHaveAttribute("href", `http://127.0.0.1:${PORT}/#example=waypoint`);
+  // Edited: a link that carries the text.
+  const input = page.getByLabel("Manifests (YAML or JSON)");
+  await input.fill((await input.inputValue()).replace("port: 9090", "port: 9091"));
+  await expect(link).toHaveAttribute("href", SHARE_LINK);
+  await page.goto(await link.getAttribute("href"));
   await expect(page.locator(".app-header")).toBeVisible();
-  await expect(page.getByLabel("Manifests (YAML or JSON)")).toHaveValue(/gatewayClassName: istio-waypoint/);
+  await expect(page.getByLabel("Manifests (YAML or JSON)")).toHaveValue(/gatewayClassName: istio-waypoint[\s\S]*port: 9091/);
 });
 
 test("after one visit the page reloads and analyses with the network gone", async ({ page, context }) => {

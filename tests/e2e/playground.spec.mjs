@@ -67,7 +67,7 @@ test("copy and download give the fixed YAML", async ({ page, context }) => {
   await loadExample(page, "seed-hbone");
   await showTab(page, "Corrected YAML");
   await page.locator("#copy-fixed").click();
-  await expect(page.locator(".copied")).toHaveText("Fixed YAML copied");
+  await expect(page.locator(".fix-note")).toHaveText("Fixed YAML copied");
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   expect(copied).toContain("- port: 15008");
   expect(copied).toContain("- port: 9090");

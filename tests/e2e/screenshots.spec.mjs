@@ -54,3 +54,32 @@ for (const shot of shots) {
     await page.close();
   });
 }
+
+// An embed as a docs page shows it (EMBEDDING.md): a light page with a 700x500 frame, the
+// reader's system dark; `theme=light` keeps the embed as light as the page.
+test("screenshot embed-700x500-light", async ({ browser }) => {
+  const name = "embed-700x500-light";
+  test.skip(!process.env.SCREENSHOTS, "set SCREENSHOTS=1 to write docs/screenshots");
+  test.skip(!name.includes(process.env.SHOTS ?? ""), `not in SHOTS=${process.env.SHOTS}`);
+  const port = Number(process.env.E2E_PORT || 4173);
+  const context = await browser.newContext({ viewport: { width: 820, height: 780 }, colorScheme: "dark" });
+  // The docs page here is the test's own (not from a server on loopback): let it frame one.
+  await context.grantPermissions(["local-network-access"]);
+  const page = await context.newPage();
+  const docs = `<!doctype html><html lang="en"><title>Ambient and NetworkPolicy</title>
+    <body style="margin: 0; background: #fff; color: #222; font: 16px/1.6 Georgia, serif">
+    <main style="width: 700px; margin: 0 auto; padding: 24px 0">
+    <h1 style="font-size: 26px; margin: 0 0 8px">Ambient and Kubernetes NetworkPolicy</h1>
+    <p style="margin: 0 0 16px">Once a namespace is enrolled, ztunnel carries traffic to its pods as HBONE on port 15008.
+    A policy that admits only the application's port blocks it. Edit the policy below and watch the finding go.</p>
+    <iframe src="http://127.0.0.1:${port}/?embed=1&amp;theme=light#example=seed-hbone"
+      title="ambient-netpol: the example Seed 1" style="width: 100%; height: 500px; border: 1px solid #ccc" loading="lazy"></iframe>
+    <p style="margin: 12px 0 0; color: #555">The playground runs in your browser; nothing is uploaded.</p>
+    </main></body></html>`;
+  await page.route("**/guide.html", (route) => route.fulfill({ contentType: "text/html", body: docs }));
+  await page.goto(`http://127.0.0.1:${port + 1}/guide.html`);
+  await expect(page.frameLocator("iframe").locator(".summary")).toContainText("Once enrolled");
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: `../../docs/screenshots/${name}.png` });
+  await context.close();
+});

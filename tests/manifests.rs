@@ -1,0 +1,235 @@
+//! The page's examples apply to a lab cluster as they are: `kubectl apply --dry-run=client`
+//! without a cluster. Every object is checked against the Kubernetes JSON schema of its kind
+//! (`tests/data/kubernetes/schemas.json`, the strict schemas of Kubernetes 1.37, in which an
+//! unknown field is an error), and against what the API server checks besides the schema: a
+//! name, a Deployment's selector that matches its pod template, an image in every container, and
+//! a namespace created before the objects in it.
+
+#[allow(dead_code)]
+#[path = "../src/ui/examples.rs"]
+mod examples;
+
+use ambient_netpol::input::yaml::{Node, Value, parse_documents};
+use serde_json::{Value as Json, json};
+
+const SCHEMAS: &str = include_str!("data/kubernetes/schemas.json");
+
+/// A plain YAML scalar as the YAML 1.2 core schema reads it (what `kubectl` does); quoted and
+/// block scalars are strings.
+fn scalar(text: &str, plain: bool) -> Json {
+    if !plain {
+        return Json::String(text.to_string());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Json::Null,
+        "true" | "True" | "TRUE" => return Json::Bool(true),
+        "false" | "False" | "FALSE" => return Json::Bool(false),
+        _ => {}
+    }
+    if let Ok(n) = text.parse::<i64>() {
+        return json!(n);
+    }
+    match text.parse::<f64>() {
+        Ok(f) if text.chars().any(|c| c.is_ascii_digit()) => json!(f),
+        _ => Json::String(text.to_string()),
+    }
+}
+
+fn to_json(node: &Node) -> Json {
+    match &node.value {
+        Value::Scalar { text, plain } => scalar(text, *plain),
+        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
+        Value::Map(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// Gateway API's Gateway is a custom resource, not in Kubernetes' schema: its required fields,
+/// written by hand from the Gateway API v1 reference.
+fn gateway_schema() -> Json {
+    json!({
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["gatewayClassName", "listeners"],
+                "properties": {
+                    "gatewayClassName": {"type": "string", "minLength": 1},
+                    "listeners": {
+                        "type": "array", "minItems": 1, "maxItems": 64,
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "port", "protocol"],
+                            "properties": {
+                                "name": {"type": "string", "minLength": 1},
+                                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                                "protocol": {"type": "string", "minLength": 1}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// The schema of `apiVersion/kind`, if we have it.
+fn schema(key: &str) -> Option<Json> {
+    if key == "gateway.networking.k8s.io/v1/Gateway" {
+        return Some(gateway_schema());
+    }
+    let all: Json = serde_json::from_str(SCHEMAS).expect("schemas.json is JSON");
+    let kind = all["kinds"].get(key)?.clone();
+    let mut schema = kind
+        .as_object()
+        .expect("a kind's schema is an object")
+        .clone();
+    schema.insert("$defs".into(), all["$defs"].clone());
+    schema.insert("$schema".into(), all["$schema"].clone());
+    Some(Json::Object(schema))
+}
+
+/// A DNS-1123 subdomain (object names), or a label (namespace names).
+fn is_dns_name(name: &str, label: bool) -> bool {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 63
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !p.starts_with('-')
+            && !p.ends_with('-')
+    };
+    name.len() <= 253
+        && if label {
+            part(name)
+        } else {
+            name.split('.').all(part)
+        }
+}
+
+/// What `kubectl apply` of this text would refuse: one sentence per problem.
+fn apply_problems(text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut namespaces = vec!["default".to_string()];
+    for (i, document) in parse_documents(text).enumerate() {
+        let object = match document.root {
+            Ok(Some(root)) => to_json(&root),
+            Ok(None) => continue,
+            Err(e) => {
+                problems.push(format!("document {}: not YAML: {e:?}", i + 1));
+                continue;
+            }
+        };
+        let api_version = object["apiVersion"].as_str().unwrap_or_default();
+        let kind = object["kind"].as_str().unwrap_or_default();
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        let at = format!("document {} ({kind} {name:?})", i + 1);
+        let key = format!("{api_version}/{kind}");
+        match schema(&key) {
+            None => problems.push(format!(
+                "{at}: no schema for {key} (add it to tests/data/kubernetes/extract.py)"
+            )),
+            Some(schema) => {
+                let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+                for error in validator.iter_errors(&object) {
+                    problems.push(format!("{at}: {} at {}", error, error.instance_path()));
+                }
+            }
+        }
+        if !is_dns_name(name, kind == "Namespace") {
+            problems.push(format!(
+                "{at}: metadata.name must be a DNS name, is {name:?}"
+            ));
+        }
+        if kind == "Namespace" {
+            namespaces.push(name.to_string());
+        } else if let Some(ns) = object["metadata"]["namespace"].as_str()
+            && !namespaces.iter().any(|n| n == ns)
+        {
+            problems.push(format!("{at}: namespace {ns:?} is not created before it"));
+        }
+        if kind == "Deployment" {
+            let spec = &object["spec"];
+            let labels = &spec["template"]["metadata"]["labels"];
+            match spec["selector"]["matchLabels"].as_object() {
+                Some(selector) if !selector.is_empty() => {
+                    for (k, v) in selector {
+                        if labels.get(k) != Some(v) {
+                            problems.push(format!(
+                                "{at}: the selector's {k}={v} is not a label of the pod template"
+                            ));
+                        }
+                    }
+                }
+                _ => problems.push(format!("{at}: spec.selector.matchLabels is required")),
+            }
+            let containers = spec["template"]["spec"]["containers"].as_array();
+            for c in containers.into_iter().flatten() {
+                if c["image"].as_str().is_none_or(str::is_empty) {
+                    problems.push(format!("{at}: container {} has no image", c["name"]));
+                }
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_example_applies_to_a_cluster() {
+    for example in examples::EXAMPLES {
+        let problems = apply_problems(example.text);
+        assert!(problems.is_empty(), "{}: {problems:#?}", example.id);
+    }
+}
+
+#[test]
+fn the_check_refuses_what_kubectl_refuses() {
+    // The multi-namespace example as it was: Deployments without selector and image.
+    let old = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n---\n\
+        apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: frontend\n  namespace: web\n\
+        spec:\n  template:\n    metadata:\n      labels:\n        app: frontend\n    spec:\n      \
+        containers:\n      - name: app\n";
+    let problems = apply_problems(old).join("\n");
+    assert!(problems.contains("selector"), "{problems}");
+    assert!(problems.contains("has no image"), "{problems}");
+
+    // The Istio page's first policy as published: no name.
+    let unnamed = include_str!("seed/hbone-blocked.yaml");
+    assert!(apply_problems(unnamed).join("\n").contains("metadata.name"));
+
+    // A misspelt field (strict schema), a port of the wrong type, a selector that selects
+    // nothing of the template, a namespace used before it is created, an unknown kind.
+    let bad = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n\
+        spec:\n  podSelector: {}\n  ingres: []\n---\n\
+        apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  namespace: shop\nspec:\n  \
+        selector:\n    matchLabels:\n      app: d\n  template:\n    metadata:\n      labels:\n        \
+        app: other\n    spec:\n      containers:\n      - name: app\n        image: x\n        \
+        ports:\n        - containerPort: [80]\n---\n\
+        apiVersion: v1\nkind: Shop\nmetadata:\n  name: s\n";
+    let problems = apply_problems(bad);
+    let all = problems.join("\n");
+    for expected in [
+        "ingres",
+        "containerPort",
+        "app=\"d\"",
+        "namespace \"shop\"",
+        "v1/Shop",
+    ] {
+        assert!(all.contains(expected), "{expected} in {all}");
+    }
+}
+
+#[test]
+fn plain_scalars_are_read_as_kubectl_reads_them() {
+    assert_eq!(scalar("9090", true), json!(9090));
+    assert_eq!(scalar("9090", false), json!("9090"));
+    assert_eq!(scalar("true", true), json!(true));
+    assert_eq!(scalar("auto", true), json!("auto"));
+    assert_eq!(scalar("169.254.7.127/32", true), json!("169.254.7.127/32"));
+    assert_eq!(scalar("~", true), Json::Null);
+}
