@@ -83,6 +83,15 @@ fn schema(key: &str) -> Option<Json> {
     if key == "gateway.networking.k8s.io/v1/Gateway" {
         return Some(gateway_schema());
     }
+    if key == "policy.networking.k8s.io/v1alpha2/ClusterNetworkPolicy" {
+        // The CRD's own schema (tests/data/kubernetes/clusternetworkpolicy-v1alpha2.json says
+        // where from).
+        let crd: Json = serde_json::from_str(include_str!(
+            "data/kubernetes/clusternetworkpolicy-v1alpha2.json"
+        ))
+        .expect("the CRD schema is JSON");
+        return Some(crd["schema"].clone());
+    }
     let all: Json = serde_json::from_str(SCHEMAS).expect("schemas.json is JSON");
     let kind = all["kinds"].get(key)?.clone();
     let mut schema = kind

@@ -97,12 +97,15 @@ pub fn paths(cx: &Context) -> Paths {
     let mut tunnels: std::collections::HashSet<(String, String)> = Default::default();
 
     for d in 0..workloads.len() {
-        let ingress_isolated = !cx.engine.isolating(d, Direction::Ingress).is_empty();
+        // (A cluster-wide policy decides for the pods it selects, like an isolating one.)
+        let ingress_isolated = !cx.engine.isolating(d, Direction::Ingress).is_empty()
+            || !cx.engine.layered(d, Direction::Ingress).is_empty();
         for s in 0..workloads.len() {
             if s == d || workloads[s].host_network && workloads[d].host_network {
                 continue;
             }
-            let egress_isolated = !cx.engine.isolating(s, Direction::Egress).is_empty();
+            let egress_isolated = !cx.engine.isolating(s, Direction::Egress).is_empty()
+                || !cx.engine.layered(s, Direction::Egress).is_empty();
             if !ingress_isolated && !egress_isolated {
                 continue;
             }

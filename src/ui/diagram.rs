@@ -223,7 +223,12 @@ fn finding_for(edge: &Edge, enrolled: Option<&Edge>, analysis: &Analysis) -> Opt
         .enumerate()
         .filter(|(_, f)| codes.contains(&f.code))
         .filter_map(|(i, f)| {
-            let policy = f.policy.as_ref().is_some_and(|p| blocked_by.contains(p));
+            // A NetworkPolicy is named `ns/name`; a cluster-wide rule by its kind, `name` and
+            // rule.
+            let policy = f
+                .policy
+                .as_ref()
+                .is_some_and(|p| blocked_by.iter().any(|b| b == p || b.contains(&quoted(p))));
             let workload = f
                 .workload
                 .as_ref()

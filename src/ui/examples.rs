@@ -59,6 +59,15 @@ pub const EXAMPLES: &[Example] = &[
         text: include_str!("../../tests/fixtures/multi-namespace-default-deny/app.yaml"),
     },
     Example {
+        id: "cluster-guard-rail",
+        title: "A cluster-wide guard rail blocks HBONE (ClusterNetworkPolicy)",
+        text: concat!(
+            include_str!("../../tests/fixtures/cnp-admin-accept-then-deny/cluster.yaml"),
+            "---\n",
+            include_str!("../../tests/fixtures/cnp-admin-accept-then-deny/policies.yaml")
+        ),
+    },
+    Example {
         id: "ingress-gateway",
         title: "An app behind an ingress gateway (AMB001)",
         text: include_str!("../../tests/fixtures/ingress-gateway-to-ambient-app/app.yaml"),
