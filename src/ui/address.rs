@@ -1,6 +1,7 @@
 //! What the page's address says. The fragment names what is open: an example
-//! (`#example=<id>`), a lesson's step (`#lesson=<id>&step=<n>`) or shared text
-//! (`#share=<payload>`, with a lesson's part when one is open). The page writes it back whenever
+//! (`#example=<id>`), a lesson's step (`#lesson=<id>&step=<n>`, with `&example=<id>` when another
+//! example was chosen during the lesson) or shared text (`#share=<payload>`, with a lesson's part
+//! when one is open). The page writes it back whenever
 //! that changes, so a reload, Back and a copied address all show the same thing. The query (or
 //! the fragment) also carries the embed options: `embed`, `theme`, `view`.
 
@@ -94,14 +95,14 @@ pub fn parse(fragment: &str) -> Result<Link, String> {
             lesson: index,
             step: step - 1,
         });
-        if link.text.is_none() {
+        if link.text.is_none() && param(fragment, "example").is_none() {
             let example = example(lesson.example)
                 .expect("every lesson's example exists (a test in lessons.rs)");
             link.address.opened = Opened::Example(example.id);
             link.text = Some(example.text.to_string());
         }
-        return Ok(link);
     }
+    // An example on its own, or another than the lesson's (chosen during the lesson).
     if link.text.is_none()
         && let Some(id) = param(fragment, "example")
     {
@@ -139,9 +140,12 @@ pub fn fragment(address: &Address) -> String {
     {
         out.push(format!("lesson={}&step={}", lesson.id, p.step + 1));
     }
+    let lesson_example = address
+        .lesson
+        .and_then(|p| lessons::all().get(p.lesson).map(|l| l.example));
     match &address.opened {
         Opened::Shared(payload) => out.push(format!("share={payload}")),
-        Opened::Example(id) if out.is_empty() => out.push(format!("example={id}")),
+        Opened::Example(id) if lesson_example != Some(id) => out.push(format!("example={id}")),
         _ => {}
     }
     out.join("&")
@@ -283,6 +287,10 @@ mod tests {
             Address {
                 opened: Opened::Example("seed-deny-ingress"),
                 lesson: place("probes", 2),
+            },
+            Address {
+                opened: Opened::Example("egress"),
+                lesson: place("probes", 3),
             },
             Address {
                 opened: shared.clone(),

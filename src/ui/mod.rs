@@ -315,9 +315,14 @@ pub fn App() -> impl IntoView {
         seen.set_value(browser::entry_key());
         set_shown(address, Some(new_text));
     };
+    // (A lesson stays open: its exercise says the text is no longer its example's.)
     let choose_example = move |id: String| {
         if let Ok(link) = address::parse(&format!("example={id}")) {
-            open(link.address, link.text.unwrap_or_default());
+            let address = Address {
+                lesson: lesson.get_untracked(),
+                ..link.address
+            };
+            open(address, link.text.unwrap_or_default());
         }
     };
     let choose_lesson = move |id: String| {

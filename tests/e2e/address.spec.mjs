@@ -99,6 +99,21 @@ test("the steps of a lesson share the text: Back and Forward keep its edits", as
   await expect(editor(page)).toHaveValue(edited);
 });
 
+test("another example chosen during a lesson: the lesson stays, the address says both, Back returns", async ({ page }) => {
+  await page.goto("./#lesson=hbone&step=4");
+  await expect(page.locator(".lesson-step")).toContainText("Step 4 of 4");
+  await page.selectOption("#examples", "egress");
+  await expect(page).toHaveURL(/#lesson=hbone&step=4&example=egress$/);
+  await expect(editor(page)).toHaveValue(/name: client-egress/);
+  await expect(page.locator("#lessons")).toHaveValue("hbone");
+  await page.reload();
+  await expect(page.locator(".lesson-step")).toContainText("Step 4 of 4");
+  await expect(editor(page)).toHaveValue(/name: client-egress/);
+  await page.goBack();
+  await expect(page).toHaveURL(/#lesson=hbone&step=4$/);
+  await expect(editor(page)).toHaveValue(/port: 9090/);
+});
+
 test("the lessons menu follows: a deep link shows its lesson, Close and Reset clear it, and it can be chosen again", async ({ page }) => {
   await page.goto("./#lesson=hbone&step=3");
   await expect(page.locator(".lesson-step")).toContainText("Step 3 of 4");
