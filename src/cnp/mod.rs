@@ -152,6 +152,25 @@ impl ClusterPolicy {
         }
     }
 
+    /// A finding on one of its rules, naming the policy (cluster-scoped: by name) and its kind.
+    pub fn finding(
+        &self,
+        code: crate::findings::Code,
+        message: String,
+        direction: crate::netpol::policy::Direction,
+        rule: usize,
+    ) -> crate::findings::Finding {
+        let at = self.rules(direction).get(rule).map(|r| Location {
+            line: r.line,
+            column: r.column,
+            ..self.location
+        });
+        let mut finding = crate::findings::Finding::new(code, message, at.or(Some(self.location)));
+        finding.policy = Some(self.name.clone());
+        finding.policy_kind = Some(self.kind.clone());
+        finding
+    }
+
     /// One rule named for people: "ingress rule 2 (`deny-web`)".
     pub fn rule_name(&self, direction: crate::netpol::policy::Direction, rule: usize) -> String {
         match self

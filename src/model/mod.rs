@@ -373,22 +373,16 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
                 }
                 });
                 if let Some(what) = what {
-                    let mut finding = Finding::new(
+                    findings.push(policy.finding(
                         Code::Inp007,
                         format!(
                             "{} of {}: {what}; the analysis treats that peer as matching nothing",
                             policy.rule_name(direction, r),
                             policy.describe()
                         ),
-                        Some(Location {
-                            line: rule.line,
-                            column: rule.column,
-                            ..policy.location
-                        }),
-                    );
-                    finding.policy = Some(policy.name.clone());
-                    finding.policy_kind = Some(policy.kind.clone());
-                    findings.push(finding);
+                        direction,
+                        r,
+                    ));
                 }
             }
         }

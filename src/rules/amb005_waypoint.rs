@@ -236,8 +236,7 @@ fn layer_block(
     broken: &Broken,
 ) -> Finding {
     let policy = &cx.cluster.cluster_policies[c];
-    let rule = &policy.rules(direction)[r];
-    let mut finding = Finding::new(
+    let mut finding = policy.finding(
         Code::Amb005,
         format!(
             "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {} of {} denies 15008/TCP on that hop ({} the waypoint's pods): this traffic is allowed today, the waypoint hop blocks it once enrolled",
@@ -251,14 +250,9 @@ fn layer_block(
                 "to"
             },
         ),
-        Some(crate::findings::Location {
-            line: rule.line,
-            column: rule.column,
-            ..policy.location
-        }),
+        direction,
+        r,
     );
-    finding.policy = Some(policy.name.clone());
-    finding.policy_kind = Some(policy.kind.clone());
     finding.fix = Some(format!(
         "no automatic fix: a Deny is never widened. Before this rule, add one that accepts 15008/TCP {} the waypoint's pods only: `pods: {{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {namespace}}}}}, podSelector: {{matchLabels: {{gateway.networking.k8s.io/gateway-name: {name}}}}}}}` (the waypoint enforces Istio's AuthorizationPolicies itself)",
         if direction == Direction::Ingress {

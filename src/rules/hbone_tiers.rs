@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use super::{Output, names, sender_names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::cnp::{Action, Tier};
-use crate::findings::{Code, Finding, Location};
+use crate::findings::Code;
 use crate::netpol::conn::{ConnSet, Protocol};
 use crate::netpol::eval::{BitSet, Decider, Endpoint, SideVerdict};
 use crate::netpol::policy::Direction;
@@ -218,7 +218,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 hit.ports
             )
         };
-        let mut finding = Finding::new(
+        let mut finding = policy.finding(
             match dir {
                 Direction::Ingress => Code::Amb001,
                 Direction::Egress => Code::Amb002,
@@ -226,14 +226,9 @@ pub fn check(cx: &Context, out: &mut Output) {
             format!(
                 "{what}: once they are in the ambient mesh, this traffic is tunnelled over HBONE to port 15008 and the cluster-wide policy blocks it (requests time out; ztunnel logs a connection timeout to port 15008)"
             ),
-            Some(Location {
-                line: rule.line,
-                column: rule.column,
-                ..policy.location
-            }),
+            dir,
+            r,
         );
-        finding.policy = Some(policy.name.clone());
-        finding.policy_kind = Some(policy.kind.clone());
         if let [one] = hit.subjects.iter().take(2).collect::<Vec<_>>()[..] {
             finding.workload = Some(cx.workload_name(one));
         }
