@@ -111,14 +111,14 @@ pub fn check(cx: &Context, out: &mut Output) {
                         Direction::Egress => cx.sender(w).is_some(),
                     }
             }),
-            |w| {
-                (
+            // (Who tunnels to it, or how it tunnels: members of a group have the same peers.)
+            |w| match direction {
+                Direction::Ingress => (
                     engine.subject_class(w, direction),
-                    match direction {
-                        Direction::Ingress => format!("{:?}", cx.hbone_senders_kind(w)),
-                        Direction::Egress => format!("{:?}", cx.sender(w)),
-                    },
-                )
+                    Some(cx.hbone_senders_kind(w)),
+                    None,
+                ),
+                Direction::Egress => (engine.subject_class(w, direction), None, Some(cx.sender(w))),
             },
         );
         for members in subjects.values() {
