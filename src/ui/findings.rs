@@ -49,9 +49,15 @@ pub fn FindingsPanel(
             if a.id == 0 {
                 return "Starting the analysis worker…".to_string();
             }
+            let plural = |n: usize, word: &str| match n {
+                1 => format!("1 {word}"),
+                n => format!("{n} {word}s"),
+            };
             format!(
-                "Analysed {} objects in {} documents in {:.1} ms",
-                a.report.objects, a.report.documents, a.millis
+                "Analysed {} in {} in {:.1} ms",
+                plural(a.report.objects, "object"),
+                plural(a.report.documents, "document"),
+                a.millis
             )
         })
     };

@@ -68,7 +68,7 @@ test("Back brings back the visitor's own text that an example replaced", async (
   await expect(editor(page)).toHaveValue(/istio-waypoint/);
   await page.goBack();
   await expect(editor(page)).toHaveValue(/name: mine/);
-  await expect(page.locator(".status")).toContainText("Analysed 1 objects");
+  await expect(page.locator(".status")).toContainText("Analysed 1 object in 1 document");
   // The same example again after an edit: a new entry at the same address, which Back undoes.
   await page.goForward();
   await expect(editor(page)).toHaveValue(/istio-waypoint/);

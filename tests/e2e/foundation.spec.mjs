@@ -9,7 +9,7 @@ test("loads with the seed example and no console error or foreign request", asyn
   const editor = page.getByLabel("Manifests (YAML or JSON)");
   await expect(editor).toHaveValue(/port: 9090/);
   await expect(editor).toHaveValue(/app.kubernetes.io\/name: my-app/);
-  await expect(page.locator(".status")).toContainText("Analysed 1 objects");
+  await expect(page.locator(".status")).toContainText("Analysed 1 object in");
   expect(problems).toEqual([]);
 });
 

@@ -11,7 +11,7 @@ const SHARE_LINK = new RegExp(`^http://127\\.0\\.0\\.1:${PORT}/#share=`);
 test("the build served from a sub-path works, worker included", async ({ page }) => {
   const problems = guard(page);
   await page.goto(SUB_PATH);
-  await expect(page.locator(".status")).toContainText("Analysed 1 objects");
+  await expect(page.locator(".status")).toContainText("Analysed 1 object in");
   await expect(page.locator(".finding").first()).toBeVisible();
   expect(problems).toEqual([]);
 });

@@ -178,7 +178,7 @@ test("dropped and opened files load, several as several documents", async ({ pag
   const crlf = a.replace("dropped-a", "opened-c").replaceAll("\n", "\r\n");
   await page.locator("#file-input").setInputFiles({ name: "c.yaml", mimeType: "text/yaml", buffer: Buffer.from(crlf) });
   await expect(editor(page)).toHaveValue("# c.yaml\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: opened-c\n");
-  await expect(page.locator(".status")).toContainText("Analysed 1 objects in 1 documents");
+  await expect(page.locator(".status")).toContainText("Analysed 1 object in 1 document");
   await editor(page).press("Control+End");
   await page.keyboard.type("  labels: {a: b}\n");
   await expect(editor(page)).toHaveValue(/name: opened-c\n  labels: \{a: b\}\n$/);

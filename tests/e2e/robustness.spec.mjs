@@ -19,7 +19,7 @@ test("a pasted YAML bomb is a located error; the page stays usable", async ({ pa
   await expect(error).toBeVisible();
   await expect(editor(page)).toHaveValue(bomb);
   await editor(page).fill(SMALL);
-  await expect(page.locator(".status")).toContainText("1 objects");
+  await expect(page.locator(".status")).toContainText("1 object in");
   expect(problems).toEqual([]);
 });
 
@@ -44,7 +44,7 @@ test("a 20 MB paste keeps the text, and the analysis ends or is stopped with a r
   await expect(page.locator(".banner", { hasText: "too large for the browser to keep" })).toBeVisible();
   // The (new) worker answers the next edit.
   await paste(page, SMALL);
-  await expect(page.locator(".status")).toContainText("1 objects");
+  await expect(page.locator(".status")).toContainText("1 object in");
   await expect(stopped).toHaveCount(0);
   await expect(page.locator(".banner", { hasText: "too large" })).toHaveCount(0);
   expect(problems).toEqual([]);
@@ -125,7 +125,7 @@ test.describe("a worker that fails", () => {
       }
     }
     await paste(page, SMALL);
-    await expect(page.locator(".status")).toContainText("1 objects");
+    await expect(page.locator(".status")).toContainText("1 object in");
     await expect(stopped).toHaveCount(0);
     expect(problems).toEqual([]);
   });
@@ -145,7 +145,7 @@ test.describe("a worker that fails", () => {
     await expect(crashed).toContainText("The analyser crashed on this text. Your text is kept.");
     await expect(crashed).toContainText("index out of bounds (stand-in)");
     await paste(page, SMALL);
-    await expect(page.locator(".status")).toContainText("1 objects");
+    await expect(page.locator(".status")).toContainText("1 object in");
     await expect(crashed).toHaveCount(0);
   });
 });
