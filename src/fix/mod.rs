@@ -435,17 +435,7 @@ fn layer_port_edit(
     let spec = policy.node.get("spec")?;
     let rules = spec.get(direction.as_str())?;
     let rule_node = rules.as_seq()?.get(rule)?;
-    let (key, item) = if policy.kind == "ClusterNetworkPolicy" {
-        let number = Y::map(vec![("number", Y::Int(HBONE_PORT.into()))]);
-        let port = Y::map(vec![("destinationPort", number)]);
-        ("protocols", Y::map(vec![("tcp", port)]))
-    } else {
-        let port = Y::map(vec![
-            ("protocol", Y::str("TCP")),
-            ("port", Y::Int(HBONE_PORT.into())),
-        ]);
-        ("ports", Y::map(vec![("portNumber", port)]))
-    };
+    let (key, item) = layer_hbone_port(policy);
     let list = rule_node.get(key)?;
     let last = list.as_seq()?.last()?;
     if aliased(text, &[&policy.node, spec, rules, rule_node, list, last]) {
@@ -517,19 +507,7 @@ fn layer_doc(
         (crate::cnp::Action::Accept, false) => "Allow",
         (action, _) => action.as_str(),
     };
-    let port = if v1alpha2 {
-        let number = Y::map(vec![("number", Y::Int(HBONE_PORT.into()))]);
-        (
-            "protocols",
-            Y::map(vec![("tcp", Y::map(vec![("destinationPort", number)]))]),
-        )
-    } else {
-        let port = Y::map(vec![
-            ("protocol", Y::str("TCP")),
-            ("port", Y::Int(HBONE_PORT.into())),
-        ]);
-        ("ports", Y::map(vec![("portNumber", port)]))
-    };
+    let (ports_key, port) = layer_hbone_port(policy);
     let new_rule = Y::map(vec![
         ("name", Y::str("allow-ambient-hbone")),
         ("action", Y::str(action)),
@@ -540,7 +518,7 @@ fn layer_doc(
             },
             Y::Seq(peers),
         ),
-        (port.0, Y::Seq(vec![port.1])),
+        (ports_key, Y::Seq(vec![port])),
     ]);
     let mut spec = Vec::new();
     if v1alpha2 {
@@ -567,6 +545,23 @@ fn layer_doc(
         ("spec".to_string(), Y::map(spec)),
     ];
     Ok(emit::document(&doc))
+}
+
+/// 15008/TCP as a cluster-wide rule's ports write it, and the key of that list: `protocols` in
+/// v1alpha2 (`tcp: {destinationPort: {number: 15008}}`), `ports` in v1alpha1 (`portNumber:
+/// {protocol: TCP, port: 15008}`).
+fn layer_hbone_port(policy: &crate::cnp::ClusterPolicy) -> (&'static str, Y) {
+    if policy.kind == "ClusterNetworkPolicy" {
+        let number = Y::map(vec![("number", Y::Int(HBONE_PORT.into()))]);
+        let port = Y::map(vec![("destinationPort", number)]);
+        ("protocols", Y::map(vec![("tcp", port)]))
+    } else {
+        let port = Y::map(vec![
+            ("protocol", Y::str("TCP")),
+            ("port", Y::Int(HBONE_PORT.into())),
+        ]);
+        ("ports", Y::map(vec![("portNumber", port)]))
+    }
 }
 
 /// Whether the document an edit falls in still parses after it, holding every value it held.

@@ -356,14 +356,7 @@ impl<'c> Engine<'c> {
                 policy
                     .rules(d)
                     .iter()
-                    .map(|rule| {
-                        let named = rule
-                            .ports
-                            .iter()
-                            .flatten()
-                            .any(|s| matches!(s.port, Some(PortRef::Name(_))));
-                        (!named).then(|| rule_conns(rule, None))
-                    })
+                    .map(|rule| fixed_conns(rule.ports.as_deref()))
                     .collect()
             };
             static_conns.push([fixed(Direction::Ingress), fixed(Direction::Egress)]);
@@ -406,15 +399,23 @@ impl<'c> Engine<'c> {
                 }
             }
         }
-        // What a rule with named ports means on a workload, as an interned number.
+        // What a rule with named ports (of either family) means on a workload, as an interned
+        // number.
         let mut meanings: HashMap<ConnSet, u32> = HashMap::new();
-        let mut meaning = |p: usize, r: usize, w: usize| -> u32 {
-            let set = rule_conns(
-                &self.cluster.policies[p].rules(direction)[r],
-                Some(&workloads[w]),
-            );
+        let mut meaning = |ports: Option<&[PortSpec]>, w: usize| -> u32 {
+            let set = ports_conns(ports, Some(&workloads[w]));
             let next = meanings.len() as u32;
             *meanings.entry(set).or_insert(next)
+        };
+        let np_ports = |p: usize, r: usize| {
+            self.cluster.policies[p].rules(direction)[r]
+                .ports
+                .as_deref()
+        };
+        let layer_ports = |c: usize, r: usize| {
+            self.cluster.cluster_policies[c].rules(direction)[r]
+                .ports
+                .as_deref()
         };
         let named = |&(p, r): &(usize, usize)| self.static_conns[p][d][r].is_none();
         let layer_rules: Vec<(usize, usize)> = self
@@ -423,15 +424,6 @@ impl<'c> Engine<'c> {
             .enumerate()
             .flat_map(|(c, dirs)| (0..dirs[d].len()).map(move |r| (c, r)))
             .collect();
-        let mut layer_meanings: HashMap<ConnSet, u32> = HashMap::new();
-        let mut layer_meaning = |c: usize, r: usize, w: usize| -> u32 {
-            let set = layer_conns(
-                &self.cluster.cluster_policies[c].rules(direction)[r],
-                Some(&workloads[w]),
-            );
-            let next = layer_meanings.len() as u32;
-            *layer_meanings.entry(set).or_insert(next)
-        };
 
         let mut roles = Roles::with_capacity(workloads.len());
         let (mut subjects, mut peers) = (Classifier::default(), Classifier::default());
@@ -443,7 +435,7 @@ impl<'c> Engine<'c> {
                 for &p in isolating {
                     for r in 0..self.peers[p][d].len() {
                         if named(&(p, r)) {
-                            key.extend([u32::MAX, p as u32, r as u32, meaning(p, r, w)]);
+                            key.extend([u32::MAX, p as u32, r as u32, meaning(np_ports(p, r), w)]);
                         }
                     }
                 }
@@ -458,7 +450,12 @@ impl<'c> Engine<'c> {
                     for &c in layered {
                         for r in 0..self.layer_peers[c][d].len() {
                             if self.layer_static[c][d][r].is_none() {
-                                key.extend([u32::MAX, c as u32, r as u32, layer_meaning(c, r, w)]);
+                                key.extend([
+                                    u32::MAX,
+                                    c as u32,
+                                    r as u32,
+                                    meaning(layer_ports(c, r), w),
+                                ]);
                             }
                         }
                     }
@@ -473,7 +470,7 @@ impl<'c> Engine<'c> {
                 // Egress named ports resolve against this workload, the destination.
                 for (id, pr) in rules.iter().enumerate() {
                     if named(pr) && self.peers[pr.0][d][pr.1].admits(w) {
-                        key.extend([u32::MAX, id as u32, meaning(pr.0, pr.1, w)]);
+                        key.extend([u32::MAX, id as u32, meaning(np_ports(pr.0, pr.1), w)]);
                     }
                 }
             }
@@ -487,7 +484,7 @@ impl<'c> Engine<'c> {
                     }
                     key.push(id as u32);
                     if direction == Direction::Egress && self.layer_static[c][d][r].is_none() {
-                        key.extend([u32::MAX, layer_meaning(c, r, w)]);
+                        key.extend([u32::MAX, meaning(layer_ports(c, r), w)]);
                     }
                 }
             }
@@ -728,7 +725,7 @@ impl<'c> Engine<'c> {
                     }
                     let conns = match &self.layer_static[c][dir_index(direction)][r] {
                         Some(conns) => open.intersect(conns),
-                        None => open.intersect(&layer_conns(rule, destination)),
+                        None => open.intersect(&ports_conns(rule.ports.as_deref(), destination)),
                     };
                     if conns.is_empty() {
                         continue;
@@ -1014,21 +1011,23 @@ fn layers(
                     workloads,
                     ips,
                 });
-                let named = rule
-                    .ports
-                    .iter()
-                    .flatten()
-                    .any(|s| matches!(s.port, Some(PortRef::Name(_))));
-                fixed[c][dir_index(d)].push((!named).then(|| layer_conns(rule, None)));
+                fixed[c][dir_index(d)].push(fixed_conns(rule.ports.as_deref()));
             }
         }
     }
     (peers, fixed, layered)
 }
 
-/// The connections a cluster-wide rule's ports match towards `destination`.
-pub fn layer_conns(rule: &cnp::Rule, destination: Option<&Workload>) -> ConnSet {
-    match &rule.ports {
+/// The connections a rule's `ports` admit towards `destination` (named ports resolve against
+/// it; without a destination pod they match nothing).
+pub fn rule_conns(rule: &Rule, destination: Option<&Workload>) -> ConnSet {
+    ports_conns(rule.ports.as_deref(), destination)
+}
+
+/// The connections a list of ports (of either policy family; `None`: every port) matches
+/// towards `destination`.
+pub fn ports_conns(ports: Option<&[PortSpec]>, destination: Option<&Workload>) -> ConnSet {
+    match ports {
         None => ConnSet::all(),
         Some(specs) => specs.iter().fold(ConnSet::none(), |acc, spec| {
             acc.union(&port_conns(spec, destination))
@@ -1036,15 +1035,14 @@ pub fn layer_conns(rule: &cnp::Rule, destination: Option<&Workload>) -> ConnSet 
     }
 }
 
-/// The connections a rule's `ports` admit towards `destination` (named ports resolve against
-/// it; without a destination pod they match nothing).
-pub fn rule_conns(rule: &Rule, destination: Option<&Workload>) -> ConnSet {
-    match &rule.ports {
-        None => ConnSet::all(),
-        Some(specs) => specs.iter().fold(ConnSet::none(), |acc, spec| {
-            acc.union(&port_conns(spec, destination))
-        }),
-    }
+/// The connections of a list of ports whatever the destination: `None` when a named port makes
+/// them depend on it.
+fn fixed_conns(ports: Option<&[PortSpec]>) -> Option<ConnSet> {
+    let named = ports
+        .into_iter()
+        .flatten()
+        .any(|s| matches!(s.port, Some(PortRef::Name(_))));
+    (!named).then(|| ports_conns(ports, None))
 }
 
 pub fn port_conns(spec: &PortSpec, destination: Option<&Workload>) -> ConnSet {
