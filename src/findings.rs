@@ -42,6 +42,12 @@ pub enum Code {
     Amb007,
     #[serde(rename = "AMB008")]
     Amb008,
+    #[serde(rename = "AMB010")]
+    Amb010,
+    #[serde(rename = "AMB011")]
+    Amb011,
+    #[serde(rename = "AMB012")]
+    Amb012,
     #[serde(rename = "AMB013")]
     Amb013,
     #[serde(rename = "INP001")]
@@ -127,6 +133,24 @@ pub static RULES: &[Rule] = &[
         title: "Pod not captured by ambient",
     },
     Rule {
+        code: Code::Amb010,
+        id: "AMB010",
+        severity: Severity::Error,
+        title: "L7 AuthorizationPolicy enforced by ztunnel: its traffic is dropped",
+    },
+    Rule {
+        code: Code::Amb011,
+        id: "AMB011",
+        severity: Severity::Error,
+        title: "ALLOW policy behind a waypoint does not admit the waypoint",
+    },
+    Rule {
+        code: Code::Amb012,
+        id: "AMB012",
+        severity: Severity::Error,
+        title: "STRICT mTLS rejects a plaintext client NetworkPolicy admits",
+    },
+    Rule {
         code: Code::Amb013,
         id: "AMB013",
         severity: Severity::Error,
@@ -202,6 +226,9 @@ impl Code {
             Code::Amb006 => include_str!("rules/docs/AMB006.md"),
             Code::Amb007 => include_str!("rules/docs/AMB007.md"),
             Code::Amb008 => include_str!("rules/docs/AMB008.md"),
+            Code::Amb010 => include_str!("rules/docs/AMB010.md"),
+            Code::Amb011 => include_str!("rules/docs/AMB011.md"),
+            Code::Amb012 => include_str!("rules/docs/AMB012.md"),
             Code::Amb013 => include_str!("rules/docs/AMB013.md"),
             Code::Inp001 => include_str!("rules/docs/INP001.md"),
             Code::Inp002 => include_str!("rules/docs/INP002.md"),

@@ -10,6 +10,7 @@ pub mod exercise;
 pub mod findings;
 pub mod fix;
 pub mod input;
+pub mod istio;
 pub mod layout;
 pub mod model;
 pub mod netpol;
@@ -40,6 +41,11 @@ pub struct Options {
     pub exclude_namespaces: Vec<String>,
     /// Where istiod runs: gateways and waypoints need 15012/TCP to it.
     pub istiod_namespace: String,
+    /// The mesh's trust domain: principals are `<trust domain>/ns/<namespace>/sa/<account>`.
+    pub trust_domain: String,
+    /// Istio's root namespace: its AuthorizationPolicies and PeerAuthentications without a
+    /// selector apply to the whole mesh.
+    pub istio_root_namespace: String,
 }
 
 /// istio-cni's default `excludeNamespaces`.
@@ -59,6 +65,8 @@ impl Default for Options {
                 .map(|ns| ns.to_string())
                 .collect(),
             istiod_namespace: "istio-system".into(),
+            trust_domain: "cluster.local".into(),
+            istio_root_namespace: "istio-system".into(),
         }
     }
 }

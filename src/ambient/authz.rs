@@ -1,20 +1,33 @@
 //! The AMB004 extra: an Istio `AuthorizationPolicy` (security.istio.io/v1, L4 only, enforced by
 //! ztunnel) that gives back the port restriction NetworkPolicy loses once 15008 is admitted.
 //!
-//! For one destination it allows exactly the (mesh source, port) pairs that plain NetworkPolicy
-//! allows today: each ambient source by its identity (its service account) on the TCP ports
-//! NetworkPolicy admits from it. Traffic without a mesh identity (from pods outside the mesh,
-//! arriving in plaintext) is allowed by a `notPrincipals: ["*"]` rule, because NetworkPolicy still
-//! enforces its ports; without it the ALLOW policy would deny that traffic.
+//! Two promises, whatever the user's own AuthorizationPolicies say:
+//!
+//! - **It never widens.** Where no ALLOW policy of the user's applies to the destination, the
+//!   extra is an ALLOW policy: before it ztunnel allowed everything no DENY denied, after it
+//!   only what it lists, so it can only take away. Traffic without a mesh identity (from pods
+//!   outside the mesh, arriving in plaintext) is admitted by a `notPrincipals: ["*"]` rule,
+//!   because NetworkPolicy still enforces its ports. Where the user has ALLOW policies, an ALLOW
+//!   extra would add to them (ALLOW policies are a union): the extra is then a DENY policy that
+//!   denies each mesh identity the ports NetworkPolicy does not allow it, and nothing else.
+//! - **It is never narrower than NetworkPolicy for mesh traffic.** Each mesh identity keeps
+//!   every TCP port NetworkPolicy admits from any source with that identity. Sources the input
+//!   cannot enumerate (a rule without `from`, a namespace selector that names namespaces by
+//!   other labels than their name, an `ipBlock`) become any mesh identity (`principals: ["*"]`)
+//!   on the rule's ports; namespaces named by `kubernetes.io/metadata.name` become
+//!   `namespaces`; pods a selector stands for that are not in the input, their namespace.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Context, HBONE_PORT};
 use crate::fix::Generated;
 use crate::fix::emit::{self, Y};
+use crate::model::NAMESPACE_NAME_LABEL;
 use crate::model::inferred::ANY_NAMESPACE;
 use crate::netpol::conn::Protocol;
-use crate::netpol::eval::Endpoint;
+use crate::netpol::eval::{Endpoint, port_conns};
+use crate::netpol::policy::{Direction, Peer};
+use crate::netpol::selector::{Operator, Selector};
 
 /// Ports are listed one by one in an AuthorizationPolicy: past this many, no policy is written.
 const MAX_PORTS: usize = 64;
@@ -22,8 +35,7 @@ const MAX_PORTS: usize = 64;
 /// (it would not be reviewable, and a hostile input could make thousands of such policies).
 const MAX_RULES: usize = 64;
 /// Mesh identities (service accounts and namespaces) one policy names: past this many it is
-/// not written either. A cluster where every pod may reach every other (8,400 namespaces with a
-/// rule without `from` each) would otherwise get 8,400 policies of 8,400 names: 70 M lines.
+/// not written either.
 const MAX_IDENTITIES: usize = 500;
 
 /// Mesh identities of a group of sources, each once: service accounts as (namespace, name), the
@@ -33,6 +45,38 @@ struct Identities<'c> {
     accounts: BTreeSet<(&'c str, &'c str)>,
     namespaces: BTreeSet<&'c str>,
     anyone: bool,
+}
+
+/// TCP ports a mesh source may use (`None`: every port), without 15008; `Err` past
+/// [`MAX_PORTS`].
+fn app_ports(tcp: &crate::netpol::ranges::Ranges<u16>) -> Result<Option<Vec<u16>>, ()> {
+    if tcp.spans() == [(1, u16::MAX)] {
+        return Ok(None);
+    }
+    let ports: Vec<u16> = tcp
+        .spans()
+        .iter()
+        .flat_map(|&(lo, hi)| lo..=hi)
+        .filter(|&p| p != HBONE_PORT)
+        .take(MAX_PORTS + 1)
+        .collect();
+    if ports.len() > MAX_PORTS {
+        Err(())
+    } else {
+        Ok(Some(ports))
+    }
+}
+
+/// The namespaces a selector names by `kubernetes.io/metadata.name` alone (`matchLabels` or an
+/// `In` expression); `None` when it may match namespaces the input does not show.
+fn named_namespaces(selector: &Selector) -> Option<Vec<String>> {
+    match (&selector.match_labels[..], &selector.requirements[..]) {
+        ([(k, v)], []) if k == NAMESPACE_NAME_LABEL => Some(vec![v.clone()]),
+        ([], [r]) if r.key == NAMESPACE_NAME_LABEL && r.operator == Operator::In => {
+            Some(r.values.clone())
+        }
+        _ => None,
+    }
 }
 
 /// The AuthorizationPolicy for one destination workload, or why there is none.
@@ -48,8 +92,6 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     // group are allowed alike: one verdict per group.
     let mut groups: BTreeMap<Option<Vec<u16>>, Identities> = BTreeMap::new();
     let mut too_many: Option<usize> = None; // the first source allowed too many ports
-    let mut identities_named = 0;
-    // Members of a sender group are admitted alike: one look at the first is enough.
     let candidates = cx.engine.ingress_candidates(d);
     for senders in &cx.senders {
         let members = senders
@@ -69,50 +111,28 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         if tcp.is_empty() {
             continue;
         }
-        let ports = if tcp.spans() == [(1, u16::MAX)] {
-            None
-        } else {
-            let ports: Vec<u16> = tcp
-                .spans()
-                .iter()
-                .flat_map(|&(lo, hi)| lo..=hi)
-                .filter(|&p| p != HBONE_PORT)
-                .take(MAX_PORTS + 1)
-                .collect();
-            if ports.len() > MAX_PORTS {
+        let ports = match app_ports(tcp) {
+            Ok(Some(ports)) if ports.is_empty() => continue, // 15008 only: no app port
+            Ok(ports) => ports,
+            Err(()) => {
                 too_many = Some(too_many.map_or(first, |s| s.min(first)));
                 continue;
             }
-            Some(ports)
         };
-        if groups.len() == MAX_RULES && !groups.contains_key(&ports) {
-            return Err(format!(
-                "the mesh sources of `{}` are allowed more than {MAX_RULES} different sets of ports (an AuthorizationPolicy needs a rule for each)",
-                target.qualified_name()
-            ));
-        }
         let identities = groups.entry(ports).or_default();
         for s in members {
             let source = &cx.cluster.workloads[s];
-            let new = if source.is_inferred() {
+            if source.is_inferred() {
                 // Pods the input does not show: their service account is unknown, so their
                 // namespace stands for them (broader), or any mesh identity for "any namespace".
                 if source.namespace == ANY_NAMESPACE {
                     identities.anyone = true;
-                    false
                 } else {
-                    identities.namespaces.insert(&source.namespace)
+                    identities.namespaces.insert(&source.namespace);
                 }
             } else {
                 let sa = source.service_account.as_deref().unwrap_or("default");
-                identities.accounts.insert((&source.namespace, sa))
-            };
-            identities_named += usize::from(new);
-            if identities_named > MAX_IDENTITIES {
-                return Err(format!(
-                    "more than {MAX_IDENTITIES} mesh identities may reach `{}` (an AuthorizationPolicy naming them all would not be reviewable)",
-                    target.qualified_name()
-                ));
+                identities.accounts.insert((&source.namespace, sa));
             }
         }
     }
@@ -122,54 +142,149 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             cx.cluster.workloads[s].qualified_name()
         ));
     }
-
-    let mut rules = Vec::new();
-    for (ports, identities) in groups {
-        let mut principals: Vec<String> = identities
-            .accounts
-            .iter()
-            .map(|(ns, sa)| format!("cluster.local/ns/{ns}/sa/{sa}"))
-            .chain(identities.anyone.then(|| "*".to_string()))
-            .collect();
-        principals.sort();
-        let namespaces: Vec<String> = identities
-            .namespaces
-            .iter()
-            .map(|ns| ns.to_string())
-            .collect();
-        let mut from = Vec::new();
-        if !principals.is_empty() {
-            from.push(Y::map(vec![(
-                "source",
-                Y::map(vec![("principals", strings(principals))]),
-            )]));
+    // Peers the input cannot enumerate, rule by rule of the policies isolating the destination.
+    for &p in cx.engine.isolating(d, Direction::Ingress) {
+        for rule in &cx.cluster.policies[p].ingress {
+            let broad: Vec<Option<&'_ str>> = match &rule.peers {
+                None => vec![None],
+                Some(peers) => peers
+                    .iter()
+                    .flat_map(|peer| match peer {
+                        Peer::IpBlock { .. } => vec![None],
+                        Peer::Pods {
+                            namespaces: Some(selector),
+                            ..
+                        } => match named_namespaces(selector) {
+                            Some(names) => names
+                                .into_iter()
+                                .filter_map(|n| {
+                                    cx.cluster.namespace(&n).map(|ns| Some(ns.name.as_str()))
+                                })
+                                .collect(),
+                            None => vec![None],
+                        },
+                        Peer::Pods {
+                            namespaces: None, ..
+                        } => Vec::new(),
+                    })
+                    .collect(),
+            };
+            if broad.is_empty() {
+                continue;
+            }
+            let tcp = match &rule.ports {
+                None => crate::netpol::ranges::Ranges::span(1, u16::MAX),
+                Some(specs) => specs
+                    .iter()
+                    .map(|spec| port_conns(spec, Some(target)).of(Protocol::Tcp).clone())
+                    .fold(crate::netpol::ranges::Ranges::empty(), |acc, r| {
+                        acc.union(&r)
+                    }),
+            };
+            let ports = match app_ports(&tcp) {
+                Ok(Some(ports)) if ports.is_empty() => continue,
+                Ok(ports) => ports,
+                Err(()) => {
+                    return Err(format!(
+                        "a rule of NetworkPolicy `{}` admits more than {MAX_PORTS} ports; an AuthorizationPolicy lists ports one by one",
+                        cx.policy_name(p)
+                    ));
+                }
+            };
+            let identities = groups.entry(ports).or_default();
+            for namespace in broad {
+                match namespace {
+                    None => identities.anyone = true,
+                    Some(ns) => {
+                        identities.namespaces.insert(ns);
+                    }
+                }
+            }
         }
-        if !namespaces.is_empty() {
-            from.push(Y::map(vec![(
-                "source",
-                Y::map(vec![("namespaces", strings(namespaces))]),
-            )]));
-        }
-        let mut rule = vec![("from", Y::Seq(from))];
-        if let Some(ports) = ports {
-            let ports = ports.iter().map(|p| Y::str(p.to_string())).collect();
-            rule.push((
-                "to",
-                Y::Seq(vec![Y::map(vec![(
-                    "operation",
-                    Y::map(vec![("ports", Y::Seq(ports))]),
-                )])]),
-            ));
-        }
-        rules.push(Y::map(rule));
     }
-    rules.push(Y::map(vec![(
-        "from",
-        Y::Seq(vec![Y::map(vec![(
-            "source",
-            Y::map(vec![("notPrincipals", strings(vec!["*".into()]))]),
-        )])]),
-    )]));
+    if groups.len() > MAX_RULES {
+        return Err(format!(
+            "the mesh sources of `{}` are allowed more than {MAX_RULES} different sets of ports (an AuthorizationPolicy needs a rule for each)",
+            target.qualified_name()
+        ));
+    }
+    // Any identity covers the group's others.
+    for identities in groups.values_mut() {
+        if identities.anyone {
+            identities.accounts.clear();
+            identities.namespaces.clear();
+        }
+    }
+    let named: BTreeSet<(&str, &str)> = groups
+        .values()
+        .flat_map(|i| i.accounts.iter().copied())
+        .collect();
+    let named_namespaces: BTreeSet<&str> = groups
+        .values()
+        .flat_map(|i| i.namespaces.iter().copied())
+        .collect();
+    if named.len() + named_namespaces.len() > MAX_IDENTITIES {
+        return Err(format!(
+            "more than {MAX_IDENTITIES} mesh identities may reach `{}` (an AuthorizationPolicy naming them all would not be reviewable)",
+            target.qualified_name()
+        ));
+    }
+    let principal = |(ns, sa): &(&str, &str)| crate::istio::ztunnel::principal(cx.istio, ns, sa);
+
+    // The user's own ALLOW policies for the destination: an ALLOW extra would add to them.
+    let user_allow: Vec<String> = crate::istio::ztunnel::enforced(cx.cluster, cx.istio, target)
+        .into_iter()
+        .map(|i| &cx.cluster.authorization_policies[i])
+        .filter(|p| p.action == crate::istio::Action::Allow)
+        .map(|p| format!("`{}`", p.qualified_name()))
+        .collect();
+
+    let (action, rules) = if user_allow.is_empty() {
+        let mut rules = Vec::new();
+        for (ports, identities) in &groups {
+            let principals: Vec<String> = if identities.anyone {
+                vec!["*".to_string()]
+            } else {
+                identities.accounts.iter().map(principal).collect()
+            };
+            let namespaces: Vec<String> = identities
+                .namespaces
+                .iter()
+                .map(|ns| ns.to_string())
+                .collect();
+            let mut from = Vec::new();
+            if !principals.is_empty() {
+                from.push(Y::map(vec![(
+                    "source",
+                    Y::map(vec![("principals", strings(principals))]),
+                )]));
+            }
+            if !namespaces.is_empty() {
+                from.push(Y::map(vec![(
+                    "source",
+                    Y::map(vec![("namespaces", strings(namespaces))]),
+                )]));
+            }
+            let mut rule = vec![("from", Y::Seq(from))];
+            if let Some(ports) = ports {
+                rule.push(("to", operation("ports", ports)));
+            }
+            rules.push(Y::map(rule));
+        }
+        rules.push(Y::map(vec![(
+            "from",
+            Y::Seq(vec![Y::map(vec![(
+                "source",
+                Y::map(vec![("notPrincipals", strings(vec!["*".into()]))]),
+            )])]),
+        )]));
+        ("ALLOW", rules)
+    } else {
+        (
+            "DENY",
+            deny_rules(&groups, &named, &named_namespaces, &principal),
+        )
+    };
 
     // Pods the input does not show are named by their app label, as people name them.
     let base = if target.is_inferred() {
@@ -182,7 +297,12 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     } else {
         target.name.clone()
     };
-    let name = crate::fix::object_name(&format!("allow-ambient-ports-{base}"));
+    let prefix = if action == "ALLOW" {
+        "allow-ambient-ports"
+    } else {
+        "deny-ambient-ports"
+    };
+    let name = crate::fix::object_name(&format!("{prefix}-{base}"));
     // The controller's own selector, or the labels without the ones controllers add: a
     // `pod-template-hash` would stop selecting anything at the next rollout, and the port
     // restriction would be lost without a sign.
@@ -194,6 +314,28 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             target.qualified_name()
         ));
     }
+    let note = if action == "ALLOW" {
+        format!(
+            "Mesh sources may use only the ports NetworkPolicy allowed them; principals assume the trust domain {} and the pods' service accounts; traffic without mesh identity stays under NetworkPolicy alone.",
+            cx.istio.trust_domain
+        )
+    } else {
+        format!(
+            "A DENY policy, because the ALLOW {} {} {} who reaches these pods, and an ALLOW policy would add to them: it denies each mesh identity the ports NetworkPolicy does not allow it, and nothing else; principals assume the trust domain {} and the pods' service accounts.",
+            if user_allow.len() == 1 {
+                "AuthorizationPolicy"
+            } else {
+                "AuthorizationPolicies"
+            },
+            user_allow.join(", "),
+            if user_allow.len() == 1 {
+                "already decides"
+            } else {
+                "already decide"
+            },
+            cx.istio.trust_domain
+        )
+    };
     let labels = selector.into_iter().map(|(k, v)| (k, Y::str(v))).collect();
     let doc = vec![
         ("apiVersion".to_string(), Y::str("security.istio.io/v1")),
@@ -205,12 +347,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
                 ("namespace", Y::str(target.namespace.clone())),
                 (
                     "annotations",
-                    Y::map(vec![(
-                        "ambient-netpol/note",
-                        Y::str(
-                            "Mesh sources may use only the ports NetworkPolicy allowed them; principals assume the trust domain cluster.local and the pods' service accounts; traffic without mesh identity stays under NetworkPolicy alone.",
-                        ),
-                    )]),
+                    Y::map(vec![("ambient-netpol/note", Y::str(note))]),
                 ),
             ]),
         ),
@@ -218,7 +355,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             "spec".to_string(),
             Y::map(vec![
                 ("selector", Y::map(vec![("matchLabels", Y::Map(labels))])),
-                ("action", Y::str("ALLOW")),
+                ("action", Y::str(action)),
                 ("rules", Y::Seq(rules)),
             ]),
         ),
@@ -230,6 +367,91 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     })
 }
 
+/// `to: [{operation: {<key>: [ports]}}]`.
+fn operation(key: &str, ports: &[u16]) -> Y {
+    let ports = ports.iter().map(|p| Y::str(p.to_string())).collect();
+    Y::Seq(vec![Y::map(vec![(
+        "operation",
+        Y::map(vec![(key, Y::Seq(ports))]),
+    )])])
+}
+
+/// The DENY form: each identity is denied the ports outside the union of what every group that
+/// covers it may use. An account is covered by its own groups, its namespace's and any-identity
+/// groups; a namespace (its other accounts) by its groups and any-identity groups; every other
+/// mesh identity by any-identity groups alone (nothing, when there are none).
+fn deny_rules(
+    groups: &BTreeMap<Option<Vec<u16>>, Identities>,
+    named: &BTreeSet<(&str, &str)>,
+    namespaces: &BTreeSet<&str>,
+    principal: &dyn Fn(&(&str, &str)) -> String,
+) -> Vec<Y> {
+    // The union of port lists; `None` (every port) absorbs.
+    let union = |covers: &dyn Fn(&Identities) -> bool| -> Option<BTreeSet<u16>> {
+        let mut out = BTreeSet::new();
+        for (ports, identities) in groups {
+            if covers(identities) {
+                match ports {
+                    None => return None,
+                    Some(list) => out.extend(list.iter().copied()),
+                }
+            }
+        }
+        Some(out)
+    };
+    let mut rules = Vec::new();
+    let deny = |source: Y, ports: Option<BTreeSet<u16>>, rules: &mut Vec<Y>| {
+        let Some(ports) = ports else { return };
+        let mut rule = vec![("from", Y::Seq(vec![Y::map(vec![("source", source)])]))];
+        if !ports.is_empty() {
+            rule.push((
+                "to",
+                operation("notPorts", &ports.into_iter().collect::<Vec<_>>()),
+            ));
+        }
+        rules.push(Y::map(rule));
+    };
+    for account in named {
+        let ports = union(&|i| {
+            i.anyone || i.accounts.contains(account) || i.namespaces.contains(account.0)
+        });
+        deny(
+            Y::map(vec![("principals", strings(vec![principal(account)]))]),
+            ports,
+            &mut rules,
+        );
+    }
+    for ns in namespaces {
+        let ports = union(&|i| i.anyone || i.namespaces.contains(ns));
+        let mut source = vec![("namespaces", strings(vec![ns.to_string()]))];
+        let own: Vec<String> = named
+            .iter()
+            .filter(|(n, _)| n == ns)
+            .map(principal)
+            .collect();
+        if !own.is_empty() {
+            source.push(("notPrincipals", strings(own)));
+        }
+        deny(Y::map(source), ports, &mut rules);
+    }
+    let ports = union(&|i| i.anyone);
+    let mut source = vec![("principals", strings(vec!["*".into()]))];
+    if !named.is_empty() {
+        source.push((
+            "notPrincipals",
+            strings(named.iter().map(principal).collect()),
+        ));
+    }
+    if !namespaces.is_empty() {
+        source.push((
+            "notNamespaces",
+            strings(namespaces.iter().map(|n| n.to_string()).collect()),
+        ));
+    }
+    deny(Y::map(source), ports, &mut rules);
+    rules
+}
+
 fn strings(items: Vec<String>) -> Y {
     Y::Seq(items.into_iter().map(Y::Str).collect())
 }
@@ -238,15 +460,15 @@ fn strings(items: Vec<String>) -> Y {
 mod tests {
     use crate::{Code, Options, Source, analyze};
 
-    /// A port-restricted rule without `from` in a cluster of many namespaces: every pod may use
-    /// the tunnel, and an AuthorizationPolicy would have to name every identity.
-    fn cluster(namespaces: usize) -> String {
+    /// A port-restricted rule admitting `clients` pods, each with its own service account: an
+    /// AuthorizationPolicy would have to name every identity.
+    fn cluster(clients: usize) -> String {
         let mut text = String::from(
-            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: ns-0}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{ports: [{port: 8080}]}]\n",
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: ns-0}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}], ports: [{port: 8080}]}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: ns-0, labels: {app: web}}\nspec: {containers: [{name: c}]}\n",
         );
-        for i in 0..namespaces {
+        for i in 0..clients {
             text.push_str(&format!(
-                "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web, namespace: ns-{i}, labels: {{app: web}}}}\nspec: {{containers: [{{name: c}}]}}\n"
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: c-{i}, namespace: ns-0, labels: {{app: client}}}}\nspec: {{serviceAccountName: sa-{i}, containers: [{{name: c}}]}}\n"
             ));
         }
         text
@@ -384,15 +606,14 @@ mod tests {
 
     #[test]
     fn past_the_identity_limit_no_policy_is_written_and_the_finding_says_why() {
-        // The destination's own pod is not a source: namespaces - 1 identities.
-        let (message, extras) = amb004(&cluster(super::MAX_IDENTITIES + 2));
+        let (message, extras) = amb004(&cluster(super::MAX_IDENTITIES + 1));
         assert!(
             message.contains("more than 500 mesh identities may reach `ns-0/web`"),
             "{message}"
         );
         assert_eq!(extras, 0);
         // At the limit the policy is written.
-        let (message, extras) = amb004(&cluster(super::MAX_IDENTITIES + 1));
+        let (message, extras) = amb004(&cluster(super::MAX_IDENTITIES));
         assert!(!message.contains("mesh identities may reach"), "{message}");
         assert_eq!(extras, 1);
     }

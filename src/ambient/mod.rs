@@ -256,6 +256,8 @@ pub struct Context<'c> {
     pub proxy_hbone: bool,
     /// Where istiod runs.
     pub istiod_namespace: &'c str,
+    /// The trust domain and root namespace of Istio's security policy.
+    pub istio: crate::istio::ztunnel::Settings<'c>,
 }
 
 impl<'c> Context<'c> {
@@ -341,6 +343,10 @@ impl<'c> Context<'c> {
             mode,
             proxy_hbone: options.proxy_hbone,
             istiod_namespace: &options.istiod_namespace,
+            istio: crate::istio::ztunnel::Settings {
+                trust_domain: &options.trust_domain,
+                root_namespace: &options.istio_root_namespace,
+            },
         }
     }
 

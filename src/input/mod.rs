@@ -74,6 +74,7 @@ pub fn is_known_kind(kind: &str) -> bool {
     WORKLOAD_KINDS.contains(&kind)
         || OTHER_KNOWN_KINDS.contains(&kind)
         || crate::cnp::KINDS.contains(&kind)
+        || crate::istio::KINDS.contains(&kind)
 }
 
 #[derive(Debug, Default)]

@@ -200,6 +200,10 @@ pub struct Cluster {
     pub gateways: Vec<Gateway>,
     /// Services with a selector (they decide which waypoint service traffic goes through).
     pub services: Vec<Service>,
+    /// Istio AuthorizationPolicies (`security.istio.io`), in input order.
+    pub authorization_policies: Vec<crate::istio::AuthorizationPolicy>,
+    /// Istio PeerAuthentications, in input order.
+    pub peer_authentications: Vec<crate::istio::PeerAuthentication>,
 }
 
 /// A Node: its labels and addresses (`status.addresses`, the IP ones).
@@ -304,6 +308,14 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
             "NetworkPolicy" => policy::parse(object).map(|p| cluster.policies.push(p)),
             _ if crate::cnp::is_cluster_policy(object) => {
                 crate::cnp::parse(object).map(|p| cluster.cluster_policies.push(p))
+            }
+            _ if crate::istio::is_istio_security(object) => {
+                crate::istio::parse(object).map(|parsed| match parsed {
+                    crate::istio::Parsed::Authorization(p) => {
+                        cluster.authorization_policies.push(p)
+                    }
+                    crate::istio::Parsed::Peer(p) => cluster.peer_authentications.push(p),
+                })
             }
             // (`networking.istio.io` has a `Gateway` too: the classic gateway's routing, no class.)
             "Gateway" if object.api_version.starts_with("gateway.networking.k8s.io/") => {
@@ -429,7 +441,10 @@ pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> F
             ..object.location
         }),
     );
-    if object.kind == "NetworkPolicy" || crate::cnp::is_cluster_policy(object) {
+    if object.kind == "NetworkPolicy"
+        || crate::cnp::is_cluster_policy(object)
+        || crate::istio::is_istio_security(object)
+    {
         finding.policy = Some(object.qualified_name());
         finding.policy_kind = Some(object.kind.clone());
     } else {

@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use super::{Output, rule_location};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
-use crate::netpol::conn::Protocol;
+use crate::istio::ztunnel::{self, Peer};
+use crate::netpol::conn::{ConnSet, Protocol};
+use crate::netpol::eval::Endpoint;
 use crate::netpol::eval::{BitSet, port_conns};
 use crate::netpol::policy::{Direction, PortRef};
 
@@ -59,6 +61,20 @@ pub fn check(cx: &Context, out: &mut Output) {
             if mesh_peers.is_empty() && !peers.everyone {
                 continue;
             }
+            // Where the user's own AuthorizationPolicies already keep every mesh peer of the rule
+            // to the ports NetworkPolicy allows it, nothing is lost.
+            let rule_tcp = |d: usize| {
+                ports.iter().fold(ConnSet::none(), |acc, spec| {
+                    acc.union(&port_conns(spec, Some(&cx.cluster.workloads[d])))
+                })
+            };
+            let open: Vec<usize> = destinations
+                .iter()
+                .filter(|&d| !restricted(cx, d, &mesh_peers, peers.everyone, &rule_tcp(d)))
+                .collect();
+            if open.is_empty() {
+                continue;
+            }
             let listed: Vec<String> = ports
                 .iter()
                 // Every entry but the bare `15008/TCP` (a range that covers it still names ports).
@@ -103,14 +119,10 @@ pub fn check(cx: &Context, out: &mut Output) {
                 Some(rule_location(cx, p, Direction::Ingress, i)),
             );
             finding.policy = Some(policy.qualified_name());
-            finding.workload = Some(super::subject(
-                cx,
-                p,
-                &destinations.iter().collect::<Vec<_>>(),
-            ));
+            finding.workload = Some(super::subject(cx, p, &open));
             // The extra that restores the port list, one per destination.
             let (mut written, mut unwritten) = (Vec::new(), Vec::new());
-            for d in destinations.iter() {
+            for &d in &open {
                 let result = authz.entry(d).or_insert_with(|| {
                     crate::ambient::authz::policy_for(cx, d).map(|doc| {
                         let name = doc.name.clone();
@@ -147,4 +159,40 @@ pub fn check(cx: &Context, out: &mut Output) {
             out.findings.push(finding);
         }
     }
+}
+
+/// Whether the AuthorizationPolicies ztunnel enforces for `d` already keep every mesh peer of a
+/// rule (and, for a rule without `from`, any mesh identity) to the TCP ports NetworkPolicy allows
+/// it: then admitting 15008 loses nothing.
+fn restricted(cx: &Context, d: usize, mesh_peers: &BitSet, everyone: bool, rule: &ConnSet) -> bool {
+    let target = &cx.cluster.workloads[d];
+    let policies = ztunnel::enforced(cx.cluster, cx.istio, target);
+    if policies.is_empty() {
+        return false;
+    }
+    let none = crate::netpol::ranges::Ranges::empty();
+    let hbone = crate::netpol::ranges::Ranges::single(HBONE_PORT);
+    let keeps = |peer: Peer, allowed: &crate::netpol::ranges::Ranges<u16>| {
+        let verdict = ztunnel::verdict(cx.cluster, cx.istio, &policies, &none, peer);
+        allowed.union(&hbone).contains_all(&verdict.upper)
+    };
+    if everyone && !keeps(Peer::Anyone, rule.of(Protocol::Tcp)) {
+        return false;
+    }
+    // Members of a sender group are allowed alike by NetworkPolicy, but their identities differ.
+    cx.senders.iter().all(|group| {
+        group
+            .iter()
+            .copied()
+            .filter(|&s| mesh_peers.contains(s) && super::distinct(cx, s, d))
+            .all(|s| {
+                let allowed = cx
+                    .engine
+                    .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
+                keeps(
+                    Peer::of(&cx.cluster.workloads[s]),
+                    allowed.of(Protocol::Tcp),
+                )
+            })
+    })
 }
