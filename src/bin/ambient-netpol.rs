@@ -100,6 +100,14 @@ struct MeshArgs {
     /// Where istiod runs (gateways and waypoints need 15012/TCP to it).
     #[arg(long, value_name = "NS", default_value = "istio-system")]
     istiod_namespace: String,
+    /// The mesh's trust domain: AuthorizationPolicy principals are
+    /// `<trust domain>/ns/<namespace>/sa/<service account>`.
+    #[arg(long, value_name = "DOMAIN", default_value = "cluster.local")]
+    trust_domain: String,
+    /// Istio's root namespace: its AuthorizationPolicies and PeerAuthentications without a
+    /// selector apply to the whole mesh.
+    #[arg(long, value_name = "NS", default_value = "istio-system")]
+    istio_root_namespace: String,
 }
 
 impl MeshArgs {
@@ -115,6 +123,8 @@ impl MeshArgs {
                 .collect();
         }
         options.istiod_namespace = self.istiod_namespace.clone();
+        options.trust_domain = self.trust_domain.clone();
+        options.istio_root_namespace = self.istio_root_namespace.clone();
     }
 }
 

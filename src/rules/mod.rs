@@ -9,6 +9,8 @@ pub mod amb005_waypoint;
 pub mod amb006_deny_all;
 pub mod amb007_not_tunneled;
 pub mod amb008_not_captured;
+pub mod amb010_l7_authorization;
+pub mod amb012_strict_plaintext;
 pub mod amb013_proxy_control_plane;
 pub mod hbone_tiers;
 pub mod inp004;
@@ -49,6 +51,10 @@ pub fn check_ambient(cx: &Context, blocking_only: bool) -> Output {
         amb006_deny_all::check(cx, &mut out);
         amb007_not_tunneled::check(cx, &mut out);
         amb008_not_captured::check(cx, &mut out);
+        // Istio's own policy: errors no NetworkPolicy fix removes (not `fixable`), so the
+        // check of a fix does not need them.
+        amb010_l7_authorization::check(cx, &mut out);
+        amb012_strict_plaintext::check(cx, &mut out);
     }
     amb013_proxy_control_plane::check(cx, &mut out);
     out
