@@ -10,6 +10,7 @@ pub mod amb006_deny_all;
 pub mod amb007_not_tunneled;
 pub mod amb008_not_captured;
 pub mod amb010_l7_authorization;
+pub mod amb011_waypoint_identity;
 pub mod amb012_strict_plaintext;
 pub mod amb013_proxy_control_plane;
 pub mod hbone_tiers;
@@ -54,6 +55,7 @@ pub fn check_ambient(cx: &Context, blocking_only: bool) -> Output {
         // Istio's own policy: errors no NetworkPolicy fix removes (not `fixable`), so the
         // check of a fix does not need them.
         amb010_l7_authorization::check(cx, &mut out);
+        amb011_waypoint_identity::check(cx, &mut out);
         amb012_strict_plaintext::check(cx, &mut out);
     }
     amb013_proxy_control_plane::check(cx, &mut out);

@@ -1,0 +1,113 @@
+#![doc = include_str!("docs/AMB011.md")]
+
+use super::Output;
+use crate::ambient::{Context, Route};
+use crate::findings::{Code, Finding, Location};
+use crate::istio::ztunnel::{self, Peer};
+use crate::netpol::conn::Protocol;
+use crate::netpol::eval::{BitSet, Endpoint};
+use crate::netpol::ranges::Ranges;
+
+pub fn check(cx: &Context, out: &mut Output) {
+    if cx.cluster.authorization_policies.is_empty() {
+        return;
+    }
+    let none = Ranges::empty();
+    for d in 0..cx.cluster.workloads.len() {
+        let Some(waypoint) = &cx.waypoint[d] else {
+            continue;
+        };
+        if !cx.membership[d].is_ambient() {
+            continue;
+        }
+        let target = &cx.cluster.workloads[d];
+        let policies = ztunnel::enforced(cx.cluster, cx.istio, target);
+        let allow: Vec<usize> = policies
+            .iter()
+            .copied()
+            .filter(|&i| cx.cluster.authorization_policies[i].action == crate::istio::Action::Allow)
+            .collect();
+        if allow.is_empty() {
+            continue;
+        }
+        // The waypoint's identity: its pods' service account, else the Gateway's name (what
+        // Istio's deployment of a waypoint uses).
+        let account = cx
+            .waypoint_pods(&waypoint.name, &waypoint.namespace)
+            .first()
+            .and_then(|&w| cx.cluster.workloads[w].service_account.clone())
+            .unwrap_or_else(|| waypoint.name.clone());
+        let peer = Peer::Mesh {
+            namespace: &waypoint.namespace,
+            account: Some(&account),
+        };
+        let admitted = ztunnel::verdict(cx.cluster, cx.istio, &policies, &none, peer).upper;
+        // What the policies admit the clients that go through the waypoint (on the ports
+        // NetworkPolicy lets them use): meant for them, lost behind the waypoint.
+        let mut clients = BitSet::new(cx.cluster.workloads.len());
+        let mut lost = Ranges::empty();
+        for group in &cx.senders {
+            let Some(&s) = group
+                .iter()
+                .find(|&&s| super::distinct(cx, s, d) && cx.route(s, d) == Route::Waypoint)
+            else {
+                continue;
+            };
+            let plain = cx
+                .engine
+                .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
+            let own = ztunnel::verdict(
+                cx.cluster,
+                cx.istio,
+                &policies,
+                &none,
+                Peer::of(&cx.cluster.workloads[s]),
+            )
+            .upper;
+            let missing = own.intersect(plain.of(Protocol::Tcp)).subtract(&admitted);
+            if !missing.is_empty() {
+                lost.union_with(&missing);
+                for &m in group.iter().filter(|&&m| super::distinct(cx, m, d)) {
+                    clients.insert(m);
+                }
+            }
+        }
+        if clients.is_empty() {
+            continue;
+        }
+        let principal = ztunnel::principal(cx.istio, &waypoint.namespace, &account);
+        let first = &cx.cluster.authorization_policies[allow[0]];
+        let names = super::list(
+            allow
+                .iter()
+                .map(|&i| {
+                    format!(
+                        "`{}`",
+                        cx.cluster.authorization_policies[i].qualified_name()
+                    )
+                })
+                .collect(),
+        );
+        let mut finding = Finding::new(
+            Code::Amb011,
+            format!(
+                "{} reaches {} through the waypoint `{}/{}`, so its ztunnel sees the waypoint's identity (`{principal}`), not the client's; the ALLOW AuthorizationPolicy {names} enforced there admits the client on TCP {} but not the waypoint: every such request through the waypoint is refused",
+                super::sender_names(cx, &clients),
+                super::describe(cx, d),
+                waypoint.namespace,
+                waypoint.name,
+                ztunnel::describe_ports(&lost),
+            ),
+            Some(Location {
+                ..first.spec_location
+            }),
+        );
+        finding.policy = Some(first.qualified_name());
+        finding.policy_kind = Some("AuthorizationPolicy".into());
+        finding.workload = Some(cx.workload_name(d));
+        finding.fix = Some(format!(
+            "move the client rules to the waypoint (`targetRefs` to the Service or the waypoint), and admit the waypoint here: add `{principal}` to the policy's principals (or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default)"
+        ));
+        out.findings.push(finding);
+    }
+}
