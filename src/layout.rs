@@ -245,7 +245,7 @@ pub fn layout(
         columns[item_layer[item]].push(item);
     }
     for column in &mut columns {
-        column.sort_by_key(|&i| item_group[i]);
+        crate::sort::sort_by_key(column, |&i| item_group[i]);
     }
     let mut best = columns.clone();
     let mut best_crossings = count_crossings(&columns, &down, items);
@@ -281,7 +281,7 @@ pub fn layout(
                 .collect();
             let mut sorted: Vec<(usize, (usize, f64, usize))> =
                 columns[l].iter().copied().zip(keys).collect();
-            sorted.sort_by(|a, b| {
+            crate::sort::sort_by(&mut sorted, |a, b| {
                 a.1.0
                     .cmp(&b.1.0)
                     .then(a.1.1.total_cmp(&b.1.1))
@@ -436,7 +436,7 @@ pub fn layout(
         left_ports[chain[chain.len() - 1]].push((centre_y(chain[chain.len() - 2]), e));
     }
     let spread = |ports: &mut Vec<(f64, usize)>, node: usize| -> Vec<(usize, f64)> {
-        ports.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        crate::sort::sort_by(ports, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let h = nodes[node].height;
         let usable = (h - 12.0).max(0.0);
         let k = ports.len();
@@ -687,7 +687,7 @@ fn count_crossings(columns: &[Vec<usize>], down: &[Vec<usize>], items: usize) ->
             .flat_map(|&a| down[a].iter().map(move |&b| (a, b)))
             .map(|(a, b)| (position[a], position[b]))
             .collect();
-        ends.sort_unstable();
+        crate::sort::sort(&mut ends);
         let size = pair[1].len() + 1;
         let mut tree = vec![0usize; size + 1];
         for (seen, &(_, b)) in ends.iter().enumerate() {

@@ -16,6 +16,7 @@ pub mod model;
 pub mod netpol;
 pub mod report;
 pub mod rules;
+pub mod sort;
 
 pub use findings::{Code, Finding, Location, Severity};
 pub use input::Source;
@@ -372,7 +373,7 @@ fn analyze_loaded(
 
     let out = rules::check_ambient(&cx, fixing == Fixing::No);
     findings.extend(out.findings);
-    findings.sort_by_key(|f| (f.location, f.code));
+    crate::sort::sort_by_key(&mut findings, |f| (f.location, f.code));
     // The rules of the NetworkPolicy family name only the policy; the other families say their
     // kind themselves.
     for f in &mut findings {

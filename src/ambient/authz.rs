@@ -517,7 +517,7 @@ mod tests {
                 )
             })
             .collect();
-        extras.sort();
+        crate::sort::sort(&mut extras);
         assert_eq!(
             extras,
             [

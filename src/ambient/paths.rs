@@ -177,7 +177,7 @@ pub fn paths(cx: &Context) -> Paths {
                     "probe ports".to_string()
                 } else {
                     let mut ports = ports.clone();
-                    ports.sort_unstable();
+                    crate::sort::sort(&mut ports);
                     ports.dedup();
                     format!(
                         "TCP {}",
@@ -313,7 +313,7 @@ pub fn summary(cx: &Context, blocked: &[(BitSet, Vec<usize>)]) -> Vec<NamespaceP
         }
     }
     let mut names: Vec<&str> = workloads.iter().map(|w| w.namespace.as_str()).collect();
-    names.sort_unstable();
+    crate::sort::sort(&mut names);
     names.dedup();
     let index: Vec<usize> = workloads
         .iter()

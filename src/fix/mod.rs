@@ -111,7 +111,7 @@ pub fn fix(
     options: &FixOptions,
 ) -> Fixed {
     let mut requests = requests.to_vec();
-    requests.sort();
+    crate::sort::sort(&mut requests);
     requests.dedup();
     let addresses: Vec<IpAddr> = match options.probe_snat {
         ProbeSnat::Addresses(a) => a.clone(),
@@ -306,7 +306,7 @@ fn unsafe_edits(sources: &[Source], cluster: &Cluster, edits: &[Edit]) -> Vec<us
         // Where the edits are, in order: a document is looked at when one falls in it (thousands
         // of edits and documents must not cost their product).
         let mut at: Vec<usize> = mine.iter().map(|e| e.at).collect();
-        at.sort_unstable();
+        crate::sort::sort(&mut at);
         for (&(start, end, line), &(s2, e2, l2)) in before.iter().zip(&after) {
             if at
                 .get(at.partition_point(|&a| a < start))
@@ -333,7 +333,7 @@ fn apply<'a>(text: &str, edits: impl Iterator<Item = &'a Edit>) -> String {
     // replacement quadratic). At one offset: by `order`, and of equal order the one made later
     // first (a rule appended to the list that ends there goes before a key added after it).
     let mut edits: Vec<(usize, &Edit)> = edits.enumerate().collect();
-    edits.sort_by_key(|&(i, e)| (e.at, e.order, std::cmp::Reverse(i)));
+    crate::sort::sort_by_key(&mut edits, |&(i, e)| (e.at, e.order, std::cmp::Reverse(i)));
     let mut out = String::with_capacity(
         text.len() + edits.iter().map(|(_, e)| e.insert.len()).sum::<usize>(),
     );
@@ -703,7 +703,7 @@ fn edits_for(
             }),
         );
     }
-    aliased.sort_unstable();
+    crate::sort::sort(&mut aliased);
     aliased.dedup();
     (edits, aliased)
 }
@@ -800,7 +800,9 @@ fn ordered_like(item: Y, model: Option<&Node>) -> Y {
         .iter()
         .filter_map(|(k, _)| k.as_str().map(str::to_string))
         .collect();
-    entries.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(usize::MAX));
+    crate::sort::sort_by_key(&mut entries, |(k, _)| {
+        order.iter().position(|o| o == k).unwrap_or(usize::MAX)
+    });
     Y::Map(entries)
 }
 

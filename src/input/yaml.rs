@@ -279,7 +279,7 @@ pub fn insert_separators(text: &str, lines: &[u32]) -> String {
         .filter_map(|&l| (l as usize).checked_sub(1))
         .filter(|&i| i < starts.len())
         .collect();
-    lines.sort_unstable();
+    crate::sort::sort(&mut lines);
     lines.dedup();
     // Line indexes where a `---` goes.
     let mut at: Vec<usize> = Vec::new();

@@ -163,7 +163,7 @@ pub fn add_inferred(cluster: &mut Cluster) {
             cluster.namespaces.push(ns);
         }
     }
-    cluster.namespaces.sort_by(|a, b| a.name.cmp(&b.name));
+    crate::sort::sort_by(&mut cluster.namespaces, |a, b| a.name.cmp(&b.name));
 
     for (namespace, selector, location, why) in added {
         let Some(labels) = labels_for(&selector) else {

@@ -173,7 +173,7 @@ fn cuts<T: super::ranges::Bound>(ranges: &Ranges<T>, out: &mut Vec<T>) {
 }
 
 fn bounds<T: super::ranges::Bound>(mut cuts: Vec<T>, max: T) -> Vec<(T, T)> {
-    cuts.sort_unstable();
+    crate::sort::sort(&mut cuts);
     cuts.dedup();
     cuts.iter()
         .enumerate()

@@ -957,7 +957,7 @@ fn layers(
         let p: &ClusterPolicy = &cluster.cluster_policies[*c];
         (p.tier, p.priority, &p.kind, &p.name)
     };
-    order.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    crate::sort::sort_by(&mut order, |a, b| key(a).cmp(&key(b)));
     let mut layered = vec![[Vec::new(), Vec::new()]; n];
     let mut peers = vec![[Vec::new(), Vec::new()]; cluster.cluster_policies.len()];
     let mut fixed = vec![[Vec::new(), Vec::new()]; cluster.cluster_policies.len()];

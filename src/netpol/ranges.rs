@@ -69,7 +69,7 @@ impl<T: Bound> Ranges<T> {
 
     pub fn union(&self, other: &Self) -> Self {
         let mut all: Vec<(T, T)> = self.spans.iter().chain(&other.spans).copied().collect();
-        all.sort_unstable();
+        crate::sort::sort(&mut all);
         Self::from_sorted(all)
     }
 

@@ -37,7 +37,7 @@ pub fn check(engine: &Engine, given: usize) -> Vec<Finding> {
                 .collect();
             let message = if in_namespace.is_empty() {
                 let mut elsewhere: Vec<String> = workloads.iter().map(|w| format!("`{}`", w.namespace)).collect();
-                elsewhere.sort();
+                crate::sort::sort(&mut elsewhere);
                 elsewhere.dedup();
                 format!(
                     "NetworkPolicy `{}` is in namespace `{}`, where the input has no workloads (they are in {}); is its `metadata.namespace` missing or wrong? Its pods (podSelector: {}) are analysed as pods not in the input",

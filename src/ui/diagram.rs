@@ -1005,7 +1005,7 @@ fn draw(
     // After the nodes (edges never cross a box, and their arrows go over its border); allowed
     // paths first, blocked ones last: painted on top.
     let mut order: Vec<usize> = (0..drawing.edges.len()).collect();
-    order.sort_by_key(|&i| !drawing.edges[i].0.allowed);
+    ambient_netpol::sort::sort_by_key(&mut order, |&i| !drawing.edges[i].0.allowed);
     let mut lines: Vec<Option<u32>> = vec![None; shown.len()];
     analysis.with_untracked(|a| {
         for i in order {

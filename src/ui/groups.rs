@@ -104,7 +104,7 @@ pub fn kinds_summary(code: Code, findings: &[Finding], items: &[usize]) -> Optio
         *counts.entry(kind).or_default() += 1;
     }
     let mut counts: Vec<_> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    ambient_netpol::sort::sort_by(&mut counts, |a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     Some(
         counts
             .iter()
@@ -162,7 +162,7 @@ mod tests {
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
             .collect();
-        names.sort();
+        ambient_netpol::sort::sort(&mut names);
         for path in &names {
             texts.push((
                 path.display().to_string(),
@@ -181,7 +181,7 @@ mod tests {
         let findings = boutique();
         let groups = groups(&findings, &Filter::default());
         let mut seen: Vec<usize> = groups.iter().flat_map(|g| g.items.clone()).collect();
-        seen.sort_unstable();
+        ambient_netpol::sort::sort(&mut seen);
         assert_eq!(seen, (0..findings.len()).collect::<Vec<_>>());
         // Severities never go back up.
         assert!(groups.windows(2).all(|w| w[0].severity <= w[1].severity));
