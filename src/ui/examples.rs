@@ -68,6 +68,26 @@ pub const EXAMPLES: &[Example] = &[
         ),
     },
     Example {
+        id: "sidecar-l7",
+        title: "Coming from sidecars: an HTTP-level AuthorizationPolicy without a waypoint (AMB010)",
+        text: concat!(
+            include_str!("../../tests/fixtures/istio-l7-policy-sidecar-era/app.yaml"),
+            "---\n",
+            include_str!("../../tests/fixtures/istio-l7-policy-sidecar-era/authz.yaml")
+        ),
+    },
+    Example {
+        id: "strict-mtls",
+        title: "STRICT mTLS refuses a client outside the mesh (AMB012)",
+        text: concat!(
+            include_str!("../../tests/fixtures/peer-auth-strict-mesh-wide/app.yaml"),
+            "---\n",
+            include_str!(
+                "../../tests/fixtures/peer-auth-strict-mesh-wide/peer-authentication.yaml"
+            )
+        ),
+    },
+    Example {
         id: "ingress-gateway",
         title: "An app behind an ingress gateway (AMB001)",
         text: include_str!("../../tests/fixtures/ingress-gateway-to-ambient-app/app.yaml"),

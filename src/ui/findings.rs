@@ -16,6 +16,8 @@ use super::groups::{self, Filter, Group, SEVERITIES};
 use super::{Analysis, EditorText, GoToLine};
 
 const SEED_PAGE: &str = "https://istio.io/latest/docs/ambient/usage/networkpolicy/";
+/// What ztunnel enforces of Istio's security policy (AMB010-AMB012).
+const L4_POLICY_PAGE: &str = "https://istio.io/latest/docs/ambient/usage/l4-policy/";
 
 /// Findings listed per group before a "Show all" button on narrow screens, where each takes a
 /// line of a short page; wide screens list `SHOWN_PER_GROUP`.
@@ -298,7 +300,7 @@ fn About(code: Code) -> impl IntoView {
                 <div class="doc">{markdown_view(rule.explanation())}</div>
                 {seed_section.map(|(anchor, name)| view! {
                     <p class="seed-link">
-                        <a href=format!("{SEED_PAGE}#{anchor}") target="_blank" rel="noopener noreferrer">
+                        <a href=if anchor.is_empty() { L4_POLICY_PAGE.to_string() } else { format!("{SEED_PAGE}#{anchor}") } target="_blank" rel="noopener noreferrer">
                             {format!("Istio docs: {name}")}
                         </a>
                     </p>
@@ -331,7 +333,7 @@ fn FindingItem(index: usize, finding: Finding) -> impl IntoView {
     }
 }
 
-/// The section of the Istio page a code implements.
+/// The section of the Istio page a code implements (an empty anchor: the L4 policy page).
 fn seed_section(code: Code) -> Option<(&'static str, &'static str)> {
     match code {
         Code::Amb001 | Code::Amb002 | Code::Amb004 | Code::Amb005 | Code::Amb007 => Some((
@@ -341,6 +343,11 @@ fn seed_section(code: Code) -> Option<(&'static str, &'static str)> {
         Code::Amb003 | Code::Amb006 => Some((
             "ambient-health-probes-and-kubernetes-networkpolicy",
             "Ambient, health probes, and Kubernetes NetworkPolicy",
+        )),
+        Code::Amb010 | Code::Amb011 | Code::Amb012 => Some((
+            // A whole page, not a section of the seed's.
+            "",
+            "Use Layer 4 security policy",
         )),
         _ => None,
     }
