@@ -14,6 +14,8 @@
 //! - every connection the example's policies allow is still allowed (the ports and peers kept);
 //! - nothing is allowed that neither the example nor its corrected YAML allows (every other
 //!   connection still denied), the probe SNAT addresses aside: only the kubelet sends from them;
+//! - the same two for what the AuthorizationPolicies let through from each mesh workload, the
+//!   example's read as the sidecars enforced them, the others as ztunnel does;
 //! - no error is reported that the example did not have.
 //!
 //! Connections are compared on one set of endpoints for the three texts (example, corrected,
@@ -25,15 +27,17 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ambient::ProbeSnat;
+use crate::ambient::{HBONE_PORT, ProbeSnat};
 use crate::findings::{Code, Finding, Severity};
 use crate::input::yaml::{Node, Value};
 use crate::input::{Object, WORKLOAD_KINDS};
+use crate::istio::{self, ztunnel};
 use crate::model::{Cluster, Workload, inferred};
-use crate::netpol::conn::ConnSet;
+use crate::netpol::conn::{ConnSet, Protocol};
 use crate::netpol::eval::{Endpoint, Engine};
 use crate::netpol::ip::IpSet;
 use crate::netpol::policy::{NetworkPolicy, Peer};
+use crate::netpol::ranges::Ranges;
 use crate::{Options, Report, Source, analyze, input, model};
 
 /// The findings an exercise must make disappear (a lesson file's `goal:` line).
@@ -366,6 +370,13 @@ fn compare_connections(
             kept.add(s, d, (*before).clone());
         }
     }
+    compare_authorization(
+        [example, &fixed_objects, objects],
+        &endpoints,
+        &engines[0],
+        options,
+        [&mut lost, &mut added],
+    );
     let lost = lost.sentences(&endpoints, "is no longer allowed");
     let added = added.sentences(
         &endpoints,
@@ -385,6 +396,64 @@ fn compare_connections(
     }
     out.missing.extend(lost);
     out.missing.extend(added);
+}
+
+/// What the AuthorizationPolicies let through from each mesh workload, compared like the
+/// connections: the example read as the sidecars enforced it (an ALLOW rule's HTTP attributes
+/// matched some request, so its L4 part admits; a DENY rule with them denies some requests
+/// only, so it denies no connection), the corrected YAML and the learner's text as ztunnel
+/// enforces them. Lost: ports the example's policies surely admitted and its NetworkPolicies
+/// allow, that the learner's policies surely refuse; added: ports the learner's policies surely
+/// admit that neither the example's nor the corrected YAML's may admit (an ALLOW policy turned
+/// AUDIT or retargeted admits every identity). Nothing to compare when none of the three has an
+/// AuthorizationPolicy.
+fn compare_authorization(
+    texts: [&[Object]; 3],
+    endpoints: &Endpoints,
+    example_engine: &Engine,
+    options: &Options,
+    [lost, added]: [&mut Groups; 2],
+) {
+    let clusters = texts.map(|objects| Cluster {
+        authorization_policies: model::build(objects).0.authorization_policies,
+        ..Cluster::default()
+    });
+    if clusters.iter().all(|c| c.authorization_policies.is_empty()) {
+        return;
+    }
+    let [mut example, fixed, now] = clusters;
+    for policy in &mut example.authorization_policies {
+        let deny = policy.action == istio::Action::Deny;
+        policy.rules.retain(|r| !deny || r.l7.is_empty());
+        for rule in &mut policy.rules {
+            rule.l7.clear();
+        }
+    }
+    let settings = ztunnel::Settings {
+        trust_domain: &options.trust_domain,
+        root_namespace: &options.istio_root_namespace,
+    };
+    let tcp = |ports: Ranges<u16>| ConnSet::ports(Protocol::Tcp, ports);
+    let workloads = &endpoints.cluster.workloads;
+    for (d, wd) in workloads.iter().enumerate() {
+        let [e, f, n] = [&example, &fixed, &now].map(|cluster| {
+            let policies = ztunnel::enforced(cluster, settings, wd);
+            move |peer| ztunnel::verdict(cluster, settings, &policies, &Ranges::empty(), peer)
+        });
+        for (s, ws) in workloads.iter().enumerate() {
+            let peer = ztunnel::Peer::of(ws);
+            let (e, f, n) = (e(peer), f(peer), n(peer));
+            let (src, dst) = (Endpoint::Workload(s), Endpoint::Workload(d));
+            let admitted = example_engine.allowed_between(src, dst);
+            // (15008 is the tunnel's port, never the inner one the policies judge.)
+            let kept = e
+                .lower
+                .intersect(admitted.of(Protocol::Tcp))
+                .subtract(&Ranges::span(HBONE_PORT, HBONE_PORT));
+            lost.add(src, dst, tcp(kept.subtract(&n.upper)));
+            added.add(src, dst, tcp(n.lower.subtract(&e.upper.union(&f.upper))));
+        }
+    }
 }
 
 /// The endpoints of the comparison; `None` past [`MAX_ENDPOINTS`].

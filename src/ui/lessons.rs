@@ -81,6 +81,7 @@ const SOURCES: &[(&str, &str)] = &[
         "ingress-gateway",
         include_str!("../../lessons/ingress-gateway.md"),
     ),
+    ("sidecars", include_str!("../../lessons/sidecars.md")),
 ];
 
 /// The diagram view each step shows.
@@ -353,14 +354,27 @@ mod tests {
         text.replacen(find, replace, 1)
     }
 
-    /// The example with the intended fix, and where the fix's text goes.
-    fn fixed(id: &str, data: &Value) -> (String, usize, String) {
-        let (_, example) = exercise(id).expect("the lesson");
-        let after = data["fix"]["after"].as_str().expect("fix.after");
-        let insert = data["fix"]["insert"].as_str().expect("fix.insert");
-        let at = example.find(after).expect("fix.after is in the example") + after.len();
-        let text = [&example[..at], insert, &example[at..]].concat();
-        (text, at, insert.to_string())
+    /// The intended fix: where it goes in the example, how many bytes of it it replaces (none
+    /// for an insertion after `after`) and the text it writes there.
+    fn fix_edit(example: &str, data: &Value) -> (usize, usize, String) {
+        let fix = &data["fix"];
+        let (at, removed, text) = match fix["find"].as_str() {
+            Some(find) => (
+                example.find(find).expect("fix.find is in the example"),
+                find.len(),
+                fix["replace"].as_str().expect("fix.replace"),
+            ),
+            None => {
+                let after = fix["after"].as_str().expect("fix.after or fix.find");
+                let at = example.find(after).expect("fix.after is in the example");
+                (
+                    at + after.len(),
+                    0,
+                    fix["insert"].as_str().expect("fix.insert"),
+                )
+            }
+        };
+        (at, removed, text.to_string())
     }
 
     /// The first three steps name the diagram view they show and the path they talk about,
@@ -419,12 +433,14 @@ mod tests {
                 "{id} has no case in tests/data/lessons.json"
             );
             let (_, example) = exercise(id).expect("the lesson");
-            let (text, at, insert) = fixed(id, case);
+            let (at, removed, insert) = fix_edit(example, case);
+            let text = [&example[..at], &insert, &example[at + removed..]].concat();
             let done = outcome(id, &text);
             assert!(done.done(), "{id}: the fix is not done: {:?}", done.missing);
-            // Typed one character at a time, it is done only once complete.
+            // Typed one character at a time (over the text it replaces), it is done only once
+            // complete.
             for (cut, _) in insert.char_indices().skip(1) {
-                let typed = [&example[..at], &insert[..cut], &example[at..]].concat();
+                let typed = [&example[..at], &insert[..cut], &example[at + removed..]].concat();
                 assert!(
                     !outcome(id, &typed).done(),
                     "{id}: done with the fix typed up to {:?}",

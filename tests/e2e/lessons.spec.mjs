@@ -27,12 +27,14 @@ function edited(text, edits) {
   return text;
 }
 
-/** The example with the lesson's fix, and where the fix's text goes. */
+/** The example with the lesson's fix, where the fix's text goes, how much of the example it
+ * replaces (nothing for an insertion after `after`, the first `find` for a replacement). */
 function withFix(example, id) {
-  const { after, insert } = DATA[id].fix;
-  const at = example.indexOf(after) + after.length;
-  expect(at, `"${after}" is in the example`).toBeGreaterThanOrEqual(after.length);
-  return { text: example.slice(0, at) + insert + example.slice(at), at, insert };
+  const { after, insert, find, replace } = DATA[id].fix;
+  const [at, removed, text] =
+    find === undefined ? [example.indexOf(after) + after.length, 0, insert] : [example.indexOf(find), find.length, replace];
+  expect(example, "the fix's place is in the example").toContain(find ?? after);
+  return { text: example.slice(0, at) + text + example.slice(at + removed), at, removed, insert: text };
 }
 
 /** Whether the element is (at least partly) in the window: a straight path has a box with no
@@ -137,7 +139,7 @@ for (const id of LESSONS) {
 
   test(`${id}: typing the fix character by character, the exercise is done only once it is complete`, async ({ page }) => {
     const example = await openExercise(page, id);
-    const { text: fixed, at, insert } = withFix(example, id);
+    const { text: fixed, at, removed, insert } = withFix(example, id);
     // Every change of the exercise's verdict, with the editor's text at that moment.
     await page.evaluate(() => {
       const area = document.querySelector("textarea");
@@ -153,10 +155,11 @@ for (const id of LESSONS) {
         attributes: true,
       });
     });
-    await editor(page).evaluate((el, at) => {
+    // (A replacement types over the text it replaces: the first key replaces the selection.)
+    await editor(page).evaluate((el, [at, end]) => {
       el.focus();
-      el.setSelectionRange(at, at);
-    }, at);
+      el.setSelectionRange(at, end);
+    }, [at, at + removed]);
     await editor(page).pressSequentially(insert, { delay: 30 });
     await expect(editor(page)).toHaveValue(fixed);
     await expect(page.locator(".exercise.done")).toBeVisible();
