@@ -840,6 +840,38 @@ fn explain_and_connectivity_show_what_ztunnel_refuses_once_enrolled() {
     );
     let plain = stdout(&run(&["connectivity", &strict], None));
     assert!(!plain.contains("ztunnel"), "{plain}");
+    // A root-namespace policy's selector matches pods of every namespace: billing's api too.
+    let root = fixture("authz-root-namespace-policy");
+    let text = stdout(&run(
+        &[
+            "explain",
+            "--from",
+            "billing/reporter",
+            "--to",
+            "billing/api",
+            "--port",
+            "9090",
+            &root,
+        ],
+        None,
+    ));
+    assert!(
+        text.contains("  TCP 1-65535: denied (no rule of the ALLOW AuthorizationPolicy `istio-system/api-port` admits this peer)\n")
+            && text.ends_with("9090/TCP once enrolled: denied by ztunnel (AuthorizationPolicy istio-system/api-port)\n"),
+        "{text}"
+    );
+    // An L4 DENY rule decides its port; the rest is open (no ALLOW policy).
+    let deny = fixture("authz-l4-deny-policy");
+    let text = stdout(&run(
+        &["explain", "--from", "dev/tool", "--to", "shop/db", &deny],
+        None,
+    ));
+    assert!(
+        text.contains("refuses TCP 5432\n")
+            && text.contains("  TCP 5432: denied (DENY AuthorizationPolicy `shop/no-dev-database` rule 1 (line 14) matches)\n")
+            && text.contains("  TCP 1-5431,5433-65535: allowed (no ALLOW AuthorizationPolicy applies and no DENY rule matches)\n"),
+        "{text}"
+    );
 }
 
 // --write: all or nothing, atomic, mode kept, never over a file edited meanwhile.
