@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
+use crate::ambient::Context;
 use crate::ambient::paths::Edge;
+use crate::ambient::ztunnel_layer::{Judgement, Layer, Via};
 use crate::cnp::Action;
 use crate::netpol::conn::Protocol;
 use crate::netpol::connectivity::Connection;
@@ -324,13 +326,31 @@ pub fn connectivity_text(connections: &[Connection]) -> String {
     let rows: Vec<(String, String, String)> = connections
         .iter()
         .map(|c| {
-            let conn = match &c.plain {
+            let mut conn = match &c.plain {
                 None => c.conn.0.to_string(),
                 Some(plain) if c.conn.0.is_empty() => {
                     format!("BLOCKED once enrolled (today: {})", plain.0)
                 }
                 Some(plain) => format!("{} (today: {})", c.conn.0, plain.0),
             };
+            // The ztunnel layer: what it refuses of what the CNI lets through, and who.
+            let mut refused = Vec::new();
+            if let Some(denied) = &c.ztunnel_denied {
+                refused.push(format!("ztunnel refuses {}", denied.0));
+            }
+            if let Some(uncertain) = &c.ztunnel_uncertain {
+                refused.push(format!(
+                    "ztunnel may refuse {} (addresses unknown)",
+                    uncertain.0
+                ));
+            }
+            if !refused.is_empty() {
+                conn.push_str(&format!(
+                    " [{}: {}]",
+                    refused.join(", "),
+                    c.denied_by.join(", ")
+                ));
+            }
             (name(&c.src, &c.src_kind), name(&c.dst, &c.dst_kind), conn)
         })
         .collect();
@@ -562,6 +582,25 @@ pub fn explain_json(
     port: Option<(Protocol, u16)>,
     enrolled: Option<&[Edge]>,
 ) -> String {
+    json_text(&explain_value(engine, src, dst, verdict, port, enrolled))
+}
+
+/// Pretty JSON with a final line break.
+pub fn json_text(value: &serde_json::Value) -> String {
+    let mut out = serde_json::to_string_pretty(value).expect("JSON values serialize infallibly");
+    out.push('\n');
+    out
+}
+
+/// [`explain_json`]'s value, for a caller that adds fields (the ztunnel layer's `ztunnel`).
+pub fn explain_value(
+    engine: &Engine,
+    src: &str,
+    dst: &str,
+    verdict: &Verdict,
+    port: Option<(Protocol, u16)>,
+    enrolled: Option<&[Edge]>,
+) -> serde_json::Value {
     let side = |side: &SideVerdict, direction: Direction| {
         let policies = &engine.cluster.policies;
         JsonSide {
@@ -604,7 +643,7 @@ pub fn explain_json(
             allowed: side.allowed.to_string(),
         }
     };
-    let value = serde_json::json!({
+    serde_json::json!({
         "src": src,
         "dst": dst,
         "allowed": verdict.allowed.to_string(),
@@ -619,8 +658,188 @@ pub fn explain_json(
             "hbone": !hops.is_empty(),
             "hops": hops,
         })),
-    });
-    let mut out = serde_json::to_string_pretty(&value).expect("JSON values serialize infallibly");
-    out.push('\n');
+    })
+}
+
+/// The TCP ports as `TCP 8080,9090-9091`.
+fn tcp(ports: &crate::istio::ztunnel::Ports) -> String {
+    crate::netpol::conn::ConnSet::ports(Protocol::Tcp, ports.clone()).to_string()
+}
+
+/// `explain`'s lines for the ztunnel layer: the identity the destination's ztunnel sees, its
+/// verdict on the inner ports once enrolled (`reached`: false when the CNI blocks the tunnel,
+/// so ztunnel would judge them only once it is admitted), each part with the rule that decides
+/// it, and the port asked for.
+pub fn ztunnel_text(
+    layer: &Layer,
+    cx: &Context,
+    j: &Judgement,
+    port: Option<(Protocol, u16)>,
+    reached: bool,
+) -> String {
+    let denied = j.denied();
+    let uncertain = j.uncertain();
+    let allowed = j.allowed();
+    let mut verdict = Vec::new();
+    if !allowed.is_empty() {
+        verdict.push(format!("allows {}", tcp(&allowed)));
+    }
+    if !uncertain.is_empty() {
+        verdict.push(format!(
+            "may allow {} (it depends on addresses the input does not give)",
+            tcp(&uncertain)
+        ));
+    }
+    if !denied.is_empty() {
+        verdict.push(format!("refuses {}", tcp(&denied)));
+    }
+    if verdict.is_empty() {
+        verdict.push("has nothing to judge".into());
+    }
+    let mut out = format!(
+        "ztunnel at {} {} the inner port by {}: {}\n",
+        cx.workload_name(j.destination),
+        if reached {
+            "judges"
+        } else {
+            "would judge (once the CNI admits the tunnel)"
+        },
+        layer.describe_peer(j),
+        verdict.join("; ")
+    );
+    for d in &j.decisions {
+        out.push_str(&format!(
+            "  {}: {} ({})\n",
+            tcp(&d.ports),
+            d.outcome.as_str(),
+            crate::istio::ztunnel::describe_why(cx.cluster, &d.why)
+        ));
+    }
+    if let Some((Protocol::Tcp, number)) = port {
+        let by = || {
+            j.decisions
+                .iter()
+                .find(|d| d.ports.contains(number))
+                .map(|d| crate::istio::ztunnel::decider_name(cx.cluster, &d.why).join(", "))
+                .unwrap_or_default()
+        };
+        let verdict = if !j.asked.contains(number) {
+            "not judged: the CNI does not let it through".to_string()
+        } else if !reached {
+            "blocked by the CNI (15008/TCP)".to_string()
+        } else if denied.contains(number) {
+            format!("denied by ztunnel ({})", by())
+        } else if uncertain.contains(number) {
+            format!(
+                "may be denied by ztunnel ({}), depending on addresses",
+                by()
+            )
+        } else {
+            "allowed by the CNI and by ztunnel".to_string()
+        };
+        out.push_str(&format!("{number}/TCP once enrolled: {verdict}\n"));
+    }
     out
+}
+
+/// `explain`'s JSON `ztunnel` field: `destination`, `via` (`plaintext`, `hbone`, `waypoint`),
+/// `waypoint` (its pod), `identity` (`null` for plaintext), `reached`, the judged ports
+/// (`asked`) and their split (`allowed`, `uncertain`, `denied`), `decisions` (each part's
+/// `conn`, `verdict` and the deciding `kind`, `policy`, `action`, 1-based `rule`, `line` and
+/// `reason`), and `port` (the port asked for: `verdict` once enrolled).
+pub fn ztunnel_json(
+    cx: &Context,
+    j: &Judgement,
+    port: Option<(Protocol, u16)>,
+    reached: bool,
+) -> serde_json::Value {
+    use crate::istio::ztunnel::{Outcome, Why};
+    let decisions: Vec<serde_json::Value> = j
+        .decisions
+        .iter()
+        .map(|d| {
+            let (kind, policy, action, rule, line) = match &d.why {
+                Why::Deny { policy, rule } | Why::Allow { policy, rule } => {
+                    let p = &cx.cluster.authorization_policies[*policy];
+                    (
+                        Some("AuthorizationPolicy"),
+                        vec![p.qualified_name()],
+                        Some(p.action.as_str()),
+                        Some(rule + 1),
+                        Some(p.rules[*rule].line),
+                    )
+                }
+                Why::Strict {
+                    peer_authentication,
+                } => {
+                    let pa = peer_authentication.map(|i| &cx.cluster.peer_authentications[i]);
+                    (
+                        Some("PeerAuthentication"),
+                        pa.map(|pa| pa.qualified_name()).into_iter().collect(),
+                        Some("STRICT"),
+                        None,
+                        pa.map(|pa| pa.location.line),
+                    )
+                }
+                Why::NoAllow { policies } => (
+                    Some("AuthorizationPolicy"),
+                    policies
+                        .iter()
+                        .map(|&i| cx.cluster.authorization_policies[i].qualified_name())
+                        .collect(),
+                    Some("ALLOW"),
+                    None,
+                    None,
+                ),
+                Why::Open => (None, Vec::new(), None, None, None),
+            };
+            serde_json::json!({
+                "conn": tcp(&d.ports),
+                "verdict": d.outcome.as_str(),
+                "kind": kind,
+                "policies": policy,
+                "action": action,
+                "rule": rule,
+                "line": line,
+                "reason": crate::istio::ztunnel::describe_why(cx.cluster, &d.why),
+            })
+        })
+        .collect();
+    let port = port.map(|(protocol, number)| {
+        let outcome = (protocol == Protocol::Tcp && j.asked.contains(number)).then(|| {
+            j.decisions
+                .iter()
+                .find(|d| d.ports.contains(number))
+                .map_or(Outcome::Allowed, |d| d.outcome)
+        });
+        serde_json::json!({
+            "port": number,
+            "protocol": protocol.as_str(),
+            "verdict": match outcome {
+                None => "not judged",
+                Some(_) if !reached => "blocked by the CNI",
+                Some(o) => o.as_str(),
+            },
+        })
+    });
+    serde_json::json!({
+        "destination": cx.workload_name(j.destination),
+        "via": match j.via {
+            Via::Plaintext => "plaintext",
+            Via::Hbone => "hbone",
+            Via::Waypoint(_) => "waypoint",
+        },
+        "waypoint": match j.via {
+            Via::Waypoint(w) => Some(cx.workload_name(w)),
+            _ => None,
+        },
+        "identity": j.identity,
+        "reached": reached,
+        "asked": tcp(&j.asked),
+        "allowed": tcp(&j.allowed()),
+        "uncertain": tcp(&j.uncertain()),
+        "denied": tcp(&j.denied()),
+        "decisions": decisions,
+        "port": port,
+    })
 }

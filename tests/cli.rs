@@ -767,6 +767,113 @@ fn explain_says_what_happens_once_enrolled() {
     );
 }
 
+/// The ztunnel layer after the CNI's: `explain` says what the destination's ztunnel does with
+/// the inner port and which policy decides; `connectivity --mode ambient` leaves out what it
+/// refuses and says so.
+#[test]
+fn explain_and_connectivity_show_what_ztunnel_refuses_once_enrolled() {
+    let fixture = |case: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(case)
+            .to_string_lossy()
+            .into_owned()
+    };
+    // A sidecar-era L7 policy: NetworkPolicy admits web on 8080 and 15008, ztunnel nothing.
+    let l7 = fixture("istio-l7-policy-sidecar-era");
+    let args = [
+        "explain", "--from", "shop/web", "--to", "shop/api", "--port", "8080", &l7,
+    ];
+    let text = stdout(&run(&args, None));
+    assert!(text.contains("8080/TCP: allowed\n"), "{text}");
+    assert!(
+        text.contains("ztunnel at shop/api judges the inner port by the identity `cluster.local/ns/shop/sa/web` over HBONE: refuses TCP 1-65535\n")
+            && text.contains("`shop/api-readers` rule 1 (line 13) uses L7 attributes (methods, paths), which ztunnel cannot see: it never matches")
+            && text.ends_with("8080/TCP once enrolled: denied by ztunnel (AuthorizationPolicy shop/api-readers)\n"),
+        "{text}"
+    );
+    // Behind a waypoint, ztunnel sees the waypoint's identity.
+    let waypoint = fixture("authz-selector-policy-behind-waypoint");
+    let value = json(&run(
+        &[
+            "explain", "--from", "shop/web", "--to", "shop/api", "--port", "8080", "--format",
+            "json", &waypoint,
+        ],
+        None,
+    ));
+    let z = &value["ztunnel"];
+    assert_eq!(z["via"], "waypoint", "{z}");
+    assert_eq!(z["identity"], "cluster.local/ns/shop/sa/waypoint");
+    assert_eq!(z["denied"], "TCP 1-65535");
+    assert_eq!(z["decisions"][0]["policies"][0], "shop/api");
+    assert_eq!(z["port"]["verdict"], "denied");
+    assert_eq!(value["port"]["allowed"], true, "today's verdict is kept");
+    // An L4 policy that keeps the ports: 8080 allowed by its rule, the rest refused.
+    let keeps = fixture("authz-existing-policy-keeps-ports");
+    let rows = json(&run(
+        &[
+            "connectivity",
+            "--mode",
+            "ambient",
+            "--format",
+            "json",
+            &keeps,
+        ],
+        None,
+    ));
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["src"] == "shop/web" && r["dst"] == "shop/api")
+        .expect("web -> api");
+    assert_eq!(row["conn"], "TCP 8080", "{row}");
+    assert_eq!(row["plain"], "TCP 8080,15008");
+    assert_eq!(row["ztunnel_denied"], "TCP 1-8079,8081-65535");
+    assert_eq!(row["denied_by"][0], "AuthorizationPolicy shop/api");
+    // STRICT refuses the plaintext of a client outside the mesh; plain mode knows no ztunnel.
+    let strict = fixture("peer-auth-strict-mesh-wide");
+    let text = stdout(&run(&["connectivity", "--mode", "ambient", &strict], None));
+    assert!(
+        text.contains("BLOCKED once enrolled (today: TCP 8080) [ztunnel refuses TCP 8080: PeerAuthentication istio-system/default]"),
+        "{text}"
+    );
+    let plain = stdout(&run(&["connectivity", &strict], None));
+    assert!(!plain.contains("ztunnel"), "{plain}");
+    // A root-namespace policy's selector matches pods of every namespace: billing's api too.
+    let root = fixture("authz-root-namespace-policy");
+    let text = stdout(&run(
+        &[
+            "explain",
+            "--from",
+            "billing/reporter",
+            "--to",
+            "billing/api",
+            "--port",
+            "9090",
+            &root,
+        ],
+        None,
+    ));
+    assert!(
+        text.contains("  TCP 1-65535: denied (no rule of the ALLOW AuthorizationPolicy `istio-system/api-port` admits this peer)\n")
+            && text.ends_with("9090/TCP once enrolled: denied by ztunnel (AuthorizationPolicy istio-system/api-port)\n"),
+        "{text}"
+    );
+    // An L4 DENY rule decides its port; the rest is open (no ALLOW policy).
+    let deny = fixture("authz-l4-deny-policy");
+    let text = stdout(&run(
+        &["explain", "--from", "dev/tool", "--to", "shop/db", &deny],
+        None,
+    ));
+    assert!(
+        text.contains("refuses TCP 5432\n")
+            && text.contains("  TCP 5432: denied (DENY AuthorizationPolicy `shop/no-dev-database` rule 1 (line 14) matches)\n")
+            && text.contains("  TCP 1-5431,5433-65535: allowed (no ALLOW AuthorizationPolicy applies and no DENY rule matches)\n"),
+        "{text}"
+    );
+}
+
 // --write: all or nothing, atomic, mode kept, never over a file edited meanwhile.
 
 fn seed_policy() -> String {

@@ -456,6 +456,246 @@ fn strings(items: Vec<String>) -> Y {
     Y::Seq(items.into_iter().map(Y::Str).collect())
 }
 
+/// A YAML node as the emitter's value; plain scalars keep their type (numbers, booleans).
+fn to_y(node: &crate::input::yaml::Node) -> Y {
+    use crate::input::yaml::Value;
+    match &node.value {
+        Value::Scalar { text, plain: true } => match text.as_str() {
+            "true" => Y::Bool(true),
+            "false" => Y::Bool(false),
+            t => t
+                .parse::<i64>()
+                .map_or_else(|_| Y::Str(t.to_string()), Y::Int),
+        },
+        Value::Scalar { text, .. } => Y::Str(text.clone()),
+        Value::Seq(items) => Y::Seq(items.iter().map(to_y).collect()),
+        Value::Map(entries) => Y::Map(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let key = match &k.value {
+                        Value::Scalar { text, .. } => text.clone(),
+                        _ => String::new(),
+                    };
+                    (key, to_y(v))
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// The L7 keys of a source, an operation, and the `when` keys that are not L4.
+const L7_SOURCE: [&str; 4] = [
+    "requestPrincipals",
+    "notRequestPrincipals",
+    "remoteIpBlocks",
+    "notRemoteIpBlocks",
+];
+const L7_OPERATION: [&str; 6] = [
+    "hosts",
+    "notHosts",
+    "methods",
+    "notMethods",
+    "paths",
+    "notPaths",
+];
+
+/// A rule without its L7 attributes: what it matches at L4. An entry of `from` (or `to`) left
+/// empty matched every source (operation) at L4, so the whole list goes.
+fn l4_rule(rule: &Y) -> Y {
+    let Y::Map(entries) = rule else {
+        return rule.clone();
+    };
+    let strip = |list: &Y, inner: &str, keys: &[&str]| -> Option<Y> {
+        let Y::Seq(items) = list else {
+            return Some(list.clone());
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Y::Map(wrapper) = item else {
+                return None;
+            };
+            let mut kept = Vec::new();
+            for (k, v) in wrapper {
+                if k == inner {
+                    let Y::Map(fields) = v else { return None };
+                    let fields: Vec<(String, Y)> = fields
+                        .iter()
+                        .filter(|(f, _)| !keys.contains(&f.as_str()))
+                        .cloned()
+                        .collect();
+                    if fields.is_empty() {
+                        return None; // this entry matches everything at L4
+                    }
+                    kept.push((k.clone(), Y::Map(fields)));
+                } else {
+                    kept.push((k.clone(), v.clone()));
+                }
+            }
+            out.push(Y::Map(kept));
+        }
+        Some(Y::Seq(out))
+    };
+    let mut out = Vec::new();
+    for (k, v) in entries {
+        match k.as_str() {
+            "from" => out.extend(strip(v, "source", &L7_SOURCE).map(|v| (k.clone(), v))),
+            "to" => out.extend(strip(v, "operation", &L7_OPERATION).map(|v| (k.clone(), v))),
+            "when" => {
+                let Y::Seq(conditions) = v else { continue };
+                let kept: Vec<Y> = conditions
+                    .iter()
+                    .filter(|c| match c {
+                        Y::Map(fields) => fields.iter().any(|(f, key)| {
+                            f == "key"
+                                && matches!(key, Y::Str(s) if crate::istio::L4_WHEN_KEYS.contains(&s.as_str()))
+                        }),
+                        _ => false,
+                    })
+                    .cloned()
+                    .collect();
+                if !kept.is_empty() {
+                    out.push((k.clone(), Y::Seq(kept)));
+                }
+            }
+            _ => out.push((k.clone(), v.clone())),
+        }
+    }
+    Y::Map(out)
+}
+
+/// The policy's document with a new name, `spec` given, and a note.
+fn policy_document(
+    policy: &crate::istio::AuthorizationPolicy,
+    name: &str,
+    note: String,
+    scope: (&str, Y),
+    rules: Vec<Y>,
+) -> Generated {
+    let doc = vec![
+        ("apiVersion".to_string(), Y::str("security.istio.io/v1")),
+        ("kind".to_string(), Y::str("AuthorizationPolicy")),
+        (
+            "metadata".to_string(),
+            Y::map(vec![
+                ("name", Y::str(name)),
+                ("namespace", Y::str(policy.namespace.clone())),
+                (
+                    "annotations",
+                    Y::map(vec![("ambient-netpol/note", Y::str(note))]),
+                ),
+            ]),
+        ),
+        (
+            "spec".to_string(),
+            Y::map(vec![
+                scope,
+                ("action", Y::str(policy.action.as_str())),
+                ("rules", Y::Seq(rules)),
+            ]),
+        ),
+    ];
+    Generated {
+        kind: "AuthorizationPolicy".into(),
+        name: name.to_string(),
+        yaml: emit::document(&doc),
+    }
+}
+
+fn rules_of(policy: &crate::istio::AuthorizationPolicy) -> Vec<Y> {
+    match policy.rules_node.as_ref().map(to_y) {
+        Some(Y::Seq(rules)) => rules,
+        _ => Vec::new(),
+    }
+}
+
+/// AMB010, AMB011: a copy of `policy` attached to the Service `service` with `targetRefs`, so
+/// the Service's waypoint enforces it (L7 attributes included) instead of the pods' ztunnel.
+pub fn retargeted(
+    policy: &crate::istio::AuthorizationPolicy,
+    service: &str,
+    note: String,
+) -> Generated {
+    let name = crate::fix::object_name(&format!("{}-waypoint", policy.name));
+    let target = Y::Seq(vec![Y::map(vec![
+        ("kind", Y::str("Service")),
+        ("group", Y::str("")),
+        ("name", Y::str(service)),
+    ])]);
+    policy_document(
+        policy,
+        &name,
+        note,
+        ("targetRefs", target),
+        rules_of(policy),
+    )
+}
+
+/// AMB010 (ALLOW): the policy's L4 part alone, which ztunnel enforces (the HTTP restriction is
+/// lost), with the policy's own selector (or none: namespace-wide).
+pub fn l4_part(policy: &crate::istio::AuthorizationPolicy, note: String) -> Generated {
+    let name = crate::fix::object_name(&format!("{}-l4", policy.name));
+    let rules: Vec<Y> = rules_of(policy).iter().map(l4_rule).collect();
+    let scope = match &policy.scope {
+        crate::istio::Scope::Selector(labels) => (
+            "selector",
+            Y::map(vec![(
+                "matchLabels",
+                Y::Map(
+                    labels
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Y::str(v.clone())))
+                        .collect(),
+                ),
+            )]),
+        ),
+        // (Namespace-wide: an empty selector says the same as none.)
+        _ => ("selector", Y::map(vec![])),
+    };
+    policy_document(policy, &name, note, scope, rules)
+}
+
+/// A waypoint for a namespace, as `istioctl waypoint apply -n <namespace>` writes it.
+pub fn waypoint_gateway(namespace: &str) -> Generated {
+    let doc = vec![
+        (
+            "apiVersion".to_string(),
+            Y::str("gateway.networking.k8s.io/v1"),
+        ),
+        ("kind".to_string(), Y::str("Gateway")),
+        (
+            "metadata".to_string(),
+            Y::map(vec![
+                ("name", Y::str("waypoint")),
+                ("namespace", Y::str(namespace)),
+                (
+                    "labels",
+                    Y::map(vec![("istio.io/waypoint-for", Y::str("service"))]),
+                ),
+            ]),
+        ),
+        (
+            "spec".to_string(),
+            Y::map(vec![
+                ("gatewayClassName", Y::str("istio-waypoint")),
+                (
+                    "listeners",
+                    Y::Seq(vec![Y::map(vec![
+                        ("name", Y::str("mesh")),
+                        ("port", Y::Int(15008)),
+                        ("protocol", Y::str("HBONE")),
+                    ])]),
+                ),
+            ]),
+        ),
+    ];
+    Generated {
+        kind: "Gateway".into(),
+        name: "waypoint".into(),
+        yaml: emit::document(&doc),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{Code, Options, Source, analyze};

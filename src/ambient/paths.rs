@@ -76,6 +76,42 @@ pub struct Paths {
     /// ([`summary`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub namespace_pairs: Vec<NamespacePairs>,
+    /// The app edges (same `from` and `to`) whose ports the destination's ztunnel refuses once
+    /// enrolled, though the CNI lets them through: denied by Istio's security policy
+    /// (AuthorizationPolicy, STRICT PeerAuthentication), not by a NetworkPolicy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ztunnel: Vec<ZtunnelDenial>,
+}
+
+/// How much of an app edge ztunnel refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ZtunnelExtent {
+    /// Every port of the edge.
+    All,
+    /// Some of its ports (others pass).
+    Some,
+    /// None surely; some depend on addresses the input does not give (`ipBlocks`).
+    Uncertain,
+}
+
+/// ztunnel's refusal of one app edge once enrolled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZtunnelDenial {
+    /// The app edge's ends, as in [`Edge`].
+    pub from: String,
+    pub to: String,
+    pub extent: ZtunnelExtent,
+    /// The ports refused, e.g. `TCP 8080` (`No Connections` when only uncertain).
+    pub port: String,
+    /// The ports that may be refused, depending on addresses (`No Connections`: none).
+    pub uncertain: String,
+    /// The identity ztunnel sees (the waypoint's on a waypoint path); `None`: plaintext.
+    pub identity: Option<String>,
+    /// The deciding objects, e.g. `AuthorizationPolicy shop/api-readers`.
+    pub denied_by: Vec<String>,
+    /// One sentence: why.
+    pub explanation: String,
 }
 
 /// The workload pairs from one namespace to another (or within one) that HBONE findings report
@@ -95,18 +131,21 @@ pub fn paths(cx: &Context) -> Paths {
     let mut used = vec![false; workloads.len()];
     let mut kubelet = false;
     let mut tunnels: std::collections::HashSet<(String, String)> = Default::default();
+    let layer = super::ztunnel_layer::Layer::new(cx);
 
     for d in 0..workloads.len() {
         // (A cluster-wide policy decides for the pods it selects, like an isolating one.)
         let ingress_isolated = !cx.engine.isolating(d, Direction::Ingress).is_empty()
             || !cx.engine.layered(d, Direction::Ingress).is_empty();
+        // Istio's security policy makes the destination's ztunnel a layer that may refuse.
+        let restricts = layer.restricts(d);
         for s in 0..workloads.len() {
             if s == d || workloads[s].host_network && workloads[d].host_network {
                 continue;
             }
             let egress_isolated = !cx.engine.isolating(s, Direction::Egress).is_empty()
                 || !cx.engine.layered(s, Direction::Egress).is_empty();
-            if !ingress_isolated && !egress_isolated {
+            if !ingress_isolated && !egress_isolated && !restricts {
                 continue;
             }
             let verdict = cx
@@ -116,6 +155,15 @@ pub fn paths(cx: &Context) -> Paths {
             if tcp.is_empty() {
                 continue;
             }
+            let denial = if restricts {
+                ztunnel_denial(cx, &layer, s, d, &tcp)
+            } else {
+                None
+            };
+            if !ingress_isolated && !egress_isolated && denial.is_none() {
+                continue;
+            }
+            out.ztunnel.extend(denial);
             used[s] = true;
             used[d] = true;
             let app = ConnSet::ports(Protocol::Tcp, tcp);
@@ -254,6 +302,54 @@ pub fn paths(cx: &Context) -> Paths {
         });
     }
     out
+}
+
+/// What the destination's ztunnel refuses of the app ports `tcp` from `s` to `d` once
+/// enrolled (judged whatever the CNI does with the tunnel: fixing 15008 does not lift it).
+fn ztunnel_denial(
+    cx: &Context,
+    layer: &super::ztunnel_layer::Layer,
+    s: usize,
+    d: usize,
+    tcp: &crate::netpol::ranges::Ranges<u16>,
+) -> Option<ZtunnelDenial> {
+    let j = layer.judge(Some(s), d, tcp)?;
+    let (denied, uncertain) = (j.denied(), j.uncertain());
+    let extent = if !denied.is_empty() && &denied == tcp {
+        ZtunnelExtent::All
+    } else if !denied.is_empty() {
+        ZtunnelExtent::Some
+    } else if !uncertain.is_empty() {
+        ZtunnelExtent::Uncertain
+    } else {
+        return None;
+    };
+    let denied_by = j.refused_by(cx);
+    let conns = |p: &crate::netpol::ranges::Ranges<u16>| ConnSet::ports(Protocol::Tcp, p.clone());
+    let verb = match extent {
+        ZtunnelExtent::All => format!("refuses {}", conns(&denied)),
+        ZtunnelExtent::Some => format!("refuses {} of {}", conns(&denied), conns(tcp)),
+        ZtunnelExtent::Uncertain => format!(
+            "may refuse {} (it depends on addresses the input does not give)",
+            conns(&uncertain)
+        ),
+    };
+    let explanation = format!(
+        "once enrolled, the ztunnel of {} {verb}: it sees {}, and {} decides",
+        cx.workload_name(d),
+        layer.describe_peer(&j),
+        denied_by.join(", ")
+    );
+    Some(ZtunnelDenial {
+        from: cx.workload_name(s),
+        to: cx.workload_name(d),
+        extent,
+        port: conns(&denied).to_string(),
+        uncertain: conns(&uncertain).to_string(),
+        identity: j.identity.clone(),
+        denied_by,
+        explanation,
+    })
 }
 
 /// Labels that name an application, most telling first.
@@ -440,6 +536,118 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn pairs_ztunnel_refuses_are_drawn_and_say_who_refuses() {
+        // No NetworkPolicy at all: only the ztunnel layer refuses (an L7-only ALLOW policy on
+        // `api`, STRICT mTLS for the plaintext of `legacy/old`), and only those pairs are drawn.
+        let text = "apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {serviceAccountName: web, containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: shop, labels: {app: api}}
+spec: {serviceAccountName: api, containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: old, namespace: legacy, labels: {app: old}}
+spec: {containers: [{name: c}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: api-readers, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api}}
+  rules:
+  - from: [{source: {principals: [cluster.local/ns/shop/sa/web]}}]
+    to: [{operation: {methods: [GET]}}]
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: web, namespace: shop}
+spec: {selector: {matchLabels: {app: web}}, mtls: {mode: STRICT}}
+";
+        let report = crate::analyze(
+            &[crate::Source {
+                name: "c.yaml",
+                text,
+            }],
+            &crate::Options::default(),
+        );
+        let paths = &report.paths;
+        let refused: Vec<(&str, &str, ZtunnelExtent, &str, Vec<&str>)> = paths
+            .ztunnel
+            .iter()
+            .map(|z| {
+                (
+                    z.from.as_str(),
+                    z.to.as_str(),
+                    z.extent,
+                    z.port.as_str(),
+                    z.denied_by.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (
+                    "legacy/old",
+                    "shop/web",
+                    ZtunnelExtent::All,
+                    "TCP 1-65535",
+                    vec!["PeerAuthentication shop/web"]
+                ),
+                (
+                    "shop/web",
+                    "shop/api",
+                    ZtunnelExtent::All,
+                    "TCP 1-65535",
+                    vec!["AuthorizationPolicy shop/api-readers"]
+                ),
+                (
+                    "legacy/old",
+                    "shop/api",
+                    ZtunnelExtent::All,
+                    "TCP 1-65535",
+                    vec!["AuthorizationPolicy shop/api-readers"]
+                ),
+            ]
+        );
+        // Each refused pair has its app edge, allowed by the CNI; nothing else is drawn.
+        let apps: Vec<(&str, &str, bool)> = paths
+            .edges
+            .iter()
+            .filter(|e| e.kind == EdgeKind::App)
+            .map(|e| (e.from.as_str(), e.to.as_str(), e.allowed))
+            .collect();
+        assert_eq!(
+            apps,
+            [
+                ("legacy/old", "shop/web", true),
+                ("shop/web", "shop/api", true),
+                ("legacy/old", "shop/api", true)
+            ]
+        );
+        assert!(
+            paths.ztunnel[1]
+                .explanation
+                .contains("it sees the identity `cluster.local/ns/shop/sa/web` over HBONE"),
+            "{}",
+            paths.ztunnel[1].explanation
+        );
     }
 
     #[test]

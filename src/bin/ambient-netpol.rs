@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use ambient_netpol::ambient::mesh::MeshMode;
 use ambient_netpol::ambient::{Cni, FixStyle, ProbeSnat};
 use ambient_netpol::netpol::conn::Protocol;
-use ambient_netpol::netpol::connectivity::{connectivity, connectivity_with};
+use ambient_netpol::netpol::connectivity::{connectivity, connectivity_layered};
 use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
 use ambient_netpol::{Code, Options, Source, analyze, load, report};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -730,7 +730,17 @@ fn connectivity_map(
             let mut options = Options::default();
             mesh.apply(&mut options);
             let cx = ambient_netpol::ambient::Context::new(&engine, &options);
-            connectivity_with(&engine, |s, d| cx.ambient_conns(s, d))
+            // After the CNI's verdict, the destination's ztunnel's.
+            let layer = ambient_netpol::ambient::ztunnel_layer::Layer::new(&cx);
+            connectivity_layered(
+                &engine,
+                |s, d| {
+                    let allowed = cx.ambient_conns(s, d);
+                    let refused = layer.refused(Some(s), d, &allowed);
+                    (allowed, refused)
+                },
+                |allowed, d| layer.refused(None, d, allowed),
+            )
         }
     };
     let out = match format {
@@ -780,9 +790,45 @@ fn explain(
         ),
         _ => None,
     };
+    // The ztunnel layer, after the CNI's: what the destination's ztunnel does with the inner
+    // port once enrolled (tunnelled traffic reaches it on every TCP port when the CNI admits
+    // the tunnel; plaintext on the ports allowed today).
+    let layer = ambient_netpol::ambient::ztunnel_layer::Layer::new(&cx);
+    let ztunnel = match dst {
+        Endpoint::Workload(d) => {
+            let s = match src {
+                Endpoint::Workload(s) => Some(s),
+                Endpoint::Ip(_) => None,
+            };
+            let tunnelled = hops.as_ref().is_some_and(|h| !h.is_empty());
+            let asked = if tunnelled {
+                ambient_netpol::istio::ztunnel::all_ports()
+            } else {
+                verdict.allowed.of(Protocol::Tcp).clone()
+            };
+            let reached = !tunnelled || hops.iter().flatten().all(|h| h.allowed);
+            layer.judge(s, d, &asked).map(|j| (j, reached))
+        }
+        Endpoint::Ip(_) => None,
+    };
     let out = match format {
-        Format::Text => report::explain_text(&engine, from, to, &verdict, port, hops.as_deref()),
-        Format::Json => report::explain_json(&engine, from, to, &verdict, port, hops.as_deref()),
+        Format::Text => {
+            let mut out = report::explain_text(&engine, from, to, &verdict, port, hops.as_deref());
+            if let Some((j, reached)) = &ztunnel {
+                out.push_str(&report::ztunnel_text(&layer, &cx, j, port, *reached));
+            }
+            out
+        }
+        Format::Json => {
+            let mut value =
+                report::explain_value(&engine, from, to, &verdict, port, hops.as_deref());
+            value["ztunnel"] = ztunnel
+                .as_ref()
+                .map_or(serde_json::Value::Null, |(j, reached)| {
+                    report::ztunnel_json(&cx, j, port, *reached)
+                });
+            report::json_text(&value)
+        }
     };
     print_quietly(&out);
     Ok(inputs.status(0))

@@ -137,6 +137,8 @@ pub struct AuthorizationPolicy {
     pub location: Location,
     /// Where `spec` (or the object) is.
     pub spec_location: Location,
+    /// `spec.rules` as written (L7 attributes included), for the fixes that copy the policy.
+    pub rules_node: Option<Node>,
 }
 
 impl AuthorizationPolicy {
@@ -312,6 +314,7 @@ fn authorization_policy(object: &Object) -> Checked<AuthorizationPolicy> {
         rules,
         location: object.location,
         spec_location: located(object, spec),
+        rules_node: spec.get("rules").cloned(),
     })
 }
 

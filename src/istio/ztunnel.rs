@@ -471,3 +471,243 @@ pub fn describe_ports(ports: &Ports) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// What ztunnel decides for a set of ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Allowed,
+    /// Depends on addresses (or accounts) the input does not give.
+    Maybe,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Maybe => "uncertain",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// Who decides some ports of ztunnel's verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// A rule of a DENY policy matches (for `Maybe`: may match).
+    Deny { policy: usize, rule: usize },
+    /// STRICT mTLS refuses plaintext (the PeerAuthentication that makes it so).
+    Strict { peer_authentication: Option<usize> },
+    /// ALLOW policies apply and none of their rules admits the peer there.
+    NoAllow { policies: Vec<usize> },
+    /// A rule of an ALLOW policy admits the peer (for `Maybe`: may admit).
+    Allow { policy: usize, rule: usize },
+    /// No ALLOW policy applies and no DENY rule matches.
+    Open,
+}
+
+/// Some ports, their outcome and who decided it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub ports: Ports,
+    pub outcome: Outcome,
+    pub why: Why,
+}
+
+/// ztunnel's verdict on `asked` (TCP ports) for `peer`, split by who decides: the deciding rule
+/// of each part, in istio.io's order (DENY policies, then STRICT mTLS for plaintext, then the
+/// ALLOW policies). `verdict` is [`verdict`]'s answer for the same arguments.
+pub fn explain(
+    cluster: &Cluster,
+    settings: Settings,
+    policies: &[usize],
+    strict: (&Ports, Option<usize>),
+    peer: Peer,
+    asked: &Ports,
+) -> (Verdict, Vec<Decision>) {
+    let verdict = verdict(cluster, settings, policies, strict.0, peer);
+    let rules = |action: Action, want: Tri| {
+        policies.iter().flat_map(move |&i| {
+            let policy = &cluster.authorization_policies[i];
+            policy
+                .rules
+                .iter()
+                .enumerate()
+                .filter(move |(_, r)| {
+                    // (An ALLOW rule with L7 attributes never matches in ztunnel.)
+                    policy.action == action && (action != Action::Allow || r.l7.is_empty())
+                })
+                .filter_map(move |(r, rule)| {
+                    let (tri, ports) = rule_match(settings, rule, peer);
+                    (tri == want).then_some((i, r, ports))
+                })
+        })
+    };
+    let mut out = Vec::new();
+    let mut take = |rest: &mut Ports, ports: &Ports, outcome: Outcome, why: Why| {
+        let part = rest.intersect(ports);
+        if !part.is_empty() {
+            *rest = rest.subtract(&part);
+            out.push(Decision {
+                ports: part,
+                outcome,
+                why,
+            });
+        }
+    };
+    let mut denied = asked.subtract(&verdict.upper);
+    for (policy, rule, ports) in rules(Action::Deny, Tri::Yes) {
+        take(
+            &mut denied,
+            &ports,
+            Outcome::Denied,
+            Why::Deny { policy, rule },
+        );
+    }
+    if peer == Peer::Plaintext {
+        take(
+            &mut denied,
+            strict.0,
+            Outcome::Denied,
+            Why::Strict {
+                peer_authentication: strict.1,
+            },
+        );
+    }
+    let allow: Vec<usize> = policies
+        .iter()
+        .copied()
+        .filter(|&i| cluster.authorization_policies[i].action == Action::Allow)
+        .collect();
+    let everything = all_ports();
+    take(
+        &mut denied,
+        &everything,
+        Outcome::Denied,
+        Why::NoAllow {
+            policies: allow.clone(),
+        },
+    );
+    let mut maybe = asked.intersect(&verdict.upper).subtract(&verdict.lower);
+    for (policy, rule, ports) in rules(Action::Deny, Tri::Maybe) {
+        take(
+            &mut maybe,
+            &ports,
+            Outcome::Maybe,
+            Why::Deny { policy, rule },
+        );
+    }
+    for (policy, rule, ports) in rules(Action::Allow, Tri::Maybe) {
+        take(
+            &mut maybe,
+            &ports,
+            Outcome::Maybe,
+            Why::Allow { policy, rule },
+        );
+    }
+    let mut allowed = asked.intersect(&verdict.lower);
+    for (policy, rule, ports) in rules(Action::Allow, Tri::Yes) {
+        take(
+            &mut allowed,
+            &ports,
+            Outcome::Allowed,
+            Why::Allow { policy, rule },
+        );
+    }
+    take(&mut allowed, &everything, Outcome::Allowed, Why::Open);
+    (verdict, out)
+}
+
+/// One sentence naming who decided, e.g. "DENY AuthorizationPolicy `shop/no-admin` rule 1
+/// (line 12) matches".
+pub fn describe_why(cluster: &Cluster, why: &Why) -> String {
+    let policy_at = |i: usize| &cluster.authorization_policies[i];
+    match why {
+        Why::Deny { policy, rule } => {
+            let p = policy_at(*policy);
+            let r = &p.rules[*rule];
+            let l7 = if r.l7.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (its L7 attributes {} are dropped: ztunnel denies on the rest)",
+                    r.l7.join(", ")
+                )
+            };
+            format!(
+                "DENY AuthorizationPolicy `{}` rule {} (line {}) matches{l7}",
+                p.qualified_name(),
+                rule + 1,
+                r.line
+            )
+        }
+        Why::Strict {
+            peer_authentication,
+        } => match peer_authentication {
+            Some(i) => {
+                let pa = &cluster.peer_authentications[*i];
+                format!(
+                    "PeerAuthentication `{}` (line {}) makes mTLS STRICT: plaintext is refused",
+                    pa.qualified_name(),
+                    pa.location.line
+                )
+            }
+            None => "mTLS is STRICT: plaintext is refused".into(),
+        },
+        Why::NoAllow { policies } => {
+            let names: Vec<String> = policies
+                .iter()
+                .map(|&i| format!("`{}`", policy_at(i).qualified_name()))
+                .collect();
+            let mut text = format!(
+                "no rule of the ALLOW AuthorizationPolic{} {} admits this peer",
+                if policies.len() == 1 { "y" } else { "ies" },
+                names.join(", ")
+            );
+            for &i in policies {
+                let p = policy_at(i);
+                for (r, rule) in p.rules.iter().enumerate().filter(|(_, r)| !r.l7.is_empty()) {
+                    text.push_str(&format!(
+                        "; `{}` rule {} (line {}) uses L7 attributes ({}), which ztunnel cannot see: it never matches",
+                        p.qualified_name(),
+                        r + 1,
+                        rule.line,
+                        rule.l7.join(", ")
+                    ));
+                }
+            }
+            text
+        }
+        Why::Allow { policy, rule } => {
+            let p = policy_at(*policy);
+            format!(
+                "ALLOW AuthorizationPolicy `{}` rule {} (line {}) admits it",
+                p.qualified_name(),
+                rule + 1,
+                p.rules[*rule].line
+            )
+        }
+        Why::Open => "no ALLOW AuthorizationPolicy applies and no DENY rule matches".into(),
+    }
+}
+
+/// The objects that decided, as `Kind namespace/name` (none for [`Why::Open`]).
+pub fn decider_name(cluster: &Cluster, why: &Why) -> Vec<String> {
+    let ap = |i: usize| {
+        format!(
+            "AuthorizationPolicy {}",
+            cluster.authorization_policies[i].qualified_name()
+        )
+    };
+    match why {
+        Why::Deny { policy, .. } | Why::Allow { policy, .. } => vec![ap(*policy)],
+        Why::Strict {
+            peer_authentication: Some(i),
+        } => vec![format!(
+            "PeerAuthentication {}",
+            cluster.peer_authentications[*i].qualified_name()
+        )],
+        Why::Strict { .. } | Why::Open => Vec::new(),
+        Why::NoAllow { policies } => policies.iter().map(|&i| ap(i)).collect(),
+    }
+}

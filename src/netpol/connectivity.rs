@@ -27,6 +27,44 @@ pub struct Connection {
         serialize_with = "display_opt"
     )]
     pub plain: Option<ConnSetOrd>,
+    /// In ambient mode: what a later layer (the destination's ztunnel) refuses of what the CNI
+    /// lets through once enrolled (left out of `conn`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "display_opt"
+    )]
+    pub ztunnel_denied: Option<ConnSetOrd>,
+    /// What the destination's ztunnel may refuse, depending on addresses the input does not give
+    /// (kept in `conn`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "display_opt"
+    )]
+    pub ztunnel_uncertain: Option<ConnSetOrd>,
+    /// The objects behind `ztunnel_denied` and `ztunnel_uncertain`, as `Kind namespace/name`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub denied_by: Vec<String>,
+}
+
+/// What a layer after the CNI (the destination's ztunnel, once enrolled) refuses of one
+/// connection: surely, maybe, and who decides.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Refused {
+    pub denied: ConnSet,
+    pub uncertain: ConnSet,
+    pub by: Vec<String>,
+}
+
+impl Refused {
+    fn union_with(&mut self, other: &Refused) {
+        self.denied.union_with(&other.denied);
+        self.uncertain.union_with(&other.uncertain);
+        for name in &other.by {
+            if !self.by.contains(name) {
+                self.by.push(name.clone());
+            }
+        }
+    }
 }
 
 fn display_opt<S: serde::Serializer>(conns: &Option<ConnSetOrd>, s: S) -> Result<S::Ok, S::Error> {
@@ -76,9 +114,21 @@ pub fn connectivity_with(
     engine: &Engine,
     pair: impl Fn(usize, usize) -> Rc<ConnSet>,
 ) -> Vec<Connection> {
+    connectivity_layered(engine, |s, d| (pair(s, d), None), |_, _| None)
+}
+
+/// Like [`connectivity_with`], where a layer after the CNI may refuse part of what the CNI lets
+/// through: `pair` gives what the CNI lets through and what the layer refuses of it (left out of
+/// `conn`, said in `ztunnel_denied`, `ztunnel_uncertain` and `denied_by`); `from_address` the
+/// same for what an address sends to a workload (`allowed` given).
+pub fn connectivity_layered(
+    engine: &Engine,
+    pair: impl Fn(usize, usize) -> (Rc<ConnSet>, Option<Refused>),
+    from_address: impl Fn(&ConnSet, usize) -> Option<Refused>,
+) -> Vec<Connection> {
     let workloads = &engine.cluster.workloads;
     // Several workloads may form one entity (pods of one owner with different labels): union.
-    let mut pairs: BTreeMap<(Entity, Entity), (ConnSet, ConnSet)> = BTreeMap::new();
+    let mut pairs: BTreeMap<(Entity, Entity), (ConnSet, ConnSet, Refused)> = BTreeMap::new();
     let entities: Vec<Entity> = workloads
         .iter()
         .map(|w| (w.qualified_name(), w.kind.clone()))
@@ -94,10 +144,16 @@ pub fn connectivity_with(
                 continue;
             }
             let plain = engine.allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
-            let allowed = pair(s, d);
+            let (allowed, refused) = pair(s, d);
             if !allowed.is_empty() || !plain.is_empty() {
                 let entry = pairs.entry((entity(s), entity(d))).or_default();
-                entry.0.union_with(&allowed);
+                match refused {
+                    Some(refused) => {
+                        entry.0.union_with(&allowed.subtract(&refused.denied));
+                        entry.2.union_with(&refused);
+                    }
+                    None => entry.0.union_with(&allowed),
+                }
                 entry.1.union_with(&plain);
             }
         }
@@ -107,35 +163,51 @@ pub fn connectivity_with(
     // direction, and each segment is judged by one of its addresses.
     let egress_segments = segments(engine, Direction::Egress);
     let ingress_segments = segments(engine, Direction::Ingress);
-    // (Traffic between pods and addresses outside the mesh is plaintext: the same in both modes.)
+    // (Traffic between pods and addresses outside the mesh is plaintext: the CNI's verdict is
+    // the same in both modes; the destination's ztunnel may refuse plaintext.)
     for &w in &shown {
-        let mut add = |key: (Entity, Entity), allowed: Rc<ConnSet>| {
+        let mut add = |key: (Entity, Entity), allowed: Rc<ConnSet>, refused: Option<Refused>| {
             if !allowed.is_empty() {
                 let entry = pairs.entry(key).or_default();
-                entry.0.union_with(&allowed);
+                match refused {
+                    Some(refused) => {
+                        entry.0.union_with(&allowed.subtract(&refused.denied));
+                        entry.2.union_with(&refused);
+                    }
+                    None => entry.0.union_with(&allowed),
+                }
                 entry.1.union_with(&allowed);
             }
         };
         for (range, addr) in &egress_segments {
             let allowed = engine.allowed_between(Endpoint::Workload(w), Endpoint::Ip(*addr));
-            add((entity(w), (range.clone(), EXTERNAL.into())), allowed);
+            add((entity(w), (range.clone(), EXTERNAL.into())), allowed, None);
         }
         for (range, addr) in &ingress_segments {
             let allowed = engine.allowed_between(Endpoint::Ip(*addr), Endpoint::Workload(w));
-            add(((range.clone(), EXTERNAL.into()), entity(w)), allowed);
+            let refused = from_address(&allowed, w);
+            add(
+                ((range.clone(), EXTERNAL.into()), entity(w)),
+                allowed,
+                refused,
+            );
         }
     }
 
     pairs
         .into_iter()
         .map(
-            |(((src, src_kind), (dst, dst_kind)), (conn, plain))| Connection {
+            |(((src, src_kind), (dst, dst_kind)), (conn, plain, refused))| Connection {
                 src,
                 src_kind,
                 dst,
                 dst_kind,
                 plain: (conn != plain).then_some(ConnSetOrd(plain)),
                 conn: ConnSetOrd(conn),
+                ztunnel_denied: (!refused.denied.is_empty()).then_some(ConnSetOrd(refused.denied)),
+                ztunnel_uncertain: (!refused.uncertain.is_empty())
+                    .then_some(ConnSetOrd(refused.uncertain)),
+                denied_by: refused.by,
             },
         )
         .collect()

@@ -114,16 +114,97 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
         });
         let target = &cx.cluster.workloads[first];
+        let ns = &target.namespace;
         let service = cx
             .cluster
             .services
             .iter()
-            .find(|s| s.namespace == target.namespace && s.selector.matches(&target.labels))
-            .map_or("<the Service>".to_string(), |s| s.name.clone());
-        finding.fix = Some(format!(
-            "keep the HTTP rules on a waypoint: deploy one in `{ns}` (`istioctl waypoint apply -n {ns}`), label the Service `{service}` `istio.io/use-waypoint: waypoint`, and attach this policy to it with `targetRefs: [{{kind: Service, group: \"\", name: {service}}}]` instead of `selector`; or keep only the L4 attributes (principals, namespaces, ports), which ztunnel enforces, and lose the HTTP restriction",
-            ns = target.namespace
-        ));
+            .find(|s| &s.namespace == ns && s.selector.matches(&target.labels));
+        // The fixer only adds: the policy itself stays until someone deletes it.
+        let delete = format!(
+            "delete AuthorizationPolicy `{}` (line {}) by hand, which the fixer cannot do: ",
+            policy.qualified_name(),
+            policy.location.line
+        );
+        finding.fix = Some(match service {
+            Some(service) => {
+                // A waypoint of the namespace, or one to deploy (the extra Gateway).
+                let existing = cx.cluster.waypoints.iter().find(|w| &w.namespace == ns);
+                let waypoint = existing.map_or("waypoint", |w| w.name.as_str());
+                let copy = crate::ambient::authz::retargeted(
+                    policy,
+                    &service.name,
+                    format!(
+                        "A copy of `{}` attached to the Service `{}`: its waypoint `{waypoint}` sees HTTP and enforces the L7 rules. Label the Service `istio.io/use-waypoint: {waypoint}` and delete `{}`, which ztunnel enforces without its L7 rules.",
+                        policy.qualified_name(),
+                        service.name,
+                        policy.qualified_name()
+                    ),
+                );
+                let mut applied = vec![format!(
+                    "the AuthorizationPolicy `{}` (this policy with `targetRefs` to the Service `{}` instead of `selector`)",
+                    copy.name, service.name
+                )];
+                push_extra(cx, out, copy);
+                if existing.is_none() {
+                    applied.push(format!(
+                        "the Gateway `{ns}/waypoint` (a waypoint for the namespace)"
+                    ));
+                    push_extra(cx, out, crate::ambient::authz::waypoint_gateway(ns));
+                }
+                let labelled = service.labels.get(crate::ambient::mesh::USE_WAYPOINT)
+                    == Some(&waypoint.to_string());
+                format!(
+                    "keep the HTTP rules on a waypoint: apply the extra {} {}{}; then {delete}while it selects the pods, ztunnel drops their traffic",
+                    if applied.len() == 1 {
+                        "document"
+                    } else {
+                        "documents"
+                    },
+                    super::list(applied),
+                    if labelled {
+                        String::new()
+                    } else {
+                        format!(
+                            ", label the Service `{}` `istio.io/use-waypoint: {waypoint}`",
+                            service.name
+                        )
+                    }
+                )
+            }
+            None if policy.action == Action::Allow => {
+                let l4 = crate::ambient::authz::l4_part(
+                    policy,
+                    format!(
+                        "The L4 part of `{}` alone (principals, namespaces, ports), which ztunnel enforces; the HTTP restriction is lost. No Service selects these pods, so no waypoint can take the L7 rules.",
+                        policy.qualified_name()
+                    ),
+                );
+                let name = l4.name.clone();
+                push_extra(cx, out, l4);
+                format!(
+                    "apply the AuthorizationPolicy `{name}` (an extra document: the policy's L4 part alone, which ztunnel enforces, losing the HTTP restriction), or put a Service and a waypoint in front of the pods and attach the policy to them with `targetRefs`; then {delete}its L7 rules keep matching nothing"
+                )
+            }
+            None => format!(
+                "put a Service and a waypoint in front of the pods (`istioctl waypoint apply -n {ns}`, the Service labelled `istio.io/use-waypoint: waypoint`) and attach a copy of this policy to the Service with `targetRefs` instead of `selector`; then {delete}ztunnel keeps enforcing it, denying more than it says"
+            ),
+        });
         out.findings.push(finding);
+    }
+}
+
+/// An extra document, once (two policies may ask for the same waypoint).
+fn push_extra(cx: &Context, out: &mut Output, doc: crate::fix::Generated) {
+    let exists = out
+        .extras
+        .iter()
+        .any(|e| e.kind == doc.kind && e.yaml == doc.yaml)
+        || (doc.kind == "AuthorizationPolicy"
+            && cx.cluster.authorization_policies.iter().any(|p| {
+                p.name == doc.name && doc.yaml.contains(&format!("namespace: {}\n", p.namespace))
+            }));
+    if !exists {
+        out.extras.push(doc);
     }
 }

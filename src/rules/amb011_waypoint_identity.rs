@@ -105,9 +105,75 @@ pub fn check(cx: &Context, out: &mut Output) {
         finding.policy = Some(first.qualified_name());
         finding.policy_kind = Some("AuthorizationPolicy".into());
         finding.workload = Some(cx.workload_name(d));
-        finding.fix = Some(format!(
-            "move the client rules to the waypoint (`targetRefs` to the Service or the waypoint), and admit the waypoint here: add `{principal}` to the policy's principals (or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default)"
-        ));
+        // The Service whose traffic takes the waypoint (labelled, else any that selects the
+        // pods: the namespace's label sends all of them through it).
+        let services: Vec<&crate::model::Service> = cx
+            .cluster
+            .services
+            .iter()
+            .filter(|s| s.namespace == target.namespace && s.selector.matches(&target.labels))
+            .collect();
+        let service = services
+            .iter()
+            .find(|s| s.labels.contains_key(crate::ambient::mesh::USE_WAYPOINT))
+            .or(services.first());
+        let mut copies = Vec::new();
+        if let Some(service) = service {
+            for &i in allow
+                .iter()
+                .filter(|&&i| cx.cluster.authorization_policies[i].namespace == target.namespace)
+            {
+                let policy = &cx.cluster.authorization_policies[i];
+                let copy = crate::ambient::authz::retargeted(
+                    policy,
+                    &service.name,
+                    format!(
+                        "A copy of `{}` attached to the Service `{}`: the waypoint `{}/{}` sees the clients' identities and enforces it. Delete `{}` (or admit `{principal}` in it): the pods' ztunnel sees only the waypoint.",
+                        policy.qualified_name(),
+                        service.name,
+                        waypoint.namespace,
+                        waypoint.name,
+                        policy.qualified_name()
+                    ),
+                );
+                copies.push((
+                    format!("`{}`", copy.name),
+                    policy.qualified_name(),
+                    policy.location.line,
+                ));
+                if !out
+                    .extras
+                    .iter()
+                    .any(|e| e.kind == copy.kind && e.yaml == copy.yaml)
+                {
+                    out.extras.push(copy);
+                }
+            }
+        }
+        finding.fix = Some(if copies.is_empty() {
+            format!(
+                "move the client rules to the waypoint (`targetRefs` to the Service or the waypoint), and admit the waypoint here: add `{principal}` to the policy's principals (or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default)"
+            )
+        } else {
+            format!(
+                "apply the AuthorizationPolicy {} ({}: the policy with `targetRefs` to the Service `{}`, which the waypoint enforces with the clients' identities), then delete by hand, which the fixer cannot do, {} (or add `{principal}` to its principals, or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default): while it admits only the clients, the pods' ztunnel refuses the waypoint",
+                super::list(copies.iter().map(|c| c.0.clone()).collect()),
+                if copies.len() == 1 {
+                    "an extra document"
+                } else {
+                    "extra documents"
+                },
+                service.map_or("", |s| s.name.as_str()),
+                super::list(
+                    copies
+                        .iter()
+                        .map(|(_, name, line)| format!(
+                            "AuthorizationPolicy `{name}` (line {line})"
+                        ))
+                        .collect()
+                ),
+            )
+        });
         out.findings.push(finding);
     }
 }
