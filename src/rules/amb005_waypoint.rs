@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{Output, describe, names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT, Route};
+use crate::cnp::Action;
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::Protocol;
 use crate::netpol::eval::{BitSet, Decider, Endpoint};
@@ -152,8 +153,39 @@ pub fn check(cx: &Context, out: &mut Output) {
             .engine
             .workload_side(block.workload, broken.peer, direction);
         if let Decider::Layer(c, r, _) = side.decider(Protocol::Tcp, HBONE_PORT) {
-            out.findings
-                .push(layer_block(cx, c, r, direction, &namespace, &name, &broken));
+            let mut finding = layer_block(cx, c, r, direction, &namespace, &name, &broken);
+            // A rule of the same tier that lets the hop's other TCP traffic through (the
+            // waypoint's pods are among its peers): 15008/TCP added to it, as AMB001 and AMB002
+            // do on these policies.
+            if let Some((tc, tr)) = super::hbone_tiers::through_rule(&side, (c, r)) {
+                let through = &cx.cluster.cluster_policies[tc];
+                finding.fixable = true;
+                finding.fix = Some(format!(
+                    "add 15008/TCP to {} of {} (`{}`), which {} other TCP traffic on this hop: the tunnel is then {} for the same peers only, and the Deny is not widened",
+                    through.rule_name(direction, tr),
+                    through.describe(),
+                    if through.kind == "ClusterNetworkPolicy" {
+                        "tcp: {destinationPort: {number: 15008}}"
+                    } else {
+                        "portNumber: {protocol: TCP, port: 15008}"
+                    },
+                    match through.rules(direction)[tr].action {
+                        Action::Pass => "passes on",
+                        _ => "accepts",
+                    },
+                    match through.rules(direction)[tr].action {
+                        Action::Pass => "passed on",
+                        _ => "accepted",
+                    },
+                ));
+                out.fixes.push(FixRequest::AddLayerHbonePort {
+                    policy: tc,
+                    direction: block.direction,
+                    rule: tr,
+                    before: Some(cx.cluster.cluster_policies[c].priority),
+                });
+            }
+            out.findings.push(finding);
             continue;
         }
         let policies = cx.engine.isolating(block.workload, direction);

@@ -21,7 +21,7 @@ use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::cnp::{Action, Tier};
 use crate::findings::Code;
 use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{BitSet, Decider, LayerMatch, TiersKey, TiersSide, decider};
+use crate::netpol::eval::{BitSet, Decider, LayerMatch, SideVerdict, TiersKey, TiersSide, decider};
 use crate::netpol::memo::ConnId;
 use crate::netpol::policy::Direction;
 
@@ -60,13 +60,7 @@ fn judge(allowed: &ConnSet, side: &TiersSide) -> Option<Judged> {
     }
     // The first cluster-wide rule that lets some of the application traffic through, in the
     // tier that decides 15008 (a fix elsewhere would be undone by that tier).
-    let through = |tier: Option<Tier>| {
-        side.decided_by.iter().find(|m| {
-            m.action != Action::Deny
-                && !m.conns.intersect(&app).is_empty()
-                && tier.is_none_or(|t| t == m.tier)
-        })
-    };
+    let through = |tier: Option<Tier>| first_through(&side.decided_by, &app, tier);
     let judged = |rule, through, blocker| Judged {
         app: app.clone(),
         rule,
@@ -87,6 +81,30 @@ fn judge(allowed: &ConnSet, side: &TiersSide) -> Option<Judged> {
             .map(|t| judged((t.policy, t.rule), true, None)),
         _ => None,
     }
+}
+
+/// The first cluster-wide rule that lets some of `app` through (Accept, or Pass on to
+/// NetworkPolicy), in `tier` if one is given: the rule whose ports a fix extends to 15008/TCP.
+fn first_through<'m>(
+    decided_by: &'m [LayerMatch],
+    app: &ConnSet,
+    tier: Option<Tier>,
+) -> Option<&'m LayerMatch> {
+    decided_by.iter().find(|m| {
+        m.action != Action::Deny
+            && !m.conns.intersect(app).is_empty()
+            && tier.is_none_or(|t| t == m.tier)
+    })
+}
+
+/// Where a side's 15008/TCP is denied by the cluster-wide rule `blocker` (policy, rule): the rule
+/// of the same tier that lets some of the side's TCP traffic through, whose ports a fix extends
+/// to 15008/TCP (same peers, same action), so the Deny is never widened. `None` when no rule lets
+/// any of it through.
+pub fn through_rule(side: &SideVerdict, blocker: (usize, usize)) -> Option<(usize, usize)> {
+    let app = ConnSet::ports(Protocol::Tcp, side.allowed.of(Protocol::Tcp).clone());
+    let tier = tier_of(&side.decided_by, blocker.0, blocker.1);
+    first_through(&side.decided_by, &app, Some(tier)).map(|m| (m.policy, m.rule))
 }
 
 /// The tier of a deciding rule.
