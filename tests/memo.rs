@@ -40,6 +40,28 @@ fn check(text: &str, host_network: HostNetwork) -> Result<(), TestCaseError> {
                     &*engine.allowed(dst, src, Direction::Ingress),
                     &verdict.ingress.allowed
                 );
+                // The explanation composed from the parts' tables is the one computed for the
+                // pair, and so is the tiers' part of it.
+                prop_assert_eq!(
+                    &*engine.workload_side(s, d, Direction::Egress),
+                    &verdict.egress
+                );
+                prop_assert_eq!(
+                    &*engine.workload_side(d, s, Direction::Ingress),
+                    &verdict.ingress
+                );
+                for (this, peer, direction, side) in [
+                    (s, d, Direction::Egress, &verdict.egress),
+                    (d, s, Direction::Ingress, &verdict.ingress),
+                ] {
+                    match engine.tiers_side(this, peer, direction) {
+                        Some(tiers) => {
+                            prop_assert_eq!(&*tiers.decided_by, &side.decided_by);
+                            prop_assert_eq!(tiers.isolated, !side.isolated_by.is_empty());
+                        }
+                        None => prop_assert!(side.decided_by.is_empty()),
+                    }
+                }
             }
         }
     }
@@ -138,6 +160,26 @@ proptest! {
     #[test]
     fn class_tables_agree_on_crowded_clusters(seed in any::<u64>(), pod_mode in any::<bool>()) {
         check(&crowded(seed), if pod_mode { HostNetwork::Pod } else { HostNetwork::Node })?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// With cluster-wide policies (both tiers, Pass and Deny, named ports), whose classes are
+    /// composed from a NetworkPolicy part and a cluster-wide part.
+    #[test]
+    fn class_tables_agree_with_cluster_wide_policies(
+        seed in any::<u64>(),
+        namespaces in 1usize..5,
+        workloads in 2usize..30,
+        policies in 1usize..20,
+        tiers in 1usize..12,
+        pod_mode in any::<bool>(),
+    ) {
+        let mut text = cluster::generate(cluster::Size { namespaces, workloads, policies }, seed);
+        text += &cluster::cluster_policies(tiers, namespaces, seed);
+        check(&text, if pod_mode { HostNetwork::Pod } else { HostNetwork::Node })?;
     }
 }
 

@@ -230,16 +230,48 @@ impl SideVerdict {
     /// Who decided `port`: the first cluster-wide rule that accepted or denied it (a Pass sends
     /// it on), else NetworkPolicy if it isolates this side, else the default.
     pub fn decider(&self, protocol: super::conn::Protocol, port: u16) -> Decider {
-        self.decided_by
-            .iter()
-            .find(|m| m.action != Action::Pass && m.conns.contains(protocol, port))
-            .map(|m| Decider::Layer(m.policy, m.rule, m.action))
-            .unwrap_or(if self.isolated_by.is_empty() {
-                Decider::Default
-            } else {
-                Decider::NetworkPolicy
-            })
+        decider(
+            &self.decided_by,
+            !self.isolated_by.is_empty(),
+            protocol,
+            port,
+        )
     }
+}
+
+/// [`SideVerdict::decider`] from a side's deciding cluster-wide rules and whether NetworkPolicy
+/// isolates it.
+pub fn decider(
+    decided_by: &[LayerMatch],
+    isolated: bool,
+    protocol: super::conn::Protocol,
+    port: u16,
+) -> Decider {
+    decided_by
+        .iter()
+        .find(|m| m.action != Action::Pass && m.conns.contains(protocol, port))
+        .map(|m| Decider::Layer(m.policy, m.rule, m.action))
+        .unwrap_or(if isolated {
+            Decider::NetworkPolicy
+        } else {
+            Decider::Default
+        })
+}
+
+/// (cluster-wide subject class, cluster-wide peer class, whether NetworkPolicy isolates the
+/// side): sides with equal keys are decided alike by the tiers.
+pub type TiersKey = (u32, u32, bool);
+
+/// The cluster-wide part of a side's explanation ([`Engine::tiers_side`]).
+#[derive(Clone, Debug)]
+pub struct TiersSide {
+    /// Equal for two sides whose tiers decide alike (with equal `allowed`, their verdicts are
+    /// explained alike by the tiers).
+    pub key: TiersKey,
+    /// Whether NetworkPolicy isolates the side.
+    pub isolated: bool,
+    /// As [`SideVerdict::decided_by`].
+    pub decided_by: Rc<Vec<LayerMatch>>,
 }
 
 /// A rule of a cluster-wide policy that decides (part of) a connection.
@@ -299,7 +331,16 @@ pub struct Engine<'c> {
     /// Per direction: the classes of workloads whose verdicts are alike (see `memo`).
     roles: [Roles; 2],
     memo: RefCell<Memo>,
+    /// Explained sides between workloads, per direction and (subject class, peer class), and
+    /// their parts: NetworkPolicy's admitting rules per pair of its classes, the tiers'
+    /// deciding rules per pair of theirs and whether NetworkPolicy isolates.
+    sides: Memoised<(usize, u32, u32), SideVerdict>,
+    np_sides: Memoised<(usize, u32, u32), Vec<RuleMatch>>,
+    layer_sides: Memoised<(usize, TiersKey), Vec<LayerMatch>>,
 }
+
+/// Answers computed once per key.
+type Memoised<K, V> = RefCell<HashMap<K, Rc<V>>>;
 
 fn dir_index(d: Direction) -> usize {
     match d {
@@ -372,10 +413,13 @@ impl<'c> Engine<'c> {
             layer_static,
             layered,
             roles: Default::default(),
-            memo: Memo::new([0, 0]),
+            memo: Memo::new([&Roles::default(), &Roles::default()]),
+            sides: RefCell::default(),
+            np_sides: RefCell::default(),
+            layer_sides: RefCell::default(),
         };
         engine.roles = [Direction::Ingress, Direction::Egress].map(|d| engine.classify(d));
-        engine.memo = Memo::new(engine.roles.each_ref().map(|r| r.subject_rep.len()));
+        engine.memo = Memo::new(engine.roles.each_ref());
         engine
     }
 
@@ -400,13 +444,35 @@ impl<'c> Engine<'c> {
             }
         }
         // What a rule with named ports (of either family) means on a workload, as an interned
-        // number.
+        // number; workloads that declare the same named ports share it, so it is computed once
+        // per rule and set of named ports.
+        let mut named_ports: HashMap<Vec<(&str, super::conn::Protocol, u16)>, u32> = HashMap::new();
+        let profiles: Vec<u32> = workloads
+            .iter()
+            .map(|w| {
+                let declared = w
+                    .containers
+                    .iter()
+                    .flat_map(|c| &c.ports)
+                    .filter_map(|p| Some((p.name.as_deref()?, p.protocol, p.port)))
+                    .collect();
+                let next = named_ports.len() as u32;
+                *named_ports.entry(declared).or_insert(next)
+            })
+            .collect();
         let mut meanings: HashMap<ConnSet, u32> = HashMap::new();
-        let mut meaning = |ports: Option<&[PortSpec]>, w: usize| -> u32 {
-            let set = ports_conns(ports, Some(&workloads[w]));
-            let next = meanings.len() as u32;
-            *meanings.entry(set).or_insert(next)
-        };
+        let mut resolved: HashMap<(bool, usize, usize, u32), u32> = HashMap::new();
+        // `layer`: a rule (p, r) of a cluster-wide policy, else of a NetworkPolicy.
+        let mut meaning =
+            |(layer, p, r): (bool, usize, usize), ports: Option<&[PortSpec]>, w: usize| {
+                *resolved
+                    .entry((layer, p, r, profiles[w]))
+                    .or_insert_with(|| {
+                        let set = ports_conns(ports, Some(&workloads[w]));
+                        let next = meanings.len() as u32;
+                        *meanings.entry(set).or_insert(next)
+                    })
+            };
         let np_ports = |p: usize, r: usize| {
             self.cluster.policies[p].rules(direction)[r]
                 .ports
@@ -427,15 +493,26 @@ impl<'c> Engine<'c> {
 
         let mut roles = Roles::with_capacity(workloads.len());
         let (mut subjects, mut peers) = (Classifier::default(), Classifier::default());
+        // The NetworkPolicy and the cluster-wide parts of the keys, classified apart too: a
+        // class's answer is composed from the answers of its parts (see `memo`).
+        let (mut np_subjects, mut np_peers) = (Classifier::default(), Classifier::default());
+        let (mut layer_subjects, mut layer_peers) = (Classifier::default(), Classifier::default());
+        let (mut np_reps, mut layer_reps) = (Vec::new(), Vec::new());
+        let (mut np_peer_reps, mut layer_peer_reps) = (Vec::new(), Vec::new());
         for (w, admitted) in admitted_by.into_iter().enumerate() {
             let isolating = &self.isolating[w][d];
-            let mut key: Vec<u32> = isolating.iter().map(|&p| p as u32).collect();
+            let mut np_key: Vec<u32> = isolating.iter().map(|&p| p as u32).collect();
             if direction == Direction::Ingress {
                 // Ingress named ports resolve against this workload, the destination.
                 for &p in isolating {
                     for r in 0..self.peers[p][d].len() {
                         if named(&(p, r)) {
-                            key.extend([u32::MAX, p as u32, r as u32, meaning(np_ports(p, r), w)]);
+                            np_key.extend([
+                                u32::MAX,
+                                p as u32,
+                                r as u32,
+                                meaning((false, p, r), np_ports(p, r), w),
+                            ]);
                         }
                     }
                 }
@@ -443,54 +520,80 @@ impl<'c> Engine<'c> {
             // The cluster-wide policies with rules for it, and (ingress) what their named ports
             // mean on it.
             let layered = &self.layered[w][d];
-            if !layered.is_empty() {
-                key.push(u32::MAX - 1);
-                key.extend(layered.iter().map(|&c| c as u32));
-                if direction == Direction::Ingress {
-                    for &c in layered {
-                        for r in 0..self.layer_peers[c][d].len() {
-                            if self.layer_static[c][d][r].is_none() {
-                                key.extend([
-                                    u32::MAX,
-                                    c as u32,
-                                    r as u32,
-                                    meaning(layer_ports(c, r), w),
-                                ]);
-                            }
+            let mut layer_key: Vec<u32> = layered.iter().map(|&c| c as u32).collect();
+            if direction == Direction::Ingress {
+                for &c in layered {
+                    for r in 0..self.layer_peers[c][d].len() {
+                        if self.layer_static[c][d][r].is_none() {
+                            layer_key.extend([
+                                u32::MAX,
+                                c as u32,
+                                r as u32,
+                                meaning((true, c, r), layer_ports(c, r), w),
+                            ]);
                         }
                     }
                 }
             }
-            let affected = !isolating.is_empty() || !layered.is_empty();
+            let mut key = np_key.clone();
+            if !layered.is_empty() {
+                key.push(u32::MAX - 1);
+                key.extend(&layer_key);
+            }
+            let np = (!isolating.is_empty()).then(|| np_subjects.class(np_key, &mut np_reps, w));
+            let layer =
+                (!layered.is_empty()).then(|| layer_subjects.class(layer_key, &mut layer_reps, w));
+            let affected = np.is_some() || layer.is_some();
+            let classes = roles.subject_rep.len();
             let class = subjects.class(key, &mut roles.subject_rep, (w, affected));
+            if class as usize == classes {
+                roles.subject_parts.push((np, layer));
+            }
             roles.subject.push(class);
 
-            let mut key = admitted;
+            let mut np_key = admitted;
             if direction == Direction::Egress {
                 // Egress named ports resolve against this workload, the destination.
                 for (id, pr) in rules.iter().enumerate() {
                     if named(pr) && self.peers[pr.0][d][pr.1].admits(w) {
-                        key.extend([u32::MAX, id as u32, meaning(np_ports(pr.0, pr.1), w)]);
+                        np_key.extend([
+                            u32::MAX,
+                            id as u32,
+                            meaning((false, pr.0, pr.1), np_ports(pr.0, pr.1), w),
+                        ]);
                     }
                 }
             }
             // The cluster-wide rules that name it, and (egress) what their named ports mean on it.
-            let mut marked = false;
+            let mut layer_key = Vec::new();
             for (id, &(c, r)) in layer_rules.iter().enumerate() {
                 if self.layer_peers[c][d][r].admits(w) {
-                    if !marked {
-                        key.push(u32::MAX - 1);
-                        marked = true;
-                    }
-                    key.push(id as u32);
+                    layer_key.push(id as u32);
                     if direction == Direction::Egress && self.layer_static[c][d][r].is_none() {
-                        key.extend([u32::MAX, meaning(layer_ports(c, r), w)]);
+                        layer_key.extend([u32::MAX, meaning((true, c, r), layer_ports(c, r), w)]);
                     }
                 }
             }
+            let mut key = np_key.clone();
+            if !layer_key.is_empty() {
+                key.push(u32::MAX - 1);
+                key.extend(&layer_key);
+            }
+            let parts = (
+                np_peers.class(np_key, &mut np_peer_reps, w),
+                layer_peers.class(layer_key, &mut layer_peer_reps, w),
+            );
+            let classes = roles.peer_rep.len();
             let class = peers.class(key, &mut roles.peer_rep, w);
+            if class as usize == classes {
+                roles.peer_parts.push(parts);
+            }
             roles.peer.push(class);
         }
+        roles.parts = [
+            (np_reps.len(), np_peer_reps.len()),
+            (layer_reps.len(), layer_peer_reps.len()),
+        ];
         roles
     }
 
@@ -618,13 +721,14 @@ impl<'c> Engine<'c> {
         }
     }
 
-    /// [`Engine::allowed`] between two workloads as an interned id, computed once per class pair.
+    /// [`Engine::allowed`] between two workloads as an interned id, computed once per class pair
+    /// from the answers of its parts (see `memo`).
     pub fn allowed_id(&self, this: usize, peer: usize, direction: Direction) -> ConnId {
         let d = dir_index(direction);
         let roles = &self.roles[d];
         let subject = roles.subject[this];
-        let (rep, isolated) = roles.subject_rep[subject as usize];
-        if !isolated {
+        let (_, affected) = roles.subject_rep[subject as usize];
+        if !affected {
             return memo::ALL;
         }
         let class = roles.peer[peer];
@@ -633,15 +737,80 @@ impl<'c> Engine<'c> {
         if Memo::is_known(known) {
             return known;
         }
-        let set = self.compute_allowed(
-            Endpoint::Workload(rep),
-            Endpoint::Workload(roles.peer_rep[class as usize]),
-            direction,
-        );
-        let mut memo = self.memo.borrow_mut();
-        let id = memo.intern(set);
-        *memo.cell(d, subject, class, classes) = id;
+        let (np_subject, layer_subject) = roles.subject_parts[subject as usize];
+        let (np_peer, layer_peer) = roles.peer_parts[class as usize];
+        let network_policy = np_subject.map(|np| {
+            let known = *self.memo.borrow_mut().network_policy(d, np, np_peer);
+            known.unwrap_or_else(|| {
+                let mut allowed = ConnSet::none();
+                self.admitting(
+                    Endpoint::Workload(this),
+                    Endpoint::Workload(peer),
+                    direction,
+                    |_, _, conns| allowed.union_with(conns),
+                );
+                let mut memo = self.memo.borrow_mut();
+                let id = memo.intern(allowed);
+                *memo.network_policy(d, np, np_peer) = Some(id);
+                id
+            })
+        });
+        let id = match layer_subject {
+            None => network_policy.expect("an affected subject without tiers is isolated"),
+            Some(layer) => {
+                let known = *self.memo.borrow_mut().layers(d, layer, layer_peer);
+                let layers = known.unwrap_or_else(|| {
+                    let layers = self.layers(this, peer, direction);
+                    *self.memo.borrow_mut().layers(d, layer, layer_peer) = Some(layers);
+                    layers
+                });
+                match network_policy {
+                    // NetworkPolicy decides what the Admin tier left.
+                    Some(np) => {
+                        let mut memo = self.memo.borrow_mut();
+                        let left = memo.intersect(layers.open, np);
+                        memo.union(layers.accepted, left)
+                    }
+                    None => layers.alone,
+                }
+            }
+        };
+        *self.memo.borrow_mut().cell(d, subject, class, classes) = id;
         id
+    }
+
+    /// What the tiers decide between two workloads (which must have cluster-wide rules for
+    /// `this` side), interned.
+    fn layers(&self, this: usize, peer: usize, direction: Direction) -> memo::Layered {
+        let (this, peer) = (Endpoint::Workload(this), Endpoint::Workload(peer));
+        let mut accepted = ConnSet::none();
+        let mut open = ConnSet::all();
+        self.tier(
+            Tier::Admin,
+            this,
+            peer,
+            direction,
+            &mut open,
+            &mut accepted,
+            &mut |_| {},
+        );
+        let admin = (accepted.clone(), open.clone());
+        self.tier(
+            Tier::Baseline,
+            this,
+            peer,
+            direction,
+            &mut open,
+            &mut accepted,
+            &mut |_| {},
+        );
+        accepted.union_with(&open);
+        let mut memo = self.memo.borrow_mut();
+        memo::Layered {
+            accepted: memo.intern(admin.0),
+            open: memo.intern(admin.1),
+            alone: memo.intern(accepted),
+        }
     }
 
     /// Workloads with equal sender classes are allowed the same towards every destination: the
@@ -692,70 +861,101 @@ impl<'c> Engine<'c> {
         let Endpoint::Workload(w) = this else {
             return network_policy.unwrap_or_else(ConnSet::all);
         };
-        let layered = &self.layered[w][dir_index(direction)];
-        if layered.is_empty() {
+        if self.layered[w][dir_index(direction)].is_empty() {
             return network_policy.unwrap_or_else(ConnSet::all);
         }
-        let destination = match (direction, peer) {
-            (Direction::Ingress, _) => Some(&self.cluster.workloads[w]),
-            (Direction::Egress, Endpoint::Workload(d)) => Some(&self.cluster.workloads[d]),
-            (Direction::Egress, Endpoint::Ip(_)) => None,
-        };
         let mut accepted = ConnSet::none();
         // What no tier has decided yet.
         let mut open = ConnSet::all();
-        let mut tier = |tier: Tier, open: &mut ConnSet, accepted: &mut ConnSet| {
-            let mut passed = ConnSet::none();
-            for &c in layered {
-                let policy = &self.cluster.cluster_policies[c];
-                if policy.tier != tier {
-                    continue;
-                }
-                for (r, rule) in policy.rules(direction).iter().enumerate() {
-                    if open.is_empty() {
-                        break;
-                    }
-                    let names = &self.layer_peers[c][dir_index(direction)][r];
-                    let matches = match peer {
-                        Endpoint::Workload(o) => names.workloads.contains(o),
-                        Endpoint::Ip(ip) => names.ips.contains(ip),
-                    };
-                    if !matches {
-                        continue;
-                    }
-                    let conns = match &self.layer_static[c][dir_index(direction)][r] {
-                        Some(conns) => open.intersect(conns),
-                        None => open.intersect(&ports_conns(rule.ports.as_deref(), destination)),
-                    };
-                    if conns.is_empty() {
-                        continue;
-                    }
-                    *open = open.subtract(&conns);
-                    match rule.action {
-                        Action::Accept => accepted.union_with(&conns),
-                        Action::Deny => {}
-                        Action::Pass => passed.union_with(&conns),
-                    }
-                    visit(LayerMatch {
-                        policy: c,
-                        rule: r,
-                        action: rule.action,
-                        tier,
-                        conns,
-                    });
-                }
-            }
-            open.union_with(&passed);
-        };
-        tier(Tier::Admin, &mut open, &mut accepted);
+        self.tier(
+            Tier::Admin,
+            this,
+            peer,
+            direction,
+            &mut open,
+            &mut accepted,
+            &mut visit,
+        );
         if let Some(allowed) = network_policy {
             // NetworkPolicy decides whatever the Admin tier left.
             accepted.union_with(&open.intersect(&allowed));
             return accepted;
         }
-        tier(Tier::Baseline, &mut open, &mut accepted);
+        self.tier(
+            Tier::Baseline,
+            this,
+            peer,
+            direction,
+            &mut open,
+            &mut accepted,
+            &mut visit,
+        );
         accepted.union_with(&open);
         accepted
+    }
+
+    /// One tier of [`Engine::pipeline`] for a workload `this`: decides what is `open`, adding
+    /// what it accepts to `accepted`; what it passes on is open again after it.
+    #[allow(clippy::too_many_arguments)]
+    fn tier(
+        &self,
+        tier: Tier,
+        this: Endpoint,
+        peer: Endpoint,
+        direction: Direction,
+        open: &mut ConnSet,
+        accepted: &mut ConnSet,
+        visit: &mut impl FnMut(LayerMatch),
+    ) {
+        let Endpoint::Workload(w) = this else {
+            return;
+        };
+        let destination = match (direction, peer) {
+            (Direction::Ingress, _) => Some(&self.cluster.workloads[w]),
+            (Direction::Egress, Endpoint::Workload(d)) => Some(&self.cluster.workloads[d]),
+            (Direction::Egress, Endpoint::Ip(_)) => None,
+        };
+        let mut passed = ConnSet::none();
+        for &c in &self.layered[w][dir_index(direction)] {
+            let policy = &self.cluster.cluster_policies[c];
+            if policy.tier != tier {
+                continue;
+            }
+            for (r, rule) in policy.rules(direction).iter().enumerate() {
+                if open.is_empty() {
+                    break;
+                }
+                let names = &self.layer_peers[c][dir_index(direction)][r];
+                let matches = match peer {
+                    Endpoint::Workload(o) => names.workloads.contains(o),
+                    Endpoint::Ip(ip) => names.ips.contains(ip),
+                };
+                if !matches {
+                    continue;
+                }
+                let conns = match &self.layer_static[c][dir_index(direction)][r] {
+                    Some(conns) => open.intersect(conns),
+                    None => open.intersect(&ports_conns(rule.ports.as_deref(), destination)),
+                };
+                if conns.is_empty() {
+                    continue;
+                }
+                *open = open.subtract(&conns);
+                match rule.action {
+                    Action::Accept => accepted.union_with(&conns),
+                    Action::Deny => {}
+                    Action::Pass => passed.union_with(&conns),
+                }
+                visit(LayerMatch {
+                    policy: c,
+                    rule: r,
+                    action: rule.action,
+                    tier,
+                    conns,
+                });
+            }
+        }
+        open.union_with(&passed);
     }
 
     /// [`Engine::allowed_between`] two workloads as an interned id.
@@ -806,6 +1006,118 @@ impl<'c> Engine<'c> {
             decided_by,
             allowed,
         }
+    }
+
+    /// [`Engine::side`] between two workloads, composed like [`Engine::allowed_id`] from the
+    /// explanations of its parts: NetworkPolicy's (the isolating policies, the admitting rules)
+    /// per pair of NetworkPolicy classes, the tiers' deciding rules per pair of cluster-wide
+    /// classes (and whether NetworkPolicy isolates, which keeps the Baseline tier out). The
+    /// classes hold everything the explanation names.
+    pub fn workload_side(&self, this: usize, peer: usize, direction: Direction) -> Rc<SideVerdict> {
+        let d = dir_index(direction);
+        let roles = &self.roles[d];
+        let (subject, class) = (roles.subject[this], roles.peer[peer]);
+        if let Some(side) = self.sides.borrow().get(&(d, subject, class)) {
+            return side.clone();
+        }
+        let (np_subject, layer_subject) = roles.subject_parts[subject as usize];
+        let (np_peer, layer_peer) = roles.peer_parts[class as usize];
+        let (this_end, peer_end) = (Endpoint::Workload(this), Endpoint::Workload(peer));
+        let network_policy = np_subject.map(|np| {
+            let known = self.np_sides.borrow().get(&(d, np, np_peer)).cloned();
+            known.unwrap_or_else(|| {
+                let mut admitted_by = Vec::new();
+                self.admitting(this_end, peer_end, direction, |p, r, conns| {
+                    admitted_by.push(RuleMatch {
+                        policy: p,
+                        rule: r,
+                        conns: conns.clone(),
+                    })
+                });
+                let part = Rc::new(admitted_by);
+                self.np_sides
+                    .borrow_mut()
+                    .insert((d, np, np_peer), part.clone());
+                part
+            })
+        });
+        let isolated = network_policy.is_some();
+        let decided_by = layer_subject
+            .map(|layer| self.decided_by(this, peer, direction, (layer, layer_peer, isolated)));
+        let side = Rc::new(SideVerdict {
+            isolated_by: if isolated {
+                self.isolating(this, direction).to_vec()
+            } else {
+                Vec::new()
+            },
+            admitted_by: network_policy.map_or_else(Vec::new, |a| a.to_vec()),
+            decided_by: decided_by.map_or_else(Vec::new, |m| m.to_vec()),
+            allowed: (*self.conns(self.allowed_id(this, peer, direction))).clone(),
+        });
+        self.sides
+            .borrow_mut()
+            .insert((d, subject, class), side.clone());
+        side
+    }
+
+    /// The tiers' part of [`Engine::workload_side`]: who decides, without NetworkPolicy's
+    /// explanation. `None` when no cluster-wide policy has rules for `this` side.
+    pub fn tiers_side(&self, this: usize, peer: usize, direction: Direction) -> Option<TiersSide> {
+        let d = dir_index(direction);
+        let roles = &self.roles[d];
+        let (np, layer) = roles.subject_parts[roles.subject[this] as usize];
+        let layer = layer?;
+        let (_, layer_peer) = roles.peer_parts[roles.peer[peer] as usize];
+        let key = (layer, layer_peer, np.is_some());
+        Some(TiersSide {
+            key,
+            isolated: np.is_some(),
+            decided_by: self.decided_by(this, peer, direction, key),
+        })
+    }
+
+    /// The cluster-wide rules that decide between two workloads, computed once per `key`:
+    /// (cluster-wide subject class, cluster-wide peer class, whether NetworkPolicy isolates
+    /// `this` side, which keeps the Baseline tier out).
+    fn decided_by(
+        &self,
+        this: usize,
+        peer: usize,
+        direction: Direction,
+        key: TiersKey,
+    ) -> Rc<Vec<LayerMatch>> {
+        let isolated = key.2;
+        let key = (dir_index(direction), key);
+        if let Some(known) = self.layer_sides.borrow().get(&key) {
+            return known.clone();
+        }
+        let mut decided_by = Vec::new();
+        let (mut open, mut accepted) = (ConnSet::all(), ConnSet::none());
+        let (this, peer) = (Endpoint::Workload(this), Endpoint::Workload(peer));
+        let mut visit = |m| decided_by.push(m);
+        self.tier(
+            Tier::Admin,
+            this,
+            peer,
+            direction,
+            &mut open,
+            &mut accepted,
+            &mut visit,
+        );
+        if !isolated {
+            self.tier(
+                Tier::Baseline,
+                this,
+                peer,
+                direction,
+                &mut open,
+                &mut accepted,
+                &mut visit,
+            );
+        }
+        let part = Rc::new(decided_by);
+        self.layer_sides.borrow_mut().insert(key, part.clone());
+        part
     }
 
     /// Every ipBlock range of every rule in one direction: the boundaries that split the address

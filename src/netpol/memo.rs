@@ -9,6 +9,12 @@
 //! facts form one class; the answer for a (subject class, peer class) pair is computed once, from
 //! representatives, and kept in a table. The cost then grows with policies × distinct classes,
 //! not with workloads squared.
+//!
+//! A class's key is made of two parts, what NetworkPolicy reads and what the cluster-wide
+//! policies read, and each part is classified on its own too: with cluster-wide policies the
+//! classes multiply (every combination of the two parts that occurs), while the answer is a
+//! cheap composition ([`Layered`]) of the answers of the parts, each computed once per pair of
+//! part classes.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -37,6 +43,13 @@ pub struct Roles {
     pub peer: Vec<u32>,
     /// Per peer class: a member.
     pub peer_rep: Vec<usize>,
+    /// Per subject class: its NetworkPolicy class (`None`: no NetworkPolicy isolates it) and
+    /// its cluster-wide class (`None`: no cluster-wide policy has rules for it).
+    pub subject_parts: Vec<(Option<u32>, Option<u32>)>,
+    /// Per peer class: its NetworkPolicy class and its cluster-wide class.
+    pub peer_parts: Vec<(u32, u32)>,
+    /// How many (subject, peer) classes each part has: NetworkPolicy, then cluster-wide.
+    pub parts: [(usize, usize); 2],
 }
 
 impl Roles {
@@ -46,6 +59,41 @@ impl Roles {
             peer: Vec::with_capacity(workloads),
             ..Roles::default()
         }
+    }
+}
+
+/// What the cluster-wide tiers decide for one (subject, peer) pair of cluster-wide classes, as
+/// interned sets: the side's answer once NetworkPolicy's is known.
+#[derive(Clone, Copy, Debug)]
+pub struct Layered {
+    /// What the Admin tier accepts.
+    pub accepted: ConnId,
+    /// What the Admin tier leaves to NetworkPolicy (passed on, or matched by no rule).
+    pub open: ConnId,
+    /// The answer when no NetworkPolicy isolates the side (the Baseline tier decides the rest).
+    pub alone: ConnId,
+}
+
+/// Answers per (subject class, peer class), rows allocated when first used.
+#[derive(Debug)]
+struct Table<T> {
+    rows: Vec<Option<Box<[Option<T>]>>>,
+    peers: usize,
+}
+
+impl<T: Copy> Table<T> {
+    fn new((subjects, peers): (usize, usize)) -> Self {
+        Table {
+            rows: vec![None; subjects],
+            peers,
+        }
+    }
+
+    fn cell(&mut self, subject: u32, peer: u32) -> &mut Option<T> {
+        let peers = self.peers;
+        let row =
+            self.rows[subject as usize].get_or_insert_with(|| vec![None; peers].into_boxed_slice());
+        &mut row[peer as usize]
     }
 }
 
@@ -74,17 +122,26 @@ pub struct Memo {
     ids: HashMap<Rc<ConnSet>, ConnId>,
     /// Per direction, per subject class: per peer class, the answer (allocated when first used).
     rows: [Vec<Option<Box<[ConnId]>>>; 2],
-    /// Intersections of two answers (egress ∩ ingress).
+    /// Per direction, the answers of the parts: NetworkPolicy's, the cluster-wide tiers'.
+    network_policy: [Table<ConnId>; 2],
+    layers: [Table<Layered>; 2],
+    /// Intersections of two answers (egress ∩ ingress, or NetworkPolicy ∩ what a tier left).
     between: HashMap<(ConnId, ConnId), ConnId>,
+    /// Unions of two answers.
+    unions: HashMap<(ConnId, ConnId), ConnId>,
 }
 
 impl Memo {
-    pub fn new(subject_classes: [usize; 2]) -> RefCell<Memo> {
+    /// Tables for the classes of both directions (`Roles` in the order ingress, egress).
+    pub fn new(roles: [&Roles; 2]) -> RefCell<Memo> {
         let mut memo = Memo {
             sets: Vec::new(),
             ids: HashMap::new(),
-            rows: subject_classes.map(|n| vec![None; n]),
+            rows: roles.map(|r| vec![None; r.subject_rep.len()]),
+            network_policy: roles.map(|r| Table::new(r.parts[0])),
+            layers: roles.map(|r| Table::new(r.parts[1])),
             between: HashMap::new(),
+            unions: HashMap::new(),
         };
         memo.intern(ConnSet::all());
         memo.intern(ConnSet::none());
@@ -113,6 +170,16 @@ impl Memo {
         &mut row[peer as usize]
     }
 
+    /// NetworkPolicy's stored answer for (subject, peer) NetworkPolicy classes, if computed.
+    pub fn network_policy(&mut self, dir: usize, subject: u32, peer: u32) -> &mut Option<ConnId> {
+        self.network_policy[dir].cell(subject, peer)
+    }
+
+    /// The tiers' stored answer for (subject, peer) cluster-wide classes, if computed.
+    pub fn layers(&mut self, dir: usize, subject: u32, peer: u32) -> &mut Option<Layered> {
+        self.layers[dir].cell(subject, peer)
+    }
+
     pub fn is_known(id: ConnId) -> bool {
         id != UNKNOWN
     }
@@ -131,6 +198,25 @@ impl Memo {
                 let set = self.sets[a as usize].intersect(&self.sets[b as usize]);
                 let id = self.intern(set);
                 self.between.insert(key, id);
+                id
+            }
+        }
+    }
+
+    /// `a ∪ b`, computed once per pair of ids.
+    pub fn union(&mut self, a: ConnId, b: ConnId) -> ConnId {
+        match (a, b) {
+            (NONE, x) | (x, NONE) => x,
+            (ALL, _) | (_, ALL) => ALL,
+            _ if a == b => a,
+            _ => {
+                let key = (a.min(b), a.max(b));
+                if let Some(&id) = self.unions.get(&key) {
+                    return id;
+                }
+                let set = self.sets[a as usize].union(&self.sets[b as usize]);
+                let id = self.intern(set);
+                self.unions.insert(key, id);
                 id
             }
         }

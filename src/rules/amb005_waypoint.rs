@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{Output, describe, names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT, Route};
+use crate::cnp::Action;
 use crate::findings::{Code, Finding};
 use crate::netpol::conn::Protocol;
 use crate::netpol::eval::{BitSet, Decider, Endpoint};
@@ -11,11 +12,11 @@ use crate::netpol::policy::Direction;
 
 /// Where a hop is blocked: the workload whose policies block it, and in which direction.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Block {
+struct Block<'a> {
     workload: usize,
     direction: DirectionKey,
     /// The waypoint (namespace, name): one finding per waypoint the block breaks.
-    waypoint: (String, String),
+    waypoint: (&'a str, &'a str),
 }
 
 /// The sources and the destinations of the pairs a block breaks.
@@ -76,73 +77,115 @@ pub fn check(cx: &Context, out: &mut Output) {
             if from.is_empty() {
                 continue;
             }
-            // `at` blocks the pairs of `from` x `to` (without `at` paired with itself).
+            // `at` blocks the pairs of `from` x `to`.
+            type Members<'m> = &'m mut dyn Iterator<Item = usize>;
             let mut add =
-                |at: usize, peer: usize, direction: DirectionKey, from: &[usize], to: &[usize]| {
-                    let mut sources = BitSet::new(n);
-                    for &x in from {
-                        sources.insert(x);
-                    }
-                    out.blocked.push((sources, to.to_vec()));
+                |at: usize, peer: usize, direction: DirectionKey, from: Members, to: Members| {
                     let broken = blocks
                         .entry(Block {
                             workload: at,
                             direction,
-                            waypoint: (waypoint.namespace.clone(), waypoint.name.clone()),
+                            waypoint: (&waypoint.namespace, &waypoint.name),
                         })
                         .or_insert_with(|| Broken {
                             sources: BitSet::new(n),
                             destinations: BitSet::new(n),
                             peer,
                         });
-                    for &x in from {
+                    for x in from {
                         broken.sources.insert(x);
                     }
-                    for &x in to {
+                    for x in to {
                         broken.destinations.insert(x);
                     }
                 };
+            let mut blocked = false;
             // Hop 1: source -> waypoint; hop 2: waypoint -> destination.
             if !tunnel(s, w, Direction::Egress) {
                 for &x in &from {
-                    let to: Vec<usize> = to
-                        .iter()
-                        .copied()
-                        .filter(|&y| super::distinct(cx, x, y))
-                        .collect();
-                    add(x, w, DirectionKey::Egress, &[x], &to);
+                    add(
+                        x,
+                        w,
+                        DirectionKey::Egress,
+                        &mut std::iter::once(x),
+                        &mut others(cx, &to, x),
+                    );
                 }
+                blocked = true;
             }
             if !tunnel(s, w, Direction::Ingress) {
-                add(w, s, DirectionKey::Ingress, &from, &to);
+                add(w, s, DirectionKey::Ingress, &mut all(&from), &mut all(&to));
+                blocked = true;
             }
             if !tunnel(w, d, Direction::Egress) {
-                add(w, d, DirectionKey::Egress, &from, &to);
+                add(w, d, DirectionKey::Egress, &mut all(&from), &mut all(&to));
+                blocked = true;
             }
             if !tunnel(w, d, Direction::Ingress) {
                 for &x in &to {
-                    let from: Vec<usize> = from
-                        .iter()
-                        .copied()
-                        .filter(|&y| super::distinct(cx, x, y))
-                        .collect();
-                    add(x, w, DirectionKey::Ingress, &from, &[x]);
+                    add(
+                        x,
+                        w,
+                        DirectionKey::Ingress,
+                        &mut others(cx, &from, x),
+                        &mut std::iter::once(x),
+                    );
                 }
+                blocked = true;
+            }
+            // Every pair of the two groups, once (a workload of one pod is not its own peer:
+            // the reader of `blocked` leaves it out).
+            if blocked {
+                let mut sources = BitSet::new(n);
+                for &x in &from {
+                    sources.insert(x);
+                }
+                out.blocked.push((sources, to));
             }
         }
     }
 
     for (block, broken) in blocks {
         let (namespace, name) = block.waypoint;
+        let (namespace, name) = (namespace.to_string(), name.to_string());
         let direction = Direction::from(block.direction);
-        let side = cx.engine.side(
-            Endpoint::Workload(block.workload),
-            Endpoint::Workload(broken.peer),
-            direction,
-        );
+        let side = cx
+            .engine
+            .workload_side(block.workload, broken.peer, direction);
         if let Decider::Layer(c, r, _) = side.decider(Protocol::Tcp, HBONE_PORT) {
-            out.findings
-                .push(layer_block(cx, c, r, direction, &namespace, &name, &broken));
+            let mut finding = layer_block(cx, c, r, direction, &namespace, &name, &broken);
+            // A rule of the same tier that lets the hop's other TCP traffic through (the
+            // waypoint's pods are among its peers): 15008/TCP added to it, as AMB001 and AMB002
+            // do on these policies.
+            if let Some((tc, tr)) = super::hbone_tiers::through_rule(&side, (c, r)) {
+                let through = &cx.cluster.cluster_policies[tc];
+                finding.fixable = true;
+                finding.fix = Some(format!(
+                    "add 15008/TCP to {} of {} (`{}`), which {} other TCP traffic on this hop: the tunnel is then {} for the same peers only, and the Deny is not widened",
+                    through.rule_name(direction, tr),
+                    through.describe(),
+                    if through.kind == "ClusterNetworkPolicy" {
+                        "tcp: {destinationPort: {number: 15008}}"
+                    } else {
+                        "portNumber: {protocol: TCP, port: 15008}"
+                    },
+                    match through.rules(direction)[tr].action {
+                        Action::Pass => "passes on",
+                        _ => "accepts",
+                    },
+                    match through.rules(direction)[tr].action {
+                        Action::Pass => "passed on",
+                        _ => "accepted",
+                    },
+                ));
+                out.fixes.push(FixRequest::AddLayerHbonePort {
+                    policy: tc,
+                    direction: block.direction,
+                    rule: tr,
+                    before: Some(cx.cluster.cluster_policies[c].priority),
+                });
+            }
+            out.findings.push(finding);
             continue;
         }
         let policies = cx.engine.isolating(block.workload, direction);
@@ -222,6 +265,15 @@ pub fn check(cx: &Context, out: &mut Output) {
         }
         out.findings.push(finding);
     }
+}
+
+fn all(members: &[usize]) -> impl Iterator<Item = usize> + '_ {
+    members.iter().copied()
+}
+
+/// The members but `x` paired with itself (see `rules::distinct`).
+fn others<'m>(cx: &'m Context, members: &'m [usize], x: usize) -> impl Iterator<Item = usize> + 'm {
+    all(members).filter(move |&y| super::distinct(cx, x, y))
 }
 
 /// A waypoint hop whose 15008/TCP a cluster-wide rule denies: reported on that rule, without an

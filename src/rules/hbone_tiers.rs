@@ -14,14 +14,15 @@
 //!   NetworkPolicy or the default did): the finding is on the Deny rule, and there is no
 //!   automatic fix, since an Admin Deny is never widened.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Output, names, sender_names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::cnp::{Action, Tier};
 use crate::findings::Code;
 use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{BitSet, Decider, Endpoint, SideVerdict};
+use crate::netpol::eval::{BitSet, Decider, LayerMatch, SideVerdict, TiersKey, TiersSide, decider};
+use crate::netpol::memo::ConnId;
 use crate::netpol::policy::Direction;
 
 /// Where a tunnel is blocked, by (policy, direction, rule that the finding is on).
@@ -36,6 +37,7 @@ struct Hit {
 }
 
 /// What a side's verdict says when a cluster-wide rule has a part in blocking 15008.
+#[derive(Clone)]
 struct Judged {
     /// The TCP application ports let through.
     app: ConnSet,
@@ -47,34 +49,31 @@ struct Judged {
     blocker: Option<(usize, usize)>,
 }
 
-fn judge(side: &SideVerdict) -> Option<Judged> {
-    if side.allowed.contains(Protocol::Tcp, HBONE_PORT) {
+/// Judges a side from what it allows and the tiers' part of its explanation.
+fn judge(allowed: &ConnSet, side: &TiersSide) -> Option<Judged> {
+    if allowed.contains(Protocol::Tcp, HBONE_PORT) {
         return None;
     }
-    let app = ConnSet::ports(Protocol::Tcp, side.allowed.of(Protocol::Tcp).clone());
+    let app = ConnSet::ports(Protocol::Tcp, allowed.of(Protocol::Tcp).clone());
     if app.is_empty() {
         return None;
     }
     // The first cluster-wide rule that lets some of the application traffic through, in the
     // tier that decides 15008 (a fix elsewhere would be undone by that tier).
-    let through = |tier: Option<Tier>| {
-        side.decided_by.iter().find(|m| {
-            m.action != Action::Deny
-                && !m.conns.intersect(&app).is_empty()
-                && tier.is_none_or(|t| t == m.tier)
-        })
-    };
+    let through = |tier: Option<Tier>| first_through(&side.decided_by, &app, tier);
     let judged = |rule, through, blocker| Judged {
         app: app.clone(),
         rule,
         through,
         blocker,
     };
-    match side.decider(Protocol::Tcp, HBONE_PORT) {
-        Decider::Layer(c, r, Action::Deny) => match through(Some(tier_of(side, c, r))) {
-            Some(t) => Some(judged((t.policy, t.rule), true, Some((c, r)))),
-            None => Some(judged((c, r), false, Some((c, r)))),
-        },
+    match decider(&side.decided_by, side.isolated, Protocol::Tcp, HBONE_PORT) {
+        Decider::Layer(c, r, Action::Deny) => {
+            match through(Some(tier_of(&side.decided_by, c, r))) {
+                Some(t) => Some(judged((t.policy, t.rule), true, Some((c, r)))),
+                None => Some(judged((c, r), false, Some((c, r)))),
+            }
+        }
         // NetworkPolicy blocks 15008: ours only when an Admin Accept let the application in
         // (what a Pass hands over, NetworkPolicy decides, and its rules' findings say so).
         Decider::NetworkPolicy => through(None)
@@ -84,9 +83,33 @@ fn judge(side: &SideVerdict) -> Option<Judged> {
     }
 }
 
+/// The first cluster-wide rule that lets some of `app` through (Accept, or Pass on to
+/// NetworkPolicy), in `tier` if one is given: the rule whose ports a fix extends to 15008/TCP.
+fn first_through<'m>(
+    decided_by: &'m [LayerMatch],
+    app: &ConnSet,
+    tier: Option<Tier>,
+) -> Option<&'m LayerMatch> {
+    decided_by.iter().find(|m| {
+        m.action != Action::Deny
+            && !m.conns.intersect(app).is_empty()
+            && tier.is_none_or(|t| t == m.tier)
+    })
+}
+
+/// Where a side's 15008/TCP is denied by the cluster-wide rule `blocker` (policy, rule): the rule
+/// of the same tier that lets some of the side's TCP traffic through, whose ports a fix extends
+/// to 15008/TCP (same peers, same action), so the Deny is never widened. `None` when no rule lets
+/// any of it through.
+pub fn through_rule(side: &SideVerdict, blocker: (usize, usize)) -> Option<(usize, usize)> {
+    let app = ConnSet::ports(Protocol::Tcp, side.allowed.of(Protocol::Tcp).clone());
+    let tier = tier_of(&side.decided_by, blocker.0, blocker.1);
+    first_through(&side.decided_by, &app, Some(tier)).map(|m| (m.policy, m.rule))
+}
+
 /// The tier of a deciding rule.
-fn tier_of(side: &SideVerdict, c: usize, r: usize) -> Tier {
-    side.decided_by
+fn tier_of(decided_by: &[LayerMatch], c: usize, r: usize) -> Tier {
+    decided_by
         .iter()
         .find(|m| m.policy == c && m.rule == r)
         .map_or(Tier::Admin, |m| m.tier)
@@ -121,31 +144,46 @@ pub fn check(cx: &Context, out: &mut Output) {
                 Direction::Egress => (engine.subject_class(w, direction), None, Some(cx.sender(w))),
             },
         );
-        for members in subjects.values() {
+        // The peers by class, per kind of peers (the same for every subject of a kind).
+        let mut peer_classes = BTreeMap::new();
+        // Judgements by the tiers' part of the side and what it allows.
+        let mut judged: HashMap<(TiersKey, ConnId), Option<Judged>> = HashMap::new();
+        let mut settled: HashMap<ConnId, bool> = HashMap::new();
+        for ((_, senders, sender), members) in &subjects {
             let x = members[0];
-            let peers = match direction {
-                Direction::Ingress => cx.hbone_senders(x),
-                Direction::Egress => cx.hbone_receivers(x),
-            };
-            let classes = super::grouped(peers.iter(), |y| engine.peer_class(y, direction));
-            for peer_members in classes.into_values() {
+            let classes = peer_classes.entry((*senders, *sender)).or_insert_with(|| {
+                let peers = match direction {
+                    Direction::Ingress => cx.hbone_senders(x),
+                    Direction::Egress => cx.hbone_receivers(x),
+                };
+                super::grouped(peers.iter(), |y| engine.peer_class(y, direction))
+            });
+            for peer_members in classes.values() {
                 let Some(&y) = peer_members.iter().find(|&&y| super::distinct(cx, x, y)) else {
                     continue;
                 };
                 // Most pairs are settled by the class tables: 15008 passes, or no TCP does.
-                let allowed = engine.conns(engine.allowed_id(x, y, direction));
-                if allowed.contains(Protocol::Tcp, HBONE_PORT)
-                    || allowed.of(Protocol::Tcp).is_empty()
-                {
+                let id = engine.allowed_id(x, y, direction);
+                let settled = *settled.entry(id).or_insert_with(|| {
+                    let allowed = engine.conns(id);
+                    allowed.contains(Protocol::Tcp, HBONE_PORT)
+                        || allowed.of(Protocol::Tcp).is_empty()
+                });
+                if settled {
                     continue;
                 }
-                let side = engine.side(Endpoint::Workload(x), Endpoint::Workload(y), direction);
+                let Some(side) = engine.tiers_side(x, y, direction) else {
+                    continue;
+                };
                 let Some(Judged {
                     app,
                     rule: (c, r),
                     through,
                     blocker,
-                }) = judge(&side)
+                }) = judged
+                    .entry((side.key, id))
+                    .or_insert_with(|| judge(&engine.conns(id), &side))
+                    .clone()
                 else {
                     continue;
                 };
@@ -165,14 +203,14 @@ pub fn check(cx: &Context, out: &mut Output) {
                     }
                     set
                 };
-                let (subjects, others) = (set(&hit_members), set(&peer_members));
+                let (subjects, others) = (set(&hit_members), set(peer_members));
                 hit.subjects.union_with(&subjects);
                 hit.peers.union_with(&others);
                 hit.ports.union_with(&app);
                 // (sources, destinations) of the broken pairs.
                 out.blocked.push(match direction {
                     Direction::Ingress => (others, hit_members),
-                    Direction::Egress => (subjects, peer_members),
+                    Direction::Egress => (subjects, peer_members.clone()),
                 });
             }
         }

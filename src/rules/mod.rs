@@ -74,7 +74,7 @@ pub fn network_policy_decides(
     tcp: &crate::netpol::conn::ConnSet,
 ) -> bool {
     use crate::netpol::conn::Protocol;
-    use crate::netpol::eval::{Decider, Endpoint};
+    use crate::netpol::eval::Decider;
     if cx.engine.layered(this, direction).is_empty() {
         return true;
     }
@@ -85,11 +85,7 @@ pub fn network_policy_decides(
     {
         return false;
     }
-    let side = cx.engine.side(
-        Endpoint::Workload(this),
-        Endpoint::Workload(peer),
-        direction,
-    );
+    let side = cx.engine.workload_side(this, peer, direction);
     let app = tcp
         .intersect(&side.allowed)
         .subtract(&side.decided(crate::cnp::Action::Accept));
