@@ -183,7 +183,8 @@ fn is_dns_name(name: &str, label: bool) -> bool {
 /// What `kubectl apply` of this text would refuse: one sentence per problem.
 fn apply_problems(text: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut namespaces = vec!["default".to_string()];
+    // `istio-system` is there in every cluster with Istio installed, which ambient needs.
+    let mut namespaces = vec!["default".to_string(), "istio-system".to_string()];
     for (i, document) in parse_documents(text).enumerate() {
         let object = match document.root {
             Ok(Some(root)) => to_json(&root),
