@@ -1,9 +1,10 @@
 //! The page's examples apply to a lab cluster as they are: `kubectl apply --dry-run=client`
 //! without a cluster. Every object is checked against the Kubernetes JSON schema of its kind
 //! (`tests/data/kubernetes/schemas.json`, the strict schemas of Kubernetes 1.37, in which an
-//! unknown field is an error), and against what the API server checks besides the schema: a
-//! name, a Deployment's selector that matches its pod template, an image in every container, and
-//! a namespace created before the objects in it.
+//! unknown field is an error), a custom resource against its CRD's schema as strictly
+//! (`clusternetworkpolicy-v1alpha2.json`, `istio-security.json`), and against what the API
+//! server checks besides the schema: a name, a Deployment's selector that matches its pod
+//! template, an image in every container, and a namespace created before the objects in it.
 
 #[allow(dead_code)]
 #[path = "../src/ui/examples.rs"]
@@ -78,11 +79,64 @@ fn gateway_schema() -> Json {
     })
 }
 
+/// A CRD's openAPIV3Schema as the API server applies it with `kubectl apply --validate=strict`:
+/// apiVersion, kind and metadata (an ObjectMeta) are allowed at the root, and a field the
+/// schema does not declare is an error, except in an object marked
+/// `x-kubernetes-preserve-unknown-fields`.
+fn crd_schema(schema: &Json, all: &Json) -> Json {
+    let mut schema = schema.clone();
+    let properties = schema["properties"]
+        .as_object_mut()
+        .expect("a CRD's schema has properties");
+    properties.insert("apiVersion".into(), json!({"type": "string"}));
+    properties.insert("kind".into(), json!({"type": "string"}));
+    properties.insert(
+        "metadata".into(),
+        json!({"$ref": "#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}),
+    );
+    strict(&mut schema);
+    schema["$defs"] = all["$defs"].clone();
+    schema["$schema"] = all["$schema"].clone();
+    schema
+}
+
+/// Unknown fields are errors in every object of this schema that declares its fields (what the
+/// API server's pruning with `fieldValidation=Strict` does).
+fn strict(schema: &mut Json) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let preserve = object.get("x-kubernetes-preserve-unknown-fields") == Some(&json!(true));
+    if object.contains_key("properties")
+        && !object.contains_key("additionalProperties")
+        && !preserve
+    {
+        object.insert("additionalProperties".into(), json!(false));
+    }
+    for (keyword, value) in object.iter_mut() {
+        match keyword.as_str() {
+            "properties" | "patternProperties" => {
+                value
+                    .as_object_mut()
+                    .into_iter()
+                    .flatten()
+                    .for_each(|(_, s)| strict(s));
+            }
+            "items" | "additionalProperties" | "not" => strict(value),
+            "allOf" | "anyOf" | "oneOf" => {
+                value.as_array_mut().into_iter().flatten().for_each(strict);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The schema of `apiVersion/kind`, if we have it.
 fn schema(key: &str) -> Option<Json> {
     if key == "gateway.networking.k8s.io/v1/Gateway" {
         return Some(gateway_schema());
     }
+    let all: Json = serde_json::from_str(SCHEMAS).expect("schemas.json is JSON");
     if key == "policy.networking.k8s.io/v1alpha2/ClusterNetworkPolicy" {
         // The CRD's own schema (tests/data/kubernetes/clusternetworkpolicy-v1alpha2.json says
         // where from).
@@ -90,9 +144,14 @@ fn schema(key: &str) -> Option<Json> {
             "data/kubernetes/clusternetworkpolicy-v1alpha2.json"
         ))
         .expect("the CRD schema is JSON");
-        return Some(crd["schema"].clone());
+        return Some(crd_schema(&crd["schema"], &all));
     }
-    let all: Json = serde_json::from_str(SCHEMAS).expect("schemas.json is JSON");
+    if key.starts_with("security.istio.io/") {
+        // Istio's CRDs (tests/data/kubernetes/istio-security.json says where from).
+        let crds: Json = serde_json::from_str(include_str!("data/kubernetes/istio-security.json"))
+            .expect("the CRD schemas are JSON");
+        return Some(crd_schema(crds["schemas"].get(key)?, &all));
+    }
     let kind = all["kinds"].get(key)?.clone();
     let mut schema = kind
         .as_object()
@@ -124,7 +183,8 @@ fn is_dns_name(name: &str, label: bool) -> bool {
 /// What `kubectl apply` of this text would refuse: one sentence per problem.
 fn apply_problems(text: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut namespaces = vec!["default".to_string()];
+    // `istio-system` is there in every cluster with Istio installed, which ambient needs.
+    let mut namespaces = vec!["default".to_string(), "istio-system".to_string()];
     for (i, document) in parse_documents(text).enumerate() {
         let object = match document.root {
             Ok(Some(root)) => to_json(&root),
@@ -229,6 +289,21 @@ fn the_check_refuses_what_kubectl_refuses() {
         "namespace \"shop\"",
         "v1/Shop",
     ] {
+        assert!(all.contains(expected), "{expected} in {all}");
+    }
+
+    // Custom resources are as strict: misspelt fields of Istio's policies (v1 and v1beta1) and
+    // of a ClusterNetworkPolicy, in spec and in metadata, and a value outside an enum.
+    let crds = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  \
+        name: a\nspec:\n  actoin: DENY\n  rules:\n  - to:\n    - operation:\n        \
+        method: [GET]\n---\n\
+        apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata:\n  name: p\n  \
+        namespce: shop\nspec:\n  mtls:\n    mode: STRCT\n---\n\
+        apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata:\n  \
+        name: c\nspec:\n  tier: Admin\n  priority: 1\n  subject:\n    namespaces: {}\n  \
+        ingress:\n  - action: Deny\n    form: []\n";
+    let all = apply_problems(crds).join("\n");
+    for expected in ["'actoin'", "'method'", "'namespce'", "\"STRCT\"", "'form'"] {
         assert!(all.contains(expected), "{expected} in {all}");
     }
 }

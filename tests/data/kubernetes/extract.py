@@ -19,6 +19,7 @@ KINDS = {
     "namespace-v1.json": "v1/Namespace",
     "deployment-apps-v1.json": "apps/v1/Deployment",
     "networkpolicy-networking-v1.json": "networking.k8s.io/v1/NetworkPolicy",
+    "service-v1.json": "v1/Service",
 }
 
 source = Path(sys.argv[1])
