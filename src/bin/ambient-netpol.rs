@@ -2,7 +2,7 @@
 //! `analyze`, prints a rendering and exits 0 (no error finding), 1 (error findings) or 2
 //! (unusable input or arguments). All analysis lives in the library.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -170,6 +170,31 @@ struct CheckArgs {
     /// Print the documentation of a finding code (e.g. AMB001) and exit.
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
+    /// Which findings make the exit status 1 (and fail a JUnit test case): `error` (the
+    /// default), `warning` (errors and warnings) or `never` (unusable input still exits 2).
+    #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
+    fail_on: FailOnArg,
+    /// Accept input with no object the analysis reads (empty, or only ignored kinds): exit 0
+    /// instead of 2.
+    #[arg(long)]
+    allow_empty: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOnArg {
+    Error,
+    Warning,
+    Never,
+}
+
+impl From<FailOnArg> for report::FailOn {
+    fn from(arg: FailOnArg) -> Self {
+        match arg {
+            FailOnArg::Error => report::FailOn::Error,
+            FailOnArg::Warning => report::FailOn::Warning,
+            FailOnArg::Never => report::FailOn::Never,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -230,6 +255,14 @@ enum CheckFormat {
     Text,
     Json,
     Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+    /// JUnit XML: one test case per policy.
+    Junit,
+    /// GitLab Code Quality JSON.
+    Gitlab,
+    /// A Markdown summary (GitHub's job summary, a merge-request comment).
+    Markdown,
 }
 
 impl CheckArgs {
@@ -385,6 +418,15 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
         CheckFormat::Text => report::text(&result, &names),
         CheckFormat::Json => report::json(&result, &names, &diff),
         CheckFormat::Sarif => report::sarif(&result, &names),
+        CheckFormat::Github => report::github(&result, &names),
+        CheckFormat::Junit => {
+            // Every policy is a test case, those without findings too: the report lists only
+            // findings, so the policies come from reading the input again.
+            let policies = report::policy_entries(&load(&sources(inputs)).cluster);
+            report::junit(&result, &names, &policies, args.fail_on.into())
+        }
+        CheckFormat::Gitlab => report::gitlab(&result, &names),
+        CheckFormat::Markdown => report::markdown(&result, &names),
     };
     if args.diff && matches!(args.format, CheckFormat::Text) {
         out.push_str(&diff);
@@ -394,7 +436,38 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     if args.write {
         correct_files(inputs, &result, args.dry_run)?;
     }
-    Ok(all.status(u8::from(result.has_errors())))
+    let fail_on = report::FailOn::from(args.fail_on);
+    if result.objects == 0 && !result.has_errors() && !args.allow_empty {
+        return Err(nothing_analysed(&result, inputs));
+    }
+    Ok(all.status(u8::from(fail_on.failed(&result))))
+}
+
+/// Why a run that read no object fails: a CI step whose file pattern matched nothing, or a
+/// pipe that produced nothing, must not pass as "0 errors".
+fn nothing_analysed(result: &ambient_netpol::Report, inputs: &[Input]) -> String {
+    let from = match inputs {
+        [one] => one.name.clone(),
+        many => format!("{} inputs", many.len()),
+    };
+    let ignored = result
+        .findings
+        .iter()
+        .filter(|f| f.code == ambient_netpol::Code::Inp002)
+        .count();
+    let what = if result.documents == 0 {
+        format!("{from} is empty (no YAML or JSON document)")
+    } else if ignored > 0 {
+        format!(
+            "{from} has no object the analysis reads (only {ignored} of kinds it ignores, INP002)"
+        )
+    } else {
+        format!("{from} has no Kubernetes object")
+    };
+    format!(
+        "nothing to check: {what}; give the manifests (files, directories, or `-` for standard \
+         input), or pass --allow-empty to accept input with nothing to analyse"
+    )
 }
 
 /// `--write`: every file that changes is replaced whole, or none is.
@@ -912,6 +985,19 @@ fn read_file(path: &Path) -> Result<Input, String> {
 }
 
 fn read_stdin() -> Result<Input, String> {
+    // Typed in a terminal without a file, the command would wait without a word: say what it
+    // waits for.
+    if io::stdin().is_terminal() {
+        eprintln!(
+            "ambient-netpol: reading manifests from standard input (end with {}); to check \
+             files, name them: ambient-netpol check FILE|DIR ... (--help for more)",
+            if cfg!(windows) {
+                "Ctrl-Z, Enter"
+            } else {
+                "Ctrl-D"
+            }
+        );
+    }
     let mut bytes = Vec::new();
     io::stdin()
         .read_to_end(&mut bytes)
