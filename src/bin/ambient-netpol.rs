@@ -12,17 +12,26 @@ use ambient_netpol::netpol::conn::Protocol;
 use ambient_netpol::netpol::connectivity::{connectivity, connectivity_with};
 use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
 use ambient_netpol::{Code, Options, Source, analyze, load, report};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// The YAML tree is many small strings: mimalloc makes `check` on large inputs about a fifth
 /// faster than glibc's allocator (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `--version`: the package version and the commit it was built from (build.rs; `unknown`
+/// without git).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AMBIENT_NETPOL_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "ambient-netpol",
-    version,
+    version = VERSION,
     about = "Finds the Kubernetes NetworkPolicies that break Istio ambient mode (HBONE port 15008, \
              kubelet probe SNAT) before you enroll workloads"
 )]
@@ -68,6 +77,19 @@ enum Command {
         format: Format,
         #[command(flatten)]
         mesh: MeshArgs,
+    },
+    /// Print a shell completion script: `ambient-netpol completions bash >
+    /// /etc/bash_completion.d/ambient-netpol` (zsh: a file `_ambient-netpol` on `$fpath`; fish:
+    /// `~/.config/fish/completions/ambient-netpol.fish`; PowerShell: add it to `$PROFILE`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff): `ambient-netpol man | man -l -`; `ambient-netpol man check`
+    /// for the page of one command (ambient-netpol-check(1)).
+    Man {
+        /// The command whose page to print (`check`, `connectivity`, `explain`, ...).
+        command: Option<String>,
     },
 }
 
@@ -356,11 +378,57 @@ fn main() -> ExitCode {
             format,
             mesh,
         } => explain(&input, format, &from, &to, port.as_deref(), &mesh),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ambient-netpol", &mut out);
+            let mut script = String::from_utf8_lossy(&out).into_owned();
+            if shell == clap_complete::Shell::Bash {
+                // clap_complete 4.6 spells the `-` of the name two ways in its bash script: the
+                // command it records (`ambient__netpol__subcmd__check`) and the case labels
+                // it compares them with (`ambient__subcmd__netpol__subcmd__check`), so no
+                // subcommand's flags complete. One spelling (tests/shell.rs completes them).
+                script = script.replace("ambient__subcmd__netpol", "ambient__netpol");
+            }
+            print_quietly(&script);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { command } => manual(command.as_deref()),
     };
     result.unwrap_or_else(|message| {
         eprintln!("ambient-netpol: {message}");
         ExitCode::from(2)
     })
+}
+
+/// The manual page of the tool, or of one of its commands (named `ambient-netpol-check` and so
+/// on, as git's are).
+fn manual(command: Option<&str>) -> Result<ExitCode, String> {
+    let mut cli = Cli::command();
+    cli.build();
+    let page = match command {
+        None => cli,
+        Some(name) => {
+            let names: Vec<String> = cli
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let sub = cli.find_subcommand(name).cloned().ok_or_else(|| {
+                format!(
+                    "man {name}: no such command; commands: {}",
+                    names.join(", ")
+                )
+            })?;
+            // clap names are `&'static str`; this runs once, just before exiting.
+            let full: &'static str = format!("ambient-netpol-{}", sub.get_name()).leak();
+            sub.name(full).bin_name(full)
+        }
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut out)
+        .map_err(|e| format!("man: {e}"))?;
+    print_quietly(&String::from_utf8_lossy(&out));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn sources(inputs: &[Input]) -> Vec<Source<'_>> {
