@@ -12,7 +12,7 @@ use ambient_netpol::netpol::conn::Protocol;
 use ambient_netpol::netpol::connectivity::{connectivity, connectivity_with};
 use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
 use ambient_netpol::{Code, Options, Source, analyze, load, report};
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// The YAML tree is many small strings: mimalloc makes `check` on large inputs about a fifth
 /// faster than glibc's allocator (BENCHMARKS.md).
@@ -106,6 +106,17 @@ struct InputArgs {
     /// the rest; the exit status is still 2.
     #[arg(long)]
     keep_going: bool,
+    /// Read the cluster of the current kubectl context (`kubectl get` of every kind the analysis
+    /// reads, across namespaces) instead of files; the default of `kubectl ambient-netpol`
+    /// without a file.
+    #[arg(long, conflicts_with = "paths")]
+    cluster: bool,
+    /// With --cluster: the kubectl context to read (kubectl's `--context`).
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// With --cluster: the kubeconfig file kubectl reads (kubectl's `--kubeconfig`).
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
 }
 
 /// What the mesh does beyond its labels.
@@ -353,8 +364,43 @@ struct Input {
     path: Option<PathBuf>,
 }
 
+/// The name kubectl finds a plugin by: `kubectl ambient-netpol` runs `kubectl-ambient_netpol`
+/// (a `-` in a plugin's command is a `_` in its file name).
+const KUBECTL_PLUGIN: &str = "kubectl-ambient_netpol";
+
+/// Whether the program was started as the kubectl plugin (its file, or a link, named so).
+fn started_as_plugin() -> bool {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(Path::new)
+        .and_then(Path::file_stem)
+        .is_some_and(|name| name == KUBECTL_PLUGIN)
+}
+
+impl Command {
+    /// What the command reads, for the commands that read manifests.
+    fn input_mut(&mut self) -> Option<&mut InputArgs> {
+        match self {
+            Command::Check(args) => Some(&mut args.input),
+            Command::Connectivity { input, .. } | Command::Explain { input, .. } => Some(input),
+            Command::Completions { .. } | Command::Man { .. } => None,
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let plugin = started_as_plugin();
+    let parsed = if plugin {
+        // As a kubectl plugin, usage and help say `kubectl ambient-netpol`.
+        Cli::command()
+            .bin_name("kubectl ambient-netpol")
+            .try_get_matches()
+            .and_then(|matches| Cli::from_arg_matches(&matches))
+    } else {
+        Cli::try_parse()
+    };
+    let mut cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
@@ -362,6 +408,13 @@ fn main() -> ExitCode {
             return ExitCode::from(err.exit_code() as u8);
         }
     };
+    // `kubectl ambient-netpol check` with no file checks the current context.
+    if plugin
+        && let Some(input) = cli.command.input_mut()
+        && input.paths.is_empty()
+    {
+        input.cluster = true;
+    }
     let result = match cli.command {
         Command::Check(args) => check(&args),
         Command::Connectivity {
@@ -983,6 +1036,13 @@ fn read_inputs(args: &InputArgs) -> Result<Inputs, String> {
         items: Vec::new(),
         skipped: 0,
     };
+    if args.cluster {
+        inputs.items.push(read_cluster(args)?);
+        return Ok(inputs);
+    }
+    if args.context.is_some() || args.kubeconfig.is_some() {
+        return Err("--context and --kubeconfig choose the cluster --cluster reads; give --cluster (or run as `kubectl ambient-netpol`)".into());
+    }
     if args.paths.is_empty() {
         inputs.items.push(read_stdin()?);
     }
@@ -1005,6 +1065,86 @@ fn read_inputs(args: &InputArgs) -> Result<Inputs, String> {
         }
     }
     Ok(inputs)
+}
+
+/// The kinds the analysis reads that every cluster serves, as `kubectl get` names them.
+const CLUSTER_KINDS: &[&str] = &[
+    "namespaces",
+    "nodes",
+    "pods",
+    "replicationcontrollers",
+    "services",
+    "deployments.apps",
+    "replicasets.apps",
+    "statefulsets.apps",
+    "daemonsets.apps",
+    "jobs.batch",
+    "cronjobs.batch",
+    "horizontalpodautoscalers.autoscaling",
+    "networkpolicies.networking.k8s.io",
+];
+
+/// The kinds the analysis reads that come with a CRD: asked for only when the cluster has it.
+const CLUSTER_CRD_KINDS: &[&str] = &[
+    "clusternetworkpolicies.policy.networking.k8s.io",
+    "adminnetworkpolicies.policy.networking.k8s.io",
+    "baselineadminnetworkpolicies.policy.networking.k8s.io",
+    "gateways.gateway.networking.k8s.io",
+    "authorizationpolicies.security.istio.io",
+    "peerauthentications.security.istio.io",
+];
+
+/// `--cluster`: the objects of the current kubectl context, as one `kubectl get ... -o yaml`
+/// (a `List`) of every kind the analysis reads, across namespaces. `kubectl` is the one on
+/// PATH, or `$KUBECTL`.
+fn read_cluster(args: &InputArgs) -> Result<Input, String> {
+    let kubectl = std::env::var_os("KUBECTL").unwrap_or_else(|| "kubectl".into());
+    let mut global: Vec<std::ffi::OsString> = Vec::new();
+    if let Some(context) = &args.context {
+        global.push("--context".into());
+        global.push(context.into());
+    }
+    if let Some(kubeconfig) = &args.kubeconfig {
+        global.push("--kubeconfig".into());
+        global.push(kubeconfig.into());
+    }
+    let run = |what: &[&str]| -> Result<Vec<u8>, String> {
+        let shown = format!("kubectl {}", what.join(" "));
+        let out = std::process::Command::new(&kubectl)
+            .args(&global)
+            .args(what)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("--cluster: cannot run kubectl ({shown}): {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "--cluster: `{shown}` failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(out.stdout)
+    };
+    let served = String::from_utf8_lossy(&run(&["api-resources", "--verbs=list", "-o", "name"])?)
+        .into_owned();
+    let mut kinds: Vec<&str> = CLUSTER_KINDS.to_vec();
+    kinds.extend(
+        CLUSTER_CRD_KINDS
+            .iter()
+            .filter(|kind| served.lines().any(|line| line.trim() == **kind)),
+    );
+    let list = kinds.join(",");
+    let bytes = run(&["get", &list, "--all-namespaces", "-o", "yaml"])?;
+    let name = match &args.context {
+        Some(context) => format!("<kubectl get, context {context}>"),
+        None => "<kubectl get>".to_string(),
+    };
+    let text = utf8(bytes, &name)?;
+    Ok(Input {
+        name,
+        text,
+        path: None,
+    })
 }
 
 /// The manifests below a directory, sorted; none is an error (the user named the wrong place).
