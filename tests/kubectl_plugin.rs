@@ -98,6 +98,8 @@ fn kubectl_ambient_netpol_check_reads_the_current_context() {
         "adminnetworkpolicies.policy.networking.k8s.io",
         "baselineadminnetworkpolicies.policy.networking.k8s.io",
         "gateways.gateway.networking.k8s.io",
+        // For the `nodes` peers of the cluster-wide policies this cluster has.
+        "nodes",
     ] {
         assert!(kinds.contains(&kind), "{kind} not asked for: {kinds:?}");
     }
@@ -171,6 +173,31 @@ fn the_plugin_passes_context_and_kubeconfig_and_reads_files_when_given() {
         "{}",
         text(&help.stdout)
     );
+}
+
+#[test]
+fn a_cluster_without_the_policy_crds_is_asked_for_no_crd_and_no_nodes() {
+    let setup = setup("plain-cluster");
+    // The built-in kinds only (the list without its CRD lines).
+    let all = std::fs::read_to_string(setup.bin.join("api-resources.txt")).unwrap();
+    let builtin: String = all
+        .lines()
+        .filter(|l| !l.contains("policy.networking.k8s.io") && !l.contains("gateway.networking"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let resources = setup.bin.join("builtin-resources.txt");
+    std::fs::write(&resources, builtin).unwrap();
+    let out = setup.kubectl(
+        &["ambient-netpol", "check"],
+        &[("FAKE_KUBECTL_RESOURCES", resources.to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let calls = setup.calls();
+    let kinds: Vec<&str> = calls[1].split(' ').nth(1).unwrap().split(',').collect();
+    assert!(kinds.contains(&"networkpolicies.networking.k8s.io"));
+    for kind in ["nodes", "adminnetworkpolicies.policy.networking.k8s.io"] {
+        assert!(!kinds.contains(&kind), "{kind} asked for: {kinds:?}");
+    }
 }
 
 #[test]

@@ -1070,7 +1070,6 @@ fn read_inputs(args: &InputArgs) -> Result<Inputs, String> {
 /// The kinds the analysis reads that every cluster serves, as `kubectl get` names them.
 const CLUSTER_KINDS: &[&str] = &[
     "namespaces",
-    "nodes",
     "pods",
     "replicationcontrollers",
     "services",
@@ -1133,6 +1132,14 @@ fn read_cluster(args: &InputArgs) -> Result<Input, String> {
             .iter()
             .filter(|kind| served.lines().any(|line| line.trim() == **kind)),
     );
+    // Nodes matter only to the `nodes` peers of cluster-wide policies, and listing them takes a
+    // cluster-wide permission many users lack: asked for only where those policies exist.
+    if kinds
+        .iter()
+        .any(|kind| kind.ends_with(".policy.networking.k8s.io"))
+    {
+        kinds.push("nodes");
+    }
     let list = kinds.join(",");
     let bytes = run(&["get", &list, "--all-namespaces", "-o", "yaml"])?;
     let name = match &args.context {
