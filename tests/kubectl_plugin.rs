@@ -236,6 +236,9 @@ fn ambient_netpol_reads_a_cluster_only_when_asked() {
     let out = run(&["check", "--cluster"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(setup.calls().len(), 2);
+    let write = run(&["check", "--cluster", "--write"]);
+    assert_eq!(write.status.code(), Some(2));
+    assert!(text(&write.stderr).contains("use --fix FILE, then kubectl apply"));
     let out = run(&["check", "--context", "prod", "x.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("give --cluster"));

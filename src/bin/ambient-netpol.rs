@@ -518,6 +518,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     }
     let all = read_inputs(&args.input)?;
     let inputs = &all.items;
+    if args.write && args.input.cluster {
+        return Err("--write corrects files in place; a cluster read with kubectl has no file to write (use --fix FILE, then kubectl apply -f FILE)".into());
+    }
     if args.write && inputs.iter().any(|i| i.path.is_none()) {
         return Err(
             "--write corrects files in place; standard input has no file to write (use --fix FILE)"
