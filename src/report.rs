@@ -1,6 +1,14 @@
-//! Renderings of a [`Report`] for the command line: compiler-style text and JSON.
+//! Renderings of a [`Report`] for the command line: compiler-style text and JSON, SARIF, and
+//! (in `ci`) the formats of CI systems.
 //!
 //! Pure functions from a report (and the names of its sources) to a string; the CLI prints them.
+
+mod ci;
+
+pub use ci::{
+    FailOn, PolicyEntry, escape_data, escape_property, github, gitlab, junit, markdown,
+    policy_entries,
+};
 
 use serde::Serialize;
 

@@ -2,7 +2,7 @@
 //! `analyze`, prints a rendering and exits 0 (no error finding), 1 (error findings) or 2
 //! (unusable input or arguments). All analysis lives in the library.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,17 +12,26 @@ use ambient_netpol::netpol::conn::Protocol;
 use ambient_netpol::netpol::connectivity::{connectivity, connectivity_layered};
 use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
 use ambient_netpol::{Code, Options, Source, analyze, load, report};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// The YAML tree is many small strings: mimalloc makes `check` on large inputs about a fifth
 /// faster than glibc's allocator (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `--version`: the package version and the commit it was built from (build.rs; `unknown`
+/// without git).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AMBIENT_NETPOL_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "ambient-netpol",
-    version,
+    version = VERSION,
     about = "Finds the Kubernetes NetworkPolicies that break Istio ambient mode (HBONE port 15008, \
              kubelet probe SNAT) before you enroll workloads"
 )]
@@ -69,6 +78,19 @@ enum Command {
         #[command(flatten)]
         mesh: MeshArgs,
     },
+    /// Print a shell completion script: `ambient-netpol completions bash >
+    /// /etc/bash_completion.d/ambient-netpol` (zsh: a file `_ambient-netpol` on `$fpath`; fish:
+    /// `~/.config/fish/completions/ambient-netpol.fish`; PowerShell: add it to `$PROFILE`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff): `ambient-netpol man | man -l -`; `ambient-netpol man check`
+    /// for the page of one command (ambient-netpol-check(1)).
+    Man {
+        /// The command whose page to print (`check`, `connectivity`, `explain`, ...).
+        command: Option<String>,
+    },
 }
 
 /// What to read, and how NetworkPolicy treats hostNetwork pods.
@@ -84,6 +106,17 @@ struct InputArgs {
     /// the rest; the exit status is still 2.
     #[arg(long)]
     keep_going: bool,
+    /// Read the cluster of the current kubectl context (`kubectl get` of every kind the analysis
+    /// reads, across namespaces) instead of files; the default of `kubectl ambient-netpol`
+    /// without a file.
+    #[arg(long, conflicts_with = "paths")]
+    cluster: bool,
+    /// With --cluster: the kubectl context to read (kubectl's `--context`).
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// With --cluster: the kubeconfig file kubectl reads (kubectl's `--kubeconfig`).
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
 }
 
 /// What the mesh does beyond its labels.
@@ -180,6 +213,31 @@ struct CheckArgs {
     /// Print the documentation of a finding code (e.g. AMB001) and exit.
     #[arg(long, value_name = "CODE")]
     explain: Option<String>,
+    /// Which findings make the exit status 1 (and fail a JUnit test case): `error` (the
+    /// default), `warning` (errors and warnings) or `never` (unusable input still exits 2).
+    #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
+    fail_on: FailOnArg,
+    /// Accept input with no object the analysis reads (empty, or only ignored kinds): exit 0
+    /// instead of 2.
+    #[arg(long)]
+    allow_empty: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOnArg {
+    Error,
+    Warning,
+    Never,
+}
+
+impl From<FailOnArg> for report::FailOn {
+    fn from(arg: FailOnArg) -> Self {
+        match arg {
+            FailOnArg::Error => report::FailOn::Error,
+            FailOnArg::Warning => report::FailOn::Warning,
+            FailOnArg::Never => report::FailOn::Never,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -240,6 +298,14 @@ enum CheckFormat {
     Text,
     Json,
     Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+    /// JUnit XML: one test case per policy.
+    Junit,
+    /// GitLab Code Quality JSON.
+    Gitlab,
+    /// A Markdown summary (GitHub's job summary, a merge-request comment).
+    Markdown,
 }
 
 impl CheckArgs {
@@ -308,8 +374,43 @@ struct Input {
     path: Option<PathBuf>,
 }
 
+/// The name kubectl finds a plugin by: `kubectl ambient-netpol` runs `kubectl-ambient_netpol`
+/// (a `-` in a plugin's command is a `_` in its file name).
+const KUBECTL_PLUGIN: &str = "kubectl-ambient_netpol";
+
+/// Whether the program was started as the kubectl plugin (its file, or a link, named so).
+fn started_as_plugin() -> bool {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(Path::new)
+        .and_then(Path::file_stem)
+        .is_some_and(|name| name == KUBECTL_PLUGIN)
+}
+
+impl Command {
+    /// What the command reads, for the commands that read manifests.
+    fn input_mut(&mut self) -> Option<&mut InputArgs> {
+        match self {
+            Command::Check(args) => Some(&mut args.input),
+            Command::Connectivity { input, .. } | Command::Explain { input, .. } => Some(input),
+            Command::Completions { .. } | Command::Man { .. } => None,
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let plugin = started_as_plugin();
+    let parsed = if plugin {
+        // As a kubectl plugin, usage and help say `kubectl ambient-netpol`.
+        Cli::command()
+            .bin_name("kubectl ambient-netpol")
+            .try_get_matches()
+            .and_then(|matches| Cli::from_arg_matches(&matches))
+    } else {
+        Cli::try_parse()
+    };
+    let mut cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
@@ -317,6 +418,13 @@ fn main() -> ExitCode {
             return ExitCode::from(err.exit_code() as u8);
         }
     };
+    // `kubectl ambient-netpol check` with no file checks the current context.
+    if plugin
+        && let Some(input) = cli.command.input_mut()
+        && input.paths.is_empty()
+    {
+        input.cluster = true;
+    }
     let result = match cli.command {
         Command::Check(args) => check(&args),
         Command::Connectivity {
@@ -333,11 +441,57 @@ fn main() -> ExitCode {
             format,
             mesh,
         } => explain(&input, format, &from, &to, port.as_deref(), &mesh),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ambient-netpol", &mut out);
+            let mut script = String::from_utf8_lossy(&out).into_owned();
+            if shell == clap_complete::Shell::Bash {
+                // clap_complete 4.6 spells the `-` of the name two ways in its bash script: the
+                // command it records (`ambient__netpol__subcmd__check`) and the case labels
+                // it compares them with (`ambient__subcmd__netpol__subcmd__check`), so no
+                // subcommand's flags complete. One spelling (tests/shell.rs completes them).
+                script = script.replace("ambient__subcmd__netpol", "ambient__netpol");
+            }
+            print_quietly(&script);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { command } => manual(command.as_deref()),
     };
     result.unwrap_or_else(|message| {
         eprintln!("ambient-netpol: {message}");
         ExitCode::from(2)
     })
+}
+
+/// The manual page of the tool, or of one of its commands (named `ambient-netpol-check` and so
+/// on, as git's are).
+fn manual(command: Option<&str>) -> Result<ExitCode, String> {
+    let mut cli = Cli::command();
+    cli.build();
+    let page = match command {
+        None => cli,
+        Some(name) => {
+            let names: Vec<String> = cli
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let sub = cli.find_subcommand(name).cloned().ok_or_else(|| {
+                format!(
+                    "man {name}: no such command; commands: {}",
+                    names.join(", ")
+                )
+            })?;
+            // clap names are `&'static str`; this runs once, just before exiting.
+            let full: &'static str = format!("ambient-netpol-{}", sub.get_name()).leak();
+            sub.name(full).bin_name(full)
+        }
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut out)
+        .map_err(|e| format!("man: {e}"))?;
+    print_quietly(&String::from_utf8_lossy(&out));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn sources(inputs: &[Input]) -> Vec<Source<'_>> {
@@ -374,6 +528,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     }
     let all = read_inputs(&args.input)?;
     let inputs = &all.items;
+    if args.write && args.input.cluster {
+        return Err("--write corrects files in place; a cluster read with kubectl has no file to write (use --fix FILE, then kubectl apply -f FILE)".into());
+    }
     if args.write && inputs.iter().any(|i| i.path.is_none()) {
         return Err(
             "--write corrects files in place; standard input has no file to write (use --fix FILE)"
@@ -395,6 +552,15 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
         CheckFormat::Text => report::text(&result, &names),
         CheckFormat::Json => report::json(&result, &names, &diff),
         CheckFormat::Sarif => report::sarif(&result, &names),
+        CheckFormat::Github => report::github(&result, &names),
+        CheckFormat::Junit => {
+            // Every policy is a test case, those without findings too: the report lists only
+            // findings, so the policies come from reading the input again.
+            let policies = report::policy_entries(&load(&sources(inputs)).cluster);
+            report::junit(&result, &names, &policies, args.fail_on.into())
+        }
+        CheckFormat::Gitlab => report::gitlab(&result, &names),
+        CheckFormat::Markdown => report::markdown(&result, &names),
     };
     if args.diff && matches!(args.format, CheckFormat::Text) {
         out.push_str(&diff);
@@ -404,7 +570,38 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     if args.write {
         correct_files(inputs, &result, args.dry_run)?;
     }
-    Ok(all.status(u8::from(result.has_errors())))
+    let fail_on = report::FailOn::from(args.fail_on);
+    if result.objects == 0 && !result.has_errors() && !args.allow_empty {
+        return Err(nothing_analysed(&result, inputs));
+    }
+    Ok(all.status(u8::from(fail_on.failed(&result))))
+}
+
+/// Why a run that read no object fails: a CI step whose file pattern matched nothing, or a
+/// pipe that produced nothing, must not pass as "0 errors".
+fn nothing_analysed(result: &ambient_netpol::Report, inputs: &[Input]) -> String {
+    let from = match inputs {
+        [one] => one.name.clone(),
+        many => format!("{} inputs", many.len()),
+    };
+    let ignored = result
+        .findings
+        .iter()
+        .filter(|f| f.code == ambient_netpol::Code::Inp002)
+        .count();
+    let what = if result.documents == 0 {
+        format!("{from} is empty (no YAML or JSON document)")
+    } else if ignored > 0 {
+        format!(
+            "{from} has no object the analysis reads (only {ignored} of kinds it ignores, INP002)"
+        )
+    } else {
+        format!("{from} has no Kubernetes object")
+    };
+    format!(
+        "nothing to check: {what}; give the manifests (files, directories, or `-` for standard \
+         input), or pass --allow-empty to accept input with nothing to analyse"
+    )
 }
 
 /// `--write`: every file that changes is replaced whole, or none is.
@@ -898,6 +1095,13 @@ fn read_inputs(args: &InputArgs) -> Result<Inputs, String> {
         items: Vec::new(),
         skipped: 0,
     };
+    if args.cluster {
+        inputs.items.push(read_cluster(args)?);
+        return Ok(inputs);
+    }
+    if args.context.is_some() || args.kubeconfig.is_some() {
+        return Err("--context and --kubeconfig choose the cluster --cluster reads; give --cluster (or run as `kubectl ambient-netpol`)".into());
+    }
     if args.paths.is_empty() {
         inputs.items.push(read_stdin()?);
     }
@@ -920,6 +1124,93 @@ fn read_inputs(args: &InputArgs) -> Result<Inputs, String> {
         }
     }
     Ok(inputs)
+}
+
+/// The kinds the analysis reads that every cluster serves, as `kubectl get` names them.
+const CLUSTER_KINDS: &[&str] = &[
+    "namespaces",
+    "pods",
+    "replicationcontrollers",
+    "services",
+    "deployments.apps",
+    "replicasets.apps",
+    "statefulsets.apps",
+    "daemonsets.apps",
+    "jobs.batch",
+    "cronjobs.batch",
+    "horizontalpodautoscalers.autoscaling",
+    "networkpolicies.networking.k8s.io",
+];
+
+/// The kinds the analysis reads that come with a CRD: asked for only when the cluster has it.
+const CLUSTER_CRD_KINDS: &[&str] = &[
+    "clusternetworkpolicies.policy.networking.k8s.io",
+    "adminnetworkpolicies.policy.networking.k8s.io",
+    "baselineadminnetworkpolicies.policy.networking.k8s.io",
+    "gateways.gateway.networking.k8s.io",
+    "authorizationpolicies.security.istio.io",
+    "peerauthentications.security.istio.io",
+];
+
+/// `--cluster`: the objects of the current kubectl context, as one `kubectl get ... -o yaml`
+/// (a `List`) of every kind the analysis reads, across namespaces. `kubectl` is the one on
+/// PATH, or `$KUBECTL`.
+fn read_cluster(args: &InputArgs) -> Result<Input, String> {
+    let kubectl = std::env::var_os("KUBECTL").unwrap_or_else(|| "kubectl".into());
+    let mut global: Vec<std::ffi::OsString> = Vec::new();
+    if let Some(context) = &args.context {
+        global.push("--context".into());
+        global.push(context.into());
+    }
+    if let Some(kubeconfig) = &args.kubeconfig {
+        global.push("--kubeconfig".into());
+        global.push(kubeconfig.into());
+    }
+    let run = |what: &[&str]| -> Result<Vec<u8>, String> {
+        let shown = format!("kubectl {}", what.join(" "));
+        let out = std::process::Command::new(&kubectl)
+            .args(&global)
+            .args(what)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("--cluster: cannot run kubectl ({shown}): {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "--cluster: `{shown}` failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(out.stdout)
+    };
+    let served = String::from_utf8_lossy(&run(&["api-resources", "--verbs=list", "-o", "name"])?)
+        .into_owned();
+    let mut kinds: Vec<&str> = CLUSTER_KINDS.to_vec();
+    kinds.extend(
+        CLUSTER_CRD_KINDS
+            .iter()
+            .filter(|kind| served.lines().any(|line| line.trim() == **kind)),
+    );
+    // Nodes matter only to the `nodes` peers of cluster-wide policies, and listing them takes a
+    // cluster-wide permission many users lack: asked for only where those policies exist.
+    if kinds
+        .iter()
+        .any(|kind| kind.ends_with(".policy.networking.k8s.io"))
+    {
+        kinds.push("nodes");
+    }
+    let list = kinds.join(",");
+    let bytes = run(&["get", &list, "--all-namespaces", "-o", "yaml"])?;
+    let name = match &args.context {
+        Some(context) => format!("<kubectl get, context {context}>"),
+        None => "<kubectl get>".to_string(),
+    };
+    let text = utf8(bytes, &name)?;
+    Ok(Input {
+        name,
+        text,
+        path: None,
+    })
 }
 
 /// The manifests below a directory, sorted; none is an error (the user named the wrong place).
@@ -968,6 +1259,19 @@ fn read_file(path: &Path) -> Result<Input, String> {
 }
 
 fn read_stdin() -> Result<Input, String> {
+    // Typed in a terminal without a file, the command would wait without a word: say what it
+    // waits for.
+    if io::stdin().is_terminal() {
+        eprintln!(
+            "ambient-netpol: reading manifests from standard input (end with {}); to check \
+             files, name them: ambient-netpol check FILE|DIR ... (--help for more)",
+            if cfg!(windows) {
+                "Ctrl-Z, Enter"
+            } else {
+                "Ctrl-D"
+            }
+        );
+    }
     let mut bytes = Vec::new();
     io::stdin()
         .read_to_end(&mut bytes)
