@@ -14,7 +14,9 @@ mod matrix;
 
 use std::collections::{BTreeSet, HashMap};
 
-use ambient_netpol::ambient::paths::{Edge, EdgeKind, Node, NodeKind, Paths};
+use ambient_netpol::ambient::paths::{
+    Edge, EdgeKind, Node, NodeKind, Paths, ZtunnelDenial, ZtunnelExtent,
+};
 use ambient_netpol::findings::Code;
 use ambient_netpol::layout::{self, EdgeSpec, GroupSpec, NodeSpec, Settings};
 use leptos::prelude::*;
@@ -45,6 +47,9 @@ pub const GRAPH_EDGE_LIMIT: usize = 120;
 pub enum Status {
     /// Blocked once enrolled, and still after the fix (or no fix).
     Blocked,
+    /// Let through by the CNI once enrolled, but refused by ztunnel (an AuthorizationPolicy or
+    /// a STRICT PeerAuthentication), before the fix and after it.
+    Refused,
     /// Blocked once enrolled, allowed after the fix.
     Fixed,
     /// Allowed once enrolled.
@@ -57,6 +62,7 @@ impl Status {
             Status::Blocked => "blocked",
             Status::Fixed => "fixed",
             Status::Unchanged => "unchanged",
+            Status::Refused => "refused",
         }
     }
 }
@@ -121,7 +127,7 @@ pub(super) fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
                 hbone.contains(&(e.from.as_str(), *w)) && hbone.contains(&(*w, e.to.as_str()))
             })
     };
-    let edges = paths
+    let edges: Vec<Edge> = paths
         .edges
         .iter()
         .filter_map(|e| match (view, e.kind) {
@@ -145,8 +151,57 @@ pub(super) fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
             (_, EdgeKind::App) => None,
             _ => Some(e.clone()),
         })
+        .map(|e| match view {
+            View::Today => e,
+            _ => refused_by_ztunnel(e, &paths, &waypoints),
+        })
         .collect();
     (paths, edges)
+}
+
+/// ztunnel's refusal of the connection an enrolled edge carries (the tunnel to the destination,
+/// the last hop from a waypoint, or plaintext from outside the mesh), if it refuses some port.
+fn ztunnel_denial<'a>(e: &Edge, paths: &'a Paths, waypoints: &[&str]) -> Option<&'a ZtunnelDenial> {
+    if e.kind == EdgeKind::Probe {
+        return None;
+    }
+    let from_waypoint = waypoints.contains(&e.from.as_str());
+    paths
+        .ztunnel
+        .iter()
+        .filter(|z| z.extent != ZtunnelExtent::Uncertain && z.to == e.to)
+        .find(|z| z.from == e.from || from_waypoint)
+}
+
+/// An enrolled edge as ztunnel leaves it: refused when ztunnel refuses every port it carries,
+/// with ztunnel's reason; the ports it refuses said when only some.
+fn refused_by_ztunnel(e: Edge, paths: &Paths, waypoints: &[&str]) -> Edge {
+    let Some(z) = ztunnel_denial(&e, paths, waypoints).filter(|_| e.allowed) else {
+        return e;
+    };
+    match z.extent {
+        ZtunnelExtent::All => Edge {
+            allowed: false,
+            blocked_by: z.denied_by.clone(),
+            explanation: [
+                "the CNI lets it through; ztunnel refuses it: ",
+                &z.explanation,
+            ]
+            .concat(),
+            ..e
+        },
+        _ => Edge {
+            explanation: [
+                &e.explanation,
+                "; ztunnel refuses ",
+                &z.port,
+                ": ",
+                &z.explanation,
+            ]
+            .concat(),
+            ..e
+        },
+    }
 }
 
 type Key<'a> = (&'a str, &'a str, EdgeKind);
@@ -204,16 +259,37 @@ fn statuses(analysis: &Analysis) -> HashMap<(String, String, EdgeKind), Status> 
         }
         out.insert((e.from.clone(), e.to.clone(), EdgeKind::App), status);
     }
+    // What ztunnel refuses of every port, once enrolled: refused if the fix leaves it so.
+    for e in &enrolled.edges {
+        let refused = |paths: &Paths| {
+            ztunnel_denial(e, paths, &waypoints).is_some_and(|z| z.extent == ZtunnelExtent::All)
+        };
+        if e.allowed && refused(enrolled) {
+            let status = if refused(fixed) {
+                Status::Refused
+            } else {
+                Status::Fixed
+            };
+            out.insert((e.from.clone(), e.to.clone(), e.kind), status);
+        }
+    }
     out
 }
 
-/// The finding that reports a blocked path (AMB001, AMB002, AMB005 for HBONE, AMB003 for
-/// probes): same policy, same workload, preferring one whose message names the other end.
+/// The finding that reports a blocked path (AMB001, AMB002, AMB005 for HBONE, AMB010-AMB012 for
+/// what ztunnel refuses, AMB003 for probes): same policy, same workload, preferring one whose message names the other end.
 fn finding_for(edge: &Edge, enrolled: Option<&Edge>, analysis: &Analysis) -> Option<usize> {
     let blocked_by = enrolled.map_or(&edge.blocked_by, |e| &e.blocked_by);
     let codes: &[Code] = match edge.kind {
         EdgeKind::Probe => &[Code::Amb003],
-        EdgeKind::Hbone | EdgeKind::App => &[Code::Amb001, Code::Amb002, Code::Amb005],
+        EdgeKind::Hbone | EdgeKind::App => &[
+            Code::Amb001,
+            Code::Amb002,
+            Code::Amb005,
+            Code::Amb010,
+            Code::Amb011,
+            Code::Amb012,
+        ],
     };
     let quoted = |id: &str| ["`", id, "`"].concat();
     analysis
@@ -353,7 +429,7 @@ pub struct Filter {
 impl Filter {
     fn keeps(&self, status: Status) -> bool {
         match status {
-            Status::Blocked => self.blocked,
+            Status::Blocked | Status::Refused => self.blocked,
             Status::Fixed => self.fixed,
             Status::Unchanged => self.unchanged,
         }
@@ -803,6 +879,7 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
             <p class="legend">
                 <span class="legend-item allowed">"allowed"</span>
                 <span class="legend-item blocked">"blocked"</span>
+                <span class="legend-item refused">"refused by ztunnel"</span>
                 <span class="legend-item hbone">"HBONE 15008/TCP"</span>
                 <span class="legend-item probe">"kubelet probe"</span>
                 {move || analysis.with(|a| a.report.paths.nodes.iter().any(|n| n.kind == NodeKind::Gateway)).then(|| view! {
@@ -891,6 +968,7 @@ fn DetailsPanel(analysis: Memo<Analysis>, details: Details) -> impl IntoView {
                                     (Status::Fixed, false) => "; the fix opens it",
                                     (Status::Fixed, true) => "; opened by the fix",
                                     (Status::Unchanged, _) => "; the fix does not change it",
+                                    (Status::Refused, _) => "; the CNI lets it through, Istio's security policy does not",
                                 }}
                             </dd>
                             <dt>"Why"</dt><dd>{edge.explanation.clone()}</dd>

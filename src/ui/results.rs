@@ -3,7 +3,7 @@
 //! scrolling past the others. The tabs follow the WAI-ARIA tabs pattern: arrow keys, Home and
 //! End move between them; Tab goes into the shown panel.
 
-use ambient_netpol::ambient::paths::{EdgeKind, Paths};
+use ambient_netpol::ambient::paths::{EdgeKind, Paths, ZtunnelExtent};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -77,8 +77,27 @@ fn summary(a: &Analysis) -> String {
             a.report.workloads
         );
     }
+    // Connections the CNI lets through and ztunnel refuses (Istio's security policy).
+    let refused = a
+        .report
+        .paths
+        .ztunnel
+        .iter()
+        .filter(|z| z.extent == ZtunnelExtent::All)
+        .count();
+    let refused_phrase = match refused {
+        1 => "ztunnel refuses 1 connection that the CNI lets through (Istio's security policy)"
+            .to_string(),
+        n => format!(
+            "ztunnel refuses {n} connections that the CNI lets through (Istio's security policy)"
+        ),
+    };
     if hbone + probe == 0 {
-        return "Once enrolled, ambient blocks no path of this input.".to_string();
+        return if refused == 0 {
+            "Once enrolled, ambient blocks no path of this input.".to_string()
+        } else {
+            format!("Once enrolled, the CNI blocks no path of this input, but {refused_phrase}.")
+        };
     }
     let after = a.fixed_paths.as_ref().map_or((hbone, probe), blocked);
     let left = after.0 + after.1;
@@ -94,8 +113,13 @@ fn summary(a: &Analysis) -> String {
             if left == 1 { "stays" } else { "stay" }
         )
     };
+    let also = if refused == 0 {
+        String::new()
+    } else {
+        format!(" Besides, {refused_phrase}.")
+    };
     format!(
-        "Once enrolled, ambient blocks {}: {fix}.",
+        "Once enrolled, ambient blocks {}: {fix}.{also}",
         paths_phrase(hbone, probe)
     )
 }
@@ -267,6 +291,29 @@ mod tests {
         assert_eq!(
             summary(&fine),
             "Once enrolled, ambient blocks no path of this input."
+        );
+        // What ztunnel refuses is said too, never "no path" (only whole refusals count).
+        let denial = |extent| ambient_netpol::ambient::paths::ZtunnelDenial {
+            from: "a".into(),
+            to: "a".into(),
+            extent,
+            port: "TCP 8080".into(),
+            uncertain: String::new(),
+            identity: None,
+            denied_by: vec!["AuthorizationPolicy x/y".into()],
+            explanation: String::new(),
+        };
+        let mut refused = analysis(vec![edge(App, true), edge(Hbone, true)], None);
+        refused.report.paths.ztunnel =
+            vec![denial(ZtunnelExtent::All), denial(ZtunnelExtent::Some)];
+        assert_eq!(
+            summary(&refused),
+            "Once enrolled, the CNI blocks no path of this input, but ztunnel refuses 1 connection that the CNI lets through (Istio's security policy)."
+        );
+        refused.report.paths.edges.push(edge(Probe, false));
+        assert_eq!(
+            summary(&refused),
+            "Once enrolled, ambient blocks 1 probe path: nothing here can be corrected automatically. Besides, ztunnel refuses 1 connection that the CNI lets through (Istio's security policy)."
         );
     }
 }
