@@ -1092,29 +1092,15 @@ impl<'c> Engine<'c> {
             return known.clone();
         }
         let mut decided_by = Vec::new();
-        let (mut open, mut accepted) = (ConnSet::all(), ConnSet::none());
-        let (this, peer) = (Endpoint::Workload(this), Endpoint::Workload(peer));
-        let mut visit = |m| decided_by.push(m);
-        self.tier(
-            Tier::Admin,
-            this,
-            peer,
+        // The pipeline's visits are the same whatever NetworkPolicy allows; only whether it
+        // isolates matters (it keeps the Baseline tier out).
+        self.pipeline(
+            Endpoint::Workload(this),
+            Endpoint::Workload(peer),
             direction,
-            &mut open,
-            &mut accepted,
-            &mut visit,
+            isolated.then(ConnSet::none),
+            |m| decided_by.push(m),
         );
-        if !isolated {
-            self.tier(
-                Tier::Baseline,
-                this,
-                peer,
-                direction,
-                &mut open,
-                &mut accepted,
-                &mut visit,
-            );
-        }
         let part = Rc::new(decided_by);
         self.layer_sides.borrow_mut().insert(key, part.clone());
         part
