@@ -1,12 +1,32 @@
 //! Prints a generated cluster as YAML: `cargo run --release --example gen-cluster -- M 1 > m.yaml`
 //! (size S, M, L or XL, or `NAMESPACES WORKLOADS POLICIES`; then the seed, default 1; then
 //! optionally the number of cluster-wide policies to add, as `benches/core.rs` does for L).
+//!
+//! `--authz[=N]` (anywhere) puts everything in the ambient mesh (every namespace enrolled, no
+//! waypoint, service accounts per tier) and adds N Istio AuthorizationPolicies (default: one per
+//! two NetworkPolicies, at least one per namespace); `benches/compare-nca.sh --authz` compares
+//! ztunnel's verdicts with network-config-analyzer's. Without it the output is unchanged.
 
 #[path = "../tests/support/cluster.rs"]
 mod cluster;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut authz = None;
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| match a.strip_prefix("--authz") {
+            Some("") => {
+                authz = Some(None);
+                false
+            }
+            Some(n) => {
+                let n = n.strip_prefix('=').and_then(|n| n.parse().ok());
+                authz = Some(Some(n.unwrap_or_else(|| usage())));
+                false
+            }
+            None => true,
+        })
+        .collect();
     let (size, rest) = match args.first().map(String::as_str) {
         Some("S") => (cluster::S, &args[1..]),
         Some("M") | None => (cluster::M, args.get(1..).unwrap_or_default()),
@@ -31,16 +51,23 @@ fn main() {
     let tiers = rest
         .get(1)
         .map_or(0, |s| s.parse().unwrap_or_else(|_| usage()));
-    print!("{}", cluster::generate(size, seed));
+    match authz {
+        None => print!("{}", cluster::generate(size, seed)),
+        Some(_) => print!("{}", cluster::generate_mesh(size, seed)),
+    }
     print!(
         "{}",
         cluster::cluster_policies(tiers, size.namespaces, seed)
     );
+    if let Some(n) = authz {
+        let n = n.unwrap_or((size.policies / 2).max(size.namespaces));
+        print!("{}", cluster::authorization_policies(n, size, seed));
+    }
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: gen-cluster [S|M|L|XL | NAMESPACES WORKLOADS POLICIES] [SEED [CLUSTER-POLICIES]]"
+        "usage: gen-cluster [S|M|L|XL | NAMESPACES WORKLOADS POLICIES] [SEED [CLUSTER-POLICIES]] [--authz[=N]]"
     );
     std::process::exit(2)
 }

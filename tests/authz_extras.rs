@@ -4,6 +4,9 @@
 //! NetworkPolicy admits on an app port for a mesh source. ztunnel's verdicts are the core's
 //! (`istio::ztunnel`), on the input with and without the extra documents.
 
+#[path = "support/cluster.rs"]
+mod generated;
+
 use ambient_netpol::istio::ztunnel::{self, Peer, Settings};
 use ambient_netpol::model::Cluster;
 use ambient_netpol::netpol::conn::Protocol;
@@ -322,4 +325,34 @@ fn the_deny_extra_passes_where_the_old_allow_extra_widened() {
     let old = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: old, namespace: shop}\nspec:\n  selector: {matchLabels: {app: api}}\n  rules: [{from: [{source: {principals: [cluster.local/ns/shop/sa/web]}}], to: [{operation: {ports: ['8080']}}]}, {from: [{source: {notPrincipals: ['*']}}]}]\n".to_string();
     let why = check(input, &[old]).expect_err("the plaintext rule widens the user's policy");
     assert!(why.contains("widen"), "{why}");
+}
+
+/// `gen-cluster --authz` (benches/compare-nca.sh --authz): every AuthorizationPolicy it writes is
+/// read without an INP finding, and ztunnel enforces some policy for most workloads.
+#[test]
+fn the_generated_authorization_policies_are_valid() {
+    let size = generated::S;
+    let text = format!(
+        "{}{}",
+        generated::generate_mesh(size, 1),
+        generated::authorization_policies(16, size, 1)
+    );
+    let loaded = load(&[Source {
+        name: "authz.yaml",
+        text: &text,
+    }]);
+    let inp: Vec<_> = loaded
+        .findings
+        .iter()
+        .filter(|f| format!("{:?}", f.code).starts_with("Inp"))
+        .collect();
+    assert!(inp.is_empty(), "{inp:?}");
+    let cluster = &loaded.cluster;
+    assert_eq!(cluster.authorization_policies.len(), 16);
+    let enforced = cluster
+        .workloads
+        .iter()
+        .filter(|w| !ztunnel::enforced(cluster, SETTINGS, w).is_empty())
+        .count();
+    assert!(enforced * 2 > cluster.workloads.len(), "{enforced}");
 }

@@ -83,12 +83,26 @@ pub fn generate(size: Size, seed: u64) -> String {
 /// whose pods are egress-isolated and admitted to some apps' ports, and policies admitting the
 /// gateway on app ports.
 pub fn generate_with(size: Size, seed: u64, proxies: bool) -> String {
+    generate_full(size, seed, proxies, false)
+}
+
+/// [`generate`] with everything in the ambient mesh, for [`authorization_policies`]: every
+/// namespace enrolled, no waypoint (the destination's ztunnel sees the client's own identity),
+/// and two workloads in three run as their tier's service account (`frontend`, `backend`,
+/// `data`; the rest as `default`). The rest of the cluster (workloads, tiers, ports,
+/// NetworkPolicies) is [`generate`]'s for the same size and seed.
+pub fn generate_mesh(size: Size, seed: u64) -> String {
+    generate_full(size, seed, false, true)
+}
+
+fn generate_full(size: Size, seed: u64, proxies: bool, mesh: bool) -> String {
     let mut rng = Rng::new(seed);
     let mut out = String::with_capacity(size.workloads * 900 + size.policies * 600);
     let ns = |i: usize| format!("ns-{i:03}");
     for i in 0..size.namespaces {
         // Half the namespaces enrolled; half of those send mesh traffic through a waypoint.
         let enrolled = match i % 4 {
+            _ if mesh => "\n    istio.io/dataplane-mode: ambient",
             0 => "\n    istio.io/dataplane-mode: ambient\n    istio.io/use-waypoint: waypoint",
             2 => "\n    istio.io/dataplane-mode: ambient",
             1 if proxies => "\n    istio-injection: enabled",
@@ -100,7 +114,7 @@ pub fn generate_with(size: Size, seed: u64, proxies: bool) -> String {
             ns(i),
             i % 5
         );
-        if i % 4 == 0 {
+        if i % 4 == 0 && !mesh {
             let _ = write!(
                 out,
                 "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: waypoint\n  namespace: {}\nspec:\n  gatewayClassName: istio-waypoint\n  listeners:\n  - {{name: mesh, port: 15008, protocol: HBONE}}\n---\n",
@@ -123,6 +137,11 @@ pub fn generate_with(size: Size, seed: u64, proxies: bool) -> String {
         let app = format!("app-{w:05}");
         let http = 8000 + rng.below(100) as u16;
         let mut template = workload_template(&app, tier, http, w);
+        if mesh && w % 3 != 0 {
+            let account = format!("spec:\n  serviceAccountName: {tier}\n");
+            template.full = template.full.replacen("spec:\n", &account, 1);
+            template.spec_only = template.spec_only.replacen("spec:\n", &account, 1);
+        }
         if proxies && w % 11 == 3 {
             template.full = template.full.replacen(
                 "  labels:\n",
@@ -291,6 +310,99 @@ pub fn cluster_policies(n: usize, namespaces: usize, seed: u64) -> String {
                 String::new()
             },
             port(!named, 8000 + rng.below(100) as u16),
+        );
+    }
+    out
+}
+
+/// `n` Istio AuthorizationPolicies over a cluster of [`generate_mesh`] (same size): ALLOW and
+/// DENY, by selector (`app`, `tier`), namespace-wide, and in the root namespace `istio-system`
+/// (mesh-wide, or by selector in every namespace); sources by principal (exact, `*`, prefix,
+/// suffix), `notPrincipals`, namespaces, `notNamespaces`, `ipBlocks`; `ports`, `notPorts` and
+/// `when` on `destination.port` and `source.namespace`. Only L4 attributes, no `targetRefs`:
+/// what ztunnel enforces and sidecars enforce alike.
+pub fn authorization_policies(n: usize, size: Size, seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0xa17_40c5);
+    let mut out = String::new();
+    let ns = |i: usize| format!("ns-{:03}", i % size.namespaces.max(1));
+    for p in 0..n {
+        let w = rng.below(size.workloads);
+        let (namespace, app) = (ns(w), format!("app-{w:05}"));
+        let other = ns(rng.below(size.namespaces));
+        let third = ns(rng.below(size.namespaces));
+        let tier = TIERS[rng.below(3)];
+        let account = ["default", "frontend", "backend", "data"][rng.below(4)];
+        let principal = format!("cluster.local/ns/{other}/sa/{account}");
+        let http = 8000 + rng.below(100);
+        let (meta_ns, action, selector, rules) = match p % 8 {
+            0 => (
+                namespace,
+                "ALLOW",
+                format!("  selector:\n    matchLabels:\n      app: {app}\n"),
+                format!(
+                    "  - from:\n    - source:\n        principals: [{principal}, cluster.local/ns/{third}/sa/{tier}]\n    to:\n    - operation:\n        ports: [\"{http}\", \"9090\"]\n"
+                ),
+            ),
+            1 => (
+                namespace,
+                "ALLOW",
+                String::new(),
+                format!(
+                    "  - from:\n    - source:\n        namespaces: [{other}, {third}]\n  - to:\n    - operation:\n        ports: [\"9100\"]\n"
+                ),
+            ),
+            2 => (
+                namespace.clone(),
+                "DENY",
+                format!("  selector:\n    matchLabels:\n      tier: {tier}\n"),
+                format!(
+                    "  - from:\n    - source:\n        notNamespaces: [{namespace}]\n    to:\n    - operation:\n        ports: [\"9090\"]\n"
+                ),
+            ),
+            3 => (
+                namespace,
+                "DENY",
+                String::new(),
+                format!(
+                    "  - from:\n    - source:\n        principals: [\"cluster.local/ns/{other}/*\"]\n    to:\n    - operation:\n        notPorts: [\"9090\", \"9100\"]\n"
+                ),
+            ),
+            4 => (
+                "istio-system".to_string(),
+                "ALLOW",
+                format!("  selector:\n    matchLabels:\n      tier: {tier}\n"),
+                format!(
+                    "  - from:\n    - source:\n        principals: [\"*/sa/{account}\"]\n  - from:\n    - source:\n        namespaces: [{other}]\n    to:\n    - operation:\n        ports: [\"9090\", \"{http}\"]\n"
+                ),
+            ),
+            5 => (
+                "istio-system".to_string(),
+                "DENY",
+                String::new(),
+                format!(
+                    "  - from:\n    - source:\n        principals: [{principal}]\n    to:\n    - operation:\n        ports: [\"9100\"]\n"
+                ),
+            ),
+            6 => (
+                namespace.clone(),
+                "ALLOW",
+                format!("  selector:\n    matchLabels:\n      app: {app}\n"),
+                format!(
+                    "  - from:\n    - source:\n        ipBlocks: [203.0.113.0/24]\n    to:\n    - operation:\n        ports: [\"443\"]\n  - from:\n    - source:\n        principals: [\"*\"]\n    when:\n    - key: destination.port\n      values: [\"9090\", \"9100\"]\n    - key: source.namespace\n      notValues: [{other}]\n"
+                ),
+            ),
+            _ => (
+                namespace,
+                "ALLOW",
+                format!("  selector:\n    matchLabels:\n      app: {app}\n"),
+                format!(
+                    "  - from:\n    - source:\n        notPrincipals: [{principal}]\n    to:\n    - operation:\n        ports: [\"{http}\"]\n  - to:\n    - operation:\n        notPorts: [\"9100\"]\n    from:\n    - source:\n        principals: [\"cluster.local/ns/{third}/sa/*\"]\n"
+                ),
+            ),
+        };
+        let _ = write!(
+            out,
+            "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: authz-{p:03}\n  namespace: {meta_ns}\nspec:\n{selector}  action: {action}\n  rules:\n{rules}---\n"
         );
     }
     out
