@@ -2,6 +2,8 @@
 """Compares the connectivity of network-config-analyzer (NCA) with ours, pair by pair.
 
 Usage: compare_nca.py NCA_TXT OURS_JSON
+       compare_nca.py --authz-inputs CLUSTER OURS_YAML NCA_YAML [--keep-netpol] [--ablate]
+       compare_nca.py --authz NCA_TXT OURS_JSON CLUSTER [--keep-netpol] [--ablate]
 
 NCA_TXT is `nca --connectivity -r FILE --output_format txt_no_fw_rules --output_endpoints
 deployments`; OURS_JSON is `ambient-netpol connectivity --format json FILE`. Both are reduced to
@@ -9,6 +11,19 @@ deployments`; OURS_JSON is `ambient-netpol connectivity --format json FILE`. Bot
 used, so different but equivalent splits of the address space compare equal. Prints the
 differences grouped by kind, and exits 0 (differences are reported, not judged: BENCHMARKS.md
 explains each kind).
+
+The `--authz` forms compare the TCP ports after Istio AuthorizationPolicies (`gen-cluster
+--authz`): `--authz-inputs` writes our input (without the NetworkPolicies, unless
+--keep-netpol) and NCA's (the same, with the root namespace's policies moved from istio-system to
+istio-config, the root namespace NCA 2.1.0 hard-codes); `--authz` compares NCA's TCP section
+with `ambient-netpol connectivity --mode ambient --host-network pod --format json`, where our
+answer is a range (the ports ztunnel surely allows, `conn` without `ztunnel_uncertain`, up to
+`conn`). With --keep-netpol only the pairs where NetworkPolicy's verdict is the same under ambient
+(where mesh traffic reaches NetworkPolicy on 15008) and in plain Kubernetes (NCA's sidecar
+model, the app port) are compared; the others are counted. With --ablate, the inputs lose the
+causes of the known differences (hostNetwork pods; `notPrincipals` and `notNamespaces` become
+`principals` and `namespaces`) and any remaining difference fails. BENCHMARKS.md explains each
+kind.
 """
 
 import ipaddress
@@ -62,9 +77,11 @@ def nca_conns(text):
 
 
 def our_conns(text):
-    """`All Connections` or `TCP 9000-9100,UDP 5353`."""
+    """`All Connections`, `No Connections` or `TCP 9000-9100,UDP 5353`."""
     if text.strip().lower() == "all connections":
         return dict(ALL)
+    if text.strip().lower() == "no connections":
+        return {}
     conns = {}
     protocol = None
     for token in re.split(r"[ ,]+", text.strip()):
@@ -193,5 +210,178 @@ def main():
             print(f"  ... and {len(rows) - 5} more")
 
 
+def documents(path):
+    return open(path, encoding="utf-8").read().split("---\n")
+
+
+def authz_inputs(cluster, ours_path, nca_path, keep_netpol, ablate):
+    docs = [d for d in documents(cluster) if keep_netpol or "\nkind: NetworkPolicy\n" not in "\n" + d]
+    if ablate:
+        # Without the two causes of the known differences: no hostNetwork pod, and no negative
+        # source field (ztunnel matches plaintext with `notPrincipals` and `notNamespaces`).
+        docs = [
+            re.sub(r"^ *hostNetwork: true\n", "", d, flags=re.M)
+            .replace("notPrincipals:", "principals:")
+            .replace("notNamespaces:", "namespaces:")
+            for d in docs
+        ]
+    open(ours_path, "w", encoding="utf-8").write("---\n".join(docs))
+    moved = [
+        d.replace("\n  namespace: istio-system\n", "\n  namespace: istio-config\n")
+        if "\nkind: AuthorizationPolicy\n" in "\n" + d
+        else d
+        for d in docs
+    ]
+    open(nca_path, "w", encoding="utf-8").write("---\n".join(moved))
+
+
+def host_network_workloads(cluster):
+    """`namespace/name` of the workloads whose pods use the host's network."""
+    out = set()
+    for d in documents(cluster):
+        if "hostNetwork: true" in d:
+            name = re.search(r"^  name: (\S+)$", d, re.M).group(1)
+            namespace = re.search(r"^  namespace: (\S+)$", d, re.M).group(1)
+            out.add(f"{namespace}/{name}")
+    return out
+
+
+def read_nca_tcp(path):
+    """The `TCP Connections:` section of NCA's output (with Istio policies it splits TCP and
+    non-TCP): (source, destination) -> TCP port ranges."""
+    pairs = defaultdict(tuple)
+    section = None
+    for line in open(path, encoding="utf-8"):
+        if line.rstrip().endswith("Connections:"):
+            section = line.split()[0]
+            continue
+        if section != "TCP" or " => " not in line:
+            continue
+        left, rest = line.rstrip("\n").split(" => ", 1)
+        right, conns = rest.split(" : ", 1)
+
+        def split(e):
+            m = re.match(r"^(.*)\[(\w+)\]$", e.strip())
+            return (m.group(1), m.group(2)) if m else (e.strip(), "External")
+
+        key = (endpoint(*split(left)), endpoint(*split(right)))
+        if conns.strip().lower() == "all connections":
+            ports = ((1, 65535),)
+        else:
+            ports = ()
+            for body in re.findall(r"\{([^}]*)\}", conns):
+                m = re.match(r"(?:protocols:TCP,?)?(?:dst_ports:(.*))?$", body.strip())
+                if not m:
+                    raise ValueError(f"unknown NCA TCP connection set: {body}")
+                ports += tuple(port_ranges(m.group(1))) if m.group(1) else ((1, 65535),)
+        pairs[key] = merge(pairs[key] + ports)
+    return pairs
+
+
+def subtract(a, b):
+    out = []
+    for lo, hi in a:
+        pieces = [(lo, hi)]
+        for blo, bhi in b:
+            pieces = [q for plo, phi in pieces for q in ((plo, min(phi, blo - 1)), (max(plo, bhi + 1), phi)) if q[0] <= q[1]]
+        out.extend(pieces)
+    return merge(out)
+
+
+def read_ours_tcp(path, keep_netpol):
+    """(source, destination) -> (ports ztunnel surely allows, ports it may allow), TCP; with
+    `keep_netpol`, the pairs whose NetworkPolicy verdict differs under ambient apart."""
+    pairs, apart = {}, set()
+    for row in json.load(open(path, encoding="utf-8")):
+        key = (endpoint(row["src"], row["src_kind"]), endpoint(row["dst"], row["dst_kind"]))
+        tcp = lambda field: our_conns(row[field]).get("TCP", ()) if row.get(field) else ()
+        upper = tcp("conn")
+        lower = subtract(upper, tcp("ztunnel_uncertain"))
+        if keep_netpol:
+            cni_ambient = merge(upper + tcp("ztunnel_denied"))
+            plain = tcp("plain") if "plain" in row else cni_ambient
+            if plain != cni_ambient:
+                apart.add(key)
+        old = pairs.get(key, ((), ()))
+        pairs[key] = (merge(old[0] + lower), merge(old[1] + upper))
+    return pairs, apart
+
+
+def contains(big, small):
+    return subtract(small, big) == ()
+
+
+def main_authz(nca_path, ours_path, cluster, keep_netpol, ablate):
+    nca = read_nca_tcp(nca_path)
+    ours, apart = read_ours_tcp(ours_path, keep_netpol)
+    host = host_network_workloads(cluster)
+    edges = {4: set(), 6: set()}
+    for pairs in (nca, ours):
+        for src, dst in pairs:
+            for e in (src, dst):
+                if e[0] == "ip":
+                    version, lo, hi = e[1]
+                    edges[version].update((lo, hi + 1))
+    nca, ours = cut_addresses(nca, edges), cut_addresses(ours, edges)
+    apart = {k for k0 in apart for k in cut_addresses({k0: None}, edges)}
+
+    kinds = defaultdict(list)
+    same = within = ambient_netpol = kube_dns = 0
+    keys = sorted(set(nca) | set(ours), key=lambda k: (show(k[0]), show(k[1])))
+    for key in keys:
+        if any(e[0] == "workload" and e[1].startswith("kube-system/kube-dns") for e in key):
+            kube_dns += 1
+            continue
+        if keep_netpol and key in apart:
+            ambient_netpol += 1
+            continue
+        a = nca.get(key, ())
+        lower, upper = ours.get(key, ((), ()))
+        if a == lower == upper:
+            same += 1
+            continue
+        if contains(a, lower) and contains(upper, a):
+            within += 1
+            continue
+        src, dst = key
+        if dst[0] == "workload" and dst[1] in host:
+            kind = "no ztunnel: a hostNetwork destination"
+        elif src[0] == "workload" and src[1] in host:
+            kind = "plaintext: a hostNetwork source"
+        elif src[0] == "ip":
+            kind = "plaintext: an address source"
+        else:
+            kind = "different TCP ports"
+        ranges = lambda r: ",".join(f"{x}" if x == y else f"{x}-{y}" for x, y in r) or "-"
+        ours_text = ranges(lower) if lower == upper else f"{ranges(lower)} .. {ranges(upper)}"
+        kinds[kind].append(f"{show(key[0])} {show(key[1])}: NCA {ranges(a)} / ours {ours_text}")
+
+    compared = len(keys) - ambient_netpol - kube_dns
+    print(
+        f"pairs compared (address ranges cut at common edges): {compared}, identical {same}, "
+        f"NCA within our range (addresses the input lacks) {within}, different {compared - same - within}"
+    )
+    if ambient_netpol:
+        print(f"not compared: {ambient_netpol} where NetworkPolicy's verdict differs under ambient (15008)")
+    if kube_dns:
+        print(f"not compared: {kube_dns} with the kube-dns pod NCA adds")
+    for kind, rows in sorted(kinds.items()):
+        print(f"{kind}: {len(rows)}")
+        for row in rows[:5]:
+            print(f"  {row}")
+        if len(rows) > 5:
+            print(f"  ... and {len(rows) - 5} more")
+    if ablate and kinds:
+        print("FAIL: differences remain once the known causes are taken out", file=sys.stderr)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    main()
+    args = [a for a in sys.argv[1:] if a not in ("--keep-netpol", "--ablate")]
+    keep, ablate = "--keep-netpol" in sys.argv[1:], "--ablate" in sys.argv[1:]
+    if args and args[0] == "--authz-inputs":
+        authz_inputs(*args[1:4], keep, ablate)
+    elif args and args[0] == "--authz":
+        main_authz(*args[1:4], keep, ablate)
+    else:
+        main()
