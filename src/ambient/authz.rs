@@ -23,9 +23,10 @@ use super::{Context, HBONE_PORT};
 use crate::fix::Generated;
 use crate::fix::emit::{self, Y};
 use crate::model::NAMESPACE_NAME_LABEL;
+use crate::model::Workload;
 use crate::model::inferred::ANY_NAMESPACE;
 use crate::netpol::conn::Protocol;
-use crate::netpol::eval::{Endpoint, port_conns};
+use crate::netpol::eval::{BitSet, Endpoint, port_conns};
 use crate::netpol::policy::{Direction, Peer};
 use crate::netpol::selector::{Operator, Selector};
 
@@ -88,6 +89,12 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             target.qualified_name()
         ));
     }
+    // Who decided the ports (for the messages).
+    let admits = if cx.cluster.cluster_policies.is_empty() {
+        "NetworkPolicy admits"
+    } else {
+        "NetworkPolicy and the cluster-wide policies admit"
+    };
     // Sources grouped by the ports they may use (None: every TCP port). The members of a sender
     // group are allowed alike: one verdict per group.
     let mut groups: BTreeMap<Option<Vec<u16>>, Identities> = BTreeMap::new();
@@ -138,7 +145,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     }
     if let Some(s) = too_many {
         return Err(format!(
-            "NetworkPolicy admits more than {MAX_PORTS} ports from `{}`; an AuthorizationPolicy lists ports one by one",
+            "{admits} more than {MAX_PORTS} ports from `{}`; an AuthorizationPolicy lists ports one by one",
             cx.cluster.workloads[s].qualified_name()
         ));
     }
@@ -239,7 +246,14 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         .map(|p| format!("`{}`", p.qualified_name()))
         .collect();
 
-    let (action, rules) = if user_allow.is_empty() {
+    // Without a NetworkPolicy isolating the pods, every source the cluster-wide Deny rules do
+    // not name may reach them, pods the input does not show included: an ALLOW extra would
+    // refuse those, a DENY one only takes away.
+    let isolated = !cx
+        .engine
+        .isolating(d, crate::netpol::policy::Direction::Ingress)
+        .is_empty();
+    let (action, rules) = if user_allow.is_empty() && isolated {
         let mut rules = Vec::new();
         for (ports, identities) in &groups {
             let principals: Vec<String> = if identities.anyone {
@@ -282,7 +296,13 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     } else {
         (
             "DENY",
-            deny_rules(&groups, &named, &named_namespaces, &principal),
+            deny_rules(
+                &groups,
+                &named,
+                &named_namespaces,
+                &principal,
+                !isolated && !groups.values().any(|i| i.anyone),
+            ),
         )
     };
 
@@ -314,29 +334,57 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             target.qualified_name()
         ));
     }
+    // What decided the ports: NetworkPolicy, or with cluster-wide policies the CNI's layers.
+    let (policies, does) = if cx.cluster.cluster_policies.is_empty() {
+        ("NetworkPolicy", "does")
+    } else {
+        ("NetworkPolicy and the cluster-wide policies", "do")
+    };
     let note = if action == "ALLOW" {
         format!(
-            "Mesh sources may use only the ports NetworkPolicy allowed them; principals assume the trust domain {} and the pods' service accounts; traffic without mesh identity stays under NetworkPolicy alone.",
+            "Mesh sources may use only the ports {policies} allowed them; principals assume the trust domain {} and the pods' service accounts; traffic without mesh identity stays under {policies} alone.",
             cx.istio.trust_domain
         )
     } else {
         format!(
-            "A DENY policy, because the ALLOW {} {} {} who reaches these pods, and an ALLOW policy would add to them: it denies each mesh identity the ports NetworkPolicy does not allow it, and nothing else; principals assume the trust domain {} and the pods' service accounts.",
-            if user_allow.len() == 1 {
-                "AuthorizationPolicy"
+            "A DENY policy, because {}: it denies each mesh identity the ports {policies} {does} not allow it, and nothing else; principals assume the trust domain {} and the pods' service accounts.",
+            if user_allow.is_empty() {
+                "no NetworkPolicy isolates these pods, so pods the input does not show may reach them, which an ALLOW policy would refuse".to_string()
             } else {
-                "AuthorizationPolicies"
-            },
-            user_allow.join(", "),
-            if user_allow.len() == 1 {
-                "already decides"
-            } else {
-                "already decide"
+                format!(
+                    "the ALLOW {} {} {} who reaches these pods, and an ALLOW policy would add to them",
+                    if user_allow.len() == 1 {
+                        "AuthorizationPolicy"
+                    } else {
+                        "AuthorizationPolicies"
+                    },
+                    user_allow.join(", "),
+                    if user_allow.len() == 1 {
+                        "already decides"
+                    } else {
+                        "already decide"
+                    },
+                )
             },
             cx.istio.trust_domain
         )
     };
-    let labels = selector.into_iter().map(|(k, v)| (k, Y::str(v))).collect();
+    Ok(document(target, name, note, action, rules))
+}
+
+/// An AuthorizationPolicy document for the pods of `target` (their own labels select them).
+fn document(
+    target: &Workload,
+    name: String,
+    note: String,
+    action: &str,
+    rules: Vec<Y>,
+) -> Generated {
+    let labels = target
+        .selector_labels()
+        .into_iter()
+        .map(|(k, v)| (k, Y::str(v)))
+        .collect();
     let doc = vec![
         ("apiVersion".to_string(), Y::str("security.istio.io/v1")),
         ("kind".to_string(), Y::str("AuthorizationPolicy")),
@@ -360,11 +408,128 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             ]),
         ),
     ];
-    Ok(Generated {
+    Generated {
         kind: "AuthorizationPolicy".into(),
         name,
         yaml: emit::document(&doc),
-    })
+    }
+}
+
+/// Who a cluster-wide Deny rule names, as an AuthorizationPolicy's sources: any identity for
+/// every pod of every namespace, namespaces named by `kubernetes.io/metadata.name`, else the
+/// identities of the mesh senders the input shows (`senders`).
+pub struct GuardRail<'a> {
+    pub peers: &'a [crate::cnp::Peer],
+    pub senders: &'a BitSet,
+    /// The ports the rule denies that pass inside the tunnel.
+    pub ports: &'a crate::netpol::ranges::Ranges<u16>,
+    /// "ClusterNetworkPolicy `no-ssh` ingress rule 1 (`deny-ssh`)".
+    pub rule: String,
+    /// For the document's name: the policy's name and the rule's.
+    pub id: String,
+}
+
+/// A DENY AuthorizationPolicy that puts back, for mesh traffic to the pods of `d`, what a
+/// cluster-wide Deny rule denies: its peers' identities refused its ports.
+pub fn guard_rail_for(cx: &Context, d: usize, rail: &GuardRail) -> Result<Generated, String> {
+    use crate::cnp::{Peer as CnpPeer, Pods};
+    let target = &cx.cluster.workloads[d];
+    if target.selector_labels().is_empty() && !target.is_inferred() {
+        return Err(format!(
+            "`{}` has no label an AuthorizationPolicy could select its pods by",
+            target.qualified_name()
+        ));
+    }
+    let (mut everyone, mut namespaces, mut enumerate) = (false, BTreeSet::new(), false);
+    for peer in rail.peers {
+        let selector = match peer {
+            CnpPeer::Pods(Pods::Namespaces(ns)) => ns,
+            CnpPeer::Pods(Pods::Pods { namespaces, pods }) if pods.is_empty() => namespaces,
+            _ => {
+                enumerate = true;
+                continue;
+            }
+        };
+        if selector.is_empty() {
+            everyone = true;
+        } else if let Some(names) = named_namespaces(selector) {
+            namespaces.extend(names);
+        } else {
+            enumerate = true;
+        }
+    }
+    let mut principals: BTreeSet<String> = BTreeSet::new();
+    if everyone {
+        principals.insert("*".into());
+    } else if enumerate {
+        for s in rail.senders.iter() {
+            let w = &cx.cluster.workloads[s];
+            if w.is_inferred() {
+                namespaces.insert(w.namespace.clone());
+            } else if !namespaces.contains(&w.namespace) {
+                let sa = w.service_account.as_deref().unwrap_or("default");
+                principals.insert(crate::istio::ztunnel::principal(cx.istio, &w.namespace, sa));
+            }
+        }
+    }
+    if principals.len() + namespaces.len() > MAX_IDENTITIES {
+        return Err(format!(
+            "more than {MAX_IDENTITIES} mesh identities are denied by {}",
+            rail.rule
+        ));
+    }
+    // Istio lists single ports: the ports denied, or every port but the few left open.
+    let spans = rail.ports.spans();
+    let count: u32 = spans.iter().map(|&(lo, hi)| u32::from(hi - lo) + 1).sum();
+    let listed = |ports: &crate::netpol::ranges::Ranges<u16>| -> Vec<u16> {
+        ports.spans().iter().flat_map(|&(lo, hi)| lo..=hi).collect()
+    };
+    let to = if count as usize <= MAX_PORTS {
+        operation("ports", &listed(rail.ports))
+    } else {
+        let open = crate::netpol::ranges::Ranges::span(1, u16::MAX)
+            .subtract(rail.ports)
+            .subtract(&crate::netpol::ranges::Ranges::single(HBONE_PORT));
+        if listed(&open).len() > MAX_PORTS {
+            return Err(format!(
+                "{} denies more than {MAX_PORTS} ports and leaves more than {MAX_PORTS} open; an AuthorizationPolicy lists ports one by one",
+                rail.rule
+            ));
+        }
+        operation("notPorts", &listed(&open))
+    };
+    let mut from = Vec::new();
+    if !principals.is_empty() {
+        from.push(Y::map(vec![(
+            "source",
+            Y::map(vec![(
+                "principals",
+                strings(principals.into_iter().collect()),
+            )]),
+        )]));
+    }
+    if !namespaces.is_empty() {
+        from.push(Y::map(vec![(
+            "source",
+            Y::map(vec![(
+                "namespaces",
+                strings(namespaces.into_iter().collect()),
+            )]),
+        )]));
+    }
+    if from.is_empty() {
+        return Err(format!(
+            "{} names no mesh identity the input shows",
+            rail.rule
+        ));
+    }
+    let rules = vec![Y::map(vec![("from", Y::Seq(from)), ("to", to)])];
+    let name = crate::fix::object_name(&format!("deny-ambient-{}-{}", rail.id, target.name));
+    let note = format!(
+        "Puts back {} for mesh traffic, which passes inside the HBONE tunnel where no cluster-wide rule sees its port; principals assume the trust domain {} and the pods' service accounts.",
+        rail.rule, cx.istio.trust_domain
+    );
+    Ok(document(target, name, note, "DENY", rules))
 }
 
 /// `to: [{operation: {<key>: [ports]}}]`.
@@ -385,6 +550,7 @@ fn deny_rules(
     named: &BTreeSet<(&str, &str)>,
     namespaces: &BTreeSet<&str>,
     principal: &dyn Fn(&(&str, &str)) -> String,
+    others_open: bool,
 ) -> Vec<Y> {
     // The union of port lists; `None` (every port) absorbs.
     let union = |covers: &dyn Fn(&Identities) -> bool| -> Option<BTreeSet<u16>> {
@@ -448,7 +614,10 @@ fn deny_rules(
             strings(namespaces.iter().map(|n| n.to_string()).collect()),
         ));
     }
-    deny(Y::map(source), ports, &mut rules);
+    // Identities no group names: where nothing isolates the pods they reach every port.
+    if !others_open {
+        deny(Y::map(source), ports, &mut rules);
+    }
     rules
 }
 

@@ -1,9 +1,12 @@
 #![doc = include_str!("docs/AMB004.md")]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use super::{Output, rule_location};
+use crate::ambient::authz::GuardRail;
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
+use crate::cnp::Action;
 use crate::findings::{Code, Finding};
 use crate::istio::ztunnel::{self, Peer};
 use crate::netpol::conn::{ConnSet, Protocol};
@@ -11,12 +14,80 @@ use crate::netpol::eval::Endpoint;
 use crate::netpol::eval::{BitSet, port_conns};
 use crate::netpol::policy::{Direction, PortRef};
 
+/// The extra AuthorizationPolicies of the findings: one per destination, written once however
+/// many rules ask for it.
+#[derive(Default)]
+struct Extras {
+    /// By destination and, for a guard rail's extra, the cluster-wide Deny rule it puts back.
+    authz: HashMap<(usize, Option<(usize, usize)>), Result<String, String>>,
+    /// Written documents by (namespace, name): the same name in another namespace is another
+    /// policy (pods named alike in several namespaces are common).
+    written: HashSet<(String, String)>,
+}
+
+impl Extras {
+    /// Writes the extra of each destination and says so in the finding: its fix names them, its
+    /// message says where none could be written. `what` ends the fix: "so mesh sources keep
+    /// ...".
+    #[allow(clippy::too_many_arguments)]
+    fn attach(
+        &mut self,
+        cx: &Context,
+        out: &mut Output,
+        finding: &mut Finding,
+        destinations: &[usize],
+        rail: Option<((usize, usize), &GuardRail)>,
+        what: &str,
+    ) {
+        let (mut written, mut unwritten) = (Vec::new(), Vec::new());
+        for &d in destinations {
+            let result = self.authz.entry((d, rail.map(|r| r.0))).or_insert_with(|| {
+                match rail {
+                    Some((_, rail)) => crate::ambient::authz::guard_rail_for(cx, d, rail),
+                    None => crate::ambient::authz::policy_for(cx, d),
+                }
+                .map(|doc| {
+                    let name = doc.name.clone();
+                    let namespace = cx.cluster.workloads[d].namespace.clone();
+                    if self.written.insert((namespace, name.clone())) {
+                        out.extras.push(doc);
+                    }
+                    name
+                })
+            });
+            match result {
+                Ok(name) => written.push(format!("`{name}`")),
+                Err(why) => unwritten.push(why.clone()),
+            }
+        }
+        if !unwritten.is_empty() {
+            const NAMED: usize = 3;
+            let more = unwritten.len().saturating_sub(NAMED);
+            unwritten.truncate(NAMED);
+            if more > 0 {
+                unwritten.push(format!("for {more} more destinations"));
+            }
+            finding.message.push_str(&format!(
+                " No AuthorizationPolicy is generated where {}.",
+                unwritten.join("; ")
+            ));
+        }
+        if !written.is_empty() {
+            let documents = if written.len() == 1 {
+                "an extra document"
+            } else {
+                "extra documents"
+            };
+            finding.fix = Some(format!(
+                "apply the AuthorizationPolicy {} ({documents}) so mesh sources keep {what}",
+                super::list(written)
+            ));
+        }
+    }
+}
+
 pub fn check(cx: &Context, out: &mut Output) {
-    // The AuthorizationPolicy of a destination, written once however many rules ask for it.
-    let mut authz: HashMap<usize, Result<String, String>> = HashMap::new();
-    // Written documents by (namespace, name): the same name in another namespace is another
-    // policy (pods named alike in several namespaces are common).
-    let mut extras: HashSet<(String, String)> = HashSet::new();
+    let mut extras = Extras::default();
     // The ingress rules AMB001 asks to open to 15008 (a set: a policy may have thousands).
     let opened: HashSet<(usize, usize)> = out
         .fixes
@@ -120,44 +191,163 @@ pub fn check(cx: &Context, out: &mut Output) {
             );
             finding.policy = Some(policy.qualified_name());
             finding.workload = Some(super::subject(cx, p, &open));
-            // The extra that restores the port list, one per destination.
-            let (mut written, mut unwritten) = (Vec::new(), Vec::new());
-            for &d in &open {
-                let result = authz.entry(d).or_insert_with(|| {
-                    crate::ambient::authz::policy_for(cx, d).map(|doc| {
-                        let name = doc.name.clone();
-                        let namespace = cx.cluster.workloads[d].namespace.clone();
-                        if extras.insert((namespace, name.clone())) {
-                            out.extras.push(doc);
-                        }
-                        name
-                    })
-                });
-                match result {
-                    Ok(name) => written.push(format!("`{name}`")),
-                    Err(why) => unwritten.push(why.clone()),
-                }
-            }
-            if !unwritten.is_empty() {
-                const NAMED: usize = 3;
-                let more = unwritten.len().saturating_sub(NAMED);
-                unwritten.truncate(NAMED);
-                if more > 0 {
-                    unwritten.push(format!("for {more} more destinations"));
-                }
-                finding.message.push_str(&format!(
-                    " No AuthorizationPolicy is generated where {}.",
-                    unwritten.join("; ")
-                ));
-            }
-            if !written.is_empty() {
-                finding.fix = Some(format!(
-                    "apply the AuthorizationPolicy {} (an extra document) so mesh sources keep only the ports NetworkPolicy allowed them",
-                    super::list(written)
-                ));
-            }
+            extras.attach(
+                cx,
+                out,
+                &mut finding,
+                &open,
+                None,
+                "only the ports NetworkPolicy allowed them",
+            );
             out.findings.push(finding);
         }
+    }
+    check_tiers(cx, out, &mut extras);
+}
+
+/// The same loss for the cluster-wide tiers: where the tunnel is admitted, the ports an Admin or
+/// Baseline Deny rule denies a mesh client at a mesh destination pass inside it, since every
+/// layer of the CNI sees 15008 only. One finding per Deny rule (its guard rail is lost for
+/// mesh traffic), judged once per (destination class, sender class) as the pipeline is.
+fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
+    if cx.cluster.cluster_policies.is_empty() {
+        return;
+    }
+    let tunnellers = cx.tunnellers();
+    let mesh_destinations = super::members(cx, |m| m.receives_hbone());
+    let ingress = Direction::Ingress;
+    let all_tcp = ConnSet::all_of(Protocol::Tcp);
+    // The Accept rules AMB001 asks to open to 15008: the tunnel of the pairs they match is
+    // admitted once the fix is applied.
+    let opened: HashSet<(usize, usize)> = out
+        .fixes
+        .iter()
+        .filter_map(|f| match f {
+            FixRequest::AddLayerHbonePort {
+                policy,
+                direction: DirectionKey::Ingress,
+                rule,
+                ..
+            } => Some((*policy, *rule)),
+            _ => None,
+        })
+        .collect();
+    // The Deny rules a class pair's tunnel bypasses, and the ports: computed once per pair.
+    type Bypassed = Rc<(bool, Vec<((usize, usize), ConnSet)>)>;
+    let mut judged: HashMap<(u32, u32), Bypassed> = HashMap::new();
+    // By Deny rule: destinations, senders, ports, whether only the fix admits the tunnel.
+    let mut hits: BTreeMap<(usize, usize), (BitSet, BitSet, ConnSet, bool)> = BTreeMap::new();
+    let n = cx.cluster.workloads.len();
+    for d in mesh_destinations.iter() {
+        if cx.engine.layered(d, ingress).is_empty() {
+            continue;
+        }
+        for senders in &cx.senders {
+            let Some(s) = senders
+                .iter()
+                .copied()
+                .find(|&s| tunnellers.contains(s) && super::distinct(cx, s, d))
+            else {
+                continue;
+            };
+            let key = (
+                cx.engine.subject_class(d, ingress),
+                cx.engine.peer_class(s, ingress),
+            );
+            let bypassed = judged
+                .entry(key)
+                .or_insert_with(|| {
+                    let allowed =
+                        cx.engine
+                            .allowed(Endpoint::Workload(d), Endpoint::Workload(s), ingress);
+                    let Some(side) = cx.engine.tiers_side(d, s, ingress) else {
+                        return Rc::default();
+                    };
+                    let by_fix = !allowed.contains(Protocol::Tcp, HBONE_PORT);
+                    if by_fix
+                        && !side.decided_by.iter().any(|m| {
+                            m.action == Action::Accept && opened.contains(&(m.policy, m.rule))
+                        })
+                    {
+                        return Rc::default();
+                    }
+                    let denied = all_tcp
+                        .subtract(&allowed)
+                        .subtract(&ConnSet::port(Protocol::Tcp, HBONE_PORT));
+                    Rc::new((
+                        by_fix,
+                        side.decided_by
+                            .iter()
+                            .filter(|m| m.action == Action::Deny)
+                            .map(|m| ((m.policy, m.rule), m.conns.intersect(&denied)))
+                            .filter(|(_, ports)| !ports.is_empty())
+                            .collect(),
+                    ))
+                })
+                .clone();
+            let by_fix = bypassed.0;
+            for (rule, ports) in &bypassed.1 {
+                let mut mesh_senders = BitSet::new(n);
+                for s in senders.iter().copied() {
+                    if tunnellers.contains(s) && super::distinct(cx, s, d) {
+                        mesh_senders.insert(s);
+                    }
+                }
+                if restricted(cx, d, &mesh_senders, false, &ConnSet::none()) {
+                    continue;
+                }
+                let hit = hits
+                    .entry(*rule)
+                    .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
+                hit.0.insert(d);
+                hit.1.union_with(&mesh_senders);
+                hit.2.union_with(ports);
+                hit.3 &= by_fix;
+            }
+        }
+    }
+    for ((c, r), (destinations, senders, ports, by_fix)) in hits {
+        let policy = &cx.cluster.cluster_policies[c];
+        let named = super::names(cx, &destinations);
+        let when = if by_fix {
+            "once the fix admits the HBONE tunnel"
+        } else {
+            "since the HBONE tunnel is admitted"
+        };
+        let destinations: Vec<usize> = destinations.iter().collect();
+        let mut finding = policy.finding(
+            Code::Amb004,
+            format!(
+                "{} of {} denies {ports} to {named}, but {when}, {} can reach those ports inside it: every layer of the CNI sees 15008/TCP only, so this guard rail no longer holds for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
+                policy.rule_name(ingress, r),
+                policy.describe(),
+                super::sender_names(cx, &senders),
+            ),
+            ingress,
+            r,
+        );
+        finding.workload = destinations
+            .first()
+            .map(|&d| cx.cluster.workloads[d].qualified_name());
+        let rail = GuardRail {
+            peers: &policy.ingress[r].peers,
+            senders: &senders,
+            ports: ports.of(Protocol::Tcp),
+            rule: format!("{} {}", policy.describe(), policy.rule_name(ingress, r)),
+            id: match &policy.ingress[r].name {
+                Some(rule) => format!("{}-{rule}", policy.name),
+                None => format!("{}-{}", policy.name, r + 1),
+            },
+        };
+        extras.attach(
+            cx,
+            out,
+            &mut finding,
+            &destinations,
+            Some(((c, r), &rail)),
+            "out of the ports this rule denies",
+        );
+        out.findings.push(finding);
     }
 }
 
