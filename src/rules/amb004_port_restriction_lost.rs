@@ -16,10 +16,14 @@ use crate::netpol::policy::{Direction, PortRef};
 
 /// The extra AuthorizationPolicies of the findings: one per destination, written once however
 /// many rules ask for it.
+/// A destination, and the cluster-wide (policy, rule) of a guard rail's extra.
+type ExtraKey = (usize, Option<(usize, usize)>);
+
 #[derive(Default)]
 struct Extras {
-    /// By destination and, for a guard rail's extra, the cluster-wide Deny rule it puts back.
-    authz: HashMap<(usize, Option<(usize, usize)>), Result<String, String>>,
+    /// By destination and, for a guard rail's extra, the cluster-wide Deny rule it puts back:
+    /// the document's name, or why there is none.
+    authz: HashMap<ExtraKey, Result<String, String>>,
     /// Written documents by (namespace, name): the same name in another namespace is another
     /// policy (pods named alike in several namespaces are common).
     written: HashSet<(String, String)>,
