@@ -90,22 +90,32 @@ impl Extras {
     }
 }
 
-pub fn check(cx: &Context, out: &mut Output) {
-    let mut extras = Extras::default();
-    // The ingress rules AMB001 asks to open to 15008 (a set: a policy may have thousands).
-    let opened: HashSet<(usize, usize)> = out
-        .fixes
+/// The (policy, ingress rule) pairs the fixes so far open to 15008: NetworkPolicy rules, or with
+/// `layer` the cluster-wide ones.
+fn opened_ingress(out: &Output, layer: bool) -> HashSet<(usize, usize)> {
+    out.fixes
         .iter()
-        .filter_map(|f| match f {
+        .filter_map(|f| match *f {
             FixRequest::AddHbonePort {
                 policy,
                 direction: DirectionKey::Ingress,
                 rule,
-            } => Some((*policy, *rule)),
+            } if !layer => Some((policy, rule)),
+            FixRequest::AddLayerHbonePort {
+                policy,
+                direction: DirectionKey::Ingress,
+                rule,
+                ..
+            } if layer => Some((policy, rule)),
             _ => None,
         })
-        .collect();
-    // Everyone who tunnels (ambient pods, and proxies when they send HBONE).
+        .collect()
+}
+
+pub fn check(cx: &Context, out: &mut Output) {
+    let mut extras = Extras::default();
+    // The ingress rules AMB001 asks to open to 15008 (a set: a policy may have thousands).
+    let opened = opened_ingress(out, false);
     // Everyone who can open a tunnel to 15008 (ambient pods, and proxies when they send HBONE),
     // whatever route their traffic takes today: once 15008 is admitted, a client can address
     // the pod itself and pass a waypoint that takes only Service traffic.
@@ -223,19 +233,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     let all_tcp = ConnSet::all_of(Protocol::Tcp);
     // The Accept rules AMB001 asks to open to 15008: the tunnel of the pairs they match is
     // admitted once the fix is applied.
-    let opened: HashSet<(usize, usize)> = out
-        .fixes
-        .iter()
-        .filter_map(|f| match f {
-            FixRequest::AddLayerHbonePort {
-                policy,
-                direction: DirectionKey::Ingress,
-                rule,
-                ..
-            } => Some((*policy, *rule)),
-            _ => None,
-        })
-        .collect();
+    let opened = opened_ingress(out, true);
     // The Deny rules a class pair's tunnel bypasses, and the ports: computed once per pair.
     type Bypassed = Rc<(bool, Vec<((usize, usize), ConnSet)>)>;
     let mut judged: HashMap<(u32, u32), Bypassed> = HashMap::new();
