@@ -104,7 +104,13 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     // the cluster (27,000 destinations each looking at 27,000 senders held 19 GB).
     let mut identities_named = 0;
     let candidates = cx.engine.ingress_candidates(d);
-    for senders in &cx.senders {
+    let too_many_identities = || {
+        Err(format!(
+            "more than {MAX_IDENTITIES} mesh identities may reach `{}` (an AuthorizationPolicy naming them all would not be reviewable)",
+            target.qualified_name()
+        ))
+    };
+    for (senders, &group_identities) in cx.senders.iter().zip(cx.sender_identities()) {
         let members = senders
             .iter()
             .copied()
@@ -130,6 +136,16 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
                 continue;
             }
         };
+        // The group alone names too many (less `d`'s own identity, left out): no need to list
+        // them one by one.
+        if group_identities.saturating_sub(1) > MAX_IDENTITIES {
+            return too_many_identities();
+        }
+        // The group alone names too many (less `d`'s own identity, left out): no need to list
+        // them one by one.
+        if group_identities.saturating_sub(1) > MAX_IDENTITIES {
+            return too_many_identities();
+        }
         let identities = groups.entry(ports).or_default();
         for s in members {
             let source = &cx.cluster.workloads[s];
@@ -148,10 +164,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
                     usize::from(identities.accounts.insert((&source.namespace, sa)));
             }
             if identities_named > MAX_IDENTITIES {
-                return Err(format!(
-                    "more than {MAX_IDENTITIES} mesh identities may reach `{}` (an AuthorizationPolicy naming them all would not be reviewable)",
-                    target.qualified_name()
-                ));
+                return too_many_identities();
             }
         }
     }

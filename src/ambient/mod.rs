@@ -242,6 +242,9 @@ pub struct Context<'c> {
     /// ([`Engine::sender_class`]) and kind: a rule that loops over sources judges one member per
     /// group. Groups and members in input order.
     pub senders: Vec<Vec<usize>>,
+    /// Per group of `senders`: how many mesh identities its members have
+    /// ([`Context::sender_identities`]).
+    sender_identities: std::cell::OnceCell<Vec<usize>>,
     /// Workloads by the part they play in [`Context::route`].
     ambient: BitSet,
     sidecars: BitSet,
@@ -334,6 +337,7 @@ impl<'c> Context<'c> {
             waypoint,
             waypoint_pods,
             senders,
+            sender_identities: std::cell::OnceCell::new(),
             ambient,
             sidecars,
             gateways,
@@ -349,6 +353,35 @@ impl<'c> Context<'c> {
                 root_namespace: &options.istio_root_namespace,
             },
         }
+    }
+
+    /// How many distinct mesh identities (service accounts; for pods not in the input, their
+    /// namespace) the members of each group of [`Context::senders`] have: an AuthorizationPolicy
+    /// that would name more than its limit is refused without listing them destination by
+    /// destination (`authz::policy_for`).
+    pub fn sender_identities(&self) -> &[usize] {
+        self.sender_identities.get_or_init(|| {
+            self.senders
+                .iter()
+                .map(|members| {
+                    members
+                        .iter()
+                        .map(|&s| {
+                            let w = &self.cluster.workloads[s];
+                            let account = (!w.is_inferred())
+                                .then(|| w.service_account.as_deref().unwrap_or("default"));
+                            (w.namespace.as_str(), account)
+                        })
+                        .collect::<std::collections::HashSet<_>>()
+                        .len()
+                })
+                .collect()
+        })
+    }
+
+    /// Whether any of `workloads` is an Istio proxy (a sidecar or a gateway).
+    pub fn has_proxy(&self, workloads: &BitSet) -> bool {
+        workloads.intersects(&self.sidecars) || workloads.intersects(&self.gateways)
     }
 
     pub fn policy_name(&self, policy: usize) -> String {

@@ -392,26 +392,22 @@ pub(crate) fn inferred_label(labels: &crate::netpol::selector::Labels) -> String
     }
 }
 
+/// Past this many namespaces with blocked pairs, the namespace matrix keeps the namespaces with
+/// the most blocked pairs and folds the others into one row and one column: a matrix of 27,000
+/// namespaces would be 729 million cells to count and send, and no one reads it.
+pub const MAX_MATRIX_NAMESPACES: usize = 150;
+
 /// What a large cluster's matrix shows instead of edges: per pair of namespaces, how many
 /// workload pairs the HBONE rules (AMB001, AMB002, AMB005) report blocked once enrolled, from
-/// the blocks they found (`rules::Output::blocked`): no verdict per pair, so it costs what the
-/// blocked pairs cost, and sends one count per pair of namespaces.
+/// the blocks they found (`rules::Output::blocked`): no verdict per pair, and past
+/// [`MAX_MATRIX_NAMESPACES`] the least blocked namespaces are one row and column ("N other
+/// namespaces").
 pub fn summary(cx: &Context, blocked: &[(BitSet, Vec<usize>)]) -> Vec<NamespacePairs> {
     let workloads = &cx.cluster.workloads;
-    let n = workloads.len();
-    // Per destination, its blocked sources (a pair reported by two rules counts once).
-    let mut from: Vec<Option<BitSet>> = vec![None; n];
-    for (sources, destinations) in blocked {
-        for &d in destinations {
-            from[d]
-                .get_or_insert_with(|| BitSet::new(n))
-                .union_with(sources);
-        }
-    }
     let mut names: Vec<&str> = workloads.iter().map(|w| w.namespace.as_str()).collect();
     crate::sort::sort(&mut names);
     names.dedup();
-    let index: Vec<usize> = workloads
+    let namespace_of: Vec<usize> = workloads
         .iter()
         .map(|w| {
             names
@@ -419,24 +415,188 @@ pub fn summary(cx: &Context, blocked: &[(BitSet, Vec<usize>)]) -> Vec<NamespaceP
                 .expect("every namespace is listed")
         })
         .collect();
-    // Sparse: a cluster of 20,000 namespaces would need 400 million dense counters.
-    let mut counts: std::collections::BTreeMap<(usize, usize), u32> = Default::default();
-    for (d, sources) in from.iter().enumerate() {
-        for s in sources.iter().flat_map(BitSet::iter) {
-            // A workload of one pod is not its own peer.
-            if s != d || cx.replicated(d) {
-                *counts.entry((index[s], index[d])).or_default() += 1;
-            }
-        }
-    }
-    counts
+    let counted = count_blocked(
+        &namespace_of,
+        names.len(),
+        &|w| cx.replicated(w),
+        blocked,
+        MAX_MATRIX_NAMESPACES,
+    );
+    let folded = counted.folded;
+    let name = |bucket: Option<usize>| match bucket {
+        Some(n) => names[n].to_string(),
+        None => format!("{folded} other namespaces"),
+    };
+    counted
+        .cells
         .into_iter()
         .map(|((from, to), blocked)| NamespacePairs {
-            from: names[from].to_string(),
-            to: names[to].to_string(),
-            blocked,
+            from: name(counted.buckets[from]),
+            to: name(counted.buckets[to]),
+            blocked: u32::try_from(blocked).unwrap_or(u32::MAX),
         })
         .collect()
+}
+
+/// Blocked workload pairs counted per pair of buckets ([`count_blocked`]).
+#[derive(Debug, PartialEq)]
+struct Counted {
+    /// A bucket's namespace, `None` for the bucket of the folded namespaces (the last one).
+    buckets: Vec<Option<usize>>,
+    /// How many namespaces the last bucket holds (0: none folded).
+    folded: usize,
+    /// (source bucket, destination bucket) to the pairs blocked, zero counts left out.
+    cells: std::collections::BTreeMap<(usize, usize), u64>,
+}
+
+/// Counts the blocked (source, destination) pairs per pair of namespaces: the union of each
+/// destination's blocks, a pair reported by two rules counting once, and a workload of one pod
+/// not its own peer. It costs what the distinct source sets cost, not what the pairs cost:
+/// destinations whose blocks have the same sources are counted together (a policy per namespace
+/// that blocks every mesh client is one source set for all of them). Past `max` namespaces with
+/// blocked pairs, the `max - 1` with the most keep their row and column and the rest share one.
+fn count_blocked(
+    namespace_of: &[usize],
+    namespaces: usize,
+    replicated: &dyn Fn(usize) -> bool,
+    blocked: &[(BitSet, Vec<usize>)],
+    max: usize,
+) -> Counted {
+    use std::collections::{BTreeMap, HashMap};
+    if blocked.is_empty() {
+        return Counted {
+            buckets: Vec::new(),
+            folded: 0,
+            cells: BTreeMap::new(),
+        };
+    }
+    // Blocks with the same sources are one set; a destination's sets, its signature.
+    let mut set_ids: HashMap<&BitSet, u32> = HashMap::new();
+    let block_set: Vec<u32> = blocked
+        .iter()
+        .map(|(sources, _)| {
+            let next = set_ids.len() as u32;
+            *set_ids.entry(sources).or_insert(next)
+        })
+        .collect();
+    let mut set_of: Vec<&BitSet> = vec![&blocked[0].0; set_ids.len()];
+    for (&set, &id) in &set_ids {
+        set_of[id as usize] = set;
+    }
+    let mut by_destination: Vec<(usize, u32)> = blocked
+        .iter()
+        .zip(&block_set)
+        .flat_map(|((_, destinations), &set)| destinations.iter().map(move |&d| (d, set)))
+        .collect();
+    by_destination.sort_unstable();
+    by_destination.dedup();
+    // Per signature: its sources, per namespace (sparse) and in all; per (signature,
+    // destination namespace): how many destinations; per destination namespace: how many
+    // destinations are among their own blocked sources but only one pod.
+    let mut signatures: HashMap<Vec<u32>, usize> = HashMap::new();
+    let mut per_namespace: Vec<Vec<(usize, u64)>> = Vec::new();
+    let mut destinations: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    let mut own = vec![0u64; namespaces];
+    let mut dense = vec![0u64; namespaces];
+    for group in by_destination.chunk_by(|a, b| a.0 == b.0) {
+        let d = group[0].0;
+        let signature: Vec<u32> = group.iter().map(|&(_, set)| set).collect();
+        let union = || {
+            let mut union = set_of[signature[0] as usize].clone();
+            for &set in &signature[1..] {
+                union.union_with(set_of[set as usize]);
+            }
+            union
+        };
+        let next = signatures.len();
+        let id = *signatures.entry(signature.clone()).or_insert_with(|| {
+            let union = union();
+            let mut touched = Vec::new();
+            for s in union.iter() {
+                let n = namespace_of[s];
+                if dense[n] == 0 {
+                    touched.push(n);
+                }
+                dense[n] += 1;
+            }
+            touched.sort_unstable();
+            per_namespace.push(
+                touched
+                    .iter()
+                    .map(|&n| (n, std::mem::take(&mut dense[n])))
+                    .collect(),
+            );
+            next
+        });
+        *destinations.entry((id, namespace_of[d])).or_default() += 1;
+        let contains = signature
+            .iter()
+            .any(|&set| set_of[set as usize].contains(d));
+        if contains && !replicated(d) {
+            own[namespace_of[d]] += 1;
+        }
+    }
+    // Each namespace's blocked pairs, as source and as destination, choose the kept ones.
+    let mut total = vec![0u64; namespaces];
+    let sizes: Vec<u64> = per_namespace
+        .iter()
+        .map(|sources| sources.iter().map(|&(_, c)| c).sum())
+        .collect();
+    let mut per_signature = vec![0u64; per_namespace.len()];
+    for (&(id, n), &count) in &destinations {
+        per_signature[id] += count;
+        total[n] += count * sizes[id];
+    }
+    for (id, sources) in per_namespace.iter().enumerate() {
+        for &(n, c) in sources {
+            total[n] += per_signature[id] * c;
+        }
+    }
+    for (n, &own) in own.iter().enumerate() {
+        total[n] -= 2 * own;
+    }
+    let mut kept: Vec<usize> = (0..namespaces).filter(|&n| total[n] > 0).collect();
+    let folded = if kept.len() > max.max(2) {
+        kept.len() - (max.max(2) - 1)
+    } else {
+        0
+    };
+    if folded > 0 {
+        kept.sort_by_key(|&n| (std::cmp::Reverse(total[n]), n));
+        kept.truncate(kept.len() - folded);
+        kept.sort_unstable();
+    }
+    let mut buckets: Vec<Option<usize>> = kept.iter().map(|&n| Some(n)).collect();
+    let other = buckets.len();
+    if folded > 0 {
+        buckets.push(None);
+    }
+    let mut bucket = vec![other; namespaces];
+    for (b, &n) in kept.iter().enumerate() {
+        bucket[n] = b;
+    }
+    // The cells, from the signatures' sources folded into buckets.
+    let mut cells: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    let mut by_bucket: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    for (&(id, n), &count) in &destinations {
+        *by_bucket.entry((id, bucket[n])).or_default() += count;
+    }
+    for (&(id, to), &count) in &by_bucket {
+        for &(n, c) in &per_namespace[id] {
+            *cells.entry((bucket[n], to)).or_default() += count * c;
+        }
+    }
+    for (n, &own) in own.iter().enumerate() {
+        if own > 0 {
+            *cells.entry((bucket[n], bucket[n])).or_default() -= own;
+        }
+    }
+    cells.retain(|_, &mut c| c > 0);
+    Counted {
+        buckets,
+        folded,
+        cells,
+    }
 }
 
 /// The HBONE hops of the traffic from `s` to `d` once enrolled (none when it keeps its original
@@ -530,6 +690,121 @@ fn hbone_verdict(cx: &Context, from: usize, to: usize) -> (bool, Vec<String>, St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The pairs counted one by one, as the matrix meant them before it counted by source set.
+    fn counted_naively(
+        namespace_of: &[usize],
+        replicated: &[bool],
+        blocked: &[(BitSet, Vec<usize>)],
+    ) -> std::collections::BTreeMap<(usize, usize), u64> {
+        let mut pairs = std::collections::BTreeSet::new();
+        for (sources, destinations) in blocked {
+            for &d in destinations {
+                for s in sources.iter().filter(|&s| s != d || replicated[d]) {
+                    pairs.insert((s, d));
+                }
+            }
+        }
+        let mut cells = std::collections::BTreeMap::new();
+        for (s, d) in pairs {
+            *cells.entry((namespace_of[s], namespace_of[d])).or_default() += 1;
+        }
+        cells
+    }
+
+    /// Each workload's namespace, whether it is replicated, and the blocks.
+    type Blocks = (Vec<usize>, Vec<bool>, Vec<(BitSet, Vec<usize>)>);
+
+    fn blocks() -> impl Strategy<Value = Blocks> {
+        (1usize..40, 1usize..8).prop_flat_map(|(n, namespaces)| {
+            (
+                proptest::collection::vec(0..namespaces, n),
+                proptest::collection::vec(any::<bool>(), n),
+                proptest::collection::vec(
+                    (
+                        proptest::collection::vec(0..n, 0..n),
+                        proptest::collection::vec(0..n, 1..4),
+                    ),
+                    0..6,
+                ),
+            )
+                .prop_map(move |(namespace_of, replicated, raw)| {
+                    let blocked = raw
+                        .into_iter()
+                        .map(|(sources, destinations)| {
+                            let mut set = BitSet::new(n);
+                            for s in sources {
+                                set.insert(s);
+                            }
+                            (set, destinations)
+                        })
+                        .collect();
+                    (namespace_of, replicated, blocked)
+                })
+        })
+    }
+
+    proptest! {
+        /// Counting by source sets gives the pairs' counts, and folding keeps the kept
+        /// namespaces' cells and the total.
+        #[test]
+        fn namespace_counts_are_the_pairs((namespace_of, replicated, blocked) in blocks(), max in 2usize..5) {
+            let namespaces = namespace_of.iter().max().map_or(0, |m| m + 1);
+            let naive = counted_naively(&namespace_of, &replicated, &blocked);
+            let all = count_blocked(&namespace_of, namespaces, &|w| replicated[w], &blocked, usize::MAX);
+            prop_assert_eq!(all.folded, 0);
+            let unfolded: std::collections::BTreeMap<(usize, usize), u64> = all
+                .cells
+                .iter()
+                .map(|(&(s, d), &c)| ((all.buckets[s].unwrap(), all.buckets[d].unwrap()), c))
+                .collect();
+            prop_assert_eq!(&unfolded, &naive);
+
+            let folded = count_blocked(&namespace_of, namespaces, &|w| replicated[w], &blocked, max);
+            let involved: std::collections::BTreeSet<usize> =
+                naive.keys().flat_map(|&(s, d)| [s, d]).collect();
+            prop_assert!(folded.buckets.len() <= max);
+            prop_assert_eq!(folded.folded > 0, involved.len() > max);
+            prop_assert_eq!(
+                folded.cells.values().sum::<u64>(),
+                naive.values().sum::<u64>()
+            );
+            for (&(s, d), &c) in &folded.cells {
+                if let (Some(s), Some(d)) = (folded.buckets[s], folded.buckets[d]) {
+                    prop_assert_eq!(naive.get(&(s, d)), Some(&c));
+                }
+            }
+        }
+    }
+
+    /// One source set for thousands of destinations: counted once, and past the limit the
+    /// least blocked namespaces are one row and column.
+    #[test]
+    fn a_policy_per_namespace_is_folded_past_the_limit() {
+        let n = 2_000;
+        let namespace_of: Vec<usize> = (0..n).collect();
+        let mut everyone = BitSet::new(n);
+        for w in 0..n {
+            everyone.insert(w);
+        }
+        let blocked: Vec<(BitSet, Vec<usize>)> =
+            (0..n).map(|d| (everyone.clone(), vec![d])).collect();
+        let counted = count_blocked(&namespace_of, n, &|_| false, &blocked, 10);
+        assert_eq!(counted.buckets.len(), 10);
+        assert_eq!(counted.buckets[9], None);
+        assert_eq!(counted.folded, n - 9);
+        let total: u64 = counted.cells.values().sum();
+        assert_eq!(
+            total,
+            (n * (n - 1)) as u64,
+            "every pair but a pod with itself"
+        );
+        // A kept namespace to itself: its one pod is not its own peer.
+        assert_eq!(counted.cells.get(&(0, 0)), None);
+        assert_eq!(counted.cells.get(&(0, 1)), Some(&1));
+        assert_eq!(counted.cells.get(&(9, 0)), Some(&((n - 9) as u64)));
+    }
 
     fn labels(pairs: &[(&str, &str)]) -> crate::netpol::selector::Labels {
         pairs

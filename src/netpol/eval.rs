@@ -24,7 +24,7 @@ use crate::model::{Cluster, NamespaceIndex, Workload};
 /// highest member: a rule that admits a few workloads costs a few words, not one bit per
 /// workload (a hostile input of 200,000 rules each for another workload would need 5 GB of
 /// dense bits). Always trimmed, so equal sets are equal values.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BitSet {
     /// Index of the first stored word.
     start: usize,
@@ -139,6 +139,14 @@ impl BitSet {
 
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
+    }
+
+    /// Whether the two sets share a member (without building their intersection).
+    pub fn intersects(&self, other: &BitSet) -> bool {
+        self.words
+            .iter()
+            .enumerate()
+            .any(|(k, a)| a & other.word(self.start + k) != 0)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {

@@ -94,15 +94,17 @@ pub fn check(cx: &Context, out: &mut Output) {
                 // A destination of one pod is not its own source: the members with some other
                 // source are hit, and the sources are theirs.
                 let hit_members = super::paired(cx, members, sources.iter());
+                if hit_members.is_empty() {
+                    continue;
+                }
+                // Before a lone destination leaves its own sources: the blocks of a policy per
+                // namespace then share one source set, which the matrix counts once.
+                out.blocked.push((sources.clone(), hit_members.clone()));
                 if let [only] = hit_members[..]
                     && !cx.replicated(only)
                 {
                     sources.remove(only);
                 }
-                if hit_members.is_empty() {
-                    continue;
-                }
-                out.blocked.push((sources.clone(), hit_members.clone()));
                 let hit = hits.entry((p, i)).or_insert_with(|| Hit {
                     destinations: BitSet::new(workloads.len()),
                     sources: BitSet::new(workloads.len()),
@@ -127,7 +129,8 @@ pub fn check(cx: &Context, out: &mut Output) {
         } else {
             format!("{} pods selected by the policy", hit.destinations.count())
         };
-        let own_replicas = first[..] == hit.sources.iter().collect::<Vec<_>>()[..];
+        // (At most two destinations in `first`: three sources tell the sets apart.)
+        let own_replicas = first[..] == hit.sources.iter().take(3).collect::<Vec<_>>()[..];
         let from = if own_replicas {
             "its own replicas (pods of one workload talk to each other)".to_string()
         } else if hit.everyone {
@@ -145,7 +148,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 i + 1,
                 policy.qualified_name(),
                 hit.ports,
-                if hit.sources.iter().any(|s| cx.membership[s].is_proxy()) {
+                if cx.has_proxy(&hit.sources) {
                     "once the destination is in the ambient mesh, Istio proxies tunnel this traffic over HBONE to port 15008 and the policy blocks it (requests through them time out or fail with 503 upstream connect errors)"
                 } else {
                     "once they are in the ambient mesh, ztunnel tunnels this traffic over HBONE to port 15008 and the policy blocks it (requests time out; ztunnel logs a connection timeout to port 15008)"

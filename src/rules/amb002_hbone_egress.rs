@@ -102,11 +102,12 @@ pub fn check(cx: &Context, out: &mut Output) {
 
     for ((p, i), hit) in hits {
         let policy = &cx.cluster.policies[p];
-        let sources: Vec<usize> = hit.sources.iter().collect();
-        let from = if sources.len() == 1 {
-            cx.describe_sender(sources[0])
+        // (Three are enough to tell one source from several, and from two destinations.)
+        let sources: Vec<usize> = hit.sources.iter().take(3).collect();
+        let from = if let [one] = sources[..] {
+            cx.describe_sender(one)
         } else {
-            format!("{} pods selected by the policy", sources.len())
+            format!("{} pods selected by the policy", hit.sources.count())
         };
         let mut finding = Finding::new(
             Code::Amb002,
@@ -115,12 +116,12 @@ pub fn check(cx: &Context, out: &mut Output) {
                 i + 1,
                 policy.qualified_name(),
                 hit.ports,
-                if sources[..] == hit.destinations.iter().collect::<Vec<_>>()[..] {
+                if sources[..] == hit.destinations.iter().take(3).collect::<Vec<_>>()[..] {
                     "its own replicas (pods of one workload talk to each other)".to_string()
                 } else {
                     names(cx, &hit.destinations)
                 },
-                if sources.iter().any(|&s| cx.membership[s].is_proxy()) {
+                if cx.has_proxy(&hit.sources) {
                     "once the destination is in the ambient mesh, the Istio proxy opens an HBONE tunnel to its port 15008 itself and this policy blocks it"
                 } else {
                     "once they are in the ambient mesh, ztunnel opens an HBONE tunnel to port 15008 from inside the source pod and this policy blocks it"

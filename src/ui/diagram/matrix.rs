@@ -482,6 +482,16 @@ pub fn NamespaceMatrix(
         })
     });
     let workloads = move || analysis.with(|a| a.report.workloads);
+    // A namespace's name has no space: the core's row of the folded namespaces has.
+    let folded = move || {
+        analysis.with(|a| {
+            a.report
+                .paths
+                .namespace_pairs
+                .iter()
+                .any(|p| p.from.contains(' ') || p.to.contains(' '))
+        })
+    };
     let detail = Callback::new(move |(r, c): (usize, usize)| {
         grid.with_untracked(|g| {
             Detail::Text(
@@ -497,6 +507,10 @@ pub fn NamespaceMatrix(
                 "{} workloads: too many pairs to draw or list one by one. The matrix counts, per pair of namespaces, the workload pairs whose HBONE the findings report blocked once enrolled; the findings list them by policy.",
                 workloads()
             )}
+            {move || folded().then(|| format!(
+                " Past {} namespaces, those with the fewest blocked pairs share one row and one column.",
+                ambient_netpol::ambient::paths::MAX_MATRIX_NAMESPACES
+            ))}
         </p>
         <div class="matrix-legend" aria-hidden="true">
             <span class="cell blocked"></span>"some workload pairs blocked once enrolled (how many: hover or focus the cell)"
