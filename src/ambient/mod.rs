@@ -364,7 +364,7 @@ impl<'c> Context<'c> {
             self.senders
                 .iter()
                 .map(|members| {
-                    members
+                    let mut identities: Vec<(&str, Option<&str>)> = members
                         .iter()
                         .map(|&s| {
                             let w = &self.cluster.workloads[s];
@@ -372,8 +372,10 @@ impl<'c> Context<'c> {
                                 .then(|| w.service_account.as_deref().unwrap_or("default"));
                             (w.namespace.as_str(), account)
                         })
-                        .collect::<std::collections::HashSet<_>>()
-                        .len()
+                        .collect();
+                    crate::sort::sort(&mut identities);
+                    identities.dedup();
+                    identities.len()
                 })
                 .collect()
         })

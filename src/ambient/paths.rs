@@ -446,7 +446,7 @@ struct Counted {
     /// How many namespaces the last bucket holds (0: none folded).
     folded: usize,
     /// (source bucket, destination bucket) to the pairs blocked, zero counts left out.
-    cells: std::collections::BTreeMap<(usize, usize), u64>,
+    cells: Vec<((usize, usize), u64)>,
 }
 
 /// Counts the blocked (source, destination) pairs per pair of namespaces: the union of each
@@ -462,55 +462,45 @@ fn count_blocked(
     blocked: &[(BitSet, Vec<usize>)],
     max: usize,
 ) -> Counted {
-    use std::collections::{BTreeMap, HashMap};
-    if blocked.is_empty() {
-        return Counted {
-            buckets: Vec::new(),
-            folded: 0,
-            cells: BTreeMap::new(),
-        };
-    }
-    // Blocks with the same sources are one set; a destination's sets, its signature.
-    let mut set_ids: HashMap<&BitSet, u32> = HashMap::new();
-    let block_set: Vec<u32> = blocked
-        .iter()
-        .map(|(sources, _)| {
-            let next = set_ids.len() as u32;
-            *set_ids.entry(sources).or_insert(next)
-        })
-        .collect();
-    let mut set_of: Vec<&BitSet> = vec![&blocked[0].0; set_ids.len()];
-    for (&set, &id) in &set_ids {
-        set_of[id as usize] = set;
+    // Blocks with the same sources are one set (sorted, not hashed: the page's module
+    // already has the sort).
+    let mut order: Vec<usize> = (0..blocked.len()).collect();
+    crate::sort::sort_by_key(&mut order, |&b| &blocked[b].0);
+    let mut set_of: Vec<&BitSet> = Vec::new();
+    let mut block_set = vec![0u32; blocked.len()];
+    for (i, &b) in order.iter().enumerate() {
+        if i == 0 || blocked[order[i - 1]].0 != blocked[b].0 {
+            set_of.push(&blocked[b].0);
+        }
+        block_set[b] = set_of.len() as u32 - 1;
     }
     let mut by_destination: Vec<(usize, u32)> = blocked
         .iter()
         .zip(&block_set)
         .flat_map(|((_, destinations), &set)| destinations.iter().map(move |&d| (d, set)))
         .collect();
-    by_destination.sort_unstable();
+    crate::sort::sort(&mut by_destination);
     by_destination.dedup();
+    // A destination's sets, its signature; destinations grouped by signature.
+    let mut signed: Vec<(Vec<u32>, usize)> = by_destination
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|group| (group.iter().map(|&(_, set)| set).collect(), group[0].0))
+        .collect();
+    crate::sort::sort(&mut signed);
     // Per signature: its sources, per namespace (sparse) and in all; per (signature,
     // destination namespace): how many destinations; per destination namespace: how many
     // destinations are among their own blocked sources but only one pod.
-    let mut signatures: HashMap<Vec<u32>, usize> = HashMap::new();
     let mut per_namespace: Vec<Vec<(usize, u64)>> = Vec::new();
-    let mut destinations: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    let mut destinations: Vec<((usize, usize), u64)> = Vec::new();
     let mut own = vec![0u64; namespaces];
     let mut dense = vec![0u64; namespaces];
-    for group in by_destination.chunk_by(|a, b| a.0 == b.0) {
-        let d = group[0].0;
-        let signature: Vec<u32> = group.iter().map(|&(_, set)| set).collect();
-        let union = || {
+    for (i, (signature, d)) in signed.iter().enumerate() {
+        let d = *d;
+        if i == 0 || signed[i - 1].0 != *signature {
             let mut union = set_of[signature[0] as usize].clone();
             for &set in &signature[1..] {
                 union.union_with(set_of[set as usize]);
             }
-            union
-        };
-        let next = signatures.len();
-        let id = *signatures.entry(signature.clone()).or_insert_with(|| {
-            let union = union();
             let mut touched = Vec::new();
             for s in union.iter() {
                 let n = namespace_of[s];
@@ -519,16 +509,16 @@ fn count_blocked(
                 }
                 dense[n] += 1;
             }
-            touched.sort_unstable();
+            crate::sort::sort(&mut touched);
             per_namespace.push(
                 touched
                     .iter()
                     .map(|&n| (n, std::mem::take(&mut dense[n])))
                     .collect(),
             );
-            next
-        });
-        *destinations.entry((id, namespace_of[d])).or_default() += 1;
+        }
+        let id = per_namespace.len() - 1;
+        destinations.push(((id, namespace_of[d]), 1));
         let contains = signature
             .iter()
             .any(|&set| set_of[set as usize].contains(d));
@@ -536,6 +526,7 @@ fn count_blocked(
             own[namespace_of[d]] += 1;
         }
     }
+    let destinations = summed(destinations);
     // Each namespace's blocked pairs, as source and as destination, choose the kept ones.
     let mut total = vec![0u64; namespaces];
     let sizes: Vec<u64> = per_namespace
@@ -543,7 +534,7 @@ fn count_blocked(
         .map(|sources| sources.iter().map(|&(_, c)| c).sum())
         .collect();
     let mut per_signature = vec![0u64; per_namespace.len()];
-    for (&(id, n), &count) in &destinations {
+    for &((id, n), count) in &destinations {
         per_signature[id] += count;
         total[n] += count * sizes[id];
     }
@@ -562,9 +553,9 @@ fn count_blocked(
         0
     };
     if folded > 0 {
-        kept.sort_by_key(|&n| (std::cmp::Reverse(total[n]), n));
+        crate::sort::sort_by_key(&mut kept, |&n| (std::cmp::Reverse(total[n]), n));
         kept.truncate(kept.len() - folded);
-        kept.sort_unstable();
+        crate::sort::sort(&mut kept);
     }
     let mut buckets: Vec<Option<usize>> = kept.iter().map(|&n| Some(n)).collect();
     let other = buckets.len();
@@ -576,27 +567,46 @@ fn count_blocked(
         bucket[n] = b;
     }
     // The cells, from the signatures' sources folded into buckets.
-    let mut cells: BTreeMap<(usize, usize), u64> = BTreeMap::new();
-    let mut by_bucket: BTreeMap<(usize, usize), u64> = BTreeMap::new();
-    for (&(id, n), &count) in &destinations {
-        *by_bucket.entry((id, bucket[n])).or_default() += count;
-    }
-    for (&(id, to), &count) in &by_bucket {
+    let by_bucket = summed(
+        destinations
+            .iter()
+            .map(|&((id, n), count)| ((id, bucket[n]), count))
+            .collect(),
+    );
+    let mut cells: Vec<((usize, usize), u64)> = Vec::new();
+    for &((id, to), count) in &by_bucket {
         for &(n, c) in &per_namespace[id] {
-            *cells.entry((bucket[n], to)).or_default() += count * c;
+            cells.push(((bucket[n], to), count * c));
         }
     }
+    let mut cells = summed(cells);
     for (n, &own) in own.iter().enumerate() {
         if own > 0 {
-            *cells.entry((bucket[n], bucket[n])).or_default() -= own;
+            let cell = (bucket[n], bucket[n]);
+            if let Ok(i) = cells.binary_search_by_key(&cell, |&(key, _)| key) {
+                cells[i].1 -= own;
+            }
         }
     }
-    cells.retain(|_, &mut c| c > 0);
+    cells.retain(|&(_, c)| c > 0);
     Counted {
         buckets,
         folded,
         cells,
     }
+}
+
+/// The counts of equal keys added up, by key.
+fn summed(mut counts: Vec<((usize, usize), u64)>) -> Vec<((usize, usize), u64)> {
+    crate::sort::sort_by_key(&mut counts, |&(key, _)| key);
+    let mut out: Vec<((usize, usize), u64)> = Vec::with_capacity(counts.len());
+    for (key, count) in counts {
+        match out.last_mut() {
+            Some((last, sum)) if *last == key => *sum += count,
+            _ => out.push((key, count)),
+        }
+    }
+    out
 }
 
 /// The HBONE hops of the traffic from `s` to `d` once enrolled (none when it keeps its original
@@ -757,7 +767,7 @@ mod tests {
             let unfolded: std::collections::BTreeMap<(usize, usize), u64> = all
                 .cells
                 .iter()
-                .map(|(&(s, d), &c)| ((all.buckets[s].unwrap(), all.buckets[d].unwrap()), c))
+                .map(|&((s, d), c)| ((all.buckets[s].unwrap(), all.buckets[d].unwrap()), c))
                 .collect();
             prop_assert_eq!(&unfolded, &naive);
 
@@ -767,10 +777,10 @@ mod tests {
             prop_assert!(folded.buckets.len() <= max);
             prop_assert_eq!(folded.folded > 0, involved.len() > max);
             prop_assert_eq!(
-                folded.cells.values().sum::<u64>(),
+                folded.cells.iter().map(|&(_, c)| c).sum::<u64>(),
                 naive.values().sum::<u64>()
             );
-            for (&(s, d), &c) in &folded.cells {
+            for &((s, d), c) in &folded.cells {
                 if let (Some(s), Some(d)) = (folded.buckets[s], folded.buckets[d]) {
                     prop_assert_eq!(naive.get(&(s, d)), Some(&c));
                 }
@@ -794,16 +804,18 @@ mod tests {
         assert_eq!(counted.buckets.len(), 10);
         assert_eq!(counted.buckets[9], None);
         assert_eq!(counted.folded, n - 9);
-        let total: u64 = counted.cells.values().sum();
+        let cells: std::collections::BTreeMap<(usize, usize), u64> =
+            counted.cells.iter().copied().collect();
+        let total: u64 = cells.values().sum();
         assert_eq!(
             total,
             (n * (n - 1)) as u64,
             "every pair but a pod with itself"
         );
         // A kept namespace to itself: its one pod is not its own peer.
-        assert_eq!(counted.cells.get(&(0, 0)), None);
-        assert_eq!(counted.cells.get(&(0, 1)), Some(&1));
-        assert_eq!(counted.cells.get(&(9, 0)), Some(&((n - 9) as u64)));
+        assert_eq!(cells.get(&(0, 0)), None);
+        assert_eq!(cells.get(&(0, 1)), Some(&1));
+        assert_eq!(cells.get(&(9, 0)), Some(&((n - 9) as u64)));
     }
 
     fn labels(pairs: &[(&str, &str)]) -> crate::netpol::selector::Labels {

@@ -24,7 +24,7 @@ use crate::model::{Cluster, NamespaceIndex, Workload};
 /// highest member: a rule that admits a few workloads costs a few words, not one bit per
 /// workload (a hostile input of 200,000 rules each for another workload would need 5 GB of
 /// dense bits). Always trimmed, so equal sets are equal values.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct BitSet {
     /// Index of the first stored word.
     start: usize,
