@@ -4,6 +4,7 @@
 //! `src/ui/`) are thin shells over [`analyze`].
 
 pub mod ambient;
+pub mod cilium;
 pub mod cnp;
 pub mod diff;
 pub mod exercise;
@@ -376,9 +377,17 @@ fn analyze_loaded(
     crate::sort::sort_by_key(&mut findings, |f| (f.location, f.code));
     // The rules of the NetworkPolicy family name only the policy; the other families say their
     // kind themselves.
+    let cilium: std::collections::HashMap<String, &str> = cx
+        .cluster
+        .policies
+        .iter()
+        .filter(|p| p.cilium.is_some())
+        .map(|p| (p.qualified_name(), p.kind()))
+        .collect();
     for f in &mut findings {
-        if f.policy.is_some() && f.policy_kind.is_none() {
-            f.policy_kind = Some("NetworkPolicy".into());
+        if let Some(name) = f.policy.as_ref().filter(|_| f.policy_kind.is_none()) {
+            let kind = cilium.get(name).copied().unwrap_or("NetworkPolicy");
+            f.policy_kind = Some(kind.into());
         }
     }
     if fixing == Fixing::No {

@@ -111,8 +111,9 @@ pub fn check(cx: &Context, out: &mut Output) {
         let mut finding = Finding::new(
             Code::Amb002,
             format!(
-                "egress rule {} of NetworkPolicy `{}` admits {} from {from} to {}, but not 15008/TCP: {}",
+                "egress rule {} of {} `{}` admits {} from {from} to {}, but not 15008/TCP: {}",
                 i + 1,
+                policy.kind(),
                 policy.qualified_name(),
                 hit.ports,
                 if sources[..] == hit.destinations.iter().collect::<Vec<_>>()[..] {

@@ -177,8 +177,9 @@ pub fn check(cx: &Context, out: &mut Output) {
                 })
                 .collect();
             let rule_name = format!(
-                "ingress rule {} of NetworkPolicy `{}`",
+                "ingress rule {} of {} `{}`",
                 i + 1,
+                policy.kind(),
                 policy.qualified_name()
             );
             let when = if after_fix {

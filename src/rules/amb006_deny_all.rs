@@ -24,7 +24,8 @@ pub fn check(cx: &Context, out: &mut Output) {
             let mut finding = Finding::new(
                 Code::Amb006,
                 format!(
-                    "NetworkPolicy `{}` allows no {} for the pods it selects (deny-all): nothing is tunneled, so HBONE is not the issue.{probes}",
+                    "{} `{}` allows no {} for the pods it selects (deny-all): nothing is tunneled, so HBONE is not the issue.{probes}",
+                    policy.kind(),
                     policy.qualified_name(),
                     direction.as_str()
                 ),

@@ -163,7 +163,11 @@ pub fn subject(cx: &Context, policy: usize, workloads: &[usize]) -> String {
         [one] => cx.workload_name(*one),
         _ => {
             let p = &cx.cluster.policies[policy];
-            format!("{}/[{}]", p.namespace, p.pod_selector)
+            match &p.namespaces {
+                None => format!("{}/[{}]", p.namespace, p.pod_selector),
+                Some(ns) if ns.is_empty() => format!("[{}]", p.pod_selector),
+                Some(ns) => format!("[namespaces {ns}]/[{}]", p.pod_selector),
+            }
         }
     }
 }
