@@ -21,7 +21,8 @@
 //! address outside the cluster (so the probe SNAT address 169.254.7.127 is `world`), `cluster`
 //! every pod, `all` both; `host`, `remote-node`, `kube-apiserver`, `health`, `init`,
 //! `unmanaged` and `ingress` are Cilium's own identities, none of them a pod or an address the
-//! input names (in particular `host` does not cover the SNAT address). What an offline analysis
+//! input names (in particular `host` does not cover the SNAT address). Every pod carries
+//! `io.cilium.k8s.policy.cluster` (the input is taken to be one cluster). What an offline analysis
 //! cannot resolve (`toFQDNs`, `toServices`, `toGroups`, node selectors, service accounts, CIDR
 //! groups, `fromRequires`) is reported (INP007) and matches nothing.
 
@@ -391,6 +392,7 @@ impl Reader<'_> {
             match label_key(&key) {
                 Key::Namespace(k) => namespaces.match_labels.push((k, value)),
                 Key::Pod(k) => pods.match_labels.push((k, value)),
+                Key::Cluster => {}
                 Key::Unknown(why) => return Ok(Err(why)),
             }
         }
@@ -400,6 +402,13 @@ impl Reader<'_> {
                     .requirements
                     .push(Requirement { key, ..requirement }),
                 Key::Pod(key) => pods.requirements.push(Requirement { key, ..requirement }),
+                Key::Cluster if matches!(requirement.operator, Operator::Exists | Operator::In) => {}
+                Key::Cluster => {
+                    return Ok(Err(
+                        "cluster name (`io.cilium.k8s.policy.cluster` other than this cluster's)"
+                            .into(),
+                    ));
+                }
                 // A key no pod has: `DoesNotExist` and `NotIn` match every pod, the others none.
                 Key::Unknown(_)
                     if matches!(
@@ -840,6 +849,9 @@ fn everything_cnp() -> Vec<cnp::Peer> {
 enum Key {
     Namespace(String),
     Pod(String),
+    /// `io.cilium.k8s.policy.cluster`: every pod of the cluster has it (Cilium's cluster name);
+    /// the input is taken to be that cluster.
+    Cluster,
     /// Selects by something the input does not show (service account, cluster, reserved
     /// identity): why.
     Unknown(String),
@@ -859,9 +871,7 @@ fn label_key(key: &str) -> Key {
         "io.cilium.k8s.policy.serviceaccount" => {
             Key::Unknown("service account (`io.cilium.k8s.policy.serviceaccount`)".into())
         }
-        "io.cilium.k8s.policy.cluster" => {
-            Key::Unknown("cluster name (`io.cilium.k8s.policy.cluster`)".into())
-        }
+        "io.cilium.k8s.policy.cluster" => Key::Cluster,
         _ if bare.starts_with("reserved:") => Key::Unknown(format!("Cilium's identity `{bare}`")),
         _ => Key::Pod(bare.to_string()),
     }
