@@ -11,7 +11,10 @@ use ambient_netpol::netpol::conn::Protocol;
 use ambient_netpol::netpol::eval::{Endpoint, Engine};
 use ambient_netpol::{Source, load};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cilium-connectivity");
+const DATA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/cilium-connectivity"
+);
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(DATA).join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -55,7 +58,10 @@ fn cilium_connectivity_l3_l4() {
         };
         for e in test["expect"].as_array().expect("expectations") {
             checked += 1;
-            let (from, to) = (e["from"].as_str().expect("from"), e["to"].as_str().expect("to"));
+            let (from, to) = (
+                e["from"].as_str().expect("from"),
+                e["to"].as_str().expect("to"),
+            );
             let protocol = Protocol::parse(e["protocol"].as_str().expect("protocol")).expect("TCP");
             let port = e["port"].as_u64().expect("port") as u16;
             let expected = e["allowed"].as_bool().expect("allowed");

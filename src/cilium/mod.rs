@@ -402,7 +402,8 @@ impl Reader<'_> {
                     .requirements
                     .push(Requirement { key, ..requirement }),
                 Key::Pod(key) => pods.requirements.push(Requirement { key, ..requirement }),
-                Key::Cluster if matches!(requirement.operator, Operator::Exists | Operator::In) => {}
+                Key::Cluster if matches!(requirement.operator, Operator::Exists | Operator::In) => {
+                }
                 Key::Cluster => {
                     return Ok(Err(
                         "cluster name (`io.cilium.k8s.policy.cluster` other than this cluster's)"
