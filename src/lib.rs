@@ -360,6 +360,10 @@ fn analyze_loaded(
     let cx = ambient::Context::new(&engine, options);
 
     let mut notes = Vec::new();
+    if options.cni != ambient::Cni::Cilium && cx.cluster.policies.iter().any(|p| p.cilium.is_some())
+    {
+        notes.push("the input has Cilium policies (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy): they are evaluated as Cilium enforces them, together with NetworkPolicy; give --cni cilium to judge the probes as Cilium does too".to_string());
+    }
     if options.mode == ambient::mesh::MeshMode::Auto && cx.mode == ambient::mesh::MeshMode::All {
         notes.push(format!("no `istio.io/dataplane-mode` label in the input: every namespace is treated as enrolled in the ambient mesh, except those istio-cni never captures ({}) (what-if; use --mode labels to follow labels only)", if options.exclude_namespaces.is_empty() { "none here".to_string() } else { options.exclude_namespaces.join(", ") }));
     }

@@ -565,3 +565,56 @@ spec:
         "{amb001:#?}"
     );
 }
+
+#[test]
+fn an_l7_rule_on_an_ambient_port_is_amb009() {
+    let l7 = "
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: frontend}}]
+    toPorts:
+    - ports: [{port: \"8080\", protocol: TCP}]
+      rules:
+        http: [{method: GET}]
+  egress:
+  - toEndpoints: [{matchLabels: {io.kubernetes.pod.namespace: kube-system, k8s-app: kube-dns}}]
+    toPorts:
+    - ports: [{port: \"53\", protocol: UDP}]
+      rules:
+        dns: [{matchPattern: \"*\"}]
+";
+    let report = check(&format!("{PODS}\n---\n{l7}"), &cilium());
+    let amb009: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code.id() == "AMB009")
+        .collect();
+    // The HTTP rule on the ambient destination; not the DNS rule to kube-dns (never captured).
+    assert_eq!(amb009.len(), 1, "{amb009:#?}");
+    assert_eq!(amb009[0].severity, ambient_netpol::Severity::Warning);
+    assert!(
+        amb009[0].message.contains("L7 rules (http) on port 8080"),
+        "{}",
+        amb009[0].message
+    );
+    assert_eq!(
+        amb009[0].policy_kind.as_deref(),
+        Some("CiliumNetworkPolicy")
+    );
+    // The 15008 entry the fix adds is a `toPorts` entry of its own, without L7 rules.
+    assert!(report.fixed.texts[0].contains(
+        "        http: [{method: GET}]\n    - ports:\n      - port: \"15008\"\n        protocol: TCP\n"
+    ), "{}", report.fixed.texts[0]);
+
+    // Outside the mesh, the L7 rule still sees the traffic.
+    let opted_out = PODS.replace(
+        "labels: {app: web}",
+        "labels: {app: web, istio.io/dataplane-mode: none}",
+    );
+    let report = check(&format!("{opted_out}\n---\n{l7}"), &cilium());
+    assert!(!codes(&report).contains(&"AMB009"), "{:?}", codes(&report));
+}
