@@ -132,7 +132,11 @@ pub fn check(cx: &Context, out: &mut Output) {
         finding.policy = Some(policy.qualified_name());
         finding.workload = Some(subject(cx, p, &sources));
         finding.fixable = true;
-        finding.fix = Some("add `port: 15008, protocol: TCP` to this rule's ports, so the tunnel is admitted for the same peers only".into());
+        finding.fix = Some(if policy.cilium.is_some() {
+            "add `port: \"15008\", protocol: TCP` to this rule's `toPorts`, so the tunnel is admitted for the same peers only".into()
+        } else {
+            "add `port: 15008, protocol: TCP` to this rule's ports, so the tunnel is admitted for the same peers only".into()
+        });
         out.findings.push(finding);
         out.fixes.push(FixRequest::AddHbonePort {
             policy: p,
