@@ -155,12 +155,15 @@ struct Reader<'a> {
 /// analysed (it matches nothing).
 type Peers = Result<Vec<Peer>, String>;
 
+/// A `toPorts` entry's L7 rules as read: its ports, the protocols, where.
+type L7Entry = (Option<Vec<PortSpec>>, Vec<String>, u32, u32);
+
 /// An allow or deny rule, read.
 struct ReadRule {
     /// `None`: every peer.
     peers: Option<Vec<Peer>>,
     ports: Option<Vec<PortSpec>>,
-    l7: Vec<(Option<Vec<PortSpec>>, Vec<String>, u32, u32)>,
+    l7: Vec<L7Entry>,
     node: Node,
 }
 
@@ -618,15 +621,11 @@ impl Reader<'_> {
         })
     }
 
-    #[allow(clippy::type_complexity)]
     fn to_ports(
         &self,
         rule: &Node,
         path: &str,
-    ) -> Checked<(
-        Option<Vec<PortSpec>>,
-        Vec<(Option<Vec<PortSpec>>, Vec<String>, u32, u32)>,
-    )> {
+    ) -> Checked<(Option<Vec<PortSpec>>, Vec<L7Entry>)> {
         let here = format!("{path}.toPorts");
         let Some(entries) = fields::seq_at_most(rule, "toPorts", &here, MAX_ENTRIES)? else {
             return Ok((None, Vec::new()));
