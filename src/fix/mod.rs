@@ -387,9 +387,19 @@ fn cilium_probe_rule(addresses: &[IpAddr], ports: &[PortKey]) -> Y {
 }
 
 /// A Cilium endpoint selector for a namespace part and a pod part (the namespace's name as
-/// `io.kubernetes.pod.namespace`, its other labels as `io.cilium.k8s.namespace.labels.<key>`).
+/// `io.kubernetes.pod.namespace`, its other labels as `io.cilium.k8s.namespace.labels.<key>`;
+/// every namespace as that key's `Exists`, since a CNP's selector without it means its own).
 fn cilium_selector_y(namespaces: Option<&Selector>, pods: &Selector) -> Y {
     let mut merged = pods.clone();
+    if namespaces.is_some_and(Selector::is_empty) {
+        merged
+            .requirements
+            .push(crate::netpol::selector::Requirement {
+                key: "io.kubernetes.pod.namespace".into(),
+                operator: Operator::Exists,
+                values: Vec::new(),
+            });
+    }
     if let Some(ns) = namespaces {
         let key = |k: &str| {
             if k == crate::model::NAMESPACE_NAME_LABEL {
