@@ -621,11 +621,7 @@ impl Reader<'_> {
         })
     }
 
-    fn to_ports(
-        &self,
-        rule: &Node,
-        path: &str,
-    ) -> Checked<(Option<Vec<PortSpec>>, Vec<L7Entry>)> {
+    fn to_ports(&self, rule: &Node, path: &str) -> Checked<(Option<Vec<PortSpec>>, Vec<L7Entry>)> {
         let here = format!("{path}.toPorts");
         let Some(entries) = fields::seq_at_most(rule, "toPorts", &here, MAX_ENTRIES)? else {
             return Ok((None, Vec::new()));
