@@ -618,3 +618,58 @@ spec:
     let report = check(&format!("{opted_out}\n---\n{l7}"), &cilium());
     assert!(!codes(&report).contains(&"AMB009"), "{:?}", codes(&report));
 }
+
+#[test]
+fn explain_names_the_cilium_rules_that_decide() {
+    let dir = std::env::temp_dir().join(format!("ambient-netpol-cilium-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let deny = "
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: no-frontend-9090}
+spec:
+  endpointSelector: {}
+  enableDefaultDeny: {ingress: false}
+  ingressDeny:
+  - fromEndpoints: [{matchLabels: {app: frontend}}]
+    toPorts: [{ports: [{port: \"9090\", protocol: TCP}]}]
+";
+    let file = dir.join("in.yaml");
+    std::fs::write(
+        &file,
+        format!("{PODS}\n---\n{WEB_FROM_FRONTEND}\n---\n{deny}"),
+    )
+    .expect("written");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ambient-netpol"))
+            .arg("explain")
+            .args(args)
+            .arg(&file)
+            .output()
+            .expect("the CLI runs");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let text = run(&["--from", "shop/frontend", "--to", "shop/web"]);
+    assert!(
+        text.contains("CiliumClusterwideNetworkPolicy `no-frontend-9090` ingressDeny rule 1 (line 47): denies TCP 9090"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CiliumNetworkPolicy `shop/web` ingress rule 1 (line 35) admits TCP 8080"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&run(&[
+        "--from",
+        "shop/frontend",
+        "--to",
+        "shop/web",
+        "--format",
+        "json",
+    ]))
+    .expect("JSON");
+    assert_eq!(
+        json["ingress"]["admitted_by"][0]["policy_kind"],
+        "CiliumNetworkPolicy"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
