@@ -469,7 +469,7 @@ spec:
   egress:
   - toFQDNs: [{{matchName: api.example.com}}]
   - toServices: [{{k8sService: {{serviceName: db, namespace: shop}}}}]
-  - toEndpoints: [{{matchLabels: {{io.cilium.k8s.policy.serviceaccount: db}}}}]
+  - toEndpoints: [{{matchExpressions: [{{key: io.cilium.k8s.policy.cluster, operator: NotIn, values: [default]}}]}}]
 ---
 apiVersion: cilium.io/v2
 kind: CiliumClusterwideNetworkPolicy
@@ -487,13 +487,13 @@ spec:
         .map(|f| f.message.as_str())
         .collect();
     assert_eq!(inp007.len(), 4, "{inp007:#?}");
+    assert!(inp007.iter().any(|m| m.contains("cluster name")));
     assert!(
         inp007
             .iter()
             .any(|m| m.contains("toFQDNs") && m.contains("treated as matching nothing"))
     );
     assert!(inp007.iter().any(|m| m.contains("toServices")));
-    assert!(inp007.iter().any(|m| m.contains("service account")));
     assert!(inp007.iter().any(|m| m.contains("host policy")));
 }
 
@@ -672,4 +672,36 @@ spec:
         "CiliumNetworkPolicy"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn service_accounts_select_pods_and_stay_out_of_generated_selectors() {
+    let text = PODS.replace(
+        "metadata: {name: frontend, namespace: shop, labels: {app: frontend}}\nspec: {containers",
+        "metadata: {name: frontend, namespace: shop, labels: {app: frontend}}\nspec: {serviceAccountName: shop-ui, containers",
+    );
+    let policy = "
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {io.cilium.k8s.policy.serviceaccount: shop-ui}}]
+    toPorts: [{ports: [{port: \"8080\", protocol: TCP}]}]
+";
+    let loaded = load(&[Source {
+        name: "in.yaml",
+        text: &format!("{text}\n---\n{policy}"),
+    }]);
+    let v = Verdicts { loaded };
+    assert!(v.tcp("shop/frontend", "shop/web", 8080));
+    // `batch` has no service account: `default`.
+    assert!(!v.tcp("shop/batch", "shop/web", 8080));
+    // The AMB004 AuthorizationPolicy selects by the pod's own labels only.
+    let report = check(&format!("{text}\n---\n{policy}"), &cilium());
+    assert!(codes(&report).contains(&"AMB001"));
+    for extra in &report.fixed.extras {
+        assert!(!extra.yaml.contains("serviceaccount"), "{}", extra.yaml);
+    }
 }

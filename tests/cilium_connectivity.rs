@@ -88,5 +88,5 @@ fn cilium_connectivity_l3_l4() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!((tests, checked), (22, 167));
+    assert_eq!((tests, checked), (30, 203));
 }

@@ -23,8 +23,9 @@
 //! `unmanaged` and `ingress` are Cilium's own identities, none of them a pod or an address the
 //! input names (in particular `host` does not cover the SNAT address). Every pod carries
 //! `io.cilium.k8s.policy.cluster` (the input is taken to be one cluster). What an offline analysis
-//! cannot resolve (`toFQDNs`, `toServices`, `toGroups`, node selectors, service accounts, CIDR
-//! groups, `fromRequires`) is reported (INP007) and matches nothing.
+//! cannot resolve (`toFQDNs`, `toServices`, `toGroups`, node selectors, CIDR groups,
+//! `fromRequires`) is reported (INP007) and matches nothing. Service accounts are selected by
+//! `io.cilium.k8s.policy.serviceaccount`, a label the model gives every pod.
 
 use crate::cnp::{self, Action, ClusterPolicy, Tier};
 use crate::input::Object;
@@ -37,6 +38,11 @@ use crate::netpol::selector::{Operator, Requirement, Selector};
 
 pub const KINDS: &[&str] = &["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"];
 pub const GROUP: &str = "cilium.io/";
+
+/// The label Cilium gives every pod for its service account; the model adds it to every
+/// workload (`serviceAccountName`, else `default`) when a Cilium policy is in the input, and
+/// keeps it out of generated selectors (`model::owners::is_controller_label`).
+pub const SERVICE_ACCOUNT_LABEL: &str = "io.cilium.k8s.policy.serviceaccount";
 
 /// The namespace label the selectors' namespace keys become.
 const NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
@@ -395,6 +401,9 @@ impl Reader<'_> {
             match label_key(&key) {
                 Key::Namespace(k) => namespaces.match_labels.push((k, value)),
                 Key::Pod(k) => pods.match_labels.push((k, value)),
+                Key::ServiceAccount => pods
+                    .match_labels
+                    .push((SERVICE_ACCOUNT_LABEL.to_string(), value)),
                 Key::Cluster => {}
                 Key::Unknown(why) => return Ok(Err(why)),
             }
@@ -405,6 +414,10 @@ impl Reader<'_> {
                     .requirements
                     .push(Requirement { key, ..requirement }),
                 Key::Pod(key) => pods.requirements.push(Requirement { key, ..requirement }),
+                Key::ServiceAccount => pods.requirements.push(Requirement {
+                    key: SERVICE_ACCOUNT_LABEL.to_string(),
+                    ..requirement
+                }),
                 Key::Cluster if matches!(requirement.operator, Operator::Exists | Operator::In) => {
                 }
                 Key::Cluster => {
@@ -845,6 +858,8 @@ fn everything_cnp() -> Vec<cnp::Peer> {
 enum Key {
     Namespace(String),
     Pod(String),
+    /// `io.cilium.k8s.policy.serviceaccount`: the pod's service account.
+    ServiceAccount,
     /// `io.cilium.k8s.policy.cluster`: every pod of the cluster has it (Cilium's cluster name);
     /// the input is taken to be that cluster.
     Cluster,
@@ -864,9 +879,8 @@ fn label_key(key: &str) -> Key {
     }
     match bare {
         "io.kubernetes.pod.namespace" => Key::Namespace(NAMESPACE_NAME.to_string()),
-        "io.cilium.k8s.policy.serviceaccount" => {
-            Key::Unknown("service account (`io.cilium.k8s.policy.serviceaccount`)".into())
-        }
+        // The model gives every pod this label when a Cilium policy reads it (`model::build`).
+        SERVICE_ACCOUNT_LABEL => Key::ServiceAccount,
         "io.cilium.k8s.policy.cluster" => Key::Cluster,
         _ if bare.starts_with("reserved:") => Key::Unknown(format!("Cilium's identity `{bare}`")),
         _ => Key::Pod(bare.to_string()),

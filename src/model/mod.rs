@@ -421,6 +421,17 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
     }
 
     cluster.workloads = owners::collapse(members);
+    // Cilium selects pods by service account through a label of its own.
+    if cluster.policies.iter().any(|p| p.cilium.is_some()) {
+        for w in &mut cluster.workloads {
+            let account = w
+                .service_account
+                .clone()
+                .unwrap_or_else(|| "default".into());
+            w.labels
+                .insert(crate::cilium::SERVICE_ACCOUNT_LABEL.to_string(), account);
+        }
+    }
     for w in &mut cluster.workloads {
         if autoscaled.contains(&(w.namespace.clone(), w.kind.clone(), w.name.clone())) {
             w.replicated = true;
