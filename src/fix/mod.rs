@@ -245,9 +245,11 @@ pub fn fix(
         .collect();
 
     let mut extras = Vec::new();
-    let probes = requests
-        .iter()
-        .any(|r| matches!(r, FixRequest::AddProbeRule { .. }));
+    // Istio's documented clusterwide policy, for probes a NetworkPolicy blocks; a Cilium
+    // policy that blocks them gets its own `fromCIDR` rule, and the extra would repeat it.
+    let probes = requests.iter().any(|r| {
+        matches!(r, FixRequest::AddProbeRule { policy, .. } if cluster.policies[*policy].cilium.is_none())
+    });
     if probes && options.cni == Cni::Cilium && !addresses.is_empty() {
         extras.push(cilium_hostprobes(&addresses));
     }
