@@ -42,6 +42,8 @@ pub enum Code {
     Amb007,
     #[serde(rename = "AMB008")]
     Amb008,
+    #[serde(rename = "AMB009")]
+    Amb009,
     #[serde(rename = "AMB010")]
     Amb010,
     #[serde(rename = "AMB011")]
@@ -131,6 +133,12 @@ pub static RULES: &[Rule] = &[
         id: "AMB008",
         severity: Severity::Info,
         title: "Pod not captured by ambient",
+    },
+    Rule {
+        code: Code::Amb009,
+        id: "AMB009",
+        severity: Severity::Warning,
+        title: "Cilium L7 rule on an ambient port: mesh traffic bypasses it",
     },
     Rule {
         code: Code::Amb010,
@@ -226,6 +234,7 @@ impl Code {
             Code::Amb006 => include_str!("rules/docs/AMB006.md"),
             Code::Amb007 => include_str!("rules/docs/AMB007.md"),
             Code::Amb008 => include_str!("rules/docs/AMB008.md"),
+            Code::Amb009 => include_str!("rules/docs/AMB009.md"),
             Code::Amb010 => include_str!("rules/docs/AMB010.md"),
             Code::Amb011 => include_str!("rules/docs/AMB011.md"),
             Code::Amb012 => include_str!("rules/docs/AMB012.md"),

@@ -4,6 +4,7 @@
 //! `src/ui/`) are thin shells over [`analyze`].
 
 pub mod ambient;
+pub mod cilium;
 pub mod cnp;
 pub mod diff;
 pub mod exercise;
@@ -359,6 +360,10 @@ fn analyze_loaded(
     let cx = ambient::Context::new(&engine, options);
 
     let mut notes = Vec::new();
+    if options.cni != ambient::Cni::Cilium && cx.cluster.policies.iter().any(|p| p.cilium.is_some())
+    {
+        notes.push("the input has Cilium policies (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy): they are evaluated as Cilium enforces them, together with NetworkPolicy; give --cni cilium to judge the probes as Cilium does too".to_string());
+    }
     if options.mode == ambient::mesh::MeshMode::Auto && cx.mode == ambient::mesh::MeshMode::All {
         notes.push(format!("no `istio.io/dataplane-mode` label in the input: every namespace is treated as enrolled in the ambient mesh, except those istio-cni never captures ({}) (what-if; use --mode labels to follow labels only)", if options.exclude_namespaces.is_empty() { "none here".to_string() } else { options.exclude_namespaces.join(", ") }));
     }
@@ -376,9 +381,17 @@ fn analyze_loaded(
     crate::sort::sort_by_key(&mut findings, |f| (f.location, f.code));
     // The rules of the NetworkPolicy family name only the policy; the other families say their
     // kind themselves.
+    let cilium: std::collections::HashMap<String, &str> = cx
+        .cluster
+        .policies
+        .iter()
+        .filter(|p| p.cilium.is_some())
+        .map(|p| (p.qualified_name(), p.kind()))
+        .collect();
     for f in &mut findings {
-        if f.policy.is_some() && f.policy_kind.is_none() {
-            f.policy_kind = Some("NetworkPolicy".into());
+        if let Some(name) = f.policy.as_ref().filter(|_| f.policy_kind.is_none()) {
+            let kind = cilium.get(name).copied().unwrap_or("NetworkPolicy");
+            f.policy_kind = Some(kind.into());
         }
     }
     if fixing == Fixing::No {

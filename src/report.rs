@@ -425,11 +425,12 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
         });
         return out;
     }
-    let names: Vec<String> = side
-        .isolated_by
-        .iter()
-        .map(|&p| policies[p].qualified_name())
-        .collect();
+    // A Cilium policy's allow rules are named with their kind (a NetworkPolicy by its name).
+    let name = |p: usize| match policies[p].cilium {
+        Some(_) => format!("{} `{}`", policies[p].kind(), policies[p].qualified_name()),
+        None => policies[p].qualified_name(),
+    };
+    let names: Vec<String> = side.isolated_by.iter().map(|&p| name(p)).collect();
     if side.decided_by.is_empty() {
         out.push_str(&format!(
             "  {} at {who}: isolated by {}: {}\n",
@@ -438,8 +439,17 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
             side.allowed
         ));
     } else {
+        let family = if side
+            .isolated_by
+            .iter()
+            .any(|&p| policies[p].cilium.is_some())
+        {
+            "the allow rules (NetworkPolicy and Cilium's)"
+        } else {
+            "NetworkPolicy"
+        };
         out.push_str(&format!(
-            "    the rest: NetworkPolicy, isolated by {}\n",
+            "    the rest: {family}, isolated by {}\n",
             names.join(", ")
         ));
     }
@@ -451,7 +461,7 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
         let rule = &policy.rules(direction)[m.rule];
         out.push_str(&format!(
             "    {} {} rule {} (line {}) admits {}\n",
-            policy.qualified_name(),
+            name(m.policy),
             direction.as_str(),
             m.rule + 1,
             rule.line,
@@ -572,6 +582,8 @@ struct JsonLayerRule {
 #[derive(Serialize)]
 struct JsonRule {
     policy: String,
+    /// `NetworkPolicy`, or the Cilium kind whose allow rule it is.
+    policy_kind: &'static str,
     direction: &'static str,
     rule: usize,
     line: u32,
@@ -622,6 +634,7 @@ pub fn explain_value(
                 .iter()
                 .map(|m| JsonRule {
                     policy: policies[m.policy].qualified_name(),
+                    policy_kind: policies[m.policy].kind(),
                     direction: direction.as_str(),
                     rule: m.rule + 1,
                     line: policies[m.policy].rules(direction)[m.rule].line,

@@ -86,9 +86,11 @@ proptest! {
         add_style in any::<bool>(),
         proxies in any::<bool>(),
         cluster_wide in 0usize..4,
+        cilium_policies in 0usize..5,
     ) {
         let mut text = cluster::generate_with(cluster::Size { namespaces, workloads, policies }, seed, proxies);
         text.push_str(&cluster::cluster_policies(cluster_wide, namespaces, seed));
+        text.push_str(&cluster::cilium_policies(cilium_policies, namespaces, seed));
         let options = Options {
             cni: if cilium { Cni::Cilium } else { Cni::Generic },
             fix_style: if add_style { FixStyle::Add } else { FixStyle::Edit },

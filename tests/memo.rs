@@ -175,10 +175,12 @@ proptest! {
         workloads in 2usize..30,
         policies in 1usize..20,
         tiers in 1usize..12,
+        cilium in 0usize..6,
         pod_mode in any::<bool>(),
     ) {
         let mut text = cluster::generate(cluster::Size { namespaces, workloads, policies }, seed);
         text += &cluster::cluster_policies(tiers, namespaces, seed);
+        text += &cluster::cilium_policies(cilium, namespaces, seed);
         check(&text, if pod_mode { HostNetwork::Pod } else { HostNetwork::Node })?;
     }
 }

@@ -653,10 +653,14 @@ fn policy_names(cx: &Context, side: &SideVerdict, direction: Direction, port: u1
                 policy.rule_name(direction, r)
             )]
         }
+        // A Cilium policy's allow rules are named with their kind.
         _ => side
             .isolated_by
             .iter()
-            .map(|&p| cx.policy_name(p))
+            .map(|&p| match cx.cluster.policies[p].cilium {
+                Some(_) => format!("{} `{}`", cx.cluster.policies[p].kind(), cx.policy_name(p)),
+                None => cx.policy_name(p),
+            })
             .collect(),
     }
 }

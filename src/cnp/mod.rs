@@ -139,6 +139,10 @@ impl ClusterPolicy {
     pub fn describe(&self) -> String {
         match self.kind.as_str() {
             "BaselineAdminNetworkPolicy" => format!("{} `{}`", self.kind, self.name),
+            // A Cilium policy's deny rules (`crate::cilium`): they win over every allow.
+            "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy" => {
+                format!("{} `{}`", self.kind, self.name)
+            }
             "AdminNetworkPolicy" => {
                 format!("{} `{}` (priority {})", self.kind, self.name, self.priority)
             }
@@ -173,6 +177,9 @@ impl ClusterPolicy {
 
     /// One rule named for people: "ingress rule 2 (`deny-web`)".
     pub fn rule_name(&self, direction: crate::netpol::policy::Direction, rule: usize) -> String {
+        if self.kind.starts_with("Cilium") {
+            return crate::cilium::deny_rule_name(direction, rule);
+        }
         match self
             .rules(direction)
             .get(rule)

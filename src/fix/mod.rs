@@ -195,7 +195,8 @@ pub fn fix(
         .collect();
     notes.extend(fallback.iter().map(|(&p, why)| {
         format!(
-            "NetworkPolicy `{}` is fixed by separate policies (`allow-ambient-*`) instead of an edit: {why}",
+            "{} `{}` is fixed by separate policies (`allow-ambient-*`) instead of an edit: {why}",
+            cluster.policies[p].kind(),
             cluster.policies[p].qualified_name()
         )
     }));
@@ -244,9 +245,11 @@ pub fn fix(
         .collect();
 
     let mut extras = Vec::new();
-    let probes = requests
-        .iter()
-        .any(|r| matches!(r, FixRequest::AddProbeRule { .. }));
+    // Istio's documented clusterwide policy, for probes a NetworkPolicy blocks; a Cilium
+    // policy that blocks them gets its own `fromCIDR` rule, and the extra would repeat it.
+    let probes = requests.iter().any(|r| {
+        matches!(r, FixRequest::AddProbeRule { policy, .. } if cluster.policies[*policy].cilium.is_none())
+    });
     if probes && options.cni == Cni::Cilium && !addresses.is_empty() {
         extras.push(cilium_hostprobes(&addresses));
     }
@@ -355,6 +358,152 @@ fn hbone_port() -> Y {
     ])
 }
 
+/// A Cilium `toPorts` entry admitting 15008/TCP.
+fn cilium_hbone_ports() -> Y {
+    cilium_ports(&[PortKey::Number(HBONE_PORT)])
+}
+
+/// A Cilium `toPorts` entry for TCP ports (Cilium writes ports as strings).
+fn cilium_ports(ports: &[PortKey]) -> Y {
+    let ports = ports
+        .iter()
+        .map(|p| {
+            let port = match p {
+                PortKey::Number(n) => n.to_string(),
+                PortKey::Name(name) => name.clone(),
+            };
+            Y::map(vec![("port", Y::str(port)), ("protocol", Y::str("TCP"))])
+        })
+        .collect();
+    Y::map(vec![("ports", Y::Seq(ports))])
+}
+
+/// The Cilium ingress rule that admits the probe SNAT addresses (on the probe ports when known).
+fn cilium_probe_rule(addresses: &[IpAddr], ports: &[PortKey]) -> Y {
+    let from = Y::Seq(addresses.iter().map(|a| Y::str(cidr(a))).collect());
+    let mut rule = vec![("fromCIDR", from)];
+    if !ports.is_empty() {
+        rule.push(("toPorts", Y::Seq(vec![cilium_ports(ports)])));
+    }
+    Y::map(rule)
+}
+
+/// A Cilium endpoint selector for a namespace part and a pod part (the namespace's name as
+/// `io.kubernetes.pod.namespace`, its other labels as `io.cilium.k8s.namespace.labels.<key>`;
+/// every namespace as that key's `Exists`, since a CNP's selector without it means its own).
+fn cilium_selector_y(namespaces: Option<&Selector>, pods: &Selector) -> Y {
+    let mut merged = pods.clone();
+    if namespaces.is_some_and(Selector::is_empty) {
+        merged
+            .requirements
+            .push(crate::netpol::selector::Requirement {
+                key: "io.kubernetes.pod.namespace".into(),
+                operator: Operator::Exists,
+                values: Vec::new(),
+            });
+    }
+    if let Some(ns) = namespaces {
+        let key = |k: &str| {
+            if k == crate::model::NAMESPACE_NAME_LABEL {
+                "io.kubernetes.pod.namespace".to_string()
+            } else {
+                format!("io.cilium.k8s.namespace.labels.{k}")
+            }
+        };
+        merged
+            .match_labels
+            .extend(ns.match_labels.iter().map(|(k, v)| (key(k), v.clone())));
+        merged.requirements.extend(ns.requirements.iter().map(|r| {
+            crate::netpol::selector::Requirement {
+                key: key(&r.key),
+                ..r.clone()
+            }
+        }));
+    }
+    selector_y(&merged)
+}
+
+/// A NetworkPolicy peer in Cilium's words: (key, entry).
+fn cilium_peer_y(peer: &Peer, direction: Direction) -> (&'static str, Y) {
+    let (endpoints, cidrs) = match direction {
+        Direction::Ingress => ("fromEndpoints", "fromCIDRSet"),
+        Direction::Egress => ("toEndpoints", "toCIDRSet"),
+    };
+    match peer {
+        Peer::Pods { namespaces, pods } => (
+            endpoints,
+            cilium_selector_y(namespaces.as_ref(), &pods.clone().unwrap_or_default()),
+        ),
+        Peer::IpBlock { cidr, except, .. } => {
+            let mut block = vec![("cidr", Y::str(cidr.clone()))];
+            if !except.is_empty() {
+                block.push((
+                    "except",
+                    Y::Seq(except.iter().map(|e| Y::str(e.clone())).collect()),
+                ));
+            }
+            (cidrs, Y::map(block))
+        }
+    }
+}
+
+/// A Cilium rule with these peers (`None`: every peer) admitting 15008/TCP.
+fn cilium_hbone_rule(peers: Option<&[Peer]>, direction: Direction) -> Y {
+    let mut keys: Vec<(&str, Vec<Y>)> = Vec::new();
+    for peer in peers.into_iter().flatten() {
+        let (key, y) = cilium_peer_y(peer, direction);
+        match keys.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(y),
+            None => keys.push((key, vec![y])),
+        }
+    }
+    let mut rule: Vec<(&str, Y)> = keys.into_iter().map(|(k, v)| (k, Y::Seq(v))).collect();
+    rule.push(("toPorts", Y::Seq(vec![cilium_hbone_ports()])));
+    Y::map(rule)
+}
+
+/// Add style for a Cilium policy: a policy of the same kind and subject that only adds rules
+/// (`enableDefaultDeny: false`, so it isolates nothing the original does not).
+fn cilium_policy_doc(
+    original: &NetworkPolicy,
+    prefix: &str,
+    ingress: Vec<Y>,
+    egress: Vec<Y>,
+) -> String {
+    let base = original.name.split(' ').next().unwrap_or(&original.name);
+    let mut metadata = vec![("name", Y::str(format!("{prefix}-{base}")))];
+    if original.namespaces.is_none() {
+        metadata.push(("namespace", Y::str(original.namespace.clone())));
+    }
+    let mut spec = vec![(
+        "endpointSelector",
+        cilium_selector_y(
+            original.namespaces.as_ref().filter(|n| !n.is_empty()),
+            &original.pod_selector,
+        ),
+    )];
+    spec.push((
+        "enableDefaultDeny",
+        Y::map(vec![
+            ("ingress", Y::Bool(false)),
+            ("egress", Y::Bool(false)),
+        ]),
+    ));
+    if !ingress.is_empty() {
+        spec.push(("ingress", Y::Seq(ingress)));
+    }
+    if !egress.is_empty() {
+        spec.push(("egress", Y::Seq(egress)));
+    }
+    let entries = vec![
+        ("apiVersion".to_string(), Y::str("cilium.io/v2")),
+        ("kind".to_string(), Y::str(original.kind())),
+        ("metadata".to_string(), Y::map(metadata)),
+        ("spec".to_string(), Y::map(spec)),
+    ];
+    emit::document(&entries)
+}
+
 fn cidr(addr: &IpAddr) -> String {
     match addr {
         IpAddr::V4(a) => format!("{a}/32"),
@@ -394,7 +543,10 @@ fn policy_text<'a>(
 ) -> Option<(usize, &'a str, &'a Node)> {
     let source = policy.location.source;
     let text = sources.get(source)?.text;
-    let spec = policy.node.get("spec")?;
+    let spec = match &policy.cilium {
+        Some(origin) => &origin.spec,
+        None => policy.node.get("spec")?,
+    };
     Some((source, text, spec))
 }
 
@@ -414,6 +566,13 @@ fn port_edit(
 ) -> Option<Edit> {
     let (source, text, spec) = policy_text(sources, policy)?;
     let rule_node = spec.get(direction.as_str())?.as_seq()?.get(rule)?;
+    if policy.cilium.is_some() {
+        // A `toPorts` entry of its own: one with L7 `rules` would send the tunnel to the proxy.
+        let to_ports = rule_node.get("toPorts")?;
+        let mut edit = append_item(text, to_ports, &[cilium_hbone_ports()], style)?;
+        edit.source = source;
+        return Some(edit);
+    }
     let ports = rule_node.get("ports")?;
     let item = ordered_like(hbone_port(), ports.as_seq()?.last());
     let mut edit = append_item(text, ports, &[item], style)?;
@@ -624,7 +783,12 @@ fn new_rule(
 ) -> Option<(usize, DirectionKey, Y)> {
     match request {
         FixRequest::AddProbeRule { policy, ports } if !addresses.is_empty() => {
-            Some((*policy, DirectionKey::Ingress, probe_rule(addresses, ports)))
+            let rule = if cluster.policies[*policy].cilium.is_some() {
+                cilium_probe_rule(addresses, ports)
+            } else {
+                probe_rule(addresses, ports)
+            };
+            Some((*policy, DirectionKey::Ingress, rule))
         }
         FixRequest::AddWaypointRule {
             policy,
@@ -731,7 +895,12 @@ fn through_alias(
         && let Some(rule_node) = path.last().and_then(|n| n.as_seq()).and_then(|s| s.get(i))
     {
         path.push(rule_node);
-        if let Some(ports) = rule_node.get("ports") {
+        let ports_key = if policy.cilium.is_some() {
+            "toPorts"
+        } else {
+            "ports"
+        };
+        if let Some(ports) = rule_node.get(ports_key) {
             path.push(ports);
         }
     }
@@ -759,6 +928,27 @@ fn waypoint_rule(
     waypoint: &str,
     namespace: &str,
 ) -> Y {
+    if policy.cilium.is_some() {
+        let pods = Selector {
+            match_labels: vec![(
+                crate::ambient::mesh::GATEWAY_NAME.to_string(),
+                waypoint.to_string(),
+            )],
+            requirements: Vec::new(),
+        };
+        let namespaces = Selector {
+            match_labels: vec![(
+                crate::model::NAMESPACE_NAME_LABEL.to_string(),
+                namespace.to_string(),
+            )],
+            requirements: Vec::new(),
+        };
+        let peer = Peer::Pods {
+            namespaces: Some(namespaces),
+            pods: Some(pods),
+        };
+        return cilium_hbone_rule(Some(std::slice::from_ref(&peer)), direction);
+    }
     let pods = Y::map(vec![(
         "matchLabels",
         Y::map(vec![(crate::ambient::mesh::GATEWAY_NAME, Y::str(waypoint))]),
@@ -1184,19 +1374,29 @@ fn additive_policies(
                     DirectionKey::Ingress => "from",
                     DirectionKey::Egress => "to",
                 };
-                let mut r = Vec::new();
-                if let Some(peers) = &original.peers {
-                    r.push((peer_key, Y::Seq(peers.iter().map(peer_y).collect())));
-                }
-                r.push(("ports", Y::Seq(vec![hbone_port()])));
+                let rule = if p.cilium.is_some() {
+                    cilium_hbone_rule(original.peers.as_deref(), Direction::from(*direction))
+                } else {
+                    let mut r = Vec::new();
+                    if let Some(peers) = &original.peers {
+                        r.push((peer_key, Y::Seq(peers.iter().map(peer_y).collect())));
+                    }
+                    r.push(("ports", Y::Seq(vec![hbone_port()])));
+                    Y::map(r)
+                };
                 let entry = hbone.entry(*policy).or_default();
                 match direction {
-                    DirectionKey::Ingress => entry.0.push(Y::map(r)),
-                    DirectionKey::Egress => entry.1.push(Y::map(r)),
+                    DirectionKey::Ingress => entry.0.push(rule),
+                    DirectionKey::Egress => entry.1.push(rule),
                 }
             }
             FixRequest::AddProbeRule { policy, ports } if !addresses.is_empty() => {
-                probes.insert(*policy, probe_rule(addresses, ports));
+                let rule = if cluster.policies[*policy].cilium.is_some() {
+                    cilium_probe_rule(addresses, ports)
+                } else {
+                    probe_rule(addresses, ports)
+                };
+                probes.insert(*policy, rule);
             }
             FixRequest::AddProbeRule { .. } => {}
             FixRequest::AddWaypointPolicy { .. }
@@ -1240,6 +1440,9 @@ fn additive_policies(
 }
 
 fn policy_doc(original: &NetworkPolicy, prefix: &str, ingress: Vec<Y>, egress: Vec<Y>) -> String {
+    if original.cilium.is_some() {
+        return cilium_policy_doc(original, prefix, ingress, egress);
+    }
     let base = original.name.trim_start_matches('<').trim_end_matches('>');
     let mut metadata = vec![("name", Y::str(format!("{prefix}-{base}")))];
     let explicit_namespace = original

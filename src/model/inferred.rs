@@ -43,8 +43,13 @@ pub fn add_inferred(cluster: &mut Cluster) {
     let mut new_names: std::collections::HashSet<String> = std::collections::HashSet::new();
 
     for policy in &cluster.policies {
-        if !selects_concrete(&policy.namespace, &policy.pod_selector) {
-            let why = format!("selected by NetworkPolicy `{}`", policy.qualified_name());
+        if policy.namespaces.is_none() && !selects_concrete(&policy.namespace, &policy.pod_selector)
+        {
+            let why = format!(
+                "selected by {} `{}`",
+                policy.kind(),
+                policy.qualified_name()
+            );
             if wanted.insert((policy.namespace.clone(), policy.pod_selector.to_string())) {
                 added.push((
                     policy.namespace.clone(),

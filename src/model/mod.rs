@@ -309,6 +309,26 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
             _ if crate::cnp::is_cluster_policy(object) => {
                 crate::cnp::parse(object).map(|p| cluster.cluster_policies.push(p))
             }
+            _ if crate::cilium::is_cilium_policy(object) => {
+                crate::cilium::parse(object).map(|parsed| {
+                    for note in parsed.not_analysed {
+                        let mut finding = Finding::new(
+                            Code::Inp007,
+                            format!("{} `{}`: {}", object.kind, object.name, note.message),
+                            Some(Location {
+                                line: note.line,
+                                column: note.column,
+                                ..object.location
+                            }),
+                        );
+                        finding.policy = Some(object.qualified_name());
+                        finding.policy_kind = Some(object.kind.clone());
+                        findings.push(finding);
+                    }
+                    cluster.policies.extend(parsed.allow);
+                    cluster.cluster_policies.extend(parsed.deny);
+                })
+            }
             _ if crate::istio::is_istio_security(object) => {
                 crate::istio::parse(object).map(|parsed| match parsed {
                     crate::istio::Parsed::Authorization(p) => {
@@ -401,6 +421,17 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
     }
 
     cluster.workloads = owners::collapse(members);
+    // Cilium selects pods by service account through a label of its own.
+    if cluster.policies.iter().any(|p| p.cilium.is_some()) {
+        for w in &mut cluster.workloads {
+            let account = w
+                .service_account
+                .clone()
+                .unwrap_or_else(|| "default".into());
+            w.labels
+                .insert(crate::cilium::SERVICE_ACCOUNT_LABEL.to_string(), account);
+        }
+    }
     for w in &mut cluster.workloads {
         if autoscaled.contains(&(w.namespace.clone(), w.kind.clone(), w.name.clone())) {
             w.replicated = true;
@@ -408,11 +439,13 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
     }
 
     // Every namespace named by an object exists, with its automatic name label.
-    let named = cluster
-        .workloads
-        .iter()
-        .map(|w| &w.namespace)
-        .chain(cluster.policies.iter().map(|p| &p.namespace));
+    let named = cluster.workloads.iter().map(|w| &w.namespace).chain(
+        cluster
+            .policies
+            .iter()
+            .filter(|p| p.namespaces.is_none())
+            .map(|p| &p.namespace),
+    );
     for name in named {
         namespaces.entry(name.clone()).or_insert_with(|| Namespace {
             name: name.clone(),
@@ -443,6 +476,7 @@ pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> F
     );
     if object.kind == "NetworkPolicy"
         || crate::cnp::is_cluster_policy(object)
+        || crate::cilium::is_cilium_policy(object)
         || crate::istio::is_istio_security(object)
     {
         finding.policy = Some(object.qualified_name());

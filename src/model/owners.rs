@@ -43,7 +43,9 @@ const CONTROLLER_LABELS: &[&str] = &[
 /// Whether the cluster adds this label to pods itself ([`CONTROLLER_LABELS`], and every
 /// `batch.kubernetes.io/` label: `job-name`, `controller-uid`, `job-completion-index`).
 pub fn is_controller_label(key: &str) -> bool {
-    CONTROLLER_LABELS.contains(&key) || key.starts_with("batch.kubernetes.io/")
+    CONTROLLER_LABELS.contains(&key)
+        || key.starts_with("batch.kubernetes.io/")
+        || key == crate::cilium::SERVICE_ACCOUNT_LABEL
 }
 
 /// The labels of `labels` that are not [controller labels](is_controller_label).

@@ -384,7 +384,16 @@ impl<'c> Engine<'c> {
         let mut static_conns = Vec::with_capacity(cluster.policies.len());
         for (p, policy) in cluster.policies.iter().enumerate() {
             let mut sel = BitSet::new(n);
-            classes.select_in(cluster, &policy.namespace, &policy.pod_selector, &mut sel);
+            match &policy.namespaces {
+                None => {
+                    classes.select_in(cluster, &policy.namespace, &policy.pod_selector, &mut sel)
+                }
+                Some(namespaces) => {
+                    for ns in classes.namespaces.matching(namespaces) {
+                        classes.select_in(cluster, &ns.name, &policy.pod_selector, &mut sel);
+                    }
+                }
+            }
             for w in sel.iter() {
                 for d in [Direction::Ingress, Direction::Egress] {
                     if policy.affects(d) {
@@ -409,6 +418,21 @@ impl<'c> Engine<'c> {
                     .collect()
             };
             static_conns.push([fixed(Direction::Ingress), fixed(Direction::Egress)]);
+        }
+        // Cilium's `enableDefaultDeny: false`: a policy's rules admit for the pods another
+        // policy isolates, and isolate none themselves.
+        for (p, policy) in cluster.policies.iter().enumerate() {
+            for d in [Direction::Ingress, Direction::Egress] {
+                if policy.adds(d) {
+                    for w in selected[p].iter() {
+                        let list = &mut isolating[w][dir_index(d)];
+                        if !list.is_empty() {
+                            list.push(p);
+                            list.sort_unstable();
+                        }
+                    }
+                }
+            }
         }
         let (layer_peers, layer_static, layered) = layers(cluster, &classes);
         let mut engine = Engine {

@@ -23,11 +23,32 @@ pub struct NetworkPolicy {
     pub location: Location,
     /// The policy's whole YAML node, for the fixer.
     pub node: Node,
+    /// A cluster-wide subject (CiliumClusterwideNetworkPolicy): the pods of the namespaces this
+    /// selects; `None`: the pods of `namespace`.
+    pub namespaces: Option<Selector>,
+    /// The allow rules of a Cilium policy read as NetworkPolicy (`crate::cilium`): its kind,
+    /// its rules' own nodes (for the fixer) and its default-deny settings.
+    pub cilium: Option<Box<crate::cilium::Origin>>,
 }
 
 impl NetworkPolicy {
+    /// `namespace/name`; a cluster-scoped policy by its name alone.
     pub fn qualified_name(&self) -> String {
+        if self.namespaces.is_some() {
+            return self.name.clone();
+        }
         format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// `NetworkPolicy`, or the Cilium kind it was read from.
+    pub fn kind(&self) -> &'static str {
+        self.cilium.as_ref().map_or("NetworkPolicy", |c| c.kind)
+    }
+
+    /// Whether its rules in `direction` admit without isolating (Cilium's `enableDefaultDeny:
+    /// false`): they count only for pods another policy isolates.
+    pub fn adds(&self, direction: Direction) -> bool {
+        !self.affects(direction) && !self.rules(direction).is_empty() && self.cilium.is_some()
     }
 
     pub fn rules(&self, direction: Direction) -> &[Rule] {
@@ -162,6 +183,8 @@ pub fn parse(object: &Object) -> Checked<NetworkPolicy> {
         egress,
         location: object.location,
         node: node.clone(),
+        namespaces: None,
+        cilium: None,
     })
 }
 
@@ -271,7 +294,7 @@ fn peer(node: &Node, path: &str) -> Checked<Peer> {
     }
 }
 
-fn ip_block(node: &Node, path: &str) -> Checked<Peer> {
+pub(crate) fn ip_block(node: &Node, path: &str) -> Checked<Peer> {
     if node.as_map().is_none() {
         return Err(Invalid::at(
             node,
@@ -318,7 +341,7 @@ fn ip_block(node: &Node, path: &str) -> Checked<Peer> {
     })
 }
 
-fn port_spec(node: &Node, path: &str) -> Checked<PortSpec> {
+pub(crate) fn port_spec(node: &Node, path: &str) -> Checked<PortSpec> {
     if node.as_map().is_none() {
         return Err(Invalid::at(
             node,
@@ -413,7 +436,7 @@ pub fn port_ref(node: &Node, path: &str) -> Checked<PortRef> {
     }
 }
 
-fn is_port_name(name: &str) -> bool {
+pub(crate) fn is_port_name(name: &str) -> bool {
     (1..=15).contains(&name.len())
         && name
             .bytes()

@@ -144,8 +144,9 @@ pub fn check(cx: &Context, out: &mut Output) {
         let mut finding = Finding::new(
             Code::Amb001,
             format!(
-                "ingress rule {} of NetworkPolicy `{}` admits {} to {dests} from {from}, but no policy admits 15008/TCP from them: {}",
+                "ingress rule {} of {} `{}` admits {} to {dests} from {from}, but no policy admits 15008/TCP from them: {}",
                 i + 1,
+                policy.kind(),
                 policy.qualified_name(),
                 hit.ports,
                 if cx.has_proxy(&hit.sources) {
@@ -159,7 +160,11 @@ pub fn check(cx: &Context, out: &mut Output) {
         finding.policy = Some(policy.qualified_name());
         finding.workload = Some(subject(cx, p, &first));
         finding.fixable = true;
-        finding.fix = Some("add `port: 15008, protocol: TCP` to this rule's ports, so the tunnel is admitted for the same peers only".into());
+        finding.fix = Some(if policy.cilium.is_some() {
+            "add `port: \"15008\", protocol: TCP` to this rule's `toPorts`, so the tunnel is admitted for the same peers only".into()
+        } else {
+            "add `port: 15008, protocol: TCP` to this rule's ports, so the tunnel is admitted for the same peers only".into()
+        });
         out.findings.push(finding);
         out.fixes.push(FixRequest::AddHbonePort {
             policy: p,

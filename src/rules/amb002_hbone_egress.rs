@@ -112,8 +112,9 @@ pub fn check(cx: &Context, out: &mut Output) {
         let mut finding = Finding::new(
             Code::Amb002,
             format!(
-                "egress rule {} of NetworkPolicy `{}` admits {} from {from} to {}, but not 15008/TCP: {}",
+                "egress rule {} of {} `{}` admits {} from {from} to {}, but not 15008/TCP: {}",
                 i + 1,
+                policy.kind(),
                 policy.qualified_name(),
                 hit.ports,
                 if sources[..] == hit.destinations.iter().take(3).collect::<Vec<_>>()[..] {
@@ -132,7 +133,11 @@ pub fn check(cx: &Context, out: &mut Output) {
         finding.policy = Some(policy.qualified_name());
         finding.workload = Some(subject(cx, p, &sources));
         finding.fixable = true;
-        finding.fix = Some("add `port: 15008, protocol: TCP` to this rule's ports, so the tunnel is admitted for the same peers only".into());
+        finding.fix = Some(if policy.cilium.is_some() {
+            "add `port: \"15008\", protocol: TCP` to this rule's `toPorts`, so the tunnel is admitted for the same peers only".into()
+        } else {
+            "add `port: 15008, protocol: TCP` to this rule's ports, so the tunnel is admitted for the same peers only".into()
+        });
         out.findings.push(finding);
         out.fixes.push(FixRequest::AddHbonePort {
             policy: p,

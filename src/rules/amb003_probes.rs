@@ -95,7 +95,13 @@ pub fn check(cx: &Context, out: &mut Output) {
             .map(|a| a.to_string())
             .collect::<Vec<_>>()
             .join(", ");
+        let cilium_policies = policies
+            .iter()
+            .any(|&p| cx.cluster.policies[p].cilium.is_some());
         let verdict = match cx.cni {
+            Cni::Cilium if cilium_policies => {
+                "Cilium blocks them under a default-deny: it exempts only its own `host` identity, and to Cilium the SNAT address is `world`, so only a rule with `fromEntities: [world]` (or `all`) or a `fromCIDR` covering the address admits it (`host` and `remote-node` do not)"
+            }
             Cni::Cilium => {
                 "Cilium blocks them under a default-deny (it exempts only its own host identity)"
             }

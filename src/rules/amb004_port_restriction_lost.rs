@@ -177,8 +177,9 @@ pub fn check(cx: &Context, out: &mut Output) {
                 })
                 .collect();
             let rule_name = format!(
-                "ingress rule {} of NetworkPolicy `{}`",
+                "ingress rule {} of {} `{}`",
                 i + 1,
+                policy.kind(),
                 policy.qualified_name()
             );
             let when = if after_fix {
@@ -186,7 +187,9 @@ pub fn check(cx: &Context, out: &mut Output) {
             } else {
                 format!("Because {rule_name} admits 15008/TCP")
             };
-            let who = if peers.everyone {
+            let who = if peers.everyone && policy.cilium.is_some() {
+                "every mesh client (the rule names no peer, only `toPorts`)".to_string()
+            } else if peers.everyone {
                 "every mesh client (the rule has no `from`)".to_string()
             } else {
                 super::sender_names(cx, &mesh_peers)
@@ -196,10 +199,14 @@ pub fn check(cx: &Context, out: &mut Output) {
             } else {
                 listed.join(", ")
             };
+            let enforcer = match policy.cilium {
+                Some(_) => "Cilium",
+                None => "NetworkPolicy",
+            };
             let mut finding = Finding::new(
                 Code::Amb004,
                 format!(
-                    "{when}, {who} can reach every port of the selected pods through the HBONE tunnel, not only {limited}: NetworkPolicy no longer enforces this port list for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
+                    "{when}, {who} can reach every port of the selected pods through the HBONE tunnel, not only {limited}: {enforcer} no longer enforces this port list for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
                 ),
                 Some(rule_location(cx, p, Direction::Ingress, i)),
             );

@@ -14,7 +14,16 @@ pub fn check(cx: &Context, out: &mut Output) {
             continue;
         }
         for direction in [Direction::Ingress, Direction::Egress] {
-            if !policy.affects(direction) || !policy.rules(direction).is_empty() {
+            // A Cilium rule `- {}` admits nothing (its peers are an empty list); one that names
+            // only peers the input does not show (`host`, `toFQDNs`) is not a deny-all.
+            let nodes = policy.cilium.as_ref().map(|c| c.rule_nodes(direction));
+            let admits = policy.rules(direction).iter().enumerate().any(|(i, r)| {
+                r.peers.as_ref().is_none_or(|p| !p.is_empty())
+                    || nodes
+                        .and_then(|n| n.get(i))
+                        .is_some_and(|n| !n.is_null() && n.as_map().is_none_or(|m| !m.is_empty()))
+            });
+            if !policy.affects(direction) || admits {
                 continue;
             }
             let probes = match direction {
@@ -24,7 +33,8 @@ pub fn check(cx: &Context, out: &mut Output) {
             let mut finding = Finding::new(
                 Code::Amb006,
                 format!(
-                    "NetworkPolicy `{}` allows no {} for the pods it selects (deny-all): nothing is tunneled, so HBONE is not the issue.{probes}",
+                    "{} `{}` allows no {} for the pods it selects (deny-all): nothing is tunneled, so HBONE is not the issue.{probes}",
+                    policy.kind(),
                     policy.qualified_name(),
                     direction.as_str()
                 ),

@@ -29,9 +29,10 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let mut finding = Finding::new(
                     Code::Amb007,
                     format!(
-                        "{} rule {} of NetworkPolicy `{}` admits only {}: ambient tunnels TCP only, so this traffic keeps its original port and the rule needs no change",
+                        "{} rule {} of {} `{}` admits only {}: ambient tunnels TCP only, so this traffic keeps its original port and the rule needs no change",
                         direction.as_str(),
                         i + 1,
+                        policy.kind(),
                         policy.qualified_name(),
                         protocols.join(" and ")
                     ),

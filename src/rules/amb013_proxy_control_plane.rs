@@ -197,10 +197,15 @@ fn proxy_selector(workload: &Workload) -> Option<Vec<(String, String)>> {
             return Some(vec![(key.to_string(), value.clone())]);
         }
     }
-    (!workload.labels.is_empty()).then(|| {
-        workload
-            .labels
-            .iter()
+    // (Not the service-account label the model adds for Cilium: no pod carries it.)
+    let labels: Vec<_> = workload
+        .labels
+        .iter()
+        .filter(|(k, _)| k.as_str() != crate::cilium::SERVICE_ACCOUNT_LABEL)
+        .collect();
+    (!labels.is_empty()).then(|| {
+        labels
+            .into_iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     })

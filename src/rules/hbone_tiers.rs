@@ -298,7 +298,11 @@ pub fn check(cx: &Context, out: &mut Output) {
                     .map(|(bc, _)| cx.cluster.cluster_policies[bc].priority),
             });
         } else {
-            finding.fix = Some("no automatic fix: an Admin Deny is never widened. Take 15008/TCP out of this rule, or accept 15008/TCP from these peers in a rule before it".into());
+            finding.fix = Some(if policy.kind.starts_with("Cilium") {
+                "no automatic fix: a deny rule is never widened, and Cilium's deny rules win over every allow. Take 15008/TCP out of this rule (or its peers out of it)".into()
+            } else {
+                "no automatic fix: an Admin Deny is never widened. Take 15008/TCP out of this rule, or accept 15008/TCP from these peers in a rule before it".into()
+            });
         }
         out.findings.push(finding);
     }

@@ -28,6 +28,8 @@ pub fn check(engine: &Engine, given: usize) -> Vec<Finding> {
         .iter()
         .enumerate()
         .filter(|(i, _)| engine.selected(*i).iter().all(|w| w >= given))
+        // A cluster-wide Cilium policy belongs to no namespace; selecting nothing is common.
+        .filter(|(_, policy)| policy.namespaces.is_none())
         .map(|(_, policy)| {
             let in_namespace: Vec<_> = workloads.iter().filter(|w| w.namespace == policy.namespace).collect();
             let host_network: Vec<String> = in_namespace
@@ -40,7 +42,8 @@ pub fn check(engine: &Engine, given: usize) -> Vec<Finding> {
                 crate::sort::sort(&mut elsewhere);
                 elsewhere.dedup();
                 format!(
-                    "NetworkPolicy `{}` is in namespace `{}`, where the input has no workloads (they are in {}); is its `metadata.namespace` missing or wrong? Its pods (podSelector: {}) are analysed as pods not in the input",
+                    "{} `{}` is in namespace `{}`, where the input has no workloads (they are in {}); is its `metadata.namespace` missing or wrong? Its pods (podSelector: {}) are analysed as pods not in the input",
+                    policy.kind(),
                     policy.name,
                     policy.namespace,
                     elsewhere.join(", "),
@@ -48,12 +51,13 @@ pub fn check(engine: &Engine, given: usize) -> Vec<Finding> {
                 )
             } else if host_network.is_empty() {
                 format!(
-                    "NetworkPolicy `{}` selects no pod among the {} workloads given in namespace `{}` (podSelector: {}); check its labels and namespace, or add the workloads it protects",
-                    policy.name, in_namespace.len(), policy.namespace, policy.pod_selector
+                    "{} `{}` selects no pod among the {} workloads given in namespace `{}` (podSelector: {}); check its labels and namespace, or add the workloads it protects",
+                    policy.kind(), policy.name, in_namespace.len(), policy.namespace, policy.pod_selector
                 )
             } else {
                 format!(
-                    "NetworkPolicy `{}` selects only hostNetwork pods ({}): most CNIs do not apply NetworkPolicy to them (their traffic is the node's), so the policy has no effect there (use --host-network pod for CNIs that do)",
+                    "{} `{}` selects only hostNetwork pods ({}): most CNIs do not apply NetworkPolicy to them (their traffic is the node's), so the policy has no effect there (use --host-network pod for CNIs that do)",
+                    policy.kind(),
                     policy.name,
                     host_network.join(", ")
                 )

@@ -9,6 +9,7 @@ pub mod amb005_waypoint;
 pub mod amb006_deny_all;
 pub mod amb007_not_tunneled;
 pub mod amb008_not_captured;
+pub mod amb009_cilium_l7;
 pub mod amb010_l7_authorization;
 pub mod amb011_waypoint_identity;
 pub mod amb012_strict_plaintext;
@@ -54,6 +55,7 @@ pub fn check_ambient(cx: &Context, blocking_only: bool) -> Output {
         amb008_not_captured::check(cx, &mut out);
         // Istio's own policy: errors no NetworkPolicy fix removes (not `fixable`), so the
         // check of a fix does not need them.
+        amb009_cilium_l7::check(cx, &mut out);
         amb010_l7_authorization::check(cx, &mut out);
         amb011_waypoint_identity::check(cx, &mut out);
         amb012_strict_plaintext::check(cx, &mut out);
@@ -163,7 +165,11 @@ pub fn subject(cx: &Context, policy: usize, workloads: &[usize]) -> String {
         [one] => cx.workload_name(*one),
         _ => {
             let p = &cx.cluster.policies[policy];
-            format!("{}/[{}]", p.namespace, p.pod_selector)
+            match &p.namespaces {
+                None => format!("{}/[{}]", p.namespace, p.pod_selector),
+                Some(ns) if ns.is_empty() => format!("[{}]", p.pod_selector),
+                Some(ns) => format!("[namespaces {ns}]/[{}]", p.pod_selector),
+            }
         }
     }
 }

@@ -68,6 +68,11 @@ pub const EXAMPLES: &[Example] = &[
         ),
     },
     Example {
+        id: "cilium-l7",
+        title: "Cilium default deny with an L7 rule (AMB001, AMB003, AMB009)",
+        text: include_str!("../../tests/fixtures/cilium-default-deny-l7/app.yaml"),
+    },
+    Example {
         id: "sidecar-l7",
         title: "Coming from sidecars: an HTTP-level AuthorizationPolicy without a waypoint (AMB010)",
         text: concat!(

@@ -407,3 +407,61 @@ pub fn authorization_policies(n: usize, size: Size, seed: u64) -> String {
     }
     out
 }
+
+/// `n` Cilium policies over a cluster of `namespaces` generated namespaces: CiliumNetworkPolicy
+/// ingress and egress rules with `toPorts` (numbered, named, ranges, ANY; flow-style items),
+/// entities, CIDRs, deny rules, and CiliumClusterwideNetworkPolicy default denies and
+/// `enableDefaultDeny: false` allows.
+pub fn cilium_policies(n: usize, namespaces: usize, seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0xc111_0c11);
+    let mut out = String::new();
+    for p in 0..n {
+        let ns = format!("ns-{:03}", rng.below(namespaces.max(1)));
+        let tier = TIERS[rng.below(3)];
+        let peer_tier = TIERS[rng.below(3)];
+        let team = format!("team-{}", rng.below(5));
+        let cnp = |body: String| {
+            format!(
+                "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: cilium-{p:03}\n  namespace: {ns}\nspec:\n  endpointSelector:\n    matchLabels:\n      tier: {tier}\n{body}---\n"
+            )
+        };
+        let doc = match rng.below(8) {
+            // Ingress from a tier of the namespace on a port, block style.
+            0 => cnp(format!(
+                "  ingress:\n  - fromEndpoints:\n    - matchLabels:\n        k8s:tier: {peer_tier}\n    toPorts:\n    - ports:\n      - port: \"8080\"\n        protocol: TCP\n"
+            )),
+            // Ingress from a team's namespaces on a named port (flow-style peers and items: the
+            // property test wants whole lines kept, so `toPorts` itself is a block list), and
+            // the world on a range.
+            1 => cnp(format!(
+                "  ingress:\n  - fromEndpoints: [{{matchLabels: {{io.cilium.k8s.namespace.labels.team: {team}}}}}]\n    toPorts:\n    - {{ports: [{{port: http, protocol: TCP}}]}}\n  - fromEntities: [world]\n    toPorts:\n    - ports: [{{port: \"9000\", endPort: 9100}}]\n"
+            )),
+            // Egress to a tier anywhere on 8080 and DNS (ANY).
+            2 => cnp(format!(
+                "  egress:\n  - toEndpoints:\n    - matchLabels:\n        tier: {peer_tier}\n      matchExpressions:\n      - {{key: io.kubernetes.pod.namespace, operator: Exists}}\n    toPorts:\n    - ports:\n      - port: \"8080\"\n        protocol: TCP\n  - toEndpoints:\n    - matchLabels:\n        k8s:io.kubernetes.pod.namespace: kube-system\n        k8s-app: kube-dns\n    toPorts:\n    - ports:\n      - port: \"53\"\n"
+            )),
+            // A CIDR rule with an exception, and the cluster entity on a port.
+            3 => cnp(
+                "  ingress:\n  - fromCIDRSet:\n    - cidr: 0.0.0.0/0\n      except: [169.254.0.0/16]\n  - fromEntities: [cluster]\n    toPorts:\n    - ports:\n      - port: \"8080\"\n        protocol: TCP\n".to_string(),
+            ),
+            // A deny rule next to an allow.
+            4 => cnp(format!(
+                "  ingress:\n  - fromEndpoints:\n    - {{}}\n    toPorts:\n    - ports:\n      - port: \"8080\"\n        protocol: TCP\n  ingressDeny:\n  - fromEndpoints:\n    - matchLabels:\n        tier: {peer_tier}\n    toPorts:\n    - ports:\n      - port: \"9090\"\n        protocol: TCP\n"
+            )),
+            // A clusterwide default deny for a team's namespaces.
+            5 => format!(
+                "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata:\n  name: cilium-deny-{p:03}\nspec:\n  endpointSelector:\n    matchLabels:\n      io.cilium.k8s.namespace.labels.team: {team}\n  ingress:\n  - {{}}\n---\n"
+            ),
+            // A clusterwide allow that isolates nothing.
+            6 => format!(
+                "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata:\n  name: cilium-allow-{p:03}\nspec:\n  endpointSelector:\n    matchLabels:\n      tier: {tier}\n  enableDefaultDeny:\n    ingress: false\n    egress: false\n  ingress:\n  - fromEndpoints:\n    - matchLabels:\n        tier: {peer_tier}\n    toPorts:\n    - ports:\n      - port: \"8080\"\n        protocol: TCP\n---\n"
+            ),
+            // Layer 4 only: every peer on a port, in `specs`.
+            _ => format!(
+                "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: cilium-{p:03}\n  namespace: {ns}\nspecs:\n- endpointSelector:\n    matchLabels:\n      tier: {tier}\n  ingress:\n  - toPorts:\n    - ports:\n      - port: \"8080\"\n        protocol: TCP\n---\n"
+            ),
+        };
+        out.push_str(&doc);
+    }
+    out
+}
