@@ -119,16 +119,75 @@ pub fn check(cx: &Context, out: &mut Output) {
             .cluster
             .services
             .iter()
-            .find(|s| &s.namespace == ns && s.selector.matches(&target.labels));
-        // The fixer only adds: the policy itself stays until someone deletes it.
-        let delete = format!(
-            "delete AuthorizationPolicy `{}` (line {}) by hand, which the fixer cannot do: ",
-            policy.qualified_name(),
-            policy.location.line
-        );
-        finding.fix = Some(match service {
-            Some(service) => {
+            .enumerate()
+            .find(|(_, s)| &s.namespace == ns && s.selector.matches(&target.labels));
+        let edit = cx.fix_style == crate::ambient::FixStyle::Edit;
+        let index = cx
+            .cluster
+            .authorization_policies
+            .iter()
+            .position(|p| std::ptr::eq(p, policy));
+        finding.fix = Some(match (service, index) {
+            (Some((s, service)), Some(authz)) if edit => {
                 // A waypoint of the namespace, or one to deploy (the extra Gateway).
+                let existing = cx.cluster.waypoints.iter().find(|w| &w.namespace == ns);
+                let waypoint = existing.map_or("waypoint", |w| w.name.as_str());
+                out.fixes.push(crate::ambient::FixRequest::AttachToService {
+                    authz,
+                    service: service.name.clone(),
+                });
+                finding.fixable = true;
+                let mut also = Vec::new();
+                match service.labels.get(crate::ambient::mesh::USE_WAYPOINT) {
+                    Some(w) if w == waypoint => {}
+                    Some(w) => also.push(format!(
+                        "the Service `{}` uses the waypoint `{w}`, which then enforces the policy",
+                        service.name
+                    )),
+                    None => {
+                        out.fixes.push(crate::ambient::FixRequest::LabelUseWaypoint {
+                            service: s,
+                            waypoint: waypoint.to_string(),
+                        });
+                        also.push(format!(
+                            "labels the Service `{}` `istio.io/use-waypoint: {waypoint}`",
+                            service.name
+                        ));
+                    }
+                }
+                if existing.is_none() {
+                    push_extra(cx, out, crate::ambient::authz::waypoint_gateway(ns));
+                }
+                format!(
+                    "keep the HTTP rules on a waypoint: the corrected YAML attaches the policy to the Service `{}` with `targetRefs` in place of its {}{}, so the waypoint `{waypoint}` enforces it, L7 rules included{}",
+                    service.name,
+                    if matches!(policy.scope, Scope::Selector(_)) {
+                        "`selector`"
+                    } else {
+                        "namespace-wide scope"
+                    },
+                    also.iter().map(|a| format!(", and {a}")).collect::<String>(),
+                    if existing.is_none() {
+                        format!("; apply the extra Gateway `{ns}/waypoint` (a waypoint for the namespace) with it")
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            (None, Some(authz)) if edit && policy.action == Action::Allow => {
+                out.fixes
+                    .push(crate::ambient::FixRequest::KeepL4Part { authz });
+                finding.fixable = true;
+                "keep what ztunnel can enforce: the corrected YAML deletes the policy's L7 attributes, leaving its L4 part (principals, namespaces, ports), so the HTTP restriction is lost; to keep it, put a Service and a waypoint in front of the pods and attach the policy to the Service with `targetRefs` instead of `selector`".to_string()
+            }
+            (Some((_, service)), _) => {
+                // The add style: separate documents, the policy itself stays until someone
+                // deletes it.
+                let delete = format!(
+                    "delete AuthorizationPolicy `{}` (line {}) by hand, which the add style does not do: ",
+                    policy.qualified_name(),
+                    policy.location.line
+                );
                 let existing = cx.cluster.waypoints.iter().find(|w| &w.namespace == ns);
                 let waypoint = existing.map_or("waypoint", |w| w.name.as_str());
                 let copy = crate::ambient::authz::retargeted(
@@ -172,7 +231,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                     }
                 )
             }
-            None if policy.action == Action::Allow => {
+            (None, _) if policy.action == Action::Allow => {
                 let l4 = crate::ambient::authz::l4_part(
                     policy,
                     format!(
@@ -183,11 +242,13 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let name = l4.name.clone();
                 push_extra(cx, out, l4);
                 format!(
-                    "apply the AuthorizationPolicy `{name}` (an extra document: the policy's L4 part alone, which ztunnel enforces, losing the HTTP restriction), or put a Service and a waypoint in front of the pods and attach the policy to them with `targetRefs`; then {delete}its L7 rules keep matching nothing"
+                    "apply the AuthorizationPolicy `{name}` (an extra document: the policy's L4 part alone, which ztunnel enforces, losing the HTTP restriction), or put a Service and a waypoint in front of the pods and attach the policy to them with `targetRefs`; then delete AuthorizationPolicy `{}` (line {}) by hand, which the add style does not do: its L7 rules keep matching nothing",
+                    policy.qualified_name(),
+                    policy.location.line
                 )
             }
-            None => format!(
-                "put a Service and a waypoint in front of the pods (`istioctl waypoint apply -n {ns}`, the Service labelled `istio.io/use-waypoint: waypoint`) and attach a copy of this policy to the Service with `targetRefs` instead of `selector`; then {delete}ztunnel keeps enforcing it, denying more than it says"
+            (None, _) => format!(
+                "put a Service and a waypoint in front of the pods (`istioctl waypoint apply -n {ns}`, the Service labelled `istio.io/use-waypoint: waypoint`) and attach this policy to the Service with `targetRefs` instead of `selector`; until then ztunnel keeps enforcing it, denying more than it says"
             ),
         });
         out.findings.push(finding);

@@ -1,0 +1,374 @@
+//! AMB010's fixes in the edit style, as edits of the user's text: an AuthorizationPolicy
+//! attached to its Service (`targetRefs` in place of `selector`, so the Service's waypoint
+//! enforces its L7 rules), or cut down to its L4 part (the L7 attributes deleted, exactly what
+//! `ambient::authz::l4_part` writes as a separate document), and the Service labelled
+//! `istio.io/use-waypoint`. Deletions take whole lines in block style, the entry and its comma
+//! in flow style and JSON.
+//!
+//! Every edit is checked before it is offered: the edited document must parse to the original
+//! with exactly the intended change ([`verified`]). Otherwise there is no edit, and the caller
+//! falls back to a separate document and says why.
+
+use super::emit::{self, Y};
+use super::{Edit, add_entry, after_node, apply, detect_style, is_flow, line_start, node_end};
+use crate::ambient::authz::{L7_OPERATION, L7_SOURCE, l4_rule, to_y};
+use crate::input::yaml::{Node, Value};
+use crate::istio::AuthorizationPolicy;
+
+/// What happens to a key of a rule.
+enum Cut {
+    Keep,
+    /// The whole key goes (its list matched everything at L4, or held only L7 conditions).
+    Drop,
+    /// Parts inside it go.
+    Edits(Vec<Edit>),
+}
+
+/// A map key's text (`""` for a key that is not a scalar, as `to_y` has it).
+fn key_text(key: &Node) -> &str {
+    match &key.value {
+        Value::Scalar { text, .. } => text,
+        _ => "",
+    }
+}
+
+fn deletion(at: usize, end: usize) -> Edit {
+    replacement(at, end, String::new())
+}
+
+fn replacement(at: usize, end: usize, insert: String) -> Edit {
+    Edit {
+        source: 0,
+        policy: usize::MAX,
+        at,
+        delete: end.saturating_sub(at),
+        insert,
+        order: 0,
+    }
+}
+
+/// Where each child of a collection starts and ends (a map's entries from their key to the end
+/// of their value).
+fn children(text: &str, node: &Node) -> Vec<(usize, usize)> {
+    match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| (k.span.start, node_end(text, v).max(k.span.end)))
+            .collect(),
+        Value::Seq(items) => items
+            .iter()
+            .map(|i| (i.span.start, node_end(text, i)))
+            .collect(),
+        Value::Scalar { .. } => Vec::new(),
+    }
+}
+
+/// Deletes the children of a collection marked in `delete` (at least one must stay).
+fn delete_children(text: &str, node: &Node, delete: &[bool]) -> Option<Vec<Edit>> {
+    let parts = children(text, node);
+    if parts.len() != delete.len() {
+        return None;
+    }
+    let kept = delete.iter().position(|d| !d)?;
+    let flow = is_flow(text, node);
+    let seq = node.as_seq().is_some();
+    // A child alone on its line (after its dash for a sequence's item).
+    let own_line = |start: usize| {
+        text[line_start(text, start)..start]
+            .chars()
+            .all(|c| c == ' ' || c == '\t' || (seq && c == '-'))
+    };
+    let whole_lines = |(start, end): (usize, usize)| {
+        deletion(line_start(text, start), after_node(text, end))
+    };
+    let mut out = Vec::new();
+    // The children before the first kept one: one deletion up to it when the first is written
+    // after something else on its line (`- to:` in a rule, `{methods: ...` in flow style), so
+    // the kept child takes its place there.
+    let leading_run = flow || !own_line(parts[0].0);
+    if leading_run && kept > 0 {
+        out.push(deletion(parts[0].0, parts[kept].0));
+    }
+    for (i, &part) in parts.iter().enumerate() {
+        if !delete[i] || (leading_run && i < kept) {
+            continue;
+        }
+        if flow {
+            // The comma before it and itself.
+            out.push(deletion(parts[i - 1].1, part.1));
+        } else {
+            if !own_line(part.0) {
+                return None;
+            }
+            out.push(whole_lines(part));
+        }
+    }
+    Some(out)
+}
+
+/// `from` or `to` of a rule: the L7 fields of each entry's `source` (`operation`) go; an entry
+/// left empty matched everything at L4, so the whole key goes (as in `l4_rule`).
+fn strip_list(text: &str, list: &Node, inner: &str, keys: &[&str]) -> Option<Cut> {
+    let Some(items) = list.as_seq() else {
+        return Some(Cut::Keep);
+    };
+    let mut edits = Vec::new();
+    for item in items {
+        let Some(wrapper) = item.as_map() else {
+            return Some(Cut::Drop);
+        };
+        for (k, v) in wrapper {
+            if key_text(k) != inner {
+                continue;
+            }
+            let Some(fields) = v.as_map() else {
+                return Some(Cut::Drop);
+            };
+            let delete: Vec<bool> = fields
+                .iter()
+                .map(|(f, _)| keys.contains(&key_text(f)))
+                .collect();
+            if delete.iter().all(|d| *d) {
+                return Some(Cut::Drop);
+            }
+            if delete.iter().any(|d| *d) {
+                edits.extend(delete_children(text, v, &delete)?);
+            }
+        }
+    }
+    Some(if edits.is_empty() {
+        Cut::Keep
+    } else {
+        Cut::Edits(edits)
+    })
+}
+
+/// `when`: the conditions on keys ztunnel cannot evaluate go; none left, the key goes.
+fn strip_when(text: &str, when: &Node) -> Option<Cut> {
+    let Some(items) = when.as_seq() else {
+        return Some(Cut::Drop);
+    };
+    let delete: Vec<bool> = items
+        .iter()
+        .map(|c| {
+            !matches!(to_y(c), Y::Map(fields) if fields.iter().any(|(f, key)| {
+                f == "key" && matches!(key, Y::Str(s) if crate::istio::L4_WHEN_KEYS.contains(&s.as_str()))
+            }))
+        })
+        .collect();
+    Some(if delete.iter().all(|d| *d) {
+        Cut::Drop
+    } else if delete.iter().any(|d| *d) {
+        Cut::Edits(delete_children(text, when, &delete)?)
+    } else {
+        Cut::Keep
+    })
+}
+
+/// One rule's L7 parts, deleted; a rule left with nothing becomes `{}` (it matches everything).
+fn rule_edits(text: &str, rule: &Node) -> Option<Vec<Edit>> {
+    let Some(entries) = rule.as_map() else {
+        return Some(Vec::new());
+    };
+    let mut delete = vec![false; entries.len()];
+    let mut edits = Vec::new();
+    for (i, (k, v)) in entries.iter().enumerate() {
+        let cut = match key_text(k) {
+            "from" => strip_list(text, v, "source", &L7_SOURCE)?,
+            "to" => strip_list(text, v, "operation", &L7_OPERATION)?,
+            "when" => strip_when(text, v)?,
+            _ => Cut::Keep,
+        };
+        match cut {
+            Cut::Keep => {}
+            Cut::Drop => delete[i] = true,
+            Cut::Edits(e) => edits.extend(e),
+        }
+    }
+    if !delete.iter().any(|d| *d) {
+        return Some(edits);
+    }
+    if delete.iter().all(|d| *d) {
+        let start = rule.span.start;
+        let end = node_end(text, rule);
+        let end = start + text.get(start..end)?.trim_end().len();
+        return Some(vec![replacement(start, end, "{}".into())]);
+    }
+    edits.extend(delete_children(text, rule, &delete)?);
+    Some(edits)
+}
+
+/// The policy's document as it must read after the edit: `change` applied to its `spec`.
+fn expected(policy: &Node, change: impl FnOnce(&mut Vec<(String, Y)>)) -> Option<Y> {
+    let Y::Map(mut object) = to_y(policy) else {
+        return None;
+    };
+    let (_, Y::Map(spec)) = object.iter_mut().find(|(k, _)| k == "spec")? else {
+        return None;
+    };
+    change(spec);
+    Some(Y::Map(object))
+}
+
+/// The edits that leave an ALLOW policy's L4 part alone, checked.
+pub(super) fn l4_edits(text: &str, policy: &AuthorizationPolicy) -> Option<Vec<Edit>> {
+    let rules = policy.rules_node()?;
+    let mut edits = Vec::new();
+    for rule in rules.as_seq()? {
+        edits.extend(rule_edits(text, rule)?);
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let want = expected(&policy.node, |spec| {
+        if let Some((_, Y::Seq(rules))) = spec.iter_mut().find(|(k, _)| k == "rules") {
+            *rules = rules.iter().map(l4_rule).collect();
+        }
+    })?;
+    verified(text, &policy.node, &edits, &want).then_some(edits)
+}
+
+/// `targetRefs: [{kind: Service, group: "", name: <service>}]`.
+fn service_ref(service: &str) -> Y {
+    Y::Seq(vec![Y::map(vec![
+        ("kind", Y::str("Service")),
+        ("group", Y::str("")),
+        ("name", Y::str(service)),
+    ])])
+}
+
+/// The edit that attaches a policy to a Service: `targetRefs` in place of `selector` (its key and
+/// value), or added to a namespace-wide policy's `spec`, checked.
+pub(super) fn attach_edits(
+    text: &str,
+    policy: &AuthorizationPolicy,
+    service: &str,
+) -> Option<Vec<Edit>> {
+    let node = &policy.node;
+    let spec = node.get("spec")?;
+    let style = detect_style(text, node);
+    let refs = service_ref(service);
+    let edit = match spec.entry("selector") {
+        Some((k, v)) if is_flow(text, spec) => replacement(
+            k.span.start,
+            node_end(text, v).max(k.span.end),
+            format!(
+                "{}: {}",
+                emit::key("targetRefs", style),
+                emit::flow(&refs, style)
+            ),
+        ),
+        Some((k, v)) => {
+            let start = line_start(text, k.span.start);
+            if !text[start..k.span.start].chars().all(|c| c == ' ') {
+                return None;
+            }
+            let end = after_node(text, node_end(text, v).max(k.span.end));
+            let block = emit::block_map(
+                &[("targetRefs".to_string(), refs.clone())],
+                k.span.column as usize - 1,
+                style,
+            );
+            replacement(start, end, super::with_line_endings(text, start, block))
+        }
+        None => {
+            let mut edit = add_entry(text, spec, "targetRefs", &refs, style)?;
+            edit.policy = usize::MAX;
+            edit
+        }
+    };
+    let want = expected(node, |spec| {
+        match spec.iter().position(|(k, _)| k == "selector") {
+            Some(i) => spec[i] = ("targetRefs".into(), refs),
+            None => spec.push(("targetRefs".into(), refs)),
+        }
+    })?;
+    let edits = vec![edit];
+    verified(text, node, &edits, &want).then_some(edits)
+}
+
+/// The edit that labels a Service `istio.io/use-waypoint: <waypoint>`, checked; none when it
+/// has the label already (with another waypoint: the user's choice).
+pub(super) fn label_edit(text: &str, service: &Node, waypoint: &str) -> Option<Edit> {
+    use crate::ambient::mesh::USE_WAYPOINT;
+    let metadata = service.get("metadata")?;
+    let style = detect_style(text, service);
+    let label = Y::str(waypoint);
+    let labels = metadata.get("labels");
+    if labels.is_some_and(|l| l.get(USE_WAYPOINT).is_some()) {
+        return None;
+    }
+    let mut edit = match labels {
+        Some(l) if l.as_map().is_some_and(|m| !m.is_empty()) => {
+            add_entry(text, l, USE_WAYPOINT, &label, style)?
+        }
+        _ => add_entry(
+            text,
+            metadata,
+            "labels",
+            &Y::map(vec![(USE_WAYPOINT, label.clone())]),
+            style,
+        )?,
+    };
+    edit.policy = usize::MAX;
+    let Y::Map(mut object) = to_y(service) else {
+        return None;
+    };
+    let (_, Y::Map(meta)) = object.iter_mut().find(|(k, _)| k == "metadata")? else {
+        return None;
+    };
+    match meta.iter_mut().find(|(k, _)| k == "labels") {
+        Some((_, Y::Map(labels))) => labels.push((USE_WAYPOINT.into(), label)),
+        Some((_, other)) => *other = Y::map(vec![(USE_WAYPOINT, label)]),
+        None => meta.push(("labels".into(), Y::map(vec![(USE_WAYPOINT, label)]))),
+    }
+    verified(text, service, std::slice::from_ref(&edit), &Y::Map(object)).then_some(edit)
+}
+
+/// Whether `edits`, all inside the object `node`, leave its document parsing to what it was
+/// with the object now reading `want`, every other document and object as they were.
+fn verified(text: &str, node: &Node, edits: &[Edit], want: &Y) -> bool {
+    use crate::input::yaml::{document_ranges, parse_range};
+    let (start, end) = (node.span.start, node_end(text, node));
+    if edits
+        .iter()
+        .any(|e| e.at < start || e.at + e.delete > end.max(after_node(text, end)))
+    {
+        return false;
+    }
+    let fixed = apply(text, edits.iter());
+    let before: Vec<(usize, usize, u32)> = document_ranges(text).collect();
+    let after: Vec<(usize, usize, u32)> = document_ranges(&fixed).collect();
+    if before.len() != after.len() {
+        return false;
+    }
+    let Some(i) = before
+        .iter()
+        .position(|&(s, e, _)| (s..=e).contains(&start))
+    else {
+        return false;
+    };
+    let ((s, e, l), (s2, e2, l2)) = (before[i], after[i]);
+    match (
+        parse_range(text, s, e, l).root,
+        parse_range(&fixed, s2, e2, l2).root,
+    ) {
+        (Ok(Some(old)), Ok(Some(new))) => to_y(&new) == substituted(&old, start, want),
+        _ => false,
+    }
+}
+
+/// A document's value with the map that starts at `at` (the object) replaced by `with`.
+fn substituted(node: &Node, at: usize, with: &Y) -> Y {
+    match &node.value {
+        Value::Map(_) if node.span.start == at => with.clone(),
+        Value::Map(entries) => Y::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (key_text(k).to_string(), substituted(v, at, with)))
+                .collect(),
+        ),
+        Value::Seq(items) => Y::Seq(items.iter().map(|i| substituted(i, at, with)).collect()),
+        Value::Scalar { .. } => to_y(node),
+    }
+}
