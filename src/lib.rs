@@ -306,12 +306,7 @@ fn check_fix(
 
 /// The fix of `report`'s fixed text, on top of it, when that one passes its check: the report
 /// keeps the findings of the input, and its notes say what the second round fixed.
-fn next_round(
-    sources: &[Source],
-    report: &Report,
-    options: &Options,
-    why: &str,
-) -> Option<Report> {
+fn next_round(sources: &[Source], report: &Report, options: &Options, why: &str) -> Option<Report> {
     let fixed: Vec<Source> = sources
         .iter()
         .zip(&report.fixed.texts)
@@ -330,19 +325,14 @@ fn next_round(
             next.notes.push(note.clone());
         }
     }
-    next.notes.extend(
-        again
-            .findings
-            .iter()
-            .filter(|f| f.fixable)
-            .map(|f| {
-                format!(
-                    "also fixed, in a second round ({why}): {} {}",
-                    f.code.id(),
-                    f.message
-                )
-            }),
-    );
+    next.notes
+        .extend(again.findings.iter().filter(|f| f.fixable).map(|f| {
+            format!(
+                "also fixed, in a second round ({why}): {} {}",
+                f.code.id(),
+                f.message
+            )
+        }));
     Some(next)
 }
 

@@ -10,7 +10,7 @@
 //! falls back to a separate document and says why.
 
 use super::emit::{self, Y};
-use super::{Edit, add_entry, after_node, apply, detect_style, is_flow, line_start, node_end};
+use super::{Edit, add_entry, after_node, apply, detect_style, is_flow, line_start};
 use crate::ambient::authz::{L7_OPERATION, L7_SOURCE, l4_rule, to_y};
 use crate::input::yaml::{Node, Value};
 use crate::istio::AuthorizationPolicy;
@@ -47,6 +47,23 @@ fn replacement(at: usize, end: usize, insert: String) -> Edit {
     }
 }
 
+/// Where a node's text ends: past the closing bracket of a flow collection, and for a block
+/// collection where its last descendant's text ends (the parser stops a block collection's span
+/// at its last scalar, before the bracket of a flow value that ends it).
+fn node_end(text: &str, node: &Node) -> usize {
+    if is_flow(text, node) {
+        return super::node_end(text, node);
+    }
+    match &node.value {
+        Value::Map(entries) => entries
+            .last()
+            .map_or(node.span.end, |(k, v)| node_end(text, v).max(k.span.end)),
+        Value::Seq(items) => items.last().map_or(node.span.end, |i| node_end(text, i)),
+        Value::Scalar { .. } => node.span.end,
+    }
+    .max(node.span.end)
+}
+
 /// Where each child of a collection starts and ends (a map's entries from their key to the end
 /// of their value).
 fn children(text: &str, node: &Node) -> Vec<(usize, usize)> {
@@ -78,9 +95,8 @@ fn delete_children(text: &str, node: &Node, delete: &[bool]) -> Option<Vec<Edit>
             .chars()
             .all(|c| c == ' ' || c == '\t' || (seq && c == '-'))
     };
-    let whole_lines = |(start, end): (usize, usize)| {
-        deletion(line_start(text, start), after_node(text, end))
-    };
+    let whole_lines =
+        |(start, end): (usize, usize)| deletion(line_start(text, start), after_node(text, end));
     let mut out = Vec::new();
     // The children before the first kept one: one deletion up to it when the first is written
     // after something else on its line (`- to:` in a rule, `{methods: ...` in flow style), so
@@ -370,5 +386,343 @@ fn substituted(node: &Node, at: usize, with: &Y) -> Y {
         ),
         Value::Seq(items) => Y::Seq(items.iter().map(|i| substituted(i, at, with)).collect()),
         Value::Scalar { .. } => to_y(node),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::emit::{self, Style, Y};
+    use crate::istio::{Parsed, Rule};
+    use crate::{Code, Options, Source, analyze};
+    use proptest::prelude::*;
+
+    const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop, labels: {app: api}}\nspec: {serviceAccountName: api, containers: [{name: app, image: x}]}\n---\n";
+
+    fn fixed(text: &str, options: &Options) -> crate::Report {
+        analyze(
+            &[Source {
+                name: "c.yaml",
+                text,
+            }],
+            options,
+        )
+    }
+
+    /// The rules of the (first) AuthorizationPolicy in a text, without their positions.
+    fn rules(text: &str) -> Vec<Rule> {
+        let loaded = crate::input::load(&[Source { name: "p", text }]);
+        let object = loaded
+            .objects
+            .iter()
+            .find(|o| o.kind == "AuthorizationPolicy")
+            .expect("a policy");
+        match crate::istio::parse(object) {
+            Ok(Parsed::Authorization(p)) => p
+                .rules
+                .into_iter()
+                .map(|r| Rule {
+                    line: 0,
+                    column: 0,
+                    ..r
+                })
+                .collect(),
+            _ => panic!("the policy parses"),
+        }
+    }
+
+    /// The policy's L4 part as `l4_part` writes it, for the policy in `text`.
+    fn l4_document(text: &str) -> String {
+        let loaded = crate::input::load(&[Source { name: "p", text }]);
+        let object = loaded
+            .objects
+            .iter()
+            .find(|o| o.kind == "AuthorizationPolicy")
+            .expect("a policy");
+        let Ok(Parsed::Authorization(p)) = crate::istio::parse(object) else {
+            panic!("the policy parses")
+        };
+        crate::ambient::authz::l4_part(&p, String::new()).yaml
+    }
+
+    /// Checks the edit style's fix of a policy without a Service: made in place (no extra, no
+    /// note), the edited policy reads as `l4_part`'s document, and fixing again changes nothing.
+    fn check_l4(policy: &str) -> Result<String, TestCaseError> {
+        let text = format!("{NAMESPACE}{policy}");
+        let report = fixed(&text, &Options::default());
+        prop_assert!(
+            report.findings.iter().any(|f| f.code == Code::Amb010),
+            "AMB010: {:?}",
+            report.findings
+        );
+        prop_assert!(report.fixed.extras.is_empty(), "{:?}", report.fixed.extras);
+        prop_assert!(report.notes.is_empty(), "{:?}", report.notes);
+        let out = &report.fixed.texts[0];
+        prop_assert_ne!(out, &text);
+        prop_assert!(out.starts_with(NAMESPACE));
+        prop_assert_eq!(rules(out), rules(&l4_document(&text)), "{}", out);
+        let again = fixed(out, &Options::default());
+        prop_assert!(!again.findings.iter().any(|f| f.code == Code::Amb010));
+        prop_assert_eq!(&again.fixed.texts[0], out);
+        Ok(out.clone())
+    }
+
+    #[test]
+    fn block_rule_whose_first_key_goes_keeps_its_dash() {
+        let out = check_l4(
+            "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  selector:\n    matchLabels:\n      app: api\n  rules:\n  - to:\n    - operation:\n        methods: [GET]\n    from:\n    - source:\n        principals: [cluster.local/ns/shop/sa/web]\n  - when:\n    - key: request.headers[x]\n      values: [a]\n",
+        )
+        .unwrap();
+        assert!(out.ends_with("  rules:\n  - from:\n    - source:\n        principals: [cluster.local/ns/shop/sa/web]\n  - {}\n"), "{out}");
+    }
+
+    #[test]
+    fn crlf_lines_stay_crlf() {
+        let policy = "apiVersion: security.istio.io/v1\r\nkind: AuthorizationPolicy\r\nmetadata: {name: p, namespace: shop}\r\nspec:\r\n  selector:\r\n    matchLabels:\r\n      app: api\r\n  rules:\r\n  - from:\r\n    - source:\r\n        namespaces: [ops]\r\n        requestPrincipals: [\"*\"]\r\n    to:\r\n    - operation:\r\n        ports: [\"8080\"]\r\n        paths: [/x]\r\n";
+        let out = check_l4(policy).unwrap();
+        assert!(!out.contains("paths") && !out.contains("requestPrincipals"));
+        let policy_part = &out[NAMESPACE.len()..];
+        assert!(!policy_part.replace("\r\n", "").contains('\n'), "{out:?}");
+    }
+
+    #[test]
+    fn an_aliased_policy_gets_the_extra_instead() {
+        // The operation is an anchor that `status` uses too: an edit there would change both.
+        let text = format!(
+            "{NAMESPACE}apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: p, namespace: shop}}\nspec:\n  selector:\n    matchLabels:\n      app: api\n  rules:\n  - to:\n    - operation: &op\n        ports: [\"8080\"]\n        methods: [GET]\nstatus:\n  copy: *op\n"
+        );
+        let report = fixed(&text, &Options::default());
+        assert_eq!(report.fixed.texts[0], text);
+        assert_eq!(report.fixed.extras.len(), 1, "{:?}", report.fixed.extras);
+        assert!(
+            report.notes.iter().any(|n| n.contains("not cut down")),
+            "{:?}",
+            report.notes
+        );
+    }
+
+    #[test]
+    fn add_style_keeps_the_extra() {
+        let text = format!(
+            "{NAMESPACE}apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: p, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: api}}}}\n  rules: [{{to: [{{operation: {{methods: [GET]}}}}]}}]\n"
+        );
+        let report = fixed(
+            &text,
+            &Options {
+                fix_style: crate::ambient::FixStyle::Add,
+                ..Options::default()
+            },
+        );
+        assert_eq!(report.fixed.texts[0], text);
+        assert_eq!(report.fixed.extras.len(), 1);
+    }
+
+    /// JSON, with a Service in front of the pods and no waypoint: `selector` becomes
+    /// `targetRefs` and the Service gets the label, both in JSON; the Gateway is the extra; the
+    /// policy then reads as attached to the Service, and fixing again changes nothing.
+    #[test]
+    fn json_policy_is_attached_to_its_service() {
+        let text = format!(
+            "{NAMESPACE}{{\"apiVersion\": \"v1\", \"kind\": \"Service\",\n \"metadata\": {{\"name\": \"api\", \"namespace\": \"shop\"}},\n \"spec\": {{\"selector\": {{\"app\": \"api\"}}, \"ports\": [{{\"port\": 80}}]}}}}\n---\n{{\"apiVersion\": \"security.istio.io/v1\", \"kind\": \"AuthorizationPolicy\",\n \"metadata\": {{\"name\": \"p\", \"namespace\": \"shop\"}},\n \"spec\": {{\"selector\": {{\"matchLabels\": {{\"app\": \"api\"}}}}, \"rules\": [{{\"to\": [{{\"operation\": {{\"methods\": [\"GET\"]}}}}]}}]}}}}\n"
+        );
+        let report = fixed(&text, &Options::default());
+        let out = &report.fixed.texts[0];
+        assert!(
+            out.contains(
+                "\"spec\": {\"targetRefs\": [{\"kind\": \"Service\", \"group\": \"\", \"name\": \"api\"}], \"rules\""
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "\"namespace\": \"shop\", \"labels\": {\"istio.io/use-waypoint\": \"waypoint\"}}"
+            ),
+            "{out}"
+        );
+        assert_eq!(
+            report
+                .fixed
+                .extras
+                .iter()
+                .map(|e| e.kind.as_str())
+                .collect::<Vec<_>>(),
+            ["Gateway"]
+        );
+        let loaded = crate::input::load(&[Source {
+            name: "p",
+            text: out,
+        }]);
+        let object = loaded
+            .objects
+            .iter()
+            .find(|o| o.kind == "AuthorizationPolicy")
+            .expect("a policy");
+        let Ok(Parsed::Authorization(p)) = crate::istio::parse(object) else {
+            panic!("the policy parses")
+        };
+        assert!(
+            matches!(&p.scope, crate::istio::Scope::TargetRefs(t) if t.len() == 1 && t[0].kind == "Service" && t[0].name == "api")
+        );
+        let again = fixed(out, &Options::default());
+        assert!(!again.findings.iter().any(|f| f.code == Code::Amb010));
+        assert_eq!(&again.fixed.texts[0], out);
+    }
+
+    /// One generated field: its key, and whether ztunnel can evaluate it.
+    fn field(keys: &'static [(&'static str, bool)]) -> impl Strategy<Value = (String, Y)> {
+        (0..keys.len()).prop_map(move |i| {
+            let (k, _) = keys[i];
+            let value = match k {
+                "ports" | "notPorts" => Y::str("8080"),
+                "principals" | "notPrincipals" => Y::str("cluster.local/ns/shop/sa/web"),
+                _ => Y::str("v"),
+            };
+            (k.to_string(), Y::Seq(vec![value]))
+        })
+    }
+
+    const SOURCE_KEYS: &[(&str, bool)] = &[
+        ("principals", true),
+        ("notPrincipals", true),
+        ("namespaces", true),
+        ("ipBlocks", true),
+        ("requestPrincipals", false),
+        ("notRequestPrincipals", false),
+        ("remoteIpBlocks", false),
+    ];
+    const OPERATION_KEYS: &[(&str, bool)] = &[
+        ("ports", true),
+        ("notPorts", true),
+        ("methods", false),
+        ("paths", false),
+        ("hosts", false),
+        ("notMethods", false),
+    ];
+    const WHEN_KEYS: &[&str] = &[
+        "source.namespace",
+        "destination.port",
+        "request.headers[x]",
+        "request.auth.claims[groups]",
+    ];
+
+    /// Distinct keys, in a generated order.
+    fn entries(keys: &'static [(&'static str, bool)]) -> impl Strategy<Value = Vec<(String, Y)>> {
+        prop::collection::vec(field(keys), 1..4).prop_map(|mut v| {
+            let mut seen = std::collections::BTreeSet::new();
+            v.retain(|(k, _)| seen.insert(k.clone()));
+            v
+        })
+    }
+
+    fn wrapped(
+        inner: &'static str,
+        keys: &'static [(&'static str, bool)],
+    ) -> impl Strategy<Value = Y> {
+        prop::collection::vec(entries(keys), 1..3).prop_map(move |items| {
+            Y::Seq(
+                items
+                    .into_iter()
+                    .map(|fields| Y::Map(vec![(inner.to_string(), Y::Map(fields))]))
+                    .collect(),
+            )
+        })
+    }
+
+    fn when() -> impl Strategy<Value = Y> {
+        prop::collection::vec(0..WHEN_KEYS.len(), 1..4).prop_map(|keys| {
+            Y::Seq(
+                keys.into_iter()
+                    .map(|k| {
+                        let value = if WHEN_KEYS[k] == "destination.port" {
+                            "8080"
+                        } else {
+                            "ops"
+                        };
+                        Y::map(vec![
+                            ("key", Y::str(WHEN_KEYS[k])),
+                            ("values", Y::Seq(vec![Y::str(value)])),
+                        ])
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    fn rule() -> impl Strategy<Value = Y> {
+        (
+            prop::option::of(wrapped("source", SOURCE_KEYS)),
+            prop::option::of(wrapped("operation", OPERATION_KEYS)),
+            prop::option::of(when()),
+            0..6usize,
+        )
+            .prop_map(|(from, to, when, order)| {
+                let mut keys: Vec<(String, Y)> = [("from", from), ("to", to), ("when", when)]
+                    .into_iter()
+                    .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+                    .collect();
+                let shift = order % keys.len().max(1);
+                keys.rotate_left(shift);
+                if order >= 3 {
+                    keys.reverse();
+                }
+                Y::Map(keys)
+            })
+    }
+
+    /// The policy in block, flow or JSON style.
+    fn policy_text(rules: Vec<Y>, style: usize) -> String {
+        let head = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\n";
+        let selector = Y::map(vec![("matchLabels", Y::map(vec![("app", Y::str("api"))]))]);
+        let spec = vec![
+            ("selector".to_string(), selector),
+            ("action".to_string(), Y::str("ALLOW")),
+            ("rules".to_string(), Y::Seq(rules)),
+        ];
+        match style {
+            0 => format!(
+                "{head}{}",
+                emit::document(&[("spec".to_string(), Y::Map(spec))])
+            ),
+            1 => format!(
+                "{head}spec: {}\n",
+                emit::flow(&Y::Map(spec), Style::default())
+            ),
+            2 => {
+                let json = Style {
+                    json: true,
+                    ..Style::default()
+                };
+                format!(
+                    "{{\"apiVersion\": \"security.istio.io/v1\", \"kind\": \"AuthorizationPolicy\",\n \"metadata\": {{\"name\": \"p\", \"namespace\": \"shop\"}},\n \"spec\": {}}}\n",
+                    emit::flow(&Y::Map(spec), json).replace("}, {", "},\n  {")
+                )
+            }
+            _ => {
+                // Indented sequences, 4 spaces.
+                let style = Style {
+                    step: 4,
+                    indentless: false,
+                    json: false,
+                };
+                format!(
+                    "{head}{}",
+                    emit::block_map(&[("spec".to_string(), Y::Map(spec))], 0, style)
+                )
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        /// Generated sidecar-era policies in every style: the L7 attributes are deleted in place,
+        /// the edited policy reads as `l4_part`'s document, and fixing again changes nothing.
+        #[test]
+        fn l4_edits_read_as_the_l4_part(rules in prop::collection::vec(rule(), 1..4), style in 0..4usize) {
+            let text = policy_text(rules, style);
+            // Only policies with an L7 attribute are AMB010's.
+            let report = fixed(&format!("{NAMESPACE}{text}"), &Options::default());
+            if report.findings.iter().any(|f| f.code == Code::Amb010) {
+                check_l4(&text)?;
+            }
+        }
     }
 }

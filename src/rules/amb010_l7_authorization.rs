@@ -145,10 +145,11 @@ pub fn check(cx: &Context, out: &mut Output) {
                         service.name
                     )),
                     None => {
-                        out.fixes.push(crate::ambient::FixRequest::LabelUseWaypoint {
-                            service: s,
-                            waypoint: waypoint.to_string(),
-                        });
+                        out.fixes
+                            .push(crate::ambient::FixRequest::LabelUseWaypoint {
+                                service: s,
+                                waypoint: waypoint.to_string(),
+                            });
                         also.push(format!(
                             "labels the Service `{}` `istio.io/use-waypoint: {waypoint}`",
                             service.name
@@ -166,9 +167,13 @@ pub fn check(cx: &Context, out: &mut Output) {
                     } else {
                         "namespace-wide scope"
                     },
-                    also.iter().map(|a| format!(", and {a}")).collect::<String>(),
+                    also.iter()
+                        .map(|a| format!(", and {a}"))
+                        .collect::<String>(),
                     if existing.is_none() {
-                        format!("; apply the extra Gateway `{ns}/waypoint` (a waypoint for the namespace) with it")
+                        format!(
+                            "; apply the extra Gateway `{ns}/waypoint` (a waypoint for the namespace) with it"
+                        )
                     } else {
                         String::new()
                     }
