@@ -1,7 +1,8 @@
 //! Fixes: turn the rules' `FixRequest`s into the corrected YAML.
 //!
 //! Edit style changes the user's text with the smallest insertions: every byte outside them
-//! (indentation, quoting, comments, key order) stays as it was. Add style leaves the user's
+//! (indentation, quoting, comments, key order) stays as it was. AMB010's edit of an
+//! AuthorizationPolicy (`authz.rs`) also replaces and deletes, each edit checked. Add style leaves the user's
 //! policies alone and writes separate, additive policies. Extras (a Cilium clusterwide policy)
 //! are separate documents the user may apply besides. Objects pasted one after the other
 //! without `---` (INP006) get the missing marker lines.
