@@ -143,6 +143,9 @@ pub enum FixRequest {
     KeepL4Part { authz: usize },
     /// Label a Service (index into `Cluster::services`) `istio.io/use-waypoint: <waypoint>`.
     LabelUseWaypoint { service: usize, waypoint: String },
+    /// AMB011, edit style: a rule admitting a waypoint's principal added to an ALLOW
+    /// AuthorizationPolicy (index into `Cluster::authorization_policies`).
+    AdmitPrincipal { authz: usize, principal: String },
 }
 
 impl FixRequest {
@@ -158,7 +161,8 @@ impl FixRequest {
             | FixRequest::AddLayerHbonePort { .. }
             | FixRequest::AttachToService { .. }
             | FixRequest::KeepL4Part { .. }
-            | FixRequest::LabelUseWaypoint { .. } => None,
+            | FixRequest::LabelUseWaypoint { .. }
+            | FixRequest::AdmitPrincipal { .. } => None,
         }
     }
 }

@@ -244,26 +244,36 @@ pub(super) fn l4_edits(text: &str, policy: &AuthorizationPolicy) -> Option<Vec<E
     verified(text, &policy.node, &edits, &want).then_some(edits)
 }
 
-/// `targetRefs: [{kind: Service, group: "", name: <service>}]`.
-fn service_ref(service: &str) -> Y {
-    Y::Seq(vec![Y::map(vec![
-        ("kind", Y::str("Service")),
-        ("group", Y::str("")),
-        ("name", Y::str(service)),
-    ])])
+/// `targetRefs: [{kind: Service, group: "", name: <service>}, ...]`.
+fn service_refs(services: &[String]) -> Y {
+    Y::Seq(
+        services
+            .iter()
+            .map(|service| {
+                Y::map(vec![
+                    ("kind", Y::str("Service")),
+                    ("group", Y::str("")),
+                    ("name", Y::str(service.clone())),
+                ])
+            })
+            .collect(),
+    )
 }
 
-/// The edit that attaches a policy to a Service: `targetRefs` in place of `selector` (its key and
+/// The edit that attaches a policy to Services: `targetRefs` in place of `selector` (its key and
 /// value), or added to a namespace-wide policy's `spec`, checked.
 pub(super) fn attach_edits(
     text: &str,
     policy: &AuthorizationPolicy,
-    service: &str,
+    services: &[String],
 ) -> Option<Vec<Edit>> {
+    if services.is_empty() {
+        return None;
+    }
     let node = &policy.node;
     let spec = node.get("spec")?;
     let style = detect_style(text, node);
-    let refs = service_ref(service);
+    let refs = service_refs(services);
     let edit = match spec.entry("selector") {
         Some((k, v)) if is_flow(text, spec) => replacement(
             k.span.start,
@@ -301,6 +311,40 @@ pub(super) fn attach_edits(
     })?;
     let edits = vec![edit];
     verified(text, node, &edits, &want).then_some(edits)
+}
+
+/// The edit that adds a rule admitting `principal` (a waypoint's) to an ALLOW policy's rules
+/// (creating `rules` when there is none), checked.
+pub(super) fn admit_edit(
+    text: &str,
+    policy: &AuthorizationPolicy,
+    principal: &str,
+) -> Option<Edit> {
+    let node = &policy.node;
+    let spec = node.get("spec")?;
+    let style = detect_style(text, node);
+    let rule = Y::map(vec![(
+        "from",
+        Y::Seq(vec![Y::map(vec![(
+            "source",
+            Y::map(vec![("principals", Y::Seq(vec![Y::str(principal)]))]),
+        )])]),
+    )]);
+    let mut edit = match spec.get("rules") {
+        Some(rules) if rules.as_seq().is_some_and(|r| !r.is_empty()) => {
+            super::append_item(text, rules, std::slice::from_ref(&rule), style)?
+        }
+        _ => add_entry(text, spec, "rules", &Y::Seq(vec![rule.clone()]), style)?,
+    };
+    edit.policy = usize::MAX;
+    let want = expected(node, |spec| {
+        match spec.iter_mut().find(|(k, _)| k == "rules") {
+            Some((_, Y::Seq(rules))) => rules.push(rule),
+            Some((_, other)) => *other = Y::Seq(vec![rule]),
+            None => spec.push(("rules".into(), Y::Seq(vec![rule]))),
+        }
+    })?;
+    verified(text, node, std::slice::from_ref(&edit), &want).then_some(edit)
 }
 
 /// The edit that labels a Service `istio.io/use-waypoint: <waypoint>`, checked; none when it

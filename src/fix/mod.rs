@@ -196,14 +196,33 @@ pub fn fix(
     // cannot be, the separate document of the add style and a note.
     let mut authz_extras: Vec<Generated> = Vec::new();
     let mut reroutes = false;
+    // A policy attached to several Services (AMB010 and AMB011, destinations behind different
+    // Services) gets one `targetRefs` naming them all; attached, it is not cut down as well.
+    let mut attach: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for request in &requests {
+        if let FixRequest::AttachToService { authz, service } = request {
+            let services = attach.entry(*authz).or_default();
+            if !services.contains(service) {
+                services.push(service.clone());
+            }
+        }
+    }
+    let mut attached = std::collections::BTreeSet::new();
     for request in &requests {
         let (made, what) = match request {
-            FixRequest::AttachToService { authz, service } => {
+            FixRequest::AttachToService { authz, .. } => {
+                if !attached.insert(*authz) {
+                    continue;
+                }
                 let Some(policy) = cluster.authorization_policies.get(*authz) else {
                     continue;
                 };
+                let services = attach.get(authz).map_or(&[][..], Vec::as_slice);
+                let Some(service) = services.first() else {
+                    continue;
+                };
                 let text = sources.get(policy.location.source).map(|s| s.text);
-                let made = text.and_then(|t| authz::attach_edits(t, policy, service));
+                let made = text.and_then(|t| authz::attach_edits(t, policy, services));
                 if made.is_none() {
                     authz_extras.push(crate::ambient::authz::retargeted(
                         policy,
@@ -223,7 +242,7 @@ pub fn fix(
                     ),
                 )
             }
-            FixRequest::KeepL4Part { authz } => {
+            FixRequest::KeepL4Part { authz } if !attach.contains_key(authz) => {
                 let Some(policy) = cluster.authorization_policies.get(*authz) else {
                     continue;
                 };
@@ -243,6 +262,21 @@ pub fn fix(
                     made.map(|e| (policy.location.source, e)),
                     format!(
                         "AuthorizationPolicy `{}` is not cut down to its L4 part in place (written in a way an edit cannot change safely): the extra document is its L4 part; delete the original by hand",
+                        policy.qualified_name()
+                    ),
+                )
+            }
+            FixRequest::AdmitPrincipal { authz, principal } => {
+                let Some(policy) = cluster.authorization_policies.get(*authz) else {
+                    continue;
+                };
+                let made = sources
+                    .get(policy.location.source)
+                    .and_then(|s| authz::admit_edit(s.text, policy, principal));
+                (
+                    made.map(|e| (policy.location.source, vec![e])),
+                    format!(
+                        "AuthorizationPolicy `{}` is not edited in place (written in a way an edit cannot change safely): add a rule admitting `{principal}` to it by hand",
                         policy.qualified_name()
                     ),
                 )
@@ -1296,7 +1330,8 @@ fn additive_policies(
             | FixRequest::AddLayerHbonePort { .. }
             | FixRequest::AttachToService { .. }
             | FixRequest::KeepL4Part { .. }
-            | FixRequest::LabelUseWaypoint { .. } => {}
+            | FixRequest::LabelUseWaypoint { .. }
+            | FixRequest::AdmitPrincipal { .. } => {}
             FixRequest::AddWaypointRule { .. } => {
                 if let Some((policy, direction, rule)) = new_rule(cluster, request, addresses) {
                     let entry = hbone.entry(policy).or_default();
