@@ -611,6 +611,69 @@ mod tests {
         assert_eq!(&again.fixed.texts[0], out);
     }
 
+    /// AMB011 in JSON: the rule admitting the waypoint goes after the last rule, in JSON; the
+    /// fixed text has no AMB011, and fixing again changes nothing.
+    #[test]
+    fn json_policy_admits_the_waypoint() {
+        let text = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"shop\", \"labels\": {\"istio.io/dataplane-mode\": \"ambient\"}}},\n{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"web\", \"namespace\": \"shop\", \"labels\": {\"app\": \"web\"}}, \"spec\": {\"serviceAccountName\": \"web\", \"containers\": [{\"name\": \"c\"}]}},\n{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"api\", \"namespace\": \"shop\", \"labels\": {\"app\": \"api\"}}, \"spec\": {\"containers\": [{\"name\": \"c\", \"ports\": [{\"containerPort\": 8080}]}]}},\n{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"api\", \"namespace\": \"shop\", \"labels\": {\"istio.io/use-waypoint\": \"waypoint\"}}, \"spec\": {\"selector\": {\"app\": \"api\"}, \"ports\": [{\"port\": 80}]}},\n{\"apiVersion\": \"security.istio.io/v1\", \"kind\": \"AuthorizationPolicy\", \"metadata\": {\"name\": \"api\", \"namespace\": \"shop\"},\n \"spec\": {\"selector\": {\"matchLabels\": {\"app\": \"api\"}}, \"rules\": [{\"from\": [{\"source\": {\"principals\": [\"cluster.local/ns/shop/sa/web\"]}}]}]}}\n]}\n";
+        let report = fixed(text, &Options::default());
+        assert!(report.findings.iter().any(|f| f.code == Code::Amb011));
+        let out = &report.fixed.texts[0];
+        assert!(
+            out.contains("\"rules\": [{\"from\": [{\"source\": {\"principals\": [\"cluster.local/ns/shop/sa/web\"]}}]}, {\"from\": [{\"source\": {\"principals\": [\"cluster.local/ns/shop/sa/waypoint\"]}}]}]"),
+            "{out}"
+        );
+        let again = fixed(out, &Options::default());
+        assert!(
+            !again.findings.iter().any(|f| f.code == Code::Amb011),
+            "{:?}",
+            again.findings
+        );
+        assert_eq!(&again.fixed.texts[0], out);
+    }
+
+    /// One namespace-wide L7 policy over pods behind two Services: one `targetRefs` names both
+    /// (never two `targetRefs` keys).
+    #[test]
+    fn a_policy_over_two_services_names_both() {
+        let mut text = NAMESPACE.replace("app: api}", "app: api, tier: back}");
+        text.push_str("apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: shop}\nspec: {selector: {app: api}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b, namespace: shop}\nspec: {selector: {tier: back}}\n---\n");
+        text.push_str("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  rules:\n  - to:\n    - operation:\n        methods: [GET]\n");
+        let requests = vec![
+            crate::ambient::FixRequest::AttachToService {
+                authz: 0,
+                service: "a".into(),
+            },
+            crate::ambient::FixRequest::AttachToService {
+                authz: 0,
+                service: "b".into(),
+            },
+        ];
+        let sources = [Source {
+            name: "c",
+            text: &text,
+        }];
+        let loaded = crate::input::load(&sources);
+        let (cluster, _) = crate::model::build(&loaded.objects);
+        let out = super::super::fix(
+            &sources,
+            &cluster,
+            &requests,
+            &super::super::FixOptions {
+                style: crate::ambient::FixStyle::Edit,
+                probe_snat: &crate::ambient::ProbeSnat::default(),
+                cni: crate::ambient::Cni::default(),
+                careful: false,
+                separators: &[],
+            },
+        );
+        assert!(
+            out.texts[0].ends_with("  targetRefs:\n  - kind: Service\n    group: \"\"\n    name: a\n  - kind: Service\n    group: \"\"\n    name: b\n"),
+            "{}",
+            out.texts[0]
+        );
+    }
+
     /// One generated field: its key, and whether ztunnel can evaluate it.
     fn field(keys: &'static [(&'static str, bool)]) -> impl Strategy<Value = (String, Y)> {
         (0..keys.len()).prop_map(move |i| {
