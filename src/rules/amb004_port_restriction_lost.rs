@@ -376,10 +376,13 @@ fn reachable(
     everyone: bool,
 ) -> Option<String> {
     use crate::netpol::ranges::Ranges;
-    let enforced: Vec<Vec<usize>> = destinations
+    // Destinations alike (the same enforced policies) are judged once.
+    let mut enforced: Vec<Vec<usize>> = destinations
         .iter()
         .map(|&d| ztunnel::enforced(cx.cluster, cx.istio, &cx.cluster.workloads[d]))
         .collect();
+    crate::sort::sort(&mut enforced);
+    enforced.dedup();
     if enforced.iter().all(Vec::is_empty) {
         return None;
     }
@@ -400,13 +403,27 @@ fn reachable(
     let mut deciders = Vec::new();
     // (ports, clients), in the order first met; `None` clients: every mesh client.
     let mut groups: Vec<(Ranges<u16>, Option<BitSet>)> = Vec::new();
-    if everyone {
-        let ports = reach(Peer::Anyone, &mut deciders);
-        groups.push((ports, None));
+    let anyone = everyone.then(|| reach(Peer::Anyone, &mut deciders));
+    if let Some(ports) = &anyone {
+        groups.push((ports.clone(), None));
     }
+    // Clients of one identity reach the same ports: each identity is judged once.
+    let mut by_identity: HashMap<Peer, Ranges<u16>> = HashMap::new();
     for group in &cx.senders {
         for &s in group.iter().filter(|&&s| mesh_peers.contains(s)) {
-            let ports = reach(Peer::of(&cx.cluster.workloads[s]), &mut deciders);
+            let peer = Peer::of(&cx.cluster.workloads[s]);
+            let ports = match by_identity.get(&peer) {
+                Some(ports) => ports.clone(),
+                None => {
+                    let ports = reach(peer, &mut deciders);
+                    by_identity.insert(peer, ports.clone());
+                    ports
+                }
+            };
+            // "Every mesh client" says it already.
+            if anyone.as_ref() == Some(&ports) {
+                continue;
+            }
             match groups
                 .iter_mut()
                 .find(|(p, set)| *p == ports && set.is_some())
