@@ -674,6 +674,35 @@ mod tests {
         );
     }
 
+    /// A Service labelled `istio.io/use-waypoint: none`: the policy is attached, the label is
+    /// left to the user (the fix says so), and nothing else changes.
+    #[test]
+    fn a_service_opted_out_of_waypoints_keeps_its_label() {
+        let text = format!(
+            "{NAMESPACE}apiVersion: v1\nkind: Service\nmetadata: {{name: api, namespace: shop, labels: {{istio.io/use-waypoint: none}}}}\nspec: {{selector: {{app: api}}}}\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: p, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: api}}}}\n  rules: [{{to: [{{operation: {{methods: [GET]}}}}]}}]\n"
+        );
+        let report = fixed(&text, &Options::default());
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.code == Code::Amb010)
+            .expect("AMB010");
+        assert!(
+            finding.fix.as_deref().is_some_and(|f| f
+                .contains("labelled `istio.io/use-waypoint: none`: label it `waypoint` by hand")),
+            "{:?}",
+            finding.fix
+        );
+        let out = &report.fixed.texts[0];
+        assert_eq!(
+            out,
+            &text.replace(
+                "  selector: {matchLabels: {app: api}}\n",
+                "  targetRefs:\n  - kind: Service\n    group: \"\"\n    name: api\n"
+            )
+        );
+    }
+
     /// One generated field: its key, and whether ztunnel can evaluate it.
     fn field(keys: &'static [(&'static str, bool)]) -> impl Strategy<Value = (String, Y)> {
         (0..keys.len()).prop_map(move |i| {

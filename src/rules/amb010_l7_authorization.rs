@@ -129,48 +129,54 @@ pub fn check(cx: &Context, out: &mut Output) {
             .position(|p| std::ptr::eq(p, policy));
         finding.fix = Some(match (service, index) {
             (Some((s, service)), Some(authz)) if edit => {
-                // A waypoint of the namespace, or one to deploy (the extra Gateway).
+                // The waypoint the pods' traffic takes already, else the namespace's, else one
+                // to deploy (the extra Gateway) and label the Service for.
+                let used = cx.waypoint[first].as_ref();
                 let existing = cx.cluster.waypoints.iter().find(|w| &w.namespace == ns);
-                let waypoint = existing.map_or("waypoint", |w| w.name.as_str());
+                let waypoint = match (used, existing) {
+                    (Some(u), _) => u.name.clone(),
+                    (None, Some(w)) => w.name.clone(),
+                    (None, None) => "waypoint".to_string(),
+                };
                 out.fixes.push(crate::ambient::FixRequest::AttachToService {
                     authz,
                     service: service.name.clone(),
                 });
                 finding.fixable = true;
-                let mut also = Vec::new();
-                match service.labels.get(crate::ambient::mesh::USE_WAYPOINT) {
-                    Some(w) if w == waypoint => {}
-                    Some(w) => also.push(format!(
-                        "the Service `{}` uses the waypoint `{w}`, which then enforces the policy",
-                        service.name
-                    )),
-                    None => {
-                        out.fixes
-                            .push(crate::ambient::FixRequest::LabelUseWaypoint {
-                                service: s,
-                                waypoint: waypoint.to_string(),
-                            });
-                        also.push(format!(
-                            "labels the Service `{}` `istio.io/use-waypoint: {waypoint}`",
-                            service.name
-                        ));
+                let mut also = String::new();
+                let gateway = used.is_none() && existing.is_none();
+                if used.is_none() {
+                    match service.labels.get(crate::ambient::mesh::USE_WAYPOINT) {
+                        None => {
+                            out.fixes
+                                .push(crate::ambient::FixRequest::LabelUseWaypoint {
+                                    service: s,
+                                    waypoint: waypoint.clone(),
+                                });
+                            also = format!(
+                                ", and labels the Service `{}` `istio.io/use-waypoint: {waypoint}`",
+                                service.name
+                            );
+                        }
+                        Some(label) => {
+                            also = format!(
+                                " (the Service is labelled `istio.io/use-waypoint: {label}`: label it `{waypoint}` by hand)"
+                            );
+                        }
                     }
                 }
-                if existing.is_none() {
+                if gateway {
                     push_extra(cx, out, crate::ambient::authz::waypoint_gateway(ns));
                 }
                 format!(
-                    "keep the HTTP rules on a waypoint: the corrected YAML attaches the policy to the Service `{}` with `targetRefs` in place of its {}{}, so the waypoint `{waypoint}` enforces it, L7 rules included{}",
+                    "keep the HTTP rules on a waypoint: the corrected YAML attaches the policy to the Service `{}` with `targetRefs` in place of its {}{also}, so the waypoint `{waypoint}` enforces it, L7 rules included{}",
                     service.name,
                     if matches!(policy.scope, Scope::Selector(_)) {
                         "`selector`"
                     } else {
                         "namespace-wide scope"
                     },
-                    also.iter()
-                        .map(|a| format!(", and {a}"))
-                        .collect::<String>(),
-                    if existing.is_none() {
+                    if gateway {
                         format!(
                             "; apply the extra Gateway `{ns}/waypoint` (a waypoint for the namespace) with it"
                         )
