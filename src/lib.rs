@@ -183,7 +183,24 @@ impl Unchecked<'_> {
             // that now passes 15008 on), whose own fix shows only on the fixed text: one more
             // round, on top of the first, whose findings the notes give.
             if input.objects.iter().any(cnp::is_cluster_policy)
-                && let Some(next) = next_round(sources, &report, options)
+                && let Some(next) = next_round(
+                    sources,
+                    &report,
+                    options,
+                    "the first hands 15008/TCP on to another policy, which then decides it",
+                )
+            {
+                return next;
+            }
+            // A Service labelled to use a waypoint (AMB010): the traffic takes a new path, the
+            // waypoint hop, whose own fixes show only on the fixed text.
+            if report.fixed.reroutes
+                && let Some(next) = next_round(
+                    sources,
+                    &report,
+                    options,
+                    "the first sends the traffic through a waypoint, whose hop then needs its own rules",
+                )
             {
                 return next;
             }
@@ -290,7 +307,7 @@ fn check_fix(
 
 /// The fix of `report`'s fixed text, on top of it, when that one passes its check: the report
 /// keeps the findings of the input, and its notes say what the second round fixed.
-fn next_round(sources: &[Source], report: &Report, options: &Options) -> Option<Report> {
+fn next_round(sources: &[Source], report: &Report, options: &Options, why: &str) -> Option<Report> {
     let fixed: Vec<Source> = sources
         .iter()
         .zip(&report.fixed.texts)
@@ -309,19 +326,14 @@ fn next_round(sources: &[Source], report: &Report, options: &Options) -> Option<
             next.notes.push(note.clone());
         }
     }
-    next.notes.extend(
-        again
-            .findings
-            .iter()
-            .filter(|f| f.fixable)
-            .map(|f| {
-                format!(
-                    "also fixed, in a second round (the first hands 15008/TCP on to another policy, which then decides it): {} {}",
-                    f.code.id(),
-                    f.message
-                )
-            }),
-    );
+    next.notes
+        .extend(again.findings.iter().filter(|f| f.fixable).map(|f| {
+            format!(
+                "also fixed, in a second round ({why}): {} {}",
+                f.code.id(),
+                f.message
+            )
+        }));
     Some(next)
 }
 

@@ -651,7 +651,7 @@ fn strings(items: Vec<String>) -> Y {
 }
 
 /// A YAML node as the emitter's value; plain scalars keep their type (numbers, booleans).
-fn to_y(node: &crate::input::yaml::Node) -> Y {
+pub(crate) fn to_y(node: &crate::input::yaml::Node) -> Y {
     use crate::input::yaml::Value;
     match &node.value {
         Value::Scalar { text, plain: true } => match text.as_str() {
@@ -679,13 +679,13 @@ fn to_y(node: &crate::input::yaml::Node) -> Y {
 }
 
 /// The L7 keys of a source, an operation, and the `when` keys that are not L4.
-const L7_SOURCE: [&str; 4] = [
+pub(crate) const L7_SOURCE: [&str; 4] = [
     "requestPrincipals",
     "notRequestPrincipals",
     "remoteIpBlocks",
     "notRemoteIpBlocks",
 ];
-const L7_OPERATION: [&str; 6] = [
+pub(crate) const L7_OPERATION: [&str; 6] = [
     "hosts",
     "notHosts",
     "methods",
@@ -696,7 +696,7 @@ const L7_OPERATION: [&str; 6] = [
 
 /// A rule without its L7 attributes: what it matches at L4. An entry of `from` (or `to`) left
 /// empty matched every source (operation) at L4, so the whole list goes.
-fn l4_rule(rule: &Y) -> Y {
+pub(crate) fn l4_rule(rule: &Y) -> Y {
     let Y::Map(entries) = rule else {
         return rule.clone();
     };
@@ -797,7 +797,7 @@ fn policy_document(
 }
 
 fn rules_of(policy: &crate::istio::AuthorizationPolicy) -> Vec<Y> {
-    match policy.rules_node.as_ref().map(to_y) {
+    match policy.rules_node().map(to_y) {
         Some(Y::Seq(rules)) => rules,
         _ => Vec::new(),
     }

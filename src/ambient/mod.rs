@@ -134,6 +134,18 @@ pub enum FixRequest {
         istiod: Option<(String, (String, String))>,
         dns: bool,
     },
+    /// AMB010, edit style: attach an AuthorizationPolicy (index into
+    /// `Cluster::authorization_policies`) to the Service `service` with `targetRefs`, in place
+    /// of its `selector` (or besides nothing: a namespace-wide one).
+    AttachToService { authz: usize, service: String },
+    /// AMB010, edit style: an ALLOW AuthorizationPolicy's L4 part alone, its L7 attributes
+    /// deleted in place (what `authz::l4_part` writes as a separate document).
+    KeepL4Part { authz: usize },
+    /// Label a Service (index into `Cluster::services`) `istio.io/use-waypoint: <waypoint>`.
+    LabelUseWaypoint { service: usize, waypoint: String },
+    /// AMB011, edit style: a rule admitting a waypoint's principal added to an ALLOW
+    /// AuthorizationPolicy (index into `Cluster::authorization_policies`).
+    AdmitPrincipal { authz: usize, principal: String },
 }
 
 impl FixRequest {
@@ -146,7 +158,11 @@ impl FixRequest {
             | FixRequest::AddWaypointRule { policy, .. } => Some(*policy),
             FixRequest::AddWaypointPolicy { .. }
             | FixRequest::AddProxyPolicy { .. }
-            | FixRequest::AddLayerHbonePort { .. } => None,
+            | FixRequest::AddLayerHbonePort { .. }
+            | FixRequest::AttachToService { .. }
+            | FixRequest::KeepL4Part { .. }
+            | FixRequest::LabelUseWaypoint { .. }
+            | FixRequest::AdmitPrincipal { .. } => None,
         }
     }
 }
@@ -262,6 +278,9 @@ pub struct Context<'c> {
     pub istiod_namespace: &'c str,
     /// The trust domain and root namespace of Istio's security policy.
     pub istio: crate::istio::ztunnel::Settings<'c>,
+    /// How the fix is written: the rules whose fix is a separate document in the add style
+    /// (AMB010) ask for an edit in the edit style.
+    pub fix_style: FixStyle,
 }
 
 impl<'c> Context<'c> {
@@ -352,6 +371,7 @@ impl<'c> Context<'c> {
                 trust_domain: &options.trust_domain,
                 root_namespace: &options.istio_root_namespace,
             },
+            fix_style: options.fix_style,
         }
     }
 

@@ -1,11 +1,13 @@
 //! Fixes: turn the rules' `FixRequest`s into the corrected YAML.
 //!
 //! Edit style changes the user's text with the smallest insertions: every byte outside them
-//! (indentation, quoting, comments, key order) stays as it was. Add style leaves the user's
+//! (indentation, quoting, comments, key order) stays as it was. AMB010's edit of an
+//! AuthorizationPolicy (`authz.rs`) also replaces and deletes, each edit checked. Add style leaves the user's
 //! policies alone and writes separate, additive policies. Extras (a Cilium clusterwide policy)
 //! are separate documents the user may apply besides. Objects pasted one after the other
 //! without `---` (INP006) get the missing marker lines.
 
+mod authz;
 pub mod emit;
 
 use std::collections::BTreeMap;
@@ -51,6 +53,10 @@ pub struct Fixed {
     /// Policies fixed in the add style although the edit style was asked for, and why.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The fix labels a Service to use a waypoint (AMB010): its traffic takes a new path, whose
+    /// own fixes (the waypoint hop, AMB005) a second round makes.
+    #[serde(skip)]
+    pub reroutes: bool,
 }
 
 impl Fixed {
@@ -186,6 +192,125 @@ pub fn fix(
             }
         }
     }
+    // AMB010: AuthorizationPolicies and Services edited in place, each edit checked; where it
+    // cannot be, the separate document of the add style and a note.
+    let mut authz_extras: Vec<Generated> = Vec::new();
+    let mut reroutes = false;
+    // A policy attached to several Services (AMB010 and AMB011, destinations behind different
+    // Services) gets one `targetRefs` naming them all; attached, it is not cut down as well.
+    let mut attach: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for request in &requests {
+        if let FixRequest::AttachToService { authz, service } = request {
+            let services = attach.entry(*authz).or_default();
+            if !services.contains(service) {
+                services.push(service.clone());
+            }
+        }
+    }
+    let mut attached = std::collections::BTreeSet::new();
+    for request in &requests {
+        let (made, what) = match request {
+            FixRequest::AttachToService { authz, .. } => {
+                if !attached.insert(*authz) {
+                    continue;
+                }
+                let Some(policy) = cluster.authorization_policies.get(*authz) else {
+                    continue;
+                };
+                let services = attach.get(authz).map_or(&[][..], Vec::as_slice);
+                let Some(service) = services.first() else {
+                    continue;
+                };
+                let text = sources.get(policy.location.source).map(|s| s.text);
+                let made = text.and_then(|t| authz::attach_edits(t, policy, services));
+                if made.is_none() {
+                    authz_extras.push(crate::ambient::authz::retargeted(
+                        policy,
+                        service,
+                        format!(
+                            "A copy of `{}` attached to the Service `{service}`, whose waypoint enforces the L7 rules; delete `{}`.",
+                            policy.qualified_name(),
+                            policy.qualified_name()
+                        ),
+                    ));
+                }
+                (
+                    made.map(|e| (policy.location.source, e)),
+                    format!(
+                        "AuthorizationPolicy `{}` is not attached to the Service `{service}` in place (written in a way an edit cannot change safely): the extra document is a copy attached to it; delete the original by hand",
+                        policy.qualified_name()
+                    ),
+                )
+            }
+            FixRequest::KeepL4Part { authz } if !attach.contains_key(authz) => {
+                let Some(policy) = cluster.authorization_policies.get(*authz) else {
+                    continue;
+                };
+                let text = sources.get(policy.location.source).map(|s| s.text);
+                let made = text.and_then(|t| authz::l4_edits(t, policy));
+                if made.is_none() {
+                    authz_extras.push(crate::ambient::authz::l4_part(
+                        policy,
+                        format!(
+                            "The L4 part of `{}` alone, which ztunnel enforces; delete `{}`.",
+                            policy.qualified_name(),
+                            policy.qualified_name()
+                        ),
+                    ));
+                }
+                (
+                    made.map(|e| (policy.location.source, e)),
+                    format!(
+                        "AuthorizationPolicy `{}` is not cut down to its L4 part in place (written in a way an edit cannot change safely): the extra document is its L4 part; delete the original by hand",
+                        policy.qualified_name()
+                    ),
+                )
+            }
+            FixRequest::AdmitPrincipal { authz, principal } => {
+                let Some(policy) = cluster.authorization_policies.get(*authz) else {
+                    continue;
+                };
+                let made = sources
+                    .get(policy.location.source)
+                    .and_then(|s| authz::admit_edit(s.text, policy, principal));
+                (
+                    made.map(|e| (policy.location.source, vec![e])),
+                    format!(
+                        "AuthorizationPolicy `{}` is not edited in place (written in a way an edit cannot change safely): add a rule admitting `{principal}` to it by hand",
+                        policy.qualified_name()
+                    ),
+                )
+            }
+            FixRequest::LabelUseWaypoint { service, waypoint } => {
+                let Some(svc) = cluster.services.get(*service) else {
+                    continue;
+                };
+                let made = sources
+                    .get(svc.location.source)
+                    .and_then(|s| authz::label_edit(s.text, &svc.node, waypoint));
+                reroutes |= made.is_some();
+                (
+                    made.map(|e| (svc.location.source, vec![e])),
+                    format!(
+                        "the Service `{}/{}` is not labelled in place: label it `{}: {waypoint}` by hand",
+                        svc.namespace,
+                        svc.name,
+                        crate::ambient::mesh::USE_WAYPOINT
+                    ),
+                )
+            }
+            _ => continue,
+        };
+        match made {
+            Some((source, new)) => edits.extend(new.into_iter().map(|mut e| {
+                e.source = source;
+                e.policy = usize::MAX;
+                e
+            })),
+            None => notes.push(what),
+        }
+    }
+
     let additive: Vec<FixRequest> = requests
         .iter()
         .filter(|r| {
@@ -244,7 +369,7 @@ pub fn fix(
         })
         .collect();
 
-    let mut extras = Vec::new();
+    let mut extras = authz_extras;
     // Istio's documented clusterwide policy, for probes a NetworkPolicy blocks; a Cilium
     // policy that blocks them gets its own `fromCIDR` rule, and the extra would repeat it.
     let probes = requests.iter().any(|r| {
@@ -257,6 +382,7 @@ pub fn fix(
         texts,
         extras,
         notes,
+        reroutes,
     }
 }
 
@@ -1401,7 +1527,11 @@ fn additive_policies(
             FixRequest::AddProbeRule { .. } => {}
             FixRequest::AddWaypointPolicy { .. }
             | FixRequest::AddProxyPolicy { .. }
-            | FixRequest::AddLayerHbonePort { .. } => {}
+            | FixRequest::AddLayerHbonePort { .. }
+            | FixRequest::AttachToService { .. }
+            | FixRequest::KeepL4Part { .. }
+            | FixRequest::LabelUseWaypoint { .. }
+            | FixRequest::AdmitPrincipal { .. } => {}
             FixRequest::AddWaypointRule { .. } => {
                 if let Some((policy, direction, rule)) = new_rule(cluster, request, addresses) {
                     let entry = hbone.entry(policy).or_default();

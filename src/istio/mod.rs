@@ -137,13 +137,18 @@ pub struct AuthorizationPolicy {
     pub location: Location,
     /// Where `spec` (or the object) is.
     pub spec_location: Location,
-    /// `spec.rules` as written (L7 attributes included), for the fixes that copy the policy.
-    pub rules_node: Option<Node>,
+    /// The object as written (L7 attributes included), for the fixes that copy or edit it.
+    pub node: Node,
 }
 
 impl AuthorizationPolicy {
     pub fn qualified_name(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// `spec.rules` as written.
+    pub fn rules_node(&self) -> Option<&Node> {
+        self.node.get("spec")?.get("rules")
     }
 
     /// The L7 attributes of all its rules, each once, in order.
@@ -314,7 +319,7 @@ fn authorization_policy(object: &Object) -> Checked<AuthorizationPolicy> {
         rules,
         location: object.location,
         spec_location: located(object, spec),
-        rules_node: spec.get("rules").cloned(),
+        node: object.node.clone(),
     })
 }
 

@@ -28,7 +28,7 @@ pub struct Settings<'a> {
 }
 
 /// The peer ztunnel sees.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Peer<'a> {
     /// No mesh identity: plaintext from a pod outside the mesh.
     Plaintext,

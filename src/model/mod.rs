@@ -276,6 +276,8 @@ pub struct Service {
     pub labels: Labels,
     pub selector: Selector,
     pub location: Location,
+    /// The object as written, for the fix that labels it.
+    pub node: crate::input::yaml::Node,
 }
 
 impl Cluster {
@@ -542,6 +544,7 @@ fn service(object: &Object) -> Checked<Option<Service>> {
             requirements: Vec::new(),
         },
         location: object.location,
+        node: object.node.clone(),
     }))
 }
 

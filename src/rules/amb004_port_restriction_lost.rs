@@ -194,6 +194,14 @@ pub fn check(cx: &Context, out: &mut Output) {
             } else {
                 super::sender_names(cx, &mesh_peers)
             };
+            // The user's AuthorizationPolicies (DENY rules, ALLOW rules on other ports) may
+            // already take some ports away from some clients: say which remain.
+            let who_reaches = match reachable(cx, &open, &mesh_peers, peers.everyone) {
+                Some(groups) => groups,
+                None => format!(
+                    "{who} can reach every port of the selected pods through the HBONE tunnel"
+                ),
+            };
             let limited = if listed.is_empty() {
                 "15008, the only port the rule lists".to_string()
             } else {
@@ -206,7 +214,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             let mut finding = Finding::new(
                 Code::Amb004,
                 format!(
-                    "{when}, {who} can reach every port of the selected pods through the HBONE tunnel, not only {limited}: {enforcer} no longer enforces this port list for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
+                    "{when}, {who_reaches}, not only {limited}: {enforcer} no longer enforces this port list for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
                 ),
                 Some(rule_location(cx, p, Direction::Ingress, i)),
             );
@@ -363,6 +371,135 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
 /// Whether the AuthorizationPolicies ztunnel enforces for `d` already keep every mesh peer of a
 /// rule (and, for a rule without `from`, any mesh identity) to the TCP ports NetworkPolicy allows
 /// it: then admitting 15008 loses nothing.
+/// Who can reach which ports of `destinations` through the tunnel, once the user's
+/// AuthorizationPolicies that ztunnel enforces have had their say: "`a` can reach every port of
+/// the selected pods through the HBONE tunnel and `b` every port but 5432 (what
+/// AuthorizationPolicy `ns/x`, enforced by ztunnel, leaves open)". `None` when they take
+/// nothing away from anyone.
+fn reachable(
+    cx: &Context,
+    destinations: &[usize],
+    mesh_peers: &BitSet,
+    everyone: bool,
+) -> Option<String> {
+    use crate::netpol::ranges::Ranges;
+    // Destinations alike (the same enforced policies) are judged once.
+    let mut enforced: Vec<Vec<usize>> = destinations
+        .iter()
+        .map(|&d| ztunnel::enforced(cx.cluster, cx.istio, &cx.cluster.workloads[d]))
+        .collect();
+    crate::sort::sort(&mut enforced);
+    enforced.dedup();
+    if enforced.iter().all(Vec::is_empty) {
+        return None;
+    }
+    let none = Ranges::empty();
+    // The ports a peer may reach on some destination, and the policies that deny it some.
+    let reach = |peer: Peer, deciders: &mut Vec<usize>| {
+        let mut ports = Ranges::empty();
+        for policies in &enforced {
+            let verdict = ztunnel::verdict(cx.cluster, cx.istio, policies, &none, peer);
+            ports.union_with(&verdict.upper);
+            if verdict.upper != ztunnel::all_ports() {
+                deciders.extend(verdict.deny.iter().copied());
+                deciders.extend(verdict.allow.iter().copied());
+            }
+        }
+        ports
+    };
+    let mut deciders = Vec::new();
+    // (ports, clients), in the order first met; `None` clients: every mesh client.
+    let mut groups: Vec<(Ranges<u16>, Option<BitSet>)> = Vec::new();
+    let anyone = everyone.then(|| reach(Peer::Anyone, &mut deciders));
+    if let Some(ports) = &anyone {
+        groups.push((ports.clone(), None));
+    }
+    // Clients of one identity reach the same ports: each identity is judged once.
+    let mut by_identity: HashMap<Peer, Ranges<u16>> = HashMap::new();
+    for group in &cx.senders {
+        for &s in group.iter().filter(|&&s| mesh_peers.contains(s)) {
+            let peer = Peer::of(&cx.cluster.workloads[s]);
+            let ports = match by_identity.get(&peer) {
+                Some(ports) => ports.clone(),
+                None => {
+                    let ports = reach(peer, &mut deciders);
+                    by_identity.insert(peer, ports.clone());
+                    ports
+                }
+            };
+            // "Every mesh client" says it already.
+            if anyone.as_ref() == Some(&ports) {
+                continue;
+            }
+            match groups
+                .iter_mut()
+                .find(|(p, set)| *p == ports && set.is_some())
+            {
+                Some((_, Some(set))) => set.insert(s),
+                _ => {
+                    let mut set = BitSet::new(cx.cluster.workloads.len());
+                    set.insert(s);
+                    groups.push((ports, Some(set)));
+                }
+            }
+        }
+    }
+    let all = ztunnel::all_ports();
+    if groups.iter().all(|(ports, _)| *ports == all) {
+        return None;
+    }
+    // Every port first, then the narrower sets.
+    groups.sort_by_key(|(ports, _)| *ports != all);
+    let parts: Vec<String> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (ports, set))| {
+            let who = match set {
+                None => "every mesh client (the rule has no `from`)".to_string(),
+                Some(set) => super::sender_names(cx, set),
+            };
+            let rest = all.subtract(ports);
+            let what = if ports.is_empty() {
+                "no port at all".to_string()
+            } else if rest.is_empty() {
+                "every port".to_string()
+            } else if rest.spans().len() <= ports.spans().len() {
+                format!("every port but {}", ztunnel::describe_ports(&rest))
+            } else {
+                format!("only {}", ztunnel::describe_ports(ports))
+            };
+            if i == 0 {
+                format!("{who} can reach {what} of the selected pods through the HBONE tunnel")
+            } else {
+                format!("{who} {what}")
+            }
+        })
+        .collect();
+    crate::sort::sort(&mut deciders);
+    deciders.dedup();
+    let names: Vec<String> = deciders
+        .iter()
+        .map(|&p| {
+            format!(
+                "`{}`",
+                cx.cluster.authorization_policies[p].qualified_name()
+            )
+        })
+        .collect();
+    let by = match names.len() {
+        0 => String::new(),
+        1 => format!(
+            " (what AuthorizationPolicy {}, enforced by ztunnel, leaves open)",
+            names[0]
+        ),
+        _ => format!(
+            " (what AuthorizationPolicies {}, enforced by ztunnel, leave open)",
+            super::list(names)
+        ),
+    };
+    Some(format!("{}{by}", super::list(parts)))
+}
+
 fn restricted(cx: &Context, d: usize, mesh_peers: &BitSet, everyone: bool, rule: &ConnSet) -> bool {
     let target = &cx.cluster.workloads[d];
     let policies = ztunnel::enforced(cx.cluster, cx.istio, target);

@@ -119,16 +119,86 @@ pub fn check(cx: &Context, out: &mut Output) {
             .cluster
             .services
             .iter()
-            .find(|s| &s.namespace == ns && s.selector.matches(&target.labels));
-        // The fixer only adds: the policy itself stays until someone deletes it.
-        let delete = format!(
-            "delete AuthorizationPolicy `{}` (line {}) by hand, which the fixer cannot do: ",
-            policy.qualified_name(),
-            policy.location.line
-        );
-        finding.fix = Some(match service {
-            Some(service) => {
-                // A waypoint of the namespace, or one to deploy (the extra Gateway).
+            .enumerate()
+            .find(|(_, s)| &s.namespace == ns && s.selector.matches(&target.labels));
+        let edit = cx.fix_style == crate::ambient::FixStyle::Edit;
+        let index = cx
+            .cluster
+            .authorization_policies
+            .iter()
+            .position(|p| std::ptr::eq(p, policy));
+        finding.fix = Some(match (service, index) {
+            (Some((s, service)), Some(authz)) if edit => {
+                // The waypoint the pods' traffic takes already, else the namespace's, else one
+                // to deploy (the extra Gateway) and label the Service for.
+                let used = cx.waypoint[first].as_ref();
+                let existing = cx.cluster.waypoints.iter().find(|w| &w.namespace == ns);
+                let waypoint = match (used, existing) {
+                    (Some(u), _) => u.name.clone(),
+                    (None, Some(w)) => w.name.clone(),
+                    (None, None) => "waypoint".to_string(),
+                };
+                out.fixes.push(crate::ambient::FixRequest::AttachToService {
+                    authz,
+                    service: service.name.clone(),
+                });
+                finding.fixable = true;
+                let mut also = String::new();
+                let gateway = used.is_none() && existing.is_none();
+                if used.is_none() {
+                    match service.labels.get(crate::ambient::mesh::USE_WAYPOINT) {
+                        None => {
+                            out.fixes
+                                .push(crate::ambient::FixRequest::LabelUseWaypoint {
+                                    service: s,
+                                    waypoint: waypoint.clone(),
+                                });
+                            also = format!(
+                                ", and labels the Service `{}` `istio.io/use-waypoint: {waypoint}`",
+                                service.name
+                            );
+                        }
+                        Some(label) => {
+                            also = format!(
+                                " (the Service is labelled `istio.io/use-waypoint: {label}`: label it `{waypoint}` by hand)"
+                            );
+                        }
+                    }
+                }
+                if gateway {
+                    push_extra(cx, out, crate::ambient::authz::waypoint_gateway(ns));
+                }
+                format!(
+                    "keep the HTTP rules on a waypoint: the corrected YAML attaches the policy to the Service `{}` with `targetRefs` in place of its {}{also}, so the waypoint `{waypoint}` enforces it, L7 rules included{}",
+                    service.name,
+                    if matches!(policy.scope, Scope::Selector(_)) {
+                        "`selector`"
+                    } else {
+                        "namespace-wide scope"
+                    },
+                    if gateway {
+                        format!(
+                            "; apply the extra Gateway `{ns}/waypoint` (a waypoint for the namespace) with it"
+                        )
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            (None, Some(authz)) if edit && policy.action == Action::Allow => {
+                out.fixes
+                    .push(crate::ambient::FixRequest::KeepL4Part { authz });
+                finding.fixable = true;
+                "keep what ztunnel can enforce: the corrected YAML deletes the policy's L7 attributes, leaving its L4 part (principals, namespaces, ports), so the HTTP restriction is lost; to keep it, put a Service and a waypoint in front of the pods and attach the policy to the Service with `targetRefs` instead of `selector`".to_string()
+            }
+            (Some((_, service)), _) => {
+                // The add style: separate documents, the policy itself stays until someone
+                // deletes it.
+                let delete = format!(
+                    "delete AuthorizationPolicy `{}` (line {}) by hand, which the add style does not do: ",
+                    policy.qualified_name(),
+                    policy.location.line
+                );
                 let existing = cx.cluster.waypoints.iter().find(|w| &w.namespace == ns);
                 let waypoint = existing.map_or("waypoint", |w| w.name.as_str());
                 let copy = crate::ambient::authz::retargeted(
@@ -172,7 +242,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                     }
                 )
             }
-            None if policy.action == Action::Allow => {
+            (None, _) if policy.action == Action::Allow => {
                 let l4 = crate::ambient::authz::l4_part(
                     policy,
                     format!(
@@ -183,11 +253,13 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let name = l4.name.clone();
                 push_extra(cx, out, l4);
                 format!(
-                    "apply the AuthorizationPolicy `{name}` (an extra document: the policy's L4 part alone, which ztunnel enforces, losing the HTTP restriction), or put a Service and a waypoint in front of the pods and attach the policy to them with `targetRefs`; then {delete}its L7 rules keep matching nothing"
+                    "apply the AuthorizationPolicy `{name}` (an extra document: the policy's L4 part alone, which ztunnel enforces, losing the HTTP restriction), or put a Service and a waypoint in front of the pods and attach the policy to them with `targetRefs`; then delete AuthorizationPolicy `{}` (line {}) by hand, which the add style does not do: its L7 rules keep matching nothing",
+                    policy.qualified_name(),
+                    policy.location.line
                 )
             }
-            None => format!(
-                "put a Service and a waypoint in front of the pods (`istioctl waypoint apply -n {ns}`, the Service labelled `istio.io/use-waypoint: waypoint`) and attach a copy of this policy to the Service with `targetRefs` instead of `selector`; then {delete}ztunnel keeps enforcing it, denying more than it says"
+            (None, _) => format!(
+                "put a Service and a waypoint in front of the pods (`istioctl waypoint apply -n {ns}`, the Service labelled `istio.io/use-waypoint: waypoint`) and attach this policy to the Service with `targetRefs` instead of `selector`; until then ztunnel keeps enforcing it, denying more than it says"
             ),
         });
         out.findings.push(finding);

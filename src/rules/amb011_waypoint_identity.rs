@@ -118,6 +118,25 @@ pub fn check(cx: &Context, out: &mut Output) {
             .find(|s| s.labels.contains_key(crate::ambient::mesh::USE_WAYPOINT))
             .or(services.first());
         let mut copies = Vec::new();
+        let mut edited = Vec::new();
+        if service.is_some() && cx.fix_style == crate::ambient::FixStyle::Edit {
+            // The edit style: each policy of the destination's namespace admits the waypoint in
+            // place, and its copy attached to the Service (an extra document) has the waypoint
+            // check the clients.
+            for &i in allow
+                .iter()
+                .filter(|&&i| cx.cluster.authorization_policies[i].namespace == target.namespace)
+            {
+                out.fixes.push(crate::ambient::FixRequest::AdmitPrincipal {
+                    authz: i,
+                    principal: principal.clone(),
+                });
+                edited.push(format!(
+                    "`{}`",
+                    cx.cluster.authorization_policies[i].qualified_name()
+                ));
+            }
+        }
         if let Some(service) = service {
             for &i in allow
                 .iter()
@@ -127,14 +146,25 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let copy = crate::ambient::authz::retargeted(
                     policy,
                     &service.name,
-                    format!(
-                        "A copy of `{}` attached to the Service `{}`: the waypoint `{}/{}` sees the clients' identities and enforces it. Delete `{}` (or admit `{principal}` in it): the pods' ztunnel sees only the waypoint.",
-                        policy.qualified_name(),
-                        service.name,
-                        waypoint.namespace,
-                        waypoint.name,
-                        policy.qualified_name()
-                    ),
+                    if edited.is_empty() {
+                        format!(
+                            "A copy of `{}` attached to the Service `{}`: the waypoint `{}/{}` sees the clients' identities and enforces it. Delete `{}` (or admit `{principal}` in it): the pods' ztunnel sees only the waypoint.",
+                            policy.qualified_name(),
+                            service.name,
+                            waypoint.namespace,
+                            waypoint.name,
+                            policy.qualified_name()
+                        )
+                    } else {
+                        format!(
+                            "A copy of `{}` attached to the Service `{}`: the waypoint `{}/{}` sees the clients' identities and enforces it. The corrected `{}` admits `{principal}`, so the pods' ztunnel lets the waypoint's traffic through and keeps checking clients that address the pods directly.",
+                            policy.qualified_name(),
+                            service.name,
+                            waypoint.namespace,
+                            waypoint.name,
+                            policy.qualified_name()
+                        )
+                    },
                 );
                 copies.push((
                     format!("`{}`", copy.name),
@@ -150,13 +180,38 @@ pub fn check(cx: &Context, out: &mut Output) {
                 }
             }
         }
-        finding.fix = Some(if copies.is_empty() {
+        finding.fix = Some(if !edited.is_empty() {
+            finding.fixable = true;
+            format!(
+                "the corrected YAML adds a rule admitting the waypoint (`{principal}`) to {} {}, and the extra {} {} ({}: the policy with `targetRefs` to the Service `{}`) has the waypoint `{}/{}` check the clients with their own identities; apply them together, so the pods' ztunnel admits the waypoint, the waypoint admits only the clients, and clients that address the pods directly stay checked by the original rules",
+                if edited.len() == 1 {
+                    "the AuthorizationPolicy"
+                } else {
+                    "the AuthorizationPolicies"
+                },
+                super::list(edited.clone()),
+                if copies.len() == 1 {
+                    "AuthorizationPolicy"
+                } else {
+                    "AuthorizationPolicies"
+                },
+                super::list(copies.iter().map(|c| c.0.clone()).collect()),
+                if copies.len() == 1 {
+                    "an extra document"
+                } else {
+                    "extra documents"
+                },
+                service.map_or("", |s| s.name.as_str()),
+                waypoint.namespace,
+                waypoint.name,
+            )
+        } else if copies.is_empty() {
             format!(
                 "move the client rules to the waypoint (`targetRefs` to the Service or the waypoint), and admit the waypoint here: add `{principal}` to the policy's principals (or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default)"
             )
         } else {
             format!(
-                "apply the AuthorizationPolicy {} ({}: the policy with `targetRefs` to the Service `{}`, which the waypoint enforces with the clients' identities), then delete by hand, which the fixer cannot do, {} (or add `{principal}` to its principals, or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default): while it admits only the clients, the pods' ztunnel refuses the waypoint",
+                "apply the AuthorizationPolicy {} ({}: the policy with `targetRefs` to the Service `{}`, which the waypoint enforces with the clients' identities), then delete by hand, which the add style does not do, {} (or add `{principal}` to its principals, or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default): while it admits only the clients, the pods' ztunnel refuses the waypoint",
                 super::list(copies.iter().map(|c| c.0.clone()).collect()),
                 if copies.len() == 1 {
                     "an extra document"
