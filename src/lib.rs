@@ -4,6 +4,7 @@
 //! `src/ui/`) are thin shells over [`analyze`].
 
 pub mod ambient;
+pub mod calico;
 pub mod cnp;
 pub mod diff;
 pub mod exercise;
