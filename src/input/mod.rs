@@ -67,13 +67,16 @@ pub const OTHER_KNOWN_KINDS: &[&str] = &[
 
 /// Kinds without a namespace (besides Namespace itself).
 fn cluster_scoped(kind: &str) -> bool {
-    kind == "Node" || crate::cnp::KINDS.contains(&kind)
+    kind == "Node"
+        || crate::cnp::KINDS.contains(&kind)
+        || crate::calico::CLUSTER_SCOPED.contains(&kind)
 }
 
 pub fn is_known_kind(kind: &str) -> bool {
     WORKLOAD_KINDS.contains(&kind)
         || OTHER_KNOWN_KINDS.contains(&kind)
         || crate::cnp::KINDS.contains(&kind)
+        || crate::calico::KINDS.contains(&kind)
         || crate::istio::KINDS.contains(&kind)
 }
 
