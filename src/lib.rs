@@ -48,6 +48,27 @@ pub struct Options {
     /// Istio's root namespace: its AuthorizationPolicies and PeerAuthentications without a
     /// selector apply to the whole mesh.
     pub istio_root_namespace: String,
+    /// The pods' address ranges (`--pod-cidr`): under Calico, `nets` and `ipBlock` blocks match
+    /// the pods whose range they overlap. Empty: unknown (pods are assumed inside the blocks).
+    pub pod_cidrs: Vec<netpol::ip::Cidr>,
+}
+
+impl Options {
+    /// The policy engine for these options: Calico's semantics under `--cni calico`.
+    pub fn engine<'c>(&self, cluster: &'c model::Cluster) -> netpol::eval::Engine<'c> {
+        netpol::eval::Engine::configured(cluster, self.host_network, self.calico_pods())
+    }
+
+    /// Where pods' addresses are, under `--cni calico`; `None` for other CNIs.
+    pub fn calico_pods(&self) -> Option<calico::eval::PodAddresses> {
+        (self.cni == ambient::Cni::Calico).then(|| calico::eval::PodAddresses {
+            ranges: (!self.pod_cidrs.is_empty()).then(|| {
+                self.pod_cidrs
+                    .iter()
+                    .fold(netpol::ip::IpSet::default(), |acc, c| acc.union(&c.set()))
+            }),
+        })
+    }
 }
 
 /// istio-cni's default `excludeNamespaces`.
@@ -69,6 +90,7 @@ impl Default for Options {
             istiod_namespace: "istio-system".into(),
             trust_domain: "cluster.local".into(),
             istio_root_namespace: "istio-system".into(),
+            pod_cidrs: Vec::new(),
         }
     }
 }
@@ -354,7 +376,7 @@ fn analyze_loaded(
     let mut findings = std::mem::take(&mut loaded.findings);
     let given = loaded.cluster.workloads.len();
     model::inferred::add_inferred(&mut loaded.cluster);
-    let engine = netpol::eval::Engine::with(&loaded.cluster, options.host_network);
+    let engine = options.engine(&loaded.cluster);
     // INP004 speaks of the workloads given, not of the inferred ones.
     findings.extend(rules::inp004::check(&engine, given));
     let cx = ambient::Context::new(&engine, options);
@@ -371,6 +393,7 @@ fn analyze_loaded(
     {
         notes.push("some selectors match none of the workloads given: they are analysed as the pods they stand for (\"pods matching ... (not in the input)\")".to_string());
     }
+    notes.extend(calico_notes(&loaded.cluster, options));
 
     let out = rules::check_ambient(&cx, fixing == Fixing::No);
     findings.extend(out.findings);
@@ -511,4 +534,40 @@ mod tests {
             assert!(report.fixed.extras.is_empty());
         }
     }
+}
+
+/// What the analysis assumed about Calico: its policies are evaluated only under `--cni
+/// calico`, and without `--pod-cidr` pods are taken to be inside the address blocks.
+fn calico_notes(cluster: &model::Cluster, options: &Options) -> Vec<String> {
+    let mut notes = Vec::new();
+    let calico = options.cni == ambient::Cni::Calico;
+    if !calico && !cluster.calico_policies.is_empty() {
+        notes.push("the input has Calico policies (projectcalico.org): they are evaluated only with --cni calico".to_string());
+    }
+    let blocks = cluster.calico_policies.iter().any(|p| {
+        [
+            netpol::policy::Direction::Ingress,
+            netpol::policy::Direction::Egress,
+        ]
+        .into_iter()
+        .flat_map(|d| p.rules(d))
+        .any(|r| {
+            [&r.source, &r.destination]
+                .iter()
+                .any(|e| e.nets.is_some() || e.not_nets.is_some())
+        })
+    }) || cluster.policies.iter().any(|p| {
+        [
+            netpol::policy::Direction::Ingress,
+            netpol::policy::Direction::Egress,
+        ]
+        .into_iter()
+        .flat_map(|d| p.rules(d))
+        .flat_map(|r| r.peers.iter().flatten())
+        .any(|peer| matches!(peer, netpol::policy::Peer::IpBlock { .. }))
+    });
+    if calico && options.pod_cidrs.is_empty() && blocks {
+        notes.push("Calico matches `nets` and `ipBlock` blocks against pod addresses too, and the input does not say which addresses pods have (--pod-cidr): the verdicts assume pods fall inside every `nets`/`ipBlock` block and outside every `notNets`/`except` block".to_string());
+    }
+    notes
 }

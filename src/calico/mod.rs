@@ -8,6 +8,7 @@
 //! matches, `services` peers, `source.ports` (client ports), host-endpoint policies
 //! (`doNotTrack`, `preDNAT`, `applyOnForward`). Such a rule matches nothing here.
 
+pub mod eval;
 pub mod selector;
 
 use std::cmp::Ordering;
