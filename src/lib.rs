@@ -204,7 +204,10 @@ impl Unchecked<'_> {
             // A fix of a cluster-wide policy can hand a decision to NetworkPolicy (a Pass rule
             // that now passes 15008 on), whose own fix shows only on the fixed text: one more
             // round, on top of the first, whose findings the notes give.
-            if input.objects.iter().any(cnp::is_cluster_policy)
+            if input
+                .objects
+                .iter()
+                .any(|o| cnp::is_cluster_policy(o) || calico::is_calico(o))
                 && let Some(next) = next_round(sources, &report, options)
             {
                 return next;

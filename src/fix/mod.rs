@@ -6,6 +6,7 @@
 //! are separate documents the user may apply besides. Objects pasted one after the other
 //! without `---` (INP006) get the missing marker lines.
 
+mod calico;
 pub mod emit;
 
 use std::collections::BTreeMap;
@@ -182,6 +183,36 @@ pub fn fix(
                     "{} is not fixed: its rule could not be extended in place (reached through an alias, or written in a way an insertion would change); add 15008/TCP to its {} by hand",
                     policy.describe(),
                     policy.rule_name(Direction::from(*direction), *rule),
+                )),
+            }
+        }
+        if let FixRequest::AddCalicoHbonePort {
+            policy: c,
+            direction,
+            rule,
+            blocker,
+        } = request
+        {
+            let policy = &cluster.calico_policies[*c];
+            let direction = Direction::from(*direction);
+            if options.style == FixStyle::Add {
+                match calico::policy_doc(cluster, policy, direction, *rule, *blocker) {
+                    Ok(doc) => {
+                        layer_docs.push((policy.location.source, doc));
+                        continue;
+                    }
+                    Err(why) => notes.push(format!(
+                        "{} is fixed by an edit, not a separate policy: {why}",
+                        policy.describe()
+                    )),
+                }
+            }
+            match calico::port_edit(sources, policy, direction, *rule) {
+                Some(edit) if keeps_document(sources, &edit) => edits.push(edit),
+                _ => notes.push(format!(
+                    "{} is not fixed: its rule has no `destination.ports` list to extend (or it is reached through an alias); add 15008 to its {} by hand",
+                    policy.describe(),
+                    policy.rule_name(direction, *rule),
                 )),
             }
         }
@@ -1201,7 +1232,8 @@ fn additive_policies(
             FixRequest::AddProbeRule { .. } => {}
             FixRequest::AddWaypointPolicy { .. }
             | FixRequest::AddProxyPolicy { .. }
-            | FixRequest::AddLayerHbonePort { .. } => {}
+            | FixRequest::AddLayerHbonePort { .. }
+            | FixRequest::AddCalicoHbonePort { .. } => {}
             FixRequest::AddWaypointRule { .. } => {
                 if let Some((policy, direction, rule)) = new_rule(cluster, request, addresses) {
                     let entry = hbone.entry(policy).or_default();
