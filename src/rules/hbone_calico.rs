@@ -91,10 +91,34 @@ fn judge(allowed: &ConnSet, side: &SideVerdict) -> Option<Judged> {
     if app.is_empty() {
         return None;
     }
-    let (at, block) = blocking(side)?;
     if network_policy_judges(side, &app) {
         return None;
     }
+    let (through, blocker) = through_and_blocker(side, &app)?;
+    match (through, &blocker) {
+        (Some(rule), _) => Some(Judged {
+            app,
+            rule,
+            through: true,
+            blocker,
+        }),
+        (None, Blocker::Rule(c, r)) => Some(Judged {
+            app,
+            rule: (*c, *r),
+            through: false,
+            blocker,
+        }),
+        (None, Blocker::TierEnd(_)) => None,
+    }
+}
+
+/// The Calico rule (policy, rule) that lets some of `app` through before 15008/TCP is denied
+/// (`None`: none does), and who denies 15008/TCP; `None` when Calico does not deny it.
+fn through_and_blocker(
+    side: &SideVerdict,
+    app: &ConnSet,
+) -> Option<(Option<(usize, usize)>, Blocker)> {
+    let (at, block) = blocking(side)?;
     let blocker = match (block.policy, block.rule) {
         (Some(c), Some(r)) => Blocker::Rule(c, r),
         _ => Blocker::TierEnd(block.tier.clone()),
@@ -111,22 +135,49 @@ fn judge(allowed: &ConnSet, side: &SideVerdict) -> Option<Judged> {
         .iter()
         .filter(lets_through)
         .find(|m| m.tier == block.tier)
-        .or_else(|| earlier.iter().find(lets_through));
-    match (through, &blocker) {
-        (Some(m), _) => Some(Judged {
-            app,
-            rule: (m.policy?, m.rule?),
-            through: true,
-            blocker,
-        }),
-        (None, Blocker::Rule(c, r)) => Some(Judged {
-            app,
-            rule: (*c, *r),
-            through: false,
-            blocker,
-        }),
-        (None, Blocker::TierEnd(_)) => None,
+        .or_else(|| earlier.iter().find(lets_through))
+        .and_then(|m| Some((m.policy?, m.rule?)));
+    Some((through, blocker))
+}
+
+/// For AMB005: where Calico denies a waypoint hop's 15008/TCP (and not after Kubernetes
+/// NetworkPolicies that admit the hop's other traffic): the rule that lets that traffic through
+/// (its fix), the blocking policy (`None`: a tier's end), and a sentence naming the blocker.
+pub fn hop_block(cx: &Context, side: &SideVerdict, direction: Direction) -> Option<HopBlock> {
+    let app = ConnSet::ports(Protocol::Tcp, side.allowed.of(Protocol::Tcp).clone());
+    if network_policy_judges(side, &app) {
+        return None;
     }
+    let (through, blocker) = through_and_blocker(side, &app)?;
+    let (blocker_policy, describe) = match &blocker {
+        Blocker::Rule(c, r) => {
+            let p = &cx.cluster.calico_policies[*c];
+            (
+                Some(*c),
+                format!("{} of {}", p.rule_name(direction, *r), p.describe()),
+            )
+        }
+        Blocker::TierEnd(tier) => (
+            None,
+            format!("the end of Calico tier `{tier}` (its default action)"),
+        ),
+    };
+    Some(HopBlock {
+        through,
+        blocker_policy,
+        blocker_rule: match blocker {
+            Blocker::Rule(c, r) => Some((c, r)),
+            Blocker::TierEnd(_) => None,
+        },
+        describe,
+    })
+}
+
+pub struct HopBlock {
+    pub through: Option<(usize, usize)>,
+    pub blocker_policy: Option<usize>,
+    pub blocker_rule: Option<(usize, usize)>,
+    pub describe: String,
 }
 
 pub fn check(cx: &Context, out: &mut Output) {
