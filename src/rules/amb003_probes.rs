@@ -93,7 +93,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             let named: Vec<String> = calico
                 .iter()
                 .map(|&c| cx.cluster.calico_policies[c].describe())
-                .chain(policies.iter().map(|&p| format!("NetworkPolicy `{}`", cx.policy_name(p))))
+                .chain(
+                    policies
+                        .iter()
+                        .map(|&p| format!("NetworkPolicy `{}`", cx.policy_name(p))),
+                )
                 .collect();
             let first = &cx.cluster.calico_policies[calico[0]];
             let mut finding = Finding::new(
@@ -102,7 +106,11 @@ pub fn check(cx: &Context, out: &mut Output) {
                     "{} is selected for ingress by {} and has kubelet probes on port {}; in the ambient mesh they arrive from the SNAT address {address_list}, which the policies do not allow on those ports: whether Calico blocks them is not documented, so they may be blocked, and the pods then fail their probes.",
                     workload.describe(),
                     super::list(named),
-                    if ports.is_empty() { "unknown ports".to_string() } else { ports },
+                    if ports.is_empty() {
+                        "unknown ports".to_string()
+                    } else {
+                        ports
+                    },
                 ),
                 Some(workload.location),
             );

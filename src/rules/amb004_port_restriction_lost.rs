@@ -258,8 +258,8 @@ fn check_calico(cx: &Context, out: &mut Output, extras: &mut Extras) {
             if rule.action != crate::calico::Action::Allow || rule.destination.ports.is_none() {
                 continue;
             }
-            let admits_now = crate::calico::eval::rule_conns(rule, None)
-                .contains(Protocol::Tcp, HBONE_PORT);
+            let admits_now =
+                crate::calico::eval::rule_conns(rule, None).contains(Protocol::Tcp, HBONE_PORT);
             let after_fix = opened.contains(&(c, i));
             if !admits_now && !after_fix {
                 continue;
@@ -274,9 +274,8 @@ fn check_calico(cx: &Context, out: &mut Output, extras: &mut Extras) {
             if mesh_peers.is_empty() && !peers.everyone {
                 continue;
             }
-            let rule_tcp = |d: usize| {
-                crate::calico::eval::rule_conns(rule, Some(&cx.cluster.workloads[d]))
-            };
+            let rule_tcp =
+                |d: usize| crate::calico::eval::rule_conns(rule, Some(&cx.cluster.workloads[d]));
             let open: Vec<usize> = destinations
                 .iter()
                 .copied()

@@ -109,6 +109,20 @@ pub fn network_policy_decides(
     }
 }
 
+/// Under Calico, a NetworkPolicy rule's `ipBlock` matches pods too; without `--pod-cidr` the
+/// verdict assumes they fall inside the block, and the finding says so (`None` otherwise).
+pub fn ip_block_assumption(cx: &Context, rule: &crate::netpol::policy::Rule) -> Option<String> {
+    let calico = cx.engine.calico()?;
+    let blocks = rule
+        .peers
+        .iter()
+        .flatten()
+        .any(|p| matches!(p, crate::netpol::policy::Peer::IpBlock { .. }));
+    (blocks && calico.pods.ranges.is_none()).then(|| {
+        " (Calico matches the rule's ipBlock against pod addresses too; without --pod-cidr the verdict assumes the pods fall inside the block)".to_string()
+    })
+}
+
 /// The place of one rule of a policy.
 pub fn rule_location(cx: &Context, policy: usize, direction: Direction, rule: usize) -> Location {
     let p = &cx.cluster.policies[policy];
