@@ -366,3 +366,25 @@ fn egress_and_types() {
     // Ingress is not part of the policy: others reach the client.
     assert!(case.allows("a/other", "a/client", 1));
 }
+
+#[test]
+fn an_earlier_tier_decides_before_the_kubernetes_network_policies() {
+    let case = Case::new(&format!(
+        "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {{name: security}}\nspec: {{order: 100}}\n---\n{}apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: web, namespace: a}}\nspec:\n  podSelector: {{}}\n  ingress: [{{}}]\n",
+        gnp(
+            "security.client-only",
+            "  tier: security\n  selector: app == 'web'\n  ingress: [{action: Pass, source: {selector: app == 'client'}}]\n",
+        ),
+    ));
+    // The NetworkPolicy admits everyone, but the security tier's end denies `other` first.
+    assert!(case.allows("a/client", "a/web", 15008));
+    assert!(!case.allows("a/other", "a/web", 15008));
+    assert_eq!(
+        case.ingress_decider("a/other", "a/web", 15008),
+        Decider::Calico(None, None, ambient_netpol::calico::Action::Deny)
+    );
+    assert_eq!(
+        case.ingress_decider("a/client", "a/web", 15008),
+        Decider::NetworkPolicy
+    );
+}

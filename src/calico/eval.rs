@@ -11,8 +11,8 @@
 //! against pod addresses too. Pods whose addresses the input has (cluster dumps) are matched by
 //! them; otherwise by the pod ranges given (`--pod-cidr`): a block matches the pods when it
 //! overlaps a pod range, a `notNets` block excludes them when it covers every pod range.
-//! Without pod ranges the analysis assumes pods fall inside every `nets` block and outside
-//! every `notNets` block, and says so.
+//! Without pod ranges the analysis assumes pods fall inside every `nets` block (but a single
+//! address or a link-local range) and outside every `notNets` block, and says so.
 
 use std::collections::HashMap;
 
@@ -42,7 +42,7 @@ impl PodAddresses {
             return workload.ips.iter().any(|ip| set.contains(*ip));
         }
         match &self.ranges {
-            None => true,
+            None => may_hold_pods(set),
             Some(pods) => !pods.intersect(set).is_empty(),
         }
     }
@@ -57,6 +57,18 @@ impl PodAddresses {
             Some(pods) => set.contains_all(pods),
         }
     }
+}
+
+/// Without pod ranges: whether a block may hold pod addresses. Single addresses (a host, a
+/// probe SNAT address) and link-local ranges (169.254.0.0/16, fe80::/10) never do; any other
+/// block is assumed to.
+fn may_hold_pods(set: &IpSet) -> bool {
+    let link_local = ["169.254.0.0/16", "fe80::/10"]
+        .iter()
+        .filter_map(|c| crate::netpol::ip::Cidr::parse(c).ok())
+        .fold(IpSet::default(), |acc, c| acc.union(&c.set()));
+    let rest = set.subtract(&link_local);
+    rest.v4.spans().iter().any(|(lo, hi)| lo < hi) || rest.v6.spans().iter().any(|(lo, hi)| lo < hi)
 }
 
 /// A tier in the pipeline's order.

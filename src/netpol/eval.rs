@@ -1113,16 +1113,19 @@ impl<'c> Engine<'c> {
             (Direction::Egress, Endpoint::Ip(_)) => None,
         };
         let d = dir_index(direction);
+        // Whether the default tier (where the Kubernetes NetworkPolicies are) is behind.
+        let mut past_default = false;
         for (t, tier) in calico.tiers.iter().enumerate() {
             if open.is_empty() {
                 return;
             }
+            let default_tier = tier.name == crate::calico::DEFAULT_TIER;
             let steps = calico.steps(t, w, direction, network_policy.is_some());
             if steps.is_empty() {
                 continue;
             }
             let mut passed = ConnSet::none();
-            let mut after_kubernetes = false;
+            let mut after_kubernetes = past_default;
             for step in steps {
                 let c = match step {
                     Step::Kubernetes => {
@@ -1171,7 +1174,8 @@ impl<'c> Engine<'c> {
                         rule: Some(r),
                         tier: tier.name.clone(),
                         action: rule.action,
-                        after_kubernetes: after_kubernetes || calico.after_kubernetes[c],
+                        after_kubernetes: after_kubernetes
+                            || (default_tier && calico.after_kubernetes[c]),
                         conns,
                     });
                 }
@@ -1183,7 +1187,7 @@ impl<'c> Engine<'c> {
                     rule: None,
                     tier: tier.name.clone(),
                     action: tier.default_action,
-                    after_kubernetes: true,
+                    after_kubernetes: past_default || default_tier,
                     conns: open.clone(),
                 });
                 if tier.default_action != Calico::Pass {
@@ -1191,6 +1195,7 @@ impl<'c> Engine<'c> {
                 }
             }
             open.union_with(&passed);
+            past_default |= default_tier;
         }
     }
 

@@ -155,7 +155,15 @@ pub fn check(cx: &Context, out: &mut Output) {
         if let Decider::Calico(..) = side.decider(Protocol::Tcp, HBONE_PORT)
             && let Some(hop) = super::hbone_calico::hop_block(cx, &side, direction)
         {
-            let at = hop.through.or(hop.blocker_rule);
+            // The finding is on the rule that lets the hop's other traffic through, else on the
+            // Deny, else (a tier's end denies everything on the hop) on the first policy of the
+            // pipeline that selects the pod.
+            let at = hop.through.or(hop.blocker_rule).or_else(|| {
+                cx.engine
+                    .calico_layered(block.workload, direction)
+                    .first()
+                    .map(|&c| (c, usize::MAX))
+            });
             let Some((fc, fr)) = at else {
                 continue;
             };
