@@ -1303,14 +1303,29 @@ impl<'c> Engine<'c> {
         };
         let mut decided_by = Vec::new();
         let mut calico = Vec::new();
-        let allowed = self.pipeline(
-            this,
-            peer,
-            direction,
-            isolated.then_some(allowed),
-            |m| decided_by.push(m),
-            &mut |m| calico.push(m),
-        );
+        let allowed = if self.calico.is_some() && isolated {
+            // The explanation as `workload_side` gives it: the Calico rules after the
+            // NetworkPolicies are told everything NetworkPolicy leaves open or not (see
+            // `Engine::decided_by`); the answer with what it allows.
+            self.pipeline(
+                this,
+                peer,
+                direction,
+                Some(ConnSet::none()),
+                |m| decided_by.push(m),
+                &mut |m| calico.push(m),
+            );
+            self.pipeline(this, peer, direction, Some(allowed), |_| {}, &mut |_| {})
+        } else {
+            self.pipeline(
+                this,
+                peer,
+                direction,
+                isolated.then_some(allowed),
+                |m| decided_by.push(m),
+                &mut |m| calico.push(m),
+            )
+        };
         SideVerdict {
             isolated_by,
             admitted_by,
