@@ -68,6 +68,15 @@ pub const EXAMPLES: &[Example] = &[
         ),
     },
     Example {
+        id: "calico-ordered",
+        title: "Calico ordered policies: allow, then a later deny (AMB001, with CNI Calico)",
+        text: concat!(
+            include_str!("../../tests/fixtures/calico-ordered-policies/cluster.yaml"),
+            "---\n",
+            include_str!("../../tests/fixtures/calico-ordered-policies/policies.yaml")
+        ),
+    },
+    Example {
         id: "sidecar-l7",
         title: "Coming from sidecars: an HTTP-level AuthorizationPolicy without a waypoint (AMB010)",
         text: concat!(
