@@ -388,3 +388,18 @@ fn an_earlier_tier_decides_before_the_kubernetes_network_policies() {
         Decider::NetworkPolicy
     );
 }
+
+#[test]
+fn connectivity_splits_addresses_at_calico_nets() {
+    let case = Case::new(&gnp(
+        "web-in",
+        "  selector: app == 'web'\n  ingress:\n  - {action: Allow, source: {nets: [10.0.0.0/8], notNets: [10.2.0.0/16]}}\n",
+    ));
+    let engine = case.engine(Some("192.168.0.0/16"));
+    let rows = ambient_netpol::netpol::connectivity::connectivity(&engine);
+    let from = |src: &str| rows.iter().any(|r| r.src == src && r.dst == "a/web");
+    assert!(from("10.0.0.0-10.1.255.255"));
+    assert!(from("10.3.0.0-10.255.255.255"));
+    assert!(!from("10.2.0.0-10.2.255.255"));
+    assert!(!from("0.0.0.0-9.255.255.255"));
+}

@@ -1472,6 +1472,15 @@ impl<'c> Engine<'c> {
                 Peer::IpBlock { set, .. } => Some(set),
                 Peer::Pods { .. } => None,
             })
+            // Calico's rules: the addresses each one names (`nets` less `notNets`).
+            .chain(self.calico.iter().flat_map(move |calico| {
+                calico
+                    .peers
+                    .iter()
+                    .flat_map(move |dirs| dirs[dir_index(direction)].iter())
+                    .filter(|m| !m.everyone && !m.ips.is_empty())
+                    .map(|m| &m.ips)
+            }))
             .collect()
     }
 }
