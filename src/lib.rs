@@ -448,6 +448,42 @@ fn analyze_loaded(
     }
 }
 
+/// What the analysis assumed about Calico: its policies are evaluated only under `--cni
+/// calico`, and without `--pod-cidr` pods are taken to be inside the address blocks.
+fn calico_notes(cluster: &model::Cluster, options: &Options) -> Vec<String> {
+    let mut notes = Vec::new();
+    let calico = options.cni == ambient::Cni::Calico;
+    if !calico && !cluster.calico_policies.is_empty() {
+        notes.push("the input has Calico policies (projectcalico.org): they are evaluated only with --cni calico".to_string());
+    }
+    let blocks = cluster.calico_policies.iter().any(|p| {
+        [
+            netpol::policy::Direction::Ingress,
+            netpol::policy::Direction::Egress,
+        ]
+        .into_iter()
+        .flat_map(|d| p.rules(d))
+        .any(|r| {
+            [&r.source, &r.destination]
+                .iter()
+                .any(|e| e.nets.is_some() || e.not_nets.is_some())
+        })
+    }) || cluster.policies.iter().any(|p| {
+        [
+            netpol::policy::Direction::Ingress,
+            netpol::policy::Direction::Egress,
+        ]
+        .into_iter()
+        .flat_map(|d| p.rules(d))
+        .flat_map(|r| r.peers.iter().flatten())
+        .any(|peer| matches!(peer, netpol::policy::Peer::IpBlock { .. }))
+    });
+    if calico && options.pod_cidrs.is_empty() && blocks {
+        notes.push("Calico matches `nets` and `ipBlock` blocks against pod addresses too, and the input does not say which addresses pods have (--pod-cidr): the verdicts assume pods fall inside every `nets`/`ipBlock` block and outside every `notNets`/`except` block".to_string());
+    }
+    notes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,40 +573,4 @@ mod tests {
             assert!(report.fixed.extras.is_empty());
         }
     }
-}
-
-/// What the analysis assumed about Calico: its policies are evaluated only under `--cni
-/// calico`, and without `--pod-cidr` pods are taken to be inside the address blocks.
-fn calico_notes(cluster: &model::Cluster, options: &Options) -> Vec<String> {
-    let mut notes = Vec::new();
-    let calico = options.cni == ambient::Cni::Calico;
-    if !calico && !cluster.calico_policies.is_empty() {
-        notes.push("the input has Calico policies (projectcalico.org): they are evaluated only with --cni calico".to_string());
-    }
-    let blocks = cluster.calico_policies.iter().any(|p| {
-        [
-            netpol::policy::Direction::Ingress,
-            netpol::policy::Direction::Egress,
-        ]
-        .into_iter()
-        .flat_map(|d| p.rules(d))
-        .any(|r| {
-            [&r.source, &r.destination]
-                .iter()
-                .any(|e| e.nets.is_some() || e.not_nets.is_some())
-        })
-    }) || cluster.policies.iter().any(|p| {
-        [
-            netpol::policy::Direction::Ingress,
-            netpol::policy::Direction::Egress,
-        ]
-        .into_iter()
-        .flat_map(|d| p.rules(d))
-        .flat_map(|r| r.peers.iter().flatten())
-        .any(|peer| matches!(peer, netpol::policy::Peer::IpBlock { .. }))
-    });
-    if calico && options.pod_cidrs.is_empty() && blocks {
-        notes.push("Calico matches `nets` and `ipBlock` blocks against pod addresses too, and the input does not say which addresses pods have (--pod-cidr): the verdicts assume pods fall inside every `nets`/`ipBlock` block and outside every `notNets`/`except` block".to_string());
-    }
-    notes
 }

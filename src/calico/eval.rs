@@ -327,14 +327,11 @@ pub fn precompute(
                 }
                 continue;
             }
-            let mut selected = false;
-            for w in 0..n {
+            for (w, dirs) in layered.iter_mut().enumerate() {
                 if endpoints.selects(policy, w) {
-                    layered[w][dir_index(d)].push(c);
-                    selected = true;
+                    dirs[dir_index(d)].push(c);
                 }
             }
-            let _ = selected;
             for rule in policy.rules(d) {
                 let peer = rule.peer(d);
                 let matcher = if rule.not_analysed.is_some() {

@@ -346,7 +346,7 @@ pub fn parse(object: &Object) -> Checked<Parsed> {
     policy(object).map(|p| Parsed::Policy(Box::new(p)))
 }
 
-fn spec_of<'a>(object: &'a Object) -> Checked<Option<&'a Node>> {
+fn spec_of(object: &Object) -> Checked<Option<&Node>> {
     fields::map(&object.node, "spec", "spec")
 }
 

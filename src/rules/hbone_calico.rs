@@ -129,7 +129,7 @@ fn through_and_blocker(
     let lets_through = |m: &&CalicoMatch| {
         matches!(m.action, Action::Allow | Action::Pass)
             && m.policy.is_some()
-            && !m.conns.intersect(&app).is_empty()
+            && !m.conns.intersect(app).is_empty()
     };
     let through = earlier
         .iter()

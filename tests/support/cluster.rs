@@ -414,7 +414,7 @@ pub fn authorization_policies(n: usize, size: Size, seed: u64) -> String {
 /// some ports (numbers, `"a:b"` ranges, named ports, `notPorts`) from a team or a tier and Deny
 /// the rest from it, Log rules, and egress ones.
 pub fn calico_policies(n: usize, namespaces: usize, seed: u64) -> String {
-    let mut rng = Rng::new(seed ^ 0xca11_c0);
+    let mut rng = Rng::new(seed ^ 0x00ca_11c0);
     let mut out = String::new();
     if n > 0 {
         let _ = write!(
