@@ -4,7 +4,10 @@
 //! before the blocking policy (add style). A user's Deny is never touched.
 
 use super::emit::{self, Y};
-use super::{Edit, aliased, append_item, detect_style};
+use super::{
+    Edit, after_node, aliased, append_item, dash_column, detect_style, is_flow, node_end,
+    with_line_endings,
+};
 use crate::ambient::HBONE_PORT;
 use crate::calico::{Action, CalicoPolicy, DEFAULT_TIER, by_order};
 use crate::input::Source;
@@ -51,6 +54,115 @@ pub fn port_edit(
     edit.source = source;
     edit.policy = usize::MAX;
     Some(edit)
+}
+
+/// The through rule for 15008/TCP only: same action and source, the destination without its
+/// ports, and `ports: [15008]`. `None` for a Deny or Log rule, which is never extended.
+fn hbone_rule(original: &Node, action: Action) -> Option<Y> {
+    if matches!(action, Action::Deny | Action::Log) {
+        return None;
+    }
+    let copy = |key: &str, drop_ports: bool| -> Option<Vec<(String, Y)>> {
+        let Y::Map(entries) = value(original.get(key)?) else {
+            return None;
+        };
+        Some(
+            entries
+                .into_iter()
+                .filter(|(k, _)| !(drop_ports && (k == "ports" || k == "notPorts")))
+                .collect(),
+        )
+    };
+    let mut rule = vec![
+        ("action".to_string(), Y::str(action.as_str())),
+        ("protocol".to_string(), Y::str("TCP")),
+    ];
+    if let Some(source) = copy("source", false) {
+        rule.push(("source".into(), Y::Map(source)));
+    }
+    let mut destination = copy("destination", true).unwrap_or_default();
+    destination.push(("ports".into(), Y::Seq(vec![Y::Int(HBONE_PORT.into())])));
+    rule.push(("destination".into(), Y::Map(destination)));
+    Some(Y::Map(rule))
+}
+
+/// When the rule has no `destination.ports` to extend (it admits by `notPorts`, say): a rule
+/// for 15008/TCP with the same action and peers, inserted right after it, so before any later
+/// rule of the policy that would deny 15008 (an earlier one does not catch it, or it would be
+/// the one that blocks).
+pub fn rule_edit(
+    sources: &[Source],
+    policy: &CalicoPolicy,
+    direction: Direction,
+    rule: usize,
+) -> Option<Edit> {
+    let source = policy.location.source;
+    let text = sources.get(source)?.text;
+    let spec = policy.node.get("spec")?;
+    let rules = spec.get(direction.as_str())?;
+    let item = rules.as_seq()?.get(rule)?;
+    if is_flow(text, rules) || aliased(text, &[&policy.node, spec, rules, item]) {
+        return None;
+    }
+    let parsed = policy.rules(direction).get(rule)?;
+    let new = hbone_rule(item, parsed.action)?;
+    let style = detect_style(text, &policy.node);
+    let dash = dash_column(text, item)?;
+    let content = item.span.column as usize - 1;
+    let at = after_node(text, node_end(text, item));
+    let block = if is_flow(text, item) {
+        emit::flow_item(&new, dash, content, style)
+    } else {
+        emit::block_item(&new, dash, content, style)
+    };
+    Some(Edit {
+        source,
+        policy: usize::MAX,
+        at,
+        delete: 0,
+        insert: with_line_endings(text, at, block),
+        order: 0,
+    })
+}
+
+/// Whether `new` is `old` with one rule inserted after rule `rule` of `direction` (the
+/// insertion [`rule_edit`] makes), everything else kept.
+pub fn inserted_after(old: &Node, new: &Node, direction: Direction, rule: usize) -> bool {
+    let rules = |doc: &Node| {
+        doc.get("spec")
+            .and_then(|s| s.get(direction.as_str()))
+            .and_then(Node::as_seq)
+            .map(<[Node]>::to_vec)
+    };
+    let (Some(before), Some(after)) = (rules(old), rules(new)) else {
+        return false;
+    };
+    if after.len() != before.len() + 1 || rule >= before.len() {
+        return false;
+    }
+    let rules_kept = before.iter().enumerate().all(|(i, item)| {
+        let j = if i <= rule { i } else { i + 1 };
+        item.is_extended_by(&after[j])
+    });
+    // The rest of the document: compare with the new rule taken out.
+    let mut without = new.clone();
+    remove_rule(&mut without, direction, rule + 1);
+    rules_kept && old.is_extended_by(&without)
+}
+
+/// Takes rule `index` of `direction` out of a policy document.
+fn remove_rule(doc: &mut Node, direction: Direction, index: usize) {
+    if let Value::Map(entries) = &mut doc.value
+        && let Some((_, spec)) = entries.iter_mut().find(|(k, _)| k.as_str() == Some("spec"))
+        && let Value::Map(entries) = &mut spec.value
+        && let Some((_, rules)) = entries
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == Some(direction.as_str()))
+        && let Value::Seq(items) = &mut rules.value
+        && index < items.len()
+    {
+        items.remove(index);
+    }
 }
 
 /// A located YAML value as the emitter's.
@@ -123,34 +235,8 @@ pub fn policy_doc(
     if before.is_some_and(|b| by_order((Some(order), ""), (b.order, &b.name)).is_ge()) {
         return Err("no order comes before the blocking policy");
     }
-    let mut new_rule = vec![
-        ("action", Y::str(parsed.action.as_str())),
-        ("protocol", Y::str("TCP")),
-    ];
-    let copy = |key: &str, drop_ports: bool| -> Option<Y> {
-        let node = original.get(key)?;
-        let Y::Map(entries) = value(node) else {
-            return None;
-        };
-        Some(Y::Map(
-            entries
-                .into_iter()
-                .filter(|(k, _)| !(drop_ports && (k == "ports" || k == "notPorts")))
-                .collect(),
-        ))
-    };
-    if let Some(source) = copy("source", false) {
-        new_rule.push(("source", source));
-    }
-    let mut destination = match copy("destination", true) {
-        Some(Y::Map(entries)) => entries,
-        _ => Vec::new(),
-    };
-    destination.push(("ports".into(), Y::Seq(vec![Y::Int(HBONE_PORT.into())])));
-    new_rule.push(("destination", Y::Map(destination)));
-    if parsed.action == Action::Log || parsed.action == Action::Deny {
-        return Err("only an Allow or Pass rule is extended");
-    }
+    let new_rule =
+        hbone_rule(original, parsed.action).ok_or("only an Allow or Pass rule is extended")?;
 
     // Named like the original; in a tier other than the default, with the tier's prefix.
     let base = policy
@@ -205,7 +291,7 @@ pub fn policy_doc(
         Direction::Egress => ("Egress", "egress"),
     };
     spec.push(("types", Y::Seq(vec![Y::str(types)])));
-    spec.push((key, Y::Seq(vec![Y::map(new_rule)])));
+    spec.push((key, Y::Seq(vec![new_rule])));
     let doc = vec![
         (
             "apiVersion".to_string(),

@@ -207,10 +207,19 @@ pub fn fix(
                     )),
                 }
             }
-            match calico::port_edit(sources, policy, direction, *rule) {
-                Some(edit) if keeps_document(sources, &edit) => edits.push(edit),
+            let edit = match calico::port_edit(sources, policy, direction, *rule) {
+                Some(edit) if keeps_document(sources, &edit) => Some(edit),
+                Some(_) => None,
+                None => calico::rule_edit(sources, policy, direction, *rule).filter(|edit| {
+                    keeps_document_as(sources, edit, |old, new| {
+                        calico::inserted_after(old, new, direction, *rule)
+                    })
+                }),
+            };
+            match edit {
+                Some(edit) => edits.push(edit),
                 _ => notes.push(format!(
-                    "{} is not fixed: its rule has no `destination.ports` list to extend (or it is reached through an alias); add 15008 to its {} by hand",
+                    "{} is not fixed: its rule could not be extended or followed by one for 15008 in place (reached through an alias, or a flow-style list); add 15008 to its {} by hand",
                     policy.describe(),
                     policy.rule_name(direction, *rule),
                 )),
@@ -597,6 +606,11 @@ fn layer_hbone_port(policy: &crate::cnp::ClusterPolicy) -> (&'static str, Y) {
 
 /// Whether the document an edit falls in still parses after it, holding every value it held.
 fn keeps_document(sources: &[Source], edit: &Edit) -> bool {
+    keeps_document_as(sources, edit, |old, new| old.is_extended_by(new))
+}
+
+/// [`keeps_document`] with the comparison of the old and new document given.
+fn keeps_document_as(sources: &[Source], edit: &Edit, kept: impl Fn(&Node, &Node) -> bool) -> bool {
     use crate::input::yaml::{document_ranges, parse_range};
     let Some(source) = sources.get(edit.source) else {
         return false;
@@ -618,7 +632,7 @@ fn keeps_document(sources: &[Source], edit: &Edit) -> bool {
                 parse_range(source.text, start, end, line).root,
                 parse_range(&fixed, s2, e2, l2).root,
             ) {
-                (Ok(Some(old)), Ok(Some(new))) => old.is_extended_by(&new),
+                (Ok(Some(old)), Ok(Some(new))) => kept(&old, &new),
                 _ => false,
             }
         })

@@ -326,13 +326,19 @@ pub fn check(cx: &Context, out: &mut Output) {
         }
         if hit.through {
             finding.fixable = true;
-            finding.fix = Some(format!(
-                "add 15008 to this rule's `destination.ports`, so the tunnel is {} for the same peers only",
-                match rule.action {
-                    Action::Pass => "passed on",
-                    _ => "allowed",
-                }
-            ));
+            let verb = match rule.action {
+                Action::Pass => "passed on",
+                _ => "allowed",
+            };
+            finding.fix = Some(if rule.destination.ports.is_some() {
+                format!(
+                    "add 15008 to this rule's `destination.ports`, so the tunnel is {verb} for the same peers only"
+                )
+            } else {
+                format!(
+                    "insert after this rule one with the same action and source for 15008/TCP only (it has no `destination.ports` to extend), so the tunnel is {verb} for the same peers only, before the rule that denies it"
+                )
+            });
             out.fixes.push(FixRequest::AddCalicoHbonePort {
                 policy: c,
                 direction,

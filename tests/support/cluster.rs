@@ -411,7 +411,7 @@ pub fn authorization_policies(n: usize, size: Size, seed: u64) -> String {
 /// `n` Calico policies over a cluster of `namespaces` generated namespaces: GlobalNetworkPolicies
 /// and namespaced NetworkPolicies in the default tier and in a `security` tier (order 100,
 /// default action Deny or Pass), with orders that tie, orders left out, rules that Allow or Pass
-/// some ports (numbers, `"a:b"` ranges, named ports, `notPorts`) from a team or a tier and Deny
+/// some ports (numbers, `"a:b"` ranges, named ports, `notPorts`, `notPorts` alone) from a team or a tier and Deny
 /// the rest from it, Log rules, and egress ones.
 pub fn calico_policies(n: usize, namespaces: usize, seed: u64) -> String {
     let mut rng = Rng::new(seed ^ 0x00ca_11c0);
@@ -464,7 +464,9 @@ pub fn calico_policies(n: usize, namespaces: usize, seed: u64) -> String {
             ),
         };
         // Block lists, as the other generated policies (the fix property holds their lines).
-        let ports = match rng.below(4) {
+        let ports = match rng.below(5) {
+            // No port list: every port but a range around 15008 (the fix inserts a rule).
+            4 => "notPorts:\n      - \"15000:15100\"".to_string(),
             0 => format!("ports:\n      - {}", 8000 + rng.below(100)),
             1 => "ports:\n      - http".to_string(),
             2 => format!("ports:\n      - \"8000:{}\"", 8050 + rng.below(50)),
