@@ -140,6 +140,9 @@ struct Endpoints<'c> {
     /// Per namespace name: its labels as Calico sees them.
     namespaces: HashMap<&'c str, Labels>,
     pods: PodAddresses,
+    /// Workloads every selector, service account and address test treats alike (same
+    /// namespace, labels, service account and known addresses): (representative, members).
+    groups: Vec<(usize, Vec<usize>)>,
 }
 
 impl Endpoints<'_> {
@@ -196,9 +199,11 @@ impl Endpoints<'_> {
 
     fn entity_set(&self, entity: &Entity, namespace: Option<&str>) -> BitSet {
         let mut set = BitSet::new(self.labels.len());
-        for w in 0..self.labels.len() {
-            if self.entity_matches(entity, namespace, w) {
-                set.insert(w);
+        for (rep, members) in &self.groups {
+            if self.entity_matches(entity, namespace, *rep) {
+                for &w in members {
+                    set.insert(w);
+                }
             }
         }
         set
@@ -237,7 +242,7 @@ pub fn precompute(
     pods: PodAddresses,
 ) -> Precomputed {
     let n = cluster.workloads.len();
-    let labels = (0..n)
+    let labels: Vec<Option<Labels>> = (0..n)
         .map(|w| {
             policed(w).then(|| {
                 let workload = &cluster.workloads[w];
@@ -264,11 +269,28 @@ pub fn precompute(
             (ns.name.as_str(), labels)
         })
         .collect();
+    let mut grouped: HashMap<(&Option<Labels>, &[std::net::IpAddr]), usize> = HashMap::new();
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (w, l) in labels.iter().enumerate() {
+        if l.is_none() {
+            continue;
+        }
+        // The Calico labels hold the namespace and the service account.
+        let g = *grouped
+            .entry((l, cluster.workloads[w].ips.as_slice()))
+            .or_insert_with(|| {
+                groups.push((w, Vec::new()));
+                groups.len() - 1
+            });
+        groups[g].1.push(w);
+    }
+    drop(grouped);
     let endpoints = Endpoints {
         cluster,
         labels,
         namespaces,
         pods,
+        groups,
     };
 
     // Tiers: the Tier objects, the tiers policies name without one (defaults), the default tier.
@@ -327,9 +349,11 @@ pub fn precompute(
                 }
                 continue;
             }
-            for (w, dirs) in layered.iter_mut().enumerate() {
-                if endpoints.selects(policy, w) {
-                    dirs[dir_index(d)].push(c);
+            for (rep, members) in &endpoints.groups {
+                if endpoints.selects(policy, *rep) {
+                    for &w in members {
+                        layered[w][dir_index(d)].push(c);
+                    }
                 }
             }
             for rule in policy.rules(d) {
@@ -390,18 +414,26 @@ pub fn precompute(
         subjects.push(per_dir_subjects);
         fixed.push(per_dir_fixed);
     }
-    let key = |c: usize| {
-        let p = &cluster.calico_policies[c];
-        (tier_of[c], p.order, p.qualified_name())
-    };
+    // Each list in pipeline order (tier, order, name): by the policies' ranks, computed once.
+    let names: Vec<String> = cluster
+        .calico_policies
+        .iter()
+        .map(CalicoPolicy::qualified_name)
+        .collect();
+    let mut ranked: Vec<usize> = (0..cluster.calico_policies.len()).collect();
+    crate::sort::sort_by(&mut ranked, |&a, &b| {
+        let (pa, pb) = (&cluster.calico_policies[a], &cluster.calico_policies[b]);
+        tier_of[a]
+            .cmp(&tier_of[b])
+            .then_with(|| super::by_order((pa.order, &names[a]), (pb.order, &names[b])))
+    });
+    let mut rank = vec![0usize; ranked.len()];
+    for (i, &c) in ranked.iter().enumerate() {
+        rank[c] = i;
+    }
     for dirs in &mut layered {
         for list in dirs.iter_mut() {
-            crate::sort::sort_by(list, |&a, &b| {
-                let (ta, oa, na) = key(a);
-                let (tb, ob, nb) = key(b);
-                ta.cmp(&tb)
-                    .then_with(|| super::by_order((oa, &na), (ob, &nb)))
-            });
+            list.sort_unstable_by_key(|&c| rank[c]);
         }
     }
     let after_kubernetes = cluster
