@@ -156,6 +156,7 @@ pub fn fix(
     // document an extension of itself is not made, and the note says so.
     let mut notes: Vec<String> = Vec::new();
     let mut layer_docs: Vec<(usize, String)> = Vec::new();
+    let mut calico_done = std::collections::HashSet::new();
     for request in &requests {
         if let FixRequest::AddLayerHbonePort {
             policy: c,
@@ -192,6 +193,8 @@ pub fn fix(
             rule,
             blocker,
         } = request
+            // One edit per rule, whichever findings ask for it (AMB001 and AMB005 may).
+            && calico_done.insert((*c, *direction, *rule))
         {
             let policy = &cluster.calico_policies[*c];
             let direction = Direction::from(*direction);
