@@ -316,6 +316,19 @@ fn check_fix(
 /// The fix of `report`'s fixed text, on top of it, when that one passes its check: the report
 /// keeps the findings of the input, and its notes say what the second round fixed.
 fn next_round(sources: &[Source], report: &Report, options: &Options) -> Option<Report> {
+    next_round_within(sources, report, options, MORE_ROUNDS)
+}
+
+/// Rounds [`next_round`] may take after the second: a chain of Pass rules across Calico tiers
+/// hands 15008/TCP on one tier per round.
+const MORE_ROUNDS: usize = 2;
+
+fn next_round_within(
+    sources: &[Source],
+    report: &Report,
+    options: &Options,
+    more: usize,
+) -> Option<Report> {
     let fixed: Vec<Source> = sources
         .iter()
         .zip(&report.fixed.texts)
@@ -323,9 +336,18 @@ fn next_round(sources: &[Source], report: &Report, options: &Options) -> Option<
         .collect();
     let unchecked = analyze_unchecked(&fixed, options);
     let again = &unchecked.report;
-    if check_fix(&fixed, &unchecked.input.objects, again, options).is_err() {
+    let further;
+    let again = if check_fix(&fixed, &unchecked.input.objects, again, options).is_ok() {
+        again
+    } else if more > 0
+        && unchecked.input.objects.iter().any(calico::is_calico)
+        && let Some(next) = next_round_within(&fixed, again, options, more - 1)
+    {
+        further = next;
+        &further
+    } else {
         return None;
-    }
+    };
     let mut next = report.clone();
     next.fixed.texts = again.fixed.texts.clone();
     next.fixed.extras.extend(again.fixed.extras.iter().cloned());
