@@ -403,3 +403,24 @@ fn connectivity_splits_addresses_at_calico_nets() {
     assert!(!from("10.2.0.0-10.2.255.255"));
     assert!(!from("0.0.0.0-9.255.255.255"));
 }
+
+#[test]
+fn tiers_ordered_below_1000_come_before_the_admin_network_policies() {
+    let admin = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: accept-all}\nspec:\n  tier: Admin\n  priority: 10\n  subject: {namespaces: {}}\n  ingress:\n  - action: Accept\n    from: [{namespaces: {}}]\n---\n";
+    let case = |order: u32| {
+        Case::new(&format!(
+            "{admin}apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {{name: guard}}\nspec: {{order: {order}}}\n---\n{}",
+            gnp(
+                "guard.deny-other",
+                "  tier: guard\n  selector: app == 'web'\n  ingress: [{action: Deny, source: {selector: app == 'other'}}, {action: Pass}]\n",
+            ),
+        ))
+    };
+    // Order 100: Calico's guard tier denies before the AdminNetworkPolicy accepts.
+    let early = case(100);
+    assert!(!early.allows("a/other", "a/web", 8080));
+    assert!(early.allows("a/client", "a/web", 8080));
+    // Order 5000: the AdminNetworkPolicy accepts first.
+    let late = case(5000);
+    assert!(late.allows("a/other", "a/web", 8080));
+}

@@ -94,7 +94,7 @@ proptest! {
     }
 
     /// The same under Calico: its tiers, orders and rules on top of the NetworkPolicies (whose
-    /// ipBlocks then match pods), with and without pod ranges.
+    /// ipBlocks then match pods) and the cluster-wide tiers, with and without pod ranges.
     #[test]
     fn class_tables_agree_with_the_explained_verdict_under_calico(
         seed in any::<u64>(),
@@ -103,8 +103,12 @@ proptest! {
         policies in 0usize..15,
         calico in 1usize..8,
         pod_cidr in any::<bool>(),
+        cluster_wide in 0usize..3,
     ) {
         let mut text = cluster::generate(cluster::Size { namespaces, workloads, policies }, seed);
+        // With the network-policy-api's tiers too: Calico's `security` tier (order 100) comes
+        // before their Admin tier.
+        text.push_str(&cluster::cluster_policies(cluster_wide, namespaces, seed));
         text.push_str(&cluster::calico_policies(calico, namespaces, seed));
         let ranges = pod_cidr.then(|| {
             ambient_netpol::netpol::ip::Cidr::parse("10.244.0.0/16").map(|c| c.set()).unwrap_or_default()

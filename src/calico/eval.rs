@@ -28,6 +28,10 @@ use crate::netpol::selector::Labels;
 /// baseline tier at 10,000,000).
 pub const DEFAULT_TIER_ORDER: f64 = 1_000_000.0;
 
+/// Calico's tier of the Kubernetes AdminNetworkPolicies (`kube-admin`): Calico tiers ordered
+/// below it come before them.
+pub const ADMIN_TIER_ORDER: f64 = 1_000.0;
+
 /// Where the pods' addresses are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodAddresses {

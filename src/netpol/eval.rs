@@ -1047,6 +1047,18 @@ impl<'c> Engine<'c> {
         let mut accepted = ConnSet::none();
         // What no tier has decided yet.
         let mut open = ConnSet::all();
+        if let Some(calico) = &self.calico {
+            // Calico's tiers ordered before its admin network policy tier (order 1000).
+            self.calico_tiers(
+                calico,
+                w,
+                peer,
+                direction,
+                (network_policy.as_ref(), true),
+                (&mut open, &mut accepted),
+                calico_visit,
+            );
+        }
         self.tier(
             Tier::Admin,
             this,
@@ -1057,15 +1069,15 @@ impl<'c> Engine<'c> {
             &mut visit,
         );
         if let Some(calico) = &self.calico {
-            // Calico's tiers, the Kubernetes NetworkPolicies among the default tier's policies.
+            // Calico's other tiers, the Kubernetes NetworkPolicies among the default tier's
+            // policies.
             self.calico_tiers(
                 calico,
                 w,
                 peer,
                 direction,
-                network_policy.as_ref(),
-                &mut open,
-                &mut accepted,
+                (network_policy.as_ref(), false),
+                (&mut open, &mut accepted),
                 calico_visit,
             );
         } else if let Some(allowed) = network_policy {
@@ -1092,17 +1104,17 @@ impl<'c> Engine<'c> {
     /// port decides it (Allow and Deny end there, Pass goes on to the next tier, Log decides
     /// nothing); the Kubernetes NetworkPolicies (`network_policy`: what they allow) act as one
     /// policy of order 1000 whose rules allow; what no rule decides gets the tier's default
-    /// action (Deny, or Pass). `visit` is told each deciding rule and tier end.
-    #[allow(clippy::too_many_arguments)]
+    /// action (Deny, or Pass). `visit` is told each deciding rule and tier end. `before_admin`:
+    /// the tiers ordered before Calico's tier of AdminNetworkPolicies (order 1000), else the
+    /// others (the Baseline tier comes after them all).
     fn calico_tiers(
         &self,
         calico: &crate::calico::eval::Precomputed,
         w: usize,
         peer: Endpoint,
         direction: Direction,
-        network_policy: Option<&ConnSet>,
-        open: &mut ConnSet,
-        accepted: &mut ConnSet,
+        (network_policy, before_admin): (Option<&ConnSet>, bool),
+        (open, accepted): (&mut ConnSet, &mut ConnSet),
         visit: &mut dyn FnMut(CalicoMatch),
     ) {
         use crate::calico::Action as Calico;
@@ -1120,6 +1132,13 @@ impl<'c> Engine<'c> {
                 return;
             }
             let default_tier = tier.name == crate::calico::DEFAULT_TIER;
+            if tier
+                .order
+                .is_some_and(|o| o < crate::calico::eval::ADMIN_TIER_ORDER)
+                != before_admin
+            {
+                continue;
+            }
             let steps = calico.steps(t, w, direction, network_policy.is_some());
             if steps.is_empty() {
                 continue;
