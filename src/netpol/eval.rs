@@ -1107,6 +1107,7 @@ impl<'c> Engine<'c> {
     /// action (Deny, or Pass). `visit` is told each deciding rule and tier end. `before_admin`:
     /// the tiers ordered before Calico's tier of AdminNetworkPolicies (order 1000), else the
     /// others (the Baseline tier comes after them all).
+    #[allow(clippy::too_many_arguments)]
     fn calico_tiers(
         &self,
         calico: &crate::calico::eval::Precomputed,
