@@ -335,10 +335,7 @@ fn compare_connections(
             ..Cluster::default()
         })
         .collect();
-    let engines: Vec<Engine> = clusters
-        .iter()
-        .map(|c| Engine::with(c, options.host_network))
-        .collect();
+    let engines: Vec<Engine> = clusters.iter().map(|c| options.engine(c)).collect();
     let snat: &[IpAddr] = match &options.probe_snat {
         ProbeSnat::Addresses(a) => a,
         ProbeSnat::HostIp => &[],

@@ -4,6 +4,7 @@
 //! `src/ui/`) are thin shells over [`analyze`].
 
 pub mod ambient;
+pub mod calico;
 pub mod cilium;
 pub mod cnp;
 pub mod diff;
@@ -48,6 +49,27 @@ pub struct Options {
     /// Istio's root namespace: its AuthorizationPolicies and PeerAuthentications without a
     /// selector apply to the whole mesh.
     pub istio_root_namespace: String,
+    /// The pods' address ranges (`--pod-cidr`): under Calico, `nets` and `ipBlock` blocks match
+    /// the pods whose range they overlap. Empty: unknown (pods are assumed inside the blocks).
+    pub pod_cidrs: Vec<netpol::ip::Cidr>,
+}
+
+impl Options {
+    /// The policy engine for these options: Calico's semantics under `--cni calico`.
+    pub fn engine<'c>(&self, cluster: &'c model::Cluster) -> netpol::eval::Engine<'c> {
+        netpol::eval::Engine::configured(cluster, self.host_network, self.calico_pods())
+    }
+
+    /// Where pods' addresses are, under `--cni calico`; `None` for other CNIs.
+    pub fn calico_pods(&self) -> Option<calico::eval::PodAddresses> {
+        (self.cni == ambient::Cni::Calico).then(|| calico::eval::PodAddresses {
+            ranges: (!self.pod_cidrs.is_empty()).then(|| {
+                self.pod_cidrs
+                    .iter()
+                    .fold(netpol::ip::IpSet::default(), |acc, c| acc.union(&c.set()))
+            }),
+        })
+    }
 }
 
 /// istio-cni's default `excludeNamespaces`.
@@ -69,6 +91,7 @@ impl Default for Options {
             istiod_namespace: "istio-system".into(),
             trust_domain: "cluster.local".into(),
             istio_root_namespace: "istio-system".into(),
+            pod_cidrs: Vec::new(),
         }
     }
 }
@@ -182,7 +205,10 @@ impl Unchecked<'_> {
             // A fix of a cluster-wide policy can hand a decision to NetworkPolicy (a Pass rule
             // that now passes 15008 on), whose own fix shows only on the fixed text: one more
             // round, on top of the first, whose findings the notes give.
-            if input.objects.iter().any(cnp::is_cluster_policy)
+            if input
+                .objects
+                .iter()
+                .any(|o| cnp::is_cluster_policy(o) || calico::is_calico(o))
                 && let Some(next) = next_round(
                     sources,
                     &report,
@@ -308,6 +334,20 @@ fn check_fix(
 /// The fix of `report`'s fixed text, on top of it, when that one passes its check: the report
 /// keeps the findings of the input, and its notes say what the second round fixed.
 fn next_round(sources: &[Source], report: &Report, options: &Options, why: &str) -> Option<Report> {
+    next_round_within(sources, report, options, why, MORE_ROUNDS)
+}
+
+/// Rounds [`next_round`] may take after the second: a chain of Pass rules across Calico tiers
+/// hands 15008/TCP on one tier per round.
+const MORE_ROUNDS: usize = 2;
+
+fn next_round_within(
+    sources: &[Source],
+    report: &Report,
+    options: &Options,
+    why: &str,
+    more: usize,
+) -> Option<Report> {
     let fixed: Vec<Source> = sources
         .iter()
         .zip(&report.fixed.texts)
@@ -315,9 +355,18 @@ fn next_round(sources: &[Source], report: &Report, options: &Options, why: &str)
         .collect();
     let unchecked = analyze_unchecked(&fixed, options);
     let again = &unchecked.report;
-    if check_fix(&fixed, &unchecked.input.objects, again, options).is_err() {
+    let further;
+    let again = if check_fix(&fixed, &unchecked.input.objects, again, options).is_ok() {
+        again
+    } else if more > 0
+        && unchecked.input.objects.iter().any(calico::is_calico)
+        && let Some(next) = next_round_within(&fixed, again, options, why, more - 1)
+    {
+        further = next;
+        &further
+    } else {
         return None;
-    }
+    };
     let mut next = report.clone();
     next.fixed.texts = again.fixed.texts.clone();
     next.fixed.extras.extend(again.fixed.extras.iter().cloned());
@@ -366,7 +415,7 @@ fn analyze_loaded(
     let mut findings = std::mem::take(&mut loaded.findings);
     let given = loaded.cluster.workloads.len();
     model::inferred::add_inferred(&mut loaded.cluster);
-    let engine = netpol::eval::Engine::with(&loaded.cluster, options.host_network);
+    let engine = options.engine(&loaded.cluster);
     // INP004 speaks of the workloads given, not of the inferred ones.
     findings.extend(rules::inp004::check(&engine, given));
     let cx = ambient::Context::new(&engine, options);
@@ -387,6 +436,7 @@ fn analyze_loaded(
     {
         notes.push("some selectors match none of the workloads given: they are analysed as the pods they stand for (\"pods matching ... (not in the input)\")".to_string());
     }
+    notes.extend(calico_notes(&loaded.cluster, options));
 
     let out = rules::check_ambient(&cx, fixing == Fixing::No);
     findings.extend(out.findings);
@@ -444,6 +494,42 @@ fn analyze_loaded(
         fixed,
         paths,
     }
+}
+
+/// What the analysis assumed about Calico: its policies are evaluated only under `--cni
+/// calico`, and without `--pod-cidr` pods are taken to be inside the address blocks.
+fn calico_notes(cluster: &model::Cluster, options: &Options) -> Vec<String> {
+    let mut notes = Vec::new();
+    let calico = options.cni == ambient::Cni::Calico;
+    if !calico && !cluster.calico_policies.is_empty() {
+        notes.push("the input has Calico policies (projectcalico.org): they are evaluated only with --cni calico".to_string());
+    }
+    let blocks = cluster.calico_policies.iter().any(|p| {
+        [
+            netpol::policy::Direction::Ingress,
+            netpol::policy::Direction::Egress,
+        ]
+        .into_iter()
+        .flat_map(|d| p.rules(d))
+        .any(|r| {
+            [&r.source, &r.destination]
+                .iter()
+                .any(|e| e.nets.is_some() || e.not_nets.is_some())
+        })
+    }) || cluster.policies.iter().any(|p| {
+        [
+            netpol::policy::Direction::Ingress,
+            netpol::policy::Direction::Egress,
+        ]
+        .into_iter()
+        .flat_map(|d| p.rules(d))
+        .flat_map(|r| r.peers.iter().flatten())
+        .any(|peer| matches!(peer, netpol::policy::Peer::IpBlock { .. }))
+    });
+    if calico && options.pod_cidrs.is_empty() && blocks {
+        notes.push("Calico matches `nets` and `ipBlock` blocks against pod addresses too, and the input does not say which addresses pods have (--pod-cidr): the verdicts assume pods fall inside every `nets`/`ipBlock` block and outside every `notNets`/`except` block".to_string());
+    }
+    notes
 }
 
 #[cfg(test)]

@@ -392,6 +392,9 @@ pub fn connectivity_text(connections: &[Connection]) -> String {
 fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &str) -> String {
     let policies = &engine.cluster.policies;
     let mut out = String::new();
+    if !side.calico.is_empty() {
+        return calico_side_text(engine, side, direction, who);
+    }
     if !side.decided_by.is_empty() {
         // The cluster-wide tiers decided part of it: each deciding rule, then what is left.
         out.push_str(&format!(
@@ -467,6 +470,90 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
             rule.line,
             m.conns
         ));
+    }
+    out
+}
+
+/// [`side_text`] under Calico: each deciding Calico rule and tier end in the pipeline's order,
+/// the Kubernetes NetworkPolicies in their place in the default tier.
+fn calico_side_text(
+    engine: &Engine,
+    side: &SideVerdict,
+    direction: Direction,
+    who: &str,
+) -> String {
+    let mut out = format!("  {} at {who}: {}\n", direction.as_str(), side.allowed);
+    for m in &side.decided_by {
+        let policy = &engine.cluster.cluster_policies[m.policy];
+        out.push_str(&format!(
+            "    {} {} (line {}): {} {}\n",
+            policy.describe(),
+            policy.rule_name(direction, m.rule),
+            policy.rules(direction)[m.rule].line,
+            action_word(m.action),
+            m.conns
+        ));
+    }
+    let kubernetes = |out: &mut String| {
+        let names: Vec<String> = side
+            .isolated_by
+            .iter()
+            .map(|&p| engine.cluster.policies[p].qualified_name())
+            .collect();
+        out.push_str(&format!(
+            "    Kubernetes NetworkPolicies {} (order 1000 of tier `default`): {}\n",
+            names.join(", "),
+            if side.admitted_by.is_empty() {
+                "no rule admits this peer".to_string()
+            } else {
+                side.admitted_by
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{} rule {} allows {}",
+                            direction.as_str(),
+                            m.rule + 1,
+                            m.conns
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
+        ));
+    };
+    let mut placed = side.isolated_by.is_empty();
+    for m in &side.calico {
+        if !placed && m.after_kubernetes {
+            kubernetes(&mut out);
+            placed = true;
+        }
+        let verb = match m.action {
+            crate::calico::Action::Allow => "allows",
+            crate::calico::Action::Deny => "denies",
+            crate::calico::Action::Pass => "passes on to the next tier",
+            crate::calico::Action::Log => "logs",
+        };
+        match (m.policy, m.rule) {
+            (Some(c), Some(r)) => {
+                let policy = &engine.cluster.calico_policies[c];
+                out.push_str(&format!(
+                    "    {} {} (line {}): {verb} {}\n",
+                    policy.describe(),
+                    policy.rule_name(direction, r),
+                    policy.rules(direction)[r].line,
+                    m.conns
+                ));
+            }
+            _ => out.push_str(&format!(
+                "    end of Calico tier `{}` (its policies select it; default action {}): {verb} {}\n",
+                m.tier,
+                m.action.as_str(),
+                m.conns
+            )),
+        }
+    }
+    if !placed {
+        kubernetes(&mut out);
     }
     out
 }
@@ -562,7 +649,24 @@ struct JsonSide {
     admitted_by: Vec<JsonRule>,
     /// The cluster-wide rules that decided part of it, in the order they were asked.
     decided_by: Vec<JsonLayerRule>,
+    /// Under `--cni calico`: the Calico rules and tier ends that decided part of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    calico: Vec<JsonCalicoRule>,
     allowed: String,
+}
+
+#[derive(Serialize)]
+struct JsonCalicoRule {
+    /// `None`: the tier's end (its default action).
+    policy: Option<String>,
+    policy_kind: Option<String>,
+    tier: String,
+    order: Option<f64>,
+    direction: &'static str,
+    rule: Option<usize>,
+    line: Option<u32>,
+    action: &'static str,
+    conn: String,
 }
 
 #[derive(Serialize)]
@@ -656,6 +760,24 @@ pub fn explain_value(
                         rule: m.rule + 1,
                         rule_name: rule.name.clone(),
                         line: rule.line,
+                        action: m.action.as_str(),
+                        conn: m.conns.to_string(),
+                    }
+                })
+                .collect(),
+            calico: side
+                .calico
+                .iter()
+                .map(|m| {
+                    let policy = m.policy.map(|c| &engine.cluster.calico_policies[c]);
+                    JsonCalicoRule {
+                        policy: policy.map(|p| p.qualified_name()),
+                        policy_kind: policy.map(|p| format!("{} (Calico)", p.kind)),
+                        tier: m.tier.clone(),
+                        order: policy.and_then(|p| p.order),
+                        direction: direction.as_str(),
+                        rule: m.rule.map(|r| r + 1),
+                        line: policy.zip(m.rule).map(|(p, r)| p.rules(direction)[r].line),
                         action: m.action.as_str(),
                         conn: m.conns.to_string(),
                     }

@@ -31,6 +31,7 @@ fn connectivity_grows_by_at_most(
     before: &str,
     after: &str,
     snat: IpAddr,
+    options: &Options,
 ) -> Result<(), TestCaseError> {
     let (a, b) = (
         load(&[Source {
@@ -42,7 +43,7 @@ fn connectivity_grows_by_at_most(
             text: after,
         }]),
     );
-    let (ea, eb) = (Engine::new(&a.cluster), Engine::new(&b.cluster));
+    let (ea, eb): (Engine, Engine) = (options.engine(&a.cluster), options.engine(&b.cluster));
     prop_assert_eq!(a.cluster.workloads.len(), b.cluster.workloads.len());
     let hbone = ConnSet::port(Protocol::Tcp, 15008);
     let addresses: Vec<IpAddr> = ["10.1.2.3", "8.8.8.8", "0.0.0.0", "169.254.7.127", "fd00::1"]
@@ -87,12 +88,24 @@ proptest! {
         proxies in any::<bool>(),
         cluster_wide in 0usize..4,
         cilium_policies in 0usize..5,
+        calico in 0usize..5,
     ) {
         let mut text = cluster::generate_with(cluster::Size { namespaces, workloads, policies }, seed, proxies);
         text.push_str(&cluster::cluster_policies(cluster_wide, namespaces, seed));
-        text.push_str(&cluster::cilium_policies(cilium_policies, namespaces, seed));
+        // Calico's policies (evaluated under --cni calico) in about half the cases, Cilium's in
+        // the others (a cluster runs one CNI).
+        let calico = calico.saturating_sub(2);
+        if calico > 0 {
+            text.push_str(&cluster::calico_policies(calico, namespaces, seed));
+        } else {
+            text.push_str(&cluster::cilium_policies(cilium_policies, namespaces, seed));
+        }
         let options = Options {
-            cni: if cilium { Cni::Cilium } else { Cni::Generic },
+            cni: match (calico > 0, cilium) {
+                (true, _) => Cni::Calico,
+                (false, true) => Cni::Cilium,
+                (false, false) => Cni::Generic,
+            },
             fix_style: if add_style { FixStyle::Add } else { FixStyle::Edit },
             ..Options::default()
         };
@@ -118,7 +131,7 @@ proptest! {
             .map(|c| c.to_string())
             .collect();
         prop_assert!(removed.is_empty(), "the fix changed input lines: {removed:?}");
-        connectivity_grows_by_at_most(&text, &fixed, "169.254.7.127".parse().unwrap())?;
+        connectivity_grows_by_at_most(&text, &fixed, "169.254.7.127".parse().unwrap(), &options)?;
     }
 }
 

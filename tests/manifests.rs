@@ -79,6 +79,76 @@ fn gateway_schema() -> Json {
     })
 }
 
+/// Calico's `projectcalico.org/v3` policies and tiers (served by Calico's API server, not CRDs):
+/// their fields, written by hand from Calico's reference ("Global network policy", "Network
+/// policy", "Tier", "Rule", "Entity rule"); `strict` makes any other field an error.
+fn calico_schema(kind: &str, all: &Json) -> Json {
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let ports = json!({"type": "array", "items": {"type": ["integer", "string"]}});
+    let entity = json!({
+        "type": "object",
+        "properties": {
+            "nets": strings, "notNets": strings,
+            "selector": {"type": "string"}, "notSelector": {"type": "string"},
+            "namespaceSelector": {"type": "string"},
+            "ports": ports, "notPorts": ports,
+            "serviceAccounts": {"type": "object", "properties": {
+                "names": strings, "selector": {"type": "string"}}},
+            "services": {"type": "object", "properties": {
+                "name": {"type": "string"}, "namespace": {"type": "string"}}}
+        }
+    });
+    let rule = json!({
+        "type": "object",
+        "required": ["action"],
+        "properties": {
+            "action": {"enum": ["Allow", "Deny", "Log", "Pass"]},
+            "protocol": {"type": ["integer", "string"]},
+            "notProtocol": {"type": ["integer", "string"]},
+            "ipVersion": {"enum": [4, 6]},
+            "icmp": {"type": "object", "properties": {
+                "type": {"type": "integer"}, "code": {"type": "integer"}}},
+            "notICMP": {"type": "object", "properties": {
+                "type": {"type": "integer"}, "code": {"type": "integer"}}},
+            "source": entity, "destination": entity,
+            "http": {"type": "object", "properties": {"methods": strings, "paths": {"type": "array"}}},
+            "metadata": {"type": "object", "properties": {
+                "annotations": {"type": "object", "additionalProperties": {"type": "string"}}}}
+        }
+    });
+    let spec = match kind {
+        "Tier" => json!({"type": "object", "properties": {
+            "order": {"type": "number"},
+            "defaultAction": {"enum": ["Deny", "Pass"]}}}),
+        _ => {
+            let mut spec = json!({"type": "object", "properties": {
+                "order": {"type": "number"},
+                "tier": {"type": "string"},
+                "selector": {"type": "string"},
+                "serviceAccountSelector": {"type": "string"},
+                "types": {"type": "array", "items": {"enum": ["Ingress", "Egress"]}},
+                "ingress": {"type": "array", "items": rule},
+                "egress": {"type": "array", "items": rule},
+                "performanceHints": strings}});
+            if kind == "GlobalNetworkPolicy" {
+                for (key, value) in [
+                    ("namespaceSelector", json!({"type": "string"})),
+                    ("doNotTrack", json!({"type": "boolean"})),
+                    ("preDNAT", json!({"type": "boolean"})),
+                    ("applyOnForward", json!({"type": "boolean"})),
+                ] {
+                    spec["properties"][key] = value;
+                }
+            }
+            spec
+        }
+    };
+    crd_schema(
+        &json!({"type": "object", "properties": {"spec": spec}}),
+        all,
+    )
+}
+
 /// A CRD's openAPIV3Schema as the API server applies it with `kubectl apply --validate=strict`:
 /// apiVersion, kind and metadata (an ObjectMeta) are allowed at the root, and a field the
 /// schema does not declare is an error, except in an object marked
@@ -145,6 +215,11 @@ fn schema(key: &str) -> Option<Json> {
         ))
         .expect("the CRD schema is JSON");
         return Some(crd_schema(&crd["schema"], &all));
+    }
+    if let Some(kind) = key.strip_prefix("projectcalico.org/v3/")
+        && ["NetworkPolicy", "GlobalNetworkPolicy", "Tier"].contains(&kind)
+    {
+        return Some(calico_schema(kind, &all));
     }
     if key.starts_with("security.istio.io/") {
         // Istio's CRDs (tests/data/kubernetes/istio-security.json says where from).

@@ -7,17 +7,27 @@
 #[path = "support/cluster.rs"]
 mod cluster;
 
+use ambient_netpol::calico::eval::PodAddresses;
 use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
 use ambient_netpol::netpol::policy::Direction;
 use ambient_netpol::{Source, load};
 use proptest::prelude::*;
 
 fn check(text: &str, host_network: HostNetwork) -> Result<(), TestCaseError> {
+    check_with(text, host_network, None)
+}
+
+/// [`check`] with Calico's semantics (`--cni calico`) when `calico` says where pods are.
+fn check_with(
+    text: &str,
+    host_network: HostNetwork,
+    calico: Option<PodAddresses>,
+) -> Result<(), TestCaseError> {
     let loaded = load(&[Source {
         name: "cluster.yaml",
         text,
     }]);
-    let engine = Engine::with(&loaded.cluster, host_network);
+    let engine = Engine::configured(&loaded.cluster, host_network, calico);
     let n = loaded.cluster.workloads.len();
     // Twice: the second pass reads only tables filled by other pairs of the same classes.
     for _ in 0..2 {
@@ -81,6 +91,29 @@ proptest! {
     ) {
         let text = cluster::generate(cluster::Size { namespaces, workloads, policies }, seed);
         check(&text, if pod_mode { HostNetwork::Pod } else { HostNetwork::Node })?;
+    }
+
+    /// The same under Calico: its tiers, orders and rules on top of the NetworkPolicies (whose
+    /// ipBlocks then match pods) and the cluster-wide tiers, with and without pod ranges.
+    #[test]
+    fn class_tables_agree_with_the_explained_verdict_under_calico(
+        seed in any::<u64>(),
+        namespaces in 1usize..4,
+        workloads in 2usize..30,
+        policies in 0usize..15,
+        calico in 1usize..8,
+        pod_cidr in any::<bool>(),
+        cluster_wide in 0usize..3,
+    ) {
+        let mut text = cluster::generate(cluster::Size { namespaces, workloads, policies }, seed);
+        // With the network-policy-api's tiers too: Calico's `security` tier (order 100) comes
+        // before their Admin tier.
+        text.push_str(&cluster::cluster_policies(cluster_wide, namespaces, seed));
+        text.push_str(&cluster::calico_policies(calico, namespaces, seed));
+        let ranges = pod_cidr.then(|| {
+            ambient_netpol::netpol::ip::Cidr::parse("10.244.0.0/16").map(|c| c.set()).unwrap_or_default()
+        });
+        check_with(&text, HostNetwork::Node, Some(PodAddresses { ranges }))?;
     }
 }
 

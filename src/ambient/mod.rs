@@ -105,6 +105,16 @@ pub enum FixRequest {
         /// it): where the add style's separate policy must come first.
         before: Option<u32>,
     },
+    /// Add 15008 to the destination `ports` of one rule of a Calico policy (index into
+    /// `Cluster::calico_policies`).
+    AddCalicoHbonePort {
+        policy: usize,
+        direction: DirectionKey,
+        rule: usize,
+        /// The Calico policy whose rule denies 15008 (`None`: a tier's end does): the add
+        /// style's separate policy comes before it.
+        blocker: Option<usize>,
+    },
     /// Add an ingress rule admitting the probe SNAT addresses (on these ports; all when empty).
     AddProbeRule { policy: usize, ports: Vec<PortKey> },
     /// A separate policy for a waypoint's own pods admitting 15008/TCP from (ingress) and to
@@ -162,7 +172,8 @@ impl FixRequest {
             | FixRequest::AttachToService { .. }
             | FixRequest::KeepL4Part { .. }
             | FixRequest::LabelUseWaypoint { .. }
-            | FixRequest::AdmitPrincipal { .. } => None,
+            | FixRequest::AdmitPrincipal { .. }
+            | FixRequest::AddCalicoHbonePort { .. } => None,
         }
     }
 }

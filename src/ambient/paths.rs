@@ -653,6 +653,20 @@ fn policy_names(cx: &Context, side: &SideVerdict, direction: Direction, port: u1
                 policy.rule_name(direction, r)
             )]
         }
+        Decider::Calico(Some(c), Some(r), _) => {
+            let policy = &cx.cluster.calico_policies[c];
+            vec![format!(
+                "{} {}",
+                policy.describe(),
+                policy.rule_name(direction, r)
+            )]
+        }
+        Decider::Calico(..) => side
+            .calico
+            .iter()
+            .find(|m| m.policy.is_none() && m.conns.contains(Protocol::Tcp, port))
+            .map(|m| vec![format!("the end of Calico tier `{}`", m.tier)])
+            .unwrap_or_default(),
         // A Cilium policy's allow rules are named with their kind.
         _ => side
             .isolated_by

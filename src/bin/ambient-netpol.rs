@@ -56,6 +56,9 @@ enum Command {
         /// (membership as `check --mode auto`), with today's verdict where it differs.
         #[arg(long, value_enum, default_value_t = ConnectivityMode::Plain)]
         mode: ConnectivityMode,
+        /// The CNI that enforces the policies: `calico` also evaluates Calico's own policies.
+        #[arg(long, value_enum, default_value_t = CniArg::Generic)]
+        cni: CniArg,
         #[command(flatten)]
         mesh: MeshArgs,
     },
@@ -75,6 +78,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// The CNI that enforces the policies: `calico` also evaluates Calico's own policies.
+        #[arg(long, value_enum, default_value_t = CniArg::Generic)]
+        cni: CniArg,
         #[command(flatten)]
         mesh: MeshArgs,
     },
@@ -102,6 +108,11 @@ struct InputArgs {
     /// the node's) or `pod` (CNIs that tell them apart). Kubernetes allows both.
     #[arg(long, value_enum, default_value_t = HostNetworkArg::Node)]
     host_network: HostNetworkArg,
+    /// The pods' address range, e.g. 10.244.0.0/16 (repeatable). Under `--cni calico`,
+    /// `nets` and `ipBlock` blocks match the pods whose range they overlap; without it, pods are
+    /// assumed inside every block.
+    #[arg(long = "pod-cidr", value_name = "CIDR", value_parser = parse_cidr)]
+    pod_cidr: Vec<ambient_netpol::netpol::ip::Cidr>,
     /// Report files that cannot be read (missing, not UTF-8, unreadable) on stderr and analyse
     /// the rest; the exit status is still 2.
     #[arg(long)]
@@ -316,12 +327,7 @@ impl CheckArgs {
             (None, false) => ProbeSnat::Addresses(self.probe_snat_ip.clone()),
         };
         let mut options = Options {
-            cni: match self.cni {
-                CniArg::Generic => Cni::Generic,
-                CniArg::Cilium => Cni::Cilium,
-                CniArg::Calico => Cni::Calico,
-                CniArg::OvnKubernetes => Cni::OvnKubernetes,
-            },
+            cni: self.cni.into(),
             mode: match self.mode {
                 ModeArg::Auto => MeshMode::Auto,
                 ModeArg::All => MeshMode::All,
@@ -333,6 +339,7 @@ impl CheckArgs {
                 FixStyleArg::Add => FixStyle::Add,
             },
             host_network: self.input.host_network.into(),
+            pod_cidrs: self.input.pod_cidr.clone(),
             ..Options::default()
         };
         self.mesh.apply(&mut options);
@@ -431,16 +438,25 @@ fn main() -> ExitCode {
             input,
             format,
             mode,
+            cni,
             mesh,
-        } => connectivity_map(&input, format, mode, &mesh),
+        } => connectivity_map(&input, format, mode, &analysis_options(&input, cni, &mesh)),
         Command::Explain {
             from,
             to,
             port,
             input,
             format,
+            cni,
             mesh,
-        } => explain(&input, format, &from, &to, port.as_deref(), &mesh),
+        } => explain(
+            &input,
+            format,
+            &from,
+            &to,
+            port.as_deref(),
+            &analysis_options(&input, cni, &mesh),
+        ),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "ambient-netpol", &mut out);
@@ -908,25 +924,49 @@ fn load_reporting(inputs: &[Input]) -> ambient_netpol::Loaded {
     loaded
 }
 
+impl From<CniArg> for Cni {
+    fn from(cni: CniArg) -> Cni {
+        match cni {
+            CniArg::Generic => Cni::Generic,
+            CniArg::Cilium => Cni::Cilium,
+            CniArg::Calico => Cni::Calico,
+            CniArg::OvnKubernetes => Cni::OvnKubernetes,
+        }
+    }
+}
+
+/// `--pod-cidr`'s values.
+fn parse_cidr(text: &str) -> Result<ambient_netpol::netpol::ip::Cidr, String> {
+    ambient_netpol::netpol::ip::Cidr::parse(text)
+}
+
+/// The options of `connectivity` and `explain`: the CNI, the pods' ranges, the mesh.
+fn analysis_options(input: &InputArgs, cni: CniArg, mesh: &MeshArgs) -> Options {
+    let mut options = Options {
+        cni: cni.into(),
+        host_network: input.host_network.into(),
+        pod_cidrs: input.pod_cidr.clone(),
+        ..Options::default()
+    };
+    mesh.apply(&mut options);
+    options
+}
+
 fn connectivity_map(
     input: &InputArgs,
     format: Format,
     mode: ConnectivityMode,
-    mesh: &MeshArgs,
+    options: &Options,
 ) -> Result<ExitCode, String> {
     let inputs = read_inputs(input)?;
     let mut loaded = load_reporting(&inputs.items);
     let connections = match mode {
-        ConnectivityMode::Plain => {
-            connectivity(&Engine::with(&loaded.cluster, input.host_network.into()))
-        }
+        ConnectivityMode::Plain => connectivity(&options.engine(&loaded.cluster)),
         ConnectivityMode::Ambient => {
             // Waypoint pods the input lacks still carry traffic: infer them as `check` does.
             ambient_netpol::model::inferred::add_inferred(&mut loaded.cluster);
-            let engine = Engine::with(&loaded.cluster, input.host_network.into());
-            let mut options = Options::default();
-            mesh.apply(&mut options);
-            let cx = ambient_netpol::ambient::Context::new(&engine, &options);
+            let engine = options.engine(&loaded.cluster);
+            let cx = ambient_netpol::ambient::Context::new(&engine, options);
             // After the CNI's verdict, the destination's ztunnel's.
             let layer = ambient_netpol::ambient::ztunnel_layer::Layer::new(&cx);
             connectivity_layered(
@@ -959,7 +999,7 @@ fn explain(
     from: &str,
     to: &str,
     port: Option<&str>,
-    mesh: &MeshArgs,
+    options: &Options,
 ) -> Result<ExitCode, String> {
     let port = port.map(parse_port).transpose()?;
     let inputs = read_inputs(input)?;
@@ -968,16 +1008,14 @@ fn explain(
     // does (after the input's workloads, which keep their indexes).
     let given = loaded.cluster.workloads.len();
     ambient_netpol::model::inferred::add_inferred(&mut loaded.cluster);
-    let engine = Engine::with(&loaded.cluster, input.host_network.into());
+    let engine = options.engine(&loaded.cluster);
     let src = endpoint(&engine, given, from, "--from")?;
     let dst = endpoint(&engine, given, to, "--to")?;
     if matches!((src, dst), (Endpoint::Ip(_), Endpoint::Ip(_))) {
         return Err("--from and --to are both IP addresses; NetworkPolicy only governs traffic of pods, so name a workload on at least one side".into());
     }
     let verdict = engine.verdict(src, dst);
-    let mut options = Options::default();
-    mesh.apply(&mut options);
-    let cx = ambient_netpol::ambient::Context::new(&engine, &options);
+    let cx = ambient_netpol::ambient::Context::new(&engine, options);
     let hops: Option<Vec<_>> = match (src, dst) {
         (Endpoint::Workload(s), Endpoint::Workload(d)) => Some(
             ambient_netpol::ambient::paths::tunnel(&cx, s, d)

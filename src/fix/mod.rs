@@ -8,6 +8,7 @@
 //! without `---` (INP006) get the missing marker lines.
 
 mod authz;
+mod calico;
 pub mod emit;
 
 use std::collections::BTreeMap;
@@ -161,6 +162,7 @@ pub fn fix(
     // document an extension of itself is not made, and the note says so.
     let mut notes: Vec<String> = Vec::new();
     let mut layer_docs: Vec<(usize, String)> = Vec::new();
+    let mut calico_done = std::collections::HashSet::new();
     for request in &requests {
         if let FixRequest::AddLayerHbonePort {
             policy: c,
@@ -188,6 +190,47 @@ pub fn fix(
                     "{} is not fixed: its rule could not be extended in place (reached through an alias, or written in a way an insertion would change); add 15008/TCP to its {} by hand",
                     policy.describe(),
                     policy.rule_name(Direction::from(*direction), *rule),
+                )),
+            }
+        }
+        if let FixRequest::AddCalicoHbonePort {
+            policy: c,
+            direction,
+            rule,
+            blocker,
+        } = request
+            // One edit per rule, whichever findings ask for it (AMB001 and AMB005 may).
+            && calico_done.insert((*c, *direction, *rule))
+        {
+            let policy = &cluster.calico_policies[*c];
+            let direction = Direction::from(*direction);
+            if options.style == FixStyle::Add {
+                match calico::policy_doc(cluster, policy, direction, *rule, *blocker) {
+                    Ok(doc) => {
+                        layer_docs.push((policy.location.source, doc));
+                        continue;
+                    }
+                    Err(why) => notes.push(format!(
+                        "{} is fixed by an edit, not a separate policy: {why}",
+                        policy.describe()
+                    )),
+                }
+            }
+            let edit = match calico::port_edit(sources, policy, direction, *rule) {
+                Some(edit) if keeps_document(sources, &edit) => Some(edit),
+                Some(_) => None,
+                None => calico::rule_edit(sources, policy, direction, *rule).filter(|edit| {
+                    keeps_document_as(sources, edit, |old, new| {
+                        calico::inserted_after(old, new, direction, *rule)
+                    })
+                }),
+            };
+            match edit {
+                Some(edit) => edits.push(edit),
+                _ => notes.push(format!(
+                    "{} is not fixed: its rule could not be extended or followed by one for 15008 in place (reached through an alias, or a flow-style list); add 15008 to its {} by hand",
+                    policy.describe(),
+                    policy.rule_name(direction, *rule),
                 )),
             }
         }
@@ -851,6 +894,11 @@ fn layer_hbone_port(policy: &crate::cnp::ClusterPolicy) -> (&'static str, Y) {
 
 /// Whether the document an edit falls in still parses after it, holding every value it held.
 fn keeps_document(sources: &[Source], edit: &Edit) -> bool {
+    keeps_document_as(sources, edit, |old, new| old.is_extended_by(new))
+}
+
+/// [`keeps_document`] with the comparison of the old and new document given.
+fn keeps_document_as(sources: &[Source], edit: &Edit, kept: impl Fn(&Node, &Node) -> bool) -> bool {
     use crate::input::yaml::{document_ranges, parse_range};
     let Some(source) = sources.get(edit.source) else {
         return false;
@@ -872,7 +920,7 @@ fn keeps_document(sources: &[Source], edit: &Edit) -> bool {
                 parse_range(source.text, start, end, line).root,
                 parse_range(&fixed, s2, e2, l2).root,
             ) {
-                (Ok(Some(old)), Ok(Some(new))) => old.is_extended_by(&new),
+                (Ok(Some(old)), Ok(Some(new))) => kept(&old, &new),
                 _ => false,
             }
         })
@@ -1531,7 +1579,8 @@ fn additive_policies(
             | FixRequest::AttachToService { .. }
             | FixRequest::KeepL4Part { .. }
             | FixRequest::LabelUseWaypoint { .. }
-            | FixRequest::AdmitPrincipal { .. } => {}
+            | FixRequest::AdmitPrincipal { .. }
+            | FixRequest::AddCalicoHbonePort { .. } => {}
             FixRequest::AddWaypointRule { .. } => {
                 if let Some((policy, direction, rule)) = new_rule(cluster, request, addresses) {
                     let entry = hbone.entry(policy).or_default();

@@ -67,7 +67,10 @@ pub const OTHER_KNOWN_KINDS: &[&str] = &[
 
 /// Kinds without a namespace (besides Namespace itself).
 fn cluster_scoped(kind: &str) -> bool {
-    kind == "Node" || kind == "CiliumClusterwideNetworkPolicy" || crate::cnp::KINDS.contains(&kind)
+    kind == "Node"
+        || kind == "CiliumClusterwideNetworkPolicy"
+        || crate::cnp::KINDS.contains(&kind)
+        || crate::calico::CLUSTER_SCOPED.contains(&kind)
 }
 
 pub fn is_known_kind(kind: &str) -> bool {
@@ -75,6 +78,7 @@ pub fn is_known_kind(kind: &str) -> bool {
         || OTHER_KNOWN_KINDS.contains(&kind)
         || crate::cnp::KINDS.contains(&kind)
         || crate::cilium::KINDS.contains(&kind)
+        || crate::calico::KINDS.contains(&kind)
         || crate::istio::KINDS.contains(&kind)
 }
 

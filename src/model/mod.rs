@@ -191,6 +191,11 @@ pub struct Cluster {
     pub policies: Vec<NetworkPolicy>,
     /// Cluster-wide policies (Admin and Baseline tiers), in input order.
     pub cluster_policies: Vec<crate::cnp::ClusterPolicy>,
+    /// Calico's NetworkPolicies and GlobalNetworkPolicies, in input order (evaluated under
+    /// `--cni calico` only).
+    pub calico_policies: Vec<crate::calico::CalicoPolicy>,
+    /// Calico `Tier` objects; a tier policies name without one has the defaults.
+    pub calico_tiers: Vec<crate::calico::Tier>,
     /// Nodes, when the input has them (cluster dumps): the `nodes` peers of cluster-wide
     /// policies match their addresses.
     pub nodes: Vec<ClusterNode>,
@@ -307,6 +312,12 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
             "Namespace" => namespace(object).map(|ns| {
                 namespaces.insert(ns.name.clone(), ns);
             }),
+            _ if crate::calico::is_calico(object) => {
+                crate::calico::parse(object).map(|parsed| match parsed {
+                    crate::calico::Parsed::Policy(p) => cluster.calico_policies.push(*p),
+                    crate::calico::Parsed::Tier(t) => cluster.calico_tiers.push(t),
+                })
+            }
             "NetworkPolicy" => policy::parse(object).map(|p| cluster.policies.push(p)),
             _ if crate::cnp::is_cluster_policy(object) => {
                 crate::cnp::parse(object).map(|p| cluster.cluster_policies.push(p))
@@ -422,6 +433,40 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
         }
     }
 
+    // Calico rules the analysis cannot judge (INP007).
+    for policy in &cluster.calico_policies {
+        if let Some(why) = &policy.not_analysed {
+            let mut finding = Finding::new(
+                Code::Inp007,
+                format!(
+                    "{}: {why}; the analysis leaves the policy out",
+                    policy.describe()
+                ),
+                Some(policy.location),
+            );
+            finding.policy = Some(policy.qualified_name());
+            finding.policy_kind = Some(format!("{} (Calico)", policy.kind));
+            findings.push(finding);
+            continue;
+        }
+        for direction in [policy::Direction::Ingress, policy::Direction::Egress] {
+            for (r, rule) in policy.rules(direction).iter().enumerate() {
+                if let Some(why) = &rule.not_analysed {
+                    findings.push(policy.finding(
+                        Code::Inp007,
+                        format!(
+                            "{} of {}: {why}; the analysis treats that rule as matching nothing",
+                            policy.rule_name(direction, r),
+                            policy.describe()
+                        ),
+                        direction,
+                        r,
+                    ));
+                }
+            }
+        }
+    }
+
     cluster.workloads = owners::collapse(members);
     // Cilium selects pods by service account through a label of its own.
     if cluster.policies.iter().any(|p| p.cilium.is_some()) {
@@ -441,13 +486,23 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
     }
 
     // Every namespace named by an object exists, with its automatic name label.
-    let named = cluster.workloads.iter().map(|w| &w.namespace).chain(
-        cluster
-            .policies
-            .iter()
-            .filter(|p| p.namespaces.is_none())
-            .map(|p| &p.namespace),
-    );
+    let named = cluster
+        .workloads
+        .iter()
+        .map(|w| &w.namespace)
+        .chain(
+            cluster
+                .policies
+                .iter()
+                .filter(|p| p.namespaces.is_none())
+                .map(|p| &p.namespace),
+        )
+        .chain(
+            cluster
+                .calico_policies
+                .iter()
+                .filter_map(|p| p.namespace.as_ref()),
+        );
     for name in named {
         namespaces.entry(name.clone()).or_insert_with(|| Namespace {
             name: name.clone(),
@@ -477,6 +532,7 @@ pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> F
         }),
     );
     if object.kind == "NetworkPolicy"
+        || crate::calico::is_calico(object)
         || crate::cnp::is_cluster_policy(object)
         || crate::cilium::is_cilium_policy(object)
         || crate::istio::is_istio_security(object)

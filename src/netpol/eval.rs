@@ -210,8 +210,38 @@ pub struct SideVerdict {
     /// Rules of cluster-wide policies that decide part of the connection, in the order the
     /// pipeline asks them (Admin tier, then Baseline); empty when none applies.
     pub decided_by: Vec<LayerMatch>,
+    /// Under Calico (`--cni calico`): the Calico rules and tier ends that decide part of the
+    /// connection, in the order the pipeline asks them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub calico: Vec<CalicoMatch>,
     #[serde(serialize_with = "display")]
     pub allowed: ConnSet,
+}
+
+/// A Calico rule (or a tier's end, with no rule) that decides part of a connection.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CalicoMatch {
+    /// Index into `Cluster::calico_policies`; `None`: the tier's default action at its end.
+    pub policy: Option<usize>,
+    /// Index of the rule in the policy's ingress or egress list.
+    pub rule: Option<usize>,
+    /// The tier's name.
+    pub tier: String,
+    #[serde(serialize_with = "calico_action_name")]
+    pub action: crate::calico::Action,
+    /// It comes after the Kubernetes NetworkPolicies of the default tier (which decide first
+    /// what they allow).
+    #[serde(skip)]
+    pub after_kubernetes: bool,
+    #[serde(serialize_with = "display")]
+    pub conns: ConnSet,
+}
+
+fn calico_action_name<S: serde::Serializer>(
+    action: &crate::calico::Action,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(action.as_str())
 }
 
 /// Who decided one port of a side's verdict.
@@ -223,6 +253,9 @@ pub enum Decider {
     NetworkPolicy,
     /// Nobody: allowed by default.
     Default,
+    /// Under Calico: a Calico rule (policy, rule) or a tier's end (policy and rule `None`) that
+    /// allowed or denied it.
+    Calico(Option<usize>, Option<usize>, crate::calico::Action),
 }
 
 impl SideVerdict {
@@ -238,6 +271,9 @@ impl SideVerdict {
     /// Who decided `port`: the first cluster-wide rule that accepted or denied it (a Pass sends
     /// it on), else NetworkPolicy if it isolates this side, else the default.
     pub fn decider(&self, protocol: super::conn::Protocol, port: u16) -> Decider {
+        if !self.calico.is_empty() {
+            return calico_decider(self, protocol, port);
+        }
         decider(
             &self.decided_by,
             !self.isolated_by.is_empty(),
@@ -264,6 +300,35 @@ pub fn decider(
         } else {
             Decider::Default
         })
+}
+
+/// [`SideVerdict::decider`] under Calico: the Admin tier, then the Calico tiers (the Kubernetes
+/// NetworkPolicies in their place in the default tier), then the Baseline tier, then allow.
+fn calico_decider(side: &SideVerdict, protocol: super::conn::Protocol, port: u16) -> Decider {
+    use crate::calico::Action as Calico;
+    let has = |c: &ConnSet| c.contains(protocol, port);
+    let layer = |tier: Tier| {
+        side.decided_by
+            .iter()
+            .find(|m| m.tier == tier && m.action != Action::Pass && has(&m.conns))
+            .map(|m| Decider::Layer(m.policy, m.rule, m.action))
+    };
+    let calico = |after: bool| {
+        side.calico
+            .iter()
+            .filter(|m| m.after_kubernetes == after)
+            .find(|m| matches!(m.action, Calico::Allow | Calico::Deny) && has(&m.conns))
+            .map(|m| Decider::Calico(m.policy, m.rule, m.action))
+    };
+    let kubernetes = (!side.isolated_by.is_empty()
+        && side.admitted_by.iter().any(|m| has(&m.conns)))
+    .then_some(Decider::NetworkPolicy);
+    layer(Tier::Admin)
+        .or_else(|| calico(false))
+        .or(kubernetes)
+        .or_else(|| calico(true))
+        .or_else(|| layer(Tier::Baseline))
+        .unwrap_or(Decider::Default)
 }
 
 /// (cluster-wide subject class, cluster-wide peer class, whether NetworkPolicy isolates the
@@ -345,6 +410,9 @@ pub struct Engine<'c> {
     sides: Memoised<(usize, u32, u32), SideVerdict>,
     np_sides: Memoised<(usize, u32, u32), Vec<RuleMatch>>,
     layer_sides: Memoised<(usize, TiersKey), Vec<LayerMatch>>,
+    /// Calico's policies, precomputed (`--cni calico` only; `None`: they are not evaluated).
+    calico: Option<Box<crate::calico::eval::Precomputed>>,
+    calico_sides: Memoised<(usize, TiersKey), Vec<CalicoMatch>>,
 }
 
 /// Answers computed once per key.
@@ -375,6 +443,17 @@ impl<'c> Engine<'c> {
     }
 
     pub fn with(cluster: &'c Cluster, host_network: HostNetwork) -> Self {
+        Self::configured(cluster, host_network, None)
+    }
+
+    /// [`Engine::with`] for a CNI: `calico` (where pods' addresses are) turns on Calico's
+    /// semantics: its policies and tiers in the pipeline, and addresses (`ipBlock`, `nets`)
+    /// that match pods.
+    pub fn configured(
+        cluster: &'c Cluster,
+        host_network: HostNetwork,
+        calico: Option<crate::calico::eval::PodAddresses>,
+    ) -> Self {
         let n = cluster.workloads.len();
         let classes = Classes::new(cluster, host_network);
 
@@ -406,7 +485,7 @@ impl<'c> Engine<'c> {
                 policy
                     .rules(d)
                     .iter()
-                    .map(|rule| peer_match(cluster, policy, rule, &classes))
+                    .map(|rule| peer_match(cluster, policy, rule, &classes, calico.as_ref()))
                     .collect()
             };
             peers.push([rules(Direction::Ingress), rules(Direction::Egress)]);
@@ -435,6 +514,12 @@ impl<'c> Engine<'c> {
             }
         }
         let (layer_peers, layer_static, layered) = layers(cluster, &classes);
+        let calico = calico.map(|pods| {
+            let policed = |w: usize| {
+                !(cluster.workloads[w].host_network && host_network == HostNetwork::Node)
+            };
+            Box::new(crate::calico::eval::precompute(cluster, policed, pods))
+        });
         let mut engine = Engine {
             cluster,
             selected,
@@ -449,6 +534,8 @@ impl<'c> Engine<'c> {
             sides: RefCell::default(),
             np_sides: RefCell::default(),
             layer_sides: RefCell::default(),
+            calico,
+            calico_sides: RefCell::default(),
         };
         engine.roles = [Direction::Ingress, Direction::Egress].map(|d| engine.classify(d));
         engine.memo = Memo::new(engine.roles.each_ref());
@@ -523,6 +610,27 @@ impl<'c> Engine<'c> {
             .flat_map(|(c, dirs)| (0..dirs[d].len()).map(move |r| (c, r)))
             .collect();
 
+        // Calico: the rules naming each workload (peer side), and what a rule's named ports
+        // mean on a workload, interned apart from the other families'.
+        let mut calico_named: Vec<Vec<(u32, u32)>> = vec![Vec::new(); workloads.len()];
+        if let Some(calico) = &self.calico {
+            for (c, dirs) in calico.peers.iter().enumerate() {
+                for (r, m) in dirs[d].iter().enumerate() {
+                    if !m.everyone {
+                        for w in m.workloads.iter() {
+                            calico_named[w].push((c as u32, r as u32));
+                        }
+                    }
+                }
+            }
+        }
+        let mut calico_meanings: HashMap<ConnSet, u32> = HashMap::new();
+        let mut calico_meaning = |c: usize, r: usize, w: usize| -> u32 {
+            let rule = &self.cluster.calico_policies[c].rules(direction)[r];
+            let set = crate::calico::eval::rule_conns(rule, Some(&workloads[w]));
+            let next = calico_meanings.len() as u32;
+            *calico_meanings.entry(set).or_insert(next)
+        };
         let mut roles = Roles::with_capacity(workloads.len());
         let (mut subjects, mut peers) = (Classifier::default(), Classifier::default());
         // The NetworkPolicy and the cluster-wide parts of the keys, classified apart too: a
@@ -567,14 +675,30 @@ impl<'c> Engine<'c> {
                     }
                 }
             }
+            // Calico's policies that select it, the rules whose own side leaves it out, and
+            // (ingress) what their named ports mean on it.
+            let calico_layered = self.calico_layered(w, direction);
+            if let Some(calico) = &self.calico {
+                for &c in calico_layered {
+                    layer_key.extend([u32::MAX - 2, c as u32]);
+                    for r in 0..calico.peers[c][d].len() {
+                        if !calico.subject_ok(c, direction, r, w) {
+                            layer_key.extend([u32::MAX - 3, r as u32]);
+                        }
+                        if direction == Direction::Ingress && calico.fixed[c][d][r].is_none() {
+                            layer_key.extend([u32::MAX - 4, r as u32, calico_meaning(c, r, w)]);
+                        }
+                    }
+                }
+            }
+            let has_layers = !layered.is_empty() || !calico_layered.is_empty();
             let mut key = np_key.clone();
-            if !layered.is_empty() {
+            if has_layers {
                 key.push(u32::MAX - 1);
                 key.extend(&layer_key);
             }
             let np = (!isolating.is_empty()).then(|| np_subjects.class(np_key, &mut np_reps, w));
-            let layer =
-                (!layered.is_empty()).then(|| layer_subjects.class(layer_key, &mut layer_reps, w));
+            let layer = has_layers.then(|| layer_subjects.class(layer_key, &mut layer_reps, w));
             let affected = np.is_some() || layer.is_some();
             let classes = roles.subject_rep.len();
             let class = subjects.class(key, &mut roles.subject_rep, (w, affected));
@@ -606,6 +730,18 @@ impl<'c> Engine<'c> {
                     }
                 }
             }
+            // The Calico rules whose peer side names it, and (egress) what their named ports
+            // mean on it.
+            if let Some(calico) = &self.calico {
+                for &(c, r) in &calico_named[w] {
+                    layer_key.extend([u32::MAX - 2, c, r]);
+                    if direction == Direction::Egress
+                        && calico.fixed[c as usize][d][r as usize].is_none()
+                    {
+                        layer_key.push(calico_meaning(c as usize, r as usize, w));
+                    }
+                }
+            }
             let mut key = np_key.clone();
             if !layer_key.is_empty() {
                 key.push(u32::MAX - 1);
@@ -627,6 +763,19 @@ impl<'c> Engine<'c> {
             (layer_reps.len(), layer_peer_reps.len()),
         ];
         roles
+    }
+
+    /// The Calico policies that select a workload in a direction, in pipeline order (empty
+    /// unless Calico's policies are evaluated).
+    pub fn calico_layered(&self, workload: usize, direction: Direction) -> &[usize] {
+        self.calico.as_ref().map_or(&[], |c| {
+            c.layered[workload][dir_index(direction)].as_slice()
+        })
+    }
+
+    /// Whether Calico's semantics are on (`--cni calico`).
+    pub fn calico(&self) -> Option<&crate::calico::eval::Precomputed> {
+        self.calico.as_deref()
     }
 
     /// The workloads a policy's `podSelector` selects.
@@ -660,8 +809,11 @@ impl<'c> Engine<'c> {
     /// Lets a caller skip the senders no rule names instead of asking for each verdict.
     pub fn ingress_candidates(&self, workload: usize) -> Option<BitSet> {
         let isolating = self.isolating(workload, Direction::Ingress);
-        // A cluster-wide policy may accept anyone NetworkPolicy does not name.
-        if isolating.is_empty() || !self.layered[workload][0].is_empty() {
+        // A cluster-wide or Calico policy may accept anyone NetworkPolicy does not name.
+        if isolating.is_empty()
+            || !self.layered[workload][0].is_empty()
+            || !self.calico_layered(workload, Direction::Ingress).is_empty()
+        {
             return None;
         }
         let mut candidates = BitSet::new(self.isolating.len());
@@ -815,6 +967,24 @@ impl<'c> Engine<'c> {
     /// `this` side), interned.
     fn layers(&self, this: usize, peer: usize, direction: Direction) -> memo::Layered {
         let (this, peer) = (Endpoint::Workload(this), Endpoint::Workload(peer));
+        if self.calico.is_some() {
+            // NetworkPolicy sits inside the default tier: what the pipeline gives when it allows
+            // nothing, and when it allows everything, bound the answer (per port, NetworkPolicy
+            // decides only what reaches it): `accepted ∪ (open ∩ allowed)`.
+            let run =
+                |np: Option<ConnSet>| self.pipeline(this, peer, direction, np, |_| {}, &mut |_| {});
+            let (accepted, open, alone) = (
+                run(Some(ConnSet::none())),
+                run(Some(ConnSet::all())),
+                run(None),
+            );
+            let mut memo = self.memo.borrow_mut();
+            return memo::Layered {
+                accepted: memo.intern(accepted),
+                open: memo.intern(open),
+                alone: memo.intern(alone),
+            };
+        }
         let mut accepted = ConnSet::none();
         let mut open = ConnSet::all();
         self.tier(
@@ -874,7 +1044,14 @@ impl<'c> Engine<'c> {
         let isolated = self.admitting(this, peer, direction, |_, _, conns| {
             allowed.union_with(conns)
         });
-        self.pipeline(this, peer, direction, isolated.then_some(allowed), |_| {})
+        self.pipeline(
+            this,
+            peer,
+            direction,
+            isolated.then_some(allowed),
+            |_| {},
+            &mut |_| {},
+        )
     }
 
     /// The policy pipeline of one side: the Admin tier's rules (by priority, each policy's
@@ -889,16 +1066,31 @@ impl<'c> Engine<'c> {
         direction: Direction,
         network_policy: Option<ConnSet>,
         mut visit: impl FnMut(LayerMatch),
+        calico_visit: &mut dyn FnMut(CalicoMatch),
     ) -> ConnSet {
         let Endpoint::Workload(w) = this else {
             return network_policy.unwrap_or_else(ConnSet::all);
         };
-        if self.layered[w][dir_index(direction)].is_empty() {
+        if self.layered[w][dir_index(direction)].is_empty()
+            && self.calico_layered(w, direction).is_empty()
+        {
             return network_policy.unwrap_or_else(ConnSet::all);
         }
         let mut accepted = ConnSet::none();
         // What no tier has decided yet.
         let mut open = ConnSet::all();
+        if let Some(calico) = &self.calico {
+            // Calico's tiers ordered before its admin network policy tier (order 1000).
+            self.calico_tiers(
+                calico,
+                w,
+                peer,
+                direction,
+                (network_policy.as_ref(), true),
+                (&mut open, &mut accepted),
+                calico_visit,
+            );
+        }
         self.tier(
             Tier::Admin,
             this,
@@ -908,7 +1100,19 @@ impl<'c> Engine<'c> {
             &mut accepted,
             &mut visit,
         );
-        if let Some(allowed) = network_policy {
+        if let Some(calico) = &self.calico {
+            // Calico's other tiers, the Kubernetes NetworkPolicies among the default tier's
+            // policies.
+            self.calico_tiers(
+                calico,
+                w,
+                peer,
+                direction,
+                (network_policy.as_ref(), false),
+                (&mut open, &mut accepted),
+                calico_visit,
+            );
+        } else if let Some(allowed) = network_policy {
             // NetworkPolicy decides whatever the Admin tier left.
             accepted.union_with(&open.intersect(&allowed));
             return accepted;
@@ -924,6 +1128,127 @@ impl<'c> Engine<'c> {
         );
         accepted.union_with(&open);
         accepted
+    }
+
+    /// Calico's tiers in [`Engine::pipeline`] for workload `w`, in order: a tier applies when one
+    /// of its policies selects `w` (in the default tier, also when a Kubernetes NetworkPolicy
+    /// isolates it); its policies by order, their rules in order, the first rule that matches a
+    /// port decides it (Allow and Deny end there, Pass goes on to the next tier, Log decides
+    /// nothing); the Kubernetes NetworkPolicies (`network_policy`: what they allow) act as one
+    /// policy of order 1000 whose rules allow; what no rule decides gets the tier's default
+    /// action (Deny, or Pass). `visit` is told each deciding rule and tier end. `before_admin`:
+    /// the tiers ordered before Calico's tier of AdminNetworkPolicies (order 1000), else the
+    /// others (the Baseline tier comes after them all).
+    #[allow(clippy::too_many_arguments)]
+    fn calico_tiers(
+        &self,
+        calico: &crate::calico::eval::Precomputed,
+        w: usize,
+        peer: Endpoint,
+        direction: Direction,
+        (network_policy, before_admin): (Option<&ConnSet>, bool),
+        (open, accepted): (&mut ConnSet, &mut ConnSet),
+        visit: &mut dyn FnMut(CalicoMatch),
+    ) {
+        use crate::calico::Action as Calico;
+        use crate::calico::eval::Step;
+        let destination = match (direction, peer) {
+            (Direction::Ingress, _) => Some(&self.cluster.workloads[w]),
+            (Direction::Egress, Endpoint::Workload(d)) => Some(&self.cluster.workloads[d]),
+            (Direction::Egress, Endpoint::Ip(_)) => None,
+        };
+        let d = dir_index(direction);
+        // Whether the default tier (where the Kubernetes NetworkPolicies are) is behind.
+        let mut past_default = false;
+        for (t, tier) in calico.tiers.iter().enumerate() {
+            if open.is_empty() {
+                return;
+            }
+            let default_tier = tier.name == crate::calico::DEFAULT_TIER;
+            if tier
+                .order
+                .is_some_and(|o| o < crate::calico::eval::ADMIN_TIER_ORDER)
+                != before_admin
+            {
+                continue;
+            }
+            let steps = calico.steps(t, w, direction, network_policy.is_some());
+            if steps.is_empty() {
+                continue;
+            }
+            let mut passed = ConnSet::none();
+            let mut after_kubernetes = past_default;
+            for step in steps {
+                let c = match step {
+                    Step::Kubernetes => {
+                        after_kubernetes = true;
+                        if let Some(allowed) = network_policy {
+                            let conns = open.intersect(allowed);
+                            *open = open.subtract(&conns);
+                            accepted.union_with(&conns);
+                        }
+                        continue;
+                    }
+                    Step::Policy(c) => c,
+                };
+                let policy = &self.cluster.calico_policies[c];
+                for (r, rule) in policy.rules(direction).iter().enumerate() {
+                    if open.is_empty() {
+                        break;
+                    }
+                    if rule.action == Calico::Log || !calico.subject_ok(c, direction, r, w) {
+                        continue;
+                    }
+                    let names = calico.peer_match(c, direction, r);
+                    let matches = names.everyone
+                        || match peer {
+                            Endpoint::Workload(o) => names.workloads.contains(o),
+                            Endpoint::Ip(ip) => names.ips.contains(ip),
+                        };
+                    if !matches {
+                        continue;
+                    }
+                    let conns = match &calico.fixed[c][d][r] {
+                        Some(conns) => open.intersect(conns),
+                        None => open.intersect(&crate::calico::eval::rule_conns(rule, destination)),
+                    };
+                    if conns.is_empty() {
+                        continue;
+                    }
+                    *open = open.subtract(&conns);
+                    match rule.action {
+                        Calico::Allow => accepted.union_with(&conns),
+                        Calico::Pass => passed.union_with(&conns),
+                        Calico::Deny | Calico::Log => {}
+                    }
+                    visit(CalicoMatch {
+                        policy: Some(c),
+                        rule: Some(r),
+                        tier: tier.name.clone(),
+                        action: rule.action,
+                        after_kubernetes: after_kubernetes
+                            || (default_tier && calico.after_kubernetes[c]),
+                        conns,
+                    });
+                }
+            }
+            // The end of the tier: what its policies selected and no rule decided.
+            if !open.is_empty() {
+                visit(CalicoMatch {
+                    policy: None,
+                    rule: None,
+                    tier: tier.name.clone(),
+                    action: tier.default_action,
+                    after_kubernetes: past_default || default_tier,
+                    conns: open.clone(),
+                });
+                if tier.default_action != Calico::Pass {
+                    *open = ConnSet::none();
+                }
+            }
+            open.union_with(&passed);
+            past_default |= default_tier;
+        }
     }
 
     /// One tier of [`Engine::pipeline`] for a workload `this`: decides what is `open`, adding
@@ -1029,13 +1354,35 @@ impl<'c> Engine<'c> {
             _ => Vec::new(),
         };
         let mut decided_by = Vec::new();
-        let allowed = self.pipeline(this, peer, direction, isolated.then_some(allowed), |m| {
-            decided_by.push(m)
-        });
+        let mut calico = Vec::new();
+        let allowed = if self.calico.is_some() && isolated {
+            // The explanation as `workload_side` gives it: the Calico rules after the
+            // NetworkPolicies are told everything NetworkPolicy leaves open or not (see
+            // `Engine::decided_by`); the answer with what it allows.
+            self.pipeline(
+                this,
+                peer,
+                direction,
+                Some(ConnSet::none()),
+                |m| decided_by.push(m),
+                &mut |m| calico.push(m),
+            );
+            self.pipeline(this, peer, direction, Some(allowed), |_| {}, &mut |_| {})
+        } else {
+            self.pipeline(
+                this,
+                peer,
+                direction,
+                isolated.then_some(allowed),
+                |m| decided_by.push(m),
+                &mut |m| calico.push(m),
+            )
+        };
         SideVerdict {
             isolated_by,
             admitted_by,
             decided_by,
+            calico,
             allowed,
         }
     }
@@ -1074,8 +1421,9 @@ impl<'c> Engine<'c> {
             })
         });
         let isolated = network_policy.is_some();
-        let decided_by = layer_subject
-            .map(|layer| self.decided_by(this, peer, direction, (layer, layer_peer, isolated)));
+        let key = layer_subject.map(|layer| (layer, layer_peer, isolated));
+        let decided_by = key.map(|key| self.decided_by(this, peer, direction, key));
+        let calico = key.map(|key| self.calico_decided_by(this, peer, direction, key));
         let side = Rc::new(SideVerdict {
             isolated_by: if isolated {
                 self.isolating(this, direction).to_vec()
@@ -1084,6 +1432,7 @@ impl<'c> Engine<'c> {
             },
             admitted_by: network_policy.map_or_else(Vec::new, |a| a.to_vec()),
             decided_by: decided_by.map_or_else(Vec::new, |m| m.to_vec()),
+            calico: calico.map_or_else(Vec::new, |m| m.to_vec()),
             allowed: (*self.conns(self.allowed_id(this, peer, direction))).clone(),
         });
         self.sides
@@ -1124,18 +1473,43 @@ impl<'c> Engine<'c> {
             return known.clone();
         }
         let mut decided_by = Vec::new();
+        let mut calico = Vec::new();
         // The pipeline's visits are the same whatever NetworkPolicy allows; only whether it
-        // isolates matters (it keeps the Baseline tier out).
+        // isolates matters (it keeps the Baseline tier out). Under Calico, the rules after the
+        // NetworkPolicies are told what NetworkPolicy allows too; `SideVerdict::decider` puts
+        // NetworkPolicy first for those.
         self.pipeline(
             Endpoint::Workload(this),
             Endpoint::Workload(peer),
             direction,
             isolated.then(ConnSet::none),
             |m| decided_by.push(m),
+            &mut |m| calico.push(m),
         );
         let part = Rc::new(decided_by);
         self.layer_sides.borrow_mut().insert(key, part.clone());
+        self.calico_sides.borrow_mut().insert(key, Rc::new(calico));
         part
+    }
+
+    /// The Calico part of [`Engine::decided_by`], computed with it.
+    fn calico_decided_by(
+        &self,
+        this: usize,
+        peer: usize,
+        direction: Direction,
+        key: TiersKey,
+    ) -> Rc<Vec<CalicoMatch>> {
+        let full = (dir_index(direction), key);
+        if let Some(known) = self.calico_sides.borrow().get(&full) {
+            return known.clone();
+        }
+        self.decided_by(this, peer, direction, key);
+        self.calico_sides
+            .borrow()
+            .get(&full)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Every ipBlock range of every rule in one direction: the boundaries that split the address
@@ -1150,6 +1524,15 @@ impl<'c> Engine<'c> {
                 Peer::IpBlock { set, .. } => Some(set),
                 Peer::Pods { .. } => None,
             })
+            // Calico's rules: the addresses each one names (`nets` less `notNets`).
+            .chain(self.calico.iter().flat_map(move |calico| {
+                calico
+                    .peers
+                    .iter()
+                    .flat_map(move |dirs| dirs[dir_index(direction)].iter())
+                    .filter(|m| !m.everyone && !m.ips.is_empty())
+                    .map(|m| &m.ips)
+            }))
             .collect()
     }
 }
@@ -1209,6 +1592,7 @@ fn peer_match(
     policy: &NetworkPolicy,
     rule: &Rule,
     classes: &Classes,
+    calico: Option<&crate::calico::eval::PodAddresses>,
 ) -> PeerMatch {
     let n = cluster.workloads.len();
     let Some(peers) = &rule.peers else {
@@ -1236,9 +1620,14 @@ fn peer_match(
             }
             Peer::IpBlock { set, .. } => {
                 ips = ips.union(set);
-                // Pods whose addresses are known (cluster dumps) match by address.
+                // Pods whose addresses are known (cluster dumps) match by address; under
+                // Calico, which turns the block into `nets`, pods in the block match too.
                 for (i, w) in cluster.workloads.iter().enumerate() {
-                    if w.ips.iter().any(|ip| set.contains(*ip)) {
+                    let matches = match calico {
+                        Some(pods) => !w.host_network && pods.may_be_in(w, set),
+                        None => w.ips.iter().any(|ip| set.contains(*ip)),
+                    };
+                    if matches {
                         workloads.insert(i);
                     }
                 }

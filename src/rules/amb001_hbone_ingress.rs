@@ -157,6 +157,9 @@ pub fn check(cx: &Context, out: &mut Output) {
             ),
             Some(rule_location(cx, p, Direction::Ingress, i)),
         );
+        if let Some(assumed) = super::ip_block_assumption(cx, &policy.ingress[i]) {
+            finding.message.push_str(&assumed);
+        }
         finding.policy = Some(policy.qualified_name());
         finding.workload = Some(subject(cx, p, &first));
         finding.fixable = true;

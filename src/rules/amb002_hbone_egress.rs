@@ -130,6 +130,9 @@ pub fn check(cx: &Context, out: &mut Output) {
             ),
             Some(rule_location(cx, p, Direction::Egress, i)),
         );
+        if let Some(assumed) = super::ip_block_assumption(cx, &policy.egress[i]) {
+            finding.message.push_str(&assumed);
+        }
         finding.policy = Some(policy.qualified_name());
         finding.workload = Some(subject(cx, p, &sources));
         finding.fixable = true;

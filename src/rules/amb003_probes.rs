@@ -28,7 +28,9 @@ pub fn check(cx: &Context, out: &mut Output) {
             continue;
         }
         let policies = cx.engine.isolating(w, Direction::Ingress);
-        if policies.is_empty() {
+        // Under Calico, its policies that select the pod decide the SNAT address too.
+        let calico = cx.engine.calico_layered(w, Direction::Ingress);
+        if policies.is_empty() && calico.is_empty() {
             continue;
         }
         // (written port, number) of every network probe; inferred pods may have any.
@@ -71,6 +73,60 @@ pub fn check(cx: &Context, out: &mut Output) {
             allowed.of(Protocol::Tcp).is_empty()
         });
         if blocked_ports.is_empty() && !(inferred && snat_blocked) {
+            continue;
+        }
+        if policies.is_empty() || !calico.is_empty() {
+            // Calico decides (alone, or before and after the NetworkPolicies).
+            let address_list = addresses
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let ports = blocked_ports
+                .iter()
+                .map(|(p, n)| match (p, n) {
+                    (PortRef::Name(name), Some(n)) => format!("{name} ({n})"),
+                    (p, _) => p.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let named: Vec<String> = calico
+                .iter()
+                .map(|&c| cx.cluster.calico_policies[c].describe())
+                .chain(
+                    policies
+                        .iter()
+                        .map(|&p| format!("NetworkPolicy `{}`", cx.policy_name(p))),
+                )
+                .collect();
+            let first = &cx.cluster.calico_policies[calico[0]];
+            let mut finding = Finding::new(
+                Code::Amb003,
+                format!(
+                    "{} is selected for ingress by {} and has kubelet probes on port {}; in the ambient mesh they arrive from the SNAT address {address_list}, which the policies do not allow on those ports: whether Calico blocks them is not documented, so they may be blocked, and the pods then fail their probes.",
+                    workload.describe(),
+                    super::list(named),
+                    if ports.is_empty() {
+                        "unknown ports".to_string()
+                    } else {
+                        ports
+                    },
+                ),
+                Some(workload.location),
+            );
+            finding.severity = severity;
+            finding.policy = Some(first.qualified_name());
+            finding.policy_kind = Some(format!("{} (Calico)", first.kind));
+            finding.workload = Some(workload.qualified_name());
+            finding.fix = Some(format!(
+                "no automatic fix for Calico: allow ingress from {} on the probe ports in a Calico policy ordered before the ones that deny it",
+                addresses
+                    .iter()
+                    .map(|a| format!("{a}/{}", if a.is_ipv4() { 32 } else { 128 }))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            out.findings.push(finding);
             continue;
         }
         let target = cx

@@ -232,6 +232,118 @@ pub fn check(cx: &Context, out: &mut Output) {
         }
     }
     check_tiers(cx, out, &mut extras);
+    check_calico(cx, out, &mut extras);
+}
+
+/// The same loss for Calico's Allow rules with destination ports (`--cni calico`): once such a
+/// rule admits 15008 (today, or after AMB001's fix), its mesh peers reach every port of the
+/// selected mesh pods through the tunnel.
+fn check_calico(cx: &Context, out: &mut Output, extras: &mut Extras) {
+    let Some(calico) = cx.engine.calico() else {
+        return;
+    };
+    let opened: HashSet<(usize, usize)> = out
+        .fixes
+        .iter()
+        .filter_map(|f| match *f {
+            FixRequest::AddCalicoHbonePort {
+                policy,
+                direction: DirectionKey::Ingress,
+                rule,
+                ..
+            } => Some((policy, rule)),
+            _ => None,
+        })
+        .collect();
+    let tunnellers = cx.tunnellers();
+    let mesh_destinations = super::members(cx, |m| m.receives_hbone());
+    let ingress = Direction::Ingress;
+    for (c, policy) in cx.cluster.calico_policies.iter().enumerate() {
+        if !policy.applies(ingress) {
+            continue;
+        }
+        let destinations: Vec<usize> = mesh_destinations
+            .iter()
+            .filter(|&d| cx.engine.calico_layered(d, ingress).contains(&c))
+            .collect();
+        if destinations.is_empty() {
+            continue;
+        }
+        for (i, rule) in policy.ingress.iter().enumerate() {
+            if rule.action != crate::calico::Action::Allow || rule.destination.ports.is_none() {
+                continue;
+            }
+            let admits_now =
+                crate::calico::eval::rule_conns(rule, None).contains(Protocol::Tcp, HBONE_PORT);
+            let after_fix = opened.contains(&(c, i));
+            if !admits_now && !after_fix {
+                continue;
+            }
+            let peers = calico.peer_match(c, ingress, i);
+            let mut mesh_peers: BitSet = if peers.everyone {
+                tunnellers.clone()
+            } else {
+                peers.workloads.clone()
+            };
+            mesh_peers.intersect_with(&tunnellers);
+            if mesh_peers.is_empty() && !peers.everyone {
+                continue;
+            }
+            let rule_tcp =
+                |d: usize| crate::calico::eval::rule_conns(rule, Some(&cx.cluster.workloads[d]));
+            let open: Vec<usize> = destinations
+                .iter()
+                .copied()
+                .filter(|&d| calico.subject_ok(c, ingress, i, d))
+                .filter(|&d| !restricted(cx, d, &mesh_peers, peers.everyone, &rule_tcp(d)))
+                .collect();
+            if open.is_empty() {
+                continue;
+            }
+            let listed: Vec<String> = rule
+                .destination
+                .ports
+                .iter()
+                .flatten()
+                .filter(|p| **p != crate::calico::CalicoPort::Range(HBONE_PORT, HBONE_PORT))
+                .map(|p| p.to_string())
+                .collect();
+            let rule_name = format!("{} of {}", policy.rule_name(ingress, i), policy.describe());
+            let when = if after_fix && !admits_now {
+                format!("Once the fix adds 15008 to {rule_name}")
+            } else {
+                format!("Because {rule_name} allows 15008/TCP")
+            };
+            let who = if peers.everyone {
+                "every mesh client (the rule names no source)".to_string()
+            } else {
+                super::sender_names(cx, &mesh_peers)
+            };
+            let limited = if listed.is_empty() {
+                "15008, the only port the rule lists".to_string()
+            } else {
+                listed.join(", ")
+            };
+            let mut finding = policy.finding(
+                Code::Amb004,
+                format!(
+                    "{when}, {who} can reach every port of the selected pods through the HBONE tunnel, not only {limited}: Calico no longer enforces this port list for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
+                ),
+                ingress,
+                i,
+            );
+            finding.workload = open.first().map(|&d| cx.workload_name(d));
+            extras.attach(
+                cx,
+                out,
+                &mut finding,
+                &open,
+                None,
+                "only the ports Calico allowed them",
+            );
+            out.findings.push(finding);
+        }
+    }
 }
 
 /// The same loss for the cluster-wide tiers: where the tunnel is admitted, the ports an Admin or

@@ -152,6 +152,63 @@ pub fn check(cx: &Context, out: &mut Output) {
         let side = cx
             .engine
             .workload_side(block.workload, broken.peer, direction);
+        if let Decider::Calico(..) = side.decider(Protocol::Tcp, HBONE_PORT)
+            && let Some(hop) = super::hbone_calico::hop_block(cx, &side, direction)
+        {
+            // The finding is on the rule that lets the hop's other traffic through, else on the
+            // Deny, else (a tier's end denies everything on the hop) on the first policy of the
+            // pipeline that selects the pod.
+            let at = hop.through.or(hop.blocker_rule).or_else(|| {
+                cx.engine
+                    .calico_layered(block.workload, direction)
+                    .first()
+                    .map(|&c| (c, usize::MAX))
+            });
+            let Some((fc, fr)) = at else {
+                continue;
+            };
+            let policy = &cx.cluster.calico_policies[fc];
+            let mut finding = policy.finding(
+                Code::Amb005,
+                format!(
+                    "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {} denies 15008/TCP on that hop ({} the waypoint's pods): this traffic is allowed today, the waypoint hop blocks it once enrolled",
+                    super::sender_names(cx, &broken.sources),
+                    names(cx, &broken.destinations),
+                    hop.describe,
+                    if direction == Direction::Ingress { "from" } else { "to" },
+                ),
+                direction,
+                fr,
+            );
+            match hop.through {
+                Some((tc, tr)) => {
+                    finding.fixable = true;
+                    finding.fix = Some(format!(
+                        "add 15008 to the `destination.ports` of {} of {}, which lets the hop's other TCP traffic through: the tunnel is then allowed for the same peers only, and the Deny is not touched",
+                        policy.rule_name(direction, tr),
+                        policy.describe()
+                    ));
+                    out.fixes.push(FixRequest::AddCalicoHbonePort {
+                        policy: tc,
+                        direction: block.direction,
+                        rule: tr,
+                        blocker: hop.blocker_policy,
+                    });
+                }
+                None => {
+                    finding.fix = Some(format!(
+                        "no automatic fix: a Deny is never changed. Before this rule, allow 15008/TCP {} the waypoint's pods only (`selector: gateway.networking.k8s.io/gateway-name == '{name}'`, `namespaceSelector: projectcalico.org/name == '{namespace}'`)",
+                        if direction == Direction::Ingress {
+                            "from"
+                        } else {
+                            "to"
+                        },
+                    ));
+                }
+            }
+            out.findings.push(finding);
+            continue;
+        }
         if let Decider::Layer(c, r, _) = side.decider(Protocol::Tcp, HBONE_PORT) {
             let mut finding = layer_block(cx, c, r, direction, &namespace, &name, &broken);
             // A rule of the same tier that lets the hop's other TCP traffic through (the

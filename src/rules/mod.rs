@@ -14,6 +14,7 @@ pub mod amb010_l7_authorization;
 pub mod amb011_waypoint_identity;
 pub mod amb012_strict_plaintext;
 pub mod amb013_proxy_control_plane;
+pub mod hbone_calico;
 pub mod hbone_tiers;
 pub mod inp004;
 
@@ -44,6 +45,7 @@ pub fn check_ambient(cx: &Context, blocking_only: bool) -> Output {
     amb001_hbone_ingress::check(cx, &mut out);
     amb002_hbone_egress::check(cx, &mut out);
     hbone_tiers::check(cx, &mut out);
+    hbone_calico::check(cx, &mut out);
     amb003_probes::check(cx, &mut out);
     if !blocking_only {
         amb004_port_restriction_lost::check(cx, &mut out);
@@ -77,7 +79,9 @@ pub fn network_policy_decides(
 ) -> bool {
     use crate::netpol::conn::Protocol;
     use crate::netpol::eval::Decider;
-    if cx.engine.layered(this, direction).is_empty() {
+    if cx.engine.layered(this, direction).is_empty()
+        && cx.engine.calico_layered(this, direction).is_empty()
+    {
         return true;
     }
     // Settled by the class tables: 15008 passes, or none of the rule's ports does.
@@ -92,6 +96,8 @@ pub fn network_policy_decides(
         .intersect(&side.allowed)
         .subtract(&side.decided(crate::cnp::Action::Accept));
     match side.decider(Protocol::Tcp, crate::ambient::HBONE_PORT) {
+        // Calico denies 15008: NetworkPolicy's rules judge when it denies after them.
+        Decider::Calico(..) => hbone_calico::network_policy_judges(&side, &app),
         Decider::NetworkPolicy => !app.is_empty(),
         // A tier passes the application port on and denies 15008: its fix passes 15008 on too
         // (`hbone_tiers`), and then NetworkPolicy decides it, so its rules are judged as well.
@@ -103,6 +109,20 @@ pub fn network_policy_decides(
         }
         _ => false,
     }
+}
+
+/// Under Calico, a NetworkPolicy rule's `ipBlock` matches pods too; without `--pod-cidr` the
+/// verdict assumes they fall inside the block, and the finding says so (`None` otherwise).
+pub fn ip_block_assumption(cx: &Context, rule: &crate::netpol::policy::Rule) -> Option<String> {
+    let calico = cx.engine.calico()?;
+    let blocks = rule
+        .peers
+        .iter()
+        .flatten()
+        .any(|p| matches!(p, crate::netpol::policy::Peer::IpBlock { .. }));
+    (blocks && calico.pods.ranges.is_none()).then(|| {
+        " (Calico matches the rule's ipBlock against pod addresses too; without --pod-cidr the verdict assumes the pods fall inside the block)".to_string()
+    })
 }
 
 /// The place of one rule of a policy.

@@ -73,6 +73,15 @@ pub const EXAMPLES: &[Example] = &[
         text: include_str!("../../tests/fixtures/cilium-default-deny-l7/app.yaml"),
     },
     Example {
+        id: "calico-ordered",
+        title: "Calico ordered policies: allow, then a later deny (AMB001, with CNI Calico)",
+        text: concat!(
+            include_str!("../../tests/fixtures/calico-ordered-policies/cluster.yaml"),
+            "---\n",
+            include_str!("../../tests/fixtures/calico-ordered-policies/policies.yaml")
+        ),
+    },
+    Example {
         id: "sidecar-l7",
         title: "Coming from sidecars: an HTTP-level AuthorizationPolicy without a waypoint (AMB010)",
         text: concat!(

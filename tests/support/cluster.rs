@@ -465,3 +465,98 @@ pub fn cilium_policies(n: usize, namespaces: usize, seed: u64) -> String {
     }
     out
 }
+
+/// `n` Calico policies over a cluster of `namespaces` generated namespaces: GlobalNetworkPolicies
+/// and namespaced NetworkPolicies in the default tier and in a `security` tier (order 100,
+/// default action Deny or Pass), with orders that tie, orders left out, rules that Allow or Pass
+/// some ports (numbers, `"a:b"` ranges, named ports, `notPorts`, `notPorts` alone) from a team or a tier and Deny
+/// the rest from it, Log rules, and egress ones.
+pub fn calico_policies(n: usize, namespaces: usize, seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0x00ca_11c0);
+    let mut out = String::new();
+    if n > 0 {
+        let _ = write!(
+            out,
+            "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: security\nspec:\n  order: 100\n  defaultAction: {}\n---\n",
+            if rng.chance(50) { "Pass" } else { "Deny" }
+        );
+    }
+    for p in 0..n {
+        let global = rng.chance(50);
+        let tier = if rng.chance(30) {
+            Some("security")
+        } else {
+            None
+        };
+        let name = match tier {
+            Some(t) => format!("{t}.calico-{p:03}"),
+            None => format!("calico-{p:03}"),
+        };
+        let metadata = if global {
+            format!("  name: {name}\n")
+        } else {
+            format!(
+                "  name: {name}\n  namespace: ns-{:03}\n",
+                rng.below(namespaces.max(1))
+            )
+        };
+        let selector = match rng.below(3) {
+            0 => format!("tier == '{}'", TIERS[rng.below(3)]),
+            1 => "all()".to_string(),
+            _ => format!(
+                "tier in {{'{}', '{}'}}",
+                TIERS[rng.below(3)],
+                TIERS[rng.below(3)]
+            ),
+        };
+        let order = match rng.below(4) {
+            0 => String::new(),
+            _ => format!("  order: {}\n", [10, 100, 500, 1000, 2000][rng.below(5)]),
+        };
+        let peer = match rng.below(3) {
+            0 => format!("namespaceSelector: team == 'team-{}'", rng.below(5)),
+            1 => format!("selector: tier == '{}'", TIERS[rng.below(3)]),
+            _ => format!(
+                "selector: tier != '{}'\n      namespaceSelector: has(team)",
+                TIERS[rng.below(3)]
+            ),
+        };
+        // Block lists, as the other generated policies (the fix property holds their lines).
+        let ports = match rng.below(5) {
+            // No port list: every port but a range around 15008 (the fix inserts a rule).
+            4 => "notPorts:\n      - \"15000:15100\"".to_string(),
+            0 => format!("ports:\n      - {}", 8000 + rng.below(100)),
+            1 => "ports:\n      - http".to_string(),
+            2 => format!("ports:\n      - \"8000:{}\"", 8050 + rng.below(50)),
+            _ => "ports:\n      - \"8000:9000\"\n      notPorts:\n      - grpc".to_string(),
+        };
+        let action = if rng.chance(25) { "Pass" } else { "Allow" };
+        let log = if rng.chance(20) {
+            "  - action: Log\n"
+        } else {
+            ""
+        };
+        let (direction, types, own, other) = if rng.chance(25) {
+            ("egress", "Egress", "destination", "destination")
+        } else {
+            ("ingress", "Ingress", "source", "destination")
+        };
+        // Egress: the peer and the ports are both the destination's.
+        let through = if own == other {
+            format!("    {other}:\n      {peer}\n      {ports}\n")
+        } else {
+            format!("    {own}:\n      {peer}\n    {other}:\n      {ports}\n")
+        };
+        let _ = write!(
+            out,
+            "apiVersion: projectcalico.org/v3\nkind: {}\nmetadata:\n{metadata}spec:\n{}{order}  selector: \"{selector}\"\n  types: [{types}]\n  {direction}:\n{log}  - action: {action}\n    protocol: TCP\n{through}  - action: Deny\n    {own}:\n      {peer}\n---\n",
+            if global {
+                "GlobalNetworkPolicy"
+            } else {
+                "NetworkPolicy"
+            },
+            tier.map_or(String::new(), |t| format!("  tier: {t}\n")),
+        );
+    }
+    out
+}
