@@ -418,13 +418,34 @@ fn compare_authorization(
     if clusters.iter().all(|c| c.authorization_policies.is_empty()) {
         return;
     }
-    let [mut example, fixed, now] = clusters;
-    for policy in &mut example.authorization_policies {
+    let [mut example, mut fixed, now] = clusters;
+    // As the sidecars (or a waypoint) enforce a policy: an ALLOW rule's HTTP attributes match
+    // some request, a DENY rule with them denies no whole connection.
+    let as_with_http = |policy: &mut istio::AuthorizationPolicy| {
         let deny = policy.action == istio::Action::Deny;
         policy.rules.retain(|r| !deny || r.l7.is_empty());
         for rule in &mut policy.rules {
             rule.l7.clear();
         }
+    };
+    // The corrected YAML may attach one of the example's policies to a waypoint (`targetRefs`):
+    // the waypoint then enforces it, with its HTTP attributes, for the same pods. (Read as
+    // ztunnel reads it, a retargeted policy admits everyone, and any learner's edit would pass.)
+    for policy in &mut fixed.authorization_policies {
+        if !matches!(policy.scope, istio::Scope::TargetRefs(_)) {
+            continue;
+        }
+        if let Some(original) = example
+            .authorization_policies
+            .iter()
+            .find(|p| p.name == policy.name && p.namespace == policy.namespace)
+        {
+            policy.scope = original.scope.clone();
+            as_with_http(policy);
+        }
+    }
+    for policy in &mut example.authorization_policies {
+        as_with_http(policy);
     }
     let settings = ztunnel::Settings {
         trust_domain: &options.trust_domain,

@@ -134,17 +134,16 @@ pub fn paths(cx: &Context) -> Paths {
     let layer = super::ztunnel_layer::Layer::new(cx);
 
     for d in 0..workloads.len() {
-        // (A cluster-wide policy decides for the pods it selects, like an isolating one.)
-        let ingress_isolated = !cx.engine.isolating(d, Direction::Ingress).is_empty()
-            || !cx.engine.layered(d, Direction::Ingress).is_empty();
+        // (A cluster-wide or Calico policy decides for the pods it selects, like an isolating
+        // one.)
+        let ingress_isolated = cx.engine.policed(d, Direction::Ingress);
         // Istio's security policy makes the destination's ztunnel a layer that may refuse.
         let restricts = layer.restricts(d);
         for s in 0..workloads.len() {
             if s == d || workloads[s].host_network && workloads[d].host_network {
                 continue;
             }
-            let egress_isolated = !cx.engine.isolating(s, Direction::Egress).is_empty()
-                || !cx.engine.layered(s, Direction::Egress).is_empty();
+            let egress_isolated = cx.engine.policed(s, Direction::Egress);
             if !ingress_isolated && !egress_isolated && !restricts {
                 continue;
             }
@@ -841,6 +840,36 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    /// Under Calico, a pod only Calico's policies select is drawn: its tunnel blocked by the
+    /// later Deny, named with its kind (the page said "ambient blocks no path").
+    #[test]
+    fn paths_through_calico_policies_are_drawn() {
+        let text = concat!(
+            include_str!("../../tests/fixtures/calico-ordered-policies/cluster.yaml"),
+            "---\n",
+            include_str!("../../tests/fixtures/calico-ordered-policies/policies.yaml")
+        );
+        let options = crate::Options {
+            cni: crate::ambient::Cni::Calico,
+            ..crate::Options::default()
+        };
+        let report = crate::analyze(&[crate::Source { name: "c.yaml", text }], &options);
+        let blocked: Vec<(&str, &str, &[String])> = report
+            .paths
+            .edges
+            .iter()
+            .filter(|e| e.kind == EdgeKind::Hbone && !e.allowed)
+            .map(|e| (e.from.as_str(), e.to.as_str(), e.blocked_by.as_slice()))
+            .collect();
+        assert_eq!(blocked.len(), 1, "{:?}", report.paths.edges);
+        let (from, to, by) = blocked[0];
+        assert_eq!((from, to), ("web/frontend", "shop/api"));
+        assert!(
+            by.iter().any(|b| b.contains("Calico GlobalNetworkPolicy `shop-deny-rest`")),
+            "{by:?}"
+        );
     }
 
     #[test]

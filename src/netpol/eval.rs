@@ -773,6 +773,14 @@ impl<'c> Engine<'c> {
         })
     }
 
+    /// Whether some policy decides for a workload in a direction (a NetworkPolicy isolates it,
+    /// or a cluster-wide or Calico policy selects it): otherwise everything passes that side.
+    pub fn policed(&self, workload: usize, direction: Direction) -> bool {
+        !self.isolating(workload, direction).is_empty()
+            || !self.layered(workload, direction).is_empty()
+            || !self.calico_layered(workload, direction).is_empty()
+    }
+
     /// Whether Calico's semantics are on (`--cni calico`).
     pub fn calico(&self) -> Option<&crate::calico::eval::Precomputed> {
         self.calico.as_deref()

@@ -173,6 +173,9 @@ fn ztunnel_denial<'a>(e: &Edge, paths: &'a Paths, waypoints: &[&str]) -> Option<
         .find(|z| z.from == e.from || from_waypoint)
 }
 
+/// How an edge that the CNI lets through and ztunnel refuses is explained (and known).
+const ZTUNNEL_REFUSES: &str = "the CNI lets it through; ztunnel refuses it: ";
+
 /// An enrolled edge as ztunnel leaves it: refused when ztunnel refuses every port it carries,
 /// with ztunnel's reason; the ports it refuses said when only some.
 fn refused_by_ztunnel(e: Edge, paths: &Paths, waypoints: &[&str]) -> Edge {
@@ -183,11 +186,7 @@ fn refused_by_ztunnel(e: Edge, paths: &Paths, waypoints: &[&str]) -> Edge {
         ZtunnelExtent::All => Edge {
             allowed: false,
             blocked_by: z.denied_by.clone(),
-            explanation: [
-                "the CNI lets it through; ztunnel refuses it: ",
-                &z.explanation,
-            ]
-            .concat(),
+            explanation: [ZTUNNEL_REFUSES, &z.explanation].concat(),
             ..e
         },
         _ => Edge {
@@ -1111,7 +1110,13 @@ fn draw(
             let escaped = escape(&description);
             let _ = write!(
                 svg,
-                r#"<g class="edge {kind} {verdict} status-{}{}" tabindex="0" role="button" aria-label="{escaped}" data-i="{}"><title>{escaped}</title><path class="hit" d="{d}"></path><path class="line" d="{d}" marker-end="url(#arrow-{verdict})"></path></g>"#,
+                r#"<g class="edge {kind} {verdict}{} status-{}{}" tabindex="0" role="button" aria-label="{escaped}" data-i="{}"><title>{escaped}</title><path class="hit" d="{d}"></path><path class="line" d="{d}" marker-end="url(#arrow-{verdict})"></path></g>"#,
+                // Refused by ztunnel, not by the CNI: dotted, whether the fix opens it or not.
+                if !edge.allowed && edge.explanation.starts_with(ZTUNNEL_REFUSES) {
+                    " by-ztunnel"
+                } else {
+                    ""
+                },
                 status.label(),
                 if marked
                     == Some(PathRef {

@@ -317,6 +317,13 @@ pub fn App() -> impl IntoView {
     };
     // (A lesson stays open: its exercise says the text is no longer its example's.)
     let choose_example = move |id: String| {
+        if let Some(cni) = examples::EXAMPLES
+            .iter()
+            .find(|e| e.id == id)
+            .and_then(|e| e.cni)
+        {
+            settings.update(|s| s.cni = cni);
+        }
         if let Ok(link) = address::parse(&format!("example={id}")) {
             let address = Address {
                 lesson: lesson.get_untracked(),

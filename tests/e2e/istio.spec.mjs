@@ -7,9 +7,11 @@ import { guard } from "./guard.mjs";
 import { editor } from "./editor.mjs";
 import { finding, showTab } from "./results.mjs";
 
-for (const { example, code, from, to, policy, kind } of [
-  { example: "sidecar-l7", code: "AMB010", from: "shop/web", to: "shop/api", policy: "AuthorizationPolicy shop/api-readers", kind: "hbone" },
-  { example: "strict-mtls", code: "AMB012", from: "ingress-nginx/ingress-nginx-controller", to: "shop/web", policy: "PeerAuthentication istio-system/default", kind: "app" },
+// The sidecar-era policy's fix edits it (targetRefs to the Service and a waypoint): its refused
+// path is one the fix opens. STRICT mTLS has no automatic fix: its path stays refused.
+for (const { example, code, from, to, policy, kind, status } of [
+  { example: "sidecar-l7", code: "AMB010", from: "shop/web", to: "shop/api", policy: "AuthorizationPolicy shop/api-readers", kind: "hbone", status: "fixed" },
+  { example: "strict-mtls", code: "AMB012", from: "ingress-nginx/ingress-nginx-controller", to: "shop/web", policy: "PeerAuthentication istio-system/default", kind: "app", status: "refused" },
 ]) {
   test(`${example}: ${code}, and the path the CNI lets through drawn refused by ztunnel`, async ({ page }) => {
     const problems = guard(page);
@@ -21,7 +23,7 @@ for (const { example, code, from, to, policy, kind } of [
 
     await showTab(page, "Paths");
     await page.getByRole("button", { name: "After enrolling" }).click();
-    const refused = page.locator(`.edge.${kind}.blocked.status-refused`);
+    const refused = page.locator(`.edge.${kind}.blocked.by-ztunnel.status-${status}`);
     await expect(refused).toHaveCount(1);
     await expect(refused).toHaveAttribute("aria-label", new RegExp(`from ${from} to ${to}`));
     // Drawn unlike a CNI-blocked path: dotted.
@@ -33,7 +35,7 @@ for (const { example, code, from, to, policy, kind } of [
     await expect(details).toContainText(policy);
     await expect(details.locator(".detail-finding .code")).toHaveText(code);
     // The CNI-blocked style stays the CNI's: nothing here is blocked by a NetworkPolicy.
-    await expect(page.locator(".edge.blocked:not(.status-refused)")).toHaveCount(0);
+    await expect(page.locator(".edge.blocked:not(.by-ztunnel)")).toHaveCount(0);
     await expect(page.locator(".legend-item.refused")).toHaveText("refused by ztunnel");
     expect(problems).toEqual([]);
   });
