@@ -19,6 +19,10 @@ const shots = [
   { name: "online-boutique-400", width: 400, scheme: "light", app: "online-boutique" },
   { name: "kube-prometheus-1280", width: 1280, scheme: "dark", app: "kube-prometheus", screen: true },
   { name: "kube-prometheus-paths-1280", width: 1280, scheme: "dark", app: "kube-prometheus", tab: "Paths", screen: true },
+  { name: "kube-prometheus-400", width: 400, scheme: "dark", app: "kube-prometheus" },
+  // The CNIs' own policies: Cilium's findings, Calico's blocked tunnel and the rule that blocks it.
+  { name: "cilium-l7-1280", width: 1280, scheme: "light", example: "cilium-l7", screen: true },
+  { name: "calico-ordered-paths-1280", width: 1280, scheme: "light", example: "calico-ordered", tab: "Paths", screen: true },
   // The HBONE lesson's exercise: 9090 replaced by 15008 (AMB001 is gone, and it is not the fix),
   // then the fix.
   { name: "exercise-refused-1280", width: 1280, height: 1000, scheme: "light", lesson: "hbone", edit: ["port: 9090", "port: 15008"], verdict: ".exercise.todo", screen: true },
