@@ -855,7 +855,13 @@ mod tests {
             cni: crate::ambient::Cni::Calico,
             ..crate::Options::default()
         };
-        let report = crate::analyze(&[crate::Source { name: "c.yaml", text }], &options);
+        let report = crate::analyze(
+            &[crate::Source {
+                name: "c.yaml",
+                text,
+            }],
+            &options,
+        );
         let blocked: Vec<(&str, &str, &[String])> = report
             .paths
             .edges
@@ -867,7 +873,8 @@ mod tests {
         let (from, to, by) = blocked[0];
         assert_eq!((from, to), ("web/frontend", "shop/api"));
         assert!(
-            by.iter().any(|b| b.contains("Calico GlobalNetworkPolicy `shop-deny-rest`")),
+            by.iter()
+                .any(|b| b.contains("Calico GlobalNetworkPolicy `shop-deny-rest`")),
             "{by:?}"
         );
     }

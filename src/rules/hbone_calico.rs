@@ -250,22 +250,16 @@ pub fn check(cx: &Context, out: &mut Output) {
                         blocker,
                         through,
                     });
-                let hit_members = super::paired(cx, members, peer_members.iter().copied());
-                let set = |members: &[usize]| {
-                    let mut set = BitSet::new(n);
-                    for &m in members {
-                        set.insert(m);
-                    }
-                    set
-                };
-                let (subjects, others) = (set(&hit_members), set(peer_members));
-                hit.subjects.union_with(&subjects);
-                hit.peers.union_with(&others);
                 hit.ports.union_with(&app);
-                out.blocked.push(match direction {
-                    Direction::Ingress => (others, hit_members),
-                    Direction::Egress => (subjects, peer_members.clone()),
-                });
+                super::record_block(
+                    cx,
+                    members,
+                    peer_members,
+                    direction,
+                    &mut hit.subjects,
+                    &mut hit.peers,
+                    out,
+                );
             }
         }
     }

@@ -217,6 +217,36 @@ pub fn paired(cx: &Context, one: &[usize], other: impl IntoIterator<Item = usize
         .collect()
 }
 
+/// A tier's rule that blocks HBONE between `members` (its subjects) and `peer_members`: the
+/// members with another peer join the hit's `subjects`, the peers its `peers`, and the broken
+/// (sources, destinations) go to the page's matrix.
+pub fn record_block(
+    cx: &Context,
+    members: &[usize],
+    peer_members: &[usize],
+    direction: crate::netpol::policy::Direction,
+    subjects: &mut crate::netpol::eval::BitSet,
+    peers: &mut crate::netpol::eval::BitSet,
+    out: &mut Output,
+) {
+    use crate::netpol::eval::BitSet;
+    let hit_members = paired(cx, members, peer_members.iter().copied());
+    let set = |members: &[usize]| {
+        let mut set = BitSet::new(cx.cluster.workloads.len());
+        for &m in members {
+            set.insert(m);
+        }
+        set
+    };
+    let (these, others) = (set(&hit_members), set(peer_members));
+    subjects.union_with(&these);
+    peers.union_with(&others);
+    out.blocked.push(match direction {
+        crate::netpol::policy::Direction::Ingress => (others, hit_members),
+        crate::netpol::policy::Direction::Egress => (these, peer_members.to_vec()),
+    });
+}
+
 /// Whether `x` and `y` are two pods that talk: two workloads, or one that runs several pods.
 pub fn distinct(cx: &Context, x: usize, y: usize) -> bool {
     x != y || cx.replicated(x)
