@@ -705,3 +705,52 @@ spec:
         assert!(!extra.yaml.contains("serviceaccount"), "{}", extra.yaml);
     }
 }
+
+/// `io.kubernetes.pod.namespace` Exists names every namespace, as a clusterwide policy's peers
+/// do: the peers are the pods that match anywhere, not pods inferred in each namespace the input
+/// names (which made the add style's own policies, written that way, find new pods and new
+/// errors after the fix).
+#[test]
+fn a_namespace_exists_requirement_is_every_namespace() {
+    let text = "apiVersion: v1
+kind: Namespace
+metadata: {name: a, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: b, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a, labels: {tier: frontend}}
+spec: {containers: [{name: c, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: b, labels: {app: client}}
+spec: {containers: [{name: c}]}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: out, namespace: b}
+spec:
+  endpointSelector: {matchLabels: {app: client}}
+  egress:
+  - toEndpoints:
+    - matchLabels: {tier: frontend}
+      matchExpressions:
+      - {key: io.kubernetes.pod.namespace, operator: Exists}
+    toPorts:
+    - ports: [{port: \"8080\", protocol: TCP}]
+";
+    let report = check(text, &cilium());
+    let amb002: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.code.id() == "AMB002")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(amb002.len(), 1, "{:?}", report.findings);
+    assert!(amb002[0].contains("to `a/web`"), "{}", amb002[0]);
+    assert!(!amb002[0].contains("not in the input"), "{}", amb002[0]);
+}

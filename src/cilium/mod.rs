@@ -408,8 +408,17 @@ impl Reader<'_> {
                 Key::Unknown(why) => return Ok(Err(why)),
             }
         }
+        // `io.kubernetes.pod.namespace` Exists: every namespace (the empty selector, as a CCNP's
+        // peers have it), not a selector that happens to match each namespace the input names
+        // (whose pods would then be inferred namespace by namespace).
+        let mut every_namespace = false;
         for requirement in parsed.requirements {
             match label_key(&requirement.key) {
+                Key::Namespace(key)
+                    if key == NAMESPACE_NAME && requirement.operator == Operator::Exists =>
+                {
+                    every_namespace = true;
+                }
                 Key::Namespace(key) => namespaces
                     .requirements
                     .push(Requirement { key, ..requirement }),
@@ -435,7 +444,12 @@ impl Reader<'_> {
                 Key::Unknown(why) => return Ok(Err(why)),
             }
         }
-        Ok(Ok(((!namespaces.is_empty()).then_some(namespaces), pods)))
+        let namespaces = if !namespaces.is_empty() {
+            Some(namespaces)
+        } else {
+            every_namespace.then(Selector::default)
+        };
+        Ok(Ok((namespaces, pods)))
     }
 
     /// A peer selector (`fromEndpoints`, `toEndpoints`).
