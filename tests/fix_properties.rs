@@ -97,10 +97,7 @@ proptest! {
         let calico = calico.saturating_sub(2);
         if calico > 0 {
             text.push_str(&cluster::calico_policies(calico, namespaces, seed));
-        } else if !proxies {
-            // Not yet with sidecars, gateways and waypoints: generated Cilium policies there
-            // still find fixes withheld (AMB005 from a sidecar to a waypoint appears after the
-            // fix; issue 19's note of session 8 has the failing inputs).
+        } else {
             text.push_str(&cluster::cilium_policies(cilium_policies, namespaces, seed));
         }
         let options = Options {

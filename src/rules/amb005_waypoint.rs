@@ -59,11 +59,13 @@ pub fn check(cx: &Context, out: &mut Output) {
             if cx.route(s, d) != Route::Waypoint {
                 continue;
             }
-            // Only traffic NetworkPolicy allows today is broken by the waypoint.
+            // Only traffic NetworkPolicy allows today is broken by the waypoint: app traffic, not
+            // 15008 itself (a fix that admits the tunnel both ways allows it "today" too).
             if cx
                 .engine
                 .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d))
                 .of(Protocol::Tcp)
+                .subtract(&crate::netpol::ranges::Ranges::span(HBONE_PORT, HBONE_PORT))
                 .is_empty()
             {
                 continue;
@@ -371,4 +373,37 @@ fn layer_block(
         },
     ));
     finding
+}
+
+#[cfg(test)]
+mod tests {
+    /// Traffic on 15008 alone is the tunnel, not app traffic a waypoint hop could break: a fix
+    /// that admits 15008 on both sides allows it "today" too, and AMB005 then appeared on the
+    /// fixed text only (the fix property test withheld such fixes).
+    #[test]
+    fn only_app_traffic_allowed_today_is_broken_by_the_waypoint() {
+        let app =
+            include_str!("../../tests/fixtures/waypoint-destination-admits-client-only/app.yaml");
+        let codes = |ports: &str| {
+            let text = app.replace("    ports:\n    - port: 9090\n      protocol: TCP\n", ports);
+            assert_ne!(text, app, "the fixture's rule was found");
+            crate::analyze(
+                &[crate::Source {
+                    name: "app.yaml",
+                    text: &text,
+                }],
+                &crate::Options::default(),
+            )
+            .findings
+            .iter()
+            .map(|f| f.code.id())
+            .collect::<Vec<_>>()
+        };
+        let tunnel_only = codes("    ports:\n    - port: 15008\n      protocol: TCP\n");
+        assert!(!tunnel_only.contains(&"AMB005"), "{tunnel_only:?}");
+        let app_port_too = codes(
+            "    ports:\n    - port: 9090\n      protocol: TCP\n    - port: 15008\n      protocol: TCP\n",
+        );
+        assert!(app_port_too.contains(&"AMB005"), "{app_port_too:?}");
+    }
 }
