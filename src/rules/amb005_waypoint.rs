@@ -30,6 +30,8 @@ struct Broken {
 pub fn check(cx: &Context, out: &mut Output) {
     let n = cx.cluster.workloads.len();
     let mut blocks: BTreeMap<Block, Broken> = BTreeMap::new();
+    // Traffic on the tunnel's port alone: not app traffic.
+    let tunnel_only = crate::netpol::ranges::Ranges::span(HBONE_PORT, HBONE_PORT);
 
     // Ambient destinations behind a waypoint, grouped by waypoint and receiver class: every
     // member of a group is judged alike, and so is every member of a group of senders.
@@ -61,13 +63,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
             // Only traffic NetworkPolicy allows today is broken by the waypoint: app traffic, not
             // 15008 itself (a fix that admits the tunnel both ways allows it "today" too).
-            if cx
+            let allowed = cx
                 .engine
-                .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d))
-                .of(Protocol::Tcp)
-                .subtract(&crate::netpol::ranges::Ranges::span(HBONE_PORT, HBONE_PORT))
-                .is_empty()
-            {
+                .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
+            let tcp = allowed.of(Protocol::Tcp);
+            if tcp.is_empty() || *tcp == tunnel_only {
                 continue;
             }
             // The pairs are every (source, destination) of the two groups but a workload with
