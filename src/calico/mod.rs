@@ -2,7 +2,7 @@
 //! `crd.projectcalico.org/v1`): `NetworkPolicy` (namespaced), `GlobalNetworkPolicy`
 //! (cluster-scoped) and `Tier`, parsed and validated (located INP003) into one shape. Calico's
 //! reference documentation ("Network policy", "Global network policy", "Tier", "Rule",
-//! "Entity rule", "Selectors") is the authority; `../shared/DOMAIN.md` section 7 the summary.
+//! "Entity rule", "Selectors") is the authority; DOMAIN.md section 7 the summary.
 //!
 //! What the analysis cannot see is kept and reported (INP007) rather than guessed: HTTP
 //! matches, `services` peers, `source.ports` (client ports), host-endpoint policies
