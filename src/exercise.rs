@@ -32,12 +32,13 @@ use crate::findings::{Code, Finding, Severity};
 use crate::input::yaml::{Node, Value};
 use crate::input::{Object, WORKLOAD_KINDS};
 use crate::istio::{self, ztunnel};
-use crate::model::{Cluster, Workload, inferred};
-use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{Endpoint, Engine};
-use crate::netpol::ip::IpSet;
+use crate::model::{Model, Workload, inferred};
+use crate::net::conn::{ConnSet, Protocol};
+use crate::net::ip::IpSet;
+use crate::net::ranges::Ranges;
 use crate::netpol::policy::{NetworkPolicy, Peer};
-use crate::netpol::ranges::Ranges;
+use crate::pipeline::engine::{Endpoint, Engine};
+use crate::pipeline::{self, Cluster, Policies};
 use crate::{Options, Report, Source, analyze, input, model};
 
 /// The findings an exercise must make disappear (a lesson file's `goal:` line).
@@ -313,7 +314,7 @@ fn compare_connections(
     out: &mut Outcome,
 ) {
     let fixed_objects = input::load(&[source(fixed)]).objects;
-    let policies = |objects: &[Object]| model::build(objects).0.policies;
+    let policies = |objects: &[Object]| pipeline::load(objects).0.policies.network;
     let sets = [
         policies(example),
         policies(&fixed_objects),
@@ -328,11 +329,16 @@ fn compare_connections(
     };
     let clusters: Vec<Cluster> = sets
         .into_iter()
-        .map(|policies| Cluster {
-            namespaces: endpoints.cluster.namespaces.clone(),
-            workloads: endpoints.cluster.workloads.clone(),
-            policies,
-            ..Cluster::default()
+        .map(|network| Cluster {
+            model: Model {
+                namespaces: endpoints.cluster.namespaces.clone(),
+                workloads: endpoints.cluster.workloads.clone(),
+                ..Model::default()
+            },
+            policies: Policies {
+                network,
+                ..Policies::default()
+            },
         })
         .collect();
     let engines: Vec<Engine> = clusters.iter().map(|c| options.engine(c)).collect();
@@ -412,10 +418,19 @@ fn compare_authorization(
     [lost, added]: [&mut Groups; 2],
 ) {
     let clusters = texts.map(|objects| Cluster {
-        authorization_policies: model::build(objects).0.authorization_policies,
+        policies: Policies {
+            istio: istio::Policies {
+                authorization: pipeline::load(objects).0.policies.istio.authorization,
+                ..istio::Policies::default()
+            },
+            ..Policies::default()
+        },
         ..Cluster::default()
     });
-    if clusters.iter().all(|c| c.authorization_policies.is_empty()) {
+    if clusters
+        .iter()
+        .all(|c| c.policies.istio.authorization.is_empty())
+    {
         return;
     }
     let [mut example, mut fixed, now] = clusters;
@@ -431,12 +446,14 @@ fn compare_authorization(
     // The corrected YAML may attach one of the example's policies to a waypoint (`targetRefs`):
     // the waypoint then enforces it, with its HTTP attributes, for the same pods. (Read as
     // ztunnel reads it, a retargeted policy admits everyone, and any learner's edit would pass.)
-    for policy in &mut fixed.authorization_policies {
+    for policy in &mut fixed.policies.istio.authorization {
         if !matches!(policy.scope, istio::Scope::TargetRefs(_)) {
             continue;
         }
         if let Some(original) = example
-            .authorization_policies
+            .policies
+            .istio
+            .authorization
             .iter()
             .find(|p| p.name == policy.name && p.namespace == policy.namespace)
         {
@@ -444,7 +461,7 @@ fn compare_authorization(
             as_with_http(policy);
         }
     }
-    for policy in &mut example.authorization_policies {
+    for policy in &mut example.policies.istio.authorization {
         as_with_http(policy);
     }
     let settings = ztunnel::Settings {
@@ -455,8 +472,16 @@ fn compare_authorization(
     let workloads = &endpoints.cluster.workloads;
     for (d, wd) in workloads.iter().enumerate() {
         let [e, f, n] = [&example, &fixed, &now].map(|cluster| {
-            let policies = ztunnel::enforced(cluster, settings, wd);
-            move |peer| ztunnel::verdict(cluster, settings, &policies, &Ranges::empty(), peer)
+            let policies = ztunnel::enforced(&cluster.policies.istio, settings, wd);
+            move |peer| {
+                ztunnel::verdict(
+                    &cluster.policies.istio,
+                    settings,
+                    &policies,
+                    &Ranges::empty(),
+                    peer,
+                )
+            }
         });
         for (s, ws) in workloads.iter().enumerate() {
             let peer = ztunnel::Peer::of(ws);
@@ -480,10 +505,10 @@ fn endpoints(
     sets: &[Vec<NetworkPolicy>],
     options: &Options,
 ) -> Option<Endpoints> {
-    let (mut cluster, _) = model::build(example);
-    cluster.policies = sets.concat();
-    inferred::add_inferred(&mut cluster);
-    cluster.policies.clear();
+    let (mut cluster, _) = pipeline::load(example);
+    cluster.policies.network = sets.concat();
+    cluster.add_inferred();
+    cluster.policies.network.clear();
     if cluster.workloads.len() > MAX_ENDPOINTS {
         return None;
     }
@@ -498,15 +523,15 @@ fn endpoints(
             labels: Default::default(),
             location: None,
         };
-        cluster.namespaces.insert(at, any);
+        cluster.model.namespaces.insert(at, any);
     }
-    for ns in &cluster.namespaces {
+    for ns in &cluster.model.namespaces {
         let taken = cluster
             .workloads
             .iter()
             .any(|w| w.namespace == ns.name && w.labels.is_empty());
         if !taken {
-            cluster.workloads.push(Workload {
+            cluster.model.workloads.push(Workload {
                 kind: "Pod".into(),
                 name: "[all pods]".into(),
                 namespace: ns.name.clone(),
@@ -810,7 +835,7 @@ mod tests {
 
     #[test]
     fn port_sets_read_short() {
-        use crate::netpol::conn::Protocol;
+        use crate::net::conn::Protocol;
         let tcp = |p| ConnSet::port(Protocol::Tcp, p);
         assert_eq!(ports(&tcp(9090)), "TCP 9090");
         assert_eq!(ports(&ConnSet::all()), "every port");

@@ -15,7 +15,9 @@ pub mod input;
 pub mod istio;
 pub mod layout;
 pub mod model;
+pub mod net;
 pub mod netpol;
+pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod sort;
@@ -35,7 +37,7 @@ pub struct Options {
     /// Edit the user's policies, or add separate ones.
     pub fix_style: ambient::FixStyle,
     /// Whether policies apply to `hostNetwork: true` pods (CNI-dependent).
-    pub host_network: netpol::eval::HostNetwork,
+    pub host_network: pipeline::engine::HostNetwork,
     /// Whether Istio proxies (sidecars, gateways) tunnel to ambient destinations over HBONE
     /// (proxy metadata `ENABLE_HBONE`, on in the `ambient` profile). Off: they keep the
     /// original port, as before ambient.
@@ -51,13 +53,13 @@ pub struct Options {
     pub istio_root_namespace: String,
     /// The pods' address ranges (`--pod-cidr`): under Calico, `nets` and `ipBlock` blocks match
     /// the pods whose range they overlap. Empty: unknown (pods are assumed inside the blocks).
-    pub pod_cidrs: Vec<netpol::ip::Cidr>,
+    pub pod_cidrs: Vec<net::ip::Cidr>,
 }
 
 impl Options {
     /// The policy engine for these options: Calico's semantics under `--cni calico`.
-    pub fn engine<'c>(&self, cluster: &'c model::Cluster) -> netpol::eval::Engine<'c> {
-        netpol::eval::Engine::configured(cluster, self.host_network, self.calico_pods())
+    pub fn engine<'c>(&self, cluster: &'c pipeline::Cluster) -> pipeline::engine::Engine<'c> {
+        pipeline::engine::Engine::configured(cluster, self.host_network, self.calico_pods())
     }
 
     /// Where pods' addresses are, under `--cni calico`; `None` for other CNIs.
@@ -66,7 +68,7 @@ impl Options {
             ranges: (!self.pod_cidrs.is_empty()).then(|| {
                 self.pod_cidrs
                     .iter()
-                    .fold(netpol::ip::IpSet::default(), |acc, c| acc.union(&c.set()))
+                    .fold(net::ip::IpSet::default(), |acc, c| acc.union(&c.set()))
             }),
         })
     }
@@ -137,7 +139,7 @@ impl Report {
 /// The input read as a cluster, with the findings reading it produced.
 #[derive(Debug)]
 pub struct Loaded {
-    pub cluster: model::Cluster,
+    pub cluster: pipeline::Cluster,
     pub findings: Vec<Finding>,
     pub objects: usize,
     pub documents: usize,
@@ -148,7 +150,7 @@ pub struct Loaded {
 /// Reads the sources into a cluster: parsing, validation, model (INP findings only).
 pub fn load(sources: &[Source]) -> Loaded {
     let loaded = input::load(sources);
-    let (cluster, invalid) = model::build(&loaded.objects);
+    let (cluster, invalid) = pipeline::load(&loaded.objects);
     let mut findings = loaded.findings;
     findings.extend(invalid);
     Loaded {
@@ -247,7 +249,7 @@ impl Unchecked<'_> {
 }
 
 fn loaded(input: &input::Loaded, objects: &[input::Object]) -> Loaded {
-    let (cluster, invalid) = model::build(objects);
+    let (cluster, invalid) = pipeline::load(objects);
     let mut findings = input.findings.clone();
     findings.extend(invalid);
     Loaded {
@@ -297,7 +299,7 @@ fn check_fix(
     let texts: Vec<&str> = report.fixed.texts.iter().map(String::as_str).collect();
     let mut fresh = Vec::new();
     let (objects, unreadable) = input::reload(sources, &texts, objects, &mut fresh);
-    let (cluster, mut findings) = model::build(objects);
+    let (cluster, mut findings) = pipeline::load(objects);
     // A syntax error in what the fix wrote, or more invalid fields than the input had.
     let count = |findings: &[Finding], code| findings.iter().filter(|f| f.code == code).count();
     let worse = count(&unreadable, Code::Inp001) > 0
@@ -414,14 +416,20 @@ fn analyze_loaded(
 ) -> Report {
     let mut findings = std::mem::take(&mut loaded.findings);
     let given = loaded.cluster.workloads.len();
-    model::inferred::add_inferred(&mut loaded.cluster);
+    loaded.cluster.add_inferred();
     let engine = options.engine(&loaded.cluster);
     // INP004 speaks of the workloads given, not of the inferred ones.
     findings.extend(rules::inp004::check(&engine, given));
     let cx = ambient::Context::new(&engine, options);
 
     let mut notes = Vec::new();
-    if options.cni != ambient::Cni::Cilium && cx.cluster.policies.iter().any(|p| p.cilium.is_some())
+    if options.cni != ambient::Cni::Cilium
+        && cx
+            .cluster
+            .policies
+            .network
+            .iter()
+            .any(|p| p.cilium.is_some())
     {
         notes.push("the input has Cilium policies (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy): they are evaluated as Cilium enforces them, together with NetworkPolicy; give --cni cilium to judge the probes as Cilium does too".to_string());
     }
@@ -446,6 +454,7 @@ fn analyze_loaded(
     let cilium: std::collections::HashMap<String, &str> = cx
         .cluster
         .policies
+        .network
         .iter()
         .filter(|p| p.cilium.is_some())
         .map(|p| (p.qualified_name(), p.kind()))
@@ -498,33 +507,27 @@ fn analyze_loaded(
 
 /// What the analysis assumed about Calico: its policies are evaluated only under `--cni
 /// calico`, and without `--pod-cidr` pods are taken to be inside the address blocks.
-fn calico_notes(cluster: &model::Cluster, options: &Options) -> Vec<String> {
+fn calico_notes(cluster: &pipeline::Cluster, options: &Options) -> Vec<String> {
     let mut notes = Vec::new();
     let calico = options.cni == ambient::Cni::Calico;
-    if !calico && !cluster.calico_policies.is_empty() {
+    if !calico && !cluster.policies.calico.is_empty() {
         notes.push("the input has Calico policies (projectcalico.org): they are evaluated only with --cni calico".to_string());
     }
-    let blocks = cluster.calico_policies.iter().any(|p| {
-        [
-            netpol::policy::Direction::Ingress,
-            netpol::policy::Direction::Egress,
-        ]
-        .into_iter()
-        .flat_map(|d| p.rules(d))
-        .any(|r| {
-            [&r.source, &r.destination]
-                .iter()
-                .any(|e| e.nets.is_some() || e.not_nets.is_some())
-        })
-    }) || cluster.policies.iter().any(|p| {
-        [
-            netpol::policy::Direction::Ingress,
-            netpol::policy::Direction::Egress,
-        ]
-        .into_iter()
-        .flat_map(|d| p.rules(d))
-        .flat_map(|r| r.peers.iter().flatten())
-        .any(|peer| matches!(peer, netpol::policy::Peer::IpBlock { .. }))
+    let blocks = cluster.policies.calico.iter().any(|p| {
+        [net::Direction::Ingress, net::Direction::Egress]
+            .into_iter()
+            .flat_map(|d| p.rules(d))
+            .any(|r| {
+                [&r.source, &r.destination]
+                    .iter()
+                    .any(|e| e.nets.is_some() || e.not_nets.is_some())
+            })
+    }) || cluster.policies.network.iter().any(|p| {
+        [net::Direction::Ingress, net::Direction::Egress]
+            .into_iter()
+            .flat_map(|d| p.rules(d))
+            .flat_map(|r| r.peers.iter().flatten())
+            .any(|peer| matches!(peer, netpol::policy::Peer::IpBlock { .. }))
     });
     if calico && options.pod_cidrs.is_empty() && blocks {
         notes.push("Calico matches `nets` and `ipBlock` blocks against pod addresses too, and the input does not say which addresses pods have (--pod-cidr): the verdicts assume pods fall inside every `nets`/`ipBlock` block and outside every `notNets`/`except` block".to_string());

@@ -16,10 +16,10 @@ use crate::ambient::Context;
 use crate::ambient::paths::Edge;
 use crate::ambient::ztunnel_layer::{Judgement, Layer, Via};
 use crate::cnp::Action;
-use crate::netpol::conn::Protocol;
-use crate::netpol::connectivity::Connection;
-use crate::netpol::eval::{Engine, SideVerdict, Verdict};
-use crate::netpol::policy::Direction;
+use crate::net::Direction;
+use crate::net::conn::Protocol;
+use crate::pipeline::connectivity::Connection;
+use crate::pipeline::engine::{Engine, SideVerdict, Verdict};
 use crate::{Finding, Report, Severity};
 
 /// `file:line:column: CODE severity: message`, one line a finding, then a summary line.
@@ -390,7 +390,7 @@ pub fn connectivity_text(connections: &[Connection]) -> String {
 
 /// One side of a verdict in words.
 fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &str) -> String {
-    let policies = &engine.cluster.policies;
+    let policies = &engine.cluster.policies.network;
     let mut out = String::new();
     if !side.calico.is_empty() {
         return calico_side_text(engine, side, direction, who);
@@ -403,7 +403,7 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
             side.allowed
         ));
         for m in &side.decided_by {
-            let policy = &engine.cluster.cluster_policies[m.policy];
+            let policy = &engine.cluster.policies.tiered[m.policy];
             out.push_str(&format!(
                 "    {} {} (line {}): {} {}\n",
                 policy.describe(),
@@ -484,7 +484,7 @@ fn calico_side_text(
 ) -> String {
     let mut out = format!("  {} at {who}: {}\n", direction.as_str(), side.allowed);
     for m in &side.decided_by {
-        let policy = &engine.cluster.cluster_policies[m.policy];
+        let policy = &engine.cluster.policies.tiered[m.policy];
         out.push_str(&format!(
             "    {} {} (line {}): {} {}\n",
             policy.describe(),
@@ -498,7 +498,7 @@ fn calico_side_text(
         let names: Vec<String> = side
             .isolated_by
             .iter()
-            .map(|&p| engine.cluster.policies[p].qualified_name())
+            .map(|&p| engine.cluster.policies.network[p].qualified_name())
             .collect();
         out.push_str(&format!(
             "    Kubernetes NetworkPolicies {} (order 1000 of tier `default`): {}\n",
@@ -535,7 +535,7 @@ fn calico_side_text(
         };
         match (m.policy, m.rule) {
             (Some(c), Some(r)) => {
-                let policy = &engine.cluster.calico_policies[c];
+                let policy = &engine.cluster.policies.calico[c];
                 out.push_str(&format!(
                     "    {} {} (line {}): {verb} {}\n",
                     policy.describe(),
@@ -726,7 +726,7 @@ pub fn explain_value(
     enrolled: Option<&[Edge]>,
 ) -> serde_json::Value {
     let side = |side: &SideVerdict, direction: Direction| {
-        let policies = &engine.cluster.policies;
+        let policies = &engine.cluster.policies.network;
         JsonSide {
             isolated_by: side
                 .isolated_by
@@ -749,7 +749,7 @@ pub fn explain_value(
                 .decided_by
                 .iter()
                 .map(|m| {
-                    let policy = &engine.cluster.cluster_policies[m.policy];
+                    let policy = &engine.cluster.policies.tiered[m.policy];
                     let rule = &policy.rules(direction)[m.rule];
                     JsonLayerRule {
                         policy: policy.name.clone(),
@@ -769,7 +769,7 @@ pub fn explain_value(
                 .calico
                 .iter()
                 .map(|m| {
-                    let policy = m.policy.map(|c| &engine.cluster.calico_policies[c]);
+                    let policy = m.policy.map(|c| &engine.cluster.policies.calico[c]);
                     JsonCalicoRule {
                         policy: policy.map(|p| p.qualified_name()),
                         policy_kind: policy.map(|p| format!("{} (Calico)", p.kind)),
@@ -806,7 +806,7 @@ pub fn explain_value(
 
 /// The TCP ports as `TCP 8080,9090-9091`.
 fn tcp(ports: &crate::istio::ztunnel::Ports) -> String {
-    crate::netpol::conn::ConnSet::ports(Protocol::Tcp, ports.clone()).to_string()
+    crate::net::conn::ConnSet::ports(Protocol::Tcp, ports.clone()).to_string()
 }
 
 /// `explain`'s lines for the ztunnel layer: the identity the destination's ztunnel sees, its
@@ -855,7 +855,7 @@ pub fn ztunnel_text(
             "  {}: {} ({})\n",
             tcp(&d.ports),
             d.outcome.as_str(),
-            crate::istio::ztunnel::describe_why(cx.cluster, &d.why)
+            crate::istio::ztunnel::describe_why(&cx.cluster.policies.istio, &d.why)
         ));
     }
     if let Some((Protocol::Tcp, number)) = port {
@@ -863,7 +863,10 @@ pub fn ztunnel_text(
             j.decisions
                 .iter()
                 .find(|d| d.ports.contains(number))
-                .map(|d| crate::istio::ztunnel::decider_name(cx.cluster, &d.why).join(", "))
+                .map(|d| {
+                    crate::istio::ztunnel::decider_name(&cx.cluster.policies.istio, &d.why)
+                        .join(", ")
+                })
                 .unwrap_or_default()
         };
         let verdict = if !j.asked.contains(number) {
@@ -903,7 +906,7 @@ pub fn ztunnel_json(
         .map(|d| {
             let (kind, policy, action, rule, line) = match &d.why {
                 Why::Deny { policy, rule } | Why::Allow { policy, rule } => {
-                    let p = &cx.cluster.authorization_policies[*policy];
+                    let p = &cx.cluster.policies.istio.authorization[*policy];
                     (
                         Some("AuthorizationPolicy"),
                         vec![p.qualified_name()],
@@ -915,7 +918,8 @@ pub fn ztunnel_json(
                 Why::Strict {
                     peer_authentication,
                 } => {
-                    let pa = peer_authentication.map(|i| &cx.cluster.peer_authentications[i]);
+                    let pa = peer_authentication
+                        .map(|i| &cx.cluster.policies.istio.peer_authentications[i]);
                     (
                         Some("PeerAuthentication"),
                         pa.map(|pa| pa.qualified_name()).into_iter().collect(),
@@ -928,7 +932,7 @@ pub fn ztunnel_json(
                     Some("AuthorizationPolicy"),
                     policies
                         .iter()
-                        .map(|&i| cx.cluster.authorization_policies[i].qualified_name())
+                        .map(|&i| cx.cluster.policies.istio.authorization[i].qualified_name())
                         .collect(),
                     Some("ALLOW"),
                     None,
@@ -944,7 +948,7 @@ pub fn ztunnel_json(
                 "action": action,
                 "rule": rule,
                 "line": line,
-                "reason": crate::istio::ztunnel::describe_why(cx.cluster, &d.why),
+                "reason": crate::istio::ztunnel::describe_why(&cx.cluster.policies.istio, &d.why),
             })
         })
         .collect();

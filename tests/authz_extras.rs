@@ -8,10 +8,10 @@
 mod generated;
 
 use ambient_netpol::istio::ztunnel::{self, Peer, Settings};
-use ambient_netpol::model::Cluster;
-use ambient_netpol::netpol::conn::Protocol;
-use ambient_netpol::netpol::eval::{Endpoint, Engine};
-use ambient_netpol::netpol::ranges::Ranges;
+use ambient_netpol::net::conn::Protocol;
+use ambient_netpol::net::ranges::Ranges;
+use ambient_netpol::pipeline::Cluster;
+use ambient_netpol::pipeline::engine::{Endpoint, Engine};
 use ambient_netpol::{Options, Source, analyze, load};
 use proptest::prelude::*;
 
@@ -216,9 +216,9 @@ fn peer<'c>(cluster: &'c Cluster, s: usize) -> Peer<'c> {
 
 /// ztunnel's allowed ports from `s` to `d` (no addresses in these clusters: lower = upper).
 fn allowed(cluster: &Cluster, s: usize, d: usize) -> Ranges<u16> {
-    let policies = ztunnel::enforced(cluster, SETTINGS, &cluster.workloads[d]);
+    let policies = ztunnel::enforced(&cluster.policies.istio, SETTINGS, &cluster.workloads[d]);
     let v = ztunnel::verdict(
-        cluster,
+        &cluster.policies.istio,
         SETTINGS,
         &policies,
         &Ranges::empty(),
@@ -348,11 +348,11 @@ fn the_generated_authorization_policies_are_valid() {
         .collect();
     assert!(inp.is_empty(), "{inp:?}");
     let cluster = &loaded.cluster;
-    assert_eq!(cluster.authorization_policies.len(), 16);
+    assert_eq!(cluster.policies.istio.authorization.len(), 16);
     let enforced = cluster
         .workloads
         .iter()
-        .filter(|w| !ztunnel::enforced(cluster, SETTINGS, w).is_empty())
+        .filter(|w| !ztunnel::enforced(&cluster.policies.istio, SETTINGS, w).is_empty())
         .count();
     assert!(enforced * 2 > cluster.workloads.len(), "{enforced}");
 }

@@ -7,9 +7,9 @@
 //! 1000; no tier applies: allowed.
 
 use ambient_netpol::calico::eval::PodAddresses;
-use ambient_netpol::netpol::conn::Protocol;
-use ambient_netpol::netpol::eval::{Decider, Endpoint, Engine, HostNetwork};
-use ambient_netpol::netpol::ip::Cidr;
+use ambient_netpol::net::conn::Protocol;
+use ambient_netpol::net::ip::Cidr;
+use ambient_netpol::pipeline::engine::{Decider, Endpoint, Engine, HostNetwork};
 use ambient_netpol::{Source, load};
 
 /// Namespace `a` (team=blue) with `web` (container port `http` 8080), `client` (service account
@@ -130,7 +130,7 @@ impl Case {
         let side = engine.workload_side(
             self.workload(to),
             self.workload(from),
-            ambient_netpol::netpol::policy::Direction::Ingress,
+            ambient_netpol::net::Direction::Ingress,
         );
         side.decider(Protocol::Tcp, port)
     }
@@ -396,7 +396,7 @@ fn connectivity_splits_addresses_at_calico_nets() {
         "  selector: app == 'web'\n  ingress:\n  - {action: Allow, source: {nets: [10.0.0.0/8], notNets: [10.2.0.0/16]}}\n",
     ));
     let engine = case.engine(Some("192.168.0.0/16"));
-    let rows = ambient_netpol::netpol::connectivity::connectivity(&engine);
+    let rows = ambient_netpol::pipeline::connectivity::connectivity(&engine);
     let from = |src: &str| rows.iter().any(|r| r.src == src && r.dst == "a/web");
     assert!(from("10.0.0.0-10.1.255.255"));
     assert!(from("10.3.0.0-10.255.255.255"));

@@ -5,8 +5,8 @@
 //! it has rules unless `enableDefaultDeny` says false; the probe SNAT address is `world`.
 
 use ambient_netpol::ambient::Cni;
-use ambient_netpol::netpol::conn::Protocol;
-use ambient_netpol::netpol::eval::{Endpoint, Engine};
+use ambient_netpol::net::conn::Protocol;
+use ambient_netpol::pipeline::engine::{Endpoint, Engine};
 use ambient_netpol::{Options, Source, analyze, load};
 
 /// Namespace `shop` with `web` (named port `http` 8080, probes on 8080), `frontend` and

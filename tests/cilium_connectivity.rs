@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use ambient_netpol::netpol::conn::Protocol;
-use ambient_netpol::netpol::eval::{Endpoint, Engine};
+use ambient_netpol::net::conn::Protocol;
+use ambient_netpol::pipeline::engine::{Endpoint, Engine};
 use ambient_netpol::{Source, load};
 
 const DATA: &str = concat!(

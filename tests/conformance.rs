@@ -11,8 +11,8 @@ mod files;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use ambient_netpol::netpol::connectivity::connectivity;
-use ambient_netpol::netpol::eval::{Engine, HostNetwork};
+use ambient_netpol::pipeline::connectivity::connectivity;
+use ambient_netpol::pipeline::engine::{Engine, HostNetwork};
 use ambient_netpol::{Source, load};
 
 const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/conformance/cases");

@@ -8,8 +8,8 @@ mod cluster;
 use std::net::IpAddr;
 
 use ambient_netpol::ambient::{Cni, FixStyle};
-use ambient_netpol::netpol::conn::{ConnSet, Protocol};
-use ambient_netpol::netpol::eval::{Endpoint, Engine};
+use ambient_netpol::net::conn::{ConnSet, Protocol};
+use ambient_netpol::pipeline::engine::{Endpoint, Engine};
 use ambient_netpol::{Options, Report, Source, analyze, load};
 use proptest::prelude::*;
 

@@ -1,5 +1,5 @@
 //! The engine answers verdicts between workloads from a table per class of alike workloads
-//! (`netpol::memo`). This checks the tables against the explained verdict, which evaluates every
+//! (`pipeline::memo`). This checks the tables against the explained verdict, which evaluates every
 //! rule for the exact pair, over generated clusters with shared labels, named ports that mean
 //! different numbers on different pods, egress rules and hostNetwork pods, in both hostNetwork
 //! modes.
@@ -8,8 +8,8 @@
 mod cluster;
 
 use ambient_netpol::calico::eval::PodAddresses;
-use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
-use ambient_netpol::netpol::policy::Direction;
+use ambient_netpol::net::Direction;
+use ambient_netpol::pipeline::engine::{Endpoint, Engine, HostNetwork};
 use ambient_netpol::{Source, load};
 use proptest::prelude::*;
 
@@ -111,7 +111,7 @@ proptest! {
         text.push_str(&cluster::cluster_policies(cluster_wide, namespaces, seed));
         text.push_str(&cluster::calico_policies(calico, namespaces, seed));
         let ranges = pod_cidr.then(|| {
-            ambient_netpol::netpol::ip::Cidr::parse("10.244.0.0/16").map(|c| c.set()).unwrap_or_default()
+            ambient_netpol::net::ip::Cidr::parse("10.244.0.0/16").map(|c| c.set()).unwrap_or_default()
         });
         check_with(&text, HostNetwork::Node, Some(PodAddresses { ranges }))?;
     }

@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ambient_netpol::netpol::conn::Protocol;
-use ambient_netpol::netpol::eval::{Endpoint, Engine};
+use ambient_netpol::net::conn::Protocol;
+use ambient_netpol::pipeline::engine::{Endpoint, Engine};
 use ambient_netpol::{Source, load};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/network-policy-api");
@@ -61,6 +61,7 @@ fn check_version(version: &str) -> (usize, usize) {
                 for (name, map) in labels {
                     let ns = loaded
                         .cluster
+                        .model
                         .namespaces
                         .iter_mut()
                         .find(|n| &n.name == name)

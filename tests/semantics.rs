@@ -1,7 +1,7 @@
 //! NetworkPolicy semantics, one rule a test: small YAML in, allowed connections out. Each expected
 //! value follows from the Kubernetes documentation ("Network Policies") and DOMAIN.md section 1.
 
-use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
+use ambient_netpol::pipeline::engine::{Endpoint, Engine, HostNetwork};
 use ambient_netpol::{Options, Source, analyze, load};
 
 /// Two namespaces (`a` labelled team=blue, `b` unlabelled) and workloads in them.
@@ -378,10 +378,13 @@ spec:
         text,
     }]);
     assert_eq!(loaded.cluster.workloads[0].qualified_name(), "default/web");
-    assert_eq!(loaded.cluster.policies[0].qualified_name(), "default/deny");
+    assert_eq!(
+        loaded.cluster.policies.network[0].qualified_name(),
+        "default/deny"
+    );
     let engine = Engine::new(&loaded.cluster);
     assert_eq!(
-        engine.isolating(0, ambient_netpol::netpol::policy::Direction::Ingress),
+        engine.isolating(0, ambient_netpol::net::Direction::Ingress),
         &[0]
     );
     let codes: Vec<_> = loaded.findings.iter().map(|f| f.code.id()).collect();
@@ -482,7 +485,7 @@ fn invalid_values_are_located_inp003() {
             name: "t.yaml",
             text: &text,
         }]);
-        assert_eq!(loaded.cluster.policies.len(), 1);
-        assert_eq!(loaded.cluster.policies[0].qualified_name(), "b/ok");
+        assert_eq!(loaded.cluster.policies.network.len(), 1);
+        assert_eq!(loaded.cluster.policies.network[0].qualified_name(), "b/ok");
     }
 }

@@ -5,7 +5,7 @@
 //! to NetworkPolicy; NetworkPolicy decides for the pods it isolates; then the Baseline tier; then
 //! allow.
 
-use ambient_netpol::netpol::eval::{Decider, Endpoint, Engine};
+use ambient_netpol::pipeline::engine::{Decider, Endpoint, Engine};
 use ambient_netpol::{Source, load};
 
 /// Namespaces `a` (team=blue) and `b`; `a/web` (named ports), `a/api`, `b/client`, and a pod
@@ -309,7 +309,7 @@ fn a_pod_selected_by_both_tiers_and_network_policy() {
     // The explanation names who decided each port.
     with_engine(&all, |engine, at| {
         let side = engine.verdict(at("b/client"), at("a/web")).ingress;
-        use ambient_netpol::netpol::conn::Protocol::Tcp;
+        use ambient_netpol::net::conn::Protocol::Tcp;
         assert!(matches!(side.decider(Tcp, 22), Decider::Layer(_, 0, _)));
         assert_eq!(side.decider(Tcp, 8080), Decider::NetworkPolicy);
         let api = engine.verdict(at("b/client"), at("a/api")).ingress;

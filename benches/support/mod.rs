@@ -6,9 +6,9 @@
 #[path = "../../tests/support/cluster.rs"]
 mod cluster;
 
-use ambient_netpol::netpol::connectivity::{Connection, connectivity};
-use ambient_netpol::netpol::eval::Engine;
-use ambient_netpol::{Options, Report, Source, analyze, diff, input, load, model};
+use ambient_netpol::pipeline::connectivity::{Connection, connectivity};
+use ambient_netpol::pipeline::engine::Engine;
+use ambient_netpol::{Options, Report, Source, analyze, diff, input, load, pipeline};
 
 pub const NAME: &str = "cluster.yaml";
 
@@ -47,7 +47,7 @@ pub fn parse(text: &str) -> input::Loaded {
 
 /// Objects to the cluster model (validation, workloads, policies).
 pub fn model(objects: &input::Loaded) -> usize {
-    model::build(&objects.objects).0.workloads.len()
+    pipeline::load(&objects.objects).0.workloads.len()
 }
 
 /// Every allowed pair between workloads and address ranges.

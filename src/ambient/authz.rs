@@ -25,10 +25,10 @@ use crate::fix::emit::{self, Y};
 use crate::model::NAMESPACE_NAME_LABEL;
 use crate::model::Workload;
 use crate::model::inferred::ANY_NAMESPACE;
-use crate::netpol::conn::Protocol;
-use crate::netpol::eval::{BitSet, Endpoint, port_conns};
+use crate::model::labels::{Operator, Selector};
+use crate::net::conn::Protocol;
 use crate::netpol::policy::{Direction, Peer};
-use crate::netpol::selector::{Operator, Selector};
+use crate::pipeline::engine::{BitSet, Endpoint, port_conns};
 
 /// Ports are listed one by one in an AuthorizationPolicy: past this many, no policy is written.
 const MAX_PORTS: usize = 64;
@@ -50,7 +50,7 @@ struct Identities<'c> {
 
 /// TCP ports a mesh source may use (`None`: every port), without 15008; `Err` past
 /// [`MAX_PORTS`].
-fn app_ports(tcp: &crate::netpol::ranges::Ranges<u16>) -> Result<Option<Vec<u16>>, ()> {
+fn app_ports(tcp: &crate::net::ranges::Ranges<u16>) -> Result<Option<Vec<u16>>, ()> {
     if tcp.spans() == [(1, u16::MAX)] {
         return Ok(None);
     }
@@ -90,7 +90,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         ));
     }
     // Who decided the ports (for the messages).
-    let admits = if cx.cluster.cluster_policies.is_empty() {
+    let admits = if cx.cluster.policies.tiered.is_empty() {
         "NetworkPolicy admits"
     } else {
         "NetworkPolicy and the cluster-wide policies admit"
@@ -176,7 +176,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     }
     // Peers the input cannot enumerate, rule by rule of the policies isolating the destination.
     for &p in cx.engine.isolating(d, Direction::Ingress) {
-        for rule in &cx.cluster.policies[p].ingress {
+        for rule in &cx.cluster.policies.network[p].ingress {
             let broad: Vec<Option<&'_ str>> = match &rule.peers {
                 None => vec![None],
                 Some(peers) => peers
@@ -205,13 +205,11 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
                 continue;
             }
             let tcp = match &rule.ports {
-                None => crate::netpol::ranges::Ranges::span(1, u16::MAX),
+                None => crate::net::ranges::Ranges::span(1, u16::MAX),
                 Some(specs) => specs
                     .iter()
                     .map(|spec| port_conns(spec, Some(target)).of(Protocol::Tcp).clone())
-                    .fold(crate::netpol::ranges::Ranges::empty(), |acc, r| {
-                        acc.union(&r)
-                    }),
+                    .fold(crate::net::ranges::Ranges::empty(), |acc, r| acc.union(&r)),
             };
             let ports = match app_ports(&tcp) {
                 Ok(Some(ports)) if ports.is_empty() => continue,
@@ -264,19 +262,20 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     let principal = |(ns, sa): &(&str, &str)| crate::istio::ztunnel::principal(cx.istio, ns, sa);
 
     // The user's own ALLOW policies for the destination: an ALLOW extra would add to them.
-    let user_allow: Vec<String> = crate::istio::ztunnel::enforced(cx.cluster, cx.istio, target)
-        .into_iter()
-        .map(|i| &cx.cluster.authorization_policies[i])
-        .filter(|p| p.action == crate::istio::Action::Allow)
-        .map(|p| format!("`{}`", p.qualified_name()))
-        .collect();
+    let user_allow: Vec<String> =
+        crate::istio::ztunnel::enforced(&cx.cluster.policies.istio, cx.istio, target)
+            .into_iter()
+            .map(|i| &cx.cluster.policies.istio.authorization[i])
+            .filter(|p| p.action == crate::istio::Action::Allow)
+            .map(|p| format!("`{}`", p.qualified_name()))
+            .collect();
 
     // Without a NetworkPolicy isolating the pods, every source the cluster-wide Deny rules do
     // not name may reach them, pods the input does not show included: an ALLOW extra would
     // refuse those, a DENY one only takes away.
     let isolated = !cx
         .engine
-        .isolating(d, crate::netpol::policy::Direction::Ingress)
+        .isolating(d, crate::net::Direction::Ingress)
         .is_empty();
     let (action, rules) = if user_allow.is_empty() && isolated {
         let mut rules = Vec::new();
@@ -360,7 +359,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         ));
     }
     // What decided the ports: NetworkPolicy, or with cluster-wide policies the CNI's layers.
-    let (policies, does) = if cx.cluster.cluster_policies.is_empty() {
+    let (policies, does) = if cx.cluster.policies.tiered.is_empty() {
         ("NetworkPolicy", "does")
     } else {
         ("NetworkPolicy and the cluster-wide policies", "do")
@@ -447,7 +446,7 @@ pub struct GuardRail<'a> {
     pub peers: &'a [crate::cnp::Peer],
     pub senders: &'a BitSet,
     /// The ports the rule denies that pass inside the tunnel.
-    pub ports: &'a crate::netpol::ranges::Ranges<u16>,
+    pub ports: &'a crate::net::ranges::Ranges<u16>,
     /// "ClusterNetworkPolicy `no-ssh` ingress rule 1 (`deny-ssh`)".
     pub rule: String,
     /// For the document's name: the policy's name and the rule's.
@@ -506,15 +505,15 @@ pub fn guard_rail_for(cx: &Context, d: usize, rail: &GuardRail) -> Result<Genera
     // Istio lists single ports: the ports denied, or every port but the few left open.
     let spans = rail.ports.spans();
     let count: u32 = spans.iter().map(|&(lo, hi)| u32::from(hi - lo) + 1).sum();
-    let listed = |ports: &crate::netpol::ranges::Ranges<u16>| -> Vec<u16> {
+    let listed = |ports: &crate::net::ranges::Ranges<u16>| -> Vec<u16> {
         ports.spans().iter().flat_map(|&(lo, hi)| lo..=hi).collect()
     };
     let to = if count as usize <= MAX_PORTS {
         operation("ports", &listed(rail.ports))
     } else {
-        let open = crate::netpol::ranges::Ranges::span(1, u16::MAX)
+        let open = crate::net::ranges::Ranges::span(1, u16::MAX)
             .subtract(rail.ports)
-            .subtract(&crate::netpol::ranges::Ranges::single(HBONE_PORT));
+            .subtract(&crate::net::ranges::Ranges::single(HBONE_PORT));
         if listed(&open).len() > MAX_PORTS {
             return Err(format!(
                 "{} denies more than {MAX_PORTS} ports and leaves more than {MAX_PORTS} open; an AuthorizationPolicy lists ports one by one",

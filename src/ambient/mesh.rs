@@ -1,12 +1,11 @@
 //! Who is in the ambient mesh (DOMAIN.md section 4).
 
-use crate::model::{Cluster, Service, Workload};
-use crate::netpol::selector::Labels;
+use crate::model::labels::Labels;
+use crate::model::{Service, Workload};
+use crate::pipeline::Cluster;
 
 pub const DATAPLANE_MODE: &str = "istio.io/dataplane-mode";
-pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
-pub const USE_WAYPOINT_NAMESPACE: &str = "istio.io/use-waypoint-namespace";
-pub const GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
+pub use crate::model::{GATEWAY_NAME, USE_WAYPOINT, USE_WAYPOINT_NAMESPACE};
 pub const INGRESS_USE_WAYPOINT: &str = "istio.io/ingress-use-waypoint";
 
 /// How membership is decided.

@@ -9,9 +9,9 @@ pub mod ztunnel_layer;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::model::Cluster;
-use crate::netpol::eval::{BitSet, Engine};
 use crate::netpol::policy::{Direction, PortRef};
+use crate::pipeline::Cluster;
+use crate::pipeline::engine::{BitSet, Engine};
 use mesh::{Membership, MeshMode};
 
 /// The default SNAT address of kubelet probes for ambient pods (istio-cni `HOST_PROBE_SNAT_IP`).
@@ -349,7 +349,8 @@ impl<'c> Context<'c> {
             membership[i].is_ambient() && waypoint[i].as_ref().is_some_and(|w| !w.ingress)
         });
         let mut senders: Vec<Vec<usize>> = Vec::new();
-        let mut group_of: HashMap<(crate::netpol::eval::Class, Membership), usize> = HashMap::new();
+        let mut group_of: HashMap<(crate::pipeline::engine::Class, Membership), usize> =
+            HashMap::new();
         for (w, m) in membership.iter().enumerate() {
             if m.in_mesh() {
                 let key = (engine.sender_class(w), *m);
@@ -418,7 +419,7 @@ impl<'c> Context<'c> {
     }
 
     pub fn policy_name(&self, policy: usize) -> String {
-        self.cluster.policies[policy].qualified_name()
+        self.cluster.policies.network[policy].qualified_name()
     }
 
     /// The policy a new rule goes to among those isolating a workload: the most specific one
@@ -428,7 +429,7 @@ impl<'c> Context<'c> {
         policies.iter().copied().min_by_key(|&p| {
             (
                 self.engine.selected(p).count(),
-                self.cluster.policies[p].pod_selector.is_empty(),
+                self.cluster.policies.network[p].pod_selector.is_empty(),
             )
         })
     }
@@ -588,9 +589,9 @@ impl Context<'_> {
     /// tunnel (directly, or through the destination's waypoint), so NetworkPolicy sees only
     /// 15008/TCP: every TCP port when the tunnel is admitted on every hop, none otherwise. UDP,
     /// SCTP and traffic on the original port keep their plain verdict.
-    pub fn ambient_conns(&self, s: usize, d: usize) -> std::rc::Rc<crate::netpol::conn::ConnSet> {
-        use crate::netpol::conn::{ConnSet, Protocol};
-        use crate::netpol::eval::Endpoint;
+    pub fn ambient_conns(&self, s: usize, d: usize) -> std::rc::Rc<crate::net::conn::ConnSet> {
+        use crate::net::conn::{ConnSet, Protocol};
+        use crate::pipeline::engine::Endpoint;
         let plain = self
             .engine
             .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
@@ -621,7 +622,7 @@ impl Context<'_> {
 #[cfg(test)]
 mod tests {
     use super::{Context, Route};
-    use crate::{Options, Source, model, netpol};
+    use crate::{Options, Source, pipeline};
 
     /// Namespaces `amb` (ambient, its Service `b` through waypoint `wp`; `c` through it for
     /// gateways too), `side` (sidecar injection), `out` (neither), `istio-ingress` (a gateway).
@@ -685,8 +686,8 @@ metadata: {name: gw, namespace: istio-ingress, labels: {istio: ingressgateway}}
             text: CLUSTER,
         }]);
         let mut cluster = loaded.cluster;
-        model::inferred::add_inferred(&mut cluster);
-        let engine = netpol::eval::Engine::new(&cluster);
+        cluster.add_inferred();
+        let engine = pipeline::engine::Engine::new(&cluster);
         let cx = Context::new(&engine, options);
         let index = |name: &str| {
             cluster

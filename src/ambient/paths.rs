@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::mesh::{Membership, Reason};
 use super::{Context, HBONE_PORT, ProbeSnat, Route};
-use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{BitSet, Decider, Endpoint, SideVerdict};
-use crate::netpol::policy::Direction;
+use crate::net::Direction;
+use crate::net::conn::{ConnSet, Protocol};
+use crate::pipeline::engine::{BitSet, Decider, Endpoint, SideVerdict};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -195,8 +195,8 @@ pub fn paths(cx: &Context) -> Paths {
                 .iter()
                 .flat_map(|c| &c.probes)
                 .filter_map(|p| match &p.port {
-                    crate::netpol::policy::PortRef::Number(n) => Some(*n),
-                    crate::netpol::policy::PortRef::Name(name) => {
+                    crate::net::PortRef::Number(n) => Some(*n),
+                    crate::net::PortRef::Name(name) => {
                         workloads[d].resolve_port(name, Protocol::Tcp).next()
                     }
                 })
@@ -310,7 +310,7 @@ fn ztunnel_denial(
     layer: &super::ztunnel_layer::Layer,
     s: usize,
     d: usize,
-    tcp: &crate::netpol::ranges::Ranges<u16>,
+    tcp: &crate::net::ranges::Ranges<u16>,
 ) -> Option<ZtunnelDenial> {
     let j = layer.judge(Some(s), d, tcp)?;
     let (denied, uncertain) = (j.denied(), j.uncertain());
@@ -324,7 +324,7 @@ fn ztunnel_denial(
         return None;
     };
     let denied_by = j.refused_by(cx);
-    let conns = |p: &crate::netpol::ranges::Ranges<u16>| ConnSet::ports(Protocol::Tcp, p.clone());
+    let conns = |p: &crate::net::ranges::Ranges<u16>| ConnSet::ports(Protocol::Tcp, p.clone());
     let verb = match extent {
         ZtunnelExtent::All => format!("refuses {}", conns(&denied)),
         ZtunnelExtent::Some => format!("refuses {} of {}", conns(&denied), conns(tcp)),
@@ -370,7 +370,7 @@ const QUALIFYING_LABELS: [&str; 4] = [
 /// A short name for the pods a selector stands for: the application its labels name (e.g.
 /// `my-app` for `app.kubernetes.io/name: my-app`), with what tells it apart in brackets
 /// (`alertmanager (alert-router, main)`); the full selector is the node's id.
-pub(crate) fn inferred_label(labels: &crate::netpol::selector::Labels) -> String {
+pub(crate) fn inferred_label(labels: &crate::model::labels::Labels) -> String {
     let Some(primary) = NAME_LABELS
         .iter()
         .find_map(|k| labels.get(*k))
@@ -645,7 +645,7 @@ pub fn tunnel(cx: &Context, s: usize, d: usize) -> Vec<(Edge, Option<usize>)> {
 fn policy_names(cx: &Context, side: &SideVerdict, direction: Direction, port: u16) -> Vec<String> {
     match side.decider(Protocol::Tcp, port) {
         Decider::Layer(c, r, _) => {
-            let policy = &cx.cluster.cluster_policies[c];
+            let policy = &cx.cluster.policies.tiered[c];
             vec![format!(
                 "{} {}",
                 policy.describe(),
@@ -653,7 +653,7 @@ fn policy_names(cx: &Context, side: &SideVerdict, direction: Direction, port: u1
             )]
         }
         Decider::Calico(Some(c), Some(r), _) => {
-            let policy = &cx.cluster.calico_policies[c];
+            let policy = &cx.cluster.policies.calico[c];
             vec![format!(
                 "{} {}",
                 policy.describe(),
@@ -670,8 +670,12 @@ fn policy_names(cx: &Context, side: &SideVerdict, direction: Direction, port: u1
         _ => side
             .isolated_by
             .iter()
-            .map(|&p| match cx.cluster.policies[p].cilium {
-                Some(_) => format!("{} `{}`", cx.cluster.policies[p].kind(), cx.policy_name(p)),
+            .map(|&p| match cx.cluster.policies.network[p].cilium {
+                Some(_) => format!(
+                    "{} `{}`",
+                    cx.cluster.policies.network[p].kind(),
+                    cx.policy_name(p)
+                ),
                 None => cx.policy_name(p),
             })
             .collect(),
@@ -835,7 +839,7 @@ mod tests {
         assert_eq!(cells.get(&(9, 0)), Some(&((n - 9) as u64)));
     }
 
-    fn labels(pairs: &[(&str, &str)]) -> crate::netpol::selector::Labels {
+    fn labels(pairs: &[(&str, &str)]) -> crate::model::labels::Labels {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -10,7 +10,7 @@ use std::cell::OnceCell;
 use super::mesh::{GATEWAY_NAME, Membership, Reason};
 use super::{Context, Route};
 use crate::istio::ztunnel::{self, Decision, Peer, Ports, Verdict};
-use crate::netpol::conn::{ConnSet, Protocol};
+use crate::net::conn::{ConnSet, Protocol};
 
 /// How the traffic reaches the destination's ztunnel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl Judgement {
             .iter()
             .filter(|d| d.outcome != ztunnel::Outcome::Allowed)
         {
-            for name in ztunnel::decider_name(cx.cluster, &d.why) {
+            for name in ztunnel::decider_name(&cx.cluster.policies.istio, &d.why) {
                 if !out.contains(&name) {
                     out.push(name);
                 }
@@ -98,9 +98,10 @@ impl<'c> Layer<'c> {
     fn enforced(&self, d: usize) -> &Enforced {
         self.enforced[d].get_or_init(|| {
             let w = &self.cx.cluster.workloads[d];
-            let (strict, strict_by) = ztunnel::strict_ports(self.cx.cluster, self.cx.istio, w);
+            let (strict, strict_by) =
+                ztunnel::strict_ports(&self.cx.cluster.policies.istio, self.cx.istio, w);
             Enforced {
-                policies: ztunnel::enforced(self.cx.cluster, self.cx.istio, w),
+                policies: ztunnel::enforced(&self.cx.cluster.policies.istio, self.cx.istio, w),
                 strict,
                 strict_by,
             }
@@ -111,8 +112,14 @@ impl<'c> Layer<'c> {
     /// AuthorizationPolicy ztunnel enforces or STRICT ports.
     pub fn restricts(&self, d: usize) -> bool {
         if !self.cx.membership[d].is_ambient()
-            || self.cx.cluster.authorization_policies.is_empty()
-                && self.cx.cluster.peer_authentications.is_empty()
+            || self.cx.cluster.policies.istio.authorization.is_empty()
+                && self
+                    .cx
+                    .cluster
+                    .policies
+                    .istio
+                    .peer_authentications
+                    .is_empty()
         {
             return false;
         }
@@ -178,7 +185,7 @@ impl<'c> Layer<'c> {
         let peer = self.peer(s, via);
         let e = self.enforced(d);
         let (verdict, decisions) = ztunnel::explain(
-            self.cx.cluster,
+            &self.cx.cluster.policies.istio,
             self.cx.istio,
             &e.policies,
             (&e.strict, e.strict_by),
@@ -216,7 +223,7 @@ impl<'c> Layer<'c> {
         s: Option<usize>,
         d: usize,
         allowed: &ConnSet,
-    ) -> Option<crate::netpol::connectivity::Refused> {
+    ) -> Option<crate::pipeline::connectivity::Refused> {
         if !self.restricts(d) {
             return None;
         }
@@ -225,7 +232,7 @@ impl<'c> Layer<'c> {
         if denied.is_empty() && uncertain.is_empty() {
             return None;
         }
-        Some(crate::netpol::connectivity::Refused {
+        Some(crate::pipeline::connectivity::Refused {
             denied: ConnSet::ports(Protocol::Tcp, denied),
             uncertain: ConnSet::ports(Protocol::Tcp, uncertain),
             by: j.refused_by(self.cx),
@@ -256,8 +263,8 @@ mod tests {
     use super::{Layer, Via};
     use crate::ambient::Context;
     use crate::istio::ztunnel::{Outcome, Why, all_ports};
-    use crate::netpol::ranges::Ranges;
-    use crate::{Options, Source, model, netpol};
+    use crate::net::ranges::Ranges;
+    use crate::{Options, Source, pipeline};
 
     const CLUSTER: &str = "apiVersion: v1
 kind: Namespace
@@ -313,9 +320,9 @@ spec: {mtls: {mode: STRICT}}
             name: "c.yaml",
             text: CLUSTER,
         }]);
-        let mut cluster: model::Cluster = loaded.cluster;
-        model::inferred::add_inferred(&mut cluster);
-        let engine = netpol::eval::Engine::new(&cluster);
+        let mut cluster: pipeline::Cluster = loaded.cluster;
+        cluster.add_inferred();
+        let engine = pipeline::engine::Engine::new(&cluster);
         let options = Options::default();
         let cx = Context::new(&engine, &options);
         let layer = Layer::new(&cx);

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use ambient_netpol::ambient::mesh::MeshMode;
 use ambient_netpol::ambient::{Cni, FixStyle, ProbeSnat};
-use ambient_netpol::netpol::conn::Protocol;
-use ambient_netpol::netpol::connectivity::{connectivity, connectivity_layered};
-use ambient_netpol::netpol::eval::{Endpoint, Engine, HostNetwork};
+use ambient_netpol::net::conn::Protocol;
+use ambient_netpol::pipeline::connectivity::{connectivity, connectivity_layered};
+use ambient_netpol::pipeline::engine::{Endpoint, Engine, HostNetwork};
 use ambient_netpol::{Code, Options, Source, analyze, load, report};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
@@ -112,7 +112,7 @@ struct InputArgs {
     /// `nets` and `ipBlock` blocks match the pods whose range they overlap; without it, pods are
     /// assumed inside every block.
     #[arg(long = "pod-cidr", value_name = "CIDR", value_parser = parse_cidr)]
-    pod_cidr: Vec<ambient_netpol::netpol::ip::Cidr>,
+    pod_cidr: Vec<ambient_netpol::net::ip::Cidr>,
     /// Report files that cannot be read (missing, not UTF-8, unreadable) on stderr and analyse
     /// the rest; the exit status is still 2.
     #[arg(long)]
@@ -936,8 +936,8 @@ impl From<CniArg> for Cni {
 }
 
 /// `--pod-cidr`'s values.
-fn parse_cidr(text: &str) -> Result<ambient_netpol::netpol::ip::Cidr, String> {
-    ambient_netpol::netpol::ip::Cidr::parse(text)
+fn parse_cidr(text: &str) -> Result<ambient_netpol::net::ip::Cidr, String> {
+    ambient_netpol::net::ip::Cidr::parse(text)
 }
 
 /// The options of `connectivity` and `explain`: the CNI, the pods' ranges, the mesh.
@@ -964,7 +964,7 @@ fn connectivity_map(
         ConnectivityMode::Plain => connectivity(&options.engine(&loaded.cluster)),
         ConnectivityMode::Ambient => {
             // Waypoint pods the input lacks still carry traffic: infer them as `check` does.
-            ambient_netpol::model::inferred::add_inferred(&mut loaded.cluster);
+            loaded.cluster.add_inferred();
             let engine = options.engine(&loaded.cluster);
             let cx = ambient_netpol::ambient::Context::new(&engine, options);
             // After the CNI's verdict, the destination's ztunnel's.
@@ -1007,7 +1007,7 @@ fn explain(
     // Waypoint pods the input lacks still carry traffic once enrolled: infer them as `check`
     // does (after the input's workloads, which keep their indexes).
     let given = loaded.cluster.workloads.len();
-    ambient_netpol::model::inferred::add_inferred(&mut loaded.cluster);
+    loaded.cluster.add_inferred();
     let engine = options.engine(&loaded.cluster);
     let src = endpoint(&engine, given, from, "--from")?;
     let dst = endpoint(&engine, given, to, "--to")?;

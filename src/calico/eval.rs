@@ -1,4 +1,4 @@
-//! What Calico's policies select and match, precomputed for `netpol::eval`'s pipeline (which
+//! What Calico's policies select and match, precomputed for `pipeline::engine`'s pipeline (which
 //! runs the tiers): per policy the endpoints it applies to, per rule who its peer side names,
 //! which of the selected endpoints its own side keeps, and its connections; per workload the
 //! policies that select it in the pipeline's order; and the tiers in order.
@@ -16,13 +16,14 @@
 
 use std::collections::HashMap;
 
-use super::{Action, CalicoPolicy, CalicoSelector, DEFAULT_TIER, Entity, KUBERNETES_ORDER};
-use crate::model::{Cluster, Workload};
-use crate::netpol::conn::ConnSet;
-use crate::netpol::eval::{BitSet, PeerMatch, ports_conns};
-use crate::netpol::ip::IpSet;
-use crate::netpol::policy::Direction;
-use crate::netpol::selector::Labels;
+use super::{Action, CalicoPolicy, CalicoSelector, DEFAULT_TIER, Entity, KUBERNETES_ORDER, Tier};
+use crate::model::labels::Labels;
+use crate::model::{Model, Workload};
+use crate::net::Direction;
+use crate::net::bitset::{BitSet, PeerMatch};
+use crate::net::conn::ConnSet;
+use crate::net::ip::IpSet;
+use crate::netpol::ports_conns;
 
 /// The default tier's order (Calico's: after the Kubernetes admin tier at 1,000, before the
 /// baseline tier at 10,000,000).
@@ -69,7 +70,7 @@ impl PodAddresses {
 fn may_hold_pods(set: &IpSet) -> bool {
     let link_local = ["169.254.0.0/16", "fe80::/10"]
         .iter()
-        .filter_map(|c| crate::netpol::ip::Cidr::parse(c).ok())
+        .filter_map(|c| crate::net::ip::Cidr::parse(c).ok())
         .fold(IpSet::default(), |acc, c| acc.union(&c.set()));
     let rest = set.subtract(&link_local);
     rest.v4.spans().iter().any(|(lo, hi)| lo < hi) || rest.v6.spans().iter().any(|(lo, hi)| lo < hi)
@@ -129,8 +130,8 @@ fn dir_index(d: Direction) -> usize {
 }
 
 fn every_address() -> IpSet {
-    let v4 = crate::netpol::ip::Cidr::parse("0.0.0.0/0").map(|c| c.set());
-    let v6 = crate::netpol::ip::Cidr::parse("::/0").map(|c| c.set());
+    let v4 = crate::net::ip::Cidr::parse("0.0.0.0/0").map(|c| c.set());
+    let v6 = crate::net::ip::Cidr::parse("::/0").map(|c| c.set());
     match (v4, v6) {
         (Ok(a), Ok(b)) => a.union(&b),
         _ => IpSet::default(),
@@ -138,7 +139,7 @@ fn every_address() -> IpSet {
 }
 
 struct Endpoints<'c> {
-    cluster: &'c Cluster,
+    cluster: &'c Model,
     /// Per workload: its labels as Calico sees them; `None` for pods Calico does not police.
     labels: Vec<Option<Labels>>,
     /// Per namespace name: its labels as Calico sees them.
@@ -241,7 +242,9 @@ impl Endpoints<'_> {
 /// Precomputes the cluster's Calico policies. `policed(w)`: whether Calico polices workload `w`
 /// (host-network pods carry the node's address and have no workload endpoint).
 pub fn precompute(
-    cluster: &Cluster,
+    cluster: &Model,
+    policies: &[CalicoPolicy],
+    tiers_given: &[Tier],
     policed: impl Fn(usize) -> bool,
     pods: PodAddresses,
 ) -> Precomputed {
@@ -308,18 +311,17 @@ pub fn precompute(
             });
         }
     };
-    for tier in &cluster.calico_tiers {
+    for tier in tiers_given {
         add_tier(&tier.name, tier.order, tier.default_action);
     }
     add_tier(DEFAULT_TIER, Some(DEFAULT_TIER_ORDER), Action::Deny);
-    for policy in &cluster.calico_policies {
+    for policy in policies {
         add_tier(&policy.tier, None, Action::Deny);
     }
     crate::sort::sort_by(&mut tiers, |a, b| {
         super::by_order((a.order, &a.name), (b.order, &b.name))
     });
-    let tier_of: Vec<usize> = cluster
-        .calico_policies
+    let tier_of: Vec<usize> = policies
         .iter()
         .map(|p| {
             tiers
@@ -330,11 +332,11 @@ pub fn precompute(
         .collect();
 
     let all_ips = every_address();
-    let mut peers = Vec::with_capacity(cluster.calico_policies.len());
-    let mut subjects = Vec::with_capacity(cluster.calico_policies.len());
-    let mut fixed = Vec::with_capacity(cluster.calico_policies.len());
+    let mut peers = Vec::with_capacity(policies.len());
+    let mut subjects = Vec::with_capacity(policies.len());
+    let mut fixed = Vec::with_capacity(policies.len());
     let mut layered = vec![[Vec::new(), Vec::new()]; n];
-    for (c, policy) in cluster.calico_policies.iter().enumerate() {
+    for (c, policy) in policies.iter().enumerate() {
         let namespace = policy.namespace.as_deref();
         let mut per_dir_peers = [Vec::new(), Vec::new()];
         let mut per_dir_subjects = [Vec::new(), Vec::new()];
@@ -419,14 +421,10 @@ pub fn precompute(
         fixed.push(per_dir_fixed);
     }
     // Each list in pipeline order (tier, order, name): by the policies' ranks, computed once.
-    let names: Vec<String> = cluster
-        .calico_policies
-        .iter()
-        .map(CalicoPolicy::qualified_name)
-        .collect();
-    let mut ranked: Vec<usize> = (0..cluster.calico_policies.len()).collect();
+    let names: Vec<String> = policies.iter().map(CalicoPolicy::qualified_name).collect();
+    let mut ranked: Vec<usize> = (0..policies.len()).collect();
     crate::sort::sort_by(&mut ranked, |&a, &b| {
-        let (pa, pb) = (&cluster.calico_policies[a], &cluster.calico_policies[b]);
+        let (pa, pb) = (&policies[a], &policies[b]);
         tier_of[a]
             .cmp(&tier_of[b])
             .then_with(|| super::by_order((pa.order, &names[a]), (pb.order, &names[b])))
@@ -440,8 +438,7 @@ pub fn precompute(
             list.sort_unstable_by_key(|&c| rank[c]);
         }
     }
-    let after_kubernetes = cluster
-        .calico_policies
+    let after_kubernetes = policies
         .iter()
         .map(|p| {
             p.tier == DEFAULT_TIER

@@ -13,13 +13,13 @@ pub mod selector;
 
 use std::cmp::Ordering;
 
-use crate::findings::Location;
+use crate::findings::{Code, Finding, Location};
 use crate::input::Object;
 use crate::input::yaml::{Node, Value};
 use crate::model::fields::{self, Checked, Invalid};
-use crate::netpol::conn::{ConnSet, MAX_PORT, Protocol};
-use crate::netpol::ip::{Cidr, IpSet};
-use crate::netpol::policy::{Direction, PortRef, PortSpec};
+use crate::net::conn::{ConnSet, MAX_PORT, Protocol};
+use crate::net::ip::{Cidr, IpSet};
+use crate::net::{Direction, PortRef, PortSpec};
 pub use selector::CalicoSelector;
 
 /// The kinds this family reads (with a Calico API group).
@@ -775,9 +775,45 @@ fn port(node: &Node, path: &str) -> Checked<CalicoPort> {
     if let Ok(n) = text.parse::<u32>() {
         return number(&n.to_string(), node).map(|p| CalicoPort::Range(p, p));
     }
-    match crate::netpol::policy::port_ref(node, path)? {
+    match crate::model::fields::port_ref(node, path)? {
         PortRef::Name(name) => Ok(CalicoPort::Named(name)),
         PortRef::Number(p) => Ok(CalicoPort::Range(p, p)),
+    }
+}
+
+/// INP007 for the Calico policies and rules the analysis cannot judge.
+pub fn not_analysed(policies: &[CalicoPolicy], findings: &mut Vec<Finding>) {
+    for policy in policies {
+        if let Some(why) = &policy.not_analysed {
+            let mut finding = Finding::new(
+                Code::Inp007,
+                format!(
+                    "{}: {why}; the analysis leaves the policy out",
+                    policy.describe()
+                ),
+                Some(policy.location),
+            );
+            finding.policy = Some(policy.qualified_name());
+            finding.policy_kind = Some(format!("{} (Calico)", policy.kind));
+            findings.push(finding);
+            continue;
+        }
+        for direction in [Direction::Ingress, Direction::Egress] {
+            for (r, rule) in policy.rules(direction).iter().enumerate() {
+                if let Some(why) = &rule.not_analysed {
+                    findings.push(policy.finding(
+                        Code::Inp007,
+                        format!(
+                            "{} of {}: {why}; the analysis treats that rule as matching nothing",
+                            policy.rule_name(direction, r),
+                            policy.describe()
+                        ),
+                        direction,
+                        r,
+                    ));
+                }
+            }
+        }
     }
 }
 

@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::netpol::selector::Labels;
+use crate::model::labels::Labels;
 
 /// Label keys Calico accepts in a selector: `[a-zA-Z0-9_./-]{1,512}`.
 const MAX_KEY: usize = 512;

@@ -61,8 +61,8 @@ fn a_global_policy_and_its_tier() {
     let loaded = load(ALLOW_THEN_DENY);
     assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
     let cluster = &loaded.cluster;
-    let [policy] = cluster.calico_policies.as_slice() else {
-        panic!("one policy: {:?}", cluster.calico_policies);
+    let [policy] = cluster.policies.calico.as_slice() else {
+        panic!("one policy: {:?}", cluster.policies.calico);
     };
     assert_eq!(policy.kind, "GlobalNetworkPolicy");
     assert_eq!(policy.namespace, None);
@@ -95,7 +95,7 @@ fn a_global_policy_and_its_tier() {
     assert!(nets.contains("10.2.3.4".parse().unwrap()));
     assert!(nets.contains("192.168.1.1".parse().unwrap()));
     assert!(!nets.contains("192.168.1.2".parse().unwrap()));
-    let [tier] = cluster.calico_tiers.as_slice() else {
+    let [tier] = cluster.policies.calico_tiers.as_slice() else {
         panic!("one tier");
     };
     assert_eq!(
@@ -112,7 +112,7 @@ fn types_default_as_calico_documents() {
         );
         let loaded = load(&text);
         assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
-        let p = &loaded.cluster.calico_policies[0];
+        let p = &loaded.cluster.policies.calico[0];
         (p.ingress_applies, p.egress_applies)
     };
     // No rules: Ingress. Ingress rules only: Ingress. Egress only: Egress. Both: both.
@@ -142,11 +142,11 @@ spec: {podSelector: {}}
 ",
     );
     assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
-    assert_eq!(loaded.cluster.calico_policies.len(), 1);
-    assert_eq!(loaded.cluster.policies.len(), 1);
-    assert_eq!(loaded.cluster.calico_policies[0].order, Some(10.5));
+    assert_eq!(loaded.cluster.policies.calico.len(), 1);
+    assert_eq!(loaded.cluster.policies.network.len(), 1);
+    assert_eq!(loaded.cluster.policies.calico[0].order, Some(10.5));
     assert_eq!(
-        loaded.cluster.calico_policies[0].namespace.as_deref(),
+        loaded.cluster.policies.calico[0].namespace.as_deref(),
         Some("a")
     );
 }
@@ -248,7 +248,7 @@ fn invalid_fields_are_located_errors() {
         assert_eq!(found.len(), 1, "{spec}: {found:?}");
         assert_eq!(found[0].0, line, "{spec}: {}", found[0].2);
         assert!(found[0].2.contains(words), "{spec}: {}", found[0].2);
-        assert!(load(&text).cluster.calico_policies.is_empty());
+        assert!(load(&text).cluster.policies.calico.is_empty());
     }
     let found = errors(
         "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t}\nspec: {defaultAction: Allow}\n",
@@ -296,8 +296,8 @@ spec:
     );
     assert!(notes[2].contains("Service"), "{}", notes[2]);
     assert!(notes[3].contains("client's port"), "{}", notes[3]);
-    assert!(loaded.cluster.calico_policies[0].not_analysed.is_some());
-    assert!(!loaded.cluster.calico_policies[0].applies(Direction::Ingress));
+    assert!(loaded.cluster.policies.calico[0].not_analysed.is_some());
+    assert!(!loaded.cluster.policies.calico[0].applies(Direction::Ingress));
 }
 
 #[test]
@@ -334,7 +334,7 @@ spec:
   - {action: Allow, protocol: 6, destination: {ports: [80, \"90:95\"]}}
 ",
     );
-    let rules = &loaded.cluster.calico_policies[0].ingress;
+    let rules = &loaded.cluster.policies.calico[0].ingress;
     assert_eq!(rules[0].protocols(), ConnSet::all_of(Protocol::Udp));
     assert_eq!(
         rules[1].protocols(),

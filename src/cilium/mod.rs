@@ -31,10 +31,10 @@ use crate::cnp::{self, Action, ClusterPolicy, Tier};
 use crate::input::Object;
 use crate::input::yaml::Node;
 use crate::model::fields::{self, Checked, Invalid};
-use crate::netpol::conn::{MAX_PORT, Protocol};
-use crate::netpol::ip::{Cidr, IpSet};
+use crate::model::labels::{Operator, Requirement, Selector};
+use crate::net::conn::{MAX_PORT, Protocol};
+use crate::net::ip::{Cidr, IpSet};
 use crate::netpol::policy::{self, Direction, NetworkPolicy, Peer, PortRef, PortSpec, Rule};
-use crate::netpol::selector::{Operator, Requirement, Selector};
 
 pub const KINDS: &[&str] = &["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"];
 pub const GROUP: &str = "cilium.io/";
@@ -52,44 +52,7 @@ pub fn is_cilium_policy(object: &Object) -> bool {
     KINDS.contains(&object.kind.as_str()) && object.api_version.starts_with(GROUP)
 }
 
-/// What a Cilium spec's allow rules were, for findings, fixes and AMB009.
-#[derive(Clone, Debug)]
-pub struct Origin {
-    /// `CiliumNetworkPolicy` or `CiliumClusterwideNetworkPolicy`.
-    pub kind: &'static str,
-    /// `spec` or `specs[i]`.
-    pub spec_path: String,
-    /// That spec's node: where the fixer adds a rule.
-    pub spec: Node,
-    /// The allow rules' own nodes, in the order of the policy's `ingress` and `egress` rules.
-    pub ingress: Vec<Node>,
-    pub egress: Vec<Node>,
-    /// The `toPorts` entries with L7 rules.
-    pub l7: Vec<L7Rule>,
-}
-
-impl Origin {
-    pub fn rule_nodes(&self, direction: Direction) -> &[Node] {
-        match direction {
-            Direction::Ingress => &self.ingress,
-            Direction::Egress => &self.egress,
-        }
-    }
-}
-
-/// A `toPorts` entry with `rules` (HTTP, Kafka, DNS, ...): Cilium's proxy judges that traffic.
-#[derive(Clone, Debug)]
-pub struct L7Rule {
-    pub direction: Direction,
-    /// The allow rule it belongs to (index among the direction's rules).
-    pub rule: usize,
-    /// Its ports (`None`: every port).
-    pub ports: Option<Vec<PortSpec>>,
-    /// `http`, `kafka`, `dns`, `l7proto`.
-    pub protocols: Vec<String>,
-    pub line: u32,
-    pub column: u32,
-}
+pub use crate::netpol::policy::{L7Rule, Origin};
 
 /// A part of a policy the analysis does not evaluate, with where it is and what that means.
 #[derive(Clone, Debug)]
@@ -741,7 +704,7 @@ fn port(node: &Node, path: &str) -> Checked<Option<Vec<PortSpec>>> {
                 }
                 Err(_) => {
                     let name = text.to_ascii_lowercase();
-                    if !policy::is_port_name(&name) {
+                    if !crate::model::fields::is_port_name(&name) {
                         return Err(Invalid::at(
                             p,
                             format!(
@@ -909,9 +872,4 @@ fn expect_map(node: &Node, path: &str, what: &str) -> Checked<()> {
             format!("`{path}` is {}; it must be {what}", node.type_name()),
         )),
     }
-}
-
-/// How a Cilium deny rule is named: "ingressDeny rule 2".
-pub fn deny_rule_name(direction: Direction, rule: usize) -> String {
-    format!("{}Deny rule {}", direction.as_str(), rule + 1)
 }

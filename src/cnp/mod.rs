@@ -6,16 +6,16 @@
 //! Both versions say the same things in other words: v1alpha1's `Allow` is v1alpha2's `Accept`,
 //! the kind is the tier, `ports` (`portNumber`, `portRange`, `namedPort`) are `protocols`
 //! (`tcp.destinationPort.number` or `.range`, `destinationNamedPort`). How the tiers decide a
-//! connection together with NetworkPolicy is `netpol::eval`'s policy pipeline.
+//! connection together with NetworkPolicy is `pipeline::engine`'s policy pipeline.
 
-use crate::findings::Location;
+use crate::findings::{Code, Finding, Location};
 use crate::input::Object;
 use crate::input::yaml::Node;
 use crate::model::fields::{self, Checked, Invalid};
-use crate::netpol::conn::{MAX_PORT, Protocol};
-use crate::netpol::ip::{Cidr, IpSet};
-use crate::netpol::policy::{PortRef, PortSpec};
-use crate::netpol::selector::Selector;
+use crate::model::labels::Selector;
+use crate::net::conn::{MAX_PORT, Protocol};
+use crate::net::ip::{Cidr, IpSet};
+use crate::net::{Direction, PortRef, PortSpec};
 
 /// The API group's kinds the evaluator reads.
 pub const KINDS: &[&str] = &[
@@ -127,10 +127,10 @@ pub struct ClusterPolicy {
 }
 
 impl ClusterPolicy {
-    pub fn rules(&self, direction: crate::netpol::policy::Direction) -> &[Rule] {
+    pub fn rules(&self, direction: crate::net::Direction) -> &[Rule] {
         match direction {
-            crate::netpol::policy::Direction::Ingress => &self.ingress,
-            crate::netpol::policy::Direction::Egress => &self.egress,
+            crate::net::Direction::Ingress => &self.ingress,
+            crate::net::Direction::Egress => &self.egress,
         }
     }
 
@@ -161,7 +161,7 @@ impl ClusterPolicy {
         &self,
         code: crate::findings::Code,
         message: String,
-        direction: crate::netpol::policy::Direction,
+        direction: crate::net::Direction,
         rule: usize,
     ) -> crate::findings::Finding {
         let at = self.rules(direction).get(rule).map(|r| Location {
@@ -176,9 +176,9 @@ impl ClusterPolicy {
     }
 
     /// One rule named for people: "ingress rule 2 (`deny-web`)".
-    pub fn rule_name(&self, direction: crate::netpol::policy::Direction, rule: usize) -> String {
+    pub fn rule_name(&self, direction: crate::net::Direction, rule: usize) -> String {
         if self.kind.starts_with("Cilium") {
-            return crate::cilium::deny_rule_name(direction, rule);
+            return format!("{}Deny rule {}", direction.as_str(), rule + 1);
         }
         match self
             .rules(direction)
@@ -541,7 +541,7 @@ fn range(node: &Node, path: &str, protocol: Protocol) -> Checked<PortSpec> {
 
 /// A named port: one spec per protocol, since the container port's name carries its protocol.
 fn named(name: &str, node: &Node, path: &str) -> Checked<Vec<PortSpec>> {
-    match crate::netpol::policy::port_ref(node, path)? {
+    match crate::model::fields::port_ref(node, path)? {
         PortRef::Name(_) => Ok(Protocol::ALL
             .into_iter()
             .map(|protocol| PortSpec {
@@ -651,6 +651,42 @@ fn port_v1alpha1(node: &Node, path: &str) -> Checked<Vec<PortSpec>> {
         end_port: None,
         line: port.span.line,
     }])
+}
+
+/// INP007 for the peers of cluster-wide policies that manifests cannot resolve: `domainNames`,
+/// and `nodes` when the input has no Node objects (`has_nodes`).
+pub fn unresolved_peers(policies: &[ClusterPolicy], has_nodes: bool, findings: &mut Vec<Finding>) {
+    for policy in policies {
+        for direction in [Direction::Ingress, Direction::Egress] {
+            for (r, rule) in policy.rules(direction).iter().enumerate() {
+                let what = rule.peers.iter().find_map(|peer| {
+                    match peer {
+                    Peer::DomainNames(names) => Some(format!(
+                        "its `domainNames` peer ({}) is resolved only in the cluster",
+                        names.join(", ")
+                    )),
+                    Peer::Nodes(_) if !has_nodes => Some(
+                        "its `nodes` peer matches Node addresses, and the input has no Node objects"
+                            .to_string(),
+                    ),
+                    _ => None,
+                }
+                });
+                if let Some(what) = what {
+                    findings.push(policy.finding(
+                        Code::Inp007,
+                        format!(
+                            "{} of {}: {what}; the analysis treats that peer as matching nothing",
+                            policy.rule_name(direction, r),
+                            policy.describe()
+                        ),
+                        direction,
+                        r,
+                    ));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -654,7 +654,7 @@ mod tests {
             text: &text,
         }];
         let loaded = crate::input::load(&sources);
-        let (cluster, _) = crate::model::build(&loaded.objects);
+        let (cluster, _) = crate::pipeline::load(&loaded.objects);
         let out = super::super::fix(
             &sources,
             &cluster,

@@ -12,8 +12,8 @@ use crate::ambient::HBONE_PORT;
 use crate::calico::{Action, CalicoPolicy, DEFAULT_TIER, by_order};
 use crate::input::Source;
 use crate::input::yaml::{Node, Value};
-use crate::model::Cluster;
-use crate::netpol::policy::Direction;
+use crate::net::Direction;
+use crate::pipeline::Cluster;
 
 /// The edit that appends 15008 to the rule's `destination.ports`; `None` when the rule has no
 /// such list (or it is reached through an alias).
@@ -191,7 +191,8 @@ fn order_before(cluster: &Cluster, tier: &str, before: Option<&CalicoPolicy>) ->
         return o - 1.0;
     }
     cluster
-        .calico_policies
+        .policies
+        .calico
         .iter()
         .filter(|p| p.tier == tier)
         .filter_map(|p| p.order)
@@ -221,7 +222,7 @@ pub fn policy_doc(
         .get(rule)
         .ok_or("the rule is gone")?;
     let before = blocker
-        .and_then(|b| cluster.calico_policies.get(b))
+        .and_then(|b| cluster.policies.calico.get(b))
         .filter(|b| b.tier == policy.tier);
     let order = match before {
         Some(b) => order_before(cluster, &policy.tier, Some(b)),

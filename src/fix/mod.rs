@@ -17,9 +17,9 @@ use std::net::IpAddr;
 use crate::ambient::{Cni, DirectionKey, FixRequest, HBONE_PORT, PortKey, ProbeSnat};
 use crate::input::Source;
 use crate::input::yaml::Node;
-use crate::model::Cluster;
+use crate::model::labels::{Operator, Selector};
 use crate::netpol::policy::{Direction, NetworkPolicy, Peer};
-use crate::netpol::selector::{Operator, Selector};
+use crate::pipeline::Cluster;
 use emit::{Style, Y};
 
 pub use crate::ambient::FixStyle;
@@ -171,7 +171,7 @@ pub fn fix(
             before,
         } = request
         {
-            let policy = &cluster.cluster_policies[*c];
+            let policy = &cluster.policies.tiered[*c];
             if options.style == FixStyle::Add {
                 match layer_doc(policy, Direction::from(*direction), *rule, *before) {
                     Ok(doc) => {
@@ -202,7 +202,7 @@ pub fn fix(
             // One edit per rule, whichever findings ask for it (AMB001 and AMB005 may).
             && calico_done.insert((*c, *direction, *rule))
         {
-            let policy = &cluster.calico_policies[*c];
+            let policy = &cluster.policies.calico[*c];
             let direction = Direction::from(*direction);
             if options.style == FixStyle::Add {
                 match calico::policy_doc(cluster, policy, direction, *rule, *blocker) {
@@ -257,7 +257,7 @@ pub fn fix(
                 if !attached.insert(*authz) {
                     continue;
                 }
-                let Some(policy) = cluster.authorization_policies.get(*authz) else {
+                let Some(policy) = cluster.policies.istio.authorization.get(*authz) else {
                     continue;
                 };
                 let services = attach.get(authz).map_or(&[][..], Vec::as_slice);
@@ -286,7 +286,7 @@ pub fn fix(
                 )
             }
             FixRequest::KeepL4Part { authz } if !attach.contains_key(authz) => {
-                let Some(policy) = cluster.authorization_policies.get(*authz) else {
+                let Some(policy) = cluster.policies.istio.authorization.get(*authz) else {
                     continue;
                 };
                 let text = sources.get(policy.location.source).map(|s| s.text);
@@ -310,7 +310,7 @@ pub fn fix(
                 )
             }
             FixRequest::AdmitPrincipal { authz, principal } => {
-                let Some(policy) = cluster.authorization_policies.get(*authz) else {
+                let Some(policy) = cluster.policies.istio.authorization.get(*authz) else {
                     continue;
                 };
                 let made = sources
@@ -364,8 +364,8 @@ pub fn fix(
     notes.extend(fallback.iter().map(|(&p, why)| {
         format!(
             "{} `{}` is fixed by separate policies (`allow-ambient-*`) instead of an edit: {why}",
-            cluster.policies[p].kind(),
-            cluster.policies[p].qualified_name()
+            cluster.policies.network[p].kind(),
+            cluster.policies.network[p].qualified_name()
         )
     }));
     // New documents go after the policy they complement, in its source.
@@ -376,7 +376,7 @@ pub fn fix(
         .chain(proxy_policies(cluster, &requests))
     {
         appended
-            .entry(cluster.policies[policy].location.source)
+            .entry(cluster.policies.network[policy].location.source)
             .or_default()
             .push(doc);
     }
@@ -416,7 +416,7 @@ pub fn fix(
     // Istio's documented clusterwide policy, for probes a NetworkPolicy blocks; a Cilium
     // policy that blocks them gets its own `fromCIDR` rule, and the extra would repeat it.
     let probes = requests.iter().any(|r| {
-        matches!(r, FixRequest::AddProbeRule { policy, .. } if cluster.policies[*policy].cilium.is_none())
+        matches!(r, FixRequest::AddProbeRule { policy, .. } if cluster.policies.network[*policy].cilium.is_none())
     });
     if probes && options.cni == Cni::Cilium && !addresses.is_empty() {
         extras.push(cilium_hostprobes(&addresses));
@@ -461,6 +461,7 @@ fn unsafe_edits(sources: &[Source], cluster: &Cluster, edits: &[Edit]) -> Vec<us
         let policies_in = |start: usize, end: usize| {
             cluster
                 .policies
+                .network
                 .iter()
                 .enumerate()
                 .filter_map(move |(p, policy)| {
@@ -563,13 +564,11 @@ fn cilium_probe_rule(addresses: &[IpAddr], ports: &[PortKey]) -> Y {
 fn cilium_selector_y(namespaces: Option<&Selector>, pods: &Selector) -> Y {
     let mut merged = pods.clone();
     if namespaces.is_some_and(Selector::is_empty) {
-        merged
-            .requirements
-            .push(crate::netpol::selector::Requirement {
-                key: "io.kubernetes.pod.namespace".into(),
-                operator: Operator::Exists,
-                values: Vec::new(),
-            });
+        merged.requirements.push(crate::model::labels::Requirement {
+            key: "io.kubernetes.pod.namespace".into(),
+            operator: Operator::Exists,
+            values: Vec::new(),
+        });
     }
     if let Some(ns) = namespaces {
         let key = |k: &str| {
@@ -583,7 +582,7 @@ fn cilium_selector_y(namespaces: Option<&Selector>, pods: &Selector) -> Y {
             .match_labels
             .extend(ns.match_labels.iter().map(|(k, v)| (key(k), v.clone())));
         merged.requirements.extend(ns.requirements.iter().map(|r| {
-            crate::netpol::selector::Requirement {
+            crate::model::labels::Requirement {
                 key: key(&r.key),
                 ..r.clone()
             }
@@ -957,7 +956,7 @@ fn new_rule(
 ) -> Option<(usize, DirectionKey, Y)> {
     match request {
         FixRequest::AddProbeRule { policy, ports } if !addresses.is_empty() => {
-            let rule = if cluster.policies[*policy].cilium.is_some() {
+            let rule = if cluster.policies.network[*policy].cilium.is_some() {
                 cilium_probe_rule(addresses, ports)
             } else {
                 probe_rule(addresses, ports)
@@ -973,7 +972,7 @@ fn new_rule(
             *policy,
             *direction,
             waypoint_rule(
-                &cluster.policies[*policy],
+                &cluster.policies.network[*policy],
                 Direction::from(*direction),
                 waypoint,
                 waypoint_namespace,
@@ -1002,7 +1001,7 @@ fn edits_for(
                 direction,
                 rule,
             } => {
-                let policy_ref = &cluster.policies[*policy];
+                let policy_ref = &cluster.policies.network[*policy];
                 let direction = Direction::from(*direction);
                 if through_alias(sources, policy_ref, &[direction.as_str()], Some(*rule)) {
                     aliased.push(*policy);
@@ -1028,7 +1027,7 @@ fn edits_for(
         }
     }
     for ((policy, direction), rules) in new_rules {
-        let policy_ref = &cluster.policies[policy];
+        let policy_ref = &cluster.policies.network[policy];
         let direction = Direction::from(direction);
         if through_alias(sources, policy_ref, &[direction.as_str()], None) {
             aliased.push(policy);
@@ -1542,7 +1541,7 @@ fn additive_policies(
                 direction,
                 rule,
             } => {
-                let p = &cluster.policies[*policy];
+                let p = &cluster.policies.network[*policy];
                 let original = &p.rules(Direction::from(*direction))[*rule];
                 let peer_key = match direction {
                     DirectionKey::Ingress => "from",
@@ -1565,7 +1564,7 @@ fn additive_policies(
                 }
             }
             FixRequest::AddProbeRule { policy, ports } if !addresses.is_empty() => {
-                let rule = if cluster.policies[*policy].cilium.is_some() {
+                let rule = if cluster.policies.network[*policy].cilium.is_some() {
                     cilium_probe_rule(addresses, ports)
                 } else {
                     probe_rule(addresses, ports)
@@ -1597,7 +1596,7 @@ fn additive_policies(
         out.push((
             policy,
             policy_doc(
-                &cluster.policies[policy],
+                &cluster.policies.network[policy],
                 "allow-ambient-hbone",
                 ingress,
                 egress,
@@ -1608,7 +1607,7 @@ fn additive_policies(
         out.push((
             policy,
             policy_doc(
-                &cluster.policies[policy],
+                &cluster.policies.network[policy],
                 "allow-ambient-probes",
                 vec![rule],
                 Vec::new(),

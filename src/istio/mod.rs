@@ -16,7 +16,7 @@ use crate::findings::Location;
 use crate::input::Object;
 use crate::input::yaml::Node;
 use crate::model::fields::{self, Checked, Invalid};
-use crate::netpol::ip::Cidr;
+use crate::net::ip::Cidr;
 
 /// The kinds this family reads.
 pub const KINDS: &[&str] = &["AuthorizationPolicy", "PeerAuthentication"];
@@ -215,6 +215,13 @@ impl PeerAuthentication {
     pub fn qualified_name(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
     }
+}
+
+/// The input's Istio security policies, in input order.
+#[derive(Clone, Debug, Default)]
+pub struct Policies {
+    pub authorization: Vec<AuthorizationPolicy>,
+    pub peer_authentications: Vec<PeerAuthentication>,
 }
 
 /// A parsed object of the family.

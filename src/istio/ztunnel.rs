@@ -10,8 +10,8 @@
 //! allow. STRICT mTLS then rejects plaintext (istiod's static DENY on `notPrincipals: ["*"]`).
 
 use super::{Action, AuthorizationPolicy, Condition, MtlsMode, Rule, Scope, Source};
-use crate::model::{Cluster, Workload};
-use crate::netpol::ranges::Ranges;
+use crate::model::Workload;
+use crate::net::ranges::Ranges;
 
 /// TCP ports.
 pub type Ports = Ranges<u16>;
@@ -289,10 +289,10 @@ pub fn enforced_for(settings: Settings, policy: &AuthorizationPolicy, w: &Worklo
     }
 }
 
-/// The policies ztunnel enforces for `w`, by index into `Cluster::authorization_policies`.
-pub fn enforced(cluster: &Cluster, settings: Settings, w: &Workload) -> Vec<usize> {
-    cluster
-        .authorization_policies
+/// The policies ztunnel enforces for `w`, by index into `Policies::authorization`.
+pub fn enforced(istio: &super::Policies, settings: Settings, w: &Workload) -> Vec<usize> {
+    istio
+        .authorization
         .iter()
         .enumerate()
         .filter(|(_, p)| enforced_for(settings, p, w))
@@ -344,7 +344,7 @@ pub struct Verdict {
 /// ztunnel's verdict for `peer` to the pods of `w`, given the policies ztunnel enforces for
 /// them (`policies`, as [`enforced`] gives) and the ports where mTLS is STRICT.
 pub fn verdict(
-    cluster: &Cluster,
+    istio: &super::Policies,
     settings: Settings,
     policies: &[usize],
     strict: &Ports,
@@ -355,7 +355,7 @@ pub fn verdict(
     let mut allow = Vec::new();
     let mut deny = Vec::new();
     for &i in policies {
-        let policy = &cluster.authorization_policies[i];
+        let policy = &istio.authorization[i];
         let (sure, maybe) = policy_ports(settings, policy, peer);
         match policy.action {
             Action::Allow => {
@@ -403,9 +403,13 @@ pub fn verdict(
 /// mTLS over HBONE, and plaintext is let through); port-level modes of the workload's policy
 /// open or close single ports. Where several policies of one level match, Istio takes the
 /// oldest; without creation times the first in the input is taken.
-pub fn strict_ports(cluster: &Cluster, settings: Settings, w: &Workload) -> (Ports, Option<usize>) {
+pub fn strict_ports(
+    istio: &super::Policies,
+    settings: Settings,
+    w: &Workload,
+) -> (Ports, Option<usize>) {
     let first = |pred: &dyn Fn(&super::PeerAuthentication) -> bool| {
-        cluster.peer_authentications.iter().position(pred)
+        istio.peer_authentications.iter().position(pred)
     };
     let mesh = first(&|p| p.namespace == settings.root_namespace && p.selector.is_none());
     let namespace = first(&|p| {
@@ -418,7 +422,7 @@ pub fn strict_ports(cluster: &Cluster, settings: Settings, w: &Workload) -> (Por
                 .as_ref()
                 .is_some_and(|s| s.iter().all(|(k, v)| w.labels.get(k) == Some(v)))
     });
-    let mode = |i: Option<usize>| i.map(|i| cluster.peer_authentications[i].mode);
+    let mode = |i: Option<usize>| i.map(|i| istio.peer_authentications[i].mode);
     let (mut strict, mut decider) = (false, None);
     if let Some(m) = mode(mesh) {
         strict = m == MtlsMode::Strict;
@@ -434,7 +438,7 @@ pub fn strict_ports(cluster: &Cluster, settings: Settings, w: &Workload) -> (Por
     }
     let mut ports = if strict { all_ports() } else { Ranges::empty() };
     if let Some(i) = workload {
-        for &(port, m) in &cluster.peer_authentications[i].port_level {
+        for &(port, m) in &istio.peer_authentications[i].port_level {
             match m {
                 MtlsMode::Strict => {
                     ports.union_with(&Ranges::single(port));
@@ -518,17 +522,17 @@ pub struct Decision {
 /// of each part, in istio.io's order (DENY policies, then STRICT mTLS for plaintext, then the
 /// ALLOW policies). `verdict` is [`verdict`]'s answer for the same arguments.
 pub fn explain(
-    cluster: &Cluster,
+    istio: &super::Policies,
     settings: Settings,
     policies: &[usize],
     strict: (&Ports, Option<usize>),
     peer: Peer,
     asked: &Ports,
 ) -> (Verdict, Vec<Decision>) {
-    let verdict = verdict(cluster, settings, policies, strict.0, peer);
+    let verdict = verdict(istio, settings, policies, strict.0, peer);
     let rules = |action: Action, want: Tri| {
         policies.iter().flat_map(move |&i| {
-            let policy = &cluster.authorization_policies[i];
+            let policy = &istio.authorization[i];
             policy
                 .rules
                 .iter()
@@ -577,7 +581,7 @@ pub fn explain(
     let allow: Vec<usize> = policies
         .iter()
         .copied()
-        .filter(|&i| cluster.authorization_policies[i].action == Action::Allow)
+        .filter(|&i| istio.authorization[i].action == Action::Allow)
         .collect();
     let everything = all_ports();
     take(
@@ -620,8 +624,8 @@ pub fn explain(
 
 /// One sentence naming who decided, e.g. "DENY AuthorizationPolicy `shop/no-admin` rule 1
 /// (line 12) matches".
-pub fn describe_why(cluster: &Cluster, why: &Why) -> String {
-    let policy_at = |i: usize| &cluster.authorization_policies[i];
+pub fn describe_why(istio: &super::Policies, why: &Why) -> String {
+    let policy_at = |i: usize| &istio.authorization[i];
     match why {
         Why::Deny { policy, rule } => {
             let p = policy_at(*policy);
@@ -645,7 +649,7 @@ pub fn describe_why(cluster: &Cluster, why: &Why) -> String {
             peer_authentication,
         } => match peer_authentication {
             Some(i) => {
-                let pa = &cluster.peer_authentications[*i];
+                let pa = &istio.peer_authentications[*i];
                 format!(
                     "PeerAuthentication `{}` (line {}) makes mTLS STRICT: plaintext is refused",
                     pa.qualified_name(),
@@ -692,11 +696,11 @@ pub fn describe_why(cluster: &Cluster, why: &Why) -> String {
 }
 
 /// The objects that decided, as `Kind namespace/name` (none for [`Why::Open`]).
-pub fn decider_name(cluster: &Cluster, why: &Why) -> Vec<String> {
+pub fn decider_name(istio: &super::Policies, why: &Why) -> Vec<String> {
     let ap = |i: usize| {
         format!(
             "AuthorizationPolicy {}",
-            cluster.authorization_policies[i].qualified_name()
+            istio.authorization[i].qualified_name()
         )
     };
     match why {
@@ -705,7 +709,7 @@ pub fn decider_name(cluster: &Cluster, why: &Why) -> Vec<String> {
             peer_authentication: Some(i),
         } => vec![format!(
             "PeerAuthentication {}",
-            cluster.peer_authentications[*i].qualified_name()
+            istio.peer_authentications[*i].qualified_name()
         )],
         Why::Strict { .. } | Why::Open => Vec::new(),
         Why::NoAllow { policies } => policies.iter().map(|&i| ap(i)).collect(),

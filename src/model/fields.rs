@@ -4,6 +4,7 @@
 //! field is wrong, what it is and what it should be.
 
 use crate::input::yaml::{Node, Value};
+use crate::net::PortRef;
 
 /// A field value Kubernetes would reject, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,4 +140,48 @@ pub fn string_list(parent: &Node, key: &str, path: &str) -> Checked<Vec<String>>
         .enumerate()
         .map(|(i, n)| scalar_string(n, &format!("{path}[{i}]")).map(str::to_string))
         .collect()
+}
+
+/// A port number (1..65535) or a port name (an IANA_SVC_NAME: 1-15 lowercase letters, digits and
+/// dashes, with a letter, no leading, trailing or double dash).
+pub fn port_ref(node: &Node, path: &str) -> Checked<PortRef> {
+    if let Some(n) = node.as_int() {
+        return u16::try_from(n)
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(PortRef::Number)
+            .ok_or_else(|| {
+                Invalid::at(
+                    node,
+                    format!("`{path}` is {n}; a port must be from 1 to 65535"),
+                )
+            });
+    }
+    let name = scalar_string(node, path)?;
+    if is_port_name(name) {
+        Ok(PortRef::Name(name.to_string()))
+    } else {
+        Err(Invalid::at(
+            node,
+            format!(
+                "`{path}` is `{name}`, which is neither a port number nor a valid port name (1-15 lowercase letters, digits and dashes, with at least one letter){}",
+                if name.parse::<u32>().is_ok() {
+                    "; write the number without quotes"
+                } else {
+                    ""
+                }
+            ),
+        ))
+    }
+}
+
+pub fn is_port_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
 }

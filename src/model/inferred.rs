@@ -8,17 +8,39 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::findings::Location;
-use crate::netpol::policy::Peer;
-use crate::netpol::selector::{Labels, Operator, Selector};
 
-use super::{Cluster, NAMESPACE_NAME_LABEL, Namespace, Workload};
+use super::labels::{Labels, Operator, Selector};
+use super::{Model, NAMESPACE_NAME_LABEL, Namespace, Workload};
 
 /// The namespace inferred workloads of "any namespace" live in.
 pub const ANY_NAMESPACE: &str = "[any namespace]";
 
-/// Adds the inferred workloads (and namespaces) to the cluster. Workloads of the input stay first,
-/// so their indexes do not change.
-pub fn add_inferred(cluster: &mut Cluster) {
+/// Pods a policy's selector stands for (a policy family lists them: `crate::netpol`).
+pub struct StandIn<'p> {
+    pub namespaces: Namespaces<'p>,
+    /// `None`: every pod.
+    pub pods: Option<&'p Selector>,
+    /// The policy's.
+    pub location: Location,
+    /// Why it is assumed, for people: "selected by NetworkPolicy `shop/web`".
+    pub why: String,
+}
+
+/// Where the pods of a [`StandIn`] are.
+pub enum Namespaces<'p> {
+    /// This namespace.
+    In(&'p str),
+    /// The namespaces a selector matches (an empty one: every namespace). None matching: a
+    /// namespace with labels that satisfy it is assumed.
+    Matching(&'p Selector),
+}
+
+/// Adds the inferred workloads (and namespaces) to the model: those the stand-ins stand for when
+/// no workload of the input is one of them, the pods of proxies the input names but does not
+/// show, and, when the input is policies alone (`first_policy` is where the first is), any other
+/// pod. Workloads of the input stay first, so their indexes do not change.
+pub fn add_inferred(model: &mut Model, stand_ins: Vec<StandIn>, first_policy: Option<Location>) {
+    let cluster = model;
     let concrete = cluster.workloads.len();
     let mut wanted: BTreeSet<(String, String)> = BTreeSet::new(); // (namespace, selector text)
     let mut added: Vec<(String, Selector, Location, String)> = Vec::new();
@@ -41,73 +63,44 @@ pub fn add_inferred(cluster: &mut Cluster) {
     let mut anywhere_memo: HashMap<String, bool> = HashMap::new();
     let namespace_index = super::NamespaceIndex::new(&cluster.namespaces);
     let mut new_names: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let every_pod = Selector::default();
 
-    for policy in &cluster.policies {
-        if policy.namespaces.is_none() && !selects_concrete(&policy.namespace, &policy.pod_selector)
-        {
-            let why = format!(
-                "selected by {} `{}`",
-                policy.kind(),
-                policy.qualified_name()
-            );
-            if wanted.insert((policy.namespace.clone(), policy.pod_selector.to_string())) {
-                added.push((
-                    policy.namespace.clone(),
-                    policy.pod_selector.clone(),
-                    policy.location,
-                    why,
-                ));
-            }
-        }
-        for rule in policy.ingress.iter().chain(&policy.egress) {
-            for peer in rule.peers.iter().flatten() {
-                let Peer::Pods { namespaces, pods } = peer else {
-                    continue;
-                };
-                let pods = pods.clone().unwrap_or_default();
-                let candidates: Vec<String> = match namespaces {
-                    None => vec![policy.namespace.clone()],
-                    Some(sel) if sel.is_empty() => {
-                        let anywhere =
-                            *anywhere_memo.entry(pods.to_string()).or_insert_with(|| {
-                                cluster
-                                    .namespaces
-                                    .iter()
-                                    .any(|ns| selects_concrete(&ns.name, &pods))
-                            });
-                        if anywhere {
-                            Vec::new()
-                        } else {
-                            vec![ANY_NAMESPACE.to_string()]
-                        }
-                    }
-                    Some(sel) => {
-                        let known: Vec<String> = namespace_index
-                            .matching(sel)
-                            .map(|ns| ns.name.clone())
-                            .collect();
-                        if known.is_empty() {
-                            let ns = namespace_for(sel);
-                            if new_names.insert(ns.name.clone()) {
-                                new_namespaces.push(ns.clone());
-                            }
-                            vec![ns.name]
-                        } else {
-                            known
-                        }
-                    }
-                };
-                for ns in candidates {
-                    if !selects_concrete(&ns, &pods)
-                        && wanted.insert((ns.clone(), pods.to_string()))
-                    {
-                        let why = format!(
-                            "admitted by a rule of NetworkPolicy `{}`",
-                            policy.qualified_name()
-                        );
-                        added.push((ns, pods.clone(), policy.location, why));
-                    }
+    for stand_in in stand_ins {
+        let pods = stand_in.pods.unwrap_or(&every_pod);
+        let candidates: Vec<String> = match stand_in.namespaces {
+            Namespaces::In(ns) => vec![ns.to_string()],
+            Namespaces::Matching(sel) if sel.is_empty() => {
+                let anywhere = *anywhere_memo.entry(pods.to_string()).or_insert_with(|| {
+                    cluster
+                        .namespaces
+                        .iter()
+                        .any(|ns| selects_concrete(&ns.name, pods))
+                });
+                if anywhere {
+                    Vec::new()
+                } else {
+                    vec![ANY_NAMESPACE.to_string()]
                 }
+            }
+            Namespaces::Matching(sel) => {
+                let known: Vec<String> = namespace_index
+                    .matching(sel)
+                    .map(|ns| ns.name.clone())
+                    .collect();
+                if known.is_empty() {
+                    let ns = namespace_for(sel);
+                    if new_names.insert(ns.name.clone()) {
+                        new_namespaces.push(ns.clone());
+                    }
+                    vec![ns.name]
+                } else {
+                    known
+                }
+            }
+        };
+        for ns in candidates {
+            if !selects_concrete(&ns, pods) && wanted.insert((ns.clone(), pods.to_string())) {
+                added.push((ns, pods.clone(), stand_in.location, stand_in.why.clone()));
             }
         }
     }
@@ -124,16 +117,13 @@ pub fn add_inferred(cluster: &mut Cluster) {
         );
     for (namespace, name, what) in proxies {
         let selector = Selector {
-            match_labels: vec![(crate::ambient::mesh::GATEWAY_NAME.to_string(), name.clone())],
+            match_labels: vec![(super::GATEWAY_NAME.to_string(), name.clone())],
             requirements: Vec::new(),
         };
         if !selects_concrete(&namespace, &selector)
             && wanted.insert((namespace.clone(), selector.to_string()))
         {
-            let location = cluster
-                .policies
-                .first()
-                .map_or(Location::default(), |p| p.location);
+            let location = first_policy.unwrap_or_default();
             added.push((
                 namespace,
                 selector,
@@ -144,10 +134,9 @@ pub fn add_inferred(cluster: &mut Cluster) {
     }
     // Policies alone: some pod of the mesh may talk to them (a rule without `from` admits it).
     if concrete == 0
-        && !cluster.policies.is_empty()
+        && let Some(location) = first_policy
         && wanted.insert((ANY_NAMESPACE.to_string(), String::new()))
     {
-        let location = cluster.policies[0].location;
         added.push((
             ANY_NAMESPACE.to_string(),
             Selector::default(),
@@ -199,8 +188,8 @@ pub fn add_inferred(cluster: &mut Cluster) {
 
 /// Waypoints the Gateways declare and the `istio.io/use-waypoint` labels name (on pods or
 /// namespaces; `istio.io/use-waypoint-namespace` points to another namespace).
-pub fn referenced_waypoints(cluster: &Cluster) -> Vec<super::Waypoint> {
-    use crate::ambient::mesh::{USE_WAYPOINT, USE_WAYPOINT_NAMESPACE};
+pub fn referenced_waypoints(cluster: &Model) -> Vec<super::Waypoint> {
+    use super::{USE_WAYPOINT, USE_WAYPOINT_NAMESPACE};
     let mut out = cluster.waypoints.clone();
     let labelled = cluster
         .workloads

@@ -1,10 +1,16 @@
 //! The cluster as the evaluator sees it: namespaces (given or inferred, each with its automatic
 //! `kubernetes.io/metadata.name` label), workloads (one per owner chain: pods, ReplicaSets and
-//! Jobs collapsed under their Deployment, CronJob, StatefulSet, ...), and NetworkPolicies.
-//! Invalid objects become INP003 findings and are skipped.
+//! Jobs collapsed under their Deployment, CronJob, StatefulSet, ...), Services, Gateways and
+//! Nodes. Invalid objects become INP003 findings and are skipped.
+//!
+//! The model is the bottom layer: it depends on the input and the shared vocabulary
+//! (`crate::net`) only. Policies are read by their families (`crate::netpol`, `crate::cnp`,
+//! `crate::cilium`, `crate::calico`, `crate::istio`), which depend on the model, and composed by
+//! `crate::pipeline`.
 
 pub mod fields;
 pub mod inferred;
+pub mod labels;
 pub mod owners;
 
 use std::collections::BTreeMap;
@@ -13,12 +19,18 @@ use std::net::IpAddr;
 use crate::findings::{Code, Finding, Location};
 use crate::input::yaml::Node;
 use crate::input::{Object, WORKLOAD_KINDS};
-use crate::netpol::conn::Protocol;
-use crate::netpol::policy::{self, NetworkPolicy, PortRef};
-use crate::netpol::selector::{LabelIndex, Labels, Selector};
+use crate::net::PortRef;
+use crate::net::conn::Protocol;
 use fields::{Checked, Invalid};
+use labels::{LabelIndex, Labels, Selector};
 
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+/// The waypoint a pod, Service or namespace sends its traffic through.
+pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
+/// The namespace of that waypoint, when it is not the object's own.
+pub const USE_WAYPOINT_NAMESPACE: &str = "istio.io/use-waypoint-namespace";
+/// The label Gateway API implementations give the pods of a Gateway.
+pub const GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
 
 #[derive(Clone, Debug)]
 pub struct Namespace {
@@ -183,19 +195,14 @@ pub struct Probe {
     pub line: u32,
 }
 
+/// The cluster's objects that policies are about: namespaces, workloads, the Services and
+/// Gateways that route mesh traffic, and Nodes. Policies are not part of it: each family reads its
+/// own (`crate::pipeline`), and depends on the model, never the reverse.
 #[derive(Debug, Default)]
-pub struct Cluster {
+pub struct Model {
     /// Sorted by name.
     pub namespaces: Vec<Namespace>,
     pub workloads: Vec<Workload>,
-    pub policies: Vec<NetworkPolicy>,
-    /// Cluster-wide policies (Admin and Baseline tiers), in input order.
-    pub cluster_policies: Vec<crate::cnp::ClusterPolicy>,
-    /// Calico's NetworkPolicies and GlobalNetworkPolicies, in input order (evaluated under
-    /// `--cni calico` only).
-    pub calico_policies: Vec<crate::calico::CalicoPolicy>,
-    /// Calico `Tier` objects; a tier policies name without one has the defaults.
-    pub calico_tiers: Vec<crate::calico::Tier>,
     /// Nodes, when the input has them (cluster dumps): the `nodes` peers of cluster-wide
     /// policies match their addresses.
     pub nodes: Vec<ClusterNode>,
@@ -205,10 +212,6 @@ pub struct Cluster {
     pub gateways: Vec<Gateway>,
     /// Services with a selector (they decide which waypoint service traffic goes through).
     pub services: Vec<Service>,
-    /// Istio AuthorizationPolicies (`security.istio.io`), in input order.
-    pub authorization_policies: Vec<crate::istio::AuthorizationPolicy>,
-    /// Istio PeerAuthentications, in input order.
-    pub peer_authentications: Vec<crate::istio::PeerAuthentication>,
 }
 
 /// A Node: its labels and addresses (`status.addresses`, the IP ones).
@@ -285,7 +288,7 @@ pub struct Service {
     pub node: crate::input::yaml::Node,
 }
 
-impl Cluster {
+impl Model {
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
         self.namespaces
             .binary_search_by(|ns| ns.name.as_str().cmp(name))
@@ -294,68 +297,35 @@ impl Cluster {
     }
 }
 
-/// Builds the cluster from the input's objects. Objects with invalid fields are reported
-/// (INP003) and left out; everything else is kept.
-pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec<Finding>) {
-    let mut findings = Vec::new();
-    let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
-    let mut cluster = Cluster::default();
-    // Workload objects, collapsed into one workload per owner chain once all are read.
-    let mut members: Vec<owners::Member> = Vec::new();
-    // Invalid entries of a workload (a port, a probe) that do not invalidate the whole object.
-    let mut soft = Vec::new();
-    // (namespace, kind, name) of the workloads an autoscaler may scale past one pod.
-    let mut autoscaled: std::collections::HashSet<(String, String, String)> = Default::default();
+/// Reads the model's objects one at a time ([`Builder::add`]), in input order, so that its
+/// findings interleave with the policy families' (`crate::pipeline::load`).
+#[derive(Default)]
+pub struct Builder {
+    model: Model,
+    namespaces: BTreeMap<String, Namespace>,
+    /// Workload objects, collapsed into one workload per owner chain once all are read.
+    members: Vec<owners::Member>,
+    /// (namespace, kind, name) of the workloads an autoscaler may scale past one pod.
+    autoscaled: std::collections::HashSet<(String, String, String)>,
+}
 
-    for object in objects {
+impl Builder {
+    /// Reads one object if it is of a kind the model holds (other kinds are left alone). An
+    /// invalid object is reported (INP003) and left out; an invalid entry of a workload (a port,
+    /// a probe) is reported and the rest of the workload kept.
+    pub fn add(&mut self, object: &Object, findings: &mut Vec<Finding>) {
+        let model = &mut self.model;
+        let mut soft = Vec::new();
         let result = match object.kind.as_str() {
             "Namespace" => namespace(object).map(|ns| {
-                namespaces.insert(ns.name.clone(), ns);
+                self.namespaces.insert(ns.name.clone(), ns);
             }),
-            _ if crate::calico::is_calico(object) => {
-                crate::calico::parse(object).map(|parsed| match parsed {
-                    crate::calico::Parsed::Policy(p) => cluster.calico_policies.push(*p),
-                    crate::calico::Parsed::Tier(t) => cluster.calico_tiers.push(t),
-                })
-            }
-            "NetworkPolicy" => policy::parse(object).map(|p| cluster.policies.push(p)),
-            _ if crate::cnp::is_cluster_policy(object) => {
-                crate::cnp::parse(object).map(|p| cluster.cluster_policies.push(p))
-            }
-            _ if crate::cilium::is_cilium_policy(object) => {
-                crate::cilium::parse(object).map(|parsed| {
-                    for note in parsed.not_analysed {
-                        let mut finding = Finding::new(
-                            Code::Inp007,
-                            format!("{} `{}`: {}", object.kind, object.name, note.message),
-                            Some(Location {
-                                line: note.line,
-                                column: note.column,
-                                ..object.location
-                            }),
-                        );
-                        finding.policy = Some(object.qualified_name());
-                        finding.policy_kind = Some(object.kind.clone());
-                        findings.push(finding);
-                    }
-                    cluster.policies.extend(parsed.allow);
-                    cluster.cluster_policies.extend(parsed.deny);
-                })
-            }
-            _ if crate::istio::is_istio_security(object) => {
-                crate::istio::parse(object).map(|parsed| match parsed {
-                    crate::istio::Parsed::Authorization(p) => {
-                        cluster.authorization_policies.push(p)
-                    }
-                    crate::istio::Parsed::Peer(p) => cluster.peer_authentications.push(p),
-                })
-            }
             // (`networking.istio.io` has a `Gateway` too: the classic gateway's routing, no class.)
             "Gateway" if object.api_version.starts_with("gateway.networking.k8s.io/") => {
                 gateway_class(object)
                     .and_then(|class| Ok((class, metadata_labels(object)?)))
                     .map(|(class, labels)| match class {
-                        Some("istio-waypoint") => cluster.waypoints.push(Waypoint {
+                        Some("istio-waypoint") => model.waypoints.push(Waypoint {
                             name: object.name.clone(),
                             namespace: object.namespace.clone(),
                             traffic: Some(
@@ -367,7 +337,7 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
                             ),
                         }),
                         Some(class @ ("istio" | "istio-east-west")) => {
-                            cluster.gateways.push(Gateway {
+                            model.gateways.push(Gateway {
                                 name: object.name.clone(),
                                 namespace: object.namespace.clone(),
                                 class: class.to_string(),
@@ -376,149 +346,91 @@ pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Cluster, Vec
                         _ => {}
                     })
             }
-            "Service" => service(object).map(|s| cluster.services.extend(s)),
-            "Node" => cluster_node(object).map(|n| cluster.nodes.push(n)),
+            "Service" => service(object).map(|s| model.services.extend(s)),
+            "Node" => cluster_node(object).map(|n| model.nodes.push(n)),
             "HorizontalPodAutoscaler" => scale_target(object).map(|target| {
                 if let Some(target) = target {
-                    autoscaled.insert(target);
+                    self.autoscaled.insert(target);
                 }
             }),
             kind if WORKLOAD_KINDS.contains(&kind) => {
-                workload(object, &mut soft).map(|member| members.push(member))
+                workload(object, &mut soft).map(|member| self.members.push(member))
             }
             _ => Ok(()),
         };
         if let Err(invalid) = result {
-            findings.push(invalid_object(object, invalid, "the object is skipped"));
+            findings.push(invalid_object(
+                object,
+                invalid,
+                "the object is skipped",
+                false,
+            ));
         }
-        for invalid in soft.drain(..) {
+        for invalid in soft {
             findings.push(invalid_object(
                 object,
                 invalid,
                 "that entry is ignored, the rest of the object is used",
+                false,
             ));
         }
     }
 
-    // Peers of cluster-wide policies that manifests cannot resolve (INP007).
-    for policy in &cluster.cluster_policies {
-        for direction in [policy::Direction::Ingress, policy::Direction::Egress] {
-            for (r, rule) in policy.rules(direction).iter().enumerate() {
-                let what = rule.peers.iter().find_map(|peer| {
-                    match peer {
-                    crate::cnp::Peer::DomainNames(names) => Some(format!(
-                        "its `domainNames` peer ({}) is resolved only in the cluster",
-                        names.join(", ")
-                    )),
-                    crate::cnp::Peer::Nodes(_) if cluster.nodes.is_empty() => Some(
-                        "its `nodes` peer matches Node addresses, and the input has no Node objects"
-                            .to_string(),
-                    ),
-                    _ => None,
-                }
-                });
-                if let Some(what) = what {
-                    findings.push(policy.finding(
-                        Code::Inp007,
-                        format!(
-                            "{} of {}: {what}; the analysis treats that peer as matching nothing",
-                            policy.rule_name(direction, r),
-                            policy.describe()
-                        ),
-                        direction,
-                        r,
-                    ));
-                }
+    /// The model, once every object is read. `named` are the namespaces other objects (policies)
+    /// name: every namespace named exists, with its automatic name label.
+    pub fn finish<'n>(mut self, named: impl IntoIterator<Item = &'n String>) -> Model {
+        let mut model = self.model;
+        model.workloads = owners::collapse(self.members);
+        for w in &mut model.workloads {
+            if self
+                .autoscaled
+                .contains(&(w.namespace.clone(), w.kind.clone(), w.name.clone()))
+            {
+                w.replicated = true;
             }
         }
-    }
-
-    // Calico rules the analysis cannot judge (INP007).
-    for policy in &cluster.calico_policies {
-        if let Some(why) = &policy.not_analysed {
-            let mut finding = Finding::new(
-                Code::Inp007,
-                format!(
-                    "{}: {why}; the analysis leaves the policy out",
-                    policy.describe()
-                ),
-                Some(policy.location),
-            );
-            finding.policy = Some(policy.qualified_name());
-            finding.policy_kind = Some(format!("{} (Calico)", policy.kind));
-            findings.push(finding);
-            continue;
-        }
-        for direction in [policy::Direction::Ingress, policy::Direction::Egress] {
-            for (r, rule) in policy.rules(direction).iter().enumerate() {
-                if let Some(why) = &rule.not_analysed {
-                    findings.push(policy.finding(
-                        Code::Inp007,
-                        format!(
-                            "{} of {}: {why}; the analysis treats that rule as matching nothing",
-                            policy.rule_name(direction, r),
-                            policy.describe()
-                        ),
-                        direction,
-                        r,
-                    ));
-                }
+        let mut name_exists = |name: &str| {
+            if !self.namespaces.contains_key(name) {
+                let namespace = Namespace {
+                    name: name.to_string(),
+                    labels: Labels::new(),
+                    location: None,
+                };
+                self.namespaces.insert(name.to_string(), namespace);
             }
+        };
+        for w in &model.workloads {
+            name_exists(&w.namespace);
         }
-    }
-
-    cluster.workloads = owners::collapse(members);
-    // Cilium selects pods by service account through a label of its own.
-    if cluster.policies.iter().any(|p| p.cilium.is_some()) {
-        for w in &mut cluster.workloads {
-            let account = w
-                .service_account
-                .clone()
-                .unwrap_or_else(|| "default".into());
-            w.labels
-                .insert(crate::cilium::SERVICE_ACCOUNT_LABEL.to_string(), account);
+        for name in named {
+            name_exists(name);
         }
-    }
-    for w in &mut cluster.workloads {
-        if autoscaled.contains(&(w.namespace.clone(), w.kind.clone(), w.name.clone())) {
-            w.replicated = true;
+        for ns in self.namespaces.values_mut() {
+            ns.labels
+                .insert(NAMESPACE_NAME_LABEL.to_string(), ns.name.clone());
         }
+        model.namespaces = self.namespaces.into_values().collect();
+        model
     }
-
-    // Every namespace named by an object exists, with its automatic name label.
-    let named = cluster
-        .workloads
-        .iter()
-        .map(|w| &w.namespace)
-        .chain(
-            cluster
-                .policies
-                .iter()
-                .filter(|p| p.namespaces.is_none())
-                .map(|p| &p.namespace),
-        )
-        .chain(
-            cluster
-                .calico_policies
-                .iter()
-                .filter_map(|p| p.namespace.as_ref()),
-        );
-    for name in named {
-        namespaces.entry(name.clone()).or_insert_with(|| Namespace {
-            name: name.clone(),
-            labels: Labels::new(),
-            location: None,
-        });
-    }
-    for ns in namespaces.values_mut() {
-        ns.labels
-            .insert(NAMESPACE_NAME_LABEL.to_string(), ns.name.clone());
-    }
-    cluster.namespaces = namespaces.into_values().collect();
-    (cluster, findings)
 }
 
-pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> Finding {
+/// The model of these objects alone (policies' namespaces are not added).
+pub fn build<'o>(objects: impl IntoIterator<Item = &'o Object>) -> (Model, Vec<Finding>) {
+    let mut builder = Builder::default();
+    let mut findings = Vec::new();
+    for object in objects {
+        builder.add(object, &mut findings);
+    }
+    (builder.finish([]), findings)
+}
+
+/// An INP003 finding on an invalid object or entry, on the policy (`policy`) or the workload.
+pub fn invalid_object(
+    object: &Object,
+    invalid: Invalid,
+    consequence: &str,
+    policy: bool,
+) -> Finding {
     let mut finding = Finding::new(
         Code::Inp003,
         format!(
@@ -531,12 +443,7 @@ pub fn invalid_object(object: &Object, invalid: Invalid, consequence: &str) -> F
             ..object.location
         }),
     );
-    if object.kind == "NetworkPolicy"
-        || crate::calico::is_calico(object)
-        || crate::cnp::is_cluster_policy(object)
-        || crate::cilium::is_cilium_policy(object)
-        || crate::istio::is_istio_security(object)
-    {
+    if policy {
         finding.policy = Some(object.qualified_name());
         finding.policy_kind = Some(object.kind.clone());
     } else {
@@ -946,7 +853,7 @@ fn containers(spec: &Node, spec_path: &str, soft: &mut Vec<Invalid>) -> Checked<
                                 )
                             })
                     } else {
-                        policy::port_ref(port, &format!("{action_path}.port"))
+                        fields::port_ref(port, &format!("{action_path}.port"))
                     };
                     let port = match port {
                         Ok(port) => port,

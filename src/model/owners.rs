@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use super::Workload;
-use crate::netpol::selector::Labels;
+use crate::model::labels::Labels;
 
 /// Labels the cluster adds to the pods it creates, not written in any template the user keeps:
 /// they change with every rollout (hashes, revisions), differ from pod to pod (names, indexes)
@@ -38,14 +38,15 @@ const CONTROLLER_LABELS: &[&str] = &[
     "security.istio.io/tlsMode",
     "service.istio.io/canonical-name",
     "service.istio.io/canonical-revision",
+    // Cilium's endpoint label for the pod's service account (its policies select by it; the
+    // pipeline adds it to workloads when the input has Cilium policies).
+    "io.cilium.k8s.policy.serviceaccount",
 ];
 
 /// Whether the cluster adds this label to pods itself ([`CONTROLLER_LABELS`], and every
 /// `batch.kubernetes.io/` label: `job-name`, `controller-uid`, `job-completion-index`).
 pub fn is_controller_label(key: &str) -> bool {
-    CONTROLLER_LABELS.contains(&key)
-        || key.starts_with("batch.kubernetes.io/")
-        || key == crate::cilium::SERVICE_ACCOUNT_LABEL
+    CONTROLLER_LABELS.contains(&key) || key.starts_with("batch.kubernetes.io/")
 }
 
 /// The labels of `labels` that are not [controller labels](is_controller_label).
@@ -388,7 +389,7 @@ mod tests {
         workloads.iter().map(Workload::describe).collect()
     }
 
-    fn labels(pairs: &[(&str, &str)]) -> crate::netpol::selector::Labels {
+    fn labels(pairs: &[(&str, &str)]) -> crate::model::labels::Labels {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

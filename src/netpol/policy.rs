@@ -5,9 +5,11 @@ use crate::input::Object;
 use crate::input::yaml::Node;
 use crate::model::fields::{self, Checked, Invalid};
 
-use super::conn::{MAX_PORT, Protocol};
-use super::ip::{Cidr, IpSet};
-use super::selector::Selector;
+pub use crate::model::fields::port_ref;
+use crate::model::labels::Selector;
+pub use crate::net::conn::{MAX_PORT, Protocol};
+use crate::net::ip::{Cidr, IpSet};
+pub use crate::net::{Direction, PortRef, PortSpec};
 
 #[derive(Clone, Debug)]
 pub struct NetworkPolicy {
@@ -28,7 +30,7 @@ pub struct NetworkPolicy {
     pub namespaces: Option<Selector>,
     /// The allow rules of a Cilium policy read as NetworkPolicy (`crate::cilium`): its kind,
     /// its rules' own nodes (for the fixer) and its default-deny settings.
-    pub cilium: Option<Box<crate::cilium::Origin>>,
+    pub cilium: Option<Box<Origin>>,
 }
 
 impl NetworkPolicy {
@@ -66,21 +68,6 @@ impl NetworkPolicy {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Direction {
-    Ingress,
-    Egress,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        }
-    }
-}
-
 /// One ingress or egress rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -105,30 +92,6 @@ pub enum Peer {
         except: Vec<String>,
         set: IpSet,
     },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum PortRef {
-    Number(u16),
-    Name(String),
-}
-
-impl std::fmt::Display for PortRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PortRef::Number(n) => write!(f, "{n}"),
-            PortRef::Name(name) => f.write_str(name),
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct PortSpec {
-    pub protocol: Protocol,
-    /// `None`: every port of the protocol.
-    pub port: Option<PortRef>,
-    pub end_port: Option<u16>,
-    pub line: u32,
 }
 
 /// Parses a NetworkPolicy object; any invalid field rejects the whole policy (as the API would).
@@ -403,46 +366,42 @@ pub(crate) fn port_spec(node: &Node, path: &str) -> Checked<PortSpec> {
     })
 }
 
-/// A port number (1..65535) or a port name (an IANA_SVC_NAME: 1-15 lowercase letters, digits and
-/// dashes, with a letter, no leading, trailing or double dash).
-pub fn port_ref(node: &Node, path: &str) -> Checked<PortRef> {
-    if let Some(n) = node.as_int() {
-        return u16::try_from(n)
-            .ok()
-            .filter(|n| *n >= 1)
-            .map(PortRef::Number)
-            .ok_or_else(|| {
-                Invalid::at(
-                    node,
-                    format!("`{path}` is {n}; a port must be from 1 to 65535"),
-                )
-            });
-    }
-    let name = fields::scalar_string(node, path)?;
-    if is_port_name(name) {
-        Ok(PortRef::Name(name.to_string()))
-    } else {
-        Err(Invalid::at(
-            node,
-            format!(
-                "`{path}` is `{name}`, which is neither a port number nor a valid port name (1-15 lowercase letters, digits and dashes, with at least one letter){}",
-                if name.parse::<u32>().is_ok() {
-                    "; write the number without quotes"
-                } else {
-                    ""
-                }
-            ),
-        ))
+/// What a Cilium spec's allow rules were (`crate::cilium` reads them as NetworkPolicies), for
+/// findings, fixes and AMB009.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    /// `CiliumNetworkPolicy` or `CiliumClusterwideNetworkPolicy`.
+    pub kind: &'static str,
+    /// `spec` or `specs[i]`.
+    pub spec_path: String,
+    /// That spec's node: where the fixer adds a rule.
+    pub spec: Node,
+    /// The allow rules' own nodes, in the order of the policy's `ingress` and `egress` rules.
+    pub ingress: Vec<Node>,
+    pub egress: Vec<Node>,
+    /// The `toPorts` entries with L7 rules.
+    pub l7: Vec<L7Rule>,
+}
+
+impl Origin {
+    pub fn rule_nodes(&self, direction: Direction) -> &[Node] {
+        match direction {
+            Direction::Ingress => &self.ingress,
+            Direction::Egress => &self.egress,
+        }
     }
 }
 
-pub(crate) fn is_port_name(name: &str) -> bool {
-    (1..=15).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && name.bytes().any(|b| b.is_ascii_lowercase())
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-        && !name.contains("--")
+/// A `toPorts` entry with `rules` (HTTP, Kafka, DNS, ...): Cilium's proxy judges that traffic.
+#[derive(Clone, Debug)]
+pub struct L7Rule {
+    pub direction: Direction,
+    /// The allow rule it belongs to (index among the direction's rules).
+    pub rule: usize,
+    /// Its ports (`None`: every port).
+    pub ports: Option<Vec<PortSpec>>,
+    /// `http`, `kafka`, `dns`, `l7proto`.
+    pub protocols: Vec<String>,
+    pub line: u32,
+    pub column: u32,
 }

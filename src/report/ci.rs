@@ -135,13 +135,13 @@ pub struct PolicyEntry {
 }
 
 /// The policies of a loaded cluster, NetworkPolicies and cluster-wide ones.
-pub fn policy_entries(cluster: &crate::model::Cluster) -> Vec<PolicyEntry> {
-    let namespaced = cluster.policies.iter().map(|p| PolicyEntry {
+pub fn policy_entries(cluster: &crate::pipeline::Cluster) -> Vec<PolicyEntry> {
+    let namespaced = cluster.policies.network.iter().map(|p| PolicyEntry {
         kind: "NetworkPolicy".into(),
         name: p.qualified_name(),
         location: Some(p.location),
     });
-    let cluster_wide = cluster.cluster_policies.iter().map(|p| PolicyEntry {
+    let cluster_wide = cluster.policies.tiered.iter().map(|p| PolicyEntry {
         kind: p.kind.clone(),
         name: p.name.clone(),
         location: Some(p.location),

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use super::{Output, rule_location, sender_names, subject};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
-use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::BitSet;
-use crate::netpol::policy::Direction;
+use crate::net::Direction;
+use crate::net::conn::{ConnSet, Protocol};
+use crate::pipeline::engine::BitSet;
 
 /// One offending rule: where the tunnel is blocked.
 struct Hit {
@@ -44,7 +44,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         // Who may already open the tunnel: peers of every rule that admits 15008/TCP here.
         let mut hbone_from = BitSet::new(workloads.len());
         for &p in policies {
-            for i in 0..cx.cluster.policies[p].ingress.len() {
+            for i in 0..cx.cluster.policies.network[p].ingress.len() {
                 if engine
                     .rule_conns(p, Direction::Ingress, i, Some(&workloads[d]))
                     .contains(Protocol::Tcp, HBONE_PORT)
@@ -59,7 +59,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
         }
         for &p in policies {
-            for i in 0..cx.cluster.policies[p].ingress.len() {
+            for i in 0..cx.cluster.policies.network[p].ingress.len() {
                 let tcp = ConnSet::ports(
                     Protocol::Tcp,
                     engine
@@ -121,7 +121,7 @@ pub fn check(cx: &Context, out: &mut Output) {
     }
 
     for ((p, i), hit) in hits {
-        let policy = &cx.cluster.policies[p];
+        let policy = &cx.cluster.policies.network[p];
         // (Two are enough to tell one destination from several.)
         let first: Vec<usize> = hit.destinations.iter().take(2).collect();
         let dests = if let [one] = first[..] {

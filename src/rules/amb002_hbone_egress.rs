@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use super::{Output, names, rule_location, subject};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::{Code, Finding};
-use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::BitSet;
-use crate::netpol::policy::Direction;
-use crate::netpol::ranges::Ranges;
+use crate::net::Direction;
+use crate::net::conn::{ConnSet, Protocol};
+use crate::net::ranges::Ranges;
+use crate::pipeline::engine::BitSet;
 
 struct Hit {
     sources: BitSet,
@@ -33,7 +33,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         let s = members[0];
         let mesh = cx.hbone_receivers(s);
         for &p in engine.isolating(s, Direction::Egress) {
-            for i in 0..cx.cluster.policies[p].egress.len() {
+            for i in 0..cx.cluster.policies.network[p].egress.len() {
                 let peers = engine.rule_peers(p, Direction::Egress, i);
                 let mut candidates = if peers.everyone {
                     mesh.clone()
@@ -101,7 +101,7 @@ pub fn check(cx: &Context, out: &mut Output) {
     }
 
     for ((p, i), hit) in hits {
-        let policy = &cx.cluster.policies[p];
+        let policy = &cx.cluster.policies.network[p];
         // (Three are enough to tell one source from several, and from two destinations.)
         let sources: Vec<usize> = hit.sources.iter().take(3).collect();
         let from = if let [one] = sources[..] {
@@ -154,7 +154,7 @@ pub fn check(cx: &Context, out: &mut Output) {
 fn hbone_allowed(cx: &Context, s: usize, d: usize) -> bool {
     let workloads = &cx.cluster.workloads;
     cx.engine.isolating(s, Direction::Egress).iter().any(|&p| {
-        (0..cx.cluster.policies[p].egress.len()).any(|i| {
+        (0..cx.cluster.policies.network[p].egress.len()).any(|i| {
             cx.engine.rule_peers(p, Direction::Egress, i).admits(d)
                 && cx
                     .engine

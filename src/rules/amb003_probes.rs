@@ -6,9 +6,9 @@ use super::Output;
 use crate::ambient::{Cni, Context, FixRequest, PortKey, ProbeSnat};
 use crate::findings::{Code, Finding, Severity};
 use crate::model::{ProbeAction, Workload};
-use crate::netpol::conn::Protocol;
-use crate::netpol::eval::Endpoint;
+use crate::net::conn::Protocol;
 use crate::netpol::policy::{Direction, PortRef};
+use crate::pipeline::engine::Endpoint;
 
 pub fn check(cx: &Context, out: &mut Output) {
     let ProbeSnat::Addresses(addresses) = cx.probe_snat else {
@@ -92,14 +92,14 @@ pub fn check(cx: &Context, out: &mut Output) {
                 .join(", ");
             let named: Vec<String> = calico
                 .iter()
-                .map(|&c| cx.cluster.calico_policies[c].describe())
+                .map(|&c| cx.cluster.policies.calico[c].describe())
                 .chain(
                     policies
                         .iter()
                         .map(|&p| format!("NetworkPolicy `{}`", cx.policy_name(p))),
                 )
                 .collect();
-            let first = &cx.cluster.calico_policies[calico[0]];
+            let first = &cx.cluster.policies.calico[calico[0]];
             let mut finding = Finding::new(
                 Code::Amb003,
                 format!(
@@ -153,7 +153,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             .join(", ");
         let cilium_policies = policies
             .iter()
-            .any(|&p| cx.cluster.policies[p].cilium.is_some());
+            .any(|&p| cx.cluster.policies.network[p].cilium.is_some());
         let verdict = match cx.cni {
             Cni::Cilium if cilium_policies => {
                 "Cilium blocks them under a default-deny: it exempts only its own `host` identity, and to Cilium the SNAT address is `world`, so only a rule with `fromEntities: [world]` (or `all`) or a `fromCIDR` covering the address admits it (`host` and `remote-node` do not)"
@@ -235,7 +235,7 @@ fn policy_list(cx: &Context, policies: &[usize]) -> String {
 fn workload_location(cx: &Context, w: usize, policies: &[usize]) -> crate::findings::Location {
     let workload = &cx.cluster.workloads[w];
     if workload.is_inferred() {
-        cx.cluster.policies[policies[0]].location
+        cx.cluster.policies.network[policies[0]].location
     } else {
         workload.location
     }

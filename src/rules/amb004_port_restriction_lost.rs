@@ -9,10 +9,10 @@ use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::cnp::Action;
 use crate::findings::{Code, Finding};
 use crate::istio::ztunnel::{self, Peer};
-use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::Endpoint;
-use crate::netpol::eval::{BitSet, port_conns};
+use crate::net::conn::{ConnSet, Protocol};
 use crate::netpol::policy::{Direction, PortRef};
+use crate::pipeline::engine::Endpoint;
+use crate::pipeline::engine::{BitSet, port_conns};
 
 /// The extra AuthorizationPolicies of the findings: one per destination, written once however
 /// many rules ask for it.
@@ -121,7 +121,7 @@ pub fn check(cx: &Context, out: &mut Output) {
     // the pod itself and pass a waypoint that takes only Service traffic.
     let tunnellers = cx.tunnellers();
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
-    for (p, policy) in cx.cluster.policies.iter().enumerate() {
+    for (p, policy) in cx.cluster.policies.network.iter().enumerate() {
         let mut destinations = cx.engine.selected(p).clone();
         destinations.intersect_with(&mesh_destinations);
         if destinations.is_empty() || !policy.affects_ingress {
@@ -258,7 +258,7 @@ fn check_calico(cx: &Context, out: &mut Output, extras: &mut Extras) {
     let tunnellers = cx.tunnellers();
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
     let ingress = Direction::Ingress;
-    for (c, policy) in cx.cluster.calico_policies.iter().enumerate() {
+    for (c, policy) in cx.cluster.policies.calico.iter().enumerate() {
         if !policy.applies(ingress) {
             continue;
         }
@@ -351,7 +351,7 @@ fn check_calico(cx: &Context, out: &mut Output, extras: &mut Extras) {
 /// layer of the CNI sees 15008 only. One finding per Deny rule (its guard rail is lost for
 /// mesh traffic), judged once per (destination class, sender class) as the pipeline is.
 fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
-    if cx.cluster.cluster_policies.is_empty() {
+    if cx.cluster.policies.tiered.is_empty() {
         return;
     }
     let tunnellers = cx.tunnellers();
@@ -436,7 +436,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
         }
     }
     for ((c, r), (destinations, senders, ports, by_fix)) in hits {
-        let policy = &cx.cluster.cluster_policies[c];
+        let policy = &cx.cluster.policies.tiered[c];
         let named = super::names(cx, &destinations);
         let when = if by_fix {
             "once the fix admits the HBONE tunnel"
@@ -494,11 +494,17 @@ fn reachable(
     mesh_peers: &BitSet,
     everyone: bool,
 ) -> Option<String> {
-    use crate::netpol::ranges::Ranges;
+    use crate::net::ranges::Ranges;
     // Destinations alike (the same enforced policies) are judged once.
     let mut enforced: Vec<Vec<usize>> = destinations
         .iter()
-        .map(|&d| ztunnel::enforced(cx.cluster, cx.istio, &cx.cluster.workloads[d]))
+        .map(|&d| {
+            ztunnel::enforced(
+                &cx.cluster.policies.istio,
+                cx.istio,
+                &cx.cluster.workloads[d],
+            )
+        })
         .collect();
     crate::sort::sort(&mut enforced);
     enforced.dedup();
@@ -510,7 +516,8 @@ fn reachable(
     let reach = |peer: Peer, deciders: &mut Vec<usize>| {
         let mut ports = Ranges::empty();
         for policies in &enforced {
-            let verdict = ztunnel::verdict(cx.cluster, cx.istio, policies, &none, peer);
+            let verdict =
+                ztunnel::verdict(&cx.cluster.policies.istio, cx.istio, policies, &none, peer);
             ports.union_with(&verdict.upper);
             if verdict.upper != ztunnel::all_ports() {
                 deciders.extend(verdict.deny.iter().copied());
@@ -594,7 +601,7 @@ fn reachable(
         .map(|&p| {
             format!(
                 "`{}`",
-                cx.cluster.authorization_policies[p].qualified_name()
+                cx.cluster.policies.istio.authorization[p].qualified_name()
             )
         })
         .collect();
@@ -614,14 +621,15 @@ fn reachable(
 
 fn restricted(cx: &Context, d: usize, mesh_peers: &BitSet, everyone: bool, rule: &ConnSet) -> bool {
     let target = &cx.cluster.workloads[d];
-    let policies = ztunnel::enforced(cx.cluster, cx.istio, target);
+    let policies = ztunnel::enforced(&cx.cluster.policies.istio, cx.istio, target);
     if policies.is_empty() {
         return false;
     }
-    let none = crate::netpol::ranges::Ranges::empty();
-    let hbone = crate::netpol::ranges::Ranges::single(HBONE_PORT);
-    let keeps = |peer: Peer, allowed: &crate::netpol::ranges::Ranges<u16>| {
-        let verdict = ztunnel::verdict(cx.cluster, cx.istio, &policies, &none, peer);
+    let none = crate::net::ranges::Ranges::empty();
+    let hbone = crate::net::ranges::Ranges::single(HBONE_PORT);
+    let keeps = |peer: Peer, allowed: &crate::net::ranges::Ranges<u16>| {
+        let verdict =
+            ztunnel::verdict(&cx.cluster.policies.istio, cx.istio, &policies, &none, peer);
         allowed.union(&hbone).contains_all(&verdict.upper)
     };
     if everyone && !keeps(Peer::Anyone, rule.of(Protocol::Tcp)) {

@@ -6,9 +6,9 @@ use super::{Output, describe, names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT, Route};
 use crate::cnp::Action;
 use crate::findings::{Code, Finding};
-use crate::netpol::conn::Protocol;
-use crate::netpol::eval::{BitSet, Decider, Endpoint};
-use crate::netpol::policy::Direction;
+use crate::net::Direction;
+use crate::net::conn::Protocol;
+use crate::pipeline::engine::{BitSet, Decider, Endpoint};
 
 /// Where a hop is blocked: the workload whose policies block it, and in which direction.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,7 +31,7 @@ pub fn check(cx: &Context, out: &mut Output) {
     let n = cx.cluster.workloads.len();
     let mut blocks: BTreeMap<Block, Broken> = BTreeMap::new();
     // Traffic on the tunnel's port alone: not app traffic.
-    let tunnel_only = crate::netpol::ranges::Ranges::span(HBONE_PORT, HBONE_PORT);
+    let tunnel_only = crate::net::ranges::Ranges::span(HBONE_PORT, HBONE_PORT);
 
     // Ambient destinations behind a waypoint, grouped by waypoint and receiver class: every
     // member of a group is judged alike, and so is every member of a group of senders.
@@ -169,7 +169,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             let Some((fc, fr)) = at else {
                 continue;
             };
-            let policy = &cx.cluster.calico_policies[fc];
+            let policy = &cx.cluster.policies.calico[fc];
             let mut finding = policy.finding(
                 Code::Amb005,
                 format!(
@@ -217,7 +217,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             // waypoint's pods are among its peers): 15008/TCP added to it, as AMB001 and AMB002
             // do on these policies.
             if let Some((tc, tr)) = super::hbone_tiers::through_rule(&side, (c, r)) {
-                let through = &cx.cluster.cluster_policies[tc];
+                let through = &cx.cluster.policies.tiered[tc];
                 finding.fixable = true;
                 finding.fix = Some(format!(
                     "add 15008/TCP to {} of {} (`{}`), which {} other TCP traffic on this hop: the tunnel is then {} for the same peers only, and the Deny is not widened",
@@ -241,7 +241,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                     policy: tc,
                     direction: block.direction,
                     rule: tr,
-                    before: Some(cx.cluster.cluster_policies[c].priority),
+                    before: Some(cx.cluster.policies.tiered[c].priority),
                 });
             }
             out.findings.push(finding);
@@ -279,7 +279,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 super::sender_names(cx, &broken.sources),
                 names(cx, &broken.destinations),
             ),
-            Some(cx.cluster.policies[target].location),
+            Some(cx.cluster.policies.network[target].location),
         );
         finding.policy = Some(cx.policy_name(target));
         finding.workload = Some(cx.workload_name(block.workload));
@@ -346,7 +346,7 @@ fn layer_block(
     name: &str,
     broken: &Broken,
 ) -> Finding {
-    let policy = &cx.cluster.cluster_policies[c];
+    let policy = &cx.cluster.policies.tiered[c];
     let mut finding = policy.finding(
         Code::Amb005,
         format!(

@@ -3,11 +3,11 @@
 use super::Output;
 use crate::ambient::Context;
 use crate::findings::{Code, Finding};
-use crate::netpol::policy::Direction;
+use crate::net::Direction;
 
 pub fn check(cx: &Context, out: &mut Output) {
     let ambient = super::members(cx, |m| m.is_ambient());
-    for (p, policy) in cx.cluster.policies.iter().enumerate() {
+    for (p, policy) in cx.cluster.policies.network.iter().enumerate() {
         let mut selected = cx.engine.selected(p).clone();
         selected.intersect_with(&ambient);
         if selected.is_empty() {

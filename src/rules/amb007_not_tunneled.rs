@@ -3,12 +3,12 @@
 use super::{Output, rule_location};
 use crate::ambient::Context;
 use crate::findings::{Code, Finding};
-use crate::netpol::conn::Protocol;
-use crate::netpol::policy::Direction;
+use crate::net::Direction;
+use crate::net::conn::Protocol;
 
 pub fn check(cx: &Context, out: &mut Output) {
     let mesh = super::members(cx, |m| m.receives_hbone());
-    for (p, policy) in cx.cluster.policies.iter().enumerate() {
+    for (p, policy) in cx.cluster.policies.network.iter().enumerate() {
         let mut selected = cx.engine.selected(p).clone();
         selected.intersect_with(&mesh);
         if selected.is_empty() {

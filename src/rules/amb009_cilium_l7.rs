@@ -3,12 +3,12 @@
 use super::{Output, names};
 use crate::ambient::Context;
 use crate::findings::{Code, Finding, Location};
-use crate::netpol::policy::Direction;
+use crate::net::Direction;
 
 pub fn check(cx: &Context, out: &mut Output) {
     let ambient = super::members(cx, |m| m.is_ambient());
     let receivers = super::members(cx, |m| m.receives_hbone());
-    for (p, policy) in cx.cluster.policies.iter().enumerate() {
+    for (p, policy) in cx.cluster.policies.network.iter().enumerate() {
         let Some(origin) = &policy.cilium else {
             continue;
         };
@@ -45,7 +45,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             let ports = match &l7.ports {
                 Some(specs) => specs
                     .iter()
-                    .filter(|s| s.protocol == crate::netpol::conn::Protocol::Tcp)
+                    .filter(|s| s.protocol == crate::net::conn::Protocol::Tcp)
                     .map(|s| match (&s.port, s.end_port) {
                         (Some(port), Some(end)) => format!("{port}-{end}"),
                         (Some(port), None) => port.to_string(),

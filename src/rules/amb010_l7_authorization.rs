@@ -4,11 +4,11 @@ use super::Output;
 use crate::ambient::Context;
 use crate::findings::{Code, Finding, Location};
 use crate::istio::{Action, Scope, ztunnel};
-use crate::netpol::eval::BitSet;
+use crate::pipeline::engine::BitSet;
 
 pub fn check(cx: &Context, out: &mut Output) {
     let n = cx.cluster.workloads.len();
-    for policy in &cx.cluster.authorization_policies {
+    for policy in &cx.cluster.policies.istio.authorization {
         if policy.action == Action::Custom && !matches!(policy.scope, Scope::TargetRefs(_)) {
             let mut finding = Finding::new(
                 Code::Inp002,
@@ -124,7 +124,9 @@ pub fn check(cx: &Context, out: &mut Output) {
         let edit = cx.fix_style == crate::ambient::FixStyle::Edit;
         let index = cx
             .cluster
-            .authorization_policies
+            .policies
+            .istio
+            .authorization
             .iter()
             .position(|p| std::ptr::eq(p, policy));
         finding.fix = Some(match (service, index) {
@@ -273,7 +275,7 @@ fn push_extra(cx: &Context, out: &mut Output, doc: crate::fix::Generated) {
         .iter()
         .any(|e| e.kind == doc.kind && e.yaml == doc.yaml)
         || (doc.kind == "AuthorizationPolicy"
-            && cx.cluster.authorization_policies.iter().any(|p| {
+            && cx.cluster.policies.istio.authorization.iter().any(|p| {
                 p.name == doc.name && doc.yaml.contains(&format!("namespace: {}\n", p.namespace))
             }));
     if !exists {

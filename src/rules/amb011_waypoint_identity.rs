@@ -4,12 +4,12 @@ use super::Output;
 use crate::ambient::{Context, Route};
 use crate::findings::{Code, Finding, Location};
 use crate::istio::ztunnel::{self, Peer};
-use crate::netpol::conn::Protocol;
-use crate::netpol::eval::{BitSet, Endpoint};
-use crate::netpol::ranges::Ranges;
+use crate::net::conn::Protocol;
+use crate::net::ranges::Ranges;
+use crate::pipeline::engine::{BitSet, Endpoint};
 
 pub fn check(cx: &Context, out: &mut Output) {
-    if cx.cluster.authorization_policies.is_empty() {
+    if cx.cluster.policies.istio.authorization.is_empty() {
         return;
     }
     let none = Ranges::empty();
@@ -21,11 +21,13 @@ pub fn check(cx: &Context, out: &mut Output) {
             continue;
         }
         let target = &cx.cluster.workloads[d];
-        let policies = ztunnel::enforced(cx.cluster, cx.istio, target);
+        let policies = ztunnel::enforced(&cx.cluster.policies.istio, cx.istio, target);
         let allow: Vec<usize> = policies
             .iter()
             .copied()
-            .filter(|&i| cx.cluster.authorization_policies[i].action == crate::istio::Action::Allow)
+            .filter(|&i| {
+                cx.cluster.policies.istio.authorization[i].action == crate::istio::Action::Allow
+            })
             .collect();
         if allow.is_empty() {
             continue;
@@ -41,7 +43,8 @@ pub fn check(cx: &Context, out: &mut Output) {
             namespace: &waypoint.namespace,
             account: Some(&account),
         };
-        let admitted = ztunnel::verdict(cx.cluster, cx.istio, &policies, &none, peer).upper;
+        let admitted =
+            ztunnel::verdict(&cx.cluster.policies.istio, cx.istio, &policies, &none, peer).upper;
         // What the policies admit the clients that go through the waypoint (on the ports
         // NetworkPolicy lets them use): meant for them, lost behind the waypoint.
         let mut clients = BitSet::new(cx.cluster.workloads.len());
@@ -57,7 +60,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 .engine
                 .allowed_between(Endpoint::Workload(s), Endpoint::Workload(d));
             let own = ztunnel::verdict(
-                cx.cluster,
+                &cx.cluster.policies.istio,
                 cx.istio,
                 &policies,
                 &none,
@@ -76,14 +79,14 @@ pub fn check(cx: &Context, out: &mut Output) {
             continue;
         }
         let principal = ztunnel::principal(cx.istio, &waypoint.namespace, &account);
-        let first = &cx.cluster.authorization_policies[allow[0]];
+        let first = &cx.cluster.policies.istio.authorization[allow[0]];
         let names = super::list(
             allow
                 .iter()
                 .map(|&i| {
                     format!(
                         "`{}`",
-                        cx.cluster.authorization_policies[i].qualified_name()
+                        cx.cluster.policies.istio.authorization[i].qualified_name()
                     )
                 })
                 .collect(),
@@ -123,26 +126,24 @@ pub fn check(cx: &Context, out: &mut Output) {
             // The edit style: each policy of the destination's namespace admits the waypoint in
             // place, and its copy attached to the Service (an extra document) has the waypoint
             // check the clients.
-            for &i in allow
-                .iter()
-                .filter(|&&i| cx.cluster.authorization_policies[i].namespace == target.namespace)
-            {
+            for &i in allow.iter().filter(|&&i| {
+                cx.cluster.policies.istio.authorization[i].namespace == target.namespace
+            }) {
                 out.fixes.push(crate::ambient::FixRequest::AdmitPrincipal {
                     authz: i,
                     principal: principal.clone(),
                 });
                 edited.push(format!(
                     "`{}`",
-                    cx.cluster.authorization_policies[i].qualified_name()
+                    cx.cluster.policies.istio.authorization[i].qualified_name()
                 ));
             }
         }
         if let Some(service) = service {
-            for &i in allow
-                .iter()
-                .filter(|&&i| cx.cluster.authorization_policies[i].namespace == target.namespace)
-            {
-                let policy = &cx.cluster.authorization_policies[i];
+            for &i in allow.iter().filter(|&&i| {
+                cx.cluster.policies.istio.authorization[i].namespace == target.namespace
+            }) {
+                let policy = &cx.cluster.policies.istio.authorization[i];
                 let copy = crate::ambient::authz::retargeted(
                     policy,
                     &service.name,

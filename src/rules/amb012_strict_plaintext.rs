@@ -5,12 +5,12 @@ use crate::ambient::Context;
 use crate::ambient::mesh::{Membership, Reason};
 use crate::findings::{Code, Finding};
 use crate::istio::ztunnel;
-use crate::netpol::conn::Protocol;
-use crate::netpol::eval::{BitSet, Endpoint};
-use crate::netpol::ranges::Ranges;
+use crate::net::conn::Protocol;
+use crate::net::ranges::Ranges;
+use crate::pipeline::engine::{BitSet, Endpoint};
 
 pub fn check(cx: &Context, out: &mut Output) {
-    if cx.cluster.peer_authentications.is_empty() {
+    if cx.cluster.policies.istio.peer_authentications.is_empty() {
         return;
     }
     let n = cx.cluster.workloads.len();
@@ -28,7 +28,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             continue;
         }
         let target = &cx.cluster.workloads[d];
-        let (strict, decider) = ztunnel::strict_ports(cx.cluster, cx.istio, target);
+        let (strict, decider) = ztunnel::strict_ports(&cx.cluster.policies.istio, cx.istio, target);
         let Some(decider) = decider else { continue };
         let mut clients = BitSet::new(n);
         let mut refused = Ranges::empty();
@@ -51,7 +51,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         if clients.is_empty() {
             continue;
         }
-        let pa = &cx.cluster.peer_authentications[decider];
+        let pa = &cx.cluster.policies.istio.peer_authentications[decider];
         let scope = if pa.selector.is_some() {
             "for these pods"
         } else if pa.namespace == cx.istio.root_namespace {

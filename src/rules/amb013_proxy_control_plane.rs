@@ -4,12 +4,12 @@ use super::Output;
 use crate::ambient::mesh::{GATEWAY_NAME, Membership, Reason};
 use crate::ambient::{Context, FixRequest};
 use crate::findings::{Code, Finding};
+use crate::model::labels::Labels;
 use crate::model::{NAMESPACE_NAME_LABEL, Workload};
-use crate::netpol::conn::Protocol;
-use crate::netpol::eval::rule_conns;
-use crate::netpol::ip::Cidr;
+use crate::net::conn::Protocol;
+use crate::net::ip::Cidr;
 use crate::netpol::policy::{Direction, NetworkPolicy, Peer, Rule};
-use crate::netpol::selector::Labels;
+use crate::pipeline::engine::rule_conns;
 
 /// istiod's xDS port (the proxies' configuration and certificates).
 pub const ISTIOD_PORT: u16 = 15012;
@@ -116,7 +116,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         let policies = cx.engine.isolating(w, Direction::Egress);
         let admits = |target: &Target, protocol: Protocol, port: u16| {
             policies.iter().any(|&p| {
-                let policy = &cx.cluster.policies[p];
+                let policy = &cx.cluster.policies.network[p];
                 policy
                     .egress
                     .iter()
@@ -152,7 +152,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 workload.namespace,
                 super::list(names),
             ),
-            Some(cx.cluster.policies[target].location),
+            Some(cx.cluster.policies.network[target].location),
         );
         finding.policy = Some(cx.policy_name(target));
         finding.workload = Some(cx.workload_name(w));

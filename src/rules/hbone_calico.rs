@@ -18,24 +18,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Output, names, sender_names};
+use super::{Hit, Output};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::calico::Action;
 use crate::findings::Code;
-use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{BitSet, CalicoMatch, Decider, SideVerdict};
-use crate::netpol::memo::ConnId;
-use crate::netpol::policy::Direction;
-
-/// Where a tunnel is blocked, by (policy, direction, rule that the finding is on).
-struct Hit {
-    subjects: BitSet,
-    peers: BitSet,
-    ports: ConnSet,
-    blocker: Blocker,
-    /// Whether the finding's rule lets the application traffic through (fixable).
-    through: bool,
-}
+use crate::net::Direction;
+use crate::net::conn::{ConnSet, Protocol};
+use crate::pipeline::engine::{CalicoMatch, Decider, SideVerdict};
+use crate::pipeline::memo::ConnId;
 
 /// Who denies 15008/TCP: a rule (policy, rule), or a tier's end (its name).
 #[derive(Clone, Debug, PartialEq)]
@@ -151,7 +141,7 @@ pub fn hop_block(cx: &Context, side: &SideVerdict, direction: Direction) -> Opti
     let (through, blocker) = through_and_blocker(side, &app)?;
     let (blocker_policy, describe) = match &blocker {
         Blocker::Rule(c, r) => {
-            let p = &cx.cluster.calico_policies[*c];
+            let p = &cx.cluster.policies.calico[*c];
             (
                 Some(*c),
                 format!("{} of {}", p.rule_name(direction, *r), p.describe()),
@@ -182,11 +172,11 @@ pub struct HopBlock {
 
 pub fn check(cx: &Context, out: &mut Output) {
     let engine = cx.engine;
-    if engine.calico().is_none() || cx.cluster.calico_policies.is_empty() {
+    if engine.calico().is_none() || cx.cluster.policies.calico.is_empty() {
         return;
     }
     let n = cx.cluster.workloads.len();
-    let mut hits: BTreeMap<(usize, DirectionKey, usize), Hit> = BTreeMap::new();
+    let mut hits: BTreeMap<(usize, DirectionKey, usize), Hit<Blocker>> = BTreeMap::new();
     for direction in [Direction::Ingress, Direction::Egress] {
         let subjects = super::grouped(
             (0..n).filter(|&w| {
@@ -241,44 +231,25 @@ pub fn check(cx: &Context, out: &mut Output) {
                 else {
                     continue;
                 };
-                let hit = hits
-                    .entry((c, DirectionKey::from(direction), r))
-                    .or_insert_with(|| Hit {
-                        subjects: BitSet::new(n),
-                        peers: BitSet::new(n),
-                        ports: ConnSet::none(),
-                        blocker,
-                        through,
-                    });
-                hit.ports.union_with(&app);
-                super::record_block(
-                    cx,
-                    members,
-                    peer_members,
-                    direction,
-                    &mut hit.subjects,
-                    &mut hit.peers,
-                    out,
-                );
+                hits.entry((c, DirectionKey::from(direction), r))
+                    .or_insert_with(|| Hit::new(n, blocker, through))
+                    .add(cx, members, peer_members, direction, &app, out);
             }
         }
     }
 
     for ((c, direction, r), hit) in hits {
-        let policy = &cx.cluster.calico_policies[c];
+        let policy = &cx.cluster.policies.calico[c];
         let dir = Direction::from(direction);
         let rule = &policy.rules(dir)[r];
         let this = format!("{} of {}", policy.rule_name(dir, r), policy.describe());
-        let (to, from) = match dir {
-            Direction::Ingress => (names(cx, &hit.subjects), sender_names(cx, &hit.peers)),
-            Direction::Egress => (names(cx, &hit.peers), sender_names(cx, &hit.subjects)),
-        };
+        let (to, from) = hit.ends(cx, dir);
         let blocker = match &hit.blocker {
             Blocker::Rule(bc, br) if *bc == c => {
                 format!("{} of the same policy denies", policy.rule_name(dir, *br))
             }
             Blocker::Rule(bc, br) => {
-                let other = &cx.cluster.calico_policies[*bc];
+                let other = &cx.cluster.policies.calico[*bc];
                 format!(
                     "{} of {} denies",
                     other.rule_name(dir, *br),

@@ -1,5 +1,5 @@
 //! AMB001 and AMB002 where a cluster-wide tier decides: the HBONE tunnel blocked by a
-//! ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy (`netpol::eval`'s
+//! ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy (`pipeline::engine`'s
 //! pipeline), for a source and destination whose application traffic the pipeline lets through.
 //!
 //! The NetworkPolicy rules (`amb001_hbone_ingress`, `amb002_hbone_egress`) judge what
@@ -16,25 +16,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Output, names, sender_names};
+use super::{Hit, Output};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::cnp::{Action, Tier};
 use crate::findings::Code;
-use crate::netpol::conn::{ConnSet, Protocol};
-use crate::netpol::eval::{BitSet, Decider, LayerMatch, SideVerdict, TiersKey, TiersSide, decider};
-use crate::netpol::memo::ConnId;
-use crate::netpol::policy::Direction;
-
-/// Where a tunnel is blocked, by (policy, direction, rule that the finding is on).
-struct Hit {
-    subjects: BitSet,
-    peers: BitSet,
-    ports: ConnSet,
-    /// The rule that denies 15008 (`None`: NetworkPolicy does).
-    blocker: Option<(usize, usize)>,
-    /// Whether the finding's rule lets the application traffic through (fixable).
-    through: bool,
-}
+use crate::net::Direction;
+use crate::net::conn::{ConnSet, Protocol};
+use crate::pipeline::engine::{Decider, LayerMatch, SideVerdict, TiersKey, TiersSide, decider};
+use crate::pipeline::memo::ConnId;
 
 /// What a side's verdict says when a cluster-wide rule has a part in blocking 15008.
 #[derive(Clone)]
@@ -118,10 +107,11 @@ fn tier_of(decided_by: &[LayerMatch], c: usize, r: usize) -> Tier {
 pub fn check(cx: &Context, out: &mut Output) {
     let engine = cx.engine;
     let n = cx.cluster.workloads.len();
-    if cx.cluster.cluster_policies.is_empty() {
+    if cx.cluster.policies.tiered.is_empty() {
         return;
     }
-    let mut hits: BTreeMap<(usize, DirectionKey, usize), Hit> = BTreeMap::new();
+    let mut hits: BTreeMap<(usize, DirectionKey, usize), Hit<Option<(usize, usize)>>> =
+        BTreeMap::new();
     for direction in [Direction::Ingress, Direction::Egress] {
         // Ingress: destinations that receive HBONE, from their senders; egress: senders, to
         // the destinations they tunnel to. One member of each subject class is judged against
@@ -188,42 +178,25 @@ pub fn check(cx: &Context, out: &mut Output) {
                     continue;
                 };
                 let key = (c, DirectionKey::from(direction), r);
-                let hit = hits.entry(key).or_insert_with(|| Hit {
-                    subjects: BitSet::new(n),
-                    peers: BitSet::new(n),
-                    ports: ConnSet::none(),
-                    blocker,
-                    through,
-                });
-                hit.ports.union_with(&app);
-                super::record_block(
-                    cx,
-                    members,
-                    peer_members,
-                    direction,
-                    &mut hit.subjects,
-                    &mut hit.peers,
-                    out,
-                );
+                hits.entry(key)
+                    .or_insert_with(|| Hit::new(n, blocker, through))
+                    .add(cx, members, peer_members, direction, &app, out);
             }
         }
     }
 
     for ((c, direction, r), hit) in hits {
-        let policy = &cx.cluster.cluster_policies[c];
+        let policy = &cx.cluster.policies.tiered[c];
         let dir = Direction::from(direction);
         let rule = &policy.rules(dir)[r];
         let this = format!("{} of {}", policy.rule_name(dir, r), policy.describe());
-        let (to, from) = match dir {
-            Direction::Ingress => (names(cx, &hit.subjects), sender_names(cx, &hit.peers)),
-            Direction::Egress => (names(cx, &hit.peers), sender_names(cx, &hit.subjects)),
-        };
+        let (to, from) = hit.ends(cx, dir);
         let blocker = match hit.blocker {
             Some((bc, br)) if bc == c => {
                 format!("{} of the same policy denies", policy.rule_name(dir, br))
             }
             Some((bc, br)) => {
-                let other = &cx.cluster.cluster_policies[bc];
+                let other = &cx.cluster.policies.tiered[bc];
                 format!(
                     "{} of {} denies",
                     other.rule_name(dir, br),
@@ -288,7 +261,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 rule: r,
                 before: hit
                     .blocker
-                    .map(|(bc, _)| cx.cluster.cluster_policies[bc].priority),
+                    .map(|(bc, _)| cx.cluster.policies.tiered[bc].priority),
             });
         } else {
             finding.fix = Some(if policy.kind.starts_with("Cilium") {

@@ -13,7 +13,7 @@
 //! Check the policy's namespace and the labels of `spec.podSelector` against the pods' labels.
 
 use crate::findings::{Code, Finding};
-use crate::netpol::eval::Engine;
+use crate::pipeline::engine::Engine;
 
 /// `given`: how many of the cluster's workloads are the input's (the first ones; the others are
 /// inferred).
@@ -25,6 +25,7 @@ pub fn check(engine: &Engine, given: usize) -> Vec<Finding> {
     }
     cluster
         .policies
+        .network
         .iter()
         .enumerate()
         .filter(|(i, _)| engine.selected(*i).iter().all(|w| w >= given))

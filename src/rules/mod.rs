@@ -22,8 +22,9 @@ use std::collections::BTreeMap;
 
 use crate::ambient::{Context, FixRequest};
 use crate::findings::{Finding, Location};
-use crate::netpol::eval::BitSet;
-use crate::netpol::policy::Direction;
+use crate::net::Direction;
+use crate::net::conn::ConnSet;
+use crate::pipeline::engine::BitSet;
 
 /// What the ambient rules produce.
 #[derive(Debug, Default)]
@@ -35,7 +36,7 @@ pub struct Output {
     /// The workloads whose HBONE the blocks of AMB001, AMB002 and AMB005 break: every source of
     /// an entry to every destination of it but itself (what the page's matrix counts when the
     /// cluster is too large to list its paths).
-    pub blocked: Vec<(crate::netpol::eval::BitSet, Vec<usize>)>,
+    pub blocked: Vec<(crate::pipeline::engine::BitSet, Vec<usize>)>,
 }
 
 /// Runs every ambient rule, in an order where later rules can read earlier fixes; with
@@ -75,10 +76,10 @@ pub fn network_policy_decides(
     this: usize,
     peer: usize,
     direction: Direction,
-    tcp: &crate::netpol::conn::ConnSet,
+    tcp: &crate::net::conn::ConnSet,
 ) -> bool {
-    use crate::netpol::conn::Protocol;
-    use crate::netpol::eval::Decider;
+    use crate::net::conn::Protocol;
+    use crate::pipeline::engine::Decider;
     if cx.engine.layered(this, direction).is_empty()
         && cx.engine.calico_layered(this, direction).is_empty()
     {
@@ -127,7 +128,7 @@ pub fn ip_block_assumption(cx: &Context, rule: &crate::netpol::policy::Rule) -> 
 
 /// The place of one rule of a policy.
 pub fn rule_location(cx: &Context, policy: usize, direction: Direction, rule: usize) -> Location {
-    let p = &cx.cluster.policies[policy];
+    let p = &cx.cluster.policies.network[policy];
     Location {
         line: p.rules(direction)[rule].line,
         column: p.rules(direction)[rule].column,
@@ -184,7 +185,7 @@ pub fn subject(cx: &Context, policy: usize, workloads: &[usize]) -> String {
     match workloads {
         [one] => cx.workload_name(*one),
         _ => {
-            let p = &cx.cluster.policies[policy];
+            let p = &cx.cluster.policies.network[policy];
             match &p.namespaces {
                 None => format!("{}/[{}]", p.namespace, p.pod_selector),
                 Some(ns) if ns.is_empty() => format!("[{}]", p.pod_selector),
@@ -217,34 +218,67 @@ pub fn paired(cx: &Context, one: &[usize], other: impl IntoIterator<Item = usize
         .collect()
 }
 
-/// A tier's rule that blocks HBONE between `members` (its subjects) and `peer_members`: the
-/// members with another peer join the hit's `subjects`, the peers its `peers`, and the broken
-/// (sources, destinations) go to the page's matrix.
-pub fn record_block(
-    cx: &Context,
-    members: &[usize],
-    peer_members: &[usize],
-    direction: crate::netpol::policy::Direction,
-    subjects: &mut crate::netpol::eval::BitSet,
-    peers: &mut crate::netpol::eval::BitSet,
-    out: &mut Output,
-) {
-    use crate::netpol::eval::BitSet;
-    let hit_members = paired(cx, members, peer_members.iter().copied());
-    let set = |members: &[usize]| {
-        let mut set = BitSet::new(cx.cluster.workloads.len());
-        for &m in members {
-            set.insert(m);
+/// A rule of a layer beyond NetworkPolicy (a cluster-wide tier, Calico) that lets application
+/// traffic through where 15008/TCP is then denied (`through`), or the rule that denies it: the
+/// subjects and peers it is between, the application ports, and who denies (`B`: the layer's
+/// way of naming it).
+pub struct Hit<B> {
+    pub subjects: BitSet,
+    pub peers: BitSet,
+    pub ports: ConnSet,
+    pub blocker: B,
+    /// Whether the finding's rule lets the application traffic through (fixable).
+    pub through: bool,
+}
+
+impl<B> Hit<B> {
+    pub fn new(n: usize, blocker: B, through: bool) -> Self {
+        Hit {
+            subjects: BitSet::new(n),
+            peers: BitSet::new(n),
+            ports: ConnSet::none(),
+            blocker,
+            through,
         }
-        set
-    };
-    let (these, others) = (set(&hit_members), set(peer_members));
-    subjects.union_with(&these);
-    peers.union_with(&others);
-    out.blocked.push(match direction {
-        crate::netpol::policy::Direction::Ingress => (others, hit_members),
-        crate::netpol::policy::Direction::Egress => (these, peer_members.to_vec()),
-    });
+    }
+
+    /// Adds the application ports `app` blocked between `members` (subjects) and
+    /// `peer_members`: the members with another peer join `subjects`, the peers `peers`, and the
+    /// broken (sources, destinations) go to the page's matrix.
+    pub fn add(
+        &mut self,
+        cx: &Context,
+        members: &[usize],
+        peer_members: &[usize],
+        direction: Direction,
+        app: &ConnSet,
+        out: &mut Output,
+    ) {
+        self.ports.union_with(app);
+        let hit_members = paired(cx, members, peer_members.iter().copied());
+        let set = |members: &[usize]| {
+            let mut set = BitSet::new(cx.cluster.workloads.len());
+            for &m in members {
+                set.insert(m);
+            }
+            set
+        };
+        let (these, others) = (set(&hit_members), set(peer_members));
+        self.subjects.union_with(&these);
+        self.peers.union_with(&others);
+        out.blocked.push(match direction {
+            Direction::Ingress => (others, hit_members),
+            Direction::Egress => (these, peer_members.to_vec()),
+        });
+    }
+
+    /// The destinations and the sources, named for a message: (to, from).
+    pub fn ends(&self, cx: &Context, direction: Direction) -> (String, String) {
+        match direction {
+            Direction::Ingress => (names(cx, &self.subjects), sender_names(cx, &self.peers)),
+            Direction::Egress => (names(cx, &self.peers), sender_names(cx, &self.subjects)),
+        }
+    }
 }
 
 /// Whether `x` and `y` are two pods that talk: two workloads, or one that runs several pods.

@@ -7,11 +7,11 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-use super::conn::ConnSet;
-use super::eval::{Endpoint, Engine};
-use super::ip::{v4_range, v6_range};
-use super::policy::Direction;
-use super::ranges::Ranges;
+use super::engine::{Endpoint, Engine};
+use crate::net::Direction;
+use crate::net::conn::ConnSet;
+use crate::net::ip::{v4_range, v6_range};
+use crate::net::ranges::Ranges;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Connection {
@@ -235,7 +235,7 @@ fn segments(engine: &Engine, direction: Direction) -> Vec<(String, IpAddr)> {
     out
 }
 
-fn cuts<T: super::ranges::Bound>(ranges: &Ranges<T>, out: &mut Vec<T>) {
+fn cuts<T: crate::net::ranges::Bound>(ranges: &Ranges<T>, out: &mut Vec<T>) {
     for &(lo, hi) in ranges.spans() {
         out.push(lo);
         if let Some(next) = hi.next() {
@@ -244,7 +244,7 @@ fn cuts<T: super::ranges::Bound>(ranges: &Ranges<T>, out: &mut Vec<T>) {
     }
 }
 
-fn bounds<T: super::ranges::Bound>(mut cuts: Vec<T>, max: T) -> Vec<(T, T)> {
+fn bounds<T: crate::net::ranges::Bound>(mut cuts: Vec<T>, max: T) -> Vec<(T, T)> {
     crate::sort::sort(&mut cuts);
     cuts.dedup();
     cuts.iter()

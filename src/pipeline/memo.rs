@@ -20,7 +20,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::conn::ConnSet;
+use crate::net::conn::ConnSet;
 
 /// An interned connection set: equal sets have equal ids.
 pub type ConnId = u32;
