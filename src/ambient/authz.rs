@@ -451,19 +451,13 @@ pub struct GuardRail<'a> {
     pub rule: String,
     /// For the document's name: the policy's name and the rule's.
     pub id: String,
+    /// The DENY rules, the same for every destination: made for the first, then copied.
+    pub rules: std::cell::OnceCell<Result<Vec<Y>, String>>,
 }
 
-/// A DENY AuthorizationPolicy that puts back, for mesh traffic to the pods of `d`, what a
-/// cluster-wide Deny rule denies: its peers' identities refused its ports.
-pub fn guard_rail_for(cx: &Context, d: usize, rail: &GuardRail) -> Result<Generated, String> {
+/// The DENY rules of [`guard_rail_for`]: the rail's peers refused its ports.
+fn guard_rail_rules(cx: &Context, rail: &GuardRail) -> Result<Vec<Y>, String> {
     use crate::cnp::{Peer as CnpPeer, Pods};
-    let target = &cx.cluster.workloads[d];
-    if target.selector_labels().is_empty() && !target.is_inferred() {
-        return Err(format!(
-            "`{}` has no label an AuthorizationPolicy could select its pods by",
-            target.qualified_name()
-        ));
-    }
     let (mut everyone, mut namespaces, mut enumerate) = (false, BTreeSet::new(), false);
     for peer in rail.peers {
         let selector = match peer {
@@ -487,6 +481,9 @@ pub fn guard_rail_for(cx: &Context, d: usize, rail: &GuardRail) -> Result<Genera
         principals.insert("*".into());
     } else if enumerate {
         for s in rail.senders.iter() {
+            if principals.len() + namespaces.len() > MAX_IDENTITIES {
+                break;
+            }
             let w = &cx.cluster.workloads[s];
             if w.is_inferred() {
                 namespaces.insert(w.namespace.clone());
@@ -547,7 +544,23 @@ pub fn guard_rail_for(cx: &Context, d: usize, rail: &GuardRail) -> Result<Genera
             rail.rule
         ));
     }
-    let rules = vec![Y::map(vec![("from", Y::Seq(from)), ("to", to)])];
+    Ok(vec![Y::map(vec![("from", Y::Seq(from)), ("to", to)])])
+}
+
+/// A DENY AuthorizationPolicy that puts back, for mesh traffic to the pods of `d`, what a
+/// cluster-wide Deny rule denies: its peers' identities refused its ports.
+pub fn guard_rail_for(cx: &Context, d: usize, rail: &GuardRail) -> Result<Generated, String> {
+    let target = &cx.cluster.workloads[d];
+    if target.selector_labels().is_empty() && !target.is_inferred() {
+        return Err(format!(
+            "`{}` has no label an AuthorizationPolicy could select its pods by",
+            target.qualified_name()
+        ));
+    }
+    let rules = rail
+        .rules
+        .get_or_init(|| guard_rail_rules(cx, rail))
+        .clone()?;
     let name = crate::fix::object_name(&format!("deny-ambient-{}-{}", rail.id, target.name));
     let note = format!(
         "Puts back {} for mesh traffic, which passes inside the HBONE tunnel where no cluster-wide rule sees its port; principals assume the trust domain {} and the pods' service accounts.",

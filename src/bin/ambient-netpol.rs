@@ -556,7 +556,8 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
     let texts: Vec<&str> = inputs.iter().map(|i| i.text.as_str()).collect();
     let result = analyze(&sources(inputs), &args.options());
-    let diff = ambient_netpol::diff::unified(&names, &texts, &result.fixed.texts);
+    // Only JSON and `--diff` show it: a large input's diff costs as much as a rule.
+    let diff = || ambient_netpol::diff::unified(&names, &texts, &result.fixed.texts);
 
     if let Some(file) = &args.fix {
         write_output(file, &result.fixed.combined())?;
@@ -566,7 +567,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     }
     let mut out = match args.format {
         CheckFormat::Text => report::text(&result, &names),
-        CheckFormat::Json => report::json(&result, &names, &diff),
+        CheckFormat::Json => report::json(&result, &names, &diff()),
         CheckFormat::Sarif => report::sarif(&result, &names),
         CheckFormat::Github => report::github(&result, &names),
         CheckFormat::Junit => {
@@ -579,7 +580,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
         CheckFormat::Markdown => report::markdown(&result, &names),
     };
     if args.diff && matches!(args.format, CheckFormat::Text) {
-        out.push_str(&diff);
+        out.push_str(&diff());
     }
     // The report comes first, so a --write that refuses still shows what was found.
     print_quietly(&out);

@@ -21,6 +21,19 @@ impl BitSet {
         }
     }
 
+    /// The set of `members`, in any order: its words are allocated once (inserting from the
+    /// highest member down would move them at each new word).
+    pub fn of(len: usize, members: &[usize]) -> Self {
+        let mut set = BitSet::new(len);
+        if let (Some(&lo), Some(&hi)) = (members.iter().min(), members.iter().max()) {
+            set.cover(lo / 64, hi / 64 + 1);
+            for &m in members {
+                set.insert(m);
+            }
+        }
+        set
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
@@ -194,6 +207,7 @@ mod tests {
                 let mut sorted: Vec<usize> = expected.iter().copied().collect();
                 sorted.reverse();
                 prop_assert_eq!(bits, &set(&sorted));
+                prop_assert_eq!(bits, &BitSet::of(1_000, &sorted));
                 Ok(())
             };
             let mut union = set(&a);
@@ -210,6 +224,7 @@ mod tests {
             let mut expected = sa.clone();
             expected.remove(&gone);
             check(&removed, &expected)?;
+            check(&BitSet::of(1_000, &a), &sa)?;
         }
     }
 }

@@ -467,6 +467,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
                 Some(rule) => format!("{}-{rule}", policy.name),
                 None => format!("{}-{}", policy.name, r + 1),
             },
+            rules: Default::default(),
         };
         extras.attach(
             cx,

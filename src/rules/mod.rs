@@ -256,14 +256,8 @@ impl<B> Hit<B> {
     ) {
         self.ports.union_with(app);
         let hit_members = paired(cx, members, peer_members.iter().copied());
-        let set = |members: &[usize]| {
-            let mut set = BitSet::new(cx.cluster.workloads.len());
-            for &m in members {
-                set.insert(m);
-            }
-            set
-        };
-        let (these, others) = (set(&hit_members), set(peer_members));
+        let n = cx.cluster.workloads.len();
+        let (these, others) = (BitSet::of(n, &hit_members), BitSet::of(n, peer_members));
         self.subjects.union_with(&these);
         self.peers.union_with(&others);
         out.blocked.push(match direction {
