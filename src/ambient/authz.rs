@@ -443,7 +443,9 @@ fn document(
 /// every pod of every namespace, namespaces named by `kubernetes.io/metadata.name`, else the
 /// identities of the mesh senders the input shows (`senders`).
 pub struct GuardRail<'a> {
-    pub peers: &'a [crate::cnp::Peer],
+    /// An ingress rule's peers; `None` for an egress rule, whose sources are its subjects: the
+    /// mesh senders, by identity.
+    pub peers: Option<&'a [crate::cnp::Peer]>,
     pub senders: &'a BitSet,
     /// The ports the rule denies that pass inside the tunnel.
     pub ports: &'a crate::net::ranges::Ranges<u16>,
@@ -452,14 +454,18 @@ pub struct GuardRail<'a> {
     /// For the document's name: the policy's name and the rule's.
     pub id: String,
     /// The DENY rules, the same for every destination: made for the first, then copied.
-    pub rules: std::cell::OnceCell<Result<Vec<Y>, String>>,
+    pub rules: std::cell::OnceCell<Result<(Vec<Y>, String), String>>,
 }
 
 /// The DENY rules of [`guard_rail_for`]: the rail's peers refused its ports.
-fn guard_rail_rules(cx: &Context, rail: &GuardRail) -> Result<Vec<Y>, String> {
+/// With a sentence for the note when namespaces were picked by their labels.
+fn guard_rail_rules(cx: &Context, rail: &GuardRail) -> Result<(Vec<Y>, String), String> {
     use crate::cnp::{Peer as CnpPeer, Pods};
-    let (mut everyone, mut namespaces, mut enumerate) = (false, BTreeSet::new(), false);
-    for peer in rail.peers {
+    let (mut everyone, mut namespaces) = (false, BTreeSet::new());
+    let mut enumerate = rail.peers.is_none();
+    // Namespace selectors read against the input's Namespace objects.
+    let mut by_labels: Vec<String> = Vec::new();
+    for peer in rail.peers.into_iter().flatten() {
         let selector = match peer {
             CnpPeer::Pods(Pods::Namespaces(ns)) => ns,
             CnpPeer::Pods(Pods::Pods { namespaces, pods }) if pods.is_empty() => namespaces,
@@ -473,7 +479,21 @@ fn guard_rail_rules(cx: &Context, rail: &GuardRail) -> Result<Vec<Y>, String> {
         } else if let Some(names) = named_namespaces(selector) {
             namespaces.extend(names);
         } else {
-            enumerate = true;
+            // Namespaces picked by other labels: those of the input's Namespace objects it
+            // matches (a DENY can name namespaces, not labels).
+            let labelled: Vec<String> = cx
+                .cluster
+                .namespaces
+                .iter()
+                .filter(|ns| ns.location.is_some() && selector.matches(&ns.labels))
+                .map(|ns| ns.name.clone())
+                .collect();
+            if labelled.is_empty() {
+                enumerate = true;
+            } else {
+                by_labels.push(format!("`{selector}`"));
+                namespaces.extend(labelled);
+            }
         }
     }
     let mut principals: BTreeSet<String> = BTreeSet::new();
@@ -544,7 +564,18 @@ fn guard_rail_rules(cx: &Context, rail: &GuardRail) -> Result<Vec<Y>, String> {
             rail.rule
         ));
     }
-    Ok(vec![Y::map(vec![("from", Y::Seq(from)), ("to", to)])])
+    let labels_note = if by_labels.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " The namespaces the rule picks by label ({}) are those of the input that have the label; a namespace labelled later is not covered until this policy names it.",
+            by_labels.join(", ")
+        )
+    };
+    Ok((
+        vec![Y::map(vec![("from", Y::Seq(from)), ("to", to)])],
+        labels_note,
+    ))
 }
 
 /// A DENY AuthorizationPolicy that puts back, for mesh traffic to the pods of `d`, what a
@@ -557,13 +588,13 @@ pub fn guard_rail_for(cx: &Context, d: usize, rail: &GuardRail) -> Result<Genera
             target.qualified_name()
         ));
     }
-    let rules = rail
+    let (rules, labels_note) = rail
         .rules
         .get_or_init(|| guard_rail_rules(cx, rail))
         .clone()?;
     let name = crate::fix::object_name(&format!("deny-ambient-{}-{}", rail.id, target.name));
     let note = format!(
-        "Puts back {} for mesh traffic, which passes inside the HBONE tunnel where no cluster-wide rule sees its port; principals assume the trust domain {} and the pods' service accounts.",
+        "Puts back {} for mesh traffic, which passes inside the HBONE tunnel where no cluster-wide rule sees its port; principals assume the trust domain {} and the pods' service accounts.{labels_note}",
         rail.rule, cx.istio.trust_domain
     );
     Ok(document(target, name, note, "DENY", rules))

@@ -90,23 +90,23 @@ impl Extras {
     }
 }
 
-/// The (policy, ingress rule) pairs the fixes so far open to 15008: NetworkPolicy rules, or with
-/// `layer` the cluster-wide ones.
-fn opened_ingress(out: &Output, layer: bool) -> HashSet<(usize, usize)> {
+/// The (policy, rule) pairs of `direction` the fixes so far open to 15008: NetworkPolicy rules,
+/// or with `layer` the cluster-wide ones.
+fn opened_rules(out: &Output, direction: DirectionKey, layer: bool) -> HashSet<(usize, usize)> {
     out.fixes
         .iter()
         .filter_map(|f| match *f {
             FixRequest::AddHbonePort {
                 policy,
-                direction: DirectionKey::Ingress,
+                direction: d,
                 rule,
-            } if !layer => Some((policy, rule)),
+            } if !layer && d == direction => Some((policy, rule)),
             FixRequest::AddLayerHbonePort {
                 policy,
-                direction: DirectionKey::Ingress,
+                direction: d,
                 rule,
                 ..
-            } if layer => Some((policy, rule)),
+            } if layer && d == direction => Some((policy, rule)),
             _ => None,
         })
         .collect()
@@ -115,7 +115,7 @@ fn opened_ingress(out: &Output, layer: bool) -> HashSet<(usize, usize)> {
 pub fn check(cx: &Context, out: &mut Output) {
     let mut extras = Extras::default();
     // The ingress rules AMB001 asks to open to 15008 (a set: a policy may have thousands).
-    let opened = opened_ingress(out, false);
+    let opened = opened_rules(out, DirectionKey::Ingress, false);
     // Everyone who can open a tunnel to 15008 (ambient pods, and proxies when they send HBONE),
     // whatever route their traffic takes today: once 15008 is admitted, a client can address
     // the pod itself and pass a waypoint that takes only Service traffic.
@@ -356,114 +356,151 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     }
     let tunnellers = cx.tunnellers();
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
-    let ingress = Direction::Ingress;
-    let all_tcp = ConnSet::all_of(Protocol::Tcp);
-    // The Accept rules AMB001 asks to open to 15008: the tunnel of the pairs they match is
-    // admitted once the fix is applied.
-    let opened = opened_ingress(out, true);
-    // The Deny rules a class pair's tunnel bypasses, and the ports: computed once per pair.
-    type Bypassed = Rc<(bool, Vec<((usize, usize), ConnSet)>)>;
-    let mut judged: HashMap<(u32, u32), Bypassed> = HashMap::new();
-    // By Deny rule: destinations, senders, ports, whether only the fix admits the tunnel.
-    let mut hits: BTreeMap<(usize, usize), (BitSet, BitSet, ConnSet, bool)> = BTreeMap::new();
     let n = cx.cluster.workloads.len();
+    // By Deny rule (policy, direction, rule): destinations, senders, ports, whether only the fix
+    // admits the tunnel.
+    let mut hits: BTreeMap<(usize, DirectionKey, usize), TierHit> = BTreeMap::new();
+    let mut add = |key: (usize, DirectionKey, usize),
+                   d: usize,
+                   senders: &BitSet,
+                   ports: &ConnSet,
+                   by_fix: bool| {
+        let hit = hits
+            .entry(key)
+            .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
+        hit.0.insert(d);
+        hit.1.union_with(senders);
+        hit.2.union_with(ports);
+        hit.3 &= by_fix;
+    };
+
+    // Ingress: the destination's Deny rules, for each group of its senders.
+    let mut bypass = Bypass::new(cx, out, Direction::Ingress);
     for d in mesh_destinations.iter() {
-        if cx.engine.layered(d, ingress).is_empty() {
+        if cx.engine.layered(d, Direction::Ingress).is_empty() {
             continue;
         }
         for senders in &cx.senders {
-            let Some(s) = senders
-                .iter()
-                .copied()
-                .find(|&s| tunnellers.contains(s) && super::distinct(cx, s, d))
-            else {
+            let mut mesh_senders = BitSet::new(n);
+            for s in senders.iter().copied() {
+                if tunnellers.contains(s) && super::distinct(cx, s, d) {
+                    mesh_senders.insert(s);
+                }
+            }
+            let Some(s) = mesh_senders.iter().next() else {
                 continue;
             };
-            let key = (
-                cx.engine.subject_class(d, ingress),
-                cx.engine.peer_class(s, ingress),
-            );
-            let bypassed = judged
-                .entry(key)
-                .or_insert_with(|| {
-                    let allowed =
-                        cx.engine
-                            .allowed(Endpoint::Workload(d), Endpoint::Workload(s), ingress);
-                    let Some(side) = cx.engine.tiers_side(d, s, ingress) else {
-                        return Rc::default();
-                    };
-                    let by_fix = !allowed.contains(Protocol::Tcp, HBONE_PORT);
-                    if by_fix
-                        && !side.decided_by.iter().any(|m| {
-                            m.action == Action::Accept && opened.contains(&(m.policy, m.rule))
-                        })
-                    {
-                        return Rc::default();
-                    }
-                    let denied = all_tcp
-                        .subtract(&allowed)
-                        .subtract(&ConnSet::port(Protocol::Tcp, HBONE_PORT));
-                    Rc::new((
-                        by_fix,
-                        side.decided_by
-                            .iter()
-                            .filter(|m| m.action == Action::Deny)
-                            .map(|m| ((m.policy, m.rule), m.conns.intersect(&denied)))
-                            .filter(|(_, ports)| !ports.is_empty())
-                            .collect(),
-                    ))
-                })
-                .clone();
-            let by_fix = bypassed.0;
-            for (rule, ports) in &bypassed.1 {
-                let mut mesh_senders = BitSet::new(n);
-                for s in senders.iter().copied() {
-                    if tunnellers.contains(s) && super::distinct(cx, s, d) {
-                        mesh_senders.insert(s);
-                    }
-                }
-                if restricted(cx, d, &mesh_senders, false, &ConnSet::none()) {
-                    continue;
-                }
-                let hit = hits
-                    .entry(*rule)
-                    .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
-                hit.0.insert(d);
-                hit.1.union_with(&mesh_senders);
-                hit.2.union_with(ports);
-                hit.3 &= by_fix;
+            let bypassed = bypass.judge(d, s);
+            if bypassed.1.is_empty() || restricted(cx, d, &mesh_senders, false, &ConnSet::none()) {
+                continue;
+            }
+            for ((c, r), ports) in &bypassed.1 {
+                add(
+                    (*c, DirectionKey::Ingress, *r),
+                    d,
+                    &mesh_senders,
+                    ports,
+                    bypassed.0,
+                );
             }
         }
     }
-    for ((c, r), (destinations, senders, ports, by_fix)) in hits {
+
+    // Egress: the sender's Deny rules, for each class of destinations it tunnels to: its CNI
+    // sees 15008/TCP to them, never the port inside.
+    let mut bypass = Bypass::new(cx, out, Direction::Egress);
+    let sources = super::grouped(
+        tunnellers
+            .iter()
+            .filter(|&s| !cx.engine.layered(s, Direction::Egress).is_empty()),
+        |s| cx.engine.subject_class(s, Direction::Egress),
+    );
+    let destinations = super::grouped(mesh_destinations.iter(), |d| {
+        cx.engine.peer_class(d, Direction::Egress)
+    });
+    for members in sources.values() {
+        for peers in destinations.values() {
+            let Some((s, d)) = members.iter().find_map(|&s| {
+                peers
+                    .iter()
+                    .find(|&&d| super::distinct(cx, s, d))
+                    .map(|&d| (s, d))
+            }) else {
+                continue;
+            };
+            let bypassed = bypass.judge(s, d);
+            if bypassed.1.is_empty() {
+                continue;
+            }
+            for &d in peers {
+                let mut mesh_senders = BitSet::new(n);
+                for &s in members {
+                    if super::distinct(cx, s, d) {
+                        mesh_senders.insert(s);
+                    }
+                }
+                if mesh_senders.is_empty()
+                    || restricted(cx, d, &mesh_senders, false, &ConnSet::none())
+                {
+                    continue;
+                }
+                for ((c, r), ports) in &bypassed.1 {
+                    add(
+                        (*c, DirectionKey::Egress, *r),
+                        d,
+                        &mesh_senders,
+                        ports,
+                        bypassed.0,
+                    );
+                }
+            }
+        }
+    }
+
+    for ((c, direction, r), (destinations, senders, ports, by_fix)) in hits {
         let policy = &cx.cluster.policies.tiered[c];
+        let direction = Direction::from(direction);
         let named = super::names(cx, &destinations);
+        let senders_named = super::sender_names(cx, &senders);
         let when = if by_fix {
             "once the fix admits the HBONE tunnel"
         } else {
             "since the HBONE tunnel is admitted"
         };
         let destinations: Vec<usize> = destinations.iter().collect();
+        let what = match direction {
+            Direction::Ingress => format!(
+                "denies {ports} to {named}, but {when}, {senders_named} can reach those ports inside it"
+            ),
+            Direction::Egress => format!(
+                "denies {ports} from {senders_named}, but {when}, {senders_named} can reach those ports of {named} inside it"
+            ),
+        };
         let mut finding = policy.finding(
             Code::Amb004,
             format!(
-                "{} of {} denies {ports} to {named}, but {when}, {} can reach those ports inside it: every layer of the CNI sees 15008/TCP only, so this guard rail no longer holds for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
-                policy.rule_name(ingress, r),
+                "{} of {} {what}: every layer of the CNI sees 15008/TCP only, so this guard rail no longer holds for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
+                policy.rule_name(direction, r),
                 policy.describe(),
-                super::sender_names(cx, &senders),
             ),
-            ingress,
+            direction,
             r,
         );
         finding.workload = destinations
             .first()
             .map(|&d| cx.cluster.workloads[d].qualified_name());
+        let rule = &policy.rules(direction)[r];
         let rail = GuardRail {
-            peers: &policy.ingress[r].peers,
+            // An egress rule's peers are the destinations: the sources are its subjects, named
+            // by their identities.
+            peers: match direction {
+                Direction::Ingress => Some(&rule.peers),
+                Direction::Egress => None,
+            },
             senders: &senders,
             ports: ports.of(Protocol::Tcp),
-            rule: format!("{} {}", policy.describe(), policy.rule_name(ingress, r)),
-            id: match &policy.ingress[r].name {
+            rule: format!("{} {}", policy.describe(), policy.rule_name(direction, r)),
+            id: match &rule.name {
                 Some(rule) => format!("{}-{rule}", policy.name),
                 None => format!("{}-{}", policy.name, r + 1),
             },
@@ -478,6 +515,79 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             "out of the ports this rule denies",
         );
         out.findings.push(finding);
+    }
+}
+
+/// Destinations, senders, TCP ports and whether only the fix admits the tunnel, for one Deny
+/// rule of a tier.
+type TierHit = (BitSet, BitSet, ConnSet, bool);
+
+/// The Deny rules of the tiers that a tunnel bypasses on one side, and their ports: whether only
+/// the fix admits the tunnel, and per (policy, rule) the TCP ports it denies that pass inside.
+type Bypassed = Rc<(bool, Vec<((usize, usize), ConnSet)>)>;
+
+/// [`Bypassed`] for one direction, judged once per class pair.
+struct Bypass<'a, 'c> {
+    cx: &'a Context<'c>,
+    direction: Direction,
+    /// The Accept rules of this direction AMB001/AMB002 ask to open to 15008: the tunnel of
+    /// the pairs they match is admitted once the fix is applied.
+    opened: HashSet<(usize, usize)>,
+    judged: HashMap<(u32, u32), Bypassed>,
+}
+
+impl<'a, 'c> Bypass<'a, 'c> {
+    fn new(cx: &'a Context<'c>, out: &Output, direction: Direction) -> Self {
+        Bypass {
+            cx,
+            direction,
+            opened: opened_rules(out, DirectionKey::from(direction), true),
+            judged: HashMap::new(),
+        }
+    }
+
+    /// For the side of `this` towards `peer`.
+    fn judge(&mut self, this: usize, peer: usize) -> Bypassed {
+        let (cx, direction) = (self.cx, self.direction);
+        let key = (
+            cx.engine.subject_class(this, direction),
+            cx.engine.peer_class(peer, direction),
+        );
+        let opened = &self.opened;
+        self.judged
+            .entry(key)
+            .or_insert_with(|| {
+                let allowed = cx.engine.allowed(
+                    Endpoint::Workload(this),
+                    Endpoint::Workload(peer),
+                    direction,
+                );
+                let Some(side) = cx.engine.tiers_side(this, peer, direction) else {
+                    return Rc::default();
+                };
+                let by_fix = !allowed.contains(Protocol::Tcp, HBONE_PORT);
+                if by_fix
+                    && !side
+                        .decided_by
+                        .iter()
+                        .any(|m| m.action == Action::Accept && opened.contains(&(m.policy, m.rule)))
+                {
+                    return Rc::default();
+                }
+                let denied = ConnSet::all_of(Protocol::Tcp)
+                    .subtract(&allowed)
+                    .subtract(&ConnSet::port(Protocol::Tcp, HBONE_PORT));
+                Rc::new((
+                    by_fix,
+                    side.decided_by
+                        .iter()
+                        .filter(|m| m.action == Action::Deny)
+                        .map(|m| ((m.policy, m.rule), m.conns.intersect(&denied)))
+                        .filter(|(_, ports)| !ports.is_empty())
+                        .collect(),
+                ))
+            })
+            .clone()
     }
 }
 
