@@ -640,7 +640,16 @@ fn cilium_policy_doc(
     egress: Vec<Y>,
 ) -> String {
     let base = original.name.split(' ').next().unwrap_or(&original.name);
-    let mut metadata = vec![("name", Y::str(format!("{prefix}-{base}")))];
+    // One policy per spec: a policy written with `specs:` gives each of its specs an allow part of
+    // its own (`web (specs[1])`), each with its own subject, so each gets its own additive policy,
+    // named after the spec (`-specs-1`); the first spec's alone would clash with the second's.
+    let spec = original
+        .cilium
+        .as_ref()
+        .and_then(|c| c.spec_path.strip_prefix("specs["))
+        .and_then(|rest| rest.strip_suffix(']'))
+        .map_or(String::new(), |i| format!("-specs-{i}"));
+    let mut metadata = vec![("name", Y::str(format!("{prefix}-{base}{spec}")))];
     if original.namespaces.is_none() {
         metadata.push(("namespace", Y::str(original.namespace.clone())));
     }
