@@ -796,33 +796,67 @@ fn policy_document(
     }
 }
 
-fn rules_of(policy: &crate::istio::AuthorizationPolicy) -> Vec<Y> {
+pub(crate) fn rules_of(policy: &crate::istio::AuthorizationPolicy) -> Vec<Y> {
     match policy.rules_node().map(to_y) {
         Some(Y::Seq(rules)) => rules,
         _ => Vec::new(),
     }
 }
 
+/// The rules of `policy` as a waypoint in front of `services` (Service names in the policy's
+/// namespace) must read them: the pods' ports it names turned into the Services' ports that
+/// forward to them (`istio::service_ports`, where the evidence that a waypoint matches Service
+/// ports is); `Err` says why no port list says the same.
+pub fn rules_for_services(
+    cluster: &crate::model::Cluster,
+    policy: &crate::istio::AuthorizationPolicy,
+    services: &[&str],
+) -> Result<Vec<Y>, String> {
+    use crate::istio::service_ports;
+    let rules = rules_of(policy);
+    if !service_ports::names_ports(&rules) {
+        return Ok(rules);
+    }
+    let mut ports = Vec::new();
+    for name in services {
+        let service = cluster
+            .services
+            .iter()
+            .find(|s| s.namespace == policy.namespace && s.name == *name)
+            .ok_or_else(|| format!("the Service `{name}` is not in the input"))?;
+        ports.push(service_ports::service_ports(cluster, service));
+    }
+    service_ports::to_service_ports(&rules, &ports).map_err(|why| {
+        format!(
+            "`{}` names pod ports, which a waypoint does not see (it matches the Service's ports), and {why}",
+            policy.qualified_name()
+        )
+    })
+}
+
 /// AMB010, AMB011: a copy of `policy` attached to the Service `service` with `targetRefs`, so
-/// the Service's waypoint enforces it (L7 attributes included) instead of the pods' ztunnel.
+/// the Service's waypoint enforces it (L7 attributes included) instead of the pods' ztunnel,
+/// its ports the Service's ([`rules_for_services`]); `Err` says why there is none.
 pub fn retargeted(
+    cluster: &crate::model::Cluster,
     policy: &crate::istio::AuthorizationPolicy,
     service: &str,
     note: String,
-) -> Generated {
+) -> Result<Generated, String> {
+    let rules = rules_for_services(cluster, policy, &[service])?;
     let name = crate::fix::object_name(&format!("{}-waypoint", policy.name));
     let target = Y::Seq(vec![Y::map(vec![
         ("kind", Y::str("Service")),
         ("group", Y::str("")),
         ("name", Y::str(service)),
     ])]);
-    policy_document(
+    Ok(policy_document(
         policy,
         &name,
         note,
         ("targetRefs", target),
-        rules_of(policy),
-    )
+        rules,
+    ))
 }
 
 /// AMB010 (ALLOW): the policy's L4 part alone, which ztunnel enforces (the HTTP restriction is

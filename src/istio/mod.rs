@@ -10,6 +10,7 @@
 //! operations' `ports`/`notPorts`, and `when` on `source.ip`, `source.namespace`,
 //! `source.principal`, `destination.ip` and `destination.port`. `ztunnel.rs` evaluates them.
 
+pub mod service_ports;
 pub mod ztunnel;
 
 use crate::findings::Location;

@@ -117,6 +117,24 @@ pub fn check(cx: &Context, out: &mut Output) {
             .iter()
             .find(|s| s.labels.contains_key(crate::ambient::mesh::USE_WAYPOINT))
             .or(services.first());
+        // The copies on the Service name its ports, which a waypoint matches, not the pods' the
+        // policies name (`istio::service_ports`); where no port list says the same, no copy and
+        // no edit are offered, only the advice and why.
+        let mut unported = None;
+        if let Some(service) = service {
+            for &i in allow
+                .iter()
+                .filter(|&&i| cx.cluster.authorization_policies[i].namespace == target.namespace)
+            {
+                let policy = &cx.cluster.authorization_policies[i];
+                if let Err(why) =
+                    crate::ambient::authz::rules_for_services(cx.cluster, policy, &[&service.name])
+                {
+                    unported = Some(why);
+                }
+            }
+        }
+        let service = if unported.is_some() { None } else { service };
         let mut copies = Vec::new();
         let mut edited = Vec::new();
         if service.is_some() && cx.fix_style == crate::ambient::FixStyle::Edit {
@@ -144,6 +162,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             {
                 let policy = &cx.cluster.authorization_policies[i];
                 let copy = crate::ambient::authz::retargeted(
+                    cx.cluster,
                     policy,
                     &service.name,
                     if edited.is_empty() {
@@ -165,7 +184,8 @@ pub fn check(cx: &Context, out: &mut Output) {
                             policy.qualified_name()
                         )
                     },
-                );
+                )
+                .expect("the Service's ports were translated above");
                 copies.push((
                     format!("`{}`", copy.name),
                     policy.qualified_name(),
@@ -183,7 +203,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         finding.fix = Some(if !edited.is_empty() {
             finding.fixable = true;
             format!(
-                "the corrected YAML adds a rule admitting the waypoint (`{principal}`) to {} {}, and the extra {} {} ({}: the policy with `targetRefs` to the Service `{}`) has the waypoint `{}/{}` check the clients with their own identities; apply them together, so the pods' ztunnel admits the waypoint, the waypoint admits only the clients, and clients that address the pods directly stay checked by the original rules",
+                "the corrected YAML adds a rule admitting the waypoint (`{principal}`) to {} {}, and the extra {} {} ({}: the policy with `targetRefs` to the Service `{}`, naming its ports, which the waypoint matches) has the waypoint `{}/{}` check the clients with their own identities; apply them together, so the pods' ztunnel admits the waypoint, the waypoint admits only the clients, and clients that address the pods directly stay checked by the original rules",
                 if edited.len() == 1 {
                     "the AuthorizationPolicy"
                 } else {
@@ -207,11 +227,12 @@ pub fn check(cx: &Context, out: &mut Output) {
             )
         } else if copies.is_empty() {
             format!(
-                "move the client rules to the waypoint (`targetRefs` to the Service or the waypoint), and admit the waypoint here: add `{principal}` to the policy's principals (or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default)"
+                "move the client rules to the waypoint (`targetRefs` to the Service or the waypoint), and admit the waypoint here: add `{principal}` to the policy's principals (or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default){}",
+                unported.map_or(String::new(), |why| format!("; no copy is offered: {why}"))
             )
         } else {
             format!(
-                "apply the AuthorizationPolicy {} ({}: the policy with `targetRefs` to the Service `{}`, which the waypoint enforces with the clients' identities), then delete by hand, which the add style does not do, {} (or add `{principal}` to its principals, or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default): while it admits only the clients, the pods' ztunnel refuses the waypoint",
+                "apply the AuthorizationPolicy {} ({}: the policy with `targetRefs` to the Service `{}` and its ports, which the waypoint enforces with the clients' identities), then delete by hand, which the add style does not do, {} (or add `{principal}` to its principals, or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default): while it admits only the clients, the pods' ztunnel refuses the waypoint",
                 super::list(copies.iter().map(|c| c.0.clone()).collect()),
                 if copies.len() == 1 {
                     "an extra document"
