@@ -859,6 +859,36 @@ pub fn retargeted(
     ))
 }
 
+/// AMB011 when no Service selects the destination: a copy of `policy` attached to the waypoint
+/// itself (`targetRefs` to its Gateway), which then checks the clients of the traffic addressed to
+/// the pods. Only a policy attached to the Gateway (or its GatewayClass) applies there: istiod
+/// builds the waypoint's "direct pod access" chains with the proxy's own authorization builder,
+/// no Service (`buildWaypointInternal` in pilot/pkg/networking/core/listener_waypoint.go, the
+/// `direct-tcp` and `direct-http` chains), and istio/istio#56505 says neither a `selector` nor a
+/// Service-targeted policy governs workload-addressed traffic through a waypoint. Those chains
+/// see the pod's own address and port, so the rules keep the pods' ports as written. It applies
+/// to everything the waypoint carries: the caller offers it only where that is the policy's own
+/// pods.
+pub fn gateway_targeted(
+    policy: &crate::istio::AuthorizationPolicy,
+    waypoint: &str,
+    note: String,
+) -> Generated {
+    let name = crate::fix::object_name(&format!("{}-waypoint", policy.name));
+    let target = Y::Seq(vec![Y::map(vec![
+        ("kind", Y::str("Gateway")),
+        ("group", Y::str("gateway.networking.k8s.io")),
+        ("name", Y::str(waypoint)),
+    ])]);
+    policy_document(
+        policy,
+        &name,
+        note,
+        ("targetRefs", target),
+        rules_of(policy),
+    )
+}
+
 /// AMB010 (ALLOW): the policy's L4 part alone, which ztunnel enforces (the HTTP restriction is
 /// lost), with the policy's own selector (or none: namespace-wide).
 pub fn l4_part(policy: &crate::istio::AuthorizationPolicy, note: String) -> Generated {
