@@ -760,7 +760,8 @@ spec:
 }
 
 /// A cluster dump: `web` and `frontend` with their pod addresses (10.0.1.x), a host-network
-/// `agent`, and two Nodes (192.168.1.10, 192.168.1.11).
+/// `agent` (with its node's address) and `exporter` (a manifest, no address), and two Nodes
+/// (192.168.1.10, 192.168.1.11).
 const DUMP: &str = "
 apiVersion: v1
 kind: Pod
@@ -779,6 +780,15 @@ kind: Pod
 metadata: {name: agent, namespace: kube-system, labels: {app: agent}}
 spec: {hostNetwork: true, containers: [{name: main, image: agent}]}
 status: {podIP: 192.168.1.10, podIPs: [{ip: 192.168.1.10}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: exporter, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: exporter}}
+  template:
+    metadata: {labels: {app: exporter}}
+    spec: {hostNetwork: true, containers: [{name: main, image: exporter}]}
 ---
 apiVersion: v1
 kind: Node
@@ -817,6 +827,7 @@ fn cidr_rules_select_no_pod_and_no_node_whatever_their_addresses() {
         !cidr.tcp("kube-system/agent", "shop/web", 8080),
         "a host-network pod"
     );
+    assert!(!cidr.tcp("kube-system/exporter", "shop/web", 8080));
     assert!(
         !cidr.tcp("192.168.1.11", "shop/web", 8080),
         "a node address"
@@ -892,6 +903,10 @@ fn host_and_remote_node_are_the_nodes_and_not_the_snat_address() {
             v.tcp("kube-system/agent", "shop/web", 8080),
             "{entities}: host network"
         );
+        assert!(
+            v.tcp("kube-system/exporter", "shop/web", 8080),
+            "{entities}: no address"
+        );
     }
     let nodes = dump_with("  ingress:\n  - fromEntities: [host, remote-node]\n");
     assert!(
@@ -932,6 +947,11 @@ spec:
         "  ingress:\n  - fromEntities: [all]\n  ingressDeny:\n  - fromEntities: [host, remote-node]\n",
     );
     assert!(!deny.tcp("192.168.1.11", "shop/web", 8080));
+    assert!(!deny.tcp("kube-system/agent", "shop/web", 8080));
+    assert!(
+        !deny.tcp("kube-system/exporter", "shop/web", 8080),
+        "as the allow rules"
+    );
     assert!(deny.tcp("169.254.7.127", "shop/web", 8080));
     assert!(deny.tcp("shop/frontend", "shop/web", 8080));
 }

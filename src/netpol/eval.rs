@@ -1735,6 +1735,15 @@ fn layers(
                                 }
                             }
                         }
+                        // Cilium's deny rules naming every node (`host` with `remote-node`):
+                        // as its allow rules, the nodes' addresses and every host-network pod.
+                        cnp::Peer::Nodes(_)
+                            if crate::cilium::KINDS.contains(&policy.kind.as_str()) =>
+                        {
+                            let (nodes, pods) = crate::cilium::node_peers(cluster);
+                            ips = ips.union(&nodes);
+                            pods.into_iter().for_each(|w| workloads.insert(w));
+                        }
                         // The addresses of the matching nodes, and the host-network pods that
                         // have them.
                         cnp::Peer::Nodes(selector) => {
