@@ -90,11 +90,8 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         ));
     }
     // Who decided the ports (for the messages).
-    let admits = if cx.cluster.cluster_policies.is_empty() {
-        "NetworkPolicy admits"
-    } else {
-        "NetworkPolicy and the cluster-wide policies admit"
-    };
+    let (deciders, plural) = deciders(cx, d);
+    let admits = format!("{deciders} {}", if plural { "admit" } else { "admits" });
     // Sources grouped by the ports they may use (None: every TCP port). The members of a sender
     // group are allowed alike: one verdict per group.
     let mut groups: BTreeMap<Option<Vec<u16>>, Identities> = BTreeMap::new();
@@ -359,12 +356,8 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             target.qualified_name()
         ));
     }
-    // What decided the ports: NetworkPolicy, or with cluster-wide policies the CNI's layers.
-    let (policies, does) = if cx.cluster.cluster_policies.is_empty() {
-        ("NetworkPolicy", "does")
-    } else {
-        ("NetworkPolicy and the cluster-wide policies", "do")
-    };
+    // What decided the ports: NetworkPolicy, Cilium's policies, and the CNI's other layers.
+    let (policies, does) = (&deciders, if plural { "do" } else { "does" });
     let note = if action == "ALLOW" {
         format!(
             "Mesh sources may use only the ports {policies} allowed them; principals assume the trust domain {} and the pods' service accounts; traffic without mesh identity stays under {policies} alone.",
@@ -857,6 +850,48 @@ pub fn retargeted(
         ("targetRefs", target),
         rules,
     ))
+}
+
+/// Who decides the ports `d` admits, in the extras' words: "NetworkPolicy" (the API), "Cilium's
+/// policies" when Cilium's allow rules isolate `d` or its deny rules apply to it (their ports are
+/// Cilium's, not NetworkPolicy's), both, and "the cluster-wide policies" when other cluster-wide
+/// policies than Cilium's own deny parts are in the input; whether the words are plural.
+fn deciders(cx: &Context, d: usize) -> (String, bool) {
+    let isolating = cx
+        .engine
+        .isolating(d, crate::netpol::policy::Direction::Ingress);
+    let kinds = |cilium: bool| {
+        isolating
+            .iter()
+            .any(|&p| cx.cluster.policies[p].cilium.is_some() == cilium)
+    };
+    let mut names = Vec::new();
+    if kinds(false) || !kinds(true) {
+        names.push("NetworkPolicy");
+    }
+    let cilium_denies = cx
+        .engine
+        .layered(d, crate::netpol::policy::Direction::Ingress)
+        .iter()
+        .any(|&c| crate::cilium::KINDS.contains(&cx.cluster.cluster_policies[c].kind.as_str()));
+    if kinds(true) || cilium_denies {
+        names.push("Cilium's policies");
+    }
+    if cx
+        .cluster
+        .cluster_policies
+        .iter()
+        .any(|c| !crate::cilium::KINDS.contains(&c.kind.as_str()))
+    {
+        names.push("the cluster-wide policies");
+    }
+    let plural = names.len() > 1 || names == ["Cilium's policies"];
+    let text = match names.as_slice() {
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => unreachable!("NetworkPolicy at least"),
+    };
+    (text, plural)
 }
 
 /// AMB011 when no Service selects the destination: a copy of `policy` attached to the waypoint
