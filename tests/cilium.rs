@@ -44,10 +44,14 @@ struct Verdicts {
 
 impl Verdicts {
     fn new(policies: &str) -> Verdicts {
-        let text = format!("{PODS}\n---\n{policies}");
+        Verdicts::raw(&format!("{PODS}\n---\n{policies}"))
+    }
+
+    /// Without the shared pods: the input as given.
+    fn raw(text: &str) -> Verdicts {
         let loaded = load(&[Source {
             name: "in.yaml",
-            text: &text,
+            text,
         }]);
         let errors: Vec<_> = loaded
             .findings
@@ -753,4 +757,201 @@ spec:
     assert_eq!(amb002.len(), 1, "{:?}", report.findings);
     assert!(amb002[0].contains("to `a/web`"), "{}", amb002[0]);
     assert!(!amb002[0].contains("not in the input"), "{}", amb002[0]);
+}
+
+/// A cluster dump: `web` and `frontend` with their pod addresses (10.0.1.x), a host-network
+/// `agent` (with its node's address) and `exporter` (a manifest, no address), and two Nodes
+/// (192.168.1.10, 192.168.1.11).
+const DUMP: &str = "
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: main, image: web, ports: [{containerPort: 8080}]}]}
+status: {podIP: 10.0.1.5, podIPs: [{ip: 10.0.1.5}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: frontend, namespace: shop, labels: {app: frontend}}
+spec: {containers: [{name: main, image: frontend}]}
+status: {podIP: 10.0.1.6, podIPs: [{ip: 10.0.1.6}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent, namespace: kube-system, labels: {app: agent}}
+spec: {hostNetwork: true, containers: [{name: main, image: agent}]}
+status: {podIP: 192.168.1.10, podIPs: [{ip: 192.168.1.10}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: exporter, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: exporter}}
+  template:
+    metadata: {labels: {app: exporter}}
+    spec: {hostNetwork: true, containers: [{name: main, image: exporter}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {addresses: [{type: InternalIP, address: 192.168.1.10}, {type: Hostname, address: node-a}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-b}
+status: {addresses: [{type: InternalIP, address: 192.168.1.11}]}
+";
+
+fn dump_with(rules: &str) -> Verdicts {
+    Verdicts::raw(&format!(
+        "{DUMP}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {{name: web, namespace: shop}}
+spec:
+  endpointSelector: {{matchLabels: {{app: web}}}}
+{rules}"
+    ))
+}
+
+/// Cilium's "Layer 3 Policies" (IP/CIDR based): CIDR selectors select neither pods nor nodes
+/// (nor host-network pods), whatever their addresses; `world` is a CIDR selector too.
+#[test]
+fn cidr_rules_select_no_pod_and_no_node_whatever_their_addresses() {
+    let cidr = dump_with("  ingress:\n  - fromCIDR: [10.0.0.0/8, 192.168.0.0/16]\n");
+    assert!(
+        !cidr.tcp("shop/frontend", "shop/web", 8080),
+        "a pod address in the CIDR"
+    );
+    assert!(
+        !cidr.tcp("kube-system/agent", "shop/web", 8080),
+        "a host-network pod"
+    );
+    assert!(!cidr.tcp("kube-system/exporter", "shop/web", 8080));
+    assert!(
+        !cidr.tcp("192.168.1.11", "shop/web", 8080),
+        "a node address"
+    );
+    assert!(
+        cidr.tcp("10.9.9.9", "shop/web", 8080),
+        "an address no pod or node has"
+    );
+    assert!(cidr.tcp("192.168.7.1", "shop/web", 8080));
+
+    let set =
+        dump_with("  ingress:\n  - fromCIDRSet: [{cidr: 10.0.0.0/8, except: [10.9.0.0/16]}]\n");
+    assert!(!set.tcp("shop/frontend", "shop/web", 8080));
+    assert!(set.tcp("10.8.0.1", "shop/web", 8080));
+    assert!(!set.tcp("10.9.0.1", "shop/web", 8080));
+
+    let world = dump_with("  ingress:\n  - fromEntities: [world]\n");
+    assert!(!world.tcp("shop/frontend", "shop/web", 8080));
+    assert!(
+        !world.tcp("192.168.1.10", "shop/web", 8080),
+        "a node is not `world`"
+    );
+    assert!(
+        world.tcp("169.254.7.127", "shop/web", 8080),
+        "the SNAT address is `world`"
+    );
+
+    // Egress likewise: `toCIDR` covering the pods does not reach them.
+    let egress = Verdicts::raw(&format!(
+        "{DUMP}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {{name: frontend, namespace: shop}}
+spec:
+  endpointSelector: {{matchLabels: {{app: frontend}}}}
+  egress:
+  - toCIDR: [10.0.0.0/8, 192.168.1.0/24]
+"
+    ));
+    assert!(!egress.tcp("shop/frontend", "shop/web", 8080));
+    assert!(!egress.tcp("shop/frontend", "192.168.1.10", 6443));
+    assert!(egress.tcp("shop/frontend", "10.200.0.1", 443));
+
+    // Deny rules too: a CIDR deny covering the pods does not deny them.
+    let deny = dump_with(
+        "  ingress:\n  - fromEntities: [all]\n  ingressDeny:\n  - fromCIDR: [10.0.0.0/8, 192.168.0.0/16]\n",
+    );
+    assert!(
+        deny.tcp("shop/frontend", "shop/web", 8080),
+        "the deny's CIDR is not the pod"
+    );
+    assert!(deny.tcp("192.168.1.10", "shop/web", 8080), "nor the node");
+    assert!(!deny.tcp("10.9.9.9", "shop/web", 8080));
+}
+
+/// `host` and `remote-node` are the nodes (with their host-network pods); together, or as part
+/// of `cluster` and `all`, they are every Node's address; alone, the input cannot tell which
+/// node is local, and neither covers the probe SNAT address.
+#[test]
+fn host_and_remote_node_are_the_nodes_and_not_the_snat_address() {
+    for entities in ["host, remote-node", "cluster", "all"] {
+        let v = dump_with(&format!("  ingress:\n  - fromEntities: [{entities}]\n"));
+        assert!(
+            v.tcp("192.168.1.10", "shop/web", 8080),
+            "{entities}: node-a"
+        );
+        assert!(
+            v.tcp("192.168.1.11", "shop/web", 8080),
+            "{entities}: node-b"
+        );
+        assert!(
+            v.tcp("kube-system/agent", "shop/web", 8080),
+            "{entities}: host network"
+        );
+        assert!(
+            v.tcp("kube-system/exporter", "shop/web", 8080),
+            "{entities}: no address"
+        );
+    }
+    let nodes = dump_with("  ingress:\n  - fromEntities: [host, remote-node]\n");
+    assert!(
+        !nodes.tcp("169.254.7.127", "shop/web", 8080),
+        "the SNAT address is `world`"
+    );
+    assert!(!nodes.tcp("shop/frontend", "shop/web", 8080));
+    assert!(!nodes.tcp("10.9.9.9", "shop/web", 8080));
+    let cluster = dump_with("  ingress:\n  - fromEntities: [cluster]\n");
+    assert!(!cluster.tcp("169.254.7.127", "shop/web", 8080));
+    for alone in ["host", "remote-node"] {
+        let v = dump_with(&format!("  ingress:\n  - fromEntities: [{alone}]\n"));
+        assert!(!v.tcp("192.168.1.11", "shop/web", 8080), "{alone} alone");
+        assert!(!v.tcp("169.254.7.127", "shop/web", 8080), "{alone} alone");
+    }
+
+    // Egress to a node's address (an apiserver on the host network, say).
+    let egress = |to: &str| {
+        Verdicts::raw(&format!(
+            "{DUMP}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {{name: frontend, namespace: shop}}
+spec:
+  endpointSelector: {{matchLabels: {{app: frontend}}}}
+  egress:
+  - {to}
+"
+        ))
+    };
+    assert!(egress("toEntities: [host, remote-node]").tcp("shop/frontend", "192.168.1.11", 6443));
+    assert!(!egress("toEntities: [world]").tcp("shop/frontend", "192.168.1.11", 6443));
+    assert!(!egress("toCIDR: [192.168.1.11/32]").tcp("shop/frontend", "192.168.1.11", 6443));
+
+    // A deny naming both denies the nodes.
+    let deny = dump_with(
+        "  ingress:\n  - fromEntities: [all]\n  ingressDeny:\n  - fromEntities: [host, remote-node]\n",
+    );
+    assert!(!deny.tcp("192.168.1.11", "shop/web", 8080));
+    assert!(!deny.tcp("kube-system/agent", "shop/web", 8080));
+    assert!(
+        !deny.tcp("kube-system/exporter", "shop/web", 8080),
+        "as the allow rules"
+    );
+    assert!(deny.tcp("169.254.7.127", "shop/web", 8080));
+    assert!(deny.tcp("shop/frontend", "shop/web", 8080));
 }

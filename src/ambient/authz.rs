@@ -90,11 +90,8 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         ));
     }
     // Who decided the ports (for the messages).
-    let admits = if cx.cluster.policies.tiered.is_empty() {
-        "NetworkPolicy admits"
-    } else {
-        "NetworkPolicy and the cluster-wide policies admit"
-    };
+    let (deciders, plural) = deciders(cx, d);
+    let admits = format!("{deciders} {}", if plural { "admit" } else { "admits" });
     // Sources grouped by the ports they may use (None: every TCP port). The members of a sender
     // group are allowed alike: one verdict per group.
     let mut groups: BTreeMap<Option<Vec<u16>>, Identities> = BTreeMap::new();
@@ -358,12 +355,8 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             target.qualified_name()
         ));
     }
-    // What decided the ports: NetworkPolicy, or with cluster-wide policies the CNI's layers.
-    let (policies, does) = if cx.cluster.policies.tiered.is_empty() {
-        ("NetworkPolicy", "does")
-    } else {
-        ("NetworkPolicy and the cluster-wide policies", "do")
-    };
+    // What decided the ports: NetworkPolicy, Cilium's policies, and the CNI's other layers.
+    let (policies, does) = (&deciders, if plural { "do" } else { "does" });
     let note = if action == "ALLOW" {
         format!(
             "Mesh sources may use only the ports {policies} allowed them; principals assume the trust domain {} and the pods' service accounts; traffic without mesh identity stays under {policies} alone.",
@@ -839,25 +832,130 @@ fn policy_document(
     }
 }
 
-fn rules_of(policy: &crate::istio::AuthorizationPolicy) -> Vec<Y> {
+pub(crate) fn rules_of(policy: &crate::istio::AuthorizationPolicy) -> Vec<Y> {
     match policy.rules_node().map(to_y) {
         Some(Y::Seq(rules)) => rules,
         _ => Vec::new(),
     }
 }
 
+/// The rules of `policy` as a waypoint in front of `services` (Service names in the policy's
+/// namespace) must read them: the pods' ports it names turned into the Services' ports that
+/// forward to them (`ambient::service_ports`, where the evidence that a waypoint matches Service
+/// ports is); `Err` says why no port list says the same.
+pub fn rules_for_services(
+    cluster: &crate::pipeline::Cluster,
+    policy: &crate::istio::AuthorizationPolicy,
+    services: &[&str],
+) -> Result<Vec<Y>, String> {
+    use crate::ambient::service_ports;
+    let rules = rules_of(policy);
+    if !service_ports::names_ports(&rules) {
+        return Ok(rules);
+    }
+    let mut ports = Vec::new();
+    for name in services {
+        let service = cluster
+            .services
+            .iter()
+            .find(|s| s.namespace == policy.namespace && s.name == *name)
+            .ok_or_else(|| format!("the Service `{name}` is not in the input"))?;
+        ports.push(service_ports::service_ports(cluster, service));
+    }
+    service_ports::to_service_ports(&rules, &ports).map_err(|why| {
+        format!(
+            "`{}` names pod ports, which a waypoint does not see (it matches the Service's ports), and {why}",
+            policy.qualified_name()
+        )
+    })
+}
+
 /// AMB010, AMB011: a copy of `policy` attached to the Service `service` with `targetRefs`, so
-/// the Service's waypoint enforces it (L7 attributes included) instead of the pods' ztunnel.
+/// the Service's waypoint enforces it (L7 attributes included) instead of the pods' ztunnel,
+/// its ports the Service's ([`rules_for_services`]); `Err` says why there is none.
 pub fn retargeted(
+    cluster: &crate::pipeline::Cluster,
     policy: &crate::istio::AuthorizationPolicy,
     service: &str,
     note: String,
-) -> Generated {
+) -> Result<Generated, String> {
+    let rules = rules_for_services(cluster, policy, &[service])?;
     let name = crate::fix::object_name(&format!("{}-waypoint", policy.name));
     let target = Y::Seq(vec![Y::map(vec![
         ("kind", Y::str("Service")),
         ("group", Y::str("")),
         ("name", Y::str(service)),
+    ])]);
+    Ok(policy_document(
+        policy,
+        &name,
+        note,
+        ("targetRefs", target),
+        rules,
+    ))
+}
+
+/// Who decides the ports `d` admits, in the extras' words: "NetworkPolicy" (the API), "Cilium's
+/// policies" when Cilium's allow rules isolate `d` or its deny rules apply to it (their ports are
+/// Cilium's, not NetworkPolicy's), both, and "the cluster-wide policies" when other cluster-wide
+/// policies than Cilium's own deny parts are in the input; whether the words are plural.
+fn deciders(cx: &Context, d: usize) -> (String, bool) {
+    let isolating = cx.engine.isolating(d, crate::net::Direction::Ingress);
+    let kinds = |cilium: bool| {
+        isolating
+            .iter()
+            .any(|&p| cx.cluster.policies.network[p].cilium.is_some() == cilium)
+    };
+    let mut names = Vec::new();
+    if kinds(false) || !kinds(true) {
+        names.push("NetworkPolicy");
+    }
+    let cilium_denies = cx
+        .engine
+        .layered(d, crate::net::Direction::Ingress)
+        .iter()
+        .any(|&c| crate::cilium::KINDS.contains(&cx.cluster.policies.tiered[c].kind.as_str()));
+    if kinds(true) || cilium_denies {
+        names.push("Cilium's policies");
+    }
+    if cx
+        .cluster
+        .policies
+        .tiered
+        .iter()
+        .any(|c| !crate::cilium::KINDS.contains(&c.kind.as_str()))
+    {
+        names.push("the cluster-wide policies");
+    }
+    let plural = names.len() > 1 || names == ["Cilium's policies"];
+    let text = match names.as_slice() {
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => unreachable!("NetworkPolicy at least"),
+    };
+    (text, plural)
+}
+
+/// AMB011 when no Service selects the destination: a copy of `policy` attached to the waypoint
+/// itself (`targetRefs` to its Gateway), which then checks the clients of the traffic addressed to
+/// the pods. Only a policy attached to the Gateway (or its GatewayClass) applies there: istiod
+/// builds the waypoint's "direct pod access" chains with the proxy's own authorization builder,
+/// no Service (`buildWaypointInternal` in pilot/pkg/networking/core/listener_waypoint.go, the
+/// `direct-tcp` and `direct-http` chains), and istio/istio#56505 says neither a `selector` nor a
+/// Service-targeted policy governs workload-addressed traffic through a waypoint. Those chains
+/// see the pod's own address and port, so the rules keep the pods' ports as written. It applies
+/// to everything the waypoint carries: the caller offers it only where that is the policy's own
+/// pods.
+pub fn gateway_targeted(
+    policy: &crate::istio::AuthorizationPolicy,
+    waypoint: &str,
+    note: String,
+) -> Generated {
+    let name = crate::fix::object_name(&format!("{}-waypoint", policy.name));
+    let target = Y::Seq(vec![Y::map(vec![
+        ("kind", Y::str("Gateway")),
+        ("group", Y::str("gateway.networking.k8s.io")),
+        ("name", Y::str(waypoint)),
     ])]);
     policy_document(
         policy,

@@ -4,6 +4,7 @@
 pub mod authz;
 pub mod mesh;
 pub mod paths;
+pub mod service_ports;
 pub mod ztunnel_layer;
 
 use std::collections::HashMap;

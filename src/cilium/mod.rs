@@ -19,9 +19,12 @@
 //! `io.cilium.k8s.namespace.labels.<key>` (its labels). A CNP's peers without a namespace label
 //! are in the policy's namespace; a CCNP's in every namespace. Entities: `world` is every
 //! address outside the cluster (so the probe SNAT address 169.254.7.127 is `world`), `cluster`
-//! every pod, `all` both; `host`, `remote-node`, `kube-apiserver`, `health`, `init`,
-//! `unmanaged` and `ingress` are Cilium's own identities, none of them a pod or an address the
-//! input names (in particular `host` does not cover the SNAT address). Every pod carries
+//! every pod and node, `all` both; `host` and `remote-node` together are every node (the Node
+//! objects' addresses and the host-network pods: [`node_peers`]), each alone no address the
+//! input can place; `kube-apiserver`, `health`, `init`, `unmanaged` and `ingress` are Cilium's
+//! own identities, none of them a pod or an address the input names (in particular `host` does
+//! not cover the SNAT address). CIDR selectors (and `world`) never select a pod or a node,
+//! whatever their addresses ([`cidr_addresses`]). Every pod carries
 //! `io.cilium.k8s.policy.cluster` (the input is taken to be one cluster). What an offline analysis
 //! cannot resolve (`toFQDNs`, `toServices`, `toGroups`, node selectors, CIDR groups,
 //! `fromRequires`) is reported (INP007) and matches nothing. Service accounts are selected by
@@ -131,6 +134,8 @@ type L7Entry = (Option<Vec<PortSpec>>, Vec<String>, u32, u32);
 struct ReadRule {
     /// `None`: every peer.
     peers: Option<Vec<Peer>>,
+    /// Its entities cover every node (see [`node_peers`]).
+    nodes: bool,
     ports: Option<Vec<PortSpec>>,
     l7: Vec<L7Entry>,
     node: Node,
@@ -281,6 +286,8 @@ impl Reader<'_> {
                 ingress: ingress.iter().map(|r| r.node.clone()).collect(),
                 egress: egress.iter().map(|r| r.node.clone()).collect(),
                 l7,
+                ingress_nodes: ingress.iter().map(|r| r.nodes).collect(),
+                egress_nodes: egress.iter().map(|r| r.nodes).collect(),
             })),
         });
 
@@ -297,7 +304,16 @@ impl Reader<'_> {
                     .map(|r| {
                         let peers = match &r.peers {
                             None => everything_cnp(),
-                            Some(peers) => peers.iter().map(|p| self.cnp_peer(p)).collect(),
+                            Some(peers) => {
+                                let mut peers: Vec<cnp::Peer> =
+                                    peers.iter().map(|p| self.cnp_peer(p)).collect();
+                                // Every node: the nodes peer of the cluster-wide policies (the
+                                // Node objects' addresses, see `node_peers`).
+                                if r.nodes {
+                                    peers.push(cnp::Peer::Nodes(Selector::default()));
+                                }
+                                peers
+                            }
                         };
                         cnp::Rule {
                             name: None,
@@ -460,6 +476,7 @@ impl Reader<'_> {
             // `- {}`: a rule that admits nothing (Cilium's way to write default deny).
             return Ok(ReadRule {
                 peers: Some(Vec::new()),
+                nodes: false,
                 ports: None,
                 l7: Vec::new(),
                 node: node.clone(),
@@ -510,10 +527,19 @@ impl Reader<'_> {
                 ),
             }
         }
+        let (mut host, mut remote_node) = (false, false);
         for (j, item) in list(entities)?.iter().enumerate() {
             any_peer_key = true;
             let here = format!("{path}.{entities}[{j}]");
             let name = fields::scalar_string(item, &here)?;
+            match name {
+                "host" => host = true,
+                "remote-node" => remote_node = true,
+                // `cluster` includes the host and remote-node identities (docs "Layer 3
+                // Policies", Entities based), and `all` includes `cluster`.
+                "cluster" | "all" => (host, remote_node) = (true, true),
+                _ => {}
+            }
             peers.extend(entity(name).ok_or_else(|| {
                 Invalid::at(
                     item,
@@ -605,6 +631,7 @@ impl Reader<'_> {
         };
         Ok(ReadRule {
             peers,
+            nodes: host && remote_node,
             ports,
             l7,
             node: node.clone(),
@@ -785,6 +812,51 @@ fn cidr_peer(text: &str) -> Result<Peer, String> {
     })
 }
 
+/// What a Cilium CIDR selector (`fromCIDR`, `fromCIDRSet`, `toCIDR`, `toCIDRSet`, and the
+/// `world` entities, which are `0.0.0.0/0` and `::/0`) selects of the addresses `set` covers.
+///
+/// Cilium's "Layer 3 Policies" (IP/CIDR based): "CIDR rules do not apply to traffic where both
+/// sides of the connection are either managed by Cilium or use an IP belonging to a node in the
+/// cluster (including host networking pods)", and "By default, CIDR-based selectors do not match
+/// in-cluster entities (pods or nodes)" (section "Selecting nodes with CIDR / ipBlock"; the
+/// `--policy-cidr-match-mode=nodes` option, off by default, is not modelled). The policy caveats
+/// say the same of pods: CIDR policies are for endpoints not managed by Cilium. So a CIDR
+/// selector matches no pod whatever address the input gives it (status.podIP of a cluster dump:
+/// the engine leaves pods out of a Cilium rule's CIDR peers), and none of the Node objects'
+/// addresses, which are the `host` and `remote-node` identities (see [`node_peers`]). The probe
+/// SNAT address 169.254.7.127 is neither, so it stays `world`.
+pub fn cidr_addresses(cluster: &crate::model::Model, set: &IpSet) -> IpSet {
+    let (nodes, _) = node_peers(cluster);
+    if nodes.is_empty() {
+        set.clone()
+    } else {
+        set.subtract(&nodes)
+    }
+}
+
+/// Who a rule that admits every node admits besides its other peers: the Node objects'
+/// addresses and the host-network pods (workload indices), which carry the nodes' identities.
+///
+/// Cilium's entities (docs "Layer 3 Policies", Entities based): `host` is the local node "and all
+/// containers running in host networking mode on the local host", `remote-node` every other
+/// node likewise, and `cluster` includes both identities (`all` includes `cluster`). Which node
+/// is local depends on where each pod is scheduled, which the model does not keep: a rule that
+/// names both (or `cluster`, `all`) admits every node, and one that names `host` or
+/// `remote-node` alone is taken to admit no node address (it admits some nodes, and which ones
+/// the input cannot tell), as it admits no pod and not the probe SNAT address.
+pub fn node_peers(cluster: &crate::model::Model) -> (IpSet, Vec<usize>) {
+    let mut ips = IpSet::default();
+    for node in &cluster.nodes {
+        for &ip in &node.addresses {
+            ips = ips.union(&IpSet::address(ip));
+        }
+    }
+    let pods = (0..cluster.workloads.len())
+        .filter(|&w| cluster.workloads[w].host_network)
+        .collect();
+    (ips, pods)
+}
+
 fn world_v4() -> Peer {
     cidr_peer("0.0.0.0/0").expect("a valid CIDR")
 }
@@ -808,8 +880,9 @@ fn entity(name: &str) -> Option<Vec<Peer>> {
         "world-ipv4" => vec![world_v4()],
         "world-ipv6" => vec![world_v6()],
         "cluster" => vec![every_pod()],
-        // Cilium's own identities: no pod of the input, no address it names (the node's own
-        // traffic is `host`; the probe SNAT address is not).
+        // Cilium's own identities: no pod of the input (the probe SNAT address is not `host`
+        // either). `host` with `remote-node` (and `cluster`, `all`) also admit every node: the
+        // rule's `Origin::admits_nodes` flag, which the engine resolves (`node_peers`).
         "host" | "remote-node" | "kube-apiserver" | "ingress" | "health" | "init" | "unmanaged"
         | "none" => Vec::new(),
         _ => return None,

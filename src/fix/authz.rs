@@ -260,12 +260,54 @@ fn service_refs(services: &[String]) -> Y {
     )
 }
 
+/// The edit that replaces the entry `key` of `map` (key and value) with `new_key: value`, in
+/// the style it is written in; `None` when it cannot be done safely.
+fn replace_entry(
+    text: &str,
+    map: &Node,
+    key: &str,
+    new_key: &str,
+    value: &Y,
+    style: emit::Style,
+) -> Option<Edit> {
+    let (k, v) = map.entry(key)?;
+    if is_flow(text, map) {
+        return Some(replacement(
+            k.span.start,
+            node_end(text, v).max(k.span.end),
+            format!(
+                "{}: {}",
+                emit::key(new_key, style),
+                emit::flow(value, style)
+            ),
+        ));
+    }
+    let start = line_start(text, k.span.start);
+    if !text[start..k.span.start].chars().all(|c| c == ' ') {
+        return None;
+    }
+    let end = after_node(text, node_end(text, v).max(k.span.end));
+    let block = emit::block_map(
+        &[(new_key.to_string(), value.clone())],
+        k.span.column as usize - 1,
+        style,
+    );
+    Some(replacement(
+        start,
+        end,
+        super::with_line_endings(text, start, block),
+    ))
+}
+
 /// The edit that attaches a policy to Services: `targetRefs` in place of `selector` (its key and
-/// value), or added to a namespace-wide policy's `spec`, checked.
+/// value), or added to a namespace-wide policy's `spec`, checked. With `rules`, the policy's
+/// `rules` are replaced too: a waypoint matches the Services' ports, not the pods' the policy
+/// names (`ambient::service_ports`).
 pub(super) fn attach_edits(
     text: &str,
     policy: &AuthorizationPolicy,
     services: &[String],
+    rules: Option<&[Y]>,
 ) -> Option<Vec<Edit>> {
     if services.is_empty() {
         return None;
@@ -275,41 +317,29 @@ pub(super) fn attach_edits(
     let style = detect_style(text, node);
     let refs = service_refs(services);
     let edit = match spec.entry("selector") {
-        Some((k, v)) if is_flow(text, spec) => replacement(
-            k.span.start,
-            node_end(text, v).max(k.span.end),
-            format!(
-                "{}: {}",
-                emit::key("targetRefs", style),
-                emit::flow(&refs, style)
-            ),
-        ),
-        Some((k, v)) => {
-            let start = line_start(text, k.span.start);
-            if !text[start..k.span.start].chars().all(|c| c == ' ') {
-                return None;
-            }
-            let end = after_node(text, node_end(text, v).max(k.span.end));
-            let block = emit::block_map(
-                &[("targetRefs".to_string(), refs.clone())],
-                k.span.column as usize - 1,
-                style,
-            );
-            replacement(start, end, super::with_line_endings(text, start, block))
-        }
+        Some(_) => replace_entry(text, spec, "selector", "targetRefs", &refs, style)?,
         None => {
             let mut edit = add_entry(text, spec, "targetRefs", &refs, style)?;
             edit.policy = usize::MAX;
             edit
         }
     };
+    let mut edits = vec![edit];
+    if let Some(rules) = rules {
+        let rules = Y::Seq(rules.to_vec());
+        edits.push(replace_entry(text, spec, "rules", "rules", &rules, style)?);
+    }
     let want = expected(node, |spec| {
         match spec.iter().position(|(k, _)| k == "selector") {
             Some(i) => spec[i] = ("targetRefs".into(), refs),
             None => spec.push(("targetRefs".into(), refs)),
         }
+        if let (Some(rules), Some((_, value))) =
+            (rules, spec.iter_mut().find(|(k, _)| k == "rules"))
+        {
+            *value = Y::Seq(rules.to_vec());
+        }
     })?;
-    let edits = vec![edit];
     verified(text, node, &edits, &want).then_some(edits)
 }
 

@@ -265,9 +265,27 @@ pub fn fix(
                     continue;
                 };
                 let text = sources.get(policy.location.source).map(|s| s.text);
-                let made = text.and_then(|t| authz::attach_edits(t, policy, services));
-                if made.is_none() {
-                    authz_extras.push(crate::ambient::authz::retargeted(
+                // A waypoint matches the Services' ports, not the pods' the policy names: the
+                // rules change with the attachment when those differ (`ambient::service_ports`).
+                let names: Vec<&str> = services.iter().map(String::as_str).collect();
+                let rules = match crate::ambient::authz::rules_for_services(cluster, policy, &names)
+                {
+                    Ok(rules) => rules,
+                    Err(why) => {
+                        notes.push(format!(
+                            "AuthorizationPolicy `{}` is not attached to the Service `{service}`: {why}; attach it by hand with the Service's ports",
+                            policy.qualified_name()
+                        ));
+                        continue;
+                    }
+                };
+                let changed = rules != crate::ambient::authz::rules_of(policy);
+                let made = text.and_then(|t| {
+                    authz::attach_edits(t, policy, services, changed.then_some(&rules[..]))
+                });
+                if made.is_none()
+                    && let Ok(copy) = crate::ambient::authz::retargeted(
+                        cluster,
                         policy,
                         service,
                         format!(
@@ -275,7 +293,9 @@ pub fn fix(
                             policy.qualified_name(),
                             policy.qualified_name()
                         ),
-                    ));
+                    )
+                {
+                    authz_extras.push(copy);
                 }
                 (
                     made.map(|e| (policy.location.source, e)),
@@ -639,7 +659,16 @@ fn cilium_policy_doc(
     egress: Vec<Y>,
 ) -> String {
     let base = original.name.split(' ').next().unwrap_or(&original.name);
-    let mut metadata = vec![("name", Y::str(format!("{prefix}-{base}")))];
+    // One policy per spec: a policy written with `specs:` gives each of its specs an allow part of
+    // its own (`web (specs[1])`), each with its own subject, so each gets its own additive policy,
+    // named after the spec (`-specs-1`); the first spec's alone would clash with the second's.
+    let spec = original
+        .cilium
+        .as_ref()
+        .and_then(|c| c.spec_path.strip_prefix("specs["))
+        .and_then(|rest| rest.strip_suffix(']'))
+        .map_or(String::new(), |i| format!("-specs-{i}"));
+    let mut metadata = vec![("name", Y::str(format!("{prefix}-{base}{spec}")))];
     if original.namespaces.is_none() {
         metadata.push(("namespace", Y::str(original.namespace.clone())));
     }

@@ -381,6 +381,10 @@ pub struct Origin {
     pub egress: Vec<Node>,
     /// The `toPorts` entries with L7 rules.
     pub l7: Vec<L7Rule>,
+    /// Per allow rule (in the order of `ingress`, `egress`): whether its entities cover every
+    /// node (`host` and `remote-node` together, `cluster`, `all`); see `cilium::node_peers`.
+    pub ingress_nodes: Vec<bool>,
+    pub egress_nodes: Vec<bool>,
 }
 
 impl Origin {
@@ -389,6 +393,16 @@ impl Origin {
             Direction::Ingress => &self.ingress,
             Direction::Egress => &self.egress,
         }
+    }
+
+    /// Whether allow rule `rule` of `direction` admits every node of the cluster (its
+    /// addresses and its host-network pods): see `cilium::node_peers`.
+    pub fn admits_nodes(&self, direction: Direction, rule: usize) -> bool {
+        let list = match direction {
+            Direction::Ingress => &self.ingress_nodes,
+            Direction::Egress => &self.egress_nodes,
+        };
+        list.get(rule).copied().unwrap_or(false)
     }
 }
 

@@ -330,7 +330,17 @@ impl<'c> Engine<'c> {
                 policy
                     .rules(d)
                     .iter()
-                    .map(|rule| peer_match(cluster, policy, rule, &classes, calico.as_ref()))
+                    .enumerate()
+                    .map(|(r, rule)| {
+                        let mut m = peer_match(cluster, policy, rule, &classes, calico.as_ref());
+                        // Cilium's `host` with `remote-node` (or `cluster`, `all`): every node.
+                        if policy.cilium.as_ref().is_some_and(|c| c.admits_nodes(d, r)) {
+                            let (ips, pods) = crate::cilium::node_peers(cluster);
+                            m.ips = m.ips.union(&ips);
+                            pods.into_iter().for_each(|w| m.workloads.insert(w));
+                        }
+                        m
+                    })
                     .collect()
             };
             peers.push([rules(Direction::Ingress), rules(Direction::Egress)]);
@@ -1479,6 +1489,10 @@ fn peer_match(
                     }
                 }
             }
+            // Cilium's CIDR selectors select neither pods nor nodes (`cilium::cidr_addresses`).
+            Peer::IpBlock { set, .. } if policy.cilium.is_some() => {
+                ips = ips.union(&crate::cilium::cidr_addresses(cluster, set));
+            }
             Peer::IpBlock { set, .. } => {
                 ips = ips.union(set);
                 // Pods whose addresses are known (cluster dumps) match by address; under
@@ -1559,6 +1573,13 @@ fn layers(
                 for peer in &rule.peers {
                     match peer {
                         cnp::Peer::Pods(which) => pods(which, &mut workloads),
+                        // Cilium's deny rules: CIDR selectors select neither pods nor nodes
+                        // (`cilium::cidr_addresses`).
+                        cnp::Peer::Networks { set, .. }
+                            if crate::cilium::KINDS.contains(&policy.kind.as_str()) =>
+                        {
+                            ips = ips.union(&crate::cilium::cidr_addresses(cluster, set));
+                        }
                         cnp::Peer::Networks { set, .. } => {
                             ips = ips.union(set);
                             for (i, w) in cluster.workloads.iter().enumerate() {
@@ -1566,6 +1587,15 @@ fn layers(
                                     workloads.insert(i);
                                 }
                             }
+                        }
+                        // Cilium's deny rules naming every node (`host` with `remote-node`):
+                        // as its allow rules, the nodes' addresses and every host-network pod.
+                        cnp::Peer::Nodes(_)
+                            if crate::cilium::KINDS.contains(&policy.kind.as_str()) =>
+                        {
+                            let (nodes, pods) = crate::cilium::node_peers(cluster);
+                            ips = ips.union(&nodes);
+                            pods.into_iter().for_each(|w| workloads.insert(w));
                         }
                         // The addresses of the matching nodes, and the host-network pods that
                         // have them.

@@ -220,14 +220,10 @@ pub fn check(cx: &Context, out: &mut Output) {
             );
             finding.policy = Some(policy.qualified_name());
             finding.workload = Some(super::subject(cx, p, &open));
-            extras.attach(
-                cx,
-                out,
-                &mut finding,
-                &open,
-                None,
-                "only the ports NetworkPolicy allowed them",
-            );
+            // The fix names the rule's own kind: a CiliumNetworkPolicy's ports are not
+            // "the ports NetworkPolicy allowed".
+            let what = format!("only the ports {} allowed them", policy_words(policy));
+            extras.attach(cx, out, &mut finding, &open, None, &what);
             out.findings.push(finding);
         }
     }
@@ -762,4 +758,14 @@ fn restricted(cx: &Context, d: usize, mesh_peers: &BitSet, everyone: bool, rule:
                 )
             })
     })
+}
+
+/// Who allowed a rule's ports, in the fix's words: "NetworkPolicy" (the API as a whole, as the
+/// rule docs say it), or "the CiliumNetworkPolicy" / "the CiliumClusterwideNetworkPolicy" for a
+/// Cilium rule, whose ports Cilium (not NetworkPolicy) enforced.
+fn policy_words(policy: &crate::netpol::policy::NetworkPolicy) -> String {
+    match &policy.cilium {
+        Some(origin) => format!("the {}", origin.kind),
+        None => "NetworkPolicy".to_string(),
+    }
 }

@@ -129,6 +129,25 @@ pub fn check(cx: &Context, out: &mut Output) {
             .authorization
             .iter()
             .position(|p| std::ptr::eq(p, policy));
+        // A waypoint matches the Service's ports, not the pods' the policy names: where no port
+        // list of the Service says the same, no attachment is offered (`ambient::service_ports`).
+        let ported = service.map(|(_, service)| {
+            crate::ambient::authz::rules_for_services(cx.cluster, policy, &[&service.name])
+        });
+        if let Some(Err(why)) = &ported {
+            finding.fix = Some(format!(
+                "keep the HTTP rules on a waypoint: attach the policy to the Service `{}` with `targetRefs` instead of `selector`, naming the Service's ports (a waypoint matches those, not the pods'); no corrected YAML is offered: {why}",
+                service.map_or("", |(_, s)| s.name.as_str())
+            ));
+            out.findings.push(finding);
+            continue;
+        }
+        let ports_moved = match &ported {
+            Some(Ok(rules)) if *rules != crate::ambient::authz::rules_of(policy) => {
+                ", with the Service's ports for the pods' ports it names, since a waypoint matches the port the client addressed"
+            }
+            _ => "",
+        };
         finding.fix = Some(match (service, index) {
             (Some((s, service)), Some(authz)) if edit => {
                 // The waypoint the pods' traffic takes already, else the namespace's, else one
@@ -171,7 +190,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                     push_extra(cx, out, crate::ambient::authz::waypoint_gateway(ns));
                 }
                 format!(
-                    "keep the HTTP rules on a waypoint: the corrected YAML attaches the policy to the Service `{}` with `targetRefs` in place of its {}{also}, so the waypoint `{waypoint}` enforces it, L7 rules included{}",
+                    "keep the HTTP rules on a waypoint: the corrected YAML attaches the policy to the Service `{}` with `targetRefs` in place of its {}{ports_moved}{also}, so the waypoint `{waypoint}` enforces it, L7 rules included{}",
                     service.name,
                     if matches!(policy.scope, Scope::Selector(_)) {
                         "`selector`"
@@ -204,6 +223,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let existing = cx.cluster.waypoints.iter().find(|w| &w.namespace == ns);
                 let waypoint = existing.map_or("waypoint", |w| w.name.as_str());
                 let copy = crate::ambient::authz::retargeted(
+                    cx.cluster,
                     policy,
                     &service.name,
                     format!(
@@ -212,9 +232,10 @@ pub fn check(cx: &Context, out: &mut Output) {
                         service.name,
                         policy.qualified_name()
                     ),
-                );
+                )
+                .expect("the Service's ports were translated above");
                 let mut applied = vec![format!(
-                    "the AuthorizationPolicy `{}` (this policy with `targetRefs` to the Service `{}` instead of `selector`)",
+                    "the AuthorizationPolicy `{}` (this policy with `targetRefs` to the Service `{}` instead of `selector`{ports_moved})",
                     copy.name, service.name
                 )];
                 push_extra(cx, out, copy);

@@ -120,9 +120,88 @@ pub fn check(cx: &Context, out: &mut Output) {
             .iter()
             .find(|s| s.labels.contains_key(crate::ambient::mesh::USE_WAYPOINT))
             .or(services.first());
+        // The copies on the Service name its ports, which a waypoint matches, not the pods' the
+        // policies name (`ambient::service_ports`); where no port list says the same, no copy and
+        // no edit are offered, only the advice and why.
+        let mut unported = None;
+        if let Some(service) = service {
+            for &i in allow.iter().filter(|&&i| {
+                cx.cluster.policies.istio.authorization[i].namespace == target.namespace
+            }) {
+                let policy = &cx.cluster.policies.istio.authorization[i];
+                if let Err(why) =
+                    crate::ambient::authz::rules_for_services(cx.cluster, policy, &[&service.name])
+                {
+                    unported = Some(why);
+                }
+            }
+        }
+        let service = if unported.is_some() { None } else { service };
+        // Where the copies go: the Service, or with none the waypoint's Gateway itself, which is
+        // what governs traffic addressed to the pods (`authz::gateway_targeted`) but governs all
+        // the waypoint carries: offered only where that is these policies' pods alone.
+        let mut no_gateway = None;
+        let attach = match service {
+            Some(service) => Some(Attach::Service(service)),
+            None if unported.is_some() => None,
+            None if waypoint.namespace != target.namespace => {
+                no_gateway = Some(format!(
+                    "no Service selects the pods and the waypoint is in another namespace (`{}`), where a copy attached to it would have to live",
+                    waypoint.namespace
+                ));
+                None
+            }
+            None => {
+                let local = |i: &usize| {
+                    cx.cluster.policies.istio.authorization[*i].namespace == target.namespace
+                };
+                let others: Vec<usize> = (0..cx.cluster.workloads.len())
+                    .filter(|&w| {
+                        cx.waypoint[w].as_ref().is_some_and(|u| {
+                            u.name == waypoint.name && u.namespace == waypoint.namespace
+                        })
+                    })
+                    .filter(|&w| {
+                        let enforced = ztunnel::enforced(
+                            &cx.cluster.policies.istio,
+                            cx.istio,
+                            &cx.cluster.workloads[w],
+                        );
+                        !allow
+                            .iter()
+                            .filter(|i| local(i))
+                            .all(|i| enforced.contains(i))
+                    })
+                    .collect();
+                if others.is_empty() {
+                    Some(Attach::Gateway)
+                } else {
+                    no_gateway = Some(format!(
+                        "no Service selects the pods, and a copy attached to the waypoint `{}/{}` would apply to all it carries, {} included",
+                        waypoint.namespace,
+                        waypoint.name,
+                        others
+                            .iter()
+                            .take(3)
+                            .map(|&w| format!("`{}`", cx.workload_name(w)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    None
+                }
+            }
+        };
+        let target_words = match &attach {
+            Some(Attach::Service(s)) => format!("the Service `{}`", s.name),
+            Some(Attach::Gateway) => format!(
+                "the waypoint's Gateway `{}/{}`, since no Service selects the pods and only a policy on the waypoint itself governs the traffic addressed to them",
+                waypoint.namespace, waypoint.name
+            ),
+            None => String::new(),
+        };
         let mut copies = Vec::new();
         let mut edited = Vec::new();
-        if service.is_some() && cx.fix_style == crate::ambient::FixStyle::Edit {
+        if attach.is_some() && cx.fix_style == crate::ambient::FixStyle::Edit {
             // The edit style: each policy of the destination's namespace admits the waypoint in
             // place, and its copy attached to the Service (an extra document) has the waypoint
             // check the clients.
@@ -139,34 +218,41 @@ pub fn check(cx: &Context, out: &mut Output) {
                 ));
             }
         }
-        if let Some(service) = service {
+        if let Some(attach) = &attach {
             for &i in allow.iter().filter(|&&i| {
                 cx.cluster.policies.istio.authorization[i].namespace == target.namespace
             }) {
                 let policy = &cx.cluster.policies.istio.authorization[i];
-                let copy = crate::ambient::authz::retargeted(
-                    policy,
-                    &service.name,
-                    if edited.is_empty() {
-                        format!(
-                            "A copy of `{}` attached to the Service `{}`: the waypoint `{}/{}` sees the clients' identities and enforces it. Delete `{}` (or admit `{principal}` in it): the pods' ztunnel sees only the waypoint.",
-                            policy.qualified_name(),
-                            service.name,
-                            waypoint.namespace,
-                            waypoint.name,
-                            policy.qualified_name()
-                        )
-                    } else {
-                        format!(
-                            "A copy of `{}` attached to the Service `{}`: the waypoint `{}/{}` sees the clients' identities and enforces it. The corrected `{}` admits `{principal}`, so the pods' ztunnel lets the waypoint's traffic through and keeps checking clients that address the pods directly.",
-                            policy.qualified_name(),
-                            service.name,
-                            waypoint.namespace,
-                            waypoint.name,
-                            policy.qualified_name()
-                        )
-                    },
-                );
+                let on = match attach {
+                    Attach::Service(s) => format!("the Service `{}`", s.name),
+                    Attach::Gateway => format!("the waypoint `{}`", waypoint.name),
+                };
+                let note = if edited.is_empty() {
+                    format!(
+                        "A copy of `{}` attached to {on}: the waypoint `{}/{}` sees the clients' identities and enforces it. Delete `{}` (or admit `{principal}` in it): the pods' ztunnel sees only the waypoint.",
+                        policy.qualified_name(),
+                        waypoint.namespace,
+                        waypoint.name,
+                        policy.qualified_name()
+                    )
+                } else {
+                    format!(
+                        "A copy of `{}` attached to {on}: the waypoint `{}/{}` sees the clients' identities and enforces it. The corrected `{}` admits `{principal}`, so the pods' ztunnel lets the waypoint's traffic through and keeps checking clients that address the pods directly.",
+                        policy.qualified_name(),
+                        waypoint.namespace,
+                        waypoint.name,
+                        policy.qualified_name()
+                    )
+                };
+                let copy = match attach {
+                    Attach::Service(service) => {
+                        crate::ambient::authz::retargeted(cx.cluster, policy, &service.name, note)
+                            .expect("the Service's ports were translated above")
+                    }
+                    Attach::Gateway => {
+                        crate::ambient::authz::gateway_targeted(policy, &waypoint.name, note)
+                    }
+                };
                 copies.push((
                     format!("`{}`", copy.name),
                     policy.qualified_name(),
@@ -181,10 +267,14 @@ pub fn check(cx: &Context, out: &mut Output) {
                 }
             }
         }
+        let ports_words = match &attach {
+            Some(Attach::Service(_)) => ", naming its ports, which the waypoint matches",
+            _ => "",
+        };
         finding.fix = Some(if !edited.is_empty() {
             finding.fixable = true;
             format!(
-                "the corrected YAML adds a rule admitting the waypoint (`{principal}`) to {} {}, and the extra {} {} ({}: the policy with `targetRefs` to the Service `{}`) has the waypoint `{}/{}` check the clients with their own identities; apply them together, so the pods' ztunnel admits the waypoint, the waypoint admits only the clients, and clients that address the pods directly stay checked by the original rules",
+                "the corrected YAML adds a rule admitting the waypoint (`{principal}`) to {} {}, and the extra {} {} ({}: the policy with `targetRefs` to {target_words}{ports_words}) has the waypoint `{}/{}` check the clients with their own identities; apply them together, so the pods' ztunnel admits the waypoint, the waypoint admits only the clients, and {} stay checked by the original rules",
                 if edited.len() == 1 {
                     "the AuthorizationPolicy"
                 } else {
@@ -202,24 +292,35 @@ pub fn check(cx: &Context, out: &mut Output) {
                 } else {
                     "extra documents"
                 },
-                service.map_or("", |s| s.name.as_str()),
                 waypoint.namespace,
                 waypoint.name,
+                if matches!(attach, Some(Attach::Gateway)) {
+                    "connections that do not pass the waypoint"
+                } else {
+                    "clients that address the pods directly"
+                },
             )
         } else if copies.is_empty() {
             format!(
-                "move the client rules to the waypoint (`targetRefs` to the Service or the waypoint), and admit the waypoint here: add `{principal}` to the policy's principals (or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default)"
+                "move the client rules to the waypoint (`targetRefs` to the Service or the waypoint), and admit the waypoint here: add `{principal}` to the policy's principals (or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default){}",
+                unported
+                    .or(no_gateway)
+                    .map_or(String::new(), |why| format!("; no copy is offered: {why}"))
             )
         } else {
             format!(
-                "apply the AuthorizationPolicy {} ({}: the policy with `targetRefs` to the Service `{}`, which the waypoint enforces with the clients' identities), then delete by hand, which the add style does not do, {} (or add `{principal}` to its principals, or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default): while it admits only the clients, the pods' ztunnel refuses the waypoint",
+                "apply the AuthorizationPolicy {} ({}: the policy with `targetRefs` to {target_words}{}, which the waypoint enforces with the clients' identities), then delete by hand, which the add style does not do, {} (or add `{principal}` to its principals, or set PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true on istiod, off by default): while it admits only the clients, the pods' ztunnel refuses the waypoint",
                 super::list(copies.iter().map(|c| c.0.clone()).collect()),
                 if copies.len() == 1 {
                     "an extra document"
                 } else {
                     "extra documents"
                 },
-                service.map_or("", |s| s.name.as_str()),
+                if matches!(attach, Some(Attach::Service(_))) {
+                    " and its ports"
+                } else {
+                    ""
+                },
                 super::list(
                     copies
                         .iter()
@@ -232,4 +333,12 @@ pub fn check(cx: &Context, out: &mut Output) {
         });
         out.findings.push(finding);
     }
+}
+
+/// Where AMB011's copies are attached.
+enum Attach<'a> {
+    /// The Service in front of the pods (its waypoint checks the Service's traffic).
+    Service(&'a crate::model::Service),
+    /// No Service: the waypoint's Gateway (it checks the traffic addressed to the pods).
+    Gateway,
 }

@@ -110,8 +110,9 @@ pub fn check(cx: &Context, out: &mut Output) {
     if cx.cluster.policies.tiered.is_empty() {
         return;
     }
-    let mut hits: BTreeMap<(usize, DirectionKey, usize), Hit<Option<(usize, usize)>>> =
-        BTreeMap::new();
+    // The rule that denies 15008 (`None`: NetworkPolicy does).
+    type Blocker = Option<(usize, usize)>;
+    let mut hits: BTreeMap<(usize, DirectionKey, usize), Hit<Blocker>> = BTreeMap::new();
     for direction in [Direction::Ingress, Direction::Egress] {
         // Ingress: destinations that receive HBONE, from their senders; egress: senders, to
         // the destinations they tunnel to. One member of each subject class is judged against
