@@ -57,9 +57,15 @@ pub struct Options {
 }
 
 impl Options {
-    /// The policy engine for these options: Calico's semantics under `--cni calico`.
+    /// The policy engine for these options: Calico's semantics under `--cni calico`, Cilium's
+    /// reading of `ipBlock` under `--cni cilium`.
     pub fn engine<'c>(&self, cluster: &'c pipeline::Cluster) -> pipeline::engine::Engine<'c> {
-        pipeline::engine::Engine::configured(cluster, self.host_network, self.calico_pods())
+        pipeline::engine::Engine::for_cni(
+            cluster,
+            self.host_network,
+            self.calico_pods(),
+            self.cni == ambient::Cni::Cilium,
+        )
     }
 
     /// Where pods' addresses are, under `--cni calico`; `None` for other CNIs.

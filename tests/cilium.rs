@@ -955,3 +955,69 @@ spec:
     assert!(deny.tcp("169.254.7.127", "shop/web", 8080));
     assert!(deny.tcp("shop/frontend", "shop/web", 8080));
 }
+
+/// A NetworkPolicy's `ipBlock` is a CIDR selector to Cilium: under `--cni cilium` it selects no
+/// pod and no node whatever their addresses, as Cilium's own CIDR rules; under other CNIs a pod
+/// whose address a dump gives still matches it.
+#[test]
+fn network_policy_ip_blocks_select_no_pod_under_cilium() {
+    let text = format!(
+        "{DUMP}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: web, namespace: shop}}
+spec:
+  podSelector: {{matchLabels: {{app: web}}}}
+  ingress:
+  - from:
+    - ipBlock: {{cidr: 10.0.0.0/8}}
+    ports:
+    - port: 8080
+"
+    );
+    let loaded = load(&[Source {
+        name: "in.yaml",
+        text: &text,
+    }]);
+    let at = |name: &str| {
+        loaded
+            .cluster
+            .workloads
+            .iter()
+            .position(|w| w.qualified_name() == name)
+            .unwrap_or_else(|| panic!("no workload {name}"))
+    };
+    let (frontend, web) = (at("shop/frontend"), at("shop/web"));
+    let asked = |options: &Options, from: Endpoint| {
+        let engine = options.engine(&loaded.cluster);
+        let explained = engine
+            .verdict(from, Endpoint::Workload(web))
+            .allowed
+            .contains(Protocol::Tcp, 8080);
+        if let Endpoint::Workload(_) = from {
+            assert_eq!(
+                engine
+                    .allowed_between(from, Endpoint::Workload(web))
+                    .contains(Protocol::Tcp, 8080),
+                explained,
+                "the tables and the explained verdict differ"
+            );
+        }
+        explained
+    };
+    let pod = Endpoint::Workload(frontend);
+    let outside = Endpoint::Ip("10.200.0.1".parse().expect("an address"));
+    assert!(
+        asked(&Options::default(), pod),
+        "its dumped address is in the block"
+    );
+    assert!(
+        !asked(&cilium(), pod),
+        "Cilium's CIDR selectors select no pod"
+    );
+    assert!(
+        asked(&cilium(), outside),
+        "an address outside the cluster still matches"
+    );
+}

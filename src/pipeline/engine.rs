@@ -299,6 +299,18 @@ impl<'c> Engine<'c> {
         host_network: HostNetwork,
         calico: Option<crate::calico::eval::PodAddresses>,
     ) -> Self {
+        Self::for_cni(cluster, host_network, calico, false)
+    }
+
+    /// [`Engine::configured`], and with `cilium` (`--cni cilium`) a NetworkPolicy's `ipBlock`
+    /// selects no pod and no node whatever their addresses, as Cilium's own CIDR rules
+    /// (`cilium::cidr_addresses`): Cilium turns it into a CIDR selector.
+    pub fn for_cni(
+        cluster: &'c Cluster,
+        host_network: HostNetwork,
+        calico: Option<crate::calico::eval::PodAddresses>,
+        cilium: bool,
+    ) -> Self {
         let n = cluster.workloads.len();
         let classes = Classes::new(cluster, host_network);
 
@@ -332,7 +344,8 @@ impl<'c> Engine<'c> {
                     .iter()
                     .enumerate()
                     .map(|(r, rule)| {
-                        let mut m = peer_match(cluster, policy, rule, &classes, calico.as_ref());
+                        let mut m =
+                            peer_match(cluster, policy, rule, &classes, calico.as_ref(), cilium);
                         // Cilium's `host` with `remote-node` (or `cluster`, `all`): every node.
                         if policy.cilium.as_ref().is_some_and(|c| c.admits_nodes(d, r)) {
                             let (ips, pods) = crate::cilium::node_peers(cluster);
@@ -1464,6 +1477,7 @@ fn peer_match(
     rule: &Rule,
     classes: &Classes,
     calico: Option<&crate::calico::eval::PodAddresses>,
+    cilium: bool,
 ) -> PeerMatch {
     let n = cluster.workloads.len();
     let Some(peers) = &rule.peers else {
@@ -1489,8 +1503,9 @@ fn peer_match(
                     }
                 }
             }
-            // Cilium's CIDR selectors select neither pods nor nodes (`cilium::cidr_addresses`).
-            Peer::IpBlock { set, .. } if policy.cilium.is_some() => {
+            // Cilium's CIDR selectors select neither pods nor nodes (`cilium::cidr_addresses`),
+            // nor does a NetworkPolicy's ipBlock when Cilium enforces it.
+            Peer::IpBlock { set, .. } if cilium || policy.cilium.is_some() => {
                 ips = ips.union(&crate::cilium::cidr_addresses(cluster, set));
             }
             Peer::IpBlock { set, .. } => {
