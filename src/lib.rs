@@ -422,7 +422,9 @@ fn analyze_loaded(
 ) -> Report {
     let mut findings = std::mem::take(&mut loaded.findings);
     let given = loaded.cluster.workloads.len();
-    loaded.cluster.add_inferred();
+    loaded
+        .cluster
+        .add_inferred_for(options.cni == ambient::Cni::Calico);
     let engine = options.engine(&loaded.cluster);
     // INP004 speaks of the workloads given, not of the inferred ones.
     findings.extend(rules::inp004::check(&engine, given));

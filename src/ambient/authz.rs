@@ -365,7 +365,14 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
     } else {
         format!(
             "A DENY policy, because {}: it denies each mesh identity the ports {policies} {does} not allow it, and nothing else; principals assume the trust domain {} and the pods' service accounts.",
-            if user_allow.is_empty() {
+            if user_allow.is_empty()
+                && !cx
+                    .engine
+                    .calico_layered(d, crate::net::Direction::Ingress)
+                    .is_empty()
+            {
+                "Calico's policies decide who reaches these pods, pods the input does not show included, and an ALLOW policy would refuse those they admit".to_string()
+            } else if user_allow.is_empty() {
                 "no NetworkPolicy isolates these pods, so pods the input does not show may reach them, which an ALLOW policy would refuse".to_string()
             } else {
                 format!(
@@ -906,9 +913,16 @@ fn deciders(cx: &Context, d: usize) -> (String, bool) {
             .iter()
             .any(|&p| cx.cluster.policies.network[p].cilium.is_some() == cilium)
     };
+    let calico = !cx
+        .engine
+        .calico_layered(d, crate::net::Direction::Ingress)
+        .is_empty();
     let mut names = Vec::new();
-    if kinds(false) || !kinds(true) {
+    if kinds(false) || !(kinds(true) || calico) {
         names.push("NetworkPolicy");
+    }
+    if calico {
+        names.push("Calico's policies");
     }
     let cilium_denies = cx
         .engine
@@ -927,7 +941,8 @@ fn deciders(cx: &Context, d: usize) -> (String, bool) {
     {
         names.push("the cluster-wide policies");
     }
-    let plural = names.len() > 1 || names == ["Cilium's policies"];
+    let plural =
+        names.len() > 1 || matches!(names[..], ["Cilium's policies" | "Calico's policies"]);
     let text = match names.as_slice() {
         [one] => one.to_string(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),

@@ -965,7 +965,9 @@ fn connectivity_map(
         ConnectivityMode::Plain => connectivity(&options.engine(&loaded.cluster)),
         ConnectivityMode::Ambient => {
             // Waypoint pods the input lacks still carry traffic: infer them as `check` does.
-            loaded.cluster.add_inferred();
+            loaded
+                .cluster
+                .add_inferred_for(options.cni == ambient_netpol::ambient::Cni::Calico);
             let engine = options.engine(&loaded.cluster);
             let cx = ambient_netpol::ambient::Context::new(&engine, options);
             // After the CNI's verdict, the destination's ztunnel's.
@@ -1008,7 +1010,9 @@ fn explain(
     // Waypoint pods the input lacks still carry traffic once enrolled: infer them as `check`
     // does (after the input's workloads, which keep their indexes).
     let given = loaded.cluster.workloads.len();
-    loaded.cluster.add_inferred();
+    loaded
+        .cluster
+        .add_inferred_for(options.cni == ambient_netpol::ambient::Cni::Calico);
     let engine = options.engine(&loaded.cluster);
     let src = endpoint(&engine, given, from, "--from")?;
     let dst = endpoint(&engine, given, to, "--to")?;

@@ -17,6 +17,8 @@ use crate::findings::{Code, Finding, Location};
 use crate::input::Object;
 use crate::input::yaml::{Node, Value};
 use crate::model::fields::{self, Checked, Invalid};
+use crate::model::inferred::{Namespaces, StandIn};
+use crate::model::labels::Selector;
 use crate::net::conn::{ConnSet, MAX_PORT, Protocol};
 use crate::net::ip::{Cidr, IpSet};
 use crate::net::{Direction, PortRef, PortSpec};
@@ -779,6 +781,69 @@ fn port(node: &Node, path: &str) -> Checked<CalicoPort> {
         PortRef::Name(name) => Ok(CalicoPort::Named(name)),
         PortRef::Number(p) => Ok(CalicoPort::Range(p, p)),
     }
+}
+
+/// The pods Calico policies' selectors stand for ([`crate::model::inferred`]), for input that
+/// has policies and not their pods: those a policy selects, and those its rules name, where the
+/// selector says plainly which labels they carry (a conjunction Kubernetes can say; see
+/// [`CalicoSelector::as_kubernetes`]). A namespace is the policy's, the one a
+/// `projectcalico.org/namespace == '...'` conjunct names, or those a `namespaceSelector` matches.
+pub fn stand_ins(policies: &[CalicoPolicy]) -> Vec<StandIn> {
+    const NAMESPACE: &str = "projectcalico.org/namespace";
+    const NAME: &str = "projectcalico.org/name";
+    // Calico's own endpoint labels are not on the model's pods; its namespace name label is
+    // Kubernetes' own.
+    let pod_key = |k: &str| (!k.starts_with("projectcalico.org/")).then(|| k.to_string());
+    let namespace_key = |k: &str| match k {
+        NAME => Some(crate::model::NAMESPACE_NAME_LABEL.to_string()),
+        _ => pod_key(k),
+    };
+    let mut out = Vec::new();
+    let mut add = |policy: &CalicoPolicy,
+                   pods: &CalicoSelector,
+                   namespaces: Option<&CalicoSelector>,
+                   why: String| {
+        let Some(selector) = pods.as_kubernetes(&pod_key) else {
+            return;
+        };
+        let namespaces = match (pods.equals(NAMESPACE), namespaces, &policy.namespace) {
+            (Some(ns), ..) => Namespaces::In(ns.to_string()),
+            (None, Some(sel), _) => match sel.as_kubernetes(&namespace_key) {
+                Some(sel) => Namespaces::Matching(sel),
+                None => return,
+            },
+            (None, None, Some(ns)) => Namespaces::In(ns.clone()),
+            (None, None, None) => Namespaces::Matching(Selector::default()),
+        };
+        out.push(StandIn {
+            namespaces,
+            pods: selector,
+            location: policy.location,
+            why,
+        });
+    };
+    for policy in policies.iter().filter(|p| p.not_analysed.is_none()) {
+        add(
+            policy,
+            &policy.selector,
+            policy.namespace_selector.as_ref(),
+            format!("selected by {}", policy.describe()),
+        );
+        for direction in [Direction::Ingress, Direction::Egress] {
+            for rule in policy.rules(direction) {
+                let peer = rule.peer(direction);
+                if let Some(pods) = &peer.selector {
+                    add(
+                        policy,
+                        pods,
+                        peer.namespace_selector.as_ref(),
+                        format!("named by a rule of {}", policy.describe()),
+                    );
+                }
+            }
+        }
+    }
+    out
 }
 
 /// INP007 for the Calico policies and rules the analysis cannot judge.

@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::model::labels::Labels;
+use crate::model::labels::{Labels, Operator, Requirement, Selector};
 
 /// Label keys Calico accepts in a selector: `[a-zA-Z0-9_./-]{1,512}`.
 const MAX_KEY: usize = 512;
@@ -188,6 +188,59 @@ impl CalicoSelector {
     /// A label every match carries, for the engine's (namespace, label) index.
     pub fn required_label(&self) -> Option<(&str, &str)> {
         self.expr.required()
+    }
+
+    /// The same selection as a Kubernetes label selector, when the expression is a conjunction
+    /// Kubernetes can say (`==`, `!=`, `in`, `not in`, `has()`, `!has()`, `all()`); `None` for
+    /// the rest (`||`, `contains`, `global()`, ...). `key` renames a key, or drops its
+    /// conjunct (`None`): Calico's own labels, which the model's objects do not carry.
+    pub fn as_kubernetes(&self, key: &dyn Fn(&str) -> Option<String>) -> Option<Selector> {
+        let mut out = Selector::default();
+        let conjuncts = match &self.expr {
+            Expr::And(es) => es.as_slice(),
+            e => std::slice::from_ref(e),
+        };
+        for e in conjuncts {
+            let requirement = |k: &str, operator, values: Vec<String>| {
+                key(k).map(|key| Requirement {
+                    key,
+                    operator,
+                    values,
+                })
+            };
+            let r = match e {
+                Expr::All => None,
+                Expr::Eq(k, v) => {
+                    if let Some(k) = key(k) {
+                        out.match_labels.push((k, v.clone()));
+                    }
+                    None
+                }
+                Expr::Ne(k, v) => requirement(k, Operator::NotIn, vec![v.clone()]),
+                Expr::In(k, vs) => requirement(k, Operator::In, vs.iter().cloned().collect()),
+                Expr::NotIn(k, vs) => requirement(k, Operator::NotIn, vs.iter().cloned().collect()),
+                Expr::Has(k) => requirement(k, Operator::Exists, Vec::new()),
+                Expr::Not(inner) => match inner.as_ref() {
+                    Expr::Has(k) => requirement(k, Operator::DoesNotExist, Vec::new()),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            out.requirements.extend(r);
+        }
+        Some(out)
+    }
+
+    /// The value a plain conjunct `key == 'value'` gives `key`.
+    pub fn equals(&self, key: &str) -> Option<&str> {
+        let conjuncts = match &self.expr {
+            Expr::And(es) => es.as_slice(),
+            e => std::slice::from_ref(e),
+        };
+        conjuncts.iter().find_map(|e| match e {
+            Expr::Eq(k, v) if k == key => Some(v.as_str()),
+            _ => None,
+        })
     }
 }
 

@@ -15,11 +15,12 @@ use super::{Model, NAMESPACE_NAME_LABEL, Namespace, Workload};
 /// The namespace inferred workloads of "any namespace" live in.
 pub const ANY_NAMESPACE: &str = "[any namespace]";
 
-/// Pods a policy's selector stands for (a policy family lists them: `crate::netpol`).
-pub struct StandIn<'p> {
-    pub namespaces: Namespaces<'p>,
-    /// `None`: every pod.
-    pub pods: Option<&'p Selector>,
+/// Pods a policy's selector stands for (a policy family lists them: `crate::netpol`,
+/// `crate::calico`).
+pub struct StandIn {
+    pub namespaces: Namespaces,
+    /// The empty selector: every pod.
+    pub pods: Selector,
     /// The policy's.
     pub location: Location,
     /// Why it is assumed, for people: "selected by NetworkPolicy `shop/web`".
@@ -27,12 +28,12 @@ pub struct StandIn<'p> {
 }
 
 /// Where the pods of a [`StandIn`] are.
-pub enum Namespaces<'p> {
+pub enum Namespaces {
     /// This namespace.
-    In(&'p str),
+    In(String),
     /// The namespaces a selector matches (an empty one: every namespace). None matching: a
     /// namespace with labels that satisfy it is assumed.
-    Matching(&'p Selector),
+    Matching(Selector),
 }
 
 /// Adds the inferred workloads (and namespaces) to the model: those the stand-ins stand for when
@@ -63,12 +64,10 @@ pub fn add_inferred(model: &mut Model, stand_ins: Vec<StandIn>, first_policy: Op
     let mut anywhere_memo: HashMap<String, bool> = HashMap::new();
     let namespace_index = super::NamespaceIndex::new(&cluster.namespaces);
     let mut new_names: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let every_pod = Selector::default();
-
     for stand_in in stand_ins {
-        let pods = stand_in.pods.unwrap_or(&every_pod);
-        let candidates: Vec<String> = match stand_in.namespaces {
-            Namespaces::In(ns) => vec![ns.to_string()],
+        let pods = &stand_in.pods;
+        let candidates: Vec<String> = match &stand_in.namespaces {
+            Namespaces::In(ns) => vec![ns.clone()],
             Namespaces::Matching(sel) if sel.is_empty() => {
                 let anywhere = *anywhere_memo.entry(pods.to_string()).or_insert_with(|| {
                     cluster

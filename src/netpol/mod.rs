@@ -16,13 +16,13 @@ use policy::{NetworkPolicy, Peer, Rule};
 
 /// The pods NetworkPolicies' selectors stand for ([`crate::model::inferred`]): those a policy
 /// selects, and those its rules admit.
-pub fn stand_ins(policies: &[NetworkPolicy]) -> Vec<StandIn<'_>> {
+pub fn stand_ins(policies: &[NetworkPolicy]) -> Vec<StandIn> {
     let mut out = Vec::new();
     for policy in policies {
         if policy.namespaces.is_none() {
             out.push(StandIn {
-                namespaces: Namespaces::In(&policy.namespace),
-                pods: Some(&policy.pod_selector),
+                namespaces: Namespaces::In(policy.namespace.clone()),
+                pods: policy.pod_selector.clone(),
                 location: policy.location,
                 why: format!(
                     "selected by {} `{}`",
@@ -38,10 +38,10 @@ pub fn stand_ins(policies: &[NetworkPolicy]) -> Vec<StandIn<'_>> {
                 };
                 out.push(StandIn {
                     namespaces: match namespaces {
-                        None => Namespaces::In(&policy.namespace),
-                        Some(selector) => Namespaces::Matching(selector),
+                        None => Namespaces::In(policy.namespace.clone()),
+                        Some(selector) => Namespaces::Matching(selector.clone()),
                     },
-                    pods: pods.as_ref(),
+                    pods: pods.clone().unwrap_or_default(),
                     location: policy.location,
                     why: format!(
                         "admitted by a rule of NetworkPolicy `{}`",

@@ -144,11 +144,21 @@ fn read_policy(
 }
 
 impl Cluster {
-    /// Adds the workloads (and namespaces) the policies' selectors stand for
+    /// Adds the workloads (and namespaces) the NetworkPolicies' selectors stand for
     /// ([`model::inferred`]).
     pub fn add_inferred(&mut self) {
-        let stand_ins = crate::netpol::stand_ins(&self.policies.network);
-        let first = self.policies.network.first().map(|p| p.location);
+        self.add_inferred_for(false);
+    }
+
+    /// [`Cluster::add_inferred`], and with `calico` (`--cni calico`, where Calico's policies
+    /// are evaluated) Calico's policies' selectors too.
+    pub fn add_inferred_for(&mut self, calico: bool) {
+        let mut stand_ins = crate::netpol::stand_ins(&self.policies.network);
+        let mut first = self.policies.network.first().map(|p| p.location);
+        if calico {
+            stand_ins.extend(crate::calico::stand_ins(&self.policies.calico));
+            first = first.or(self.policies.calico.first().map(|p| p.location));
+        }
         model::inferred::add_inferred(&mut self.model, stand_ins, first);
     }
 }

@@ -103,13 +103,14 @@ pub fn check(cx: &Context, out: &mut Output) {
             let mut finding = Finding::new(
                 Code::Amb003,
                 format!(
-                    "{} is selected for ingress by {} and has kubelet probes on port {}; in the ambient mesh they arrive from the SNAT address {address_list}, which the policies do not allow on those ports: whether Calico blocks them is not documented, so they may be blocked, and the pods then fail their probes.",
+                    "{} {} selected for ingress by {} and {}; in the ambient mesh they arrive from the SNAT address {address_list}, which the policies do not allow on those ports: whether Calico blocks them is not documented, so they may be blocked, and the pods then fail their probes.",
                     workload.describe(),
+                    if workload.is_inferred() { "are" } else { "is" },
                     super::list(named),
                     if ports.is_empty() {
-                        "unknown ports".to_string()
+                        "may have kubelet probes".to_string()
                     } else {
-                        ports
+                        format!("has kubelet probes on port {ports}")
                     },
                 ),
                 Some(workload.location),
