@@ -819,6 +819,39 @@ mod tests {
             prop_assert_eq!(&again, &parsed);
         }
 
+        /// Where a selector converts to a Kubernetes label selector, the two agree on every
+        /// label set (and a conjunction of plain tests always converts).
+        #[test]
+        fn kubernetes_selectors_agree(
+            r in reference(),
+            sets in prop::collection::vec(prop::array::uniform3(prop::option::of(0..VALUES.len())), 8),
+        ) {
+            let mut text = String::new();
+            print(&r, &mut text, &mut std::iter::repeat(true), 0);
+            let parsed = CalicoSelector::parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+            let plain = |e: &Expr| match e {
+                Expr::All | Expr::Has(_) | Expr::Eq(..) | Expr::Ne(..) | Expr::In(..) | Expr::NotIn(..) => true,
+                Expr::Not(inner) => matches!(inner.as_ref(), Expr::Has(_)),
+                _ => false,
+            };
+            let conjunction = match &parsed.expr {
+                Expr::And(es) => es.iter().all(plain),
+                e => plain(e),
+            };
+            let converted = parsed.as_kubernetes(&|k| Some(k.to_string()));
+            prop_assert_eq!(converted.is_some(), conjunction, "{}", text);
+            if let Some(k8s) = converted {
+                for set in &sets {
+                    let labels: Labels = set
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, v)| v.map(|v| (KEYS[k].to_string(), VALUES[v].to_string())))
+                        .collect();
+                    prop_assert_eq!(k8s.matches(&labels), parsed.matches(&labels), "{} as {}", text, k8s);
+                }
+            }
+        }
+
         /// Any text: an expression or a located error inside the text, never a panic.
         #[test]
         fn any_text_parses_or_fails_in_place(text in "[a-z()!&|=' {},\"-]{0,40}") {
