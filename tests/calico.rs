@@ -99,9 +99,7 @@ impl Case {
     fn workload(&self, name: &str) -> usize {
         self.loaded
             .cluster
-            .workloads
-            .iter()
-            .position(|w| w.qualified_name() == name)
+            .workload(name)
             .unwrap_or_else(|| panic!("no workload {name}"))
     }
 

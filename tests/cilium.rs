@@ -68,9 +68,7 @@ impl Verdicts {
             Err(_) => Endpoint::Workload(
                 self.loaded
                     .cluster
-                    .workloads
-                    .iter()
-                    .position(|w| w.qualified_name() == who)
+                    .workload(who)
                     .unwrap_or_else(|| panic!("no workload {who}")),
             ),
         }
@@ -983,9 +981,7 @@ spec:
     let at = |name: &str| {
         loaded
             .cluster
-            .workloads
-            .iter()
-            .position(|w| w.qualified_name() == name)
+            .workload(name)
             .unwrap_or_else(|| panic!("no workload {name}"))
     };
     let (frontend, web) = (at("shop/frontend"), at("shop/web"));

@@ -50,9 +50,7 @@ fn cilium_connectivity_l3_l4() {
             Err(_) => Endpoint::Workload(
                 loaded
                     .cluster
-                    .workloads
-                    .iter()
-                    .position(|w| w.qualified_name() == who)
+                    .workload(who)
                     .unwrap_or_else(|| panic!("{name}: no workload {who}")),
             ),
         };

@@ -81,9 +81,7 @@ fn check_version(version: &str) -> (usize, usize) {
                 Endpoint::Workload(
                     loaded
                         .cluster
-                        .workloads
-                        .iter()
-                        .position(|w| w.qualified_name() == name)
+                        .workload(name)
                         .unwrap_or_else(|| panic!("no workload {name}")),
                 )
             };

@@ -78,9 +78,7 @@ fn conn_with(policies: &str, src: &str, dst: &str, host_network: HostNetwork) ->
         Err(_) => Endpoint::Workload(
             loaded
                 .cluster
-                .workloads
-                .iter()
-                .position(|w| w.qualified_name() == name)
+                .workload(name)
                 .unwrap_or_else(|| panic!("no workload {name}")),
         ),
     };

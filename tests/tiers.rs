@@ -96,9 +96,7 @@ fn with_engine<T>(policies: &str, f: impl FnOnce(&Engine, &dyn Fn(&str) -> Endpo
         Err(_) => Endpoint::Workload(
             loaded
                 .cluster
-                .workloads
-                .iter()
-                .position(|w| w.qualified_name() == name)
+                .workload(name)
                 .unwrap_or_else(|| panic!("no workload {name}")),
         ),
     };

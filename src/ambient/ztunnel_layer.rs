@@ -331,9 +331,7 @@ spec: {mtls: {mode: STRICT}}
 
     fn index(cx: &Context, name: &str) -> usize {
         cx.cluster
-            .workloads
-            .iter()
-            .position(|w| w.qualified_name() == name)
+            .workload(name)
             .expect("the workload is in the cluster")
     }
 

@@ -1092,10 +1092,10 @@ fn endpoint(engine: &Engine, given: usize, text: &str, flag: &str) -> Result<End
     if let Ok(ip) = text.parse() {
         return Ok(Endpoint::Ip(ip));
     }
-    let workloads = &engine.cluster.workloads[..given];
-    if let Some(i) = workloads.iter().position(|w| w.qualified_name() == text) {
+    if let Some(i) = engine.cluster.workload(text).filter(|&i| i < given) {
         return Ok(Endpoint::Workload(i));
     }
+    let workloads = &engine.cluster.workloads[..given];
     let mut known: Vec<String> = workloads.iter().map(|w| w.qualified_name()).collect();
     known.sort();
     known.dedup();

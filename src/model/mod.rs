@@ -289,6 +289,15 @@ pub struct Service {
 }
 
 impl Model {
+    /// The index of the (first) workload named `namespace/name`, as messages and the CLI's
+    /// `--from`/`--to` write it.
+    pub fn workload(&self, qualified: &str) -> Option<usize> {
+        let (namespace, name) = qualified.split_once('/')?;
+        self.workloads
+            .iter()
+            .position(|w| w.namespace == namespace && w.name == name)
+    }
+
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
         self.namespaces
             .binary_search_by(|ns| ns.name.as_str().cmp(name))
