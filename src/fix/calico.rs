@@ -5,7 +5,7 @@
 
 use super::emit::{self, Y};
 use super::{
-    Edit, after_node, aliased, append_item, dash_column, detect_style, is_flow, node_end,
+    Edit, RuleNodes, after_node, aliased, dash_column, detect_style, is_flow, node_end,
     with_line_endings,
 };
 use crate::ambient::HBONE_PORT;
@@ -23,37 +23,16 @@ pub fn port_edit(
     direction: Direction,
     rule: usize,
 ) -> Option<Edit> {
-    let source = policy.location.source;
-    let text = sources.get(source)?.text;
-    let spec = policy.node.get("spec")?;
-    let rules = spec.get(direction.as_str())?;
-    let rule_node = rules.as_seq()?.get(rule)?;
-    let destination = rule_node.get("destination")?;
-    let list = destination.get("ports")?;
-    let last = list.as_seq()?.last()?;
-    if aliased(
-        text,
-        &[
-            &policy.node,
-            spec,
-            rules,
-            rule_node,
-            destination,
-            list,
-            last,
-        ],
-    ) {
-        return None;
-    }
-    let mut edit = append_item(
-        text,
-        list,
-        &[Y::Int(HBONE_PORT.into())],
-        detect_style(text, &policy.node),
+    let at = RuleNodes::find(
+        sources,
+        &policy.node,
+        policy.location.source,
+        direction,
+        rule,
     )?;
-    edit.source = source;
-    edit.policy = usize::MAX;
-    Some(edit)
+    let destination = at.rule.get("destination")?;
+    let list = destination.get("ports")?;
+    at.append(&[destination, list], list, &[Y::Int(HBONE_PORT.into())])
 }
 
 /// The through rule for 15008/TCP only: same action and source, the destination without its
@@ -96,12 +75,21 @@ pub fn rule_edit(
     direction: Direction,
     rule: usize,
 ) -> Option<Edit> {
-    let source = policy.location.source;
-    let text = sources.get(source)?.text;
-    let spec = policy.node.get("spec")?;
-    let rules = spec.get(direction.as_str())?;
-    let item = rules.as_seq()?.get(rule)?;
-    if is_flow(text, rules) || aliased(text, &[&policy.node, spec, rules, item]) {
+    let RuleNodes {
+        text,
+        source,
+        root,
+        spec,
+        rules,
+        rule: item,
+    } = RuleNodes::find(
+        sources,
+        &policy.node,
+        policy.location.source,
+        direction,
+        rule,
+    )?;
+    if is_flow(text, rules) || aliased(text, &[root, spec, rules, item]) {
         return None;
     }
     let parsed = policy.rules(direction).get(rule)?;

@@ -786,21 +786,63 @@ fn layer_port_edit(
     direction: Direction,
     rule: usize,
 ) -> Option<Edit> {
-    let source = policy.location.source;
-    let text = sources.get(source)?.text;
-    let spec = policy.node.get("spec")?;
-    let rules = spec.get(direction.as_str())?;
-    let rule_node = rules.as_seq()?.get(rule)?;
+    let at = RuleNodes::find(
+        sources,
+        &policy.node,
+        policy.location.source,
+        direction,
+        rule,
+    )?;
     let (key, item) = layer_hbone_port(policy);
-    let list = rule_node.get(key)?;
-    let last = list.as_seq()?.last()?;
-    if aliased(text, &[&policy.node, spec, rules, rule_node, list, last]) {
-        return None;
+    let list = at.rule.get(key)?;
+    at.append(&[list], list, &[item])
+}
+
+/// The nodes down to rule `rule` of `direction` in a policy's `spec`, in its source's text.
+struct RuleNodes<'a> {
+    text: &'a str,
+    source: usize,
+    root: &'a Node,
+    spec: &'a Node,
+    rules: &'a Node,
+    rule: &'a Node,
+}
+
+impl<'a> RuleNodes<'a> {
+    fn find(
+        sources: &'a [Source],
+        root: &'a Node,
+        source: usize,
+        direction: Direction,
+        rule: usize,
+    ) -> Option<Self> {
+        let spec = root.get("spec")?;
+        let rules = spec.get(direction.as_str())?;
+        Some(RuleNodes {
+            text: sources.get(source)?.text,
+            source,
+            root,
+            spec,
+            rules,
+            rule: rules.as_seq()?.get(rule)?,
+        })
     }
-    let mut edit = append_item(text, list, &[item], detect_style(text, &policy.node))?;
-    edit.source = source;
-    edit.policy = usize::MAX;
-    Some(edit)
+
+    /// The edit that appends `items` to `list` (reached from the rule through `below`), in the
+    /// text's style; `None` when the list is empty or any node on the way is an alias.
+    fn append(&self, below: &[&Node], list: &Node, items: &[Y]) -> Option<Edit> {
+        let last = list.as_seq()?.last()?;
+        let mut path = vec![self.root, self.spec, self.rules, self.rule];
+        path.extend_from_slice(below);
+        path.push(last);
+        if aliased(self.text, &path) {
+            return None;
+        }
+        let mut edit = append_item(self.text, list, items, detect_style(self.text, self.root))?;
+        edit.source = self.source;
+        edit.policy = usize::MAX;
+        Some(edit)
+    }
 }
 
 /// The add style's separate policy for a cluster-wide rule: same kind, tier and subject, one
