@@ -375,7 +375,7 @@ pub fn precompute(
                         ips: IpSet::default(),
                     }
                 } else {
-                    let mut ips = if peer.names_endpoints() {
+                    let mut ips = if !peer.matches_addresses(namespace.is_some()) {
                         IpSet::default()
                     } else {
                         peer.nets.clone().unwrap_or_else(|| all_ips.clone())
