@@ -590,8 +590,16 @@ pub fn calico_nca_policies(n: usize, size: Size, seed: u64) -> String {
             4 => "has(tier)".to_string(),
             5 => format!("!has(owner) && tier == '{}'", tier(rng)),
             6 => format!("app == '{}' || app == '{}'", app(rng), app(rng)),
-            7 => format!("(tier == '{}' || tier == '{}') && !has(canary)", tier(rng), tier(rng)),
-            8 => format!("has(app) && !(tier in {{'{}', '{}'}})", tier(rng), tier(rng)),
+            7 => format!(
+                "(tier == '{}' || tier == '{}') && !has(canary)",
+                tier(rng),
+                tier(rng)
+            ),
+            8 => format!(
+                "has(app) && !(tier in {{'{}', '{}'}})",
+                tier(rng),
+                tier(rng)
+            ),
             9 => format!("app == '{}'", app(rng)),
             10 => format!("!(tier == '{}')", tier(rng)),
             _ => "all()".to_string(),
@@ -621,13 +629,19 @@ pub fn calico_nca_policies(n: usize, size: Size, seed: u64) -> String {
         let metadata = if global {
             format!("  name: {name}\n")
         } else {
-            format!("  name: {name}\n  namespace: {}\n", ns(rng.below(size.namespaces)))
+            format!(
+                "  name: {name}\n  namespace: {}\n",
+                ns(rng.below(size.namespaces))
+            )
         };
         let order = match rng.below(8) {
             0 | 1 => String::new(),
             2 => "  order: 1000\n".to_string(),
             3 => "  order: 750.5\n".to_string(),
-            _ => format!("  order: {}\n", [10, 100, 500, 1000, 1500, 2000][rng.below(6)]),
+            _ => format!(
+                "  order: {}\n",
+                [10, 100, 500, 1000, 1500, 2000][rng.below(6)]
+            ),
         };
         let mut spec = order;
         // A global policy without a selector selects every pod: rarer.
@@ -672,7 +686,11 @@ pub fn calico_nca_policies(n: usize, size: Size, seed: u64) -> String {
         let _ = write!(
             out,
             "apiVersion: projectcalico.org/v3\nkind: {}\nmetadata:\n{metadata}spec:\n{spec}---\n",
-            if global { "GlobalNetworkPolicy" } else { "NetworkPolicy" }
+            if global {
+                "GlobalNetworkPolicy"
+            } else {
+                "NetworkPolicy"
+            }
         );
     }
     out
@@ -699,9 +717,15 @@ fn calico_rule(rng: &mut Rng, size: Size, ingress: bool) -> String {
             tier(rng),
             rng.below(size.workloads)
         )],
-        2 => vec![format!("namespaceSelector: \"team == 'team-{}'\"", rng.below(5))],
+        2 => vec![format!(
+            "namespaceSelector: \"team == 'team-{}'\"",
+            rng.below(5)
+        )],
         3 => vec![
-            format!("namespaceSelector: \"has(team) && team != 'team-{}'\"", rng.below(5)),
+            format!(
+                "namespaceSelector: \"has(team) && team != 'team-{}'\"",
+                rng.below(5)
+            ),
             format!("selector: \"tier != '{}'\"", tier(rng)),
         ],
         4 => vec![format!("notSelector: \"tier == '{}'\"", tier(rng))],
@@ -712,20 +736,36 @@ fn calico_rule(rng: &mut Rng, size: Size, ingress: bool) -> String {
         // Addresses outside the pod range.
         6 => vec![format!(
             "nets: [{}]",
-            pick(rng, &["192.0.2.0/24", "198.51.100.0/24, 203.0.113.0/25", "172.16.0.0/12"])
+            pick(
+                rng,
+                &[
+                    "192.0.2.0/24",
+                    "198.51.100.0/24, 203.0.113.0/25",
+                    "172.16.0.0/12"
+                ]
+            )
         )],
         7 => vec![
             "nets: [0.0.0.0/0]".to_string(),
             "notNets: [10.0.0.0/8, 192.168.0.0/16]".to_string(),
         ],
         // Addresses that hold the pod range: Calico matches the pods by their addresses.
-        8 => vec![format!("nets: [{}]", pick(rng, &["10.0.0.0/8", "0.0.0.0/0"]))],
-        9 => vec![format!("notNets: [{}]", pick(rng, &["192.0.2.0/24", "10.1.0.0/16"]))],
+        8 => vec![format!(
+            "nets: [{}]",
+            pick(rng, &["10.0.0.0/8", "0.0.0.0/0"])
+        )],
+        9 => vec![format!(
+            "notNets: [{}]",
+            pick(rng, &["192.0.2.0/24", "10.1.0.0/16"])
+        )],
         _ => vec![],
     };
     // Ports: a protocol for them; destination ports only.
     let (protocol, ports): (Option<&str>, Vec<String>) = match rng.below(9) {
-        0 => (Some("TCP"), vec![format!("ports: [{}]", 8000 + rng.below(100))]),
+        0 => (
+            Some("TCP"),
+            vec![format!("ports: [{}]", 8000 + rng.below(100))],
+        ),
         1 => (Some("TCP"), vec!["ports: [http, 9090]".to_string()]),
         2 => (
             Some("TCP"),
@@ -739,7 +779,10 @@ fn calico_rule(rng: &mut Rng, size: Size, ingress: bool) -> String {
             ],
         ),
         4 => (Some("TCP"), vec!["notPorts: [metrics, 15008]".to_string()]),
-        5 => (Some("UDP"), vec![pick(rng, &["ports: [dns]", "ports: [5353, 53]"]).to_string()]),
+        5 => (
+            Some("UDP"),
+            vec![pick(rng, &["ports: [dns]", "ports: [5353, 53]"]).to_string()],
+        ),
         6 => (Some(pick(rng, &["TCP", "UDP"])), vec![]),
         7 => (None, vec!["__notProtocol".to_string()]),
         _ => (None, vec![]),
@@ -759,7 +802,10 @@ fn calico_rule(rng: &mut Rng, size: Size, ingress: bool) -> String {
         } else {
             format!(
                 "    {key}:\n{}",
-                lines.iter().map(|l| format!("      {l}\n")).collect::<String>()
+                lines
+                    .iter()
+                    .map(|l| format!("      {l}\n"))
+                    .collect::<String>()
             )
         }
     };
