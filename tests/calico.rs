@@ -467,3 +467,25 @@ fn a_global_policys_lone_not_selector_matches_addresses_a_namespaced_ones_does_n
     assert!(case.allows_with(&engine, "b/remote", "a/client", 80));
     assert!(!case.allows_with(&engine, "a/web", "a/client", 80));
 }
+
+#[test]
+fn ties_at_order_1000_with_kubernetes_network_policies_go_by_felixs_names() {
+    // felix sorts a tier's policies by order, then by v1 name: `ns/name` for a NetworkPolicy
+    // (libcalico-go's ConvertNetworkPolicyV3ToV1Key), the name for a GlobalNetworkPolicy, and
+    // `ns/knp.default.<name>` for a Kubernetes NetworkPolicy. Found by
+    // benches/compare-nca-calico.sh, whose NCA input is sorted that way.
+    let np = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: a}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: client}}}]\n    ports: [{port: 8080}]\n---\n";
+    let deny = "  order: 1000\n  selector: app == 'web'\n  ingress: [{action: Deny, source: {selector: app == 'client'}}]\n";
+    let namespaced = |name: &str| {
+        Case::new(&format!(
+            "{np}apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: a}}\nspec:\n{deny}---\n"
+        ))
+    };
+    // `a/alpha-deny` < `a/knp.default.web`: the Deny comes first.
+    assert!(!namespaced("alpha-deny").allows("a/client", "a/web", 8080));
+    // `a/zeta-deny` > `a/knp.default.web`: the NetworkPolicy's allow comes first.
+    assert!(namespaced("zeta-deny").allows("a/client", "a/web", 8080));
+    // Global: `a-deny` < `a/knp.default.web` ('-' before '/'), `b-deny` after it.
+    assert!(!Case::new(&format!("{np}{}", gnp("a-deny", deny))).allows("a/client", "a/web", 8080));
+    assert!(Case::new(&format!("{np}{}", gnp("b-deny", deny))).allows("a/client", "a/web", 8080));
+}
