@@ -5,7 +5,9 @@
 # per protocol (benches/compare_nca.py --calico). Each cluster is compared four times: as
 # generated, where the two known causes of differences show (BENCHMARKS.md, "Calico against
 # NCA"), with one cause taken out, with the other, and with both (--ablate), where any difference
-# fails the script. Prints a table of the pairs compared and the differences of each run.
+# fails the script; and once more without both but with NCA's input in the file's order instead
+# of Calico's (NCA breaks ties of `order` by input order), to count what the ties decide. Prints
+# a table of the pairs compared and the differences of each run.
 #
 #   benches/compare-nca-calico.sh [CLUSTERS]     CLUSTERS: how many (default 20), seeds 1..N
 #
@@ -34,14 +36,17 @@ sizes=("3 12 3 6" "4 20 5 10" "5 30 8 14" "6 40 10 20" "10 50 10 25" "8 60 12 30
 
 # Runs: as generated; with one known cause taken out (so what is left is the other's); with
 # both taken out, where any difference fails.
-runs=(full no-pod-nets no-lone-not-selector ablated)
+# Last, both out but NCA given the policies in the input's order, not Calico's: what the ties
+# of `order` decide (not a failure).
+runs=(full no-pod-nets no-lone-not-selector ablated file-order)
 declare -A ablation=([full]= [no-pod-nets]=--ablate=nets \
-  [no-lone-not-selector]=--ablate=not-selector [ablated]=--ablate)
-line() { printf '%-5s %-13s %9s %9s %9s %14s %14s %9s\n' "$@"; }
-line seed size compared identical different "lone notSel." "pod nets" neither
-line "" "" "" "" "" "(pod nets out)" "(notSel. out)" ""
+  [no-lone-not-selector]=--ablate=not-selector [ablated]=--ablate \
+  [file-order]=--ablate=nets,not-selector,file-order)
+line() { printf '%-5s %-13s %9s %9s %9s %14s %14s %9s %11s\n' "$@"; }
+line seed size compared identical different "lone notSel." "pod nets" neither "ties, NCA"
+line "" "" "" "" "" "(pod nets out)" "(notSel. out)" "" "file order"
 fail=0
-total=(0 0 0 0 0 0)
+total=(0 0 0 0 0 0 0)
 for seed in $(seq 1 "$clusters"); do
   read -r namespaces workloads policies calico <<< "${sizes[$(( (seed - 1) % ${#sizes[@]} ))]}"
   base=$work/$seed
@@ -72,7 +77,7 @@ for seed in $(seq 1 "$clusters"); do
     fi
   done
   line "$seed" "$namespaces/$workloads/$policies/$calico" "${row[@]}"
-  for i in 0 1 2 3 4 5; do total[i]=$(( total[i] + row[i] )); done
+  for i in 0 1 2 3 4 5 6; do total[i]=$(( total[i] + row[i] )); done
 done
 line all "" "${total[@]}"
 echo "(size: namespaces/workloads/Kubernetes NetworkPolicies/Calico policies; the details of"

@@ -36,7 +36,8 @@ nothing in Calico) and NCA's (the same, its policies in Calico's evaluation orde
 ties of `order` by input order); `--calico` compares NCA's answer with `ambient-netpol
 connectivity --cni calico --pod-cidr 10.244.0.0/16 --host-network pod --format json`, pair by
 pair and per protocol, prints one `RESULT compared identical different` line, and with --ablate
-fails on any difference. `--ablate=nets` or `--ablate=not-selector` takes out one cause only.
+fails on any difference. `--ablate=nets` or `--ablate=not-selector` takes out one cause only;
+`--ablate=nets,not-selector,file-order` both, with NCA's copy in the input's order.
 """
 
 import ipaddress
@@ -401,13 +402,13 @@ def field(doc, key, indent):
 
 
 def calico_order(doc):
-    """The key of a policy in Calico's evaluation order (order, none last; then the name, as
-    `ambient-netpol` does: `ns/name` for a NetworkPolicy, the name for a GlobalNetworkPolicy,
-    the Kubernetes NetworkPolicies as order 1000 named `knp.default.`); None for the rest."""
+    """The key of a policy in Calico's evaluation order (order, none last; then felix's v1 name:
+    `ns/name` for a NetworkPolicy, the name for a GlobalNetworkPolicy, `ns/knp.default.<name>`
+    for a Kubernetes NetworkPolicy, of order 1000); None for the rest."""
     kind = field(doc, "kind", 0)
     api = field(doc, "apiVersion", 0) or ""
     if kind == "NetworkPolicy" and api.startswith("networking.k8s.io/"):
-        return (0, 1000.0, "knp.default.")
+        return (0, 1000.0, f"{field(doc, 'namespace', 2)}/knp.default.{field(doc, 'name', 2)}")
     if kind in ("NetworkPolicy", "GlobalNetworkPolicy") and api.startswith("projectcalico.org/"):
         order = field(doc, "order", 2)
         name = field(doc, "name", 2)
@@ -444,7 +445,8 @@ def ablate_not_selector(doc):
 
 
 def calico_inputs(cluster, ours_path, nca_path, ablate):
-    """`ablate`: the causes to take out, `nets` and/or `not-selector`."""
+    """`ablate`: the causes to take out, `nets` and/or `not-selector`; with `file-order` NCA's
+    copy keeps the input's order (to count what the ties decide)."""
     docs = [d for d in documents(cluster) if d.strip()]
     if "nets" in ablate:
         docs = [ablate_nets(d) for d in docs]
@@ -452,7 +454,9 @@ def calico_inputs(cluster, ours_path, nca_path, ablate):
         docs = [ablate_not_selector(d) for d in docs]
     open(ours_path, "w", encoding="utf-8").write("---\n".join(docs) + "---\n")
     rest = [d for d in docs if calico_order(d) is None]
-    policies = sorted((d for d in docs if calico_order(d) is not None), key=calico_order)
+    policies = [d for d in docs if calico_order(d) is not None]
+    if "file-order" not in ablate:
+        policies.sort(key=calico_order)
     # NCA 2.1.0's YAML reader knows integers only: a fractional order stays a string, which it
     # fails to compare with a number. The next integer up takes the same place when no policy
     # has an order in between (checked).
