@@ -6,14 +6,33 @@
 //! waypoint, service accounts per tier) and adds N Istio AuthorizationPolicies (default: one per
 //! two NetworkPolicies, at least one per namespace); `benches/compare-nca.sh --authz` compares
 //! ztunnel's verdicts with network-config-analyzer's. Without it the output is unchanged.
+//!
+//! `--calico[=N]` (anywhere) adds N Calico NetworkPolicies and GlobalNetworkPolicies of the
+//! default tier (default: one per NetworkPolicy), for `--cni calico --pod-cidr 10.244.0.0/16`;
+//! `benches/compare-nca-calico.sh` compares our Calico verdicts with network-config-analyzer's.
 
 #[path = "../tests/support/cluster.rs"]
 mod cluster;
 
 fn main() {
     let mut authz = None;
+    let mut calico = None;
     let args: Vec<String> = std::env::args()
         .skip(1)
+        .filter(|a| {
+            let Some(n) = a.strip_prefix("--calico") else {
+                return true;
+            };
+            calico = Some(match n {
+                "" => None,
+                n => Some(
+                    n.strip_prefix('=')
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or_else(|| usage()),
+                ),
+            });
+            false
+        })
         .filter(|a| match a.strip_prefix("--authz") {
             Some("") => {
                 authz = Some(None);
@@ -63,11 +82,15 @@ fn main() {
         let n = n.unwrap_or((size.policies / 2).max(size.namespaces));
         print!("{}", cluster::authorization_policies(n, size, seed));
     }
+    if let Some(n) = calico {
+        let n = n.unwrap_or(size.policies);
+        print!("{}", cluster::calico_nca_policies(n, size, seed));
+    }
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: gen-cluster [S|M|L|XL | NAMESPACES WORKLOADS POLICIES] [SEED [CLUSTER-POLICIES]] [--authz[=N]]"
+        "usage: gen-cluster [S|M|L|XL | NAMESPACES WORKLOADS POLICIES] [SEED [CLUSTER-POLICIES]] [--authz[=N]] [--calico[=N]]"
     );
     std::process::exit(2)
 }

@@ -422,3 +422,68 @@ fn tiers_ordered_below_1000_come_before_the_admin_network_policies() {
     let late = case(5000);
     assert!(late.allows("a/other", "a/web", 8080));
 }
+
+#[test]
+fn a_global_policys_lone_not_selector_matches_addresses_a_namespaced_ones_does_not() {
+    // libcalico-go's rule conversion scopes a namespaced policy's `notSelector` to its namespace
+    // (a selector `projectcalico.org/namespace == 'a'`, so endpoints only); a global rule keeps
+    // the `notSelector` alone, which excludes the selected endpoints' addresses and nothing
+    // else. Found by benches/compare-nca-calico.sh (NCA denied, we allowed).
+    let case = Case::new(&format!(
+        "{}apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: local, namespace: a}}\nspec:\n  order: 1\n  selector: app == 'client'\n  ingress:\n  - {{action: Deny, source: {{notSelector: app == 'other'}}}}\n  - {{action: Allow}}\n",
+        gnp(
+            "web-in",
+            "  order: 1\n  selector: app == 'web'\n  ingress:\n  - {action: Deny, protocol: TCP, source: {notSelector: app == 'client'}}\n  - {action: Allow}\n",
+        ),
+    ));
+    let engine = case.engine(Some("10.244.0.0/16"));
+    let at = |ip: &str| Endpoint::Ip(ip.parse().expect("an address"));
+    let (web, client) = (
+        Endpoint::Workload(case.workload("a/web")),
+        Endpoint::Workload(case.workload("a/client")),
+    );
+    // Global: an address is not `client`, so the Deny matches it.
+    assert!(
+        !engine
+            .allowed_between(at("192.0.2.1"), web)
+            .contains(Protocol::Tcp, 80)
+    );
+    assert!(
+        !engine
+            .verdict(at("192.0.2.1"), web)
+            .allowed
+            .contains(Protocol::Tcp, 80)
+    );
+    assert!(case.allows_with(&engine, "a/client", "a/web", 80));
+    assert!(!case.allows_with(&engine, "b/remote", "a/web", 80));
+    // Namespaced: endpoints of `a` only; an address and `b`'s pods reach the Allow.
+    assert!(
+        engine
+            .allowed_between(at("192.0.2.1"), client)
+            .contains(Protocol::Tcp, 80)
+    );
+    assert!(case.allows_with(&engine, "b/remote", "a/client", 80));
+    assert!(!case.allows_with(&engine, "a/web", "a/client", 80));
+}
+
+#[test]
+fn ties_at_order_1000_with_kubernetes_network_policies_go_by_felixs_names() {
+    // felix sorts a tier's policies by order, then by v1 name: `ns/name` for a NetworkPolicy
+    // (libcalico-go's ConvertNetworkPolicyV3ToV1Key), the name for a GlobalNetworkPolicy, and
+    // `ns/knp.default.<name>` for a Kubernetes NetworkPolicy. Found by
+    // benches/compare-nca-calico.sh, whose NCA input is sorted that way.
+    let np = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: a}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: client}}}]\n    ports: [{port: 8080}]\n---\n";
+    let deny = "  order: 1000\n  selector: app == 'web'\n  ingress: [{action: Deny, source: {selector: app == 'client'}}]\n";
+    let namespaced = |name: &str| {
+        Case::new(&format!(
+            "{np}apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: a}}\nspec:\n{deny}---\n"
+        ))
+    };
+    // `a/alpha-deny` < `a/knp.default.web`: the Deny comes first.
+    assert!(!namespaced("alpha-deny").allows("a/client", "a/web", 8080));
+    // `a/zeta-deny` > `a/knp.default.web`: the NetworkPolicy's allow comes first.
+    assert!(namespaced("zeta-deny").allows("a/client", "a/web", 8080));
+    // Global: `a-deny` < `a/knp.default.web` ('-' before '/'), `b-deny` after it.
+    assert!(!Case::new(&format!("{np}{}", gnp("a-deny", deny))).allows("a/client", "a/web", 8080));
+    assert!(Case::new(&format!("{np}{}", gnp("b-deny", deny))).allows("a/client", "a/web", 8080));
+}

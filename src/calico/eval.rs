@@ -110,8 +110,18 @@ pub struct Precomputed {
     /// name).
     pub layered: Vec<[Vec<usize>; 2]>,
     /// Per policy: whether it comes after the Kubernetes NetworkPolicies of its tier (the
-    /// default tier's policies above order 1000, or of order 1000 named after `knp.default.`).
+    /// default tier's policies above order 1000, or of order 1000 whose name sorts after theirs:
+    /// felix breaks ties by the v1 name, `ns/name` for a NetworkPolicy, `ns/knp.default.<name>`
+    /// for a Kubernetes one, so a NetworkPolicy's name is compared with `knp.default.`). For a
+    /// GlobalNetworkPolicy of order 1000 this depends on the pod's namespace: see
+    /// [`Precomputed::comes_after_kubernetes`].
     pub after_kubernetes: Vec<bool>,
+    /// Per policy: its name when it is a default-tier GlobalNetworkPolicy of order 1000, whose
+    /// place among a namespace's Kubernetes NetworkPolicies (`ns/knp.default.<name>`) depends on
+    /// the namespace.
+    pub global_ties: Vec<Option<String>>,
+    /// Per workload: its namespace (for `global_ties`).
+    pub workload_namespaces: Vec<String>,
     pub pods: PodAddresses,
 }
 
@@ -377,7 +387,7 @@ pub fn precompute(
                         ips: IpSet::default(),
                     }
                 } else {
-                    let mut ips = if peer.names_endpoints() {
+                    let mut ips = if !peer.matches_addresses(namespace.is_some()) {
                         IpSet::default()
                     } else {
                         peer.nets.clone().unwrap_or_else(|| all_ips.clone())
@@ -438,15 +448,30 @@ pub fn precompute(
             list.sort_unstable_by_key(|&c| rank[c]);
         }
     }
+    // felix sorts a tier's policies by order, then by v1 name: `ns/name` for a NetworkPolicy
+    // (libcalico-go's ConvertNetworkPolicyV3ToV1Key), the name for a GlobalNetworkPolicy; a
+    // Kubernetes NetworkPolicy is the NetworkPolicy `knp.default.<name>` of its namespace.
     let after_kubernetes = policies
         .iter()
         .map(|p| {
             p.tier == DEFAULT_TIER
                 && super::by_order(
-                    (p.order, p.qualified_name().as_str()),
+                    (p.order, p.name.as_str()),
                     (Some(KUBERNETES_ORDER), "knp.default."),
                 ) == std::cmp::Ordering::Greater
         })
+        .collect();
+    let global_ties = policies
+        .iter()
+        .map(|p| {
+            (p.tier == DEFAULT_TIER && p.namespace.is_none() && p.order == Some(KUBERNETES_ORDER))
+                .then(|| p.name.clone())
+        })
+        .collect();
+    let workload_namespaces = cluster
+        .workloads
+        .iter()
+        .map(|w| w.namespace.clone())
         .collect();
     Precomputed {
         tiers,
@@ -456,6 +481,8 @@ pub fn precompute(
         fixed,
         layered,
         after_kubernetes,
+        global_ties,
+        workload_namespaces,
         pods: endpoints.pods,
     }
 }
@@ -496,7 +523,7 @@ impl Precomputed {
             if self.tier_of[c] != tier {
                 continue;
             }
-            if !placed && self.after_kubernetes[c] {
+            if !placed && self.comes_after_kubernetes(c, workload) {
                 steps.push(Step::Kubernetes);
                 placed = true;
             }
@@ -506,6 +533,18 @@ impl Precomputed {
             steps.push(Step::Kubernetes);
         }
         steps
+    }
+
+    /// Whether policy `c` comes after the Kubernetes NetworkPolicies selecting `workload` (of
+    /// its namespace, `ns/knp.default.<name>`).
+    pub fn comes_after_kubernetes(&self, c: usize, workload: usize) -> bool {
+        match &self.global_ties[c] {
+            Some(name) => {
+                name.as_str()
+                    > format!("{}/knp.default.", self.workload_namespaces[workload]).as_str()
+            }
+            None => self.after_kubernetes[c],
+        }
     }
 
     pub fn peer_match(&self, policy: usize, direction: Direction, rule: usize) -> &PeerMatch {

@@ -99,13 +99,28 @@ pub struct Entity {
 
 impl Entity {
     /// Whether it names endpoints by labels or service accounts (then plain addresses outside
-    /// the cluster never match it).
+    /// the cluster match it only as [`Entity::matches_addresses`] says).
     pub fn names_endpoints(&self) -> bool {
         self.selector.is_some()
             || self.not_selector.is_some()
             || self.namespace_selector.is_some()
             || self.service_account_names.is_some()
             || self.service_account_selector.is_some()
+    }
+
+    /// Whether plain addresses (outside the cluster) can match it: not when it names endpoints,
+    /// except a GlobalNetworkPolicy's lone `notSelector`. Calico scopes a rule's selectors to
+    /// endpoints by the policy's namespace or a `namespaceSelector` (libcalico-go's rule
+    /// conversion adds `projectcalico.org/namespace == '<ns>'` to a namespaced policy's
+    /// `selector`/`notSelector`); a global rule's `notSelector` alone only excludes the
+    /// addresses of the endpoints it selects.
+    pub fn matches_addresses(&self, namespaced: bool) -> bool {
+        !self.names_endpoints()
+            || (!namespaced
+                && self.selector.is_none()
+                && self.namespace_selector.is_none()
+                && self.service_account_names.is_none()
+                && self.service_account_selector.is_none())
     }
 
     /// Whether anything but ports constrains it.

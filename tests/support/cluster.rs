@@ -560,3 +560,270 @@ pub fn calico_policies(n: usize, namespaces: usize, seed: u64) -> String {
     }
     out
 }
+
+/// The pod range of [`calico_nca_policies`]' clusters (`ambient-netpol --pod-cidr`): inside the
+/// `10.0.0.0/8` the generated Kubernetes `ipBlock` excepts.
+pub const CALICO_POD_CIDR: &str = "10.244.0.0/16";
+
+/// `n` Calico policies of the default tier over a cluster of [`generate`] (same size), in what
+/// network-config-analyzer 2.1.0 reads (no `tier`, no service accounts, no `nets` beside a
+/// selector: BENCHMARKS.md, "Calico against NCA"): GlobalNetworkPolicies (some with a
+/// `namespaceSelector`) and NetworkPolicies, orders that tie (with each other and with the
+/// Kubernetes NetworkPolicies' 1000), fractional and missing orders, names whose order is not the
+/// file's; selectors with `==`, `!=`, `in`, `not in`, `has()`, `!`, `&&`, `||`, parentheses and
+/// `all()`; rules that Allow, Deny, Pass or Log, by `selector`, `notSelector`,
+/// `namespaceSelector`, `nets`/`notNets` (some covering the pod range [`CALICO_POD_CIDR`]), or
+/// nothing; TCP, UDP, no protocol or `notProtocol`; `ports` and `notPorts` with numbers, `"a:b"`
+/// ranges and named ports; `types` given or left out.
+pub fn calico_nca_policies(n: usize, size: Size, seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0x0ca1_1c0a);
+    let mut out = String::new();
+    let ns = |i: usize| format!("ns-{:03}", i % size.namespaces.max(1));
+    fn pod_selector(rng: &mut Rng, size: Size) -> String {
+        let tier = |rng: &mut Rng| TIERS[rng.below(3)];
+        let app = |rng: &mut Rng| format!("app-{:05}", rng.below(size.workloads));
+        match rng.below(12) {
+            0 => format!("tier == '{}'", tier(rng)),
+            1 => format!("tier != '{}'", tier(rng)),
+            2 => format!("tier in {{'{}', '{}'}}", tier(rng), tier(rng)),
+            3 => format!("tier not in {{'{}'}}", tier(rng)),
+            4 => "has(tier)".to_string(),
+            5 => format!("!has(owner) && tier == '{}'", tier(rng)),
+            6 => format!("app == '{}' || app == '{}'", app(rng), app(rng)),
+            7 => format!(
+                "(tier == '{}' || tier == '{}') && !has(canary)",
+                tier(rng),
+                tier(rng)
+            ),
+            8 => format!(
+                "has(app) && !(tier in {{'{}', '{}'}})",
+                tier(rng),
+                tier(rng)
+            ),
+            9 => format!("app == '{}'", app(rng)),
+            10 => format!("!(tier == '{}')", tier(rng)),
+            _ => "all()".to_string(),
+        }
+    }
+    fn namespace_selector(rng: &mut Rng, size: Size) -> String {
+        let team = |rng: &mut Rng| format!("team-{}", rng.below(5));
+        match rng.below(6) {
+            0 => format!("team == '{}'", team(rng)),
+            1 => format!("team in {{'{}', '{}'}}", team(rng), team(rng)),
+            2 => format!("team != '{}'", team(rng)),
+            3 => "has(team)".to_string(),
+            4 => format!(
+                "kubernetes.io/metadata.name == 'ns-{:03}'",
+                rng.below(size.namespaces.max(1))
+            ),
+            _ => "all()".to_string(),
+        }
+    }
+    for p in 0..n {
+        let global = rng.chance(30);
+        // Names whose alphabetical order is not the file's, for the ties.
+        let name = format!(
+            "{}-{p:03}",
+            ["zeta", "alpha", "mid", "knp", "default", "beta"][rng.below(6)]
+        );
+        let metadata = if global {
+            format!("  name: {name}\n")
+        } else {
+            format!(
+                "  name: {name}\n  namespace: {}\n",
+                ns(rng.below(size.namespaces))
+            )
+        };
+        let order = match rng.below(8) {
+            0 | 1 => String::new(),
+            2 => "  order: 1000\n".to_string(),
+            3 => "  order: 750.5\n".to_string(),
+            _ => format!(
+                "  order: {}\n",
+                [10, 100, 500, 1000, 1500, 2000][rng.below(6)]
+            ),
+        };
+        let mut spec = order;
+        // A global policy without a selector selects every pod: rarer.
+        if rng.below(if global { 10 } else { 5 }) > 0 {
+            spec += &format!("  selector: \"{}\"\n", pod_selector(&mut rng, size));
+        }
+        if global && rng.chance(40) {
+            spec += &format!(
+                "  namespaceSelector: \"{}\"\n",
+                namespace_selector(&mut rng, size)
+            );
+        }
+        let (ingress, egress) = match rng.below(8) {
+            0 => (false, true),
+            1 | 2 => (true, true),
+            _ => (true, false),
+        };
+        let explicit_types = rng.below(5) > 0;
+        if explicit_types {
+            let types: Vec<&str> = [("Ingress", ingress), ("Egress", egress)]
+                .iter()
+                .filter(|t| t.1)
+                .map(|t| t.0)
+                .collect();
+            spec += &format!("  types: [{}]\n", types.join(", "));
+        }
+        for (direction, on) in [("ingress", ingress), ("egress", egress)] {
+            if !on {
+                continue;
+            }
+            spec += &format!("  {direction}:\n");
+            for _ in 0..1 + rng.below(3) {
+                spec += &calico_rule(&mut rng, size, direction == "ingress");
+            }
+            // Often a last rule for the rest, so that not every selected pod is cut off.
+            match rng.below(6) {
+                0 | 1 => spec += "  - action: Allow\n",
+                2 => spec += "  - action: Pass\n",
+                _ => {}
+            }
+        }
+        let _ = write!(
+            out,
+            "apiVersion: projectcalico.org/v3\nkind: {}\nmetadata:\n{metadata}spec:\n{spec}---\n",
+            if global {
+                "GlobalNetworkPolicy"
+            } else {
+                "NetworkPolicy"
+            }
+        );
+    }
+    out
+}
+
+fn pick(rng: &mut Rng, list: &[&'static str]) -> &'static str {
+    list[rng.below(list.len())]
+}
+
+fn calico_rule(rng: &mut Rng, size: Size, ingress: bool) -> String {
+    let action = match rng.below(10) {
+        0..=3 => "Allow",
+        4..=6 => "Deny",
+        7 | 8 => "Pass",
+        _ => "Log",
+    };
+    let tier = |rng: &mut Rng| TIERS[rng.below(3)];
+    // The peer: who sent (ingress) or who receives (egress).
+    let peer: Vec<String> = match rng.below(11) {
+        0 => vec![format!("selector: \"tier == '{}'\"", tier(rng))],
+        1 => vec![format!(
+            "selector: \"tier in {{'{}', '{}'}} || app == 'app-{:05}'\"",
+            tier(rng),
+            tier(rng),
+            rng.below(size.workloads)
+        )],
+        2 => vec![format!(
+            "namespaceSelector: \"team == 'team-{}'\"",
+            rng.below(5)
+        )],
+        3 => vec![
+            format!(
+                "namespaceSelector: \"has(team) && team != 'team-{}'\"",
+                rng.below(5)
+            ),
+            format!("selector: \"tier != '{}'\"", tier(rng)),
+        ],
+        4 => vec![format!("notSelector: \"tier == '{}'\"", tier(rng))],
+        5 => vec![
+            "namespaceSelector: all()".to_string(),
+            format!("notSelector: \"has(app) && tier == '{}'\"", tier(rng)),
+        ],
+        // Addresses outside the pod range.
+        6 => vec![format!(
+            "nets: [{}]",
+            pick(
+                rng,
+                &[
+                    "192.0.2.0/24",
+                    "198.51.100.0/24, 203.0.113.0/25",
+                    "172.16.0.0/12"
+                ]
+            )
+        )],
+        7 => vec![
+            "nets: [0.0.0.0/0]".to_string(),
+            "notNets: [10.0.0.0/8, 192.168.0.0/16]".to_string(),
+        ],
+        // Addresses that hold the pod range: Calico matches the pods by their addresses.
+        8 => vec![format!(
+            "nets: [{}]",
+            pick(rng, &["10.0.0.0/8", "0.0.0.0/0"])
+        )],
+        9 => vec![format!(
+            "notNets: [{}]",
+            pick(rng, &["192.0.2.0/24", "10.1.0.0/16"])
+        )],
+        _ => vec![],
+    };
+    // Ports: a protocol for them; destination ports only.
+    let (protocol, ports): (Option<&str>, Vec<String>) = match rng.below(9) {
+        0 => (
+            Some("TCP"),
+            vec![format!("ports: [{}]", 8000 + rng.below(100))],
+        ),
+        1 => (Some("TCP"), vec!["ports: [http, 9090]".to_string()]),
+        2 => (
+            Some("TCP"),
+            vec![format!("ports: [\"8000:{}\", 9100]", 8020 + rng.below(80))],
+        ),
+        3 => (
+            Some("TCP"),
+            vec![
+                "ports: [\"8000:9999\"]".to_string(),
+                format!("notPorts: [grpc, \"{}:9050\"]", 8040 + rng.below(20)),
+            ],
+        ),
+        4 => (Some("TCP"), vec!["notPorts: [metrics, 15008]".to_string()]),
+        5 => (
+            Some("UDP"),
+            vec![pick(rng, &["ports: [dns]", "ports: [5353, 53]"]).to_string()],
+        ),
+        6 => (Some(pick(rng, &["TCP", "UDP"])), vec![]),
+        7 => (None, vec!["__notProtocol".to_string()]),
+        _ => (None, vec![]),
+    };
+    let mut out = format!("  - action: {action}\n");
+    let mut ports = ports;
+    if ports.first().is_some_and(|p| p == "__notProtocol") {
+        ports.clear();
+        out += "    notProtocol: UDP\n";
+    }
+    if let Some(p) = protocol {
+        out += &format!("    protocol: {p}\n");
+    }
+    let entity = |key: &str, lines: &[String]| {
+        if lines.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "    {key}:\n{}",
+                lines
+                    .iter()
+                    .map(|l| format!("      {l}\n"))
+                    .collect::<String>()
+            )
+        }
+    };
+    // Sometimes an ingress rule narrows the selected endpoints by its own destination selector.
+    let own: Vec<String> = if ingress && rng.chance(15) {
+        vec![format!("selector: \"tier != '{}'\"", tier(rng))]
+    } else {
+        vec![]
+    };
+    if ingress {
+        out += &entity("source", &peer);
+        let mut dst = own;
+        dst.extend(ports);
+        out += &entity("destination", &dst);
+    } else {
+        let mut dst = peer;
+        dst.extend(ports);
+        out += &entity("destination", &dst);
+    }
+    out
+}
