@@ -1110,7 +1110,7 @@ impl<'c> Engine<'c> {
                         tier: tier.name.clone(),
                         action: rule.action,
                         after_kubernetes: after_kubernetes
-                            || (default_tier && calico.after_kubernetes[c]),
+                            || (default_tier && calico.comes_after_kubernetes(c, w)),
                         conns,
                     });
                 }
