@@ -370,10 +370,20 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
         hit.3 &= by_fix;
     };
 
+    // Only a side whose tiers have a Deny rule can lose one.
+    let denies = |w: usize, direction: Direction| {
+        cx.engine.layered(w, direction).iter().any(|&c| {
+            cx.cluster.policies.tiered[c]
+                .rules(direction)
+                .iter()
+                .any(|r| r.action == Action::Deny)
+        })
+    };
+
     // Ingress: the destination's Deny rules, for each group of its senders.
     let mut bypass = Bypass::new(cx, out, Direction::Ingress);
     for d in mesh_destinations.iter() {
-        if cx.engine.layered(d, Direction::Ingress).is_empty() {
+        if !denies(d, Direction::Ingress) {
             continue;
         }
         for senders in &cx.senders {
@@ -406,9 +416,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     // sees 15008/TCP to them, never the port inside.
     let mut bypass = Bypass::new(cx, out, Direction::Egress);
     let sources = super::grouped(
-        tunnellers
-            .iter()
-            .filter(|&s| !cx.engine.layered(s, Direction::Egress).is_empty()),
+        tunnellers.iter().filter(|&s| denies(s, Direction::Egress)),
         |s| cx.engine.subject_class(s, Direction::Egress),
     );
     let destinations = super::grouped(mesh_destinations.iter(), |d| {
