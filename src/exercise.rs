@@ -513,7 +513,7 @@ fn endpoints(
         return None;
     }
     // A pod with no labels in each namespace and in one of its own: "any other pod".
-    // (`Cluster::namespaces` stays sorted by name.)
+    // (`Model::namespaces` stays sorted by name.)
     if let Err(at) = cluster
         .namespaces
         .binary_search_by(|ns| ns.name.as_str().cmp(inferred::ANY_NAMESPACE))

@@ -97,7 +97,7 @@ pub enum FixRequest {
         rule: usize,
     },
     /// Add 15008/TCP to the ports (`protocols`) of one rule of a cluster-wide policy (index
-    /// into `Cluster::cluster_policies`).
+    /// into `Policies::tiered`).
     AddLayerHbonePort {
         policy: usize,
         direction: DirectionKey,
@@ -107,7 +107,7 @@ pub enum FixRequest {
         before: Option<u32>,
     },
     /// Add 15008 to the destination `ports` of one rule of a Calico policy (index into
-    /// `Cluster::calico_policies`).
+    /// `Policies::calico`).
     AddCalicoHbonePort {
         policy: usize,
         direction: DirectionKey,
@@ -146,7 +146,7 @@ pub enum FixRequest {
         dns: bool,
     },
     /// AMB010, edit style: attach an AuthorizationPolicy (index into
-    /// `Cluster::authorization_policies`) to the Service `service` with `targetRefs`, in place
+    /// `istio::Policies::authorization`) to the Service `service` with `targetRefs`, in place
     /// of its `selector` (or besides nothing: a namespace-wide one).
     AttachToService { authz: usize, service: String },
     /// AMB010, edit style: an ALLOW AuthorizationPolicy's L4 part alone, its L7 attributes
@@ -155,7 +155,7 @@ pub enum FixRequest {
     /// Label a Service (index into `Cluster::services`) `istio.io/use-waypoint: <waypoint>`.
     LabelUseWaypoint { service: usize, waypoint: String },
     /// AMB011, edit style: a rule admitting a waypoint's principal added to an ALLOW
-    /// AuthorizationPolicy (index into `Cluster::authorization_policies`).
+    /// AuthorizationPolicy (index into `istio::Policies::authorization`).
     AdmitPrincipal { authz: usize, principal: String },
 }
 

@@ -929,7 +929,7 @@ fn label_key(key: &str) -> Key {
     }
     match bare {
         "io.kubernetes.pod.namespace" => Key::Namespace(NAMESPACE_NAME.to_string()),
-        // The model gives every pod this label when a Cilium policy reads it (`model::build`).
+        // The model gives every pod this label when a Cilium policy reads it (`pipeline::load`).
         SERVICE_ACCOUNT_LABEL => Key::ServiceAccount,
         "io.cilium.k8s.policy.cluster" => Key::Cluster,
         _ if bare.starts_with("reserved:") => Key::Unknown(format!("Cilium's identity `{bare}`")),

@@ -37,7 +37,7 @@ pub enum Endpoint {
 /// A rule that admits (part of) a connection.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RuleMatch {
-    /// Index into `Cluster::policies`.
+    /// Index into `Policies::network`.
     pub policy: usize,
     /// Index of the rule in the policy's ingress or egress list.
     pub rule: usize,
@@ -66,7 +66,7 @@ pub struct SideVerdict {
 /// A Calico rule (or a tier's end, with no rule) that decides part of a connection.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CalicoMatch {
-    /// Index into `Cluster::calico_policies`; `None`: the tier's default action at its end.
+    /// Index into `Policies::calico`; `None`: the tier's default action at its end.
     pub policy: Option<usize>,
     /// Index of the rule in the policy's ingress or egress list.
     pub rule: Option<usize>,
@@ -195,7 +195,7 @@ pub struct TiersSide {
 /// A rule of a cluster-wide policy that decides (part of) a connection.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerMatch {
-    /// Index into `Cluster::cluster_policies`.
+    /// Index into `Policies::tiered`.
     pub policy: usize,
     /// Index of the rule in the policy's ingress or egress list.
     pub rule: usize,
