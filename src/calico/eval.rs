@@ -154,6 +154,9 @@ struct Endpoints<'c> {
     labels: Vec<Option<Labels>>,
     /// Per namespace name: its labels as Calico sees them.
     namespaces: HashMap<&'c str, Labels>,
+    /// Per (namespace, name) of a service account the input has: its labels as Calico sees
+    /// them (with `projectcalico.org/name`); the others carry that label alone.
+    accounts: HashMap<(&'c str, &'c str), Labels>,
     pods: PodAddresses,
     /// Workloads every selector, service account and address test treats alike (same
     /// namespace, labels, service account and known addresses): (representative, members).
@@ -161,6 +164,18 @@ struct Endpoints<'c> {
 }
 
 impl Endpoints<'_> {
+    /// Whether a service-account selector matches the account `account` of `namespace`: its
+    /// labels when the input has the ServiceAccount, else its name alone.
+    fn account_matches(&self, namespace: &str, account: &str, selector: &CalicoSelector) -> bool {
+        match self.accounts.get(&(namespace, account)) {
+            Some(labels) => selector.matches(labels),
+            None => selector.matches(&Labels::from([(
+                NAME_LABEL.to_string(),
+                account.to_string(),
+            )])),
+        }
+    }
+
     fn namespace_matches(&self, namespace: &str, selector: &CalicoSelector) -> bool {
         self.namespaces
             .get(namespace)
@@ -187,12 +202,10 @@ impl Endpoints<'_> {
                     .service_account_names
                     .as_ref()
                     .is_none_or(|names| names.iter().any(|n| n == account))
-                && entity.service_account_selector.as_ref().is_none_or(|s| {
-                    s.matches(&Labels::from([(
-                        NAME_LABEL.to_string(),
-                        account.to_string(),
-                    )]))
-                });
+                && entity
+                    .service_account_selector
+                    .as_ref()
+                    .is_none_or(|s| self.account_matches(&workload.namespace, account, s));
             if !positive
                 || entity
                     .not_selector
@@ -240,12 +253,10 @@ impl Endpoints<'_> {
                 .as_ref()
                 .is_none_or(|s| self.namespace_matches(&workload.namespace, s))
             && policy.selector.matches(labels)
-            && policy.service_account_selector.as_ref().is_none_or(|s| {
-                s.matches(&Labels::from([(
-                    NAME_LABEL.to_string(),
-                    account.to_string(),
-                )]))
-            })
+            && policy
+                .service_account_selector
+                .as_ref()
+                .is_none_or(|s| self.account_matches(&workload.namespace, account, s))
     }
 }
 
@@ -302,10 +313,20 @@ pub fn precompute(
         groups[g].1.push(w);
     }
     drop(grouped);
+    let accounts = cluster
+        .service_accounts
+        .iter()
+        .map(|sa| {
+            let mut labels = sa.labels.clone();
+            labels.insert(NAME_LABEL.into(), sa.name.clone());
+            ((sa.namespace.as_str(), sa.name.as_str()), labels)
+        })
+        .collect();
     let endpoints = Endpoints {
         cluster,
         labels,
         namespaces,
+        accounts,
         pods,
         groups,
     };

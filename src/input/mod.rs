@@ -450,7 +450,11 @@ fn collect_objects(
             format!("{kind} `{name}` is ignored: it does not change what NetworkPolicy allows"),
             Some(at(&node)),
         ));
-        return;
+        // A ServiceAccount's labels are read all the same, for Calico's service-account
+        // selectors (`--cni calico`).
+        if kind != "ServiceAccount" {
+            return;
+        }
     }
     if let Some(bad) = metadata.filter(|m| !matches!(m.value, Value::Map(_))) {
         loaded.findings.push(Finding::new(
@@ -473,6 +477,9 @@ fn collect_objects(
         String::new()
     } else if let Some(namespace) = namespace {
         namespace
+    } else if kind == "ServiceAccount" {
+        // Reported as ignored already (INP002): its namespace is no finding of its own.
+        "default".to_string()
     } else {
         let mut finding = Finding::new(
             Code::Inp005,

@@ -212,6 +212,17 @@ pub struct Model {
     pub gateways: Vec<Gateway>,
     /// Services with a selector (they decide which waypoint service traffic goes through).
     pub services: Vec<Service>,
+    /// ServiceAccounts, when the input has them: (namespace, name) and their labels, which
+    /// Calico's service-account selectors read.
+    pub service_accounts: Vec<ServiceAccount>,
+}
+
+/// A ServiceAccount object: its labels.
+#[derive(Clone, Debug)]
+pub struct ServiceAccount {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Labels,
 }
 
 /// A Node: its labels and addresses (`status.addresses`, the IP ones).
@@ -357,6 +368,13 @@ impl Builder {
             }
             "Service" => service(object).map(|s| model.services.extend(s)),
             "Node" => cluster_node(object).map(|n| model.nodes.push(n)),
+            "ServiceAccount" => metadata_labels(object).map(|labels| {
+                model.service_accounts.push(ServiceAccount {
+                    namespace: object.namespace.clone(),
+                    name: object.name.clone(),
+                    labels: labels.into_iter().collect(),
+                })
+            }),
             "HorizontalPodAutoscaler" => scale_target(object).map(|target| {
                 if let Some(target) = target {
                     self.autoscaled.insert(target);
