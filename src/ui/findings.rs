@@ -32,7 +32,7 @@ type Key = (Severity, Code);
 
 #[component]
 pub fn FindingsPanel(
-    analysis: Memo<Analysis>,
+    analysis: ReadSignal<Analysis>,
     /// The worker failed or was stopped (the page's banner says why).
     stopped: Signal<bool>,
     /// A finding the page was asked to show (by the diagram).
@@ -108,8 +108,14 @@ pub fn FindingsPanel(
             </button>
         }
     };
-    let shown_groups =
-        move || analysis.with(|a| filter.with(|f| groups::groups(&a.report.findings, f)));
+    // The lists are drawn again for new findings, not for the complete analysis of a large text
+    // that follows its findings with the same ones (`Analysis::findings_given`).
+    let given = Memo::new(move |_| analysis.with(|a| a.findings_given));
+    let shown_groups = move || {
+        // Read, not `track`ed: tracking alone would never run the memo.
+        given.get();
+        analysis.with_untracked(|a| filter.with(|f| groups::groups(&a.report.findings, f)))
+    };
     view! {
         <section class="findings" aria-labelledby="findings-title">
             <h2 id="findings-title" class="panel-title visually-hidden">"Findings"</h2>
@@ -138,7 +144,7 @@ pub fn FindingsPanel(
                 </Show>
                 {move || {
                     let shown = shown_groups();
-                    if shown.is_empty() && analysis.with(|a| !a.report.findings.is_empty()) {
+                    if shown.is_empty() && analysis.with_untracked(|a| !a.report.findings.is_empty()) {
                         return view! {
                             <p class="empty">
                                 "No finding matches the filter. "
@@ -147,7 +153,7 @@ pub fn FindingsPanel(
                         }
                             .into_any();
                     }
-                    analysis.with(|a| {
+                    analysis.with_untracked(|a| {
                         shown
                             .into_iter()
                             .map(|g| group_view(g, &a.report.findings, flipped, uncapped))
