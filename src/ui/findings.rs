@@ -27,6 +27,10 @@ const SHOWN_PER_GROUP_NARROW: usize = 5;
 /// and drawing them all made each analysis of the L cluster cost the page ~0.5 s (BENCHMARKS.md).
 const SHOWN_PER_GROUP: usize = 50;
 
+/// Findings per group drawn in the frame that first shows a set of findings (about a screen's
+/// worth); the rest of the list is drawn once that frame is painted.
+const FIRST_FRAME: usize = 10;
+
 /// A group's identity across analyses (its open state survives typing).
 type Key = (Severity, Code);
 
@@ -230,6 +234,14 @@ fn group_view(
         .iter()
         .map(|&i| (i, findings[i].clone()))
         .collect();
+    // The top of the list first: on a whole cluster (300 rows in all) the findings reach the
+    // screen without waiting for rows below it.
+    let whole = RwSignal::new(rows.len() <= FIRST_FRAME);
+    if !whole.get_untracked() {
+        request_animation_frame(move || {
+            set_timeout(move || whole.set(true), std::time::Duration::ZERO)
+        });
+    }
     let fixable = rows.iter().filter(|(_, f)| f.fixable).count();
     let code = group.code;
     view! {
@@ -249,7 +261,7 @@ fn group_view(
                 {(code == Code::Inp006).then(|| separators_button(rows.iter().filter_map(|(_, f)| f.line()).collect()))}
                 <ol class="finding-list">
                     {move || {
-                        let limit = cap.limit();
+                        let limit = if whole.get() { cap.limit() } else { cap.limit().min(FIRST_FRAME) };
                         rows.iter().take(limit).cloned().map(|(i, f)| view! { <FindingItem index=i finding=f /> }).collect_view()
                     }}
                 </ol>
