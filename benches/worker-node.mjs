@@ -32,10 +32,15 @@ for (let i = 0; i < runs; i++) {
   workers.forEach((onmessage, d) => {
     answers = [];
     const start = performance.now();
-    onmessage({ data: { id: i + 1, text, settings: "" } });
+    // The request as an array (`Request::to_js`); before, an object.
+    onmessage({ data: [i + 1, text, "", null] });
+    if (!answers.length) onmessage({ data: { id: i + 1, text, settings: "" } });
     results[d].call.push(performance.now() - start);
-    results[d].first.push(answers[0].millis);
-    results[d].last.push(answers[answers.length - 1].millis);
+    // Each answer is a `protocol::Answer` as JSON text, its time in microseconds (before, the
+    // analysis itself as an object).
+    const millis = (m) => (typeof m === "string" ? JSON.parse(m).analysis.millis / 1000 : (m.analysis ?? m).millis);
+    results[d].first.push(millis(answers[0]));
+    results[d].last.push(millis(answers[answers.length - 1]));
   });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

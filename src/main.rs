@@ -64,20 +64,22 @@ fn serve_analyses() {
     let reply = scope.clone();
     let onmessage =
         Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let Ok(request) = serde_wasm_bindgen::from_value::<protocol::Request>(event.data())
-            else {
+            let Some(request) = protocol::Request::from_js(&event.data()) else {
                 return;
             };
-            // Maps as plain objects, so the page reads them back whatever serializer it uses.
-            let send = |analysis: protocol::Analysis| {
-                let serializer =
-                    serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
-                if let Ok(value) = serde::Serialize::serialize(&analysis, &serializer) {
-                    let _ = reply.post_message(&value);
+            // Each answer as JSON text (`protocol::Answer`).
+            let encoder = std::cell::RefCell::new(protocol::Encoder::default());
+            let send = |analysis: &mut protocol::Analysis| {
+                let text = encoder
+                    .borrow_mut()
+                    .encode(analysis, |answer| serde_json::to_string(answer));
+                if let Ok(text) = text {
+                    let _ = reply.post_message(&wasm_bindgen::JsValue::from_str(&text));
                 }
             };
             // The findings of a large text may come first, then the whole analysis.
-            send(protocol::run(&request, js_sys::Date::now, send));
+            let mut complete = protocol::run(&request, js_sys::Date::now, send);
+            send(&mut complete);
         });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.

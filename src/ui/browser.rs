@@ -15,6 +15,9 @@ pub const SHOWN_MEASURE: &str = "ambient-netpol:edit-to-findings";
 /// Each request posted to the analysis worker, and each answer of it (stale or not).
 pub const REQUEST_MARK: &str = "ambient-netpol:request";
 pub const ANSWER_MARK: &str = "ambient-netpol:answer";
+/// Each answer of the worker as it arrives, and once decoded (`page.measure.mjs` lays them out).
+pub const RECEIVED_MARK: &str = "ambient-netpol:received";
+pub const DECODED_MARK: &str = "ambient-netpol:decoded";
 
 fn performance() -> Option<web_sys::Performance> {
     web_sys::window()?.performance()

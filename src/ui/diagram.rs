@@ -12,7 +12,7 @@
 
 mod matrix;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use ambient_netpol::ambient::paths::{
     Edge, EdgeKind, Node, NodeKind, Paths, ZtunnelDenial, ZtunnelExtent,
@@ -108,12 +108,16 @@ pub(super) fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
             .unwrap_or_else(|| analysis.report.paths.clone()),
         _ => analysis.report.paths.clone(),
     };
-    let hbone: BTreeSet<(&str, &str)> = paths
+    // Sets as sorted vectors, sorted by the core's sort: collecting a `BTreeSet` instantiates
+    // one of std's sorts per element type (about 3 KB of wasm each).
+    let mut hbone: Vec<(&str, &str)> = paths
         .edges
         .iter()
         .filter(|e| e.kind == EdgeKind::Hbone)
         .map(|e| (e.from.as_str(), e.to.as_str()))
         .collect();
+    ambient_netpol::sort::sort(&mut hbone);
+    let has_hbone = |pair: (&str, &str)| hbone.binary_search(&pair).is_ok();
     let waypoints: Vec<&str> = paths
         .nodes
         .iter()
@@ -122,10 +126,10 @@ pub(super) fn edges_for(view: View, analysis: &Analysis) -> (Paths, Vec<Edge>) {
         .collect();
     // Tunneled: straight, or in two hops through a waypoint.
     let tunneled = |e: &Edge| {
-        hbone.contains(&(e.from.as_str(), e.to.as_str()))
-            || waypoints.iter().any(|w| {
-                hbone.contains(&(e.from.as_str(), *w)) && hbone.contains(&(*w, e.to.as_str()))
-            })
+        has_hbone((e.from.as_str(), e.to.as_str()))
+            || waypoints
+                .iter()
+                .any(|w| has_hbone((e.from.as_str(), w)) && has_hbone((w, e.to.as_str())))
     };
     let edges: Vec<Edge> = paths
         .edges
@@ -470,14 +474,15 @@ fn filtered(
         })
         .filter(|(e, s)| filter.keeps(*s) && (in_namespace(&e.from) || in_namespace(&e.to)))
         .collect();
-    let used: BTreeSet<&str> = edges
+    let mut used: Vec<&str> = edges
         .iter()
         .flat_map(|(e, _)| [e.from.as_str(), e.to.as_str()])
         .collect();
+    ambient_netpol::sort::sort(&mut used);
     let nodes = paths
         .nodes
         .iter()
-        .filter(|n| used.contains(n.id.as_str()) || filter.is_open())
+        .filter(|n| used.binary_search(&n.id.as_str()).is_ok() || filter.is_open())
         .cloned()
         .collect();
     (nodes, edges)
@@ -489,9 +494,9 @@ fn draw_graph(nodes: Vec<Node>, edges: Vec<(Edge, Status)>) -> Drawing {
         .iter()
         .filter(|n| n.kind != NodeKind::Kubelet)
         .map(|n| n.namespace.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
         .collect();
+    ambient_netpol::sort::sort(&mut namespaces);
+    namespaces.dedup();
     namespaces.insert(0, String::new());
     let group_of: HashMap<&str, usize> = namespaces
         .iter()
@@ -576,7 +581,7 @@ enum Shape {
 }
 
 #[component]
-pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl IntoView {
+pub fn Diagram(analysis: ReadSignal<Analysis>, view_mode: RwSignal<View>) -> impl IntoView {
     let set_view = view_mode.write_only();
     let details = Details {
         shown: RwSignal::new(None),
@@ -602,7 +607,8 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
     // The namespaces to filter by, from the paths of every view.
     let namespaces = Memo::new(move |_| {
         analysis.with(|a| {
-            let mut all: BTreeSet<String> = a
+            // Sorted by the core's sort (see `edges_for`).
+            let mut all: Vec<String> = a
                 .report
                 .paths
                 .nodes
@@ -617,7 +623,9 @@ pub fn Diagram(analysis: Memo<Analysis>, view_mode: RwSignal<View>) -> impl Into
                     .iter()
                     .flat_map(|p| [p.from.clone(), p.to.clone()]),
             );
-            all.into_iter().collect::<Vec<_>>()
+            ambient_netpol::sort::sort(&mut all);
+            all.dedup();
+            all
         })
     });
     // The view's nodes and edges after the filters.
@@ -912,7 +920,7 @@ struct Dragged(StoredValue<bool>);
 /// The side panel: what is hovered, focused or selected, its finding and buttons to its line
 /// and to the finding.
 #[component]
-fn DetailsPanel(analysis: Memo<Analysis>, details: Details) -> impl IntoView {
+fn DetailsPanel(analysis: ReadSignal<Analysis>, details: Details) -> impl IntoView {
     let goto = use_context::<GoToLine>();
     let reveal = use_context::<RevealFinding>();
     let finding_view = move |index: Option<usize>| {
@@ -1009,7 +1017,7 @@ fn draw(
     drawing: &Drawing,
     details: Details,
     zoom: RwSignal<f64>,
-    analysis: Memo<Analysis>,
+    analysis: ReadSignal<Analysis>,
     marked: Option<PathRef>,
 ) -> impl IntoView {
     use std::fmt::Write;

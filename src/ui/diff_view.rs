@@ -17,7 +17,7 @@ const SHOWN_EXTRAS: usize = 20;
 const SHOWN_LINES: usize = 400;
 
 #[component]
-pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
+pub fn DiffView(analysis: ReadSignal<Analysis>) -> impl IntoView {
     let notes = Notes::new();
     let extra_notes = Notes::new();
     let (side_by_side, set_side_by_side) = signal(false);
@@ -30,7 +30,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
         <section class="diff" aria-labelledby="diff-title">
             <h2 id="diff-title" class="panel-title">"Corrected YAML"</h2>
             <Show
-                when=move || !diff().is_empty()
+                when=move || analysis.with(|a| !a.diff.is_empty())
                 fallback=move || view! {
                     <p class="empty">
                         {move || if analysis.with(|a| a.checking) {
@@ -64,7 +64,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                     when=move || side_by_side.get()
                     fallback=move || view! {
                         <pre class="diff-text" tabindex="0" aria-label="Unified diff of the input against the corrected YAML">
-                            {move || diff().lines().take(lines.limit()).map(|line| {
+                            {move || analysis.with(|a| a.diff.lines().take(lines.limit()).map(|line| {
                                 let class = match line.as_bytes().first() {
                                     Some(b'+') if !line.starts_with("+++") => "add",
                                     Some(b'-') if !line.starts_with("---") => "del",
@@ -73,7 +73,7 @@ pub fn DiffView(analysis: Memo<Analysis>) -> impl IntoView {
                                     _ => "ctx",
                                 };
                                 view! { <span class=class>{line.to_string()}"\n"</span> }
-                            }).collect_view()}
+                            }).collect_view())}
                         </pre>
                     }
                 >

@@ -109,7 +109,7 @@ pub fn Editor(
     text: ReadSignal<String>,
     set_text: WriteSignal<String>,
     goto: ReadSignal<Option<u32>>,
-    analysis: Memo<Analysis>,
+    analysis: ReadSignal<Analysis>,
 ) -> impl IntoView {
     let scroller = NodeRef::<html::Div>::new();
     let textarea = NodeRef::<html::Textarea>::new();
@@ -552,21 +552,32 @@ pub fn Editor(
         let style = format!("top: {}px", PADDING + first as f64 * LINE_HEIGHT);
         view! { <pre style=style>{out}</pre> }
     };
-    // One marker per line with findings, coloured by the worst severity on it.
-    let markers = move || {
+    // The lines with findings, each with the worst severity on it, in line order: computed once
+    // per set of findings (a whole cluster has thousands).
+    let marked = Memo::new(move |_| {
         analysis.with(|a| {
-            let mut marked: Vec<(u32, Severity)> = Vec::new();
-            for f in &a.report.findings {
-                if let Some(line) = f.line() {
-                    match marked.iter_mut().find(|(l, _)| *l == line) {
-                        Some((_, s)) => *s = (*s).min(f.severity),
-                        None => marked.push((line, f.severity)),
-                    }
-                }
-            }
+            let mut marked: Vec<(u32, Severity)> = a
+                .report
+                .findings
+                .iter()
+                .filter_map(|f| Some((f.line()?, f.severity)))
+                .collect();
+            ambient_netpol::sort::sort(&mut marked);
+            // The most severe sorts first on each line (`Severity` orders errors first).
+            marked.dedup_by_key(|(line, _)| *line);
             marked
-                .into_iter()
-                .map(|(line, severity)| {
+        })
+    });
+    // One marker per line with findings on screen, coloured by the worst severity on it.
+    let markers = move || {
+        let (top, height) = view.get();
+        let (first, last) = on_screen(top, height);
+        marked.with(|marked| {
+            let start = marked.partition_point(|(line, _)| (*line as usize) <= first);
+            marked[start..]
+                .iter()
+                .take_while(|(line, _)| (*line as usize) <= last)
+                .map(|&(line, severity)| {
                     let top = format!("top: {}px", PADDING + (line - 1) as f64 * LINE_HEIGHT);
                     let class = format!("marker {}", severity.as_str());
                     view! { <span class=class style=top title=format!("{} on line {line}", severity.as_str())></span> }

@@ -27,12 +27,16 @@ const SHOWN_PER_GROUP_NARROW: usize = 5;
 /// and drawing them all made each analysis of the L cluster cost the page ~0.5 s (BENCHMARKS.md).
 const SHOWN_PER_GROUP: usize = 50;
 
+/// Findings per group drawn in the frame that first shows a set of findings (about a screen's
+/// worth); the rest of the list is drawn once that frame is painted.
+const FIRST_FRAME: usize = 10;
+
 /// A group's identity across analyses (its open state survives typing).
 type Key = (Severity, Code);
 
 #[component]
 pub fn FindingsPanel(
-    analysis: Memo<Analysis>,
+    analysis: ReadSignal<Analysis>,
     /// The worker failed or was stopped (the page's banner says why).
     stopped: Signal<bool>,
     /// A finding the page was asked to show (by the diagram).
@@ -108,8 +112,14 @@ pub fn FindingsPanel(
             </button>
         }
     };
-    let shown_groups =
-        move || analysis.with(|a| filter.with(|f| groups::groups(&a.report.findings, f)));
+    // The lists are drawn again for new findings, not for the complete analysis of a large text
+    // that follows its findings with the same ones (`Analysis::findings_given`).
+    let given = Memo::new(move |_| analysis.with(|a| a.findings_given));
+    let shown_groups = move || {
+        // Read, not `track`ed: tracking alone would never run the memo.
+        given.get();
+        analysis.with_untracked(|a| filter.with(|f| groups::groups(&a.report.findings, f)))
+    };
     view! {
         <section class="findings" aria-labelledby="findings-title">
             <h2 id="findings-title" class="panel-title visually-hidden">"Findings"</h2>
@@ -138,7 +148,7 @@ pub fn FindingsPanel(
                 </Show>
                 {move || {
                     let shown = shown_groups();
-                    if shown.is_empty() && analysis.with(|a| !a.report.findings.is_empty()) {
+                    if shown.is_empty() && analysis.with_untracked(|a| !a.report.findings.is_empty()) {
                         return view! {
                             <p class="empty">
                                 "No finding matches the filter. "
@@ -147,7 +157,7 @@ pub fn FindingsPanel(
                         }
                             .into_any();
                     }
-                    analysis.with(|a| {
+                    analysis.with_untracked(|a| {
                         shown
                             .into_iter()
                             .map(|g| group_view(g, &a.report.findings, flipped, uncapped))
@@ -224,6 +234,14 @@ fn group_view(
         .iter()
         .map(|&i| (i, findings[i].clone()))
         .collect();
+    // The top of the list first: on a whole cluster (300 rows in all) the findings reach the
+    // screen without waiting for rows below it.
+    let whole = RwSignal::new(rows.len() <= FIRST_FRAME);
+    if !whole.get_untracked() {
+        request_animation_frame(move || {
+            set_timeout(move || whole.set(true), std::time::Duration::ZERO)
+        });
+    }
     let fixable = rows.iter().filter(|(_, f)| f.fixable).count();
     let code = group.code;
     view! {
@@ -243,7 +261,7 @@ fn group_view(
                 {(code == Code::Inp006).then(|| separators_button(rows.iter().filter_map(|(_, f)| f.line()).collect()))}
                 <ol class="finding-list">
                     {move || {
-                        let limit = cap.limit();
+                        let limit = if whole.get() { cap.limit() } else { cap.limit().min(FIRST_FRAME) };
                         rows.iter().take(limit).cloned().map(|(i, f)| view! { <FindingItem index=i finding=f /> }).collect_view()
                     }}
                 </ol>

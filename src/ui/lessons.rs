@@ -162,7 +162,7 @@ pub struct Place {
 #[component]
 pub fn LessonPanel(
     place: RwSignal<Option<Place>>,
-    analysis: Memo<Analysis>,
+    analysis: ReadSignal<Analysis>,
     /// Whether `analysis` answers the text in the editor as it is now.
     current: Signal<bool>,
     view_mode: RwSignal<View>,
@@ -225,7 +225,7 @@ pub fn LessonPanel(
 /// brings it into view (on a narrow screen the diagram is below the text).
 fn path_view(
     path: PathRef,
-    analysis: Memo<Analysis>,
+    analysis: ReadSignal<Analysis>,
     view_mode: RwSignal<View>,
     tab: Option<ResultsTab>,
 ) -> impl IntoView {
@@ -298,7 +298,7 @@ fn path_view(
 /// the last verdict's lines greyed (`last`), so the editor below does not jump at each keystroke.
 fn exercise_view(
     lesson: &'static str,
-    analysis: Memo<Analysis>,
+    analysis: ReadSignal<Analysis>,
     current: Signal<bool>,
     last: StoredValue<Vec<String>>,
 ) -> impl IntoView {

@@ -40,6 +40,8 @@ use worker::AnalysisWorker;
 /// request at a time and only the newest edit waits for it (`worker.rs`), so a burst of typing
 /// on a large input never queues stale analyses.
 const DEBOUNCE: Duration = Duration::from_millis(10);
+/// An edit that changes the text's length by more than this many bytes is not debounced.
+const AT_ONCE: usize = 4096;
 
 const TEXT_KEY: &str = "ambient-netpol.text";
 const SETTINGS_KEY: &str = "ambient-netpol.settings";
@@ -155,6 +157,13 @@ pub fn App() -> impl IntoView {
     let pending = StoredValue::new_local(None::<Timeout>);
     Effect::new(move |_| {
         let current = text.get();
+        // An edit that changes much of the text at once (a paste, an example loaded) is no burst
+        // of typing: analysed at once.
+        if settled.with_untracked(|s| s.len().abs_diff(current.len()) > AT_ONCE) {
+            pending.set_value(None);
+            set_settled.set(current);
+            return;
+        }
         let timeout = Timeout::new(DEBOUNCE.as_millis() as u32, move || {
             set_settled.set(current)
         });
@@ -163,7 +172,14 @@ pub fn App() -> impl IntoView {
     // Autosave: the settled text and the settings survive a reload (not in an embedded view).
     let (unsaved, set_unsaved) = signal(false);
     if !embed {
-        Effect::new(move |_| set_unsaved.set(!settled.with(|t| browser::save(TEXT_KEY, t))));
+        Effect::new(move |_| {
+            settled.track();
+            // Once the analysis is asked for: storing a whole cluster takes the browser a while.
+            Timeout::new(0, move || {
+                set_unsaved.set(!settled.with_untracked(|t| browser::save(TEXT_KEY, t)))
+            })
+            .forget();
+        });
         Effect::new(move |_| {
             let _ = settings.with(|s| browser::save(SETTINGS_KEY, &s.encode()));
         });
@@ -173,9 +189,26 @@ pub fn App() -> impl IntoView {
     let (result, set_result) = signal(Analysis::default());
     let (worker_error, set_worker_error) = signal(None::<String>);
     let on_event = move |event| match event {
-        worker::Event::Done(analysis) => {
+        worker::Event::Done(answer) => {
             set_worker_error.set(None);
-            set_result.set(*analysis);
+            let protocol::Answer {
+                findings,
+                mut analysis,
+            } = *answer;
+            set_result.update(|shown| {
+                match findings {
+                    Some(findings) => {
+                        analysis.report.findings = findings;
+                        analysis.findings_given = shown.findings_given.wrapping_add(1);
+                    }
+                    // The complete analysis of the request whose findings are shown: the same.
+                    None => {
+                        analysis.report.findings = std::mem::take(&mut shown.report.findings);
+                        analysis.findings_given = shown.findings_given;
+                    }
+                }
+                *shown = analysis;
+            });
             browser::measure_shown_after_paint();
         }
         worker::Event::Failed(reason) => {
@@ -206,7 +239,8 @@ pub fn App() -> impl IntoView {
             }
         });
     });
-    let analysis = Memo::new(move |_| result.get());
+    // Read in place, never cloned (a whole cluster's report and fixed text).
+    let analysis = result;
     // The analysis shown is that of the text in the editor: no edit waits for its debounce, no
     // newer request for an answer, and the fix's check is done.
     let current = Signal::derive(move || {

@@ -23,15 +23,44 @@ pub const READY: &str = "ready";
 pub const PANIC: &str = "panic: ";
 
 /// One analysis request: the editor's text and the settings (as `Settings::encode` writes them),
-/// and the lesson whose exercise is shown, if any.
-#[derive(Serialize, Deserialize)]
+/// and the lesson whose exercise is shown, if any. It travels as a JS array (`Request::to_js`):
+/// the text goes as one string, neither escaped nor walked field by field.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     pub id: u32,
     pub text: String,
     pub settings: String,
     /// The id of the lesson whose exercise the text is checked against.
-    #[serde(default)]
     pub exercise: Option<String>,
+}
+
+impl Request {
+    /// `[id, text, settings, exercise or null]`.
+    pub fn to_js(&self) -> wasm_bindgen::JsValue {
+        use wasm_bindgen::JsValue;
+        js_sys::Array::of4(
+            &JsValue::from(self.id),
+            &JsValue::from_str(&self.text),
+            &JsValue::from_str(&self.settings),
+            &self
+                .exercise
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
+        )
+        .into()
+    }
+
+    /// The inverse of `to_js`; `None` for anything else.
+    pub fn from_js(value: &wasm_bindgen::JsValue) -> Option<Request> {
+        use wasm_bindgen::JsCast;
+        let array = value.dyn_ref::<js_sys::Array>()?;
+        Some(Request {
+            id: array.get(0).as_f64()? as u32,
+            text: array.get(1).as_string()?,
+            settings: array.get(2).as_string()?,
+            exercise: array.get(3).as_string(),
+        })
+    }
 }
 
 /// Whether the text meets a lesson's exercise goal (`ambient_netpol::exercise`).
@@ -47,12 +76,16 @@ pub struct Exercise {
 pub struct Analysis {
     /// The request it answers.
     pub id: u32,
+    /// Its findings travel beside it (`Answer`): the complete analysis of a large text leaves
+    /// out those its first answer already gave.
     pub report: Report,
     /// The unified diff of the text against the corrected YAML.
     pub diff: String,
     /// The paths once the fix is applied (`None` when nothing changes).
     pub fixed_paths: Option<Paths>,
-    /// Milliseconds from the request to this answer, in the worker.
+    /// Milliseconds from the request to this answer, in the worker (sent as whole microseconds:
+    /// the worker writes no float).
+    #[serde(with = "micros")]
     pub millis: f64,
     /// The findings come first and the fix is still being checked: `report.fixed` is empty and
     /// `diff` too; the complete analysis of the same request follows (`run`).
@@ -61,11 +94,77 @@ pub struct Analysis {
     /// The exercise's check, when the request named a lesson (never in a `checking` answer).
     #[serde(default)]
     pub exercise: Option<Box<Exercise>>,
+    /// Counts the findings the page has been given (the page's own count, never sent): what
+    /// draws them redraws when it changes, not when the complete analysis of the same findings
+    /// arrives.
+    #[serde(skip)]
+    pub findings_given: u32,
+}
+
+mod micros {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(millis: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64((millis.max(0.0) * 1000.0) as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(u64::deserialize(d)? as f64 / 1000.0)
+    }
 }
 
 impl PartialEq for Analysis {
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id && self.millis == other.millis && self.checking == other.checking
+        self.id == other.id
+            && self.millis == other.millis
+            && self.checking == other.checking
+            && self.findings_given == other.findings_given
+    }
+}
+
+/// What the page reads of each answer: the analysis, and its findings unless they are those of
+/// the first answer to the same request (`None`). The worker writes it as `AnswerRef`, in JSON:
+/// one string to post (no object graph built call by call, then cloned between the threads);
+/// the page parses it with the browser's `JSON.parse` and reads the objects (`serde-wasm-bindgen`).
+#[derive(Deserialize)]
+pub struct Answer {
+    pub findings: Option<Vec<ambient_netpol::Finding>>,
+    pub analysis: Analysis,
+}
+
+/// An `Answer` as the worker writes it: borrowed, nothing copied to write it.
+#[derive(Serialize)]
+pub struct AnswerRef<'a> {
+    pub findings: Option<&'a [ambient_netpol::Finding]>,
+    pub analysis: &'a Analysis,
+}
+
+/// The worker's side of the answers: the complete analysis of a request whose first answer gave
+/// the same findings leaves them out (the page keeps those it has and does not draw them again).
+#[derive(Default)]
+pub struct Encoder {
+    /// The request and the findings its first answer gave.
+    given: Option<(u32, Vec<ambient_netpol::Finding>)>,
+}
+
+impl Encoder {
+    /// Gives `write` the answer for `analysis` (whose findings are lent out meanwhile).
+    pub fn encode<R>(&mut self, analysis: &mut Analysis, write: impl FnOnce(&AnswerRef) -> R) -> R {
+        let findings = std::mem::take(&mut analysis.report.findings);
+        let same = self
+            .given
+            .take()
+            .is_some_and(|(id, given)| id == analysis.id && given == findings);
+        let out = write(&AnswerRef {
+            findings: (!same).then_some(&findings[..]),
+            analysis,
+        });
+        if analysis.checking {
+            // Copied once posted: the page draws them meanwhile.
+            self.given = Some((analysis.id, findings.clone()));
+        }
+        analysis.report.findings = findings;
+        out
     }
 }
 
@@ -73,7 +172,11 @@ impl PartialEq for Analysis {
 /// paths to draw) and the diff. On a text with more workloads than are drawn, the findings do not
 /// wait for the fix's check and the diff: `findings` receives them first (`checking`), while the
 /// fix is still withheld.
-pub fn run(request: &Request, now: impl Fn() -> f64, findings: impl FnOnce(Analysis)) -> Analysis {
+pub fn run(
+    request: &Request,
+    now: impl Fn() -> f64,
+    findings: impl FnOnce(&mut Analysis),
+) -> Analysis {
     let started = now();
     let options = Settings::decode(&request.settings).options();
     let text = request.text.as_str();
@@ -81,26 +184,20 @@ pub fn run(request: &Request, now: impl Fn() -> f64, findings: impl FnOnce(Analy
         name: SOURCE_NAME,
         text,
     }];
-    let unchecked = analyze_unchecked(&sources, &options);
+    let mut unchecked = analyze_unchecked(&sources, &options);
     if unchecked.report.workloads > MAX_DRAWN_WORKLOADS {
-        let first = &unchecked.report;
-        findings(Analysis {
+        // The report is lent to the first answer, without its unchecked fix, and taken back.
+        let fixed = std::mem::take(&mut unchecked.report.fixed);
+        let mut first = Analysis {
             id: request.id,
-            report: Report {
-                findings: first.findings.clone(),
-                objects: first.objects,
-                documents: first.documents,
-                workloads: first.workloads,
-                notes: first.notes.clone(),
-                fixed: Default::default(),
-                paths: first.paths.clone(),
-            },
-            diff: String::new(),
-            fixed_paths: None,
+            report: std::mem::take(&mut unchecked.report),
             millis: now() - started,
             checking: true,
-            exercise: None,
-        });
+            ..Analysis::default()
+        };
+        findings(&mut first);
+        unchecked.report = first.report;
+        unchecked.report.fixed = fixed;
     }
     let report = unchecked.check(&options);
     let fixed_text = report.fixed.combined();
@@ -140,6 +237,7 @@ pub fn run(request: &Request, now: impl Fn() -> f64, findings: impl FnOnce(Analy
         millis: now() - started,
         checking: false,
         exercise,
+        findings_given: 0,
     }
 }
 
@@ -326,6 +424,60 @@ mod tests {
             let s = Settings::decode(&format!("cni=generic;proxyhbone={value}"));
             assert_eq!(s.proxy_hbone, on, "proxyhbone={value}");
         }
+    }
+
+    /// A large text's two answers: the findings first, then the complete analysis without
+    /// them when they are the same; the page reads each back.
+    #[test]
+    fn the_complete_answer_leaves_out_the_same_findings() {
+        // The page reads what the worker writes (here through JSON, in the page through JS).
+        let through = |encoder: &mut Encoder, analysis: &mut Analysis| -> Answer {
+            let text = encoder.encode(analysis, |a| serde_json::to_string(a).unwrap());
+            serde_json::from_str(&text).unwrap()
+        };
+        let finding = ambient_netpol::Finding::new(
+            ambient_netpol::Code::Amb001,
+            "`a` blocks 15008".into(),
+            None,
+        );
+        let mut first = Analysis {
+            id: 7,
+            millis: 12.5,
+            checking: true,
+            ..Analysis::default()
+        };
+        first.report.findings = vec![finding.clone()];
+        first.report.objects = 3;
+        let mut encoder = Encoder::default();
+        let answer = through(&mut encoder, &mut first);
+        assert_eq!(answer.findings.as_deref(), Some(&[finding.clone()][..]));
+        assert!(answer.analysis.report.findings.is_empty());
+        assert!(answer.analysis.checking);
+        assert_eq!((answer.analysis.id, answer.analysis.millis), (7, 12.5));
+        assert_eq!(answer.analysis.report.objects, 3);
+        // The encoder lends the findings back.
+        assert_eq!(first.report.findings.len(), 1);
+
+        let mut complete = Analysis {
+            checking: false,
+            diff: "--- a\n+++ b\n".into(),
+            millis: 20.0,
+            ..first.clone()
+        };
+        let answer = through(&mut encoder, &mut complete);
+        assert_eq!(
+            answer.findings, None,
+            "the same findings are not sent again"
+        );
+        assert_eq!(answer.analysis.diff, complete.diff);
+        // Other findings (a withheld fix adds one) are sent.
+        through(&mut encoder, &mut first.clone());
+        complete.report.findings.push(finding);
+        let answer = through(&mut encoder, &mut complete);
+        assert_eq!(answer.findings.map(|f| f.len()), Some(2));
+        // A small text's only answer carries its findings.
+        let answer = through(&mut encoder, &mut complete);
+        assert_eq!(answer.findings.map(|f| f.len()), Some(2));
     }
 
     /// The settings travel to the worker as text: the analysis sees the setting.

@@ -126,7 +126,7 @@ fn summary(a: &Analysis) -> String {
 
 #[component]
 pub fn Results(
-    analysis: Memo<Analysis>,
+    analysis: ReadSignal<Analysis>,
     stopped: Signal<bool>,
     view_mode: RwSignal<View>,
     reveal: ReadSignal<Option<usize>>,

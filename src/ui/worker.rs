@@ -13,7 +13,15 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
 use super::browser;
-use super::protocol::{Analysis, PANIC, READY, Request};
+use super::protocol::{Answer, PANIC, READY, Request};
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The browser's `JSON.parse` of a JS string as it is (js-sys's takes a `&str`: the text
+    /// would be copied into the module and out again).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_json(text: &js_sys::JsString) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>;
+}
 
 /// The worker's script (`analysis-worker.js`, copied by Trunk next to the page): it runs the
 /// page's own wasm module, which the page posts it.
@@ -26,8 +34,9 @@ pub const BUDGET_SECONDS: u32 = 30;
 /// What the page hears from the worker.
 pub enum Event {
     /// The analysis of the newest text: for a large text, its findings while the fix is checked
-    /// (`Analysis::checking`), then the whole analysis.
-    Done(Box<Analysis>),
+    /// (`Analysis::checking`), then the whole analysis (whose findings are left out when they
+    /// are the same).
+    Done(Box<Answer>),
     /// The analysis of the newest text failed (crash or time budget); the reason, for people.
     Failed(String),
 }
@@ -42,15 +51,15 @@ struct Inner {
     ready: Cell<bool>,
     /// A request is being analysed.
     busy: Cell<bool>,
+    /// Its findings have come and the worker is checking its fix (`Analysis::checking`).
+    checking: Cell<bool>,
     /// Stops the newest analysis when it overruns; dropped (cancelled) when it answers.
     watchdog: RefCell<Option<Timeout>>,
     on_event: Box<dyn Fn(Event)>,
 }
 
 fn post(worker: &web_sys::Worker, request: &Request) {
-    if let Ok(value) = serde_wasm_bindgen::to_value(request) {
-        let _ = worker.post_message(&value);
-    }
+    let _ = worker.post_message(&request.to_js());
 }
 
 impl AnalysisWorker {
@@ -63,6 +72,7 @@ impl AnalysisWorker {
             waiting: RefCell::new(None),
             ready: Cell::new(false),
             busy: Cell::new(false),
+            checking: Cell::new(false),
             watchdog: RefCell::new(None),
             on_event: Box::new(on_event),
         });
@@ -83,6 +93,7 @@ impl AnalysisWorker {
             settings,
             exercise,
         });
+        inner.drop_stale_check();
         inner.send_waiting();
         let weak = Rc::downgrade(inner);
         let watchdog = Timeout::new(BUDGET_SECONDS * 1000, move || {
@@ -128,19 +139,30 @@ impl Inner {
             .map_err(|e| format!("the analysis worker did not start: {e:?}"))?;
         inner.ready.set(false);
         inner.busy.set(false);
+        inner.checking.set(false);
         *inner.worker.borrow_mut() = Some(worker);
         Ok(())
     }
 
     fn receive(self: &Rc<Self>, data: wasm_bindgen::JsValue) {
-        let Some(text) = data.as_string() else {
-            let Ok(analysis) = serde_wasm_bindgen::from_value::<Analysis>(data) else {
+        browser::mark(browser::RECEIVED_MARK);
+        // An answer is JSON text (an object); "ready" and panics are plain text.
+        let answer = data
+            .dyn_ref::<js_sys::JsString>()
+            .filter(|s| s.char_code_at(0) == f64::from(b'{'))
+            .and_then(|s| parse_json(s).ok());
+        if let Some(answer) = answer {
+            let Ok(answer) = serde_wasm_bindgen::from_value::<Answer>(answer) else {
                 return;
             };
+            browser::mark(browser::DECODED_MARK);
+            let analysis = &answer.analysis;
             // The findings of a large text come first (`checking`), and the worker goes on
             // with the fix's check; the complete answer, stale or not, frees it for the newest
             // waiting edit.
             let last = !analysis.checking;
+            self.checking.set(!last);
+            self.drop_stale_check();
             if last {
                 browser::mark(browser::ANSWER_MARK);
                 self.busy.set(false);
@@ -150,8 +172,11 @@ impl Inner {
                 if last {
                     self.watchdog.borrow_mut().take();
                 }
-                (self.on_event)(Event::Done(Box::new(analysis)));
+                (self.on_event)(Event::Done(Box::new(answer)));
             }
+            return;
+        }
+        let Some(text) = data.as_string() else {
             return;
         };
         if text == READY {
@@ -162,6 +187,23 @@ impl Inner {
                 "The analyser crashed on this text. Your text is kept. Please report it \
                  with the text and this message: {panic}"
             ));
+        }
+    }
+
+    /// While a newer edit waits, a worker checking the fix of an older text (whose findings
+    /// have come) does work of no use: a new worker takes the edit at once (the module is
+    /// compiled already), instead of after that check.
+    fn drop_stale_check(self: &Rc<Self>) {
+        if !(self.busy.get() && self.checking.get() && self.waiting.borrow().is_some()) {
+            return;
+        }
+        // The request in flight ends here, unanswered.
+        browser::mark(browser::ANSWER_MARK);
+        if let Some(old) = self.worker.borrow_mut().take() {
+            old.terminate();
+        }
+        if let Err(err) = Inner::spawn(self) {
+            self.fail(err);
         }
     }
 

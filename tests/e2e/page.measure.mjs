@@ -58,7 +58,8 @@ async function typeAndMeasure(page) {
 const statusMillis = (status) => Number(/in ([0-9.]+) ms/.exec(status)[1]);
 const PASTES = Number(process.env.PASTES || 5);
 
-// Paste of the whole cluster, PASTES times on a fresh page: the findings shown (the page's measure
+// Paste of the whole cluster, PASTES times on a fresh page (with a timeline of the page's marks:
+// request posted, each answer received and decoded, findings shown): the findings shown (the page's measure
 // and the status line then: the worker's time to the findings), then the complete analysis (the
 // worker's last answer, with the checked fix and the diff: the same work as the CLI's `check`).
 test("L cluster pasted, repeated", async ({ page }) => {
@@ -74,6 +75,11 @@ test("L cluster pasted, repeated", async ({ page }) => {
     await page.evaluate(() => {
       performance.clearMeasures();
       performance.clearMarks("ambient-netpol:answer");
+      // Every mark from the paste on (the page keeps only the newest of a name).
+      window.__marks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__marks.push([e.name.replace("ambient-netpol:", ""), e.startTime]);
+      }).observe({ type: "mark" });
     });
     await pasteAll(page, cluster);
     const shown = await page.waitForFunction(
@@ -95,7 +101,17 @@ test("L cluster pasted, repeated", async ({ page }) => {
     );
     await page.waitForTimeout(100);
     const complete = statusMillis(await page.locator(".status").textContent());
-    runs.push({ paste_to_findings_ms: Math.round(paste), worker_findings_ms: statusMillis(findingsStatus), worker_complete_ms: complete });
+    // The page's marks in milliseconds after the paste: request posted, each answer received
+    // and decoded, the findings painted.
+    const timeline = await page.evaluate(() => {
+      const marks = window.__marks;
+      const edit = marks.find(([n]) => n === "edit")?.[1] ?? 0;
+      const shown = performance.getEntriesByName("ambient-netpol:edit-to-findings")[0];
+      const out = marks.filter(([n]) => n !== "edit").map(([n, t]) => `${n} ${Math.round(t - edit)}`);
+      if (shown) out.push(`shown ${Math.round(shown.duration)}`);
+      return out.join(", ");
+    });
+    runs.push({ paste_to_findings_ms: Math.round(paste), worker_findings_ms: statusMillis(findingsStatus), worker_complete_ms: complete, timeline });
   }
   const native = Number(process.env.NATIVE_CHECK_MS) || null;
   const pick = (k) => median(runs.map((r) => r[k]));

@@ -132,11 +132,11 @@ test.describe("a worker that fails", () => {
 
   test("a crashed analysis says so with its message; a new worker takes the next edit", async ({ page }) => {
     // The worker's panic hook posts "panic: " and the message; a stand-in does only that, on the
-    // first request (the page's first message is its wasm module).
+    // first request (the page's first message is its wasm module; a request is an array).
     await page.route("**/analysis-worker.js", (route) =>
       route.fulfill({
         contentType: "text/javascript",
-        body: 'postMessage("ready"); onmessage = (e) => { if (e.data.text !== undefined) postMessage("panic: index out of bounds (stand-in)"); };',
+        body: 'postMessage("ready"); onmessage = (e) => { if (Array.isArray(e.data)) postMessage("panic: index out of bounds (stand-in)"); };',
       }),
       { times: 1 },
     );

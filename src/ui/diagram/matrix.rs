@@ -7,7 +7,7 @@
 //! Past `MAX_DRAWN_WORKLOADS` the core sends counts per pair of namespaces instead of paths:
 //! [`NamespaceMatrix`] shows them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use ambient_netpol::ambient::paths::{Edge, EdgeKind, Node, NodeKind};
 use leptos::prelude::*;
@@ -209,7 +209,7 @@ fn grid(
 
 #[component]
 pub fn Matrix(
-    analysis: Memo<Analysis>,
+    analysis: ReadSignal<Analysis>,
     view_mode: RwSignal<View>,
     filter: Memo<Filter>,
     statuses: Memo<super::Statuses>,
@@ -429,19 +429,19 @@ fn VirtualGrid(
 /// HBONE findings report blocked once enrolled.
 #[component]
 pub fn NamespaceMatrix(
-    analysis: Memo<Analysis>,
+    analysis: ReadSignal<Analysis>,
     namespace: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let grid = Memo::new(move |_| {
         let chosen = namespace.get();
         analysis.with(|a| {
             let pairs = &a.report.paths.namespace_pairs;
-            let names: Vec<String> = pairs
+            let mut names: Vec<String> = pairs
                 .iter()
                 .flat_map(|p| [p.from.clone(), p.to.clone()])
-                .collect::<BTreeSet<_>>()
-                .into_iter()
                 .collect();
+            ambient_netpol::sort::sort(&mut names);
+            names.dedup();
             let head = |n: &String| Head {
                 id: n.clone(),
                 label: n.clone(),
