@@ -524,3 +524,33 @@ fn service_account_selectors_read_the_service_accounts_labels() {
     );
     assert!(own.allows("a/client", "a/other", 8080), "default's are not");
 }
+
+/// Tiers ordered at or after Calico's tier of BaselineAdminNetworkPolicies (10,000,000), and
+/// tiers without an order (last of all), come after the Baseline tier.
+#[test]
+fn tiers_without_order_come_after_the_baseline_tier() {
+    let baseline = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: baseline}\nspec:\n  tier: Baseline\n  priority: 10\n  subject: {namespaces: {}}\n  ingress:\n  - action: Accept\n    from: [{namespaces: {}}]\n    protocols: [{tcp: {destinationPort: {number: 8080}}}]\n---\n";
+    let case = |order: &str| {
+        Case::new(&format!(
+            "{baseline}apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {{name: late}}\nspec: {{{order}}}\n---\n{}",
+            gnp(
+                "late.deny-all",
+                "  tier: late\n  selector: app == 'web'\n  ingress: [{action: Deny}]\n",
+            ),
+        ))
+    };
+    for order in ["", "order: 20000000"] {
+        let late = case(order);
+        assert!(
+            late.allows("a/client", "a/web", 8080),
+            "{order}: the Baseline tier accepts first"
+        );
+        assert!(
+            !late.allows("a/client", "a/web", 9090),
+            "{order}: the late tier denies the rest"
+        );
+    }
+    // Order 5000 comes before the Baseline tier: its Deny decides 8080 too.
+    let early = case("order: 5000");
+    assert!(!early.allows("a/client", "a/web", 8080));
+}

@@ -1017,3 +1017,21 @@ spec:
         "an address outside the cluster still matches"
     );
 }
+
+/// `connectivity` gives each Node address a range of its own: a Cilium CIDR rule covering the
+/// nodes' network leaves their addresses out, and the addresses around them in.
+#[test]
+fn connectivity_splits_addresses_at_node_addresses() {
+    let cidr = dump_with("  ingress:\n  - fromCIDR: [192.168.0.0/16]\n");
+    let engine = Engine::new(&cidr.loaded.cluster);
+    let rows = ambient_netpol::pipeline::connectivity::connectivity(&engine);
+    let to_web = |src: &str| rows.iter().any(|r| r.src == src && r.dst == "shop/web");
+    let listed = |src: &str| rows.iter().any(|r| r.src == src);
+    assert!(to_web("192.168.0.0-192.168.1.9"));
+    // Each node's address is a range of its own, and not admitted.
+    for node in ["192.168.1.10-192.168.1.10", "192.168.1.11-192.168.1.11"] {
+        assert!(listed(node), "{node} is a range of its own");
+        assert!(!to_web(node), "{node} is a node's address");
+    }
+    assert!(to_web("192.168.1.12-192.168.255.255"));
+}

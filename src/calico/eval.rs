@@ -33,6 +33,31 @@ pub const DEFAULT_TIER_ORDER: f64 = 1_000_000.0;
 /// below it come before them.
 pub const ADMIN_TIER_ORDER: f64 = 1_000.0;
 
+/// The order of Calico's tier of BaselineAdminNetworkPolicies: tiers ordered after it, and tiers
+/// without an order (last of all), come after the Baseline tier.
+pub const BASELINE_TIER_ORDER: f64 = 10_000_000.0;
+
+/// Where a Calico tier runs in the pipeline, by its order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Before the Admin tier (order below 1,000).
+    BeforeAdmin,
+    /// Between the Admin and the Baseline tier (the default tier among them).
+    BeforeBaseline,
+    /// After the Baseline tier (order 10,000,000 and above, or none).
+    AfterBaseline,
+}
+
+impl Stage {
+    pub fn of(order: Option<f64>) -> Stage {
+        match order {
+            Some(o) if o < ADMIN_TIER_ORDER => Stage::BeforeAdmin,
+            Some(o) if o < BASELINE_TIER_ORDER => Stage::BeforeBaseline,
+            _ => Stage::AfterBaseline,
+        }
+    }
+}
+
 /// Where the pods' addresses are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodAddresses {

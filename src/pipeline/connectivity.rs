@@ -223,6 +223,15 @@ fn segments(engine: &Engine, direction: Direction) -> Vec<(String, IpAddr)> {
         cuts(&set.v4, &mut v4_cuts);
         cuts(&set.v6, &mut v6_cuts);
     }
+    // Each Node address on its own: a Cilium rule's CIDR leaves it out, its `host` with
+    // `remote-node` names it (`cilium::node_peers`), unlike the addresses around it.
+    for node in &engine.cluster.nodes {
+        for &ip in &node.addresses {
+            let set = crate::net::ip::IpSet::address(ip);
+            cuts(&set.v4, &mut v4_cuts);
+            cuts(&set.v6, &mut v6_cuts);
+        }
+    }
     let mut out = Vec::new();
     for (lo, hi) in bounds(v4_cuts, u32::MAX) {
         out.push((v4_range(lo, hi), IpAddr::V4(Ipv4Addr::from(lo))));

@@ -13,6 +13,7 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use super::memo::{self, Classifier, ConnId, Memo, Roles};
+use crate::calico::eval::Stage;
 use crate::cnp::{self, Action, ClusterPolicy, Tier};
 use crate::model::labels::{LabelIndex, Selector};
 use crate::model::{NamespaceIndex, Workload};
@@ -969,7 +970,7 @@ impl<'c> Engine<'c> {
                 w,
                 peer,
                 direction,
-                (network_policy.as_ref(), true),
+                (network_policy.as_ref(), Stage::BeforeAdmin),
                 (&mut open, &mut accepted),
                 calico_visit,
             );
@@ -991,7 +992,7 @@ impl<'c> Engine<'c> {
                 w,
                 peer,
                 direction,
-                (network_policy.as_ref(), false),
+                (network_policy.as_ref(), Stage::BeforeBaseline),
                 (&mut open, &mut accepted),
                 calico_visit,
             );
@@ -1009,6 +1010,18 @@ impl<'c> Engine<'c> {
             &mut accepted,
             &mut visit,
         );
+        if let Some(calico) = &self.calico {
+            // Calico's tiers ordered after its Baseline tier, and those without an order.
+            self.calico_tiers(
+                calico,
+                w,
+                peer,
+                direction,
+                (network_policy.as_ref(), Stage::AfterBaseline),
+                (&mut open, &mut accepted),
+                calico_visit,
+            );
+        }
         accepted.union_with(&open);
         accepted
     }
@@ -1019,9 +1032,10 @@ impl<'c> Engine<'c> {
     /// port decides it (Allow and Deny end there, Pass goes on to the next tier, Log decides
     /// nothing); the Kubernetes NetworkPolicies (`network_policy`: what they allow) act as one
     /// policy of order 1000 whose rules allow; what no rule decides gets the tier's default
-    /// action (Deny, or Pass). `visit` is told each deciding rule and tier end. `before_admin`:
-    /// the tiers ordered before Calico's tier of AdminNetworkPolicies (order 1000), else the
-    /// others (the Baseline tier comes after them all).
+    /// action (Deny, or Pass). `visit` is told each deciding rule and tier end. `stage`: the
+    /// tiers ordered before Calico's tier of AdminNetworkPolicies (order 1000), those between it
+    /// and its tier of BaselineAdminNetworkPolicies (order 10,000,000), or those after (and
+    /// without an order).
     #[allow(clippy::too_many_arguments)]
     fn calico_tiers(
         &self,
@@ -1029,7 +1043,7 @@ impl<'c> Engine<'c> {
         w: usize,
         peer: Endpoint,
         direction: Direction,
-        (network_policy, before_admin): (Option<&ConnSet>, bool),
+        (network_policy, stage): (Option<&ConnSet>, Stage),
         (open, accepted): (&mut ConnSet, &mut ConnSet),
         visit: &mut dyn FnMut(CalicoMatch),
     ) {
@@ -1042,17 +1056,13 @@ impl<'c> Engine<'c> {
         };
         let d = dir_index(direction);
         // Whether the default tier (where the Kubernetes NetworkPolicies are) is behind.
-        let mut past_default = false;
+        let mut past_default = stage == Stage::AfterBaseline;
         for (t, tier) in calico.tiers.iter().enumerate() {
             if open.is_empty() {
                 return;
             }
             let default_tier = tier.name == crate::calico::DEFAULT_TIER;
-            if tier
-                .order
-                .is_some_and(|o| o < crate::calico::eval::ADMIN_TIER_ORDER)
-                != before_admin
-            {
+            if Stage::of(tier.order) != stage {
                 continue;
             }
             let steps = calico.steps(t, w, direction, network_policy.is_some());
