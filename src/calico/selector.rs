@@ -196,11 +196,7 @@ impl CalicoSelector {
     /// conjunct (`None`): Calico's own labels, which the model's objects do not carry.
     pub fn as_kubernetes(&self, key: &dyn Fn(&str) -> Option<String>) -> Option<Selector> {
         let mut out = Selector::default();
-        let conjuncts = match &self.expr {
-            Expr::And(es) => es.as_slice(),
-            e => std::slice::from_ref(e),
-        };
-        for e in conjuncts {
+        for e in self.conjuncts() {
             let requirement = |k: &str, operator, values: Vec<String>| {
                 key(k).map(|key| Requirement {
                     key,
@@ -231,13 +227,17 @@ impl CalicoSelector {
         Some(out)
     }
 
+    /// The expression's conjuncts: those of a top-level `&&`, else the expression itself.
+    fn conjuncts(&self) -> &[Expr] {
+        match &self.expr {
+            Expr::And(es) => es,
+            e => std::slice::from_ref(e),
+        }
+    }
+
     /// The value a plain conjunct `key == 'value'` gives `key`.
     pub fn equals(&self, key: &str) -> Option<&str> {
-        let conjuncts = match &self.expr {
-            Expr::And(es) => es.as_slice(),
-            e => std::slice::from_ref(e),
-        };
-        conjuncts.iter().find_map(|e| match e {
+        self.conjuncts().iter().find_map(|e| match e {
             Expr::Eq(k, v) if k == key => Some(v.as_str()),
             _ => None,
         })
