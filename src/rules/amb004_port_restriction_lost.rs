@@ -11,6 +11,8 @@ use crate::findings::{Code, Finding};
 use crate::istio::ztunnel::{self, Peer};
 use crate::net::conn::{ConnSet, Protocol};
 use crate::netpol::policy::{Direction, PortRef};
+use crate::pipeline::engine::TiersKey;
+use crate::pipeline::memo::ConnId;
 use crate::pipeline::engine::Endpoint;
 use crate::pipeline::engine::{BitSet, port_conns};
 
@@ -537,7 +539,7 @@ struct Bypass<'a, 'c> {
     /// The Accept rules of this direction AMB001/AMB002 ask to open to 15008: the tunnel of
     /// the pairs they match is admitted once the fix is applied.
     opened: HashSet<(usize, usize)>,
-    judged: HashMap<(u32, u32), Bypassed>,
+    judged: HashMap<(TiersKey, ConnId), Bypassed>,
 }
 
 impl<'a, 'c> Bypass<'a, 'c> {
@@ -550,25 +552,20 @@ impl<'a, 'c> Bypass<'a, 'c> {
         }
     }
 
-    /// For the side of `this` towards `peer`.
+    /// For the side of `this` towards `peer`: what the tiers decide there and what the side
+    /// allows settle it, so it is judged once per (tiers' key, allowed set), far fewer than
+    /// the class pairs.
     fn judge(&mut self, this: usize, peer: usize) -> Bypassed {
         let (cx, direction) = (self.cx, self.direction);
-        let key = (
-            cx.engine.subject_class(this, direction),
-            cx.engine.peer_class(peer, direction),
-        );
+        let Some(side) = cx.engine.tiers_side(this, peer, direction) else {
+            return Rc::default();
+        };
+        let allowed = cx.engine.allowed_id(this, peer, direction);
         let opened = &self.opened;
         self.judged
-            .entry(key)
+            .entry((side.key, allowed))
             .or_insert_with(|| {
-                let allowed = cx.engine.allowed(
-                    Endpoint::Workload(this),
-                    Endpoint::Workload(peer),
-                    direction,
-                );
-                let Some(side) = cx.engine.tiers_side(this, peer, direction) else {
-                    return Rc::default();
-                };
+                let allowed = cx.engine.conns(allowed);
                 let by_fix = !allowed.contains(Protocol::Tcp, HBONE_PORT);
                 if by_fix
                     && !side
