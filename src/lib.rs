@@ -377,7 +377,17 @@ fn next_round_within(
     };
     let mut next = report.clone();
     next.fixed.texts = again.fixed.texts.clone();
-    next.fixed.extras.extend(again.fixed.extras.iter().cloned());
+    // The second round writes again the extra documents of the first (its findings are the
+    // same where the first's fixes do not reach): each once.
+    let known: std::collections::HashSet<&fix::Generated> = report.fixed.extras.iter().collect();
+    let added: Vec<fix::Generated> = again
+        .fixed
+        .extras
+        .iter()
+        .filter(|e| !known.contains(e))
+        .cloned()
+        .collect();
+    next.fixed.extras.extend(added);
     for note in &again.notes {
         if !next.notes.contains(note) {
             next.notes.push(note.clone());

@@ -110,6 +110,7 @@ proptest! {
             ..Options::default()
         };
         let first = run(&text, &options);
+        prop_assert!(distinct_extras(&first), "an extra document is written twice");
         let fixed = first.fixed.combined();
         let second = run(&fixed, &options);
         // (A cluster-wide Deny that names 15008 itself is reported without a fix: never widened.)
@@ -133,6 +134,33 @@ proptest! {
         prop_assert!(removed.is_empty(), "the fix changed input lines: {removed:?}");
         connectivity_grows_by_at_most(&text, &fixed, "169.254.7.127".parse().unwrap(), &options)?;
     }
+}
+
+/// Whether no extra document is written twice (a second round of fixing writes the first
+/// round's again).
+fn distinct_extras(report: &Report) -> bool {
+    let extras = &report.fixed.extras;
+    extras
+        .iter()
+        .enumerate()
+        .all(|(i, e)| !extras[..i].contains(e))
+}
+
+/// A cluster whose fix takes a second round (the first round's fixes of Pass rules hand 15008/TCP
+/// on to NetworkPolicy, whose fixes of the waypoint hops show on the fixed text only) and whose
+/// Deny rules get AMB004's AuthorizationPolicies: each is written once.
+#[test]
+fn a_second_round_writes_each_extra_document_once() {
+    let mut text = cluster::generate(cluster::S, 5);
+    text.push_str(&cluster::cluster_policies(50, cluster::S.namespaces, 5));
+    let report = run(&text, &Options::default());
+    assert!(
+        report.notes.iter().any(|n| n.contains("in a second round")),
+        "the fix takes a second round: {:#?}",
+        report.notes
+    );
+    assert!(report.fixed.extras.len() > 10, "{}", report.fixed.extras.len());
+    assert!(distinct_extras(&report));
 }
 
 /// The generated clusters do exercise the fixer: a medium one with sidecars and a gateway has

@@ -37,7 +37,7 @@ struct Edit {
 }
 
 /// A document the fixer writes.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Generated {
     pub kind: String,
     pub name: String,
