@@ -379,7 +379,7 @@ fn next_round_within(
     next.fixed.texts = again.fixed.texts.clone();
     // The second round writes again the extra documents of the first (its findings are the
     // same where the first's fixes do not reach): each once.
-    let known: std::collections::HashSet<&fix::Generated> = report.fixed.extras.iter().collect();
+    let known: foldhash::HashSet<&fix::Generated> = report.fixed.extras.iter().collect();
     let added: Vec<fix::Generated> = again
         .fixed
         .extras
@@ -469,7 +469,7 @@ fn analyze_loaded(
     crate::sort::sort_by_key(&mut findings, |f| (f.location, f.code));
     // The rules of the NetworkPolicy family name only the policy; the other families say their
     // kind themselves.
-    let cilium: std::collections::HashMap<String, &str> = cx
+    let cilium: foldhash::HashMap<String, &str> = cx
         .cluster
         .policies
         .network

@@ -378,6 +378,37 @@ fn egress_networks_match_addresses_and_known_pod_addresses_in_both_families() {
     assert_eq!(conn(&deny_in, "b/client", "a/web"), "No Connections");
 }
 
+/// `connectivity` lists outside addresses as ranges whose verdict is constant: a cluster-wide
+/// egress rule's `networks` cut the address space as an ipBlock does, in both families.
+#[test]
+fn connectivity_cuts_addresses_at_egress_networks() {
+    let policy = cnp(
+        "egress",
+        "Admin",
+        1,
+        "{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: client}}}}",
+        "  egress:\n  - {action: Deny, to: [{networks: ['192.168.0.0/16', 'fd00::/64']}]}\n",
+    );
+    with_engine(&policy, |engine, _| {
+        let rows = ambient_netpol::pipeline::connectivity::connectivity(engine);
+        let to = |dst: &str| {
+            rows.iter()
+                .find(|r| r.src == "b/client" && r.dst == dst)
+                .map(|r| r.conn.0.to_string())
+        };
+        assert_eq!(to("192.168.0.0-192.168.255.255"), None, "denied");
+        assert_eq!(to("fd00::-fd00::ffff:ffff:ffff:ffff"), None, "denied");
+        assert_eq!(
+            to("0.0.0.0-192.167.255.255").as_deref(),
+            Some("All Connections")
+        );
+        assert_eq!(
+            to("192.169.0.0-255.255.255.255").as_deref(),
+            Some("All Connections")
+        );
+    });
+}
+
 #[test]
 fn a_policy_without_rules_in_a_direction_leaves_it_alone() {
     let ingress_only = cnp(

@@ -7,7 +7,7 @@ pub mod paths;
 pub mod service_ports;
 pub mod ztunnel_layer;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::net::IpAddr;
 
 use crate::netpol::policy::{Direction, PortRef};

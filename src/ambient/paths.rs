@@ -130,7 +130,7 @@ pub fn paths(cx: &Context) -> Paths {
     let mut out = Paths::default();
     let mut used = vec![false; workloads.len()];
     let mut kubelet = false;
-    let mut tunnels: std::collections::HashSet<(String, String)> = Default::default();
+    let mut tunnels: foldhash::HashSet<(String, String)> = Default::default();
     let layer = super::ztunnel_layer::Layer::new(cx);
 
     for d in 0..workloads.len() {

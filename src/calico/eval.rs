@@ -14,7 +14,7 @@
 //! Without pod ranges the analysis assumes pods fall inside every `nets` block (but a single
 //! address or a link-local range) and outside every `notNets` block, and says so.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::{Action, CalicoPolicy, CalicoSelector, DEFAULT_TIER, Entity, KUBERNETES_ORDER, Tier};
 use crate::model::labels::Labels;

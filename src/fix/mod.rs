@@ -162,7 +162,7 @@ pub fn fix(
     // document an extension of itself is not made, and the note says so.
     let mut notes: Vec<String> = Vec::new();
     let mut layer_docs: Vec<(usize, String)> = Vec::new();
-    let mut calico_done = std::collections::HashSet::new();
+    let mut calico_done = foldhash::HashSet::default();
     for request in &requests {
         if let FixRequest::AddLayerHbonePort {
             policy: c,

@@ -6,8 +6,8 @@
 //! `---` / `...` lines before parsing, so a syntax error in one document never hides the others,
 //! and where a second object starts in one (files pasted without `---`: INP006).
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
@@ -568,7 +568,7 @@ enum Frame {
 /// (Kubernetes maps are), a hash set once it is large, so a hostile map of 500,000 keys is
 /// checked in linear time, not quadratic.
 #[derive(Default)]
-struct Keys(Option<std::collections::HashSet<String>>);
+struct Keys(Option<foldhash::HashSet<String>>);
 
 impl Keys {
     const SCAN: usize = 32;

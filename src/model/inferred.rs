@@ -5,7 +5,8 @@
 //! still stands for pods that may exist; each becomes an inferred workload whose labels satisfy
 //! the selector, in the namespace(s) the selector can match, so the analysis can reason about it.
 
-use std::collections::{BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeSet;
 
 use crate::findings::Location;
 
@@ -63,7 +64,7 @@ pub fn add_inferred(model: &mut Model, stand_ins: Vec<StandIn>, first_policy: Op
     // Whether a pod selector matches a given workload in some namespace, per selector.
     let mut anywhere_memo: HashMap<String, bool> = HashMap::new();
     let namespace_index = super::NamespaceIndex::new(&cluster.namespaces);
-    let mut new_names: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut new_names: foldhash::HashSet<String> = foldhash::HashSet::default();
     for stand_in in stand_ins {
         let pods = &stand_in.pods;
         let candidates: Vec<String> = match &stand_in.namespaces {

@@ -1,6 +1,7 @@
 //! Label selectors: `matchLabels` AND `matchExpressions` (In, NotIn, Exists, DoesNotExist).
 
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::Hash;
 

@@ -326,7 +326,7 @@ pub struct Builder {
     /// Workload objects, collapsed into one workload per owner chain once all are read.
     members: Vec<owners::Member>,
     /// (namespace, kind, name) of the workloads an autoscaler may scale past one pod.
-    autoscaled: std::collections::HashSet<(String, String, String)>,
+    autoscaled: foldhash::HashSet<(String, String, String)>,
 }
 
 impl Builder {

@@ -12,7 +12,8 @@
 //! the highest controller the input has, so that generated selectors need no label a controller
 //! adds: those change with every rollout.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use super::Workload;

@@ -4,9 +4,9 @@
 //! workload, and the results kept as bit sets; connections are port-range sets. A connection
 //! needs both the source's egress and the destination's ingress to allow it.
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::rc::Rc;
 
@@ -1405,7 +1405,8 @@ impl<'c> Engine<'c> {
             .unwrap_or_default()
     }
 
-    /// Every ipBlock range of every rule in one direction: the boundaries that split the address
+    /// Every address block of every rule in one direction (NetworkPolicy's and Cilium's
+    /// ipBlocks, the tiers' `networks`, Calico's `nets`): the boundaries that split the address
     /// space into segments where verdicts are constant.
     pub fn ip_blocks(&self, direction: Direction) -> Vec<&crate::net::ip::IpSet> {
         self.cluster
@@ -1418,6 +1419,19 @@ impl<'c> Engine<'c> {
                 Peer::IpBlock { set, .. } => Some(set),
                 Peer::Pods { .. } => None,
             })
+            // The cluster-wide tiers' egress `networks`.
+            .chain(
+                self.cluster
+                    .policies
+                    .tiered
+                    .iter()
+                    .flat_map(|p| p.rules(direction))
+                    .flat_map(|r| &r.peers)
+                    .filter_map(|peer| match peer {
+                        crate::cnp::Peer::Networks { set, .. } => Some(set),
+                        _ => None,
+                    }),
+            )
             // Calico's rules: the addresses each one names (`nets` less `notNets`).
             .chain(self.calico.iter().flat_map(move |calico| {
                 calico

@@ -16,8 +16,8 @@
 //! cheap composition ([`Layered`]) of the answers of the parts, each computed once per pair of
 //! part classes.
 
+use foldhash::{HashMap, HashMapExt};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::net::conn::ConnSet;

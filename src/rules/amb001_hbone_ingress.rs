@@ -80,7 +80,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 sources.subtract(&hbone_from);
                 if !engine.layered(d, Direction::Ingress).is_empty() {
                     // Where a cluster-wide tier decides, `hbone_tiers` judges.
-                    let mut judged = std::collections::HashMap::new();
+                    let mut judged = foldhash::HashMap::default();
                     for s in sources.iter().collect::<Vec<_>>() {
                         let class = engine.peer_class(s, Direction::Ingress);
                         let ours = *judged.entry(class).or_insert_with(|| {

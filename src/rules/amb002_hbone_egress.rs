@@ -1,6 +1,7 @@
 #![doc = include_str!("docs/AMB002.md")]
 
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 use super::{Output, names, rule_location, subject};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};

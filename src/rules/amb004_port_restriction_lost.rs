@@ -1,6 +1,7 @@
 #![doc = include_str!("docs/AMB004.md")]
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::{Output, rule_location};
@@ -11,10 +12,10 @@ use crate::findings::{Code, Finding};
 use crate::istio::ztunnel::{self, Peer};
 use crate::net::conn::{ConnSet, Protocol};
 use crate::netpol::policy::{Direction, PortRef};
-use crate::pipeline::engine::TiersKey;
-use crate::pipeline::memo::ConnId;
 use crate::pipeline::engine::Endpoint;
+use crate::pipeline::engine::TiersKey;
 use crate::pipeline::engine::{BitSet, port_conns};
+use crate::pipeline::memo::ConnId;
 
 /// The extra AuthorizationPolicies of the findings: one per destination, written once however
 /// many rules ask for it.

@@ -16,7 +16,8 @@
 //! (`amb001_hbone_ingress`, `amb002_hbone_egress`) judge: their fix admits 15008 where the
 //! application port is admitted, before the Deny.
 
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 use super::{Hit, Output};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};

@@ -14,7 +14,8 @@
 //!   NetworkPolicy or the default did): the finding is on the Deny rule, and there is no
 //!   automatic fix, since an Admin Deny is never widened.
 
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 use super::{Hit, Output};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
