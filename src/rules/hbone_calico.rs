@@ -24,6 +24,7 @@ use crate::calico::Action;
 use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
+use crate::pipeline::RuleRef;
 use crate::pipeline::engine::{CalicoMatch, Decider, SideVerdict};
 use crate::pipeline::memo::ConnId;
 
@@ -139,19 +140,14 @@ pub fn hop_block(cx: &Context, side: &SideVerdict, direction: Direction) -> Opti
         return None;
     }
     let (through, blocker) = through_and_blocker(side, &app)?;
-    let (blocker_policy, describe) = match &blocker {
-        Blocker::Rule(c, r) => {
-            let p = &cx.cluster.policies.calico[*c];
-            (
-                Some(*c),
-                format!("{} of {}", p.rule_name(direction, *r), p.describe()),
-            )
-        }
-        Blocker::TierEnd(tier) => (
-            None,
-            format!("the end of Calico tier `{tier}` (its default action)"),
-        ),
+    let (blocker_policy, named) = match &blocker {
+        Blocker::Rule(c, r) => (Some(*c), RuleRef::calico(*c, direction, *r)),
+        Blocker::TierEnd(tier) => (None, RuleRef::CalicoTierEnd(tier.clone())),
     };
+    let mut describe = cx.cluster.rule_name(&named);
+    if blocker_policy.is_none() {
+        describe.push_str(" (its default action)");
+    }
     Some(HopBlock {
         through,
         blocker_policy,
@@ -242,20 +238,11 @@ pub fn check(cx: &Context, out: &mut Output) {
         let policy = &cx.cluster.policies.calico[c];
         let dir = Direction::from(direction);
         let rule = &policy.rules(dir)[r];
-        let this = format!("{} of {}", policy.rule_name(dir, r), policy.describe());
+        let named = RuleRef::calico(c, dir, r);
+        let this = cx.cluster.rule_name(&named);
         let (to, from) = hit.ends(cx, dir);
         let blocker = match &hit.blocker {
-            Blocker::Rule(bc, br) if *bc == c => {
-                format!("{} of the same policy denies", policy.rule_name(dir, *br))
-            }
-            Blocker::Rule(bc, br) => {
-                let other = &cx.cluster.policies.calico[*bc];
-                format!(
-                    "{} of {} denies",
-                    other.rule_name(dir, *br),
-                    other.describe()
-                )
-            }
+            Blocker::Rule(bc, br) => super::denies(cx, &named, &RuleRef::calico(*bc, dir, *br)),
             Blocker::TierEnd(tier) => format!(
                 "the end of tier `{tier}` (its policies select the pod and no rule decides 15008/TCP: its default action) denies"
             ),
@@ -275,7 +262,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 hit.ports
             )
         };
-        let mut finding = policy.finding(
+        let mut finding = cx.cluster.rule_finding(
             match dir {
                 Direction::Ingress => Code::Amb001,
                 Direction::Egress => Code::Amb002,
@@ -283,8 +270,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             format!(
                 "{what}: once they are in the ambient mesh, this traffic is tunnelled over HBONE to port 15008 and the Calico policy blocks it (requests time out; ztunnel logs a connection timeout to port 15008)"
             ),
-            dir,
-            r,
+            &named,
         );
         if let [one] = hit.subjects.iter().take(2).collect::<Vec<_>>()[..] {
             finding.workload = Some(cx.workload_name(one));
