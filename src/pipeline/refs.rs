@@ -214,3 +214,195 @@ impl Cluster {
         finding
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The names and places below are those of the fixtures' snapshots (checked by hand against
+    //! `tests/snapshots/fixtures__<name>.snap`), here asked of the API directly.
+
+    use super::*;
+    use crate::calico::eval::PodAddresses;
+    use crate::pipeline::engine::{Endpoint, Engine, HostNetwork};
+
+    fn cluster(fixture: &[&str]) -> Cluster {
+        let sources: Vec<crate::Source> = fixture
+            .iter()
+            .map(|text| crate::Source { name: "f", text })
+            .collect();
+        let loaded = crate::input::load(&sources);
+        super::super::load(&loaded.objects).0
+    }
+
+    fn at(location: Option<Location>) -> Option<(u32, u32)> {
+        location.map(|l| (l.line, l.column))
+    }
+
+    /// `client-to-server-app-port`: "app.yaml:57:5: AMB001 error: ingress rule 1 of
+    /// NetworkPolicy `shop/server` admits ...".
+    #[test]
+    fn a_network_policy_rule() {
+        let cluster = cluster(&[include_str!(
+            "../../tests/fixtures/client-to-server-app-port/app.yaml"
+        )]);
+        let p = (0..cluster.policies.network.len())
+            .find(|&p| cluster.policies.network[p].qualified_name() == "shop/server")
+            .expect("the fixture's policy");
+        let rule = RuleRef::network(p, Direction::Ingress, 0);
+        assert_eq!(
+            cluster.rule_name(&rule),
+            "ingress rule 1 of NetworkPolicy `shop/server`"
+        );
+        assert_eq!(cluster.rule_in_policy(&rule), "ingress rule 1");
+        assert_eq!(cluster.rule_label(&rule), "shop/server ingress rule 1");
+        assert_eq!(at(cluster.rule_location(&rule)), Some((57, 5)));
+        let policy = PolicyRef::Network(p);
+        assert_eq!(cluster.policy_name(policy), "shop/server");
+        assert_eq!(cluster.policy_kind(policy), "NetworkPolicy");
+        let finding = cluster.rule_finding(crate::findings::Code::Amb001, "m".into(), &rule);
+        assert_eq!(at(finding.location), Some((57, 5)));
+        assert_eq!(finding.policy.as_deref(), Some("shop/server"));
+        assert_eq!(finding.policy_kind.as_deref(), Some("NetworkPolicy"));
+        // An index past the rules names the policy alone: its findings point at the policy.
+        let past = RuleRef::network(p, Direction::Ingress, usize::MAX);
+        assert_eq!(cluster.rule_location(&past), None);
+        assert_eq!(
+            cluster
+                .rule_finding(crate::findings::Code::Amb001, "m".into(), &past)
+                .location,
+            Some(cluster.policy_location(policy))
+        );
+    }
+
+    /// `cnp-admin-accept-then-deny`: "policies.yaml:15:5: AMB001 error: ingress rule 1
+    /// (`accept-web-8080`) of ClusterNetworkPolicy `shop-guard` (Admin tier, priority 10) accepts
+    /// ..., but ingress rule 2 (`deny-web`) of the same policy denies ...", and its extra's note
+    /// "ClusterNetworkPolicy `shop-guard` (Admin tier, priority 10) ingress rule 2 (`deny-web`)";
+    /// the engine's deciding matches hand out those rules.
+    #[test]
+    fn a_cluster_network_policy_rule() {
+        let cluster = cluster(&[
+            include_str!("../../tests/fixtures/cnp-admin-accept-then-deny/cluster.yaml"),
+            include_str!("../../tests/fixtures/cnp-admin-accept-then-deny/policies.yaml"),
+        ]);
+        let accept = RuleRef::tiered(0, Direction::Ingress, 0);
+        let deny = RuleRef::tiered(0, Direction::Ingress, 1);
+        assert_eq!(
+            cluster.rule_name(&accept),
+            "ingress rule 1 (`accept-web-8080`) of ClusterNetworkPolicy `shop-guard` (Admin tier, priority 10)"
+        );
+        assert_eq!(cluster.rule_in_policy(&deny), "ingress rule 2 (`deny-web`)");
+        assert_eq!(
+            cluster.rule_label(&deny),
+            "ClusterNetworkPolicy `shop-guard` (Admin tier, priority 10) ingress rule 2 (`deny-web`)"
+        );
+        assert_eq!(at(cluster.rule_location(&accept)), Some((15, 5)));
+        // The source is the second one given (`cluster.yaml` first).
+        assert_eq!(cluster.rule_location(&accept).map(|l| l.source), Some(1));
+        assert_eq!(at(cluster.rule_location(&deny)), Some((25, 5)));
+        assert_eq!(cluster.policy_name(PolicyRef::Tiered(0)), "shop-guard");
+        assert_eq!(
+            cluster.policy_kind(PolicyRef::Tiered(0)),
+            "ClusterNetworkPolicy"
+        );
+
+        let engine = Engine::new(&cluster);
+        let (web, api) = (
+            cluster.workload("web/frontend").expect("web"),
+            cluster.workload("shop/api").expect("api"),
+        );
+        let side = engine.side(
+            Endpoint::Workload(api),
+            Endpoint::Workload(web),
+            Direction::Ingress,
+        );
+        let refs: Vec<RuleRef> = side
+            .decided_by
+            .iter()
+            .map(|m| m.rule_ref(Direction::Ingress))
+            .collect();
+        assert_eq!(refs, vec![accept, deny.clone()]);
+        let decider = side.decider(crate::net::conn::Protocol::Tcp, 15008);
+        assert_eq!(decider.rule_ref(Direction::Ingress), Some(deny));
+    }
+
+    /// `calico-ordered-policies`: "policies.yaml:35:5: AMB001 error: ingress rule 1 (Allow) of
+    /// Calico GlobalNetworkPolicy `api-allow-frontend` (tier `default`, order 200) allows ...,
+    /// but ingress rule 2 (Deny) of Calico GlobalNetworkPolicy `shop-deny-rest` (tier `default`,
+    /// order 300) denies ...".
+    #[test]
+    fn a_calico_rule() {
+        let cluster = cluster(&[
+            include_str!("../../tests/fixtures/calico-ordered-policies/cluster.yaml"),
+            include_str!("../../tests/fixtures/calico-ordered-policies/policies.yaml"),
+        ]);
+        let index = |name: &str| {
+            (0..cluster.policies.calico.len())
+                .find(|&c| cluster.policies.calico[c].name == name)
+                .expect("the fixture's policy")
+        };
+        let allow = RuleRef::calico(index("api-allow-frontend"), Direction::Ingress, 0);
+        let deny = RuleRef::calico(index("shop-deny-rest"), Direction::Ingress, 1);
+        assert_eq!(
+            cluster.rule_name(&allow),
+            "ingress rule 1 (Allow) of Calico GlobalNetworkPolicy `api-allow-frontend` (tier `default`, order 200)"
+        );
+        assert_eq!(
+            cluster.rule_name(&deny),
+            "ingress rule 2 (Deny) of Calico GlobalNetworkPolicy `shop-deny-rest` (tier `default`, order 300)"
+        );
+        assert_eq!(at(cluster.rule_location(&allow)), Some((35, 5)));
+        let policy = allow.policy().expect("a rule's policy");
+        assert_eq!(cluster.policy_name(policy), "api-allow-frontend");
+        assert_eq!(
+            cluster.policy_kind(policy),
+            "GlobalNetworkPolicy (Calico)"
+        );
+    }
+
+    /// `calico-pass-then-tier-end`: the `security` tier's end denies 15008/TCP. Its match names
+    /// the tier, as the paths' `blocked_by` and AMB005 do ("the end of Calico tier `security`"),
+    /// and has no place of its own.
+    #[test]
+    fn a_calico_tier_end() {
+        let cluster = cluster(&[
+            include_str!("../../tests/fixtures/calico-pass-then-tier-end/cluster.yaml"),
+            include_str!("../../tests/fixtures/calico-pass-then-tier-end/policies.yaml"),
+        ]);
+        let engine = Engine::configured(
+            &cluster,
+            HostNetwork::default(),
+            Some(PodAddresses::default()),
+        );
+        let (web, api) = (
+            cluster.workload("web/frontend").expect("web"),
+            cluster.workload("shop/api").expect("api"),
+        );
+        let side = engine.side(
+            Endpoint::Workload(api),
+            Endpoint::Workload(web),
+            Direction::Ingress,
+        );
+        let end = side
+            .calico
+            .iter()
+            .find(|m| m.policy.is_none() && m.tier == "security")
+            .expect("the security tier's end")
+            .rule_ref(Direction::Ingress);
+        assert_eq!(end, RuleRef::CalicoTierEnd("security".into()));
+        assert_eq!(cluster.rule_name(&end), "the end of Calico tier `security`");
+        assert_eq!(cluster.rule_label(&end), "the end of Calico tier `security`");
+        assert_eq!(cluster.rule_location(&end), None);
+        assert_eq!(end.policy(), None);
+        let pass = side
+            .calico
+            .iter()
+            .find(|m| m.policy.is_some())
+            .expect("the Pass rule")
+            .rule_ref(Direction::Ingress);
+        assert_eq!(
+            cluster.rule_name(&pass),
+            "ingress rule 1 (Pass) of Calico GlobalNetworkPolicy `security.pass-web` (tier `security`, order 10)"
+        );
+        assert_eq!(at(cluster.rule_location(&pass)), Some((17, 5)));
+    }
+}
