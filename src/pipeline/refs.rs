@@ -353,10 +353,7 @@ mod tests {
         assert_eq!(at(cluster.rule_location(&allow)), Some((35, 5)));
         let policy = allow.policy().expect("a rule's policy");
         assert_eq!(cluster.policy_name(policy), "api-allow-frontend");
-        assert_eq!(
-            cluster.policy_kind(policy),
-            "GlobalNetworkPolicy (Calico)"
-        );
+        assert_eq!(cluster.policy_kind(policy), "GlobalNetworkPolicy (Calico)");
     }
 
     /// `calico-pass-then-tier-end`: the `security` tier's end denies 15008/TCP. Its match names
@@ -390,7 +387,10 @@ mod tests {
             .rule_ref(Direction::Ingress);
         assert_eq!(end, RuleRef::CalicoTierEnd("security".into()));
         assert_eq!(cluster.rule_name(&end), "the end of Calico tier `security`");
-        assert_eq!(cluster.rule_label(&end), "the end of Calico tier `security`");
+        assert_eq!(
+            cluster.rule_label(&end),
+            "the end of Calico tier `security`"
+        );
         assert_eq!(cluster.rule_location(&end), None);
         assert_eq!(end.policy(), None);
         let pass = side

@@ -3,9 +3,9 @@
 use super::Output;
 use crate::ambient::Context;
 use crate::findings::Code;
-use crate::pipeline::RuleRef;
 use crate::net::Direction;
 use crate::net::conn::Protocol;
+use crate::pipeline::RuleRef;
 
 pub fn check(cx: &Context, out: &mut Output) {
     let mesh = super::members(cx, |m| m.receives_hbone());
