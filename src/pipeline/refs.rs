@@ -233,6 +233,16 @@ mod tests {
         super::super::load(&loaded.objects).0
     }
 
+    /// The ingress side of `shop/api` from `web/frontend` (the fixtures' pair).
+    fn api_from_web(engine: &Engine) -> crate::pipeline::engine::SideVerdict {
+        let workload = |name: &str| engine.cluster.workload(name).expect("the fixture's pod");
+        engine.side(
+            Endpoint::Workload(workload("shop/api")),
+            Endpoint::Workload(workload("web/frontend")),
+            Direction::Ingress,
+        )
+    }
+
     fn at(location: Option<Location>) -> Option<(u32, u32)> {
         location.map(|l| (l.line, l.column))
     }
@@ -306,15 +316,7 @@ mod tests {
         );
 
         let engine = Engine::new(&cluster);
-        let (web, api) = (
-            cluster.workload("web/frontend").expect("web"),
-            cluster.workload("shop/api").expect("api"),
-        );
-        let side = engine.side(
-            Endpoint::Workload(api),
-            Endpoint::Workload(web),
-            Direction::Ingress,
-        );
+        let side = api_from_web(&engine);
         let refs: Vec<RuleRef> = side
             .decided_by
             .iter()
@@ -370,15 +372,7 @@ mod tests {
             HostNetwork::default(),
             Some(PodAddresses::default()),
         );
-        let (web, api) = (
-            cluster.workload("web/frontend").expect("web"),
-            cluster.workload("shop/api").expect("api"),
-        );
-        let side = engine.side(
-            Endpoint::Workload(api),
-            Endpoint::Workload(web),
-            Direction::Ingress,
-        );
+        let side = api_from_web(&engine);
         let end = side
             .calico
             .iter()
