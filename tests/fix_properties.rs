@@ -159,7 +159,11 @@ fn a_second_round_writes_each_extra_document_once() {
         "the fix takes a second round: {:#?}",
         report.notes
     );
-    assert!(report.fixed.extras.len() > 10, "{}", report.fixed.extras.len());
+    assert!(
+        report.fixed.extras.len() > 10,
+        "{}",
+        report.fixed.extras.len()
+    );
     assert!(distinct_extras(&report));
 }
 

@@ -12,10 +12,10 @@ use crate::istio::ztunnel::{self, Peer};
 use crate::net::conn::{ConnSet, Protocol};
 use crate::netpol::policy::{Direction, PortRef};
 use crate::pipeline::RuleRef;
-use crate::pipeline::engine::TiersKey;
-use crate::pipeline::memo::ConnId;
 use crate::pipeline::engine::Endpoint;
+use crate::pipeline::engine::TiersKey;
 use crate::pipeline::engine::{BitSet, port_conns};
+use crate::pipeline::memo::ConnId;
 
 /// The extra AuthorizationPolicies of the findings: one per destination, written once however
 /// many rules ask for it.
