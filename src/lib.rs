@@ -467,8 +467,8 @@ fn analyze_loaded(
     let out = rules::check_ambient(&cx, fixing == Fixing::No);
     findings.extend(out.findings);
     crate::sort::sort_by_key(&mut findings, |f| (f.location, f.code));
-    // The rules of the NetworkPolicy family name only the policy; the other families say their
-    // kind themselves.
+    // Findings made on a rule (`pipeline::Cluster::rule_finding`) and the other families' say
+    // their kind themselves; the NetworkPolicy family's others name only the policy.
     let cilium: foldhash::HashMap<String, &str> = cx
         .cluster
         .policies

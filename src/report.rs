@@ -20,6 +20,7 @@ use crate::net::Direction;
 use crate::net::conn::Protocol;
 use crate::pipeline::connectivity::Connection;
 use crate::pipeline::engine::{Engine, SideVerdict, Verdict};
+use crate::pipeline::{PolicyRef, RuleRef};
 use crate::{Finding, Report, Severity};
 
 /// `file:line:column: CODE severity: message`, one line a finding, then a summary line.
@@ -403,12 +404,9 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
             side.allowed
         ));
         for m in &side.decided_by {
-            let policy = &engine.cluster.policies.tiered[m.policy];
             out.push_str(&format!(
-                "    {} {} (line {}): {} {}\n",
-                policy.describe(),
-                policy.rule_name(direction, m.rule),
-                policy.rules(direction)[m.rule].line,
+                "    {}: {} {}\n",
+                rule_text(engine, &m.rule_ref(direction)),
                 action_word(m.action),
                 m.conns
             ));
@@ -429,11 +427,11 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
         return out;
     }
     // A Cilium policy's allow rules are named with their kind (a NetworkPolicy by its name).
-    let name = |p: usize| match policies[p].cilium {
-        Some(_) => format!("{} `{}`", policies[p].kind(), policies[p].qualified_name()),
-        None => policies[p].qualified_name(),
-    };
-    let names: Vec<String> = side.isolated_by.iter().map(|&p| name(p)).collect();
+    let names: Vec<String> = side
+        .isolated_by
+        .iter()
+        .map(|&p| engine.cluster.policy_label(PolicyRef::Network(p)))
+        .collect();
     if side.decided_by.is_empty() {
         out.push_str(&format!(
             "  {} at {who}: isolated by {}: {}\n",
@@ -460,18 +458,19 @@ fn side_text(engine: &Engine, side: &SideVerdict, direction: Direction, who: &st
         out.push_str("    no rule of these policies admits this peer\n");
     }
     for m in &side.admitted_by {
-        let policy = &policies[m.policy];
-        let rule = &policy.rules(direction)[m.rule];
         out.push_str(&format!(
-            "    {} {} rule {} (line {}) admits {}\n",
-            name(m.policy),
-            direction.as_str(),
-            m.rule + 1,
-            rule.line,
+            "    {} admits {}\n",
+            rule_text(engine, &m.rule_ref(direction)),
             m.conns
         ));
     }
     out
+}
+
+/// A rule in an explanation: "ns/name ingress rule 1 (line 12)".
+fn rule_text(engine: &Engine, rule: &RuleRef) -> String {
+    let line = engine.cluster.rule_location(rule).map_or(0, |l| l.line);
+    format!("{} (line {line})", engine.cluster.rule_label(rule))
 }
 
 /// [`side_text`] under Calico: each deciding Calico rule and tier end in the pipeline's order,
@@ -484,12 +483,9 @@ fn calico_side_text(
 ) -> String {
     let mut out = format!("  {} at {who}: {}\n", direction.as_str(), side.allowed);
     for m in &side.decided_by {
-        let policy = &engine.cluster.policies.tiered[m.policy];
         out.push_str(&format!(
-            "    {} {} (line {}): {} {}\n",
-            policy.describe(),
-            policy.rule_name(direction, m.rule),
-            policy.rules(direction)[m.rule].line,
+            "    {}: {} {}\n",
+            rule_text(engine, &m.rule_ref(direction)),
             action_word(m.action),
             m.conns
         ));
@@ -498,7 +494,7 @@ fn calico_side_text(
         let names: Vec<String> = side
             .isolated_by
             .iter()
-            .map(|&p| engine.cluster.policies.network[p].qualified_name())
+            .map(|&p| engine.cluster.policy_name(PolicyRef::Network(p)))
             .collect();
         out.push_str(&format!(
             "    Kubernetes NetworkPolicies {} (order 1000 of tier `default`): {}\n",
@@ -510,9 +506,8 @@ fn calico_side_text(
                     .iter()
                     .map(|m| {
                         format!(
-                            "{} rule {} allows {}",
-                            direction.as_str(),
-                            m.rule + 1,
+                            "{} allows {}",
+                            engine.cluster.rule_in_policy(&m.rule_ref(direction)),
                             m.conns
                         )
                     })
@@ -533,21 +528,15 @@ fn calico_side_text(
             crate::calico::Action::Pass => "passes on to the next tier",
             crate::calico::Action::Log => "logs",
         };
-        match (m.policy, m.rule) {
-            (Some(c), Some(r)) => {
-                let policy = &engine.cluster.policies.calico[c];
-                out.push_str(&format!(
-                    "    {} {} (line {}): {verb} {}\n",
-                    policy.describe(),
-                    policy.rule_name(direction, r),
-                    policy.rules(direction)[r].line,
-                    m.conns
-                ));
-            }
-            _ => out.push_str(&format!(
-                "    end of Calico tier `{}` (its policies select it; default action {}): {verb} {}\n",
-                m.tier,
+        match m.rule_ref(direction) {
+            RuleRef::CalicoTierEnd(tier) => out.push_str(&format!(
+                "    end of Calico tier `{tier}` (its policies select it; default action {}): {verb} {}\n",
                 m.action.as_str(),
+                m.conns
+            )),
+            rule => out.push_str(&format!(
+                "    {}: {verb} {}\n",
+                rule_text(engine, &rule),
                 m.conns
             )),
         }
@@ -687,7 +676,7 @@ struct JsonLayerRule {
 struct JsonRule {
     policy: String,
     /// `NetworkPolicy`, or the Cilium kind whose allow rule it is.
-    policy_kind: &'static str,
+    policy_kind: String,
     direction: &'static str,
     rule: usize,
     line: u32,
@@ -726,22 +715,23 @@ pub fn explain_value(
     enrolled: Option<&[Edge]>,
 ) -> serde_json::Value {
     let side = |side: &SideVerdict, direction: Direction| {
-        let policies = &engine.cluster.policies.network;
+        let cluster = engine.cluster;
+        let line = |rule: &RuleRef| cluster.rule_location(rule).map(|l| l.line);
         JsonSide {
             isolated_by: side
                 .isolated_by
                 .iter()
-                .map(|&p| policies[p].qualified_name())
+                .map(|&p| cluster.policy_name(PolicyRef::Network(p)))
                 .collect(),
             admitted_by: side
                 .admitted_by
                 .iter()
                 .map(|m| JsonRule {
-                    policy: policies[m.policy].qualified_name(),
-                    policy_kind: policies[m.policy].kind(),
+                    policy: cluster.policy_name(PolicyRef::Network(m.policy)),
+                    policy_kind: cluster.policy_kind(PolicyRef::Network(m.policy)),
                     direction: direction.as_str(),
                     rule: m.rule + 1,
-                    line: policies[m.policy].rules(direction)[m.rule].line,
+                    line: line(&m.rule_ref(direction)).unwrap_or_default(),
                     conn: m.conns.to_string(),
                 })
                 .collect(),
@@ -749,17 +739,17 @@ pub fn explain_value(
                 .decided_by
                 .iter()
                 .map(|m| {
-                    let policy = &engine.cluster.policies.tiered[m.policy];
-                    let rule = &policy.rules(direction)[m.rule];
+                    let policy = &cluster.policies.tiered[m.policy];
+                    let named = PolicyRef::Tiered(m.policy);
                     JsonLayerRule {
-                        policy: policy.name.clone(),
-                        policy_kind: policy.kind.clone(),
+                        policy: cluster.policy_name(named),
+                        policy_kind: cluster.policy_kind(named),
                         tier: policy.tier.as_str(),
                         priority: policy.priority,
                         direction: direction.as_str(),
                         rule: m.rule + 1,
-                        rule_name: rule.name.clone(),
-                        line: rule.line,
+                        rule_name: policy.rules(direction)[m.rule].name.clone(),
+                        line: line(&m.rule_ref(direction)).unwrap_or_default(),
                         action: m.action.as_str(),
                         conn: m.conns.to_string(),
                     }
@@ -769,15 +759,15 @@ pub fn explain_value(
                 .calico
                 .iter()
                 .map(|m| {
-                    let policy = m.policy.map(|c| &engine.cluster.policies.calico[c]);
+                    let named = m.policy.map(PolicyRef::Calico);
                     JsonCalicoRule {
-                        policy: policy.map(|p| p.qualified_name()),
-                        policy_kind: policy.map(|p| format!("{} (Calico)", p.kind)),
+                        policy: named.map(|p| cluster.policy_name(p)),
+                        policy_kind: named.map(|p| cluster.policy_kind(p)),
                         tier: m.tier.clone(),
-                        order: policy.and_then(|p| p.order),
+                        order: m.policy.and_then(|c| cluster.policies.calico[c].order),
                         direction: direction.as_str(),
                         rule: m.rule.map(|r| r + 1),
-                        line: policy.zip(m.rule).map(|(p, r)| p.rules(direction)[r].line),
+                        line: line(&m.rule_ref(direction)),
                         action: m.action.as_str(),
                         conn: m.conns.to_string(),
                     }

@@ -419,8 +419,10 @@ impl<'c> Context<'c> {
         workloads.intersects(&self.sidecars) || workloads.intersects(&self.gateways)
     }
 
+    /// NetworkPolicy `policy`'s `ns/name` ([`crate::pipeline::Cluster::policy_name`]).
     pub fn policy_name(&self, policy: usize) -> String {
-        self.cluster.policies.network[policy].qualified_name()
+        self.cluster
+            .policy_name(crate::pipeline::PolicyRef::Network(policy))
     }
 
     /// The policy a new rule goes to among those isolating a workload: the most specific one

@@ -8,6 +8,7 @@ use super::mesh::{Membership, Reason};
 use super::{Context, HBONE_PORT, ProbeSnat, Route};
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
+use crate::pipeline::PolicyRef;
 use crate::pipeline::engine::{BitSet, Decider, Endpoint, SideVerdict};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -643,41 +644,22 @@ pub fn tunnel(cx: &Context, s: usize, d: usize) -> Vec<(Edge, Option<usize>)> {
 /// Who blocks `port`/TCP on a side: the cluster-wide rule that denies it, or the NetworkPolicies
 /// that isolate the side.
 fn policy_names(cx: &Context, side: &SideVerdict, direction: Direction, port: u16) -> Vec<String> {
-    match side.decider(Protocol::Tcp, port) {
-        Decider::Layer(c, r, _) => {
-            let policy = &cx.cluster.policies.tiered[c];
-            vec![format!(
-                "{} {}",
-                policy.describe(),
-                policy.rule_name(direction, r)
-            )]
-        }
-        Decider::Calico(Some(c), Some(r), _) => {
-            let policy = &cx.cluster.policies.calico[c];
-            vec![format!(
-                "{} {}",
-                policy.describe(),
-                policy.rule_name(direction, r)
-            )]
-        }
+    let decider = side.decider(Protocol::Tcp, port);
+    if let Some(rule) = decider.rule_ref(direction) {
+        return vec![cx.cluster.rule_label(&rule)];
+    }
+    match decider {
         Decider::Calico(..) => side
             .calico
             .iter()
             .find(|m| m.policy.is_none() && m.conns.contains(Protocol::Tcp, port))
-            .map(|m| vec![format!("the end of Calico tier `{}`", m.tier)])
+            .map(|m| vec![cx.cluster.rule_label(&m.rule_ref(direction))])
             .unwrap_or_default(),
         // A Cilium policy's allow rules are named with their kind.
         _ => side
             .isolated_by
             .iter()
-            .map(|&p| match cx.cluster.policies.network[p].cilium {
-                Some(_) => format!(
-                    "{} `{}`",
-                    cx.cluster.policies.network[p].kind(),
-                    cx.policy_name(p)
-                ),
-                None => cx.policy_name(p),
-            })
+            .map(|&p| cx.cluster.policy_label(PolicyRef::Network(p)))
             .collect(),
     }
 }

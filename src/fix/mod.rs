@@ -19,7 +19,7 @@ use crate::input::Source;
 use crate::input::yaml::Node;
 use crate::model::labels::{Operator, Selector};
 use crate::netpol::policy::{Direction, NetworkPolicy, Peer};
-use crate::pipeline::Cluster;
+use crate::pipeline::{Cluster, PolicyRef, RuleRef};
 use emit::{Style, Y};
 
 pub use crate::ambient::FixStyle;
@@ -180,7 +180,7 @@ pub fn fix(
                     }
                     Err(why) => notes.push(format!(
                         "{} is fixed by an edit, not a separate policy: {why}",
-                        policy.describe()
+                        cluster.describe_policy(PolicyRef::Tiered(*c))
                     )),
                 }
             }
@@ -188,8 +188,8 @@ pub fn fix(
                 Some(edit) if keeps_document(sources, &edit) => edits.push(edit),
                 _ => notes.push(format!(
                     "{} is not fixed: its rule could not be extended in place (reached through an alias, or written in a way an insertion would change); add 15008/TCP to its {} by hand",
-                    policy.describe(),
-                    policy.rule_name(Direction::from(*direction), *rule),
+                    cluster.describe_policy(PolicyRef::Tiered(*c)),
+                    cluster.rule_in_policy(&RuleRef::tiered(*c, Direction::from(*direction), *rule)),
                 )),
             }
         }
@@ -212,7 +212,7 @@ pub fn fix(
                     }
                     Err(why) => notes.push(format!(
                         "{} is fixed by an edit, not a separate policy: {why}",
-                        policy.describe()
+                        cluster.describe_policy(PolicyRef::Calico(*c))
                     )),
                 }
             }
@@ -229,8 +229,8 @@ pub fn fix(
                 Some(edit) => edits.push(edit),
                 _ => notes.push(format!(
                     "{} is not fixed: its rule could not be extended or followed by one for 15008 in place (reached through an alias, or a flow-style list); add 15008 to its {} by hand",
-                    policy.describe(),
-                    policy.rule_name(direction, *rule),
+                    cluster.describe_policy(PolicyRef::Calico(*c)),
+                    cluster.rule_in_policy(&RuleRef::calico(*c, direction, *rule)),
                 )),
             }
         }
@@ -383,9 +383,8 @@ pub fn fix(
         .collect();
     notes.extend(fallback.iter().map(|(&p, why)| {
         format!(
-            "{} `{}` is fixed by separate policies (`allow-ambient-*`) instead of an edit: {why}",
-            cluster.policies.network[p].kind(),
-            cluster.policies.network[p].qualified_name()
+            "{} is fixed by separate policies (`allow-ambient-*`) instead of an edit: {why}",
+            cluster.describe_policy(PolicyRef::Network(p))
         )
     }));
     // New documents go after the policy they complement, in its source.

@@ -23,7 +23,7 @@ use crate::net::conn::ConnSet;
 use crate::netpol::fixed_conns;
 use crate::netpol::policy::{NetworkPolicy, Peer, PortSpec, Rule};
 pub use crate::netpol::{port_conns, ports_conns, rule_conns};
-use crate::pipeline::Cluster;
+use crate::pipeline::{Cluster, RuleRef};
 
 /// A class of workloads that verdicts treat alike (see [`Engine::sender_class`]).
 pub type Class = (u32, u32);
@@ -83,6 +83,23 @@ pub struct CalicoMatch {
     pub conns: ConnSet,
 }
 
+impl RuleMatch {
+    /// The rule, for naming and placing it ([`Cluster::rule_name`]): `direction` is the side's.
+    pub fn rule_ref(&self, direction: Direction) -> RuleRef {
+        RuleRef::network(self.policy, direction, self.rule)
+    }
+}
+
+impl CalicoMatch {
+    /// The rule, or the tier's end, for naming and placing it ([`Cluster::rule_name`]).
+    pub fn rule_ref(&self, direction: Direction) -> RuleRef {
+        match (self.policy, self.rule) {
+            (Some(c), Some(r)) => RuleRef::calico(c, direction, r),
+            _ => RuleRef::CalicoTierEnd(self.tier.clone()),
+        }
+    }
+}
+
 fn calico_action_name<S: serde::Serializer>(
     action: &crate::calico::Action,
     s: S,
@@ -102,6 +119,19 @@ pub enum Decider {
     /// Under Calico: a Calico rule (policy, rule) or a tier's end (policy and rule `None`) that
     /// allowed or denied it.
     Calico(Option<usize>, Option<usize>, crate::calico::Action),
+}
+
+impl Decider {
+    /// The deciding rule, for naming and placing it ([`Cluster::rule_name`]); `None` for
+    /// NetworkPolicy, the default and a Calico tier's end (its match names the tier:
+    /// [`CalicoMatch::rule_ref`]).
+    pub fn rule_ref(&self, direction: Direction) -> Option<RuleRef> {
+        match *self {
+            Decider::Layer(c, r, _) => Some(RuleRef::tiered(c, direction, r)),
+            Decider::Calico(Some(c), Some(r), _) => Some(RuleRef::calico(c, direction, r)),
+            _ => None,
+        }
+    }
 }
 
 impl SideVerdict {
@@ -207,6 +237,13 @@ pub struct LayerMatch {
     /// The part of the connection this rule decides (what earlier rules left).
     #[serde(serialize_with = "display")]
     pub conns: ConnSet,
+}
+
+impl LayerMatch {
+    /// The rule, for naming and placing it ([`Cluster::rule_name`]): `direction` is the side's.
+    pub fn rule_ref(&self, direction: Direction) -> RuleRef {
+        RuleRef::tiered(self.policy, direction, self.rule)
+    }
 }
 
 fn action_name<S: serde::Serializer>(action: &Action, s: S) -> Result<S::Ok, S::Error> {

@@ -14,6 +14,9 @@
 pub mod connectivity;
 pub mod engine;
 pub mod memo;
+pub mod refs;
+
+pub use refs::{PolicyRef, RuleRef};
 
 use crate::findings::{Code, Finding, Location};
 use crate::input::Object;

@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{Output, rule_location, sender_names, subject};
+use super::{Output, sender_names, subject};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
-use crate::findings::{Code, Finding};
+use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
+use crate::pipeline::RuleRef;
 use crate::pipeline::engine::BitSet;
 
 /// One offending rule: where the tunnel is blocked.
@@ -141,13 +142,12 @@ pub fn check(cx: &Context, out: &mut Output) {
         } else {
             sender_names(cx, &hit.sources)
         };
-        let mut finding = Finding::new(
+        let rule = RuleRef::network(p, Direction::Ingress, i);
+        let mut finding = cx.cluster.rule_finding(
             Code::Amb001,
             format!(
-                "ingress rule {} of {} `{}` admits {} to {dests} from {from}, but no policy admits 15008/TCP from them: {}",
-                i + 1,
-                policy.kind(),
-                policy.qualified_name(),
+                "{} admits {} to {dests} from {from}, but no policy admits 15008/TCP from them: {}",
+                cx.cluster.rule_name(&rule),
                 hit.ports,
                 if cx.has_proxy(&hit.sources) {
                     "once the destination is in the ambient mesh, Istio proxies tunnel this traffic over HBONE to port 15008 and the policy blocks it (requests through them time out or fail with 503 upstream connect errors)"
@@ -155,12 +155,11 @@ pub fn check(cx: &Context, out: &mut Output) {
                     "once they are in the ambient mesh, ztunnel tunnels this traffic over HBONE to port 15008 and the policy blocks it (requests time out; ztunnel logs a connection timeout to port 15008)"
                 },
             ),
-            Some(rule_location(cx, p, Direction::Ingress, i)),
+            &rule,
         );
         if let Some(assumed) = super::ip_block_assumption(cx, &policy.ingress[i]) {
             finding.message.push_str(&assumed);
         }
-        finding.policy = Some(policy.qualified_name());
         finding.workload = Some(subject(cx, p, &first));
         finding.fixable = true;
         finding.fix = Some(if policy.cilium.is_some() {

@@ -3,12 +3,13 @@
 use foldhash::{HashMap, HashMapExt};
 use std::collections::BTreeMap;
 
-use super::{Output, names, rule_location, subject};
+use super::{Output, names, subject};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
-use crate::findings::{Code, Finding};
+use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
 use crate::net::ranges::Ranges;
+use crate::pipeline::RuleRef;
 use crate::pipeline::engine::BitSet;
 
 struct Hit {
@@ -110,13 +111,12 @@ pub fn check(cx: &Context, out: &mut Output) {
         } else {
             format!("{} pods selected by the policy", hit.sources.count())
         };
-        let mut finding = Finding::new(
+        let rule = RuleRef::network(p, Direction::Egress, i);
+        let mut finding = cx.cluster.rule_finding(
             Code::Amb002,
             format!(
-                "egress rule {} of {} `{}` admits {} from {from} to {}, but not 15008/TCP: {}",
-                i + 1,
-                policy.kind(),
-                policy.qualified_name(),
+                "{} admits {} from {from} to {}, but not 15008/TCP: {}",
+                cx.cluster.rule_name(&rule),
                 hit.ports,
                 if sources[..] == hit.destinations.iter().take(3).collect::<Vec<_>>()[..] {
                     "its own replicas (pods of one workload talk to each other)".to_string()
@@ -129,12 +129,11 @@ pub fn check(cx: &Context, out: &mut Output) {
                     "once they are in the ambient mesh, ztunnel opens an HBONE tunnel to port 15008 from inside the source pod and this policy blocks it"
                 },
             ),
-            Some(rule_location(cx, p, Direction::Egress, i)),
+            &rule,
         );
         if let Some(assumed) = super::ip_block_assumption(cx, &policy.egress[i]) {
             finding.message.push_str(&assumed);
         }
-        finding.policy = Some(policy.qualified_name());
         finding.workload = Some(subject(cx, p, &sources));
         finding.fixable = true;
         finding.fix = Some(if policy.cilium.is_some() {

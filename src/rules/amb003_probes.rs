@@ -8,6 +8,7 @@ use crate::findings::{Code, Finding, Severity};
 use crate::model::{ProbeAction, Workload};
 use crate::net::conn::Protocol;
 use crate::netpol::policy::{Direction, PortRef};
+use crate::pipeline::PolicyRef;
 use crate::pipeline::engine::Endpoint;
 
 pub fn check(cx: &Context, out: &mut Output) {
@@ -92,14 +93,14 @@ pub fn check(cx: &Context, out: &mut Output) {
                 .join(", ");
             let named: Vec<String> = calico
                 .iter()
-                .map(|&c| cx.cluster.policies.calico[c].describe())
+                .map(|&c| cx.cluster.describe_policy(PolicyRef::Calico(c)))
                 .chain(
                     policies
                         .iter()
                         .map(|&p| format!("NetworkPolicy `{}`", cx.policy_name(p))),
                 )
                 .collect();
-            let first = &cx.cluster.policies.calico[calico[0]];
+            let first = PolicyRef::Calico(calico[0]);
             let mut finding = Finding::new(
                 Code::Amb003,
                 format!(
@@ -116,8 +117,8 @@ pub fn check(cx: &Context, out: &mut Output) {
                 Some(workload.location),
             );
             finding.severity = severity;
-            finding.policy = Some(first.qualified_name());
-            finding.policy_kind = Some(format!("{} (Calico)", first.kind));
+            finding.policy = Some(cx.cluster.policy_name(first));
+            finding.policy_kind = Some(cx.cluster.policy_kind(first));
             finding.workload = Some(workload.qualified_name());
             finding.fix = Some(format!(
                 "no automatic fix for Calico: allow ingress from {} on the probe ports in a Calico policy ordered before the ones that deny it",
@@ -236,7 +237,7 @@ fn policy_list(cx: &Context, policies: &[usize]) -> String {
 fn workload_location(cx: &Context, w: usize, policies: &[usize]) -> crate::findings::Location {
     let workload = &cx.cluster.workloads[w];
     if workload.is_inferred() {
-        cx.cluster.policies.network[policies[0]].location
+        cx.cluster.policy_location(PolicyRef::Network(policies[0]))
     } else {
         workload.location
     }

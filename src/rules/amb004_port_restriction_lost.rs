@@ -4,7 +4,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::{Output, rule_location};
+use super::Output;
 use crate::ambient::authz::GuardRail;
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::cnp::Action;
@@ -12,6 +12,7 @@ use crate::findings::{Code, Finding};
 use crate::istio::ztunnel::{self, Peer};
 use crate::net::conn::{ConnSet, Protocol};
 use crate::netpol::policy::{Direction, PortRef};
+use crate::pipeline::RuleRef;
 use crate::pipeline::engine::Endpoint;
 use crate::pipeline::engine::TiersKey;
 use crate::pipeline::engine::{BitSet, port_conns};
@@ -179,12 +180,8 @@ pub fn check(cx: &Context, out: &mut Output) {
                     }
                 })
                 .collect();
-            let rule_name = format!(
-                "ingress rule {} of {} `{}`",
-                i + 1,
-                policy.kind(),
-                policy.qualified_name()
-            );
+            let named = RuleRef::network(p, Direction::Ingress, i);
+            let rule_name = cx.cluster.rule_name(&named);
             let when = if after_fix {
                 format!("Once the fix adds 15008/TCP to {rule_name}")
             } else {
@@ -214,14 +211,13 @@ pub fn check(cx: &Context, out: &mut Output) {
                 Some(_) => "Cilium",
                 None => "NetworkPolicy",
             };
-            let mut finding = Finding::new(
+            let mut finding = cx.cluster.rule_finding(
                 Code::Amb004,
                 format!(
                     "{when}, {who_reaches}, not only {limited}: {enforcer} no longer enforces this port list for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
                 ),
-                Some(rule_location(cx, p, Direction::Ingress, i)),
+                &named,
             );
-            finding.policy = Some(policy.qualified_name());
             finding.workload = Some(super::subject(cx, p, &open));
             // The fix names the rule's own kind: a CiliumNetworkPolicy's ports are not
             // "the ports NetworkPolicy allowed".
@@ -307,7 +303,8 @@ fn check_calico(cx: &Context, out: &mut Output, extras: &mut Extras) {
                 .filter(|p| **p != crate::calico::CalicoPort::Range(HBONE_PORT, HBONE_PORT))
                 .map(|p| p.to_string())
                 .collect();
-            let rule_name = format!("{} of {}", policy.rule_name(ingress, i), policy.describe());
+            let named = RuleRef::calico(c, ingress, i);
+            let rule_name = cx.cluster.rule_name(&named);
             let when = if after_fix && !admits_now {
                 format!("Once the fix adds 15008 to {rule_name}")
             } else {
@@ -323,13 +320,12 @@ fn check_calico(cx: &Context, out: &mut Output, extras: &mut Extras) {
             } else {
                 listed.join(", ")
             };
-            let mut finding = policy.finding(
+            let mut finding = cx.cluster.rule_finding(
                 Code::Amb004,
                 format!(
                     "{when}, {who} can reach every port of the selected pods through the HBONE tunnel, not only {limited}: Calico no longer enforces this port list for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
                 ),
-                ingress,
-                i,
+                &named,
             );
             finding.workload = open.first().map(|&d| cx.workload_name(d));
             extras.attach(
@@ -483,15 +479,14 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
                 "denies {ports} from {senders_named}, but {when}, {senders_named} can reach those ports of {named} inside it"
             ),
         };
-        let mut finding = policy.finding(
+        let named = RuleRef::tiered(c, direction, r);
+        let mut finding = cx.cluster.rule_finding(
             Code::Amb004,
             format!(
-                "{} of {} {what}: every layer of the CNI sees 15008/TCP only, so this guard rail no longer holds for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
-                policy.rule_name(direction, r),
-                policy.describe(),
+                "{} {what}: every layer of the CNI sees 15008/TCP only, so this guard rail no longer holds for mesh traffic. Restrict the ports with an Istio AuthorizationPolicy (security.istio.io/v1, enforced by ztunnel at L4).",
+                cx.cluster.rule_name(&named),
             ),
-            direction,
-            r,
+            &named,
         );
         finding.workload = destinations
             .first()
@@ -506,7 +501,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             },
             senders: &senders,
             ports: ports.of(Protocol::Tcp),
-            rule: format!("{} {}", policy.describe(), policy.rule_name(direction, r)),
+            rule: cx.cluster.rule_label(&named),
             id: match &rule.name {
                 Some(rule) => format!("{}-{rule}", policy.name),
                 None => format!("{}-{}", policy.name, r + 1),

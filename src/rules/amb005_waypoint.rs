@@ -9,6 +9,7 @@ use crate::findings::{Code, Finding};
 use crate::net::Direction;
 use crate::net::conn::Protocol;
 use crate::pipeline::engine::{BitSet, Decider, Endpoint};
+use crate::pipeline::{PolicyRef, RuleRef};
 
 /// Where a hop is blocked: the workload whose policies block it, and in which direction.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -169,8 +170,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             let Some((fc, fr)) = at else {
                 continue;
             };
-            let policy = &cx.cluster.policies.calico[fc];
-            let mut finding = policy.finding(
+            let mut finding = cx.cluster.rule_finding(
                 Code::Amb005,
                 format!(
                     "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {} denies 15008/TCP on that hop ({} the waypoint's pods): this traffic is allowed today, the waypoint hop blocks it once enrolled",
@@ -179,16 +179,14 @@ pub fn check(cx: &Context, out: &mut Output) {
                     hop.describe,
                     if direction == Direction::Ingress { "from" } else { "to" },
                 ),
-                direction,
-                fr,
+                &RuleRef::calico(fc, direction, fr),
             );
             match hop.through {
                 Some((tc, tr)) => {
                     finding.fixable = true;
                     finding.fix = Some(format!(
-                        "add 15008 to the `destination.ports` of {} of {}, which lets the hop's other TCP traffic through: the tunnel is then allowed for the same peers only, and the Deny is not touched",
-                        policy.rule_name(direction, tr),
-                        policy.describe()
+                        "add 15008 to the `destination.ports` of {}, which lets the hop's other TCP traffic through: the tunnel is then allowed for the same peers only, and the Deny is not touched",
+                        cx.cluster.rule_name(&RuleRef::calico(tc, direction, tr)),
                     ));
                     out.fixes.push(FixRequest::AddCalicoHbonePort {
                         policy: tc,
@@ -220,9 +218,8 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let through = &cx.cluster.policies.tiered[tc];
                 finding.fixable = true;
                 finding.fix = Some(format!(
-                    "add 15008/TCP to {} of {} (`{}`), which {} other TCP traffic on this hop: the tunnel is then {} for the same peers only, and the Deny is not widened",
-                    through.rule_name(direction, tr),
-                    through.describe(),
+                    "add 15008/TCP to {} (`{}`), which {} other TCP traffic on this hop: the tunnel is then {} for the same peers only, and the Deny is not widened",
+                    cx.cluster.rule_name(&RuleRef::tiered(tc, direction, tr)),
                     if through.kind == "ClusterNetworkPolicy" {
                         "tcp: {destinationPort: {number: 15008}}"
                     } else {
@@ -279,7 +276,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 super::sender_names(cx, &broken.sources),
                 names(cx, &broken.destinations),
             ),
-            Some(cx.cluster.policies.network[target].location),
+            Some(cx.cluster.policy_location(PolicyRef::Network(target))),
         );
         finding.policy = Some(cx.policy_name(target));
         finding.workload = Some(cx.workload_name(block.workload));
@@ -346,23 +343,21 @@ fn layer_block(
     name: &str,
     broken: &Broken,
 ) -> Finding {
-    let policy = &cx.cluster.policies.tiered[c];
-    let mut finding = policy.finding(
+    let rule = RuleRef::tiered(c, direction, r);
+    let mut finding = cx.cluster.rule_finding(
         Code::Amb005,
         format!(
-            "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {} of {} denies 15008/TCP on that hop ({} the waypoint's pods): this traffic is allowed today, the waypoint hop blocks it once enrolled",
+            "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {} denies 15008/TCP on that hop ({} the waypoint's pods): this traffic is allowed today, the waypoint hop blocks it once enrolled",
             super::sender_names(cx, &broken.sources),
             names(cx, &broken.destinations),
-            policy.rule_name(direction, r),
-            policy.describe(),
+            cx.cluster.rule_name(&rule),
             if direction == Direction::Ingress {
                 "from"
             } else {
                 "to"
             },
         ),
-        direction,
-        r,
+        &rule,
     );
     finding.fix = Some(format!(
         "no automatic fix: a Deny is never widened. Before this rule, add one that accepts 15008/TCP {} the waypoint's pods only: `pods: {{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {namespace}}}}}, podSelector: {{matchLabels: {{gateway.networking.k8s.io/gateway-name: {name}}}}}}}` (the waypoint enforces Istio's AuthorizationPolicies itself)",

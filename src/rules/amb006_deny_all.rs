@@ -4,6 +4,7 @@ use super::Output;
 use crate::ambient::Context;
 use crate::findings::{Code, Finding};
 use crate::net::Direction;
+use crate::pipeline::PolicyRef;
 
 pub fn check(cx: &Context, out: &mut Output) {
     let ambient = super::members(cx, |m| m.is_ambient());
@@ -30,17 +31,17 @@ pub fn check(cx: &Context, out: &mut Output) {
                 Direction::Ingress => " The SNATed kubelet probes are: see AMB003.",
                 Direction::Egress => "",
             };
+            let named = PolicyRef::Network(p);
             let mut finding = Finding::new(
                 Code::Amb006,
                 format!(
-                    "{} `{}` allows no {} for the pods it selects (deny-all): nothing is tunneled, so HBONE is not the issue.{probes}",
-                    policy.kind(),
-                    policy.qualified_name(),
+                    "{} allows no {} for the pods it selects (deny-all): nothing is tunneled, so HBONE is not the issue.{probes}",
+                    cx.cluster.describe_policy(named),
                     direction.as_str()
                 ),
-                Some(policy.location),
+                Some(cx.cluster.policy_location(named)),
             );
-            finding.policy = Some(policy.qualified_name());
+            finding.policy = Some(cx.cluster.policy_name(named));
             finding.workload = Some(super::subject(cx, p, &selected.iter().collect::<Vec<_>>()));
             out.findings.push(finding);
         }

@@ -1,10 +1,11 @@
 #![doc = include_str!("docs/AMB007.md")]
 
-use super::{Output, rule_location};
+use super::Output;
 use crate::ambient::Context;
-use crate::findings::{Code, Finding};
+use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::Protocol;
+use crate::pipeline::RuleRef;
 
 pub fn check(cx: &Context, out: &mut Output) {
     let mesh = super::members(cx, |m| m.receives_hbone());
@@ -26,20 +27,16 @@ pub fn check(cx: &Context, out: &mut Output) {
                     .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                let mut finding = Finding::new(
+                let rule = RuleRef::network(p, direction, i);
+                out.findings.push(cx.cluster.rule_finding(
                     Code::Amb007,
                     format!(
-                        "{} rule {} of {} `{}` admits only {}: ambient tunnels TCP only, so this traffic keeps its original port and the rule needs no change",
-                        direction.as_str(),
-                        i + 1,
-                        policy.kind(),
-                        policy.qualified_name(),
+                        "{} admits only {}: ambient tunnels TCP only, so this traffic keeps its original port and the rule needs no change",
+                        cx.cluster.rule_name(&rule),
                         protocols.join(" and ")
                     ),
-                    Some(rule_location(cx, p, direction, i)),
-                );
-                finding.policy = Some(policy.qualified_name());
-                out.findings.push(finding);
+                    &rule,
+                ));
             }
         }
     }

@@ -2,8 +2,9 @@
 
 use super::{Output, names};
 use crate::ambient::Context;
-use crate::findings::{Code, Finding, Location};
+use crate::findings::{Code, Location};
 use crate::net::Direction;
+use crate::pipeline::{PolicyRef, RuleRef};
 
 pub fn check(cx: &Context, out: &mut Output) {
     let ambient = super::members(cx, |m| m.is_ambient());
@@ -60,23 +61,21 @@ pub fn check(cx: &Context, out: &mut Output) {
                 None => format!("to {}", names(cx, &subjects)),
                 Some(d) => format!("from {} to {}", names(cx, &subjects), names(cx, d)),
             };
-            let mut finding = Finding::new(
+            let rule = RuleRef::network(p, l7.direction, l7.rule);
+            let mut finding = cx.cluster.rule_finding(
                 Code::Amb009,
                 format!(
-                    "{} rule {} of {} `{}` has L7 rules ({kinds}) on port {ports} {whom}: in the ambient mesh this traffic travels inside the HBONE tunnel (port 15008, mTLS), so Cilium's proxy no longer sees it and the L7 rules stop filtering mesh traffic",
-                    l7.direction.as_str(),
-                    l7.rule + 1,
-                    policy.kind(),
-                    policy.qualified_name(),
+                    "{} has L7 rules ({kinds}) on port {ports} {whom}: in the ambient mesh this traffic travels inside the HBONE tunnel (port 15008, mTLS), so Cilium's proxy no longer sees it and the L7 rules stop filtering mesh traffic",
+                    cx.cluster.rule_name(&rule),
                 ),
-                Some(Location {
-                    line: l7.line,
-                    column: l7.column,
-                    ..policy.location
-                }),
+                &rule,
             );
-            finding.policy = Some(policy.qualified_name());
-            finding.policy_kind = Some(policy.kind().into());
+            // At the L7 rules themselves.
+            finding.location = Some(Location {
+                line: l7.line,
+                column: l7.column,
+                ..cx.cluster.policy_location(PolicyRef::Network(p))
+            });
             finding.workload = Some(super::subject(cx, p, &subjects.iter().collect::<Vec<_>>()));
             finding.fix = Some("enforce these L7 conditions with an Istio AuthorizationPolicy on a waypoint (targetRefs to the Service), and keep the Cilium rule at L4 with 15008/TCP admitted".into());
             out.findings.push(finding);

@@ -9,6 +9,7 @@ use crate::model::{NAMESPACE_NAME_LABEL, Workload};
 use crate::net::conn::Protocol;
 use crate::net::ip::Cidr;
 use crate::netpol::policy::{Direction, NetworkPolicy, Peer, Rule};
+use crate::pipeline::PolicyRef;
 use crate::pipeline::engine::rule_conns;
 
 /// istiod's xDS port (the proxies' configuration and certificates).
@@ -152,7 +153,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 workload.namespace,
                 super::list(names),
             ),
-            Some(cx.cluster.policies.network[target].location),
+            Some(cx.cluster.policy_location(PolicyRef::Network(target))),
         );
         finding.policy = Some(cx.policy_name(target));
         finding.workload = Some(cx.workload_name(w));

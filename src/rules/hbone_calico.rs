@@ -27,20 +27,27 @@ use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
 use crate::pipeline::engine::{CalicoMatch, Decider, SideVerdict};
 use crate::pipeline::memo::ConnId;
-
-/// Who denies 15008/TCP: a rule (policy, rule), or a tier's end (its name).
-#[derive(Clone, Debug, PartialEq)]
-enum Blocker {
-    Rule(usize, usize),
-    TierEnd(String),
-}
+use crate::pipeline::{PolicyRef, RuleRef};
 
 #[derive(Clone)]
 struct Judged {
     app: ConnSet,
     rule: (usize, usize),
     through: bool,
-    blocker: Blocker,
+    /// Who denies 15008/TCP: a Calico rule, or a tier's end.
+    blocker: RuleRef,
+}
+
+/// A Calico rule's (policy, rule); `None` for a tier's end.
+fn calico_rule(rule: &RuleRef) -> Option<(usize, usize)> {
+    match *rule {
+        RuleRef::Rule {
+            policy: PolicyRef::Calico(c),
+            rule,
+            ..
+        } => Some((c, rule)),
+        _ => None,
+    }
 }
 
 /// The application ports the Kubernetes NetworkPolicies admitted on a side.
@@ -74,7 +81,7 @@ pub fn network_policy_judges(side: &SideVerdict, app: &ConnSet) -> bool {
     })
 }
 
-fn judge(allowed: &ConnSet, side: &SideVerdict) -> Option<Judged> {
+fn judge(allowed: &ConnSet, side: &SideVerdict, direction: Direction) -> Option<Judged> {
     if allowed.contains(Protocol::Tcp, HBONE_PORT) {
         return None;
     }
@@ -85,22 +92,17 @@ fn judge(allowed: &ConnSet, side: &SideVerdict) -> Option<Judged> {
     if network_policy_judges(side, &app) {
         return None;
     }
-    let (through, blocker) = through_and_blocker(side, &app)?;
-    match (through, &blocker) {
-        (Some(rule), _) => Some(Judged {
-            app,
-            rule,
-            through: true,
-            blocker,
-        }),
-        (None, Blocker::Rule(c, r)) => Some(Judged {
-            app,
-            rule: (*c, *r),
-            through: false,
-            blocker,
-        }),
-        (None, Blocker::TierEnd(_)) => None,
-    }
+    let (through, blocker) = through_and_blocker(side, &app, direction)?;
+    let (rule, through) = match through {
+        Some(rule) => (rule, true),
+        None => (calico_rule(&blocker)?, false),
+    };
+    Some(Judged {
+        app,
+        rule,
+        through,
+        blocker,
+    })
 }
 
 /// The Calico rule (policy, rule) that lets some of `app` through before 15008/TCP is denied
@@ -108,12 +110,10 @@ fn judge(allowed: &ConnSet, side: &SideVerdict) -> Option<Judged> {
 fn through_and_blocker(
     side: &SideVerdict,
     app: &ConnSet,
-) -> Option<(Option<(usize, usize)>, Blocker)> {
+    direction: Direction,
+) -> Option<(Option<(usize, usize)>, RuleRef)> {
     let (at, block) = blocking(side)?;
-    let blocker = match (block.policy, block.rule) {
-        (Some(c), Some(r)) => Blocker::Rule(c, r),
-        _ => Blocker::TierEnd(block.tier.clone()),
-    };
+    let blocker = block.rule_ref(direction);
     // The rule that let the application traffic through: in the blocking tier if one did there
     // (a fix elsewhere would be caught by that tier again), else the first before it.
     let earlier = &side.calico[..at];
@@ -139,27 +139,16 @@ pub fn hop_block(cx: &Context, side: &SideVerdict, direction: Direction) -> Opti
     if network_policy_judges(side, &app) {
         return None;
     }
-    let (through, blocker) = through_and_blocker(side, &app)?;
-    let (blocker_policy, describe) = match &blocker {
-        Blocker::Rule(c, r) => {
-            let p = &cx.cluster.policies.calico[*c];
-            (
-                Some(*c),
-                format!("{} of {}", p.rule_name(direction, *r), p.describe()),
-            )
-        }
-        Blocker::TierEnd(tier) => (
-            None,
-            format!("the end of Calico tier `{tier}` (its default action)"),
-        ),
-    };
+    let (through, blocker) = through_and_blocker(side, &app, direction)?;
+    let blocker_rule = calico_rule(&blocker);
+    let mut describe = cx.cluster.rule_name(&blocker);
+    if blocker_rule.is_none() {
+        describe.push_str(" (its default action)");
+    }
     Some(HopBlock {
         through,
-        blocker_policy,
-        blocker_rule: match blocker {
-            Blocker::Rule(c, r) => Some((c, r)),
-            Blocker::TierEnd(_) => None,
-        },
+        blocker_policy: blocker_rule.map(|(c, _)| c),
+        blocker_rule,
         describe,
     })
 }
@@ -177,7 +166,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         return;
     }
     let n = cx.cluster.workloads.len();
-    let mut hits: BTreeMap<(usize, DirectionKey, usize), Hit<Blocker>> = BTreeMap::new();
+    let mut hits: BTreeMap<(usize, DirectionKey, usize), Hit<RuleRef>> = BTreeMap::new();
     for direction in [Direction::Ingress, Direction::Egress] {
         let subjects = super::grouped(
             (0..n).filter(|&w| {
@@ -226,7 +215,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                         {
                             return None;
                         }
-                        judge(&allowed, &engine.workload_side(x, y, direction))
+                        judge(&allowed, &engine.workload_side(x, y, direction), direction)
                     })
                     .clone()
                 else {
@@ -243,23 +232,14 @@ pub fn check(cx: &Context, out: &mut Output) {
         let policy = &cx.cluster.policies.calico[c];
         let dir = Direction::from(direction);
         let rule = &policy.rules(dir)[r];
-        let this = format!("{} of {}", policy.rule_name(dir, r), policy.describe());
+        let named = RuleRef::calico(c, dir, r);
+        let this = cx.cluster.rule_name(&named);
         let (to, from) = hit.ends(cx, dir);
         let blocker = match &hit.blocker {
-            Blocker::Rule(bc, br) if *bc == c => {
-                format!("{} of the same policy denies", policy.rule_name(dir, *br))
-            }
-            Blocker::Rule(bc, br) => {
-                let other = &cx.cluster.policies.calico[*bc];
-                format!(
-                    "{} of {} denies",
-                    other.rule_name(dir, *br),
-                    other.describe()
-                )
-            }
-            Blocker::TierEnd(tier) => format!(
+            RuleRef::CalicoTierEnd(tier) => format!(
                 "the end of tier `{tier}` (its policies select the pod and no rule decides 15008/TCP: its default action) denies"
             ),
+            blocker => super::denies(cx, &named, blocker),
         };
         let what = if hit.through {
             format!(
@@ -276,7 +256,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 hit.ports
             )
         };
-        let mut finding = policy.finding(
+        let mut finding = cx.cluster.rule_finding(
             match dir {
                 Direction::Ingress => Code::Amb001,
                 Direction::Egress => Code::Amb002,
@@ -284,8 +264,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             format!(
                 "{what}: once they are in the ambient mesh, this traffic is tunnelled over HBONE to port 15008 and the Calico policy blocks it (requests time out; ztunnel logs a connection timeout to port 15008)"
             ),
-            dir,
-            r,
+            &named,
         );
         if let [one] = hit.subjects.iter().take(2).collect::<Vec<_>>()[..] {
             finding.workload = Some(cx.workload_name(one));
@@ -309,10 +288,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 policy: c,
                 direction,
                 rule: r,
-                blocker: match hit.blocker {
-                    Blocker::Rule(bc, _) => Some(bc),
-                    Blocker::TierEnd(_) => None,
-                },
+                blocker: calico_rule(&hit.blocker).map(|(bc, _)| bc),
             });
         } else {
             finding.fix = Some("no automatic fix: a Deny is never changed. Take 15008/TCP out of this rule, or allow 15008/TCP from these peers in a rule before it".into());

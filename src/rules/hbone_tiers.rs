@@ -23,6 +23,7 @@ use crate::cnp::{Action, Tier};
 use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
+use crate::pipeline::RuleRef;
 use crate::pipeline::engine::{Decider, LayerMatch, SideVerdict, TiersKey, TiersSide, decider};
 use crate::pipeline::memo::ConnId;
 
@@ -191,20 +192,11 @@ pub fn check(cx: &Context, out: &mut Output) {
         let policy = &cx.cluster.policies.tiered[c];
         let dir = Direction::from(direction);
         let rule = &policy.rules(dir)[r];
-        let this = format!("{} of {}", policy.rule_name(dir, r), policy.describe());
+        let named = RuleRef::tiered(c, dir, r);
+        let this = cx.cluster.rule_name(&named);
         let (to, from) = hit.ends(cx, dir);
         let blocker = match hit.blocker {
-            Some((bc, br)) if bc == c => {
-                format!("{} of the same policy denies", policy.rule_name(dir, br))
-            }
-            Some((bc, br)) => {
-                let other = &cx.cluster.policies.tiered[bc];
-                format!(
-                    "{} of {} denies",
-                    other.rule_name(dir, br),
-                    other.describe()
-                )
-            }
+            Some((bc, br)) => super::denies(cx, &named, &RuleRef::tiered(bc, dir, br)),
             None => "NetworkPolicy, which decides what no cluster-wide rule names, does not admit"
                 .to_string(),
         };
@@ -224,7 +216,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 hit.ports
             )
         };
-        let mut finding = policy.finding(
+        let mut finding = cx.cluster.rule_finding(
             match dir {
                 Direction::Ingress => Code::Amb001,
                 Direction::Egress => Code::Amb002,
@@ -232,8 +224,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             format!(
                 "{what}: once they are in the ambient mesh, this traffic is tunnelled over HBONE to port 15008 and the cluster-wide policy blocks it (requests time out; ztunnel logs a connection timeout to port 15008)"
             ),
-            dir,
-            r,
+            &named,
         );
         if let [one] = hit.subjects.iter().take(2).collect::<Vec<_>>()[..] {
             finding.workload = Some(cx.workload_name(one));

@@ -21,9 +21,10 @@ pub mod inp004;
 use std::collections::BTreeMap;
 
 use crate::ambient::{Context, FixRequest};
-use crate::findings::{Finding, Location};
+use crate::findings::Finding;
 use crate::net::Direction;
 use crate::net::conn::ConnSet;
+use crate::pipeline::RuleRef;
 use crate::pipeline::engine::BitSet;
 
 /// What the ambient rules produce.
@@ -126,13 +127,16 @@ pub fn ip_block_assumption(cx: &Context, rule: &crate::netpol::policy::Rule) -> 
     })
 }
 
-/// The place of one rule of a policy.
-pub fn rule_location(cx: &Context, policy: usize, direction: Direction, rule: usize) -> Location {
-    let p = &cx.cluster.policies.network[policy];
-    Location {
-        line: p.rules(direction)[rule].line,
-        column: p.rules(direction)[rule].column,
-        ..p.location
+/// "`blocker` denies", said from the rule `this` a finding is on: "ingress rule 3 of the same
+/// policy denies" when both are of one policy.
+pub fn denies(cx: &Context, this: &RuleRef, blocker: &RuleRef) -> String {
+    if blocker.policy().is_some() && blocker.policy() == this.policy() {
+        format!(
+            "{} of the same policy denies",
+            cx.cluster.rule_in_policy(blocker)
+        )
+    } else {
+        format!("{} denies", cx.cluster.rule_name(blocker))
     }
 }
 
