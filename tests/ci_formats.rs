@@ -267,6 +267,13 @@ fn junit_has_one_case_per_policy_and_failures_by_threshold() {
                     );
                 }
             }
+            // One case per policy: never the same policy under two kinds.
+            let mut kinds: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for (kind, name) in named.iter().filter(|(kind, _)| kind != "input") {
+                kinds.entry(name).or_default().push(kind);
+            }
+            kinds.retain(|_, k| k.len() > 1);
+            assert!(kinds.is_empty(), "{}: {kinds:?}", case.display());
             if fail_on == "error" {
                 policies_seen += named.iter().filter(|(kind, _)| kind != "input").count();
             }
@@ -539,4 +546,38 @@ fn tempdir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[test]
+fn junit_lists_every_calico_policy_as_a_case() {
+    // Three GlobalNetworkPolicies: `security.block-metadata` has no finding, so it passes.
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/calico-ordered-policies");
+    let args = case_args(&case);
+    let out = check(&case, &args, &["--format", "junit"]);
+    let xml = text(&out.stdout);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let calico: Vec<(String, bool)> = doc
+        .descendants()
+        .filter(|n| n.attribute("classname") == Some("GlobalNetworkPolicy (Calico)"))
+        .map(|c| {
+            (
+                c.attribute("name").unwrap().to_string(),
+                c.children().any(|n| n.has_tag_name("failure")),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = calico.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "security.block-metadata",
+            "api-allow-frontend",
+            "shop-deny-rest"
+        ],
+        "{xml}"
+    );
+    assert!(
+        !calico[0].1,
+        "no finding names security.block-metadata: {xml}"
+    );
 }

@@ -134,19 +134,25 @@ pub struct PolicyEntry {
     pub location: Option<Location>,
 }
 
-/// The policies of a loaded cluster, NetworkPolicies and cluster-wide ones.
+/// The policies of a loaded cluster, of every family, named and kinded as their findings are.
 pub fn policy_entries(cluster: &crate::pipeline::Cluster) -> Vec<PolicyEntry> {
-    let namespaced = cluster.policies.network.iter().map(|p| PolicyEntry {
-        kind: "NetworkPolicy".into(),
-        name: p.qualified_name(),
-        location: Some(p.location),
-    });
-    let cluster_wide = cluster.policies.tiered.iter().map(|p| PolicyEntry {
-        kind: p.kind.clone(),
-        name: p.name.clone(),
-        location: Some(p.location),
-    });
-    namespaced.chain(cluster_wide).collect()
+    use crate::pipeline::PolicyRef;
+    let policies = &cluster.policies;
+    // A Cilium policy's deny rules sit in the tiers under the same object: its entry is the
+    // one of its allow part.
+    let tiered = (0..policies.tiered.len())
+        .filter(|&c| !policies.tiered[c].kind.starts_with("Cilium"))
+        .map(PolicyRef::Tiered);
+    (0..policies.network.len())
+        .map(PolicyRef::Network)
+        .chain(tiered)
+        .chain((0..policies.calico.len()).map(PolicyRef::Calico))
+        .map(|p| PolicyEntry {
+            kind: cluster.policy_kind(p),
+            name: cluster.policy_name(p),
+            location: Some(cluster.policy_location(p)),
+        })
+        .collect()
 }
 
 /// A test case: a policy, or the input of one file (findings that concern no policy).
