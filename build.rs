@@ -1,8 +1,10 @@
-//! Records the commit the command-line tool is built from, for `ambient-netpol --version`.
+//! Records the commit the command-line tool is built from, for `ambient-netpol --version`, and
+//! writes the first paragraph of each rule's documentation for the page (`summaries.rs`).
 //!
 //! `AMBIENT_NETPOL_COMMIT` in the environment wins (a build from a source archive, without
 //! git); otherwise `git rev-parse HEAD`; without git, or outside a repository, `unknown`. Only
-//! the CLI (feature `cli`) asks git: the page's build never reruns this script.
+//! the CLI (feature `cli`) asks git: the page's build reruns this script only when a rule's
+//! documentation changes.
 
 use std::path::Path;
 use std::process::Command;
@@ -21,6 +23,40 @@ fn main() {
         None => "unknown".into(),
     };
     println!("cargo:rustc-env=AMBIENT_NETPOL_COMMIT={commit}");
+    summaries();
+}
+
+/// `OUT_DIR/summaries.rs`: `(CODE, first paragraph)` for each `src/rules/docs/<CODE>.md`, the
+/// first paragraph that is not a heading, as `Code::summary` gives it. The page shows that much
+/// with each group of findings and fetches the whole document when it is opened, so its wasm
+/// carries the summaries only (BENCHMARKS.md "Size").
+fn summaries() {
+    println!("cargo:rerun-if-changed=src/rules/docs");
+    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"))
+        .join("src/rules/docs");
+    let mut docs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("src/rules/docs is readable")
+        .map(|entry| entry.expect("src/rules/docs is readable").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    let mut out = String::from("&[\n");
+    for path in docs {
+        let code = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a UTF-8 file name");
+        let text = std::fs::read_to_string(&path).expect("a UTF-8 document");
+        let first = text
+            .split("\n\n")
+            .map(str::trim)
+            .find(|p| !p.is_empty() && !p.starts_with('#'))
+            .unwrap_or_default();
+        out.push_str(&format!("    ({code:?}, {first:?}),\n"));
+    }
+    out.push(']');
+    let target = Path::new(&std::env::var("OUT_DIR").expect("cargo sets it")).join("summaries.rs");
+    std::fs::write(target, out).expect("OUT_DIR is writable");
 }
 
 /// The output of a git command run in the package's directory, when it succeeds.
