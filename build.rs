@@ -1,10 +1,12 @@
 //! Records the commit the command-line tool is built from, for `ambient-netpol --version`, and
-//! writes the first paragraph of each rule's documentation for the page (`summaries.rs`).
+//! writes what the page carries of the texts it fetches when they are opened: the first
+//! paragraph of each rule's documentation (`summaries.rs`) and each lesson's outline
+//! (`lessons/<id>.md`).
 //!
 //! `AMBIENT_NETPOL_COMMIT` in the environment wins (a build from a source archive, without
 //! git); otherwise `git rev-parse HEAD`; without git, or outside a repository, `unknown`. Only
 //! the CLI (feature `cli`) asks git: the page's build reruns this script only when a rule's
-//! documentation changes.
+//! documentation or a lesson changes.
 
 use std::path::Path;
 use std::process::Command;
@@ -24,6 +26,53 @@ fn main() {
     };
     println!("cargo:rustc-env=AMBIENT_NETPOL_COMMIT={commit}");
     summaries();
+    lesson_outlines();
+}
+
+/// `OUT_DIR/lessons/<id>.md` for each `lessons/<id>.md`: the lesson without its steps' text,
+/// that is its `# ` title, `example:` and `goal:` lines, and each step's `## ` title and
+/// `path:` line. The page's lesson list, links and exercise checks read these; it fetches the
+/// whole lesson (`lessons/<id>.md` beside it) when one is opened.
+fn lesson_outlines() {
+    println!("cargo:rerun-if-changed=lessons");
+    let dir =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("lessons");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets it")).join("lessons");
+    std::fs::create_dir_all(&out).expect("OUT_DIR is writable");
+    for entry in std::fs::read_dir(&dir).expect("lessons/ is readable") {
+        let path = entry.expect("lessons/ is readable").path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("a UTF-8 lesson");
+        let mut outline = String::new();
+        let mut in_steps = false;
+        let mut after_title = false;
+        for line in text.lines() {
+            let keep = if line.starts_with("## ") {
+                in_steps = true;
+                true
+            } else if in_steps {
+                // A step's `path:` line comes first after its title (blank lines between).
+                after_title && line.starts_with("path:")
+            } else {
+                ["# ", "example:", "goal:"]
+                    .iter()
+                    .any(|p| line.starts_with(p))
+            };
+            if keep {
+                outline.push_str(line);
+                outline.push('\n');
+            }
+            if line.starts_with("## ") {
+                after_title = true;
+            } else if !line.trim().is_empty() {
+                after_title = false;
+            }
+        }
+        let name = path.file_name().expect("a file name");
+        std::fs::write(out.join(name), outline).expect("OUT_DIR is writable");
+    }
 }
 
 /// `OUT_DIR/summaries.rs`: `(CODE, first paragraph)` for each `src/rules/docs/<CODE>.md`, the

@@ -120,8 +120,10 @@ test("after one visit the page reloads and analyses with the network gone", asyn
   await page.selectOption("#examples", "seed-deny-ingress");
   await expect(finding(page, "AMB003")).toBeVisible();
   console.log(`offline reload to findings: ${Date.now() - started} ms`);
-  // The rule documents were kept too, though none was opened online.
+  // The rule documents and the lessons' text were kept too, though none was opened online.
   await expectAbout(page, "AMB003");
+  await page.selectOption("#lessons", "probes");
+  await expect(page.locator(".lesson .doc")).toContainText("Today");
   await context.setOffline(false);
 });
 
