@@ -25,19 +25,22 @@ fn main() {
         None => "unknown".into(),
     };
     println!("cargo:rustc-env=AMBIENT_NETPOL_COMMIT={commit}");
-    summaries();
-    lesson_outlines();
+    // Run by hand (tests/shell.rs asks it the commit), the script has no OUT_DIR to write to.
+    if let Some(out) = std::env::var_os("OUT_DIR") {
+        summaries(Path::new(&out));
+        lesson_outlines(Path::new(&out));
+    }
 }
 
 /// `OUT_DIR/lessons/<id>.md` for each `lessons/<id>.md`: the lesson without its steps' text,
 /// that is its `# ` title, `example:` and `goal:` lines, and each step's `## ` title and
 /// `path:` line. The page's lesson list, links and exercise checks read these; it fetches the
 /// whole lesson (`lessons/<id>.md` beside it) when one is opened.
-fn lesson_outlines() {
+fn lesson_outlines(out_dir: &Path) {
     println!("cargo:rerun-if-changed=lessons");
     let dir =
         Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("lessons");
-    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets it")).join("lessons");
+    let out = out_dir.join("lessons");
     std::fs::create_dir_all(&out).expect("OUT_DIR is writable");
     for entry in std::fs::read_dir(&dir).expect("lessons/ is readable") {
         let path = entry.expect("lessons/ is readable").path();
@@ -79,7 +82,7 @@ fn lesson_outlines() {
 /// first paragraph that is not a heading, as `Code::summary` gives it. The page shows that much
 /// with each group of findings and fetches the whole document when it is opened, so its wasm
 /// carries the summaries only (BENCHMARKS.md "Size").
-fn summaries() {
+fn summaries(out_dir: &Path) {
     println!("cargo:rerun-if-changed=src/rules/docs");
     let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"))
         .join("src/rules/docs");
@@ -104,8 +107,7 @@ fn summaries() {
         out.push_str(&format!("    ({code:?}, {first:?}),\n"));
     }
     out.push(']');
-    let target = Path::new(&std::env::var("OUT_DIR").expect("cargo sets it")).join("summaries.rs");
-    std::fs::write(target, out).expect("OUT_DIR is writable");
+    std::fs::write(out_dir.join("summaries.rs"), out).expect("OUT_DIR is writable");
 }
 
 /// The output of a git command run in the package's directory, when it succeeds.
