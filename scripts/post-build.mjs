@@ -2,12 +2,13 @@
 // 1. adds a Content-Security-Policy to index.html that allows only the page's own files, Trunk's
 //    inline loader (by its hash), wasm compilation and the page's own worker, and no connection
 //    anywhere but the page's origin;
-// 2. writes the build's file names (hashed for caching) into the service worker's cache list;
+// 2. writes the build's file names (hashed for caching, but the rule documents) into the service
+//    worker's cache list;
 // 3. writes the hashed name of the page's JS glue into the analysis worker's script, which runs
 //    the page's own wasm module.
 import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) {
@@ -39,7 +40,13 @@ const meta = `<meta http-equiv="Content-Security-Policy" content="${policy}">`;
 await writeFile(file, html.replace(/<head>/, `<head>\n    ${meta}`));
 console.log(`post-build.mjs: Content-Security-Policy with ${hashes.length} script hash(es)`);
 
-const files = (await readdir(dir)).filter((f) => f !== "sw.js").sort();
+// Files in folders too (the rule documents, rules/<CODE>.md, which the page fetches when one is
+// opened), as URL paths.
+const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+  .filter((e) => e.isFile())
+  .map((e) => relative(dir, join(e.parentPath ?? e.path, e.name)).split(sep).join("/"))
+  .filter((f) => f !== "sw.js")
+  .sort();
 const sw = join(dir, "sw.js");
 const list = JSON.stringify(["./", ...files.map((f) => `./${f}`)]);
 const script = await readFile(sw, "utf8");

@@ -250,6 +250,17 @@ impl Code {
         }
     }
 
+    /// The first paragraph of the code's documentation that is not a heading: what it finds.
+    /// `build.rs` writes them, so the page carries these and not the whole documents, which it
+    /// fetches (`rules/<CODE>.md` beside it) when one is opened.
+    pub fn summary(self) -> &'static str {
+        const SUMMARIES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/summaries.rs"));
+        SUMMARIES
+            .iter()
+            .find(|(id, _)| *id == self.id())
+            .map_or("", |(_, summary)| summary)
+    }
+
     pub fn id(self) -> &'static str {
         self.rule().id
     }
@@ -323,6 +334,19 @@ mod tests {
             let json = serde_json::to_string(&rule.code).unwrap();
             assert_eq!(json, format!("\"{}\"", rule.id));
             assert_eq!(RULES.iter().filter(|r| r.code == rule.code).count(), 1);
+        }
+    }
+
+    /// The summary `build.rs` wrote is the document's first paragraph that is not a heading.
+    #[test]
+    fn every_summary_is_the_first_paragraph_of_its_document() {
+        for rule in RULES {
+            let first = rule
+                .explanation()
+                .split("\n\n")
+                .map(str::trim)
+                .find(|p| !p.is_empty() && !p.starts_with('#'));
+            assert_eq!(Some(rule.code.summary()), first, "{}", rule.id);
         }
     }
 }

@@ -242,14 +242,10 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             identities.namespaces.clear();
         }
     }
-    let named: BTreeSet<(&str, &str)> = groups
-        .values()
-        .flat_map(|i| i.accounts.iter().copied())
-        .collect();
-    let named_namespaces: BTreeSet<&str> = groups
-        .values()
-        .flat_map(|i| i.namespaces.iter().copied())
-        .collect();
+    let named: BTreeSet<(&str, &str)> =
+        crate::sort::set(groups.values().flat_map(|i| i.accounts.iter().copied()));
+    let named_namespaces: BTreeSet<&str> =
+        crate::sort::set(groups.values().flat_map(|i| i.namespaces.iter().copied()));
     if named.len() + named_namespaces.len() > MAX_IDENTITIES {
         return Err(format!(
             "more than {MAX_IDENTITIES} mesh identities may reach `{}` (an AuthorizationPolicy naming them all would not be reviewable)",

@@ -82,15 +82,15 @@ pub fn service_ports(cluster: &Cluster, service: &Service) -> Vec<ServicePort> {
             target.and_then(|t| t.as_int()),
             target.and_then(|t| t.as_str()),
         ) {
-            (Some(n), _) => u16::try_from(n).into_iter().collect(),
+            (Some(n), _) => crate::sort::set(u16::try_from(n)),
             (None, Some(text)) => match text.parse::<u16>() {
-                Ok(n) => [n].into(),
-                Err(_) => pods
-                    .iter()
-                    .flat_map(|w| w.resolve_port(text, Protocol::Tcp))
-                    .collect(),
+                Ok(n) => crate::sort::set([n]),
+                Err(_) => crate::sort::set(
+                    pods.iter()
+                        .flat_map(|w| w.resolve_port(text, Protocol::Tcp)),
+                ),
             },
-            (None, None) => [port].into(),
+            (None, None) => crate::sort::set([port]),
         };
         out.push(ServicePort { port, targets });
     }
@@ -137,7 +137,8 @@ fn port_list(y: &Y) -> Result<BTreeSet<u16>, String> {
             Y::Str(s) => s.trim().parse::<u16>().map_err(|_| format!("port `{s}`")),
             _ => Err("a port that is not a number".into()),
         })
-        .collect()
+        .collect::<Result<Vec<u16>, String>>()
+        .map(crate::sort::set)
 }
 
 /// The translated list: the list as written when it names the same ports (so a policy whose

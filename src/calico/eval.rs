@@ -194,7 +194,7 @@ impl Endpoints<'_> {
     fn account_matches(&self, namespace: &str, account: &str, selector: &CalicoSelector) -> bool {
         match self.accounts.get(&(namespace, account)) {
             Some(labels) => selector.matches(labels),
-            None => selector.matches(&Labels::from([(
+            None => selector.matches(&crate::sort::map([(
                 NAME_LABEL.to_string(),
                 account.to_string(),
             )])),
@@ -491,7 +491,7 @@ pub fn precompute(
     }
     for dirs in &mut layered {
         for list in dirs.iter_mut() {
-            list.sort_unstable_by_key(|&c| rank[c]);
+            crate::sort::sort_by_key(list, |&c| rank[c]);
         }
     }
     // felix sorts a tier's policies by order, then by v1 name: `ns/name` for a NetworkPolicy

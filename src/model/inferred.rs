@@ -217,7 +217,7 @@ pub fn referenced_waypoints(cluster: &Model) -> Vec<super::Waypoint> {
 
 /// Labels that satisfy a selector (`None` when none can, e.g. `a=x` with `a notin (x)`).
 fn labels_for(selector: &Selector) -> Option<Labels> {
-    let mut labels: Labels = selector.match_labels.iter().cloned().collect();
+    let mut labels: Labels = crate::sort::map(selector.match_labels.iter().cloned());
     for r in &selector.requirements {
         match r.operator {
             Operator::In => {

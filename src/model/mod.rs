@@ -372,7 +372,7 @@ impl Builder {
                 model.service_accounts.push(ServiceAccount {
                     namespace: object.namespace.clone(),
                     name: object.name.clone(),
-                    labels: labels.into_iter().collect(),
+                    labels: crate::sort::map(labels),
                 })
             }),
             "HorizontalPodAutoscaler" => scale_target(object).map(|target| {
@@ -511,7 +511,7 @@ fn cluster_node(object: &Object) -> Checked<ClusterNode> {
     }
     Ok(ClusterNode {
         name: object.name.clone(),
-        labels: metadata_labels(object)?.into_iter().collect(),
+        labels: crate::sort::map(metadata_labels(object)?),
         addresses,
     })
 }
@@ -528,7 +528,7 @@ fn service(object: &Object) -> Checked<Option<Service>> {
     Ok(Some(Service {
         name: object.name.clone(),
         namespace: object.namespace.clone(),
-        labels: metadata_labels(object)?.into_iter().collect(),
+        labels: crate::sort::map(metadata_labels(object)?),
         selector: Selector {
             match_labels: selector,
             requirements: Vec::new(),
@@ -584,7 +584,7 @@ fn namespace(object: &Object) -> Checked<Namespace> {
     };
     Ok(Namespace {
         name: object.name.clone(),
-        labels: labels.into_iter().collect(),
+        labels: crate::sort::map(labels),
         location: Some(object.location),
     })
 }
@@ -682,8 +682,8 @@ fn workload(object: &Object, soft: &mut Vec<Invalid>) -> Checked<owners::Member>
             kind: object.kind.clone(),
             name: object.name.clone(),
             namespace: object.namespace.clone(),
-            labels: labels.into_iter().collect(),
-            annotations: annotations.into_iter().collect(),
+            labels: crate::sort::map(labels),
+            annotations: crate::sort::map(annotations),
             containers,
             host_network,
             service_account,
@@ -796,10 +796,11 @@ fn own_selector(object: &Object, soft: &mut Vec<Invalid>) -> Option<Labels> {
     };
     match read() {
         Ok(labels) => {
-            let labels: Labels = labels?
-                .into_iter()
-                .filter(|(k, _)| !owners::is_controller_label(k))
-                .collect();
+            let labels: Labels = crate::sort::map(
+                labels?
+                    .into_iter()
+                    .filter(|(k, _)| !owners::is_controller_label(k)),
+            );
             (!labels.is_empty()).then_some(labels)
         }
         Err(invalid) => {

@@ -52,11 +52,9 @@ pub fn is_controller_label(key: &str) -> bool {
 
 /// The labels of `labels` that are not [controller labels](is_controller_label).
 pub fn without_controller_labels(labels: &Labels) -> Labels {
-    labels
-        .iter()
-        .filter(|(k, _)| !is_controller_label(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    let mut out = labels.clone();
+    out.retain(|k, _| !is_controller_label(k));
+    out
 }
 
 /// A workload object as read, before the chains are collapsed.

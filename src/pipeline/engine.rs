@@ -413,7 +413,7 @@ impl<'c> Engine<'c> {
                         let list = &mut isolating[w][dir_index(d)];
                         if !list.is_empty() {
                             list.push(p);
-                            list.sort_unstable();
+                            crate::sort::sort(list);
                         }
                     }
                 }

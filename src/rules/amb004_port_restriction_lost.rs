@@ -676,7 +676,7 @@ fn reachable(
         return None;
     }
     // Every port first, then the narrower sets.
-    groups.sort_by_key(|(ports, _)| *ports != all);
+    crate::sort::sort_by_key(&mut groups, |(ports, _)| *ports != all);
     let parts: Vec<String> = groups
         .iter()
         .enumerate()

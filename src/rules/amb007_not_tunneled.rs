@@ -21,12 +21,9 @@ pub fn check(cx: &Context, out: &mut Output) {
                 if ports.iter().any(|s| s.protocol == Protocol::Tcp) {
                     continue;
                 }
-                let protocols: Vec<&str> = ports
-                    .iter()
-                    .map(|s| s.protocol.as_str())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
+                let mut protocols: Vec<&str> = ports.iter().map(|s| s.protocol.as_str()).collect();
+                crate::sort::sort(&mut protocols);
+                protocols.dedup();
                 let rule = RuleRef::network(p, direction, i);
                 out.findings.push(cx.cluster.rule_finding(
                     Code::Amb007,

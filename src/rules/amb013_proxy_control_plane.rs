@@ -41,19 +41,14 @@ impl<'c> Target<'c> {
                     .any(|(k, v)| w.labels.get(*k).is_some_and(|x| x == v))
         });
         let namespace_labels = cx.cluster.namespace(namespace).map_or_else(
-            || Labels::from([(NAMESPACE_NAME_LABEL.to_string(), namespace.to_string())]),
+            || crate::sort::map([(NAMESPACE_NAME_LABEL.to_string(), namespace.to_string())]),
             |ns| ns.labels.clone(),
         );
         Target {
             namespace: namespace.to_string(),
             namespace_labels,
             labels: workload.map_or_else(
-                || {
-                    labels
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect()
-                },
+                || crate::sort::map(labels.iter().map(|(k, v)| (k.to_string(), v.to_string()))),
                 |w| w.labels.clone(),
             ),
             workload,

@@ -80,6 +80,23 @@ pub fn remove(key: &str) {
     }
 }
 
+/// The text of a file of the page's own (a relative URL), or `None` when it cannot be fetched
+/// (offline before the service worker kept it, or a server error).
+pub async fn fetch_text(url: &str) -> Option<String> {
+    let response = wasm_bindgen_futures::JsFuture::from(web_sys::window()?.fetch_with_str(url))
+        .await
+        .ok()?
+        .dyn_into::<web_sys::Response>()
+        .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?;
+    text.as_string()
+}
+
 /// Copies text: with the clipboard API where the browser has one, else (plain-http pages have
 /// none, and a browser may refuse it) with the copy command on a selection. Whether the text
 /// reached the clipboard.

@@ -254,7 +254,7 @@ fn group_view(
                 {summary.map(|s| view! { <span class="kinds">{message_view(&s)}</span> })}
             </summary>
             <div class="group-body">
-                <p class="group-why">{message_view(&first_paragraph(code).replace("**", ""))}</p>
+                <p class="group-why">{message_view(&code.summary().replace("**", ""))}</p>
                 {(fixable > 0).then(|| view! {
                     <p class="group-fix">{format!("{fixable} of {total} fixed in the corrected YAML.")}</p>
                 })}
@@ -288,34 +288,44 @@ fn separators_button(lines: Vec<u32>) -> impl IntoView {
     view! { <button class="split-documents" on:click=insert>{message_view(&label)}</button> }
 }
 
-/// The first paragraph of a rule's documentation (after its first heading): what it finds.
-fn first_paragraph(code: Code) -> &'static str {
-    code.explanation()
-        .split("\n\n")
-        .map(str::trim)
-        .find(|p| !p.is_empty() && !p.starts_with('#'))
-        .unwrap_or_default()
-}
-
-/// The rule's whole documentation, drawn when opened, and the Istio page section it implements.
+/// The rule's whole documentation, fetched (`rules/<CODE>.md` beside the page, which the service
+/// worker keeps for offline use) and drawn when first opened, and the Istio page section it
+/// implements.
 #[component]
 fn About(code: Code) -> impl IntoView {
     let rule = code.rule();
     let seed_section = seed_section(code);
     let open = RwSignal::new(false);
+    let doc = RwSignal::new(None::<Option<String>>);
     let on_toggle = move |ev: leptos::ev::Event| {
         if let Some(details) = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
         {
             open.set(details.open());
+            if details.open() && doc.get_untracked().is_none() {
+                leptos::task::spawn_local(async move {
+                    let text = super::browser::fetch_text(&format!("rules/{}.md", rule.id)).await;
+                    doc.set(Some(text));
+                });
+            }
         }
+    };
+    let text = move || {
+        match doc.get() {
+        None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+        Some(Some(text)) => markdown_view(&text).into_any(),
+        Some(None) => view! {
+            <p>{message_view(&format!("The documentation could not be loaded (offline before a first visit?); `ambient-netpol check --explain {}` prints it.", rule.id))}</p>
+        }
+        .into_any(),
+    }
     };
     view! {
         <details class="explanation" on:toggle=on_toggle>
             <summary>{format!("About {}", rule.id)}</summary>
             <Show when=move || open.get()>
-                <div class="doc">{markdown_view(rule.explanation())}</div>
+                <div class="doc">{text}</div>
                 {seed_section.map(|(anchor, name)| view! {
                     <p class="seed-link">
                         <a href=if anchor.is_empty() { L4_POLICY_PAGE.to_string() } else { format!("{SEED_PAGE}#{anchor}") } target="_blank" rel="noopener noreferrer">
@@ -398,7 +408,7 @@ pub fn message_view(message: &str) -> impl IntoView + use<> {
 
 /// The rule documents' small Markdown: `## ` headings, fenced code blocks and paragraphs with
 /// inline code. Rendered as elements and text nodes, never as HTML.
-pub fn markdown_view(doc: &'static str) -> impl IntoView {
+pub fn markdown_view(doc: &str) -> impl IntoView {
     let mut blocks = Vec::new();
     let mut paragraph = String::new();
     let mut code: Option<String> = None;

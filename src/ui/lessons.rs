@@ -64,24 +64,35 @@ impl PathRef {
 #[derive(Clone, Copy)]
 pub struct LessonPath(pub RwSignal<Option<PathRef>>);
 
+/// A lesson's text as built in: in the page its outline, which `build.rs` writes (the title,
+/// example, goal, and each step's title and `path:` line), the steps' text being fetched
+/// (`lessons/<id>.md` beside the page) when the lesson is opened; natively, for the tests, the
+/// whole file.
+#[cfg(target_arch = "wasm32")]
+macro_rules! lesson {
+    ($id:literal) => {
+        (
+            $id,
+            include_str!(concat!(env!("OUT_DIR"), "/lessons/", $id, ".md")),
+        )
+    };
+}
+#[cfg(not(target_arch = "wasm32"))]
+macro_rules! lesson {
+    ($id:literal) => {
+        ($id, include_str!(concat!("../../lessons/", $id, ".md")))
+    };
+}
+
 const SOURCES: &[(&str, &str)] = &[
-    ("hbone", include_str!("../../lessons/hbone.md")),
-    ("probes", include_str!("../../lessons/probes.md")),
-    ("egress", include_str!("../../lessons/egress.md")),
-    ("waypoint", include_str!("../../lessons/waypoint.md")),
-    (
-        "named-probe-port",
-        include_str!("../../lessons/named-probe-port.md"),
-    ),
-    (
-        "multi-namespace",
-        include_str!("../../lessons/multi-namespace.md"),
-    ),
-    (
-        "ingress-gateway",
-        include_str!("../../lessons/ingress-gateway.md"),
-    ),
-    ("sidecars", include_str!("../../lessons/sidecars.md")),
+    lesson!("hbone"),
+    lesson!("probes"),
+    lesson!("egress"),
+    lesson!("waypoint"),
+    lesson!("named-probe-port"),
+    lesson!("multi-namespace"),
+    lesson!("ingress-gateway"),
+    lesson!("sidecars"),
 ];
 
 /// The diagram view each step shows.
@@ -152,6 +163,16 @@ pub fn exercise_shown(place: Place) -> Option<&'static str> {
     (place.step + 1 == parse(id, text).steps.len()).then_some(*id)
 }
 
+/// A lesson's steps' text, fetched when the lesson is first opened.
+#[derive(Clone)]
+enum Fetched {
+    Waiting,
+    /// Each step's text. The fetched file lives as long as the page, as the built-in texts do
+    /// (once per lesson).
+    Steps(Vec<&'static str>),
+    Failed,
+}
+
 /// The lesson and step being shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Place {
@@ -168,6 +189,37 @@ pub fn LessonPanel(
     view_mode: RwSignal<View>,
 ) -> impl IntoView {
     let lessons = StoredValue::new(all());
+    // The steps' text of each lesson opened (by index), fetched once it is (a failed fetch is
+    // tried again at the next step).
+    let texts = RwSignal::new(Vec::<(usize, Fetched)>::new());
+    Effect::new(move |_| {
+        let Some(p) = place.get() else { return };
+        let known = texts.with_untracked(|t| {
+            t.iter()
+                .any(|(l, f)| *l == p.lesson && !matches!(f, Fetched::Failed))
+        });
+        let Some(&(id, _)) = SOURCES.get(p.lesson).filter(|_| !known) else {
+            return;
+        };
+        let set = move |fetched: Fetched| {
+            texts.update(|t| {
+                t.retain(|(l, _)| *l != p.lesson);
+                t.push((p.lesson, fetched));
+            })
+        };
+        set(Fetched::Waiting);
+        leptos::task::spawn_local(async move {
+            set(
+                match super::browser::fetch_text(&format!("lessons/{id}.md")).await {
+                    Some(text) => {
+                        let text: &'static str = Box::leak(text.into_boxed_str());
+                        Fetched::Steps(parse(id, text).steps.iter().map(|s| s.body).collect())
+                    }
+                    None => Fetched::Failed,
+                },
+            );
+        });
+    });
     // Each step shows its view of the diagram (and the diagram, which the steps talk about), and
     // the diagram marks the path the step's text names.
     let tab = use_context::<ResultsTab>();
@@ -192,7 +244,24 @@ pub fn LessonPanel(
             let lesson = all.get(p.lesson)?;
             let steps = lesson.steps.len();
             let step = lesson.steps.get(p.step)?;
-            let (title, body) = (step.title, step.body);
+            let title = step.title;
+            let doc = move || {
+                let fetched = texts.with(|t| {
+                    t.iter()
+                        .find(|(l, _)| *l == p.lesson)
+                        .map(|(_, f)| f.clone())
+                });
+                match fetched {
+                    Some(Fetched::Steps(bodies)) => {
+                        markdown_view(bodies.get(p.step).copied().unwrap_or_default()).into_any()
+                    }
+                    Some(Fetched::Failed) => view! {
+                        <p>"The lesson's text could not be loaded (offline before a first visit?)."</p>
+                    }
+                    .into_any(),
+                    _ => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                }
+            };
             let id = lesson.id;
             let exercise = p.step + 1 == steps;
             let last = StoredValue::new(Vec::new());
@@ -202,7 +271,7 @@ pub fn LessonPanel(
                 <section class="lesson" aria-labelledby="lesson-title">
                     <h2 id="lesson-title" class="panel-title">{lesson.title}</h2>
                     <p class="lesson-step">{format!("Step {} of {steps}: ", p.step + 1)}<strong>{title}</strong></p>
-                    <div class="doc">{markdown_view(body)}</div>
+                    <div class="doc">{doc}</div>
                     {path}
                     {outcome}
                     <div class="lesson-nav">
@@ -375,6 +444,28 @@ mod tests {
             }
         };
         (at, removed, text.to_string())
+    }
+
+    /// The page's outlines (`build.rs`) are the lessons without their steps' text.
+    #[test]
+    fn outlines_are_the_lessons_without_their_text() {
+        for lesson in all() {
+            let file = std::path::Path::new(env!("OUT_DIR"))
+                .join("lessons")
+                .join(format!("{}.md", lesson.id));
+            let text = std::fs::read_to_string(file).expect("build.rs wrote the outline");
+            let outline = parse(lesson.id, Box::leak(text.into_boxed_str()));
+            let id = lesson.id;
+            assert_eq!(
+                (outline.title, outline.example, &outline.goal),
+                (lesson.title, lesson.example, &lesson.goal),
+                "{id}"
+            );
+            let steps =
+                |l: &Lesson| -> Vec<_> { l.steps.iter().map(|s| (s.title, s.path)).collect() };
+            assert_eq!(steps(&outline), steps(&lesson), "{id}");
+            assert!(outline.steps.iter().all(|s| s.body.is_empty()), "{id}");
+        }
     }
 
     /// The first three steps name the diagram view they show and the path they talk about,

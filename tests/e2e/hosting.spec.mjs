@@ -1,6 +1,6 @@
 // dist/ is static files that work from any sub-path, and deep links open one example.
 import { test, expect } from "@playwright/test";
-import { finding, showTab } from "./results.mjs";
+import { finding, openGroup, showTab } from "./results.mjs";
 import { guard } from "./guard.mjs";
 
 // The ports of playwright.config.mjs (E2E_PORT moves both).
@@ -13,8 +13,35 @@ test("the build served from a sub-path works, worker included", async ({ page })
   await page.goto(SUB_PATH);
   await expect(page.locator(".status")).toContainText("Analysed 1 object in");
   await expect(page.locator(".finding").first()).toBeVisible();
+  await expectAbout(page, "AMB001");
   expect(problems).toEqual([]);
 });
+
+test.describe("without the rule documents", () => {
+  // The page's own requests only, none answered by the service worker.
+  test.use({ serviceWorkers: "block" });
+
+  test("a rule document that cannot be fetched says where else to read it", async ({ page }) => {
+    await page.route("**/rules/*.md", (route) => route.abort());
+    await page.goto("./");
+    await openGroup(page, "AMB001");
+    const about = page.locator('.finding-group[data-code="AMB001"] details.explanation').first();
+    await about.locator("summary").click();
+    await expect(about.locator(".doc")).toContainText("ambient-netpol check --explain AMB001");
+    // The group still says what the rule finds: its first paragraph is built in.
+    await expect(page.locator('.finding-group[data-code="AMB001"] .group-why')).toContainText("15008");
+  });
+});
+
+/** Opens "About CODE" in its group: the rule's document, fetched from rules/CODE.md beside the
+ * page (the wasm carries its first paragraph only), is drawn. */
+async function expectAbout(page, code) {
+  await openGroup(page, code);
+  const about = page.locator(`.finding-group[data-code="${code}"] details.explanation`).first();
+  await about.locator("summary").click();
+  await expect(about.locator(".doc h4").first()).toHaveText("What it does");
+  await expect(about.locator(".doc")).toContainText("Why it matters under ambient");
+}
 
 test("#example=<id> opens that example", async ({ page }) => {
   await page.goto("./#example=waypoint");
@@ -93,6 +120,10 @@ test("after one visit the page reloads and analyses with the network gone", asyn
   await page.selectOption("#examples", "seed-deny-ingress");
   await expect(finding(page, "AMB003")).toBeVisible();
   console.log(`offline reload to findings: ${Date.now() - started} ms`);
+  // The rule documents and the lessons' text were kept too, though none was opened online.
+  await expectAbout(page, "AMB003");
+  await page.selectOption("#lessons", "probes");
+  await expect(page.locator(".lesson .doc")).toContainText("Today");
   await context.setOffline(false);
 });
 

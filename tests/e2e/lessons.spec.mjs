@@ -177,6 +177,8 @@ for (const id of LESSONS) {
       await page.goto(`./#lesson=${id}&step=${step}`);
       await expect(page.locator(".lesson-step")).toContainText(`Step ${step} of 4`);
       const view = VIEWS[step - 1];
+      // The step's text (fetched from lessons/<id>.md beside the page) names the view.
+      await expect(page.locator(".lesson .doc")).toContainText(view);
       await expect(page.getByRole("button", { name: view, exact: true })).toHaveAttribute("aria-pressed", "true");
       const [kind, verdict] = steps[step - 1];
       const marked = page.locator(`svg.paths .edge.lesson-path`);
