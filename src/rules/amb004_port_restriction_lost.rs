@@ -344,7 +344,7 @@ fn check_calico(cx: &Context, out: &mut Output, extras: &mut Extras) {
 /// The same loss for the cluster-wide tiers: where the tunnel is admitted, the ports an Admin or
 /// Baseline Deny rule denies a mesh client at a mesh destination pass inside it, since every
 /// layer of the CNI sees 15008 only. One finding per Deny rule (its guard rail is lost for
-/// mesh traffic), judged once per (destination class, sender class) as the pipeline is.
+/// mesh traffic), judged once per (tiers' key, allowed set) (`Bypass`).
 fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     if cx.cluster.policies.tiered.is_empty() {
         return;
@@ -528,7 +528,7 @@ type TierHit = (BitSet, BitSet, ConnSet, bool);
 /// the fix admits the tunnel, and per (policy, rule) the TCP ports it denies that pass inside.
 type Bypassed = Rc<(bool, Vec<((usize, usize), ConnSet)>)>;
 
-/// [`Bypassed`] for one direction, judged once per class pair.
+/// [`Bypassed`] for one direction, judged once per (tiers' key, allowed set).
 struct Bypass<'a, 'c> {
     cx: &'a Context<'c>,
     direction: Direction,
