@@ -209,31 +209,35 @@ impl Unchecked<'_> {
             input,
             mut report,
         } = self;
-        if let Err(problems) = check_fix(sources, &input.objects, &report, options) {
-            // A fix of a cluster-wide policy can hand a decision to NetworkPolicy (a Pass rule
-            // that now passes 15008 on), whose own fix shows only on the fixed text: one more
-            // round, on top of the first, whose findings the notes give.
-            if input
-                .objects
-                .iter()
-                .any(|o| cnp::is_cluster_policy(o) || calico::is_calico(o))
+        // A fix of a cluster-wide policy can hand a decision to NetworkPolicy (a Pass rule
+        // that now passes 15008 on), whose own fix shows only on the fixed text; a Service
+        // labelled to use a waypoint (AMB010) sends the traffic on a new path, the waypoint
+        // hop, whose own fixes show only there: one more round, on top of the first.
+        let layered = input
+            .objects
+            .iter()
+            .any(|o| cnp::is_cluster_policy(o) || calico::is_calico(o));
+        let rounds = (layered || report.fixed.reroutes) && input.joined.is_empty();
+        if let Err(failed) = check_fix(sources, &input.objects, &report, options, rounds) {
+            let next = failed.next.as_deref();
+            if layered
                 && let Some(next) = next_round(
                     sources,
                     &report,
                     options,
                     "the first hands 15008/TCP on to another policy, which then decides it",
+                    next,
                 )
             {
                 return next;
             }
-            // A Service labelled to use a waypoint (AMB010): the traffic takes a new path, the
-            // waypoint hop, whose own fixes show only on the fixed text.
             if report.fixed.reroutes
                 && let Some(next) = next_round(
                     sources,
                     &report,
                     options,
                     "the first sends the traffic through a waypoint, whose hop then needs its own rules",
+                    next,
                 )
             {
                 return next;
@@ -246,8 +250,8 @@ impl Unchecked<'_> {
                 options,
                 Fixing::Careful,
             );
-            if check_fix(sources, &input.objects, &report, options).is_err() {
-                withhold(sources, &mut report, problems);
+            if check_fix(sources, &input.objects, &report, options, false).is_err() {
+                withhold(sources, &mut report, failed.problems);
             }
         }
         report
@@ -276,18 +280,45 @@ enum Fixing {
     Fast,
     /// Fix, parsing every edited document again first.
     Careful,
+    /// Fix (as `Fast`) only where the findings the check of a fix needs hold a fixable error:
+    /// the check that fails goes on to make the next round's fix.
+    IfFailing,
+}
+
+/// Whether the check of a fix fails on `findings`: some error its fix removes remains.
+fn fixable_errors(findings: &[Finding]) -> impl Iterator<Item = &Finding> {
+    findings
+        .iter()
+        .filter(|f| f.fixable && f.severity == Severity::Error)
+}
+
+/// A check of a fix that failed ([`check_fix`]).
+struct Failed {
+    /// What is wrong.
+    problems: Vec<String>,
+    /// When asked for and some fixable error remains: the next round, made from the check's own
+    /// reading of the corrected text.
+    next: Option<Box<NextRound>>,
+}
+
+/// The analysis of a corrected text with its own fix, and the objects it was read into.
+struct NextRound {
+    objects: Vec<input::Object>,
+    report: Report,
 }
 
 /// The check before a fix leaves the core: the corrected text is analysed again and must read as
 /// well as the input did, with no fix it was meant to make still wanted. `objects` are those
 /// `sources` were read into: the documents the fix leaves as they were are not read again.
-/// `Err` says what is wrong.
+/// `Err` says what is wrong and, with `then_fix`, brings the next round's analysis and fix of
+/// the corrected text (the objects kept are moved to where the fix put them).
 fn check_fix(
     sources: &[Source],
     objects: &[input::Object],
     report: &Report,
     options: &Options,
-) -> Result<(), Vec<String>> {
+    then_fix: bool,
+) -> Result<(), Failed> {
     if report
         .fixed
         .texts
@@ -304,8 +335,20 @@ fn check_fix(
         .collect();
     let texts: Vec<&str> = report.fixed.texts.iter().map(String::as_str).collect();
     let mut fresh = Vec::new();
-    let (objects, unreadable) = input::reload(sources, &texts, objects, &mut fresh);
-    let (cluster, mut findings) = pipeline::load(objects);
+    let (reloaded, unreadable) = input::reload(sources, &texts, objects, &mut fresh);
+    let moved: Vec<input::Object> = if then_fix {
+        reloaded
+            .iter()
+            .map(|&(o, to)| to.map_or_else(|| o.clone(), |to| o.moved(to)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (cluster, mut findings) = if then_fix {
+        pipeline::load(&moved)
+    } else {
+        pipeline::load(reloaded.iter().map(|&(o, _)| o))
+    };
     // A syntax error in what the fix wrote, or more invalid fields than the input had.
     let count = |findings: &[Finding], code| findings.iter().filter(|f| f.code == code).count();
     let worse = count(&unreadable, Code::Inp001) > 0
@@ -315,17 +358,26 @@ fn check_fix(
     let loaded = Loaded {
         cluster,
         findings,
-        objects: 0,
+        objects: moved.len(),
         documents: 0,
         joined: Vec::new(),
     };
-    let again = analyze_loaded(&fixed, loaded, options, Fixing::No);
-    let mut problems: Vec<String> = again
-        .findings
-        .iter()
-        .filter(|f| f.fixable && f.severity == Severity::Error)
+    let fixing = if then_fix {
+        Fixing::IfFailing
+    } else {
+        Fixing::No
+    };
+    let again = analyze_loaded(&fixed, loaded, options, fixing);
+    let mut problems: Vec<String> = fixable_errors(&again.findings)
         .map(|f| format!("{} ({})", f.code.id(), f.message))
         .collect();
+    let fixed_again = again.fixed.texts.len() == sources.len();
+    let next = (then_fix && fixed_again && !problems.is_empty()).then(|| {
+        Box::new(NextRound {
+            objects: moved,
+            report: again,
+        })
+    });
     if worse {
         problems.insert(
             0,
@@ -335,14 +387,21 @@ fn check_fix(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems)
+        Err(Failed { problems, next })
     }
 }
 
 /// The fix of `report`'s fixed text, on top of it, when that one passes its check: the report
-/// keeps the findings of the input, and its notes say what the second round fixed.
-fn next_round(sources: &[Source], report: &Report, options: &Options, why: &str) -> Option<Report> {
-    next_round_within(sources, report, options, why, MORE_ROUNDS)
+/// keeps the findings of the input, and its notes say what the second round fixed. `given` is
+/// that round when the check of the first made it.
+fn next_round(
+    sources: &[Source],
+    report: &Report,
+    options: &Options,
+    why: &str,
+    given: Option<&NextRound>,
+) -> Option<Report> {
+    next_round_within(sources, report, options, why, MORE_ROUNDS, given)
 }
 
 /// Rounds [`next_round`] may take after the second: a chain of Pass rules across Calico tiers
@@ -355,25 +414,37 @@ fn next_round_within(
     options: &Options,
     why: &str,
     more: usize,
+    given: Option<&NextRound>,
 ) -> Option<Report> {
     let fixed: Vec<Source> = sources
         .iter()
         .zip(&report.fixed.texts)
         .map(|(s, text)| Source { name: s.name, text })
         .collect();
-    let unchecked = analyze_unchecked(&fixed, options);
-    let again = &unchecked.report;
+    let unchecked;
+    let (objects, again) = match given {
+        Some(next) => (next.objects.as_slice(), &next.report),
+        None => {
+            unchecked = analyze_unchecked(&fixed, options);
+            (unchecked.input.objects.as_slice(), &unchecked.report)
+        }
+    };
+    let calico = objects.iter().any(calico::is_calico);
     let further;
-    let again = if check_fix(&fixed, &unchecked.input.objects, again, options).is_ok() {
-        again
-    } else if more > 0
-        && unchecked.input.objects.iter().any(calico::is_calico)
-        && let Some(next) = next_round_within(&fixed, again, options, why, more - 1)
-    {
-        further = next;
-        &further
-    } else {
-        return None;
+    let again = match check_fix(&fixed, objects, again, options, more > 0 && calico) {
+        Ok(()) => again,
+        Err(failed) if more > 0 && calico => {
+            further = next_round_within(
+                &fixed,
+                again,
+                options,
+                why,
+                more - 1,
+                failed.next.as_deref(),
+            )?;
+            &further
+        }
+        Err(_) => return None,
     };
     let mut next = report.clone();
     next.fixed.texts = again.fixed.texts.clone();
@@ -464,7 +535,19 @@ fn analyze_loaded(
     }
     notes.extend(calico_notes(&loaded.cluster, options));
 
-    let out = rules::check_ambient(&cx, fixing == Fixing::No);
+    let mut out = rules::check_blocking(&cx);
+    let passes = fixable_errors(&findings)
+        .chain(fixable_errors(&out.findings))
+        .next()
+        .is_none();
+    let fixing = match fixing {
+        Fixing::IfFailing if passes => Fixing::No,
+        Fixing::IfFailing => Fixing::Fast,
+        other => other,
+    };
+    if fixing != Fixing::No {
+        rules::check_rest(&cx, &mut out);
+    }
     findings.extend(out.findings);
     crate::sort::sort_by_key(&mut findings, |f| (f.location, f.code));
     // Findings made on a rule (`pipeline::Cluster::rule_finding`) and the other families' say
@@ -629,9 +712,9 @@ mod tests {
             let mut report =
                 analyze_loaded(&source(SEED), load(&source(SEED)), &options, Fixing::Fast);
             report.fixed.texts[0] = broken;
-            let problems =
-                check_fix(&source(SEED), &objects, &report, &options).expect_err("the check fails");
-            withhold(&source(SEED), &mut report, problems);
+            let failed = check_fix(&source(SEED), &objects, &report, &options, false)
+                .expect_err("the check fails");
+            withhold(&source(SEED), &mut report, failed.problems);
             let int = report
                 .findings
                 .iter()

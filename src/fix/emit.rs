@@ -49,18 +49,33 @@ impl Default for Style {
 
 /// A scalar as YAML text: plain when that is unambiguous, double-quoted otherwise.
 pub fn scalar(value: &Y, style: Style) -> String {
+    let mut out = String::new();
+    write_scalar(&mut out, value, style);
+    out
+}
+
+/// Each writer below appends to one buffer: the extra documents of a large cluster are
+/// thousands, and a string per node cost more than the rest of their making.
+fn write_scalar(out: &mut String, value: &Y, style: Style) {
     match value {
-        Y::Int(n) => n.to_string(),
-        Y::Bool(b) => b.to_string(),
-        Y::Str(s) if !style.json && is_plain_safe(s) => s.clone(),
-        Y::Str(s) => double_quoted(s),
-        Y::Map(_) | Y::Seq(_) => flow(value, style),
+        Y::Int(n) => out.push_str(&n.to_string()),
+        Y::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Y::Str(s) => write_str(out, s, style),
+        Y::Map(_) | Y::Seq(_) => write_flow(out, value, style),
+    }
+}
+
+fn write_str(out: &mut String, s: &str, style: Style) {
+    if !style.json && is_plain_safe(s) {
+        out.push_str(s);
+    } else {
+        write_double_quoted(out, s);
     }
 }
 
 /// A YAML double-quoted scalar (the JSON escapes are valid YAML escapes).
-fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+fn write_double_quoted(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         match c {
@@ -73,11 +88,12 @@ fn double_quoted(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 pub fn key(k: &str, style: Style) -> String {
-    scalar(&Y::Str(k.to_string()), style)
+    let mut out = String::new();
+    write_str(&mut out, k, style);
+    out
 }
 
 /// Plain scalars that YAML reads back as the same string (not a number, bool or null, and no
@@ -87,43 +103,93 @@ fn is_plain_safe(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_'))
         && !s.starts_with(['-', '.'])
-        && s.parse::<f64>().is_err()
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n" | "~"
-        )
+        && !reads_as_number(s)
+        && ![
+            "true", "false", "null", "yes", "no", "on", "off", "y", "n", "~",
+        ]
+        .iter()
+        .any(|word| s.eq_ignore_ascii_case(word))
+}
+
+/// Whether `s` (letters, digits and `./-_`, not starting with `-` or `.`) reads as a floating
+/// point number: one that starts with a digit may, one that starts with a letter only as
+/// `inf`, `infinity` or `nan`, whatever its case.
+fn reads_as_number(s: &str) -> bool {
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.parse::<f64>().is_ok()
+    } else {
+        ["inf", "infinity", "nan"]
+            .iter()
+            .any(|word| s.eq_ignore_ascii_case(word))
+    }
 }
 
 /// `{port: 15008, protocol: TCP}` / `[a, b]`.
 pub fn flow(value: &Y, style: Style) -> String {
+    let mut out = String::new();
+    write_flow(&mut out, value, style);
+    out
+}
+
+fn write_flow(out: &mut String, value: &Y, style: Style) {
     match value {
         Y::Map(entries) => {
-            let inner: Vec<String> = entries
-                .iter()
-                .map(|(k, v)| format!("{}: {}", key(k, style), flow(v, style)))
-                .collect();
-            format!("{{{}}}", inner.join(", "))
+            out.push('{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_str(out, k, style);
+                out.push_str(": ");
+                write_flow(out, v, style);
+            }
+            out.push('}');
         }
         Y::Seq(items) => {
-            let inner: Vec<String> = items.iter().map(|v| flow(v, style)).collect();
-            format!("[{}]", inner.join(", "))
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_flow(out, v, style);
+            }
+            out.push(']');
         }
-        scalar_value => scalar(scalar_value, style),
+        scalar_value => write_scalar(out, scalar_value, style),
     }
 }
 
 /// A map's entries as block lines at `indent`, each ending with a newline.
 pub fn block_map(entries: &[(String, Y)], indent: usize, style: Style) -> String {
     let mut out = String::new();
-    let pad = " ".repeat(indent);
-    for (k, v) in entries {
-        out.push_str(&pad);
-        out.push_str(&key(k, style));
+    write_block_map(&mut out, entries, indent, None, style);
+    out
+}
+
+fn pad(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// [`block_map`] into `out`; with `lead`, the first entry follows a sequence item's dash
+/// written there (`lead` is that dash's column) instead of its own indentation.
+fn write_block_map(
+    out: &mut String,
+    entries: &[(String, Y)],
+    indent: usize,
+    lead: Option<usize>,
+    style: Style,
+) {
+    for (i, (k, v)) in entries.iter().enumerate() {
+        match lead {
+            Some(dash) if i == 0 => write_item_lead(out, dash, indent),
+            _ => pad(out, indent),
+        }
+        write_str(out, k, style);
         out.push(':');
         match v {
             Y::Map(inner) if !inner.is_empty() => {
                 out.push('\n');
-                out.push_str(&block_map(inner, indent + style.step, style));
+                write_block_map(out, inner, indent + style.step, None, style);
             }
             Y::Seq(items) if !items.is_empty() => {
                 out.push('\n');
@@ -133,42 +199,55 @@ pub fn block_map(entries: &[(String, Y)], indent: usize, style: Style) -> String
                     indent + style.step
                 };
                 for item in items {
-                    out.push_str(&block_item(item, dash, dash + 2, style));
+                    write_block_item(out, item, dash, dash + 2, style);
                 }
             }
             other => {
                 out.push(' ');
-                out.push_str(&scalar(other, style));
+                write_scalar(out, other, style);
                 out.push('\n');
             }
         }
     }
-    out
 }
 
 /// One sequence item (`- ...`) with its dash at column `dash` and its content at column
 /// `content` (`dash + 2` usually; users who write `-   key` get their alignment back).
 pub fn block_item(item: &Y, dash: usize, content: usize, style: Style) -> String {
+    let mut out = String::new();
+    write_block_item(&mut out, item, dash, content, style);
+    out
+}
+
+fn write_block_item(out: &mut String, item: &Y, dash: usize, content: usize, style: Style) {
     let content = content.max(dash + 2);
     match item {
+        // The first entry follows the dash; the others align with it.
         Y::Map(entries) if !entries.is_empty() => {
-            // The first entry follows the dash; the others align with it.
-            let body = block_map(entries, content, style);
-            format!("{}{}", item_lead(dash, content), &body[content..])
+            write_block_map(out, entries, content, Some(dash), style);
         }
-        other => flow_item(other, dash, content, style),
+        other => write_flow_item(out, other, dash, content, style),
     }
 }
 
 /// A block sequence item written in flow style on its dash's line (`- {port: 15008}`).
 pub fn flow_item(item: &Y, dash: usize, content: usize, style: Style) -> String {
-    let content = content.max(dash + 2);
-    format!("{}{}\n", item_lead(dash, content), flow(item, style))
+    let mut out = String::new();
+    write_flow_item(&mut out, item, dash, content, style);
+    out
+}
+
+fn write_flow_item(out: &mut String, item: &Y, dash: usize, content: usize, style: Style) {
+    write_item_lead(out, dash, content.max(dash + 2));
+    write_flow(out, item, style);
+    out.push('\n');
 }
 
 /// The dash of an item at column `dash` and the blanks up to its content's column.
-fn item_lead(dash: usize, content: usize) -> String {
-    format!("{}-{}", " ".repeat(dash), " ".repeat(content - dash - 1))
+fn write_item_lead(out: &mut String, dash: usize, content: usize) {
+    pad(out, dash);
+    out.push('-');
+    pad(out, content - dash - 1);
 }
 
 /// A whole document (a map at column 0).
@@ -246,6 +325,13 @@ mod tests {
             "app.kubernetes.io/name"
         );
         assert_eq!(scalar(&Y::str("<img src=x>"), s), "\"<img src=x>\"");
+        // What Rust reads as a number is quoted: digits first, or inf/infinity/nan in any case.
+        for number in ["1e5", "0.5", "Infinity", "NaN", "inf", "No", "~"] {
+            assert_eq!(scalar(&Y::str(number), s), format!("\"{number}\""));
+        }
+        for word in ["e5", "info", "nano", "v1", "ns-1"] {
+            assert_eq!(scalar(&Y::str(word), s), word);
+        }
         assert_eq!(scalar(&Y::str("a\"b\\c\n"), s), "\"a\\\"b\\\\c\\n\"");
     }
 }

@@ -163,6 +163,7 @@ pub fn fix(
     let mut notes: Vec<String> = Vec::new();
     let mut layer_docs: Vec<(usize, String)> = Vec::new();
     let mut calico_done = foldhash::HashSet::default();
+    let documents = Documents::new(sources);
     for request in &requests {
         if let FixRequest::AddLayerHbonePort {
             policy: c,
@@ -185,7 +186,7 @@ pub fn fix(
                 }
             }
             match layer_port_edit(sources, policy, Direction::from(*direction), *rule) {
-                Some(edit) if keeps_document(sources, &edit) => edits.push(edit),
+                Some(edit) if keeps_document(&documents, &edit) => edits.push(edit),
                 _ => notes.push(format!(
                     "{} is not fixed: its rule could not be extended in place (reached through an alias, or written in a way an insertion would change); add 15008/TCP to its {} by hand",
                     cluster.describe_policy(PolicyRef::Tiered(*c)),
@@ -217,10 +218,10 @@ pub fn fix(
                 }
             }
             let edit = match calico::port_edit(sources, policy, direction, *rule) {
-                Some(edit) if keeps_document(sources, &edit) => Some(edit),
+                Some(edit) if keeps_document(&documents, &edit) => Some(edit),
                 Some(_) => None,
                 None => calico::rule_edit(sources, policy, direction, *rule).filter(|edit| {
-                    keeps_document_as(sources, edit, |old, new| {
+                    keeps_document_as(&documents, edit, |old, new| {
                         calico::inserted_after(old, new, direction, *rule)
                     })
                 }),
@@ -961,19 +962,71 @@ fn layer_hbone_port(policy: &crate::cnp::ClusterPolicy) -> (&'static str, Y) {
     }
 }
 
-/// Whether the document an edit falls in still parses after it, holding every value it held.
-fn keeps_document(sources: &[Source], edit: &Edit) -> bool {
-    keeps_document_as(sources, edit, |old, new| old.is_extended_by(new))
+/// Each source's documents (`input::yaml::document_ranges`), found once for all the edits
+/// [`keeps_document`] checks: scanning a large file per edit cost more than the rest of the fix.
+struct Documents<'s> {
+    sources: &'s [Source<'s>],
+    ranges: Vec<std::cell::OnceCell<Vec<(usize, usize, u32)>>>,
 }
 
-/// [`keeps_document`] with the comparison of the old and new document given.
-fn keeps_document_as(sources: &[Source], edit: &Edit, kept: impl Fn(&Node, &Node) -> bool) -> bool {
+impl<'s> Documents<'s> {
+    fn new(sources: &'s [Source<'s>]) -> Self {
+        Documents {
+            sources,
+            ranges: sources.iter().map(|_| std::cell::OnceCell::new()).collect(),
+        }
+    }
+
+    fn of(&self, source: usize) -> &[(usize, usize, u32)] {
+        self.ranges[source].get_or_init(|| {
+            crate::input::yaml::document_ranges(self.sources[source].text).collect()
+        })
+    }
+}
+
+/// Whether the document an edit falls in still parses after it, holding every value it held.
+fn keeps_document(documents: &Documents, edit: &Edit) -> bool {
+    keeps_document_as(documents, edit, |old, new| old.is_extended_by(new))
+}
+
+/// [`keeps_document`] with the comparison of the old and new document given. The edit changes
+/// one document's text only, so that document is edited and read alone; it must still be one
+/// document (an edit that writes a `---` line, or ends a line where a marker starts, is not
+/// kept). An edit on the boundary of two documents is checked on the whole text.
+fn keeps_document_as(
+    documents: &Documents,
+    edit: &Edit,
+    kept: impl Fn(&Node, &Node) -> bool,
+) -> bool {
     use crate::input::yaml::{document_ranges, parse_range};
-    let Some(source) = sources.get(edit.source) else {
+    let Some(source) = documents.sources.get(edit.source) else {
         return false;
     };
-    let fixed = apply(source.text, std::iter::once(edit));
-    let before: Vec<(usize, usize, u32)> = document_ranges(source.text).collect();
+    let text = source.text;
+    let before = documents.of(edit.source);
+    let mut holding = before
+        .iter()
+        .filter(|&&(start, end, _)| (start..=end).contains(&edit.at));
+    if let (Some(&(start, end, line)), None) = (holding.next(), holding.next())
+        && edit.at + edit.delete <= end
+    {
+        let mut local = String::with_capacity(end - start + edit.insert.len());
+        local.push_str(&text[start..edit.at]);
+        local.push_str(&edit.insert);
+        local.push_str(&text[edit.at + edit.delete..end]);
+        let after: Vec<(usize, usize, u32)> = document_ranges(&local).collect();
+        let [(s2, e2, _)] = after[..] else {
+            return false;
+        };
+        return match (
+            parse_range(text, start, end, line).root,
+            parse_range(&local, s2, e2, line).root,
+        ) {
+            (Ok(Some(old)), Ok(Some(new))) => kept(&old, &new),
+            _ => false,
+        };
+    }
+    let fixed = apply(text, std::iter::once(edit));
     let after: Vec<(usize, usize, u32)> = document_ranges(&fixed).collect();
     if before.len() != after.len() {
         return false;
@@ -986,7 +1039,7 @@ fn keeps_document_as(sources: &[Source], edit: &Edit, kept: impl Fn(&Node, &Node
                 return true;
             }
             match (
-                parse_range(source.text, start, end, line).root,
+                parse_range(text, start, end, line).root,
                 parse_range(&fixed, s2, e2, l2).root,
             ) {
                 (Ok(Some(old)), Ok(Some(new))) => kept(&old, &new),
@@ -1965,6 +2018,41 @@ fn cilium_hostprobes(addresses: &[IpAddr]) -> Generated {
 #[cfg(test)]
 mod tests {
     use super::end_of_flow;
+
+    /// The edited document is read alone: an addition inside one is kept, one that starts a
+    /// new document or changes a value is not, and an edit on the line between two documents
+    /// is judged on the whole text, as before.
+    #[test]
+    fn an_edit_is_checked_on_its_own_document() {
+        use super::{Documents, Edit, keeps_document};
+        let text = "a: 1\n---\nb:\n  c: 2\n---\nd: 3\n";
+        let sources = [crate::Source {
+            name: "x.yaml",
+            text,
+        }];
+        let documents = Documents::new(&sources);
+        let edit = |at: usize, delete: usize, insert: &str| Edit {
+            source: 0,
+            policy: 0,
+            at,
+            delete,
+            insert: insert.into(),
+            order: 0,
+        };
+        let in_second = text.find("  c: 2\n").expect("the key") + "  c: 2\n".len();
+        assert!(keeps_document(&documents, &edit(in_second, 0, "  e: 4\n")));
+        assert!(!keeps_document(
+            &documents,
+            &edit(in_second, 0, "---\ne: 4\n")
+        ));
+        let value = text.find('2').expect("the value");
+        assert!(!keeps_document(&documents, &edit(value, 1, "5")));
+        assert!(!keeps_document(&documents, &edit(in_second, 0, "  c: [\n")));
+        // On the boundary of the first two documents: the whole text is read again.
+        let boundary = text.find("---").expect("the marker");
+        assert!(keeps_document(&documents, &edit(boundary, 0, "")));
+        assert!(!keeps_document(&documents, &edit(boundary, 0, "---\n")));
+    }
 
     #[test]
     fn a_flow_collection_ends_at_its_own_bracket() {

@@ -216,16 +216,40 @@ pub fn load_within(sources: &[Source], limits: Limits) -> Loaded {
     loaded
 }
 
+/// Where a reused object's document sits in the edited text ([`reload`]): its text moved by
+/// `bytes` and `lines`, and it is the `document`-th document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Moved {
+    pub bytes: isize,
+    pub lines: i32,
+    pub document: usize,
+}
+
+impl Object {
+    /// The object as read from the edited text its document [`Moved`] to.
+    pub fn moved(&self, to: Moved) -> Object {
+        let mut object = self.clone();
+        object.node.shift(to.bytes, to.lines);
+        object.location.line = object.location.line.saturating_add_signed(to.lines);
+        if object.name == format!("<unnamed-{}>", object.location.document) {
+            object.name = format!("<unnamed-{}>", to.document);
+        }
+        object.location.document = to.document;
+        object
+    }
+}
+
 /// The objects of `texts`, an edited copy of `sources` (a fix), read again where they changed:
 /// a document whose text is the same as before keeps its objects from `previous` (what [`load`]
-/// read from `sources`; their spans are the old ones), every other one is parsed. Returns the
-/// objects in document order, and the input findings of the documents parsed.
+/// read from `sources`; their spans are the old ones, and where its document moved is given:
+/// [`Object::moved`] makes the object `texts` would read), every other one is parsed. Returns
+/// the objects in document order, and the input findings of the documents parsed.
 pub fn reload<'o>(
     sources: &[Source],
     texts: &[&str],
     previous: &'o [Object],
     fresh: &'o mut Vec<Object>,
-) -> (Vec<&'o Object>, Vec<Finding>) {
+) -> (Vec<(&'o Object, Option<Moved>)>, Vec<Finding>) {
     // Where each object came from: (source, byte offset of its node).
     let mut by_source: Vec<Vec<&Object>> = vec![Vec::new(); sources.len()];
     for object in previous {
@@ -238,7 +262,7 @@ pub fn reload<'o>(
     struct Planned {
         source: usize,
         range: (usize, usize, u32),
-        reused: Option<(usize, usize)>,
+        reused: Option<(usize, usize, Moved)>,
     }
     let mut plan: Vec<Planned> = Vec::new();
     let mut loaded = Loaded::default();
@@ -248,20 +272,34 @@ pub fn reload<'o>(
             // (A line break the fixer adds before a document it appends changes nothing, nor
             // does the `---` line it adds before an object pasted after another: INP006.)
             let bare = ['\n', '\r'];
-            let same = old.get(d).filter(|&&(s, e, _)| {
+            // The same text, after the marker the fix added (its length, and its line).
+            let same = old.get(d).and_then(|&(s, e, line)| {
                 let (old, new) = (
                     source.text[s..e].trim_end_matches(bare),
                     text[range.0..range.1].trim_end_matches(bare),
                 );
-                old == new
-                    || ["---\n", "---\r\n"]
+                let added = if old == new {
+                    Some((0, 0))
+                } else {
+                    ["---\n", "---\r\n"]
                         .iter()
-                        .any(|marker| new.strip_prefix(marker) == Some(old))
+                        .find(|marker| new.strip_prefix(**marker) == Some(old))
+                        .map(|marker| (marker.len(), 1))
+                };
+                added.map(|(bytes, lines)| (s, e, line, bytes, lines))
             });
+            let position = plan.len() + 1;
             plan.push(Planned {
                 source: index,
                 range,
-                reused: same.map(|&(s, e, _)| (s, e)),
+                reused: same.map(|(s, e, line, bytes, lines)| {
+                    let moved = Moved {
+                        bytes: (range.0 + bytes) as isize - s as isize,
+                        lines: (range.2 + lines) as i32 - line as i32,
+                        document: position,
+                    };
+                    (s, e, moved)
+                }),
             });
         }
     }
@@ -309,13 +347,13 @@ pub fn reload<'o>(
         let index = planned.source;
         match planned.reused {
             // A source's objects come in the order of their text.
-            Some((start, end)) => {
+            Some((start, end, moved)) => {
                 let list = &by_source[index];
                 let first = list.partition_point(|o| o.node.span.start < start);
                 let last = list.partition_point(|o| o.node.span.start < end);
-                objects.extend(&list[first..last]);
+                objects.extend(list[first..last].iter().map(|&o| (o, Some(moved))));
             }
-            None => objects.extend(&fresh[from..to]),
+            None => objects.extend(fresh[from..to].iter().map(|o| (o, None))),
         }
     }
     (objects, loaded.findings)
@@ -527,6 +565,61 @@ fn synthetic(at: &Node, text: &str) -> Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The objects of the documents a fix leaves as they were, moved to where the fix put them,
+    /// are those a full reading of the fixed text gives: spans, lines, document positions and
+    /// the names of unnamed objects, in every source.
+    #[test]
+    fn kept_objects_move_where_the_fix_put_them() {
+        // Two objects pasted without `---` (the second gets one from INP006's fix, which moves
+        // it by a line more), the first growing by a line, and a document appended to the first
+        // file, which moves the unnamed object of the second to the next position.
+        let first = "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: a}\nspec:\n  containers: [{name: c}]\n---\napiVersion: v1\nkind: Service\nmetadata: {namespace: a}\nspec: {ports: [{port: 3}]}\n";
+        let first_fixed = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {z: \"1\"}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: a}\nspec:\n  containers: [{name: c}]\n---\napiVersion: v1\nkind: Service\nmetadata: {namespace: a}\nspec: {ports: [{port: 3}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: added, namespace: a}\nspec: {ports: [{port: 5}]}\n";
+        let second =
+            "apiVersion: v1\nkind: Service\nmetadata: {namespace: a}\nspec: {ports: [{port: 4}]}\n";
+        let sources = [
+            Source {
+                name: "1.yaml",
+                text: first,
+            },
+            Source {
+                name: "2.yaml",
+                text: second,
+            },
+        ];
+        let previous = load(&sources).objects;
+        let mut fresh = Vec::new();
+        let texts = [first_fixed, second];
+        let (reloaded, findings) = reload(&sources, &texts, &previous, &mut fresh);
+        assert!(
+            findings.iter().all(|f| f.code != Code::Inp001),
+            "{findings:?}"
+        );
+        let fixed: Vec<Source> = sources
+            .iter()
+            .zip(texts)
+            .map(|(s, text)| Source { name: s.name, text })
+            .collect();
+        let read = load(&fixed).objects;
+        assert_eq!(reloaded.len(), read.len());
+        // The first document is read again; the others are kept and moved.
+        let moved: Vec<bool> = reloaded.iter().map(|(_, to)| to.is_some()).collect();
+        assert_eq!(moved, [false, true, true, false, true]);
+        for ((object, to), read) in reloaded.iter().zip(&read) {
+            let object = to.map_or_else(|| (*object).clone(), |to| object.moved(to));
+            assert_eq!(object.node, read.node, "{}", read.name);
+            assert_eq!(object.location, read.location, "{}", read.name);
+            assert_eq!(object.name, read.name);
+        }
+        let kept = reloaded[1].0;
+        assert_ne!(kept.node.span.start, read[1].node.span.start);
+        assert_ne!(kept.location.line, read[1].location.line);
+        assert_eq!(
+            (reloaded[4].0.name.as_str(), read[4].name.as_str()),
+            ("<unnamed-4>", "<unnamed-5>")
+        );
+    }
 
     #[test]
     fn limits_skip_the_sources_and_objects_past_them() {

@@ -55,6 +55,22 @@ pub enum Value {
 }
 
 impl Node {
+    /// The same node in a text where everything before it moved by `bytes` and `lines` (its
+    /// columns do not change).
+    pub fn shift(&mut self, bytes: isize, lines: i32) {
+        self.span.start = self.span.start.saturating_add_signed(bytes);
+        self.span.end = self.span.end.saturating_add_signed(bytes);
+        self.span.line = self.span.line.saturating_add_signed(lines);
+        match &mut self.value {
+            Value::Scalar { .. } => {}
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.shift(bytes, lines)),
+            Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+                k.shift(bytes, lines);
+                v.shift(bytes, lines);
+            }),
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.entry(key).map(|(_, v)| v)
     }

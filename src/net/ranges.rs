@@ -68,8 +68,27 @@ impl<T: Bound> Ranges<T> {
     }
 
     pub fn union(&self, other: &Self) -> Self {
-        let mut all: Vec<(T, T)> = self.spans.iter().chain(&other.spans).copied().collect();
-        crate::sort::sort(&mut all);
+        if other.is_empty() {
+            return self.clone();
+        }
+        if self.is_empty() {
+            return other.clone();
+        }
+        // Both are sorted: merged in one pass, then joined where they touch.
+        let (a, b) = (&self.spans, &other.spans);
+        let mut all: Vec<(T, T)> = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            if a[i] <= b[j] {
+                all.push(a[i]);
+                i += 1;
+            } else {
+                all.push(b[j]);
+                j += 1;
+            }
+        }
+        all.extend_from_slice(&a[i..]);
+        all.extend_from_slice(&b[j..]);
         Self::from_sorted(all)
     }
 

@@ -94,10 +94,10 @@ impl Extras {
     }
 }
 
-/// The (policy, rule) pairs of `direction` the fixes so far open to 15008: NetworkPolicy rules,
-/// or with `layer` the cluster-wide ones.
+/// The (policy, rule) pairs of `direction` the fixes of the direct paths open to 15008
+/// ([`Output::opening`]): NetworkPolicy rules, or with `layer` the cluster-wide ones.
 fn opened_rules(out: &Output, direction: DirectionKey, layer: bool) -> HashSet<(usize, usize)> {
-    out.fixes
+    out.fixes[..out.opening]
         .iter()
         .filter_map(|f| match *f {
             FixRequest::AddHbonePort {
@@ -237,8 +237,7 @@ fn check_calico(cx: &Context, out: &mut Output, extras: &mut Extras) {
     let Some(calico) = cx.engine.calico() else {
         return;
     };
-    let opened: HashSet<(usize, usize)> = out
-        .fixes
+    let opened: HashSet<(usize, usize)> = out.fixes[..out.opening]
         .iter()
         .filter_map(|f| match *f {
             FixRequest::AddCalicoHbonePort {
@@ -356,14 +355,16 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     // admits the tunnel.
     let mut hits: BTreeMap<(usize, DirectionKey, usize), TierHit> = BTreeMap::new();
     let mut add = |key: (usize, DirectionKey, usize),
-                   d: usize,
+                   destinations: &[usize],
                    senders: &BitSet,
                    ports: &ConnSet,
                    by_fix: bool| {
         let hit = hits
             .entry(key)
             .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
-        hit.0.insert(d);
+        for &d in destinations {
+            hit.0.insert(d);
+        }
         hit.1.union_with(senders);
         hit.2.union_with(ports);
         hit.3 &= by_fix;
@@ -379,31 +380,51 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
         })
     };
 
-    // Ingress: the destination's Deny rules, for each group of its senders.
+    // Ingress: the destination's Deny rules, for each group of its senders. What the tiers
+    // decide depends on the destination's subject class and the group (one peer class), so it
+    // is judged once per (class, group); who sends is worked out per destination (a workload of
+    // one pod is not its own sender).
     let mut bypass = Bypass::new(cx, out, Direction::Ingress);
-    for d in mesh_destinations.iter() {
-        if !denies(d, Direction::Ingress) {
-            continue;
-        }
-        for senders in &cx.senders {
-            let mut mesh_senders = BitSet::new(n);
-            for s in senders.iter().copied() {
-                if tunnellers.contains(s) && super::distinct(cx, s, d) {
-                    mesh_senders.insert(s);
-                }
-            }
-            let Some(s) = mesh_senders.iter().next() else {
+    let mesh_groups: Vec<BitSet> = cx
+        .senders
+        .iter()
+        .map(|group| {
+            let members: Vec<usize> = group
+                .iter()
+                .copied()
+                .filter(|&s| tunnellers.contains(s))
+                .collect();
+            BitSet::of(n, &members)
+        })
+        .collect();
+    let classes = super::grouped(
+        mesh_destinations
+            .iter()
+            .filter(|&d| denies(d, Direction::Ingress)),
+        |d| cx.engine.subject_class(d, Direction::Ingress),
+    );
+    for class in classes.values() {
+        for group in &mesh_groups {
+            let Some((d, s)) = class.iter().find_map(|&d| {
+                group
+                    .iter()
+                    .find(|&s| super::distinct(cx, s, d))
+                    .map(|s| (d, s))
+            }) else {
                 continue;
             };
             let bypassed = bypass.judge(d, s);
-            if bypassed.1.is_empty() || restricted(cx, d, &mesh_senders, false, &ConnSet::none()) {
+            if bypassed.1.is_empty() {
                 continue;
             }
+            let Some((losing, senders)) = losing(cx, class, group) else {
+                continue;
+            };
             for ((c, r), ports) in &bypassed.1 {
                 add(
                     (*c, DirectionKey::Ingress, *r),
-                    d,
-                    &mesh_senders,
+                    &losing,
+                    &senders,
                     ports,
                     bypassed.0,
                 );
@@ -422,6 +443,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
         cx.engine.peer_class(d, Direction::Egress)
     });
     for members in sources.values() {
+        let senders = BitSet::of(n, members);
         for peers in destinations.values() {
             let Some((s, d)) = members.iter().find_map(|&s| {
                 peers
@@ -435,27 +457,17 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             if bypassed.1.is_empty() {
                 continue;
             }
-            for &d in peers {
-                let mut mesh_senders = BitSet::new(n);
-                for &s in members {
-                    if super::distinct(cx, s, d) {
-                        mesh_senders.insert(s);
-                    }
-                }
-                if mesh_senders.is_empty()
-                    || restricted(cx, d, &mesh_senders, false, &ConnSet::none())
-                {
-                    continue;
-                }
-                for ((c, r), ports) in &bypassed.1 {
-                    add(
-                        (*c, DirectionKey::Egress, *r),
-                        d,
-                        &mesh_senders,
-                        ports,
-                        bypassed.0,
-                    );
-                }
+            let Some((losing, senders)) = losing(cx, peers, &senders) else {
+                continue;
+            };
+            for ((c, r), ports) in &bypassed.1 {
+                add(
+                    (*c, DirectionKey::Egress, *r),
+                    &losing,
+                    &senders,
+                    ports,
+                    bypassed.0,
+                );
             }
         }
     }
@@ -517,6 +529,40 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             "out of the ports this rule denies",
         );
         out.findings.push(finding);
+    }
+}
+
+/// Of `destinations`, whose tiers' Deny rules a tunnel from `senders` bypasses alike, those that
+/// lose them (some mesh sender reaches them, and their own AuthorizationPolicies do not keep the
+/// ports), with all their senders together: a workload of one pod is not its own sender.
+fn losing(cx: &Context, destinations: &[usize], senders: &BitSet) -> Option<(Vec<usize>, BitSet)> {
+    let mut losing = Vec::new();
+    let mut all = BitSet::new(senders.len());
+    for &d in destinations {
+        let without;
+        let mesh_senders = if senders.contains(d) && !cx.replicated(d) {
+            without = {
+                let mut others = senders.clone();
+                others.remove(d);
+                others
+            };
+            &without
+        } else {
+            senders
+        };
+        if mesh_senders.is_empty() || restricted(cx, d, mesh_senders, false, &ConnSet::none()) {
+            continue;
+        }
+        if losing.len() < 2 {
+            all.union_with(mesh_senders);
+        }
+        losing.push(d);
+    }
+    match losing.len() {
+        0 => None,
+        1 => Some((losing, all)),
+        // Two destinations' senders together are all of them.
+        _ => Some((losing, senders.clone())),
     }
 }
 

@@ -38,34 +38,48 @@ pub struct Output {
     /// an entry to every destination of it but itself (what the page's matrix counts when the
     /// cluster is too large to list its paths).
     pub blocked: Vec<(crate::pipeline::engine::BitSet, Vec<usize>)>,
+    /// How many of `fixes` open rules to 15008/TCP for the direct paths (AMB001, AMB002, the
+    /// tiers' and Calico's rules, AMB003): the ones AMB004 judges by.
+    pub opening: usize,
 }
 
 /// Runs every ambient rule, in an order where later rules can read earlier fixes; with
 /// `blocking_only`, only those whose errors a fix removes (the check of a fix needs no more).
 pub fn check_ambient(cx: &Context, blocking_only: bool) -> Output {
+    let mut out = check_blocking(cx);
+    if !blocking_only {
+        check_rest(cx, &mut out);
+    }
+    out
+}
+
+/// The rules whose errors a fix removes: what the check of a fix needs.
+pub fn check_blocking(cx: &Context) -> Output {
     let mut out = Output::default();
     amb001_hbone_ingress::check(cx, &mut out);
     amb002_hbone_egress::check(cx, &mut out);
     hbone_tiers::check(cx, &mut out);
     hbone_calico::check(cx, &mut out);
     amb003_probes::check(cx, &mut out);
-    if !blocking_only {
-        amb004_port_restriction_lost::check(cx, &mut out);
-    }
+    out.opening = out.fixes.len();
     amb005_waypoint::check(cx, &mut out);
-    if !blocking_only {
-        amb006_deny_all::check(cx, &mut out);
-        amb007_not_tunneled::check(cx, &mut out);
-        amb008_not_captured::check(cx, &mut out);
-        // Istio's own policy: errors no NetworkPolicy fix removes (not `fixable`), so the
-        // check of a fix does not need them.
-        amb009_cilium_l7::check(cx, &mut out);
-        amb010_l7_authorization::check(cx, &mut out);
-        amb011_waypoint_identity::check(cx, &mut out);
-        amb012_strict_plaintext::check(cx, &mut out);
-    }
     amb013_proxy_control_plane::check(cx, &mut out);
     out
+}
+
+/// The other rules, after [`check_blocking`] (the check of a fix that failed goes on with them
+/// to make the next round's fix).
+pub fn check_rest(cx: &Context, out: &mut Output) {
+    amb004_port_restriction_lost::check(cx, out);
+    amb006_deny_all::check(cx, out);
+    amb007_not_tunneled::check(cx, out);
+    amb008_not_captured::check(cx, out);
+    // Istio's own policy: errors no NetworkPolicy fix removes (not `fixable`), so the check of
+    // a fix does not need them.
+    amb009_cilium_l7::check(cx, out);
+    amb010_l7_authorization::check(cx, out);
+    amb011_waypoint_identity::check(cx, out);
+    amb012_strict_plaintext::check(cx, out);
 }
 
 /// Whether NetworkPolicy's verdict is the one that counts for a rule of `this` side's policies
