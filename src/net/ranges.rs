@@ -67,10 +67,28 @@ impl<T: Bound> Ranges<T> {
         other.subtract(self).is_empty()
     }
 
+    /// Both lists of spans merged in order of their starts, as one pass (no sort).
     pub fn union(&self, other: &Self) -> Self {
-        let mut all: Vec<(T, T)> = self.spans.iter().chain(&other.spans).copied().collect();
-        crate::sort::sort(&mut all);
-        Self::from_sorted(all)
+        if other.is_empty() {
+            return self.clone();
+        }
+        if self.is_empty() {
+            return other.clone();
+        }
+        let (a, b) = (&self.spans, &other.spans);
+        let mut spans = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            let next = if j == b.len() || (i < a.len() && a[i].0 <= b[j].0) {
+                i += 1;
+                a[i - 1]
+            } else {
+                j += 1;
+                b[j - 1]
+            };
+            push_span(&mut spans, next);
+        }
+        Ranges { spans }
     }
 
     pub fn union_with(&mut self, other: &Self) {
@@ -127,21 +145,18 @@ impl<T: Bound> Ranges<T> {
     pub fn subtract(&self, other: &Self) -> Self {
         self.intersect(&other.complement_within(T::MIN, T::MAX))
     }
+}
 
-    /// Merges sorted (possibly overlapping or adjacent) spans.
-    fn from_sorted(sorted: Vec<(T, T)>) -> Self {
-        let mut spans: Vec<(T, T)> = Vec::with_capacity(sorted.len());
-        for (lo, hi) in sorted {
-            if let Some(last) = spans.last_mut()
-                && last.1.next().is_none_or(|n| lo <= n)
-            {
-                last.1 = last.1.max(hi);
-                continue;
-            }
-            spans.push((lo, hi));
-        }
-        Ranges { spans }
+/// Adds a span that starts at or after the start of every span in `spans`, joining it to the
+/// last one when they overlap or touch.
+fn push_span<T: Bound>(spans: &mut Vec<(T, T)>, (lo, hi): (T, T)) {
+    if let Some(last) = spans.last_mut()
+        && last.1.next().is_none_or(|n| lo <= n)
+    {
+        last.1 = last.1.max(hi);
+        return;
     }
+    spans.push((lo, hi));
 }
 
 impl<T: Bound> fmt::Debug for Ranges<T> {

@@ -65,8 +65,9 @@ pub fn rule_conns(rule: &Rule, destination: Option<&Workload>) -> ConnSet {
 pub fn ports_conns(ports: Option<&[PortSpec]>, destination: Option<&Workload>) -> ConnSet {
     match ports {
         None => ConnSet::all(),
-        Some(specs) => specs.iter().fold(ConnSet::none(), |acc, spec| {
-            acc.union(&port_conns(spec, destination))
+        Some(specs) => specs.iter().fold(ConnSet::none(), |mut acc, spec| {
+            acc.union_with(&port_conns(spec, destination));
+            acc
         }),
     }
 }
@@ -90,8 +91,9 @@ pub fn port_conns(spec: &PortSpec, destination: Option<&Workload>) -> ConnSet {
         ),
         Some(PortRef::Name(name)) => destination.map_or_else(ConnSet::none, |w| {
             w.resolve_port(name, spec.protocol)
-                .fold(ConnSet::none(), |acc, p| {
-                    acc.union(&ConnSet::port(spec.protocol, p))
+                .fold(ConnSet::none(), |mut acc, p| {
+                    acc.union_with(&ConnSet::port(spec.protocol, p));
+                    acc
                 })
         }),
     }
