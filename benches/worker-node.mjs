@@ -5,7 +5,9 @@
 // Usage: node benches/worker-node.mjs CLUSTER.yaml RUNS DIST...
 // Prints per build the minimum and median of: the first answer (the findings, on a large text),
 // the last (the complete analysis, the work of the CLI's `check`), and the whole call including
-// serialisation. For a CPU profile: node --cpu-prof (a build whose wasm keeps its names:
+// serialisation, and that call's CPU time (`process.cpuUsage`, user and system: on a shared
+// machine it moves less than the wall time, which counts the time other processes hold the
+// cores). For a CPU profile: node --cpu-prof (a build whose wasm keeps its names:
 // wasm-opt -Oz -g on target/wasm-bindgen/release/playground_bg.wasm).
 import { readFileSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -27,15 +29,18 @@ for (const dir of dirs.map((d) => resolve(d))) {
   workers.push(globalThis.onmessage);
 }
 const text = readFileSync(file, "utf8");
-const results = dirs.map(() => ({ first: [], last: [], call: [] }));
+const results = dirs.map(() => ({ first: [], last: [], call: [], cpu: [] }));
 for (let i = 0; i < runs; i++) {
   workers.forEach((onmessage, d) => {
     answers = [];
     const start = performance.now();
+    const cpu = process.cpuUsage();
     // The request as an array (`Request::to_js`); before, an object.
     onmessage({ data: [i + 1, text, "", null] });
     if (!answers.length) onmessage({ data: { id: i + 1, text, settings: "" } });
     results[d].call.push(performance.now() - start);
+    const used = process.cpuUsage(cpu);
+    results[d].cpu.push((used.user + used.system) / 1000);
     // Each answer is a `protocol::Answer` as JSON text, its time in microseconds (before, the
     // analysis itself as an object).
     const millis = (m) => (typeof m === "string" ? JSON.parse(m).analysis.millis / 1000 : (m.analysis ?? m).millis);
@@ -46,5 +51,5 @@ for (let i = 0; i < runs; i++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const figures = (xs) => ({ min: Math.round(Math.min(...xs)), median: Math.round(median(xs)) });
 dirs.forEach((dir, d) =>
-  console.log(JSON.stringify({ build: dir, findings_ms: figures(results[d].first), complete_ms: figures(results[d].last), call_ms: figures(results[d].call) })),
+  console.log(JSON.stringify({ build: dir, findings_ms: figures(results[d].first), complete_ms: figures(results[d].last), call_ms: figures(results[d].call), call_cpu_ms: figures(results[d].cpu) })),
 );

@@ -20,13 +20,29 @@ pub fn unified(names: &[&str], before: &[&str], after: &[String]) -> String {
         let name = name.trim_start_matches("./").trim_start_matches('/');
         let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
         let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
-        let ops = capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
+        // The diff runs over line numbers, equal where the lines are: it compares numbers, not
+        // text (the same edit script, since the algorithm reads only which lines are equal).
+        let mut ids = foldhash::HashMap::default();
+        let old_ids = number(&mut ids, &old_lines);
+        let new_ids = number(&mut ids, &new_lines);
+        let ops = capture_diff_slices(Algorithm::Myers, &old_ids, &new_ids);
         out.push_str(&format!("--- a/{name}\n+++ b/{name}\n"));
         for group in group_diff_ops(ops, CONTEXT) {
             hunk(&mut out, &group, &old_lines, &new_lines);
         }
     }
     out
+}
+
+/// Each line's number: the same for equal lines.
+fn number<'a>(ids: &mut foldhash::HashMap<&'a str, u32>, lines: &[&'a str]) -> Vec<u32> {
+    lines
+        .iter()
+        .map(|&line| {
+            let next = ids.len() as u32;
+            *ids.entry(line).or_insert(next)
+        })
+        .collect()
 }
 
 fn hunk(out: &mut String, group: &[DiffOp], old: &[&str], new: &[&str]) {

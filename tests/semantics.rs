@@ -487,3 +487,75 @@ fn invalid_values_are_located_inp003() {
         assert_eq!(loaded.cluster.policies.network[0].qualified_name(), "b/ok");
     }
 }
+
+/// A workload's invalid field gives INP003 with the field's whole path, from the template's
+/// metadata down to a probe's port, and says whether the object or only the entry is dropped.
+#[test]
+fn invalid_workload_fields_name_their_whole_path() {
+    let cases = [
+        (
+            "    metadata:\n      labels: {app: w, tier: 7}\n    spec:\n      containers: [{name: c}]\n",
+            "`spec.template.metadata.labels.tier` is a number; it must be a string: write \"7\" in quotes; the object is skipped",
+        ),
+        (
+            "    metadata:\n      annotations: {note: true}\n    spec:\n      containers: [{name: c}]\n",
+            "`spec.template.metadata.annotations.note` is a boolean; it must be a string: write \"true\" in quotes; the object is skipped",
+        ),
+        (
+            "    spec:\n      hostNetwork: \"yes\"\n      containers: [{name: c}]\n",
+            "`spec.template.spec.hostNetwork` is a string; it must be true or false; the object is skipped",
+        ),
+        (
+            "    spec:\n      serviceAccount: 12\n      containers: [{name: c}]\n",
+            "`spec.template.spec.serviceAccount` is a number; it must be a string: write \"12\" in quotes; the object is skipped",
+        ),
+        (
+            "    spec:\n      containers: [{name: c, ports: [{containerPort: 80, protocol: HTTP}]}]\n",
+            "`spec.template.spec.containers[0].ports[0].protocol` is `HTTP`; it must be TCP, UDP or SCTP; that entry is ignored",
+        ),
+        (
+            "    spec:\n      containers: [{name: c, ports: [{containerPort: 80}, {containerPort: 81, name: 42}]}]\n",
+            "`spec.template.spec.containers[0].ports[1].name` is a number; it must be a string: write \"42\" in quotes; that entry is ignored",
+        ),
+        (
+            "    spec:\n      initContainers: [{name: i}]\n      containers: [{name: c, livenessProbe: {httpGet: {port: Not_A_Name}}}]\n",
+            "`spec.template.spec.containers[0].livenessProbe.httpGet.port` is `Not_A_Name`, which is neither a port number nor a valid port name",
+        ),
+        (
+            "    spec:\n      containers: [{name: c, readinessProbe: {grpc: {port: web}}}]\n",
+            "`spec.template.spec.containers[0].readinessProbe.grpc.port` must be a number from 1 to 65535; that entry is ignored",
+        ),
+        (
+            "    spec:\n      containers: [{name: c, startupProbe: {tcpSocket: {}}}]\n",
+            "`spec.template.spec.containers[0].startupProbe.tcpSocket` has no `port`; that entry is ignored",
+        ),
+        (
+            "    spec:\n      containers: [{name: c, startupProbe: 3}]\n",
+            "`spec.template.spec.containers[0].startupProbe` is a number; it must be a map; the object is skipped",
+        ),
+        (
+            "    spec:\n      initContainers: [{name: [i]}]\n      containers: [{name: c}]\n",
+            "`spec.template.spec.initContainers[0].name` is a list; it must be a string; the object is skipped",
+        ),
+    ];
+    for (template, expected) in cases {
+        let text = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: w}}\nspec:\n  template:\n{template}"
+        );
+        let report = analyze(
+            &[Source {
+                name: "t.yaml",
+                text: &text,
+            }],
+            &Options::default(),
+        );
+        let inp003: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.code.id() == "INP003")
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(inp003.len(), 1, "{template}: {inp003:?}");
+        assert!(inp003[0].contains(expected), "{template}: {}", inp003[0]);
+    }
+}

@@ -148,12 +148,15 @@ impl Workload {
     }
 
     /// The container port numbers a named port means on this workload, for one protocol.
-    pub fn resolve_port(&self, name: &str, protocol: Protocol) -> impl Iterator<Item = u16> + '_ {
-        let name = name.to_string();
+    pub fn resolve_port<'a>(
+        &'a self,
+        name: &'a str,
+        protocol: Protocol,
+    ) -> impl Iterator<Item = u16> + 'a {
         self.containers
             .iter()
             .flat_map(|c| &c.ports)
-            .filter(move |p| p.name.as_deref() == Some(name.as_str()) && p.protocol == protocol)
+            .filter(move |p| p.name.as_deref() == Some(name) && p.protocol == protocol)
             .map(|p| p.port)
     }
 }
@@ -621,14 +624,19 @@ fn workload(object: &Object, soft: &mut Vec<Invalid>) -> Checked<owners::Member>
         span: node.span,
     };
     let template = template.unwrap_or(&empty);
-    let metadata = fields::map(template, "metadata", &format!("{template_path}metadata"))?;
+    let metadata = fields::at(
+        |p| fields::map(template, "metadata", p),
+        || format!("{template_path}metadata"),
+    )?;
     let (labels, annotations) = match metadata {
         Some(m) => (
-            fields::string_map(m, "labels", &format!("{template_path}metadata.labels"))?,
-            fields::string_map(
-                m,
-                "annotations",
-                &format!("{template_path}metadata.annotations"),
+            fields::at(
+                |p| fields::string_map(m, "labels", p),
+                || format!("{template_path}metadata.labels"),
+            )?,
+            fields::at(
+                |p| fields::string_map(m, "annotations", p),
+                || format!("{template_path}metadata.annotations"),
             )?,
         ),
         None => (Vec::new(), Vec::new()),
@@ -638,22 +646,23 @@ fn workload(object: &Object, soft: &mut Vec<Invalid>) -> Checked<owners::Member>
     let (containers, host_network) = match spec {
         Some(spec) => (
             containers(spec, &spec_path, soft)?,
-            fields::boolean(spec, "hostNetwork", &format!("{spec_path}.hostNetwork"))?
-                .unwrap_or(false),
+            fields::at(
+                |p| fields::boolean(spec, "hostNetwork", p),
+                || format!("{spec_path}.hostNetwork"),
+            )?
+            .unwrap_or(false),
         ),
         None => (Vec::new(), false),
     };
     let service_account = match spec {
-        Some(spec) => match fields::string(
-            spec,
-            "serviceAccountName",
-            &format!("{spec_path}.serviceAccountName"),
+        Some(spec) => match fields::at(
+            |p| fields::string(spec, "serviceAccountName", p),
+            || format!("{spec_path}.serviceAccountName"),
         )? {
             Some(sa) => Some(sa),
-            None => fields::string(
-                spec,
-                "serviceAccount",
-                &format!("{spec_path}.serviceAccount"),
+            None => fields::at(
+                |p| fields::string(spec, "serviceAccount", p),
+                || format!("{spec_path}.serviceAccount"),
             )?,
         },
         None => None,
@@ -826,16 +835,16 @@ fn containers(spec: &Node, spec_path: &str, soft: &mut Vec<Invalid>) -> Checked<
                     format!("`{here}` is {}; it must be a map", c.type_name()),
                 ));
             }
-            let name = fields::string(c, "name", &format!("{here}.name"))?
+            let name = fields::at(|p| fields::string(c, "name", p), || format!("{here}.name"))?
                 .unwrap_or_default()
                 .to_string();
             let mut ports = Vec::new();
-            for (j, p) in fields::seq(c, "ports", &format!("{here}.ports"))?
+            for (j, p) in fields::at(|p| fields::seq(c, "ports", p), || format!("{here}.ports"))?
                 .unwrap_or_default()
                 .iter()
                 .enumerate()
             {
-                match container_port(p, &format!("{here}.ports[{j}]")) {
+                match fields::at(|pp| container_port(p, pp), || format!("{here}.ports[{j}]")) {
                     Ok(port) => ports.push(port),
                     Err(invalid) => soft.push(invalid),
                 }
@@ -846,8 +855,9 @@ fn containers(spec: &Node, spec_path: &str, soft: &mut Vec<Invalid>) -> Checked<
                 ("readinessProbe", ProbeKind::Readiness),
                 ("startupProbe", ProbeKind::Startup),
             ] {
-                let probe_path = format!("{here}.{key}");
-                let Some(probe) = fields::map(c, key, &probe_path)? else {
+                let Some(probe) =
+                    fields::at(|p| fields::map(c, key, p), || format!("{here}.{key}"))?
+                else {
                     continue;
                 };
                 for (action_key, action) in [
@@ -855,14 +865,16 @@ fn containers(spec: &Node, spec_path: &str, soft: &mut Vec<Invalid>) -> Checked<
                     ("tcpSocket", ProbeAction::TcpSocket),
                     ("grpc", ProbeAction::Grpc),
                 ] {
-                    let action_path = format!("{probe_path}.{action_key}");
-                    let Some(handler) = fields::map(probe, action_key, &action_path)? else {
+                    let action_path = || format!("{here}.{key}.{action_key}");
+                    let Some(handler) =
+                        fields::at(|p| fields::map(probe, action_key, p), action_path)?
+                    else {
                         continue;
                     };
                     let Some(port) = handler.field("port") else {
                         soft.push(Invalid::at(
                             handler,
-                            format!("`{action_path}` has no `port`"),
+                            format!("`{}` has no `port`", action_path()),
                         ));
                         continue;
                     };
@@ -876,12 +888,16 @@ fn containers(spec: &Node, spec_path: &str, soft: &mut Vec<Invalid>) -> Checked<
                                 Invalid::at(
                                     port,
                                     format!(
-                                        "`{action_path}.port` must be a number from 1 to 65535"
+                                        "`{}.port` must be a number from 1 to 65535",
+                                        action_path()
                                     ),
                                 )
                             })
                     } else {
-                        fields::port_ref(port, &format!("{action_path}.port"))
+                        fields::at(
+                            |p| fields::port_ref(port, p),
+                            || format!("{}.port", action_path()),
+                        )
                     };
                     let port = match port {
                         Ok(port) => port,
@@ -929,7 +945,10 @@ fn container_port(p: &Node, pp: &str) -> Checked<ContainerPort> {
                 format!("`{pp}.containerPort` must be a number from 1 to 65535"),
             )
         })?;
-    let protocol = match fields::string(p, "protocol", &format!("{pp}.protocol"))? {
+    let protocol = match fields::at(
+        |q| fields::string(p, "protocol", q),
+        || format!("{pp}.protocol"),
+    )? {
         None => Protocol::Tcp,
         Some(text) => Protocol::parse(text).ok_or_else(|| {
             Invalid::at(
@@ -938,7 +957,8 @@ fn container_port(p: &Node, pp: &str) -> Checked<ContainerPort> {
             )
         })?,
     };
-    let name = fields::string(p, "name", &format!("{pp}.name"))?.map(str::to_string);
+    let name =
+        fields::at(|q| fields::string(p, "name", q), || format!("{pp}.name"))?.map(str::to_string);
     Ok(ContainerPort {
         name,
         port,

@@ -67,6 +67,7 @@ impl<T: Bound> Ranges<T> {
         other.subtract(self).is_empty()
     }
 
+    /// Both lists of spans merged in order of their starts, as one pass (no sort).
     pub fn union(&self, other: &Self) -> Self {
         if other.is_empty() {
             return self.clone();
@@ -74,22 +75,20 @@ impl<T: Bound> Ranges<T> {
         if self.is_empty() {
             return other.clone();
         }
-        // Both are sorted: merged in one pass, then joined where they touch.
         let (a, b) = (&self.spans, &other.spans);
-        let mut all: Vec<(T, T)> = Vec::with_capacity(a.len() + b.len());
+        let mut spans = Vec::with_capacity(a.len() + b.len());
         let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            if a[i] <= b[j] {
-                all.push(a[i]);
+        while i < a.len() || j < b.len() {
+            let next = if j == b.len() || (i < a.len() && a[i].0 <= b[j].0) {
                 i += 1;
+                a[i - 1]
             } else {
-                all.push(b[j]);
                 j += 1;
-            }
+                b[j - 1]
+            };
+            push_span(&mut spans, next);
         }
-        all.extend_from_slice(&a[i..]);
-        all.extend_from_slice(&b[j..]);
-        Self::from_sorted(all)
+        Ranges { spans }
     }
 
     pub fn union_with(&mut self, other: &Self) {
@@ -146,21 +145,18 @@ impl<T: Bound> Ranges<T> {
     pub fn subtract(&self, other: &Self) -> Self {
         self.intersect(&other.complement_within(T::MIN, T::MAX))
     }
+}
 
-    /// Merges sorted (possibly overlapping or adjacent) spans.
-    fn from_sorted(sorted: Vec<(T, T)>) -> Self {
-        let mut spans: Vec<(T, T)> = Vec::with_capacity(sorted.len());
-        for (lo, hi) in sorted {
-            if let Some(last) = spans.last_mut()
-                && last.1.next().is_none_or(|n| lo <= n)
-            {
-                last.1 = last.1.max(hi);
-                continue;
-            }
-            spans.push((lo, hi));
-        }
-        Ranges { spans }
+/// Adds a span that starts at or after the start of every span in `spans`, joining it to the
+/// last one when they overlap or touch.
+fn push_span<T: Bound>(spans: &mut Vec<(T, T)>, (lo, hi): (T, T)) {
+    if let Some(last) = spans.last_mut()
+        && last.1.next().is_none_or(|n| lo <= n)
+    {
+        last.1 = last.1.max(hi);
+        return;
     }
+    spans.push((lo, hi));
 }
 
 impl<T: Bound> fmt::Debug for Ranges<T> {

@@ -286,6 +286,12 @@ pub struct Engine<'c> {
     layered: Vec<[Vec<usize>; 2]>,
     /// Per direction: the classes of workloads whose verdicts are alike (see `memo`).
     roles: [Roles; 2],
+    /// Per workload: its named ports' profile, shared by the workloads that declare the same
+    /// named ports (what a rule's named ports mean depends on nothing else).
+    profiles: Vec<u32>,
+    /// Per direction: what the NetworkPolicy rules with named ports mean on the profiles
+    /// `classify` met them on.
+    named: [NamedConns; 2],
     memo: RefCell<Memo>,
     /// Explained sides between workloads, per direction and (subject class, peer class), and
     /// their parts: NetworkPolicy's admitting rules per pair of its classes, the tiers'
@@ -298,8 +304,36 @@ pub struct Engine<'c> {
     calico_sides: Memoised<(usize, TiersKey), Vec<CalicoMatch>>,
 }
 
+/// What NetworkPolicy rules with named ports mean on the workloads of a profile, computed once
+/// by `classify`.
+#[derive(Default)]
+struct NamedConns {
+    /// (policy, rule, profile) to its index in `sets`.
+    index: HashMap<(u32, u32, u32), u32>,
+    sets: Vec<ConnSet>,
+}
+
 /// Answers computed once per key.
 type Memoised<K, V> = RefCell<HashMap<K, Rc<V>>>;
+
+/// Per workload, a number shared by the workloads that declare the same named ports (name,
+/// protocol and number, in order).
+fn named_port_profiles(workloads: &[Workload]) -> Vec<u32> {
+    let mut profiles: HashMap<Vec<(&str, crate::net::conn::Protocol, u16)>, u32> = HashMap::new();
+    workloads
+        .iter()
+        .map(|w| {
+            let declared = w
+                .containers
+                .iter()
+                .flat_map(|c| &c.ports)
+                .filter_map(|p| Some((p.name.as_deref()?, p.protocol, p.port)))
+                .collect();
+            let next = profiles.len() as u32;
+            *profiles.entry(declared).or_insert(next)
+        })
+        .collect()
+}
 
 fn dir_index(d: Direction) -> usize {
     match d {
@@ -442,6 +476,8 @@ impl<'c> Engine<'c> {
             layer_static,
             layered,
             roles: Default::default(),
+            profiles: named_port_profiles(&cluster.workloads),
+            named: Default::default(),
             memo: Memo::new([&Roles::default(), &Roles::default()]),
             sides: RefCell::default(),
             np_sides: RefCell::default(),
@@ -449,13 +485,17 @@ impl<'c> Engine<'c> {
             calico,
             calico_sides: RefCell::default(),
         };
-        engine.roles = [Direction::Ingress, Direction::Egress].map(|d| engine.classify(d));
+        let [(ingress, ingress_named), (egress, egress_named)] =
+            [Direction::Ingress, Direction::Egress].map(|d| engine.classify(d));
+        engine.roles = [ingress, egress];
+        engine.named = [ingress_named, egress_named];
         engine.memo = Memo::new(engine.roles.each_ref());
         engine
     }
 
-    /// The subject and peer classes of every workload in one direction (see `memo`).
-    fn classify(&self, direction: Direction) -> Roles {
+    /// The subject and peer classes of every workload in one direction (see `memo`), and what
+    /// the NetworkPolicy rules with named ports mean on the workloads they were met on.
+    fn classify(&self, direction: Direction) -> (Roles, NamedConns) {
         let d = dir_index(direction);
         let workloads = &self.cluster.workloads;
         // Every rule of the direction, numbered across policies.
@@ -477,21 +517,7 @@ impl<'c> Engine<'c> {
         // What a rule with named ports (of either family) means on a workload, as an interned
         // number; workloads that declare the same named ports share it, so it is computed once
         // per rule and set of named ports.
-        let mut named_ports: HashMap<Vec<(&str, crate::net::conn::Protocol, u16)>, u32> =
-            HashMap::new();
-        let profiles: Vec<u32> = workloads
-            .iter()
-            .map(|w| {
-                let declared = w
-                    .containers
-                    .iter()
-                    .flat_map(|c| &c.ports)
-                    .filter_map(|p| Some((p.name.as_deref()?, p.protocol, p.port)))
-                    .collect();
-                let next = named_ports.len() as u32;
-                *named_ports.entry(declared).or_insert(next)
-            })
-            .collect();
+        let profiles = &self.profiles;
         let mut meanings: HashMap<ConnSet, u32> = HashMap::new();
         let mut resolved: HashMap<(bool, usize, usize, u32), u32> = HashMap::new();
         // `layer`: a rule (p, r) of a cluster-wide policy, else of a NetworkPolicy.
@@ -675,7 +701,16 @@ impl<'c> Engine<'c> {
             (np_reps.len(), np_peer_reps.len()),
             (layer_reps.len(), layer_peer_reps.len()),
         ];
-        roles
+        let mut sets = vec![ConnSet::none(); meanings.len()];
+        for (set, id) in meanings {
+            sets[id as usize] = set;
+        }
+        let index = resolved
+            .into_iter()
+            .filter(|((layer, ..), _)| !layer)
+            .map(|((_, p, r, profile), id)| ((p as u32, r as u32, profile), id))
+            .collect();
+        (roles, NamedConns { index, sets })
     }
 
     /// The Calico policies that select a workload in a direction, in pipeline order (empty
@@ -777,6 +812,33 @@ impl<'c> Engine<'c> {
         }
     }
 
+    /// [`Engine::rule_conns`] towards the workload numbered `destination`, looked up when
+    /// `classify` met the rule on a workload with the same named ports.
+    fn rule_conns_to(
+        &self,
+        policy: usize,
+        direction: Direction,
+        rule: usize,
+        destination: Option<usize>,
+    ) -> Cow<'_, ConnSet> {
+        let named = &self.named[dir_index(direction)];
+        let known = destination.and_then(|w| {
+            let key = (policy as u32, rule as u32, self.profiles[w]);
+            named.index.get(&key)
+        });
+        match known {
+            Some(&id) if self.static_conns[policy][dir_index(direction)][rule].is_none() => {
+                Cow::Borrowed(&named.sets[id as usize])
+            }
+            _ => self.rule_conns(
+                policy,
+                direction,
+                rule,
+                destination.map(|w| &self.cluster.workloads[w]),
+            ),
+        }
+    }
+
     /// Calls `visit` with each rule of `this` endpoint's policies that admits some of the
     /// connection with `peer`; returns whether `this` is isolated in that direction at all.
     fn admitting(
@@ -793,8 +855,8 @@ impl<'c> Engine<'c> {
         let isolated_by = self.isolating(w, direction);
         // Named ports resolve against the destination pod.
         let destination = match (direction, peer) {
-            (Direction::Ingress, _) => Some(&self.cluster.workloads[w]),
-            (Direction::Egress, Endpoint::Workload(d)) => Some(&self.cluster.workloads[d]),
+            (Direction::Ingress, _) => Some(w),
+            (Direction::Egress, Endpoint::Workload(d)) => Some(d),
             (Direction::Egress, Endpoint::Ip(_)) => None,
         };
         for &p in isolated_by {
@@ -805,7 +867,7 @@ impl<'c> Engine<'c> {
                         Endpoint::Ip(ip) => matcher.ips.contains(ip),
                     };
                 if admits {
-                    let conns = self.rule_conns(p, direction, r, destination);
+                    let conns = self.rule_conns_to(p, direction, r, destination);
                     if !conns.is_empty() {
                         visit(p, r, &conns);
                     }
