@@ -458,9 +458,10 @@ fn next_round_within(
         .filter(|e| !known.contains(e))
         .cloned()
         .collect();
-    next.fixed.extras.extend(added);
+    // (A later round's count of its documents is in this round's: left out.)
+    let written = format!("also written, in a second round ({why})");
     for note in &again.notes {
-        if !next.notes.contains(note) {
+        if !next.notes.contains(note) && !note.starts_with(&written) {
             next.notes.push(note.clone());
         }
     }
@@ -472,6 +473,18 @@ fn next_round_within(
                 f.message
             )
         }));
+    // The documents only the second round's findings ask for (AMB004's AuthorizationPolicies
+    // for the rules its fixes open): no finding of the first names them.
+    if !added.is_empty() {
+        let names = added.iter().map(|e| format!("`{}`", e.name)).collect();
+        next.notes.push(format!(
+            "{written}: {} extra document{} the findings of the corrected YAML ask for: {}",
+            added.len(),
+            if added.len() == 1 { "" } else { "s" },
+            rules::list(names)
+        ));
+    }
+    next.fixed.extras.extend(added);
     Some(next)
 }
 

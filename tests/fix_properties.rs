@@ -148,7 +148,8 @@ fn distinct_extras(report: &Report) -> bool {
 
 /// A cluster whose fix takes a second round (the first round's fixes of Pass rules hand 15008/TCP
 /// on to NetworkPolicy, whose fixes of the waypoint hops show on the fixed text only) and whose
-/// Deny rules get AMB004's AuthorizationPolicies: each is written once.
+/// Deny rules get AMB004's AuthorizationPolicies: each is written once, and those only the
+/// second round asks for are said.
 #[test]
 fn a_second_round_writes_each_extra_document_once() {
     let mut text = cluster::generate(cluster::S, 5);
@@ -165,6 +166,25 @@ fn a_second_round_writes_each_extra_document_once() {
         report.fixed.extras.len()
     );
     assert!(distinct_extras(&report));
+    // The documents only the second round asks for are said in a note, with their number.
+    let written = report
+        .notes
+        .iter()
+        .find_map(|n| n.strip_prefix("also written, in a second round ("))
+        .expect("a note on the second round's documents");
+    let (count, names) = written
+        .split_once("): ")
+        .and_then(|(_, rest)| {
+            rest.split_once(" extra documents the findings of the corrected YAML ask for: ")
+        })
+        .expect("the note's wording");
+    let count: usize = count.parse().expect("a count");
+    assert!(count > 0 && count < report.fixed.extras.len(), "{written}");
+    let first = names.split('`').nth(1).expect("a name");
+    assert!(
+        report.fixed.extras.iter().any(|e| e.name == first),
+        "{written}"
+    );
 }
 
 /// The generated clusters do exercise the fixer: a medium one with sidecars and a gateway has
