@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{Output, sender_names, subject};
+use crate::ambient::paths::Block;
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::Code;
 use crate::net::Direction;
@@ -100,7 +101,13 @@ pub fn check(cx: &Context, out: &mut Output) {
                 }
                 // Before a lone destination leaves its own sources: the blocks of a policy per
                 // namespace then share one source set, which the matrix counts once.
-                out.blocked.push((sources.clone(), hit_members.clone()));
+                for (layer, sources) in super::hbone_layers(cx, d, &sources, Direction::Ingress) {
+                    out.blocked.push(Block {
+                        sources,
+                        destinations: hit_members.clone(),
+                        layer,
+                    });
+                }
                 if let [only] = hit_members[..]
                     && !cx.replicated(only)
                 {

@@ -4,6 +4,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::collections::BTreeMap;
 
 use super::{Output, names, subject};
+use crate::ambient::paths::Block;
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::Code;
 use crate::net::Direction;
@@ -87,7 +88,13 @@ pub fn check(cx: &Context, out: &mut Output) {
                 for &m in &senders {
                     from.insert(m);
                 }
-                out.blocked.push((from, blocked.iter().collect()));
+                for (layer, to) in super::hbone_layers(cx, s, &blocked, Direction::Egress) {
+                    out.blocked.push(Block {
+                        sources: from.clone(),
+                        destinations: to.iter().collect(),
+                        layer,
+                    });
+                }
                 let hit = hits.entry((p, i)).or_insert_with(|| Hit {
                     sources: BitSet::new(workloads.len()),
                     destinations: BitSet::new(workloads.len()),
