@@ -123,18 +123,59 @@ pub struct NamespacePairs {
     pub to: String,
     /// The pairs blocked, each once whatever blocks it.
     pub blocked: u32,
-    /// The pairs each layer blocks, in pipeline order, layers that block none left out. A pair
-    /// two layers block (one the source's egress, the other the destination's ingress, or two
-    /// hops through a waypoint) counts in both, so these may add up to more than `blocked`.
+    /// The pairs each layer blocks. A pair two layers block (one the source's egress, the
+    /// other the destination's ingress, or two hops through a waypoint) counts in both, so these
+    /// may add up to more than `blocked`.
     #[serde(default)]
-    pub layers: Vec<LayerCount>,
+    pub layers: LayerCounts,
 }
 
-/// How many of a pair of namespaces' workload pairs one layer blocks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LayerCount {
-    pub layer: Layer,
-    pub blocked: u32,
+/// How many of a pair of namespaces' workload pairs each layer blocks (in JSON, the layers that
+/// block some: `{"admin": 4, "network_policy": 2}`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerCounts {
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub admin: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub network_policy: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cilium: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub calico: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub baseline: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl LayerCounts {
+    fn count(&mut self, layer: Layer) -> &mut u32 {
+        match layer {
+            Layer::Admin => &mut self.admin,
+            Layer::NetworkPolicy => &mut self.network_policy,
+            Layer::Cilium => &mut self.cilium,
+            Layer::Calico => &mut self.calico,
+            Layer::Baseline => &mut self.baseline,
+        }
+    }
+
+    /// The layers that block some pair, with how many, in pipeline order.
+    pub fn blocking(&self) -> Vec<(Layer, u32)> {
+        let counts = [
+            self.admin,
+            self.network_policy,
+            self.cilium,
+            self.calico,
+            self.baseline,
+        ];
+        Layer::ALL
+            .into_iter()
+            .zip(counts)
+            .filter(|&(_, n)| n > 0)
+            .collect()
+    }
 }
 
 /// Workload pairs an HBONE finding reports blocked once enrolled: every source to every
@@ -454,23 +495,19 @@ pub fn summary(cx: &Context, blocked: &[Block]) -> Vec<NamespacePairs> {
     counted
         .cells
         .iter()
-        .map(|&((from, to), blocked)| NamespacePairs {
-            from: name(counted.buckets[from]),
-            to: name(counted.buckets[to]),
-            blocked: count(blocked),
-            layers: counted
-                .layers
-                .iter()
-                .filter_map(|(layer, cells)| {
-                    let i = cells
-                        .binary_search_by_key(&(from, to), |&(key, _)| key)
-                        .ok()?;
-                    Some(LayerCount {
-                        layer: *layer,
-                        blocked: count(cells[i].1),
-                    })
-                })
-                .collect(),
+        .map(|&((from, to), blocked)| {
+            let mut layers = LayerCounts::default();
+            for (layer, cells) in &counted.layers {
+                if let Ok(i) = cells.binary_search_by_key(&(from, to), |&(key, _)| key) {
+                    *layers.count(*layer) = count(cells[i].1);
+                }
+            }
+            NamespacePairs {
+                from: name(counted.buckets[from]),
+                to: name(counted.buckets[to]),
+                blocked: count(blocked),
+                layers,
+            }
         })
         .collect()
 }
@@ -528,26 +565,25 @@ fn count_blocked(
         bucket[n] = b;
     }
     let cells = tally.cells(&bucket);
-    // Most clusters' blocks are of one layer: its cells are all the cells.
-    let mut present: Vec<Layer> = blocked.iter().map(|b| b.layer).collect();
-    crate::sort::sort(&mut present);
-    present.dedup();
-    let layers = match present[..] {
-        [] => Vec::new(),
-        [only] => vec![(only, cells.clone())],
-        _ => present
-            .iter()
-            .map(|&layer| {
-                let of: Vec<&Block> = blocked.iter().filter(|b| b.layer == layer).collect();
-                let tally = Tally::new(namespace_of, namespaces, replicated, &of);
-                (layer, tally.cells(&bucket))
-            })
-            .collect(),
+    // Each layer's blocks; most clusters' are of one layer, whose cells are all the cells.
+    let mut of: [Vec<&Block>; 5] = Default::default();
+    for block in blocked {
+        of[block.layer as usize].push(block);
     }
-    .into_iter()
-    // (A layer whose blocks hold only a pod and itself blocks no pair.)
-    .filter(|(_, cells)| !cells.is_empty())
-    .collect();
+    let mut layers = Vec::new();
+    for (layer, of) in Layer::ALL.into_iter().zip(&of) {
+        let cells = if of.len() == blocked.len() {
+            cells.clone()
+        } else if of.is_empty() {
+            continue;
+        } else {
+            Tally::new(namespace_of, namespaces, replicated, of).cells(&bucket)
+        };
+        // (A layer whose blocks hold only a pod and itself blocks no pair.)
+        if !cells.is_empty() {
+            layers.push((layer, cells));
+        }
+    }
     Counted {
         buckets,
         folded,
@@ -1055,15 +1091,7 @@ spec:
             pairs
                 .iter()
                 .find(|p| p.from == from && p.to == to)
-                .map(|p| {
-                    (
-                        p.blocked,
-                        p.layers
-                            .iter()
-                            .map(|l| (l.layer, l.blocked))
-                            .collect::<Vec<_>>(),
-                    )
-                })
+                .map(|p| (p.blocked, p.layers.blocking()))
         };
         use Layer::{Admin, NetworkPolicy};
         // The guard rail: every `web` pod to both pods of a guarded namespace (not a pod to
@@ -1111,9 +1139,9 @@ spec:
         let by_layer = |layer: Layer| -> u64 {
             pairs
                 .iter()
-                .flat_map(|p| &p.layers)
-                .filter(|l| l.layer == layer)
-                .map(|l| u64::from(l.blocked))
+                .flat_map(|p| p.layers.blocking())
+                .filter(|&(l, _)| l == layer)
+                .map(|(_, n)| u64::from(n))
                 .sum()
         };
         assert_eq!(by_layer(Admin), 202 * 200 - 100);
@@ -1121,9 +1149,19 @@ spec:
         let total: u64 = pairs.iter().map(|p| u64::from(p.blocked)).sum();
         assert_eq!(total, 202 * 200 - 100 + 100);
         // The JSON the page reads: the total as before, the layers added.
-        let json = serde_json::to_value(&pairs[0]).unwrap();
-        assert!(json["blocked"].is_u64(), "{json}");
-        assert!(json["layers"][0]["layer"].is_string(), "{json}");
+        let edge = pairs
+            .iter()
+            .find(|p| p.from == "edge" && p.to == "guarded-000")
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(edge).unwrap(),
+            serde_json::json!({"from": "edge", "to": "guarded-000", "blocked": 4, "layers": {"admin": 4, "network_policy": 2}})
+        );
+        let read: NamespacePairs = serde_json::from_value(
+            serde_json::json!({"from": "a", "to": "b", "blocked": 3, "layers": {"baseline": 3}}),
+        )
+        .unwrap();
+        assert_eq!(read.layers.blocking(), vec![(Layer::Baseline, 3)]);
     }
 
     fn labels(pairs: &[(&str, &str)]) -> crate::model::labels::Labels {

@@ -65,13 +65,11 @@ impl RuleRef {
     }
 }
 
-/// The layer of the pipeline a deciding rule or policy belongs to, in pipeline order: what the
-/// page's namespace matrix counts blocked pairs by (a platform team's guard rail or a
-/// namespace's own NetworkPolicy).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
+/// The layer of the pipeline a deciding rule or policy belongs to: what the page's namespace
+/// matrix counts blocked pairs by (a platform team's guard rail or a namespace's own
+/// NetworkPolicy). Declared in pipeline order, as [`Layer::ALL`] lists them (`layer as usize`
+/// is a layer's place there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layer {
     /// The Admin tier: ClusterNetworkPolicy `tier: Admin` and AdminNetworkPolicy.
     Admin,

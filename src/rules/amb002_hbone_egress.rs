@@ -10,8 +10,8 @@ use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
 use crate::net::ranges::Ranges;
-use crate::pipeline::RuleRef;
 use crate::pipeline::engine::BitSet;
+use crate::pipeline::{PolicyRef, RuleRef};
 
 struct Hit {
     sources: BitSet,
@@ -88,13 +88,12 @@ pub fn check(cx: &Context, out: &mut Output) {
                 for &m in &senders {
                     from.insert(m);
                 }
-                for (layer, to) in super::hbone_layers(cx, s, &blocked, Direction::Egress) {
-                    out.blocked.push(Block {
-                        sources: from.clone(),
-                        destinations: to.iter().collect(),
-                        layer,
-                    });
-                }
+                // NetworkPolicy's (or Cilium's) rule does not admit 15008/TCP for them.
+                out.blocked.push(Block {
+                    sources: from,
+                    destinations: blocked.iter().collect(),
+                    layer: cx.cluster.layer(PolicyRef::Network(p)),
+                });
                 let hit = hits.entry((p, i)).or_insert_with(|| Hit {
                     sources: BitSet::new(workloads.len()),
                     destinations: BitSet::new(workloads.len()),

@@ -41,41 +41,8 @@ pub struct Output {
 }
 
 /// The layer that decides 15008/TCP on `this` side (a workload's ingress or egress) towards
-/// each of `peers`, with the peers it decides for. Without a cluster-wide or Calico policy on
-/// the side it is the isolating NetworkPolicies' layer, asked nothing more; else one verdict
-/// per peer class (the class tables hold it).
-pub fn hbone_layers(
-    cx: &Context,
-    this: usize,
-    peers: &BitSet,
-    direction: Direction,
-) -> Vec<(Layer, BitSet)> {
-    let engine = cx.engine;
-    let isolating = engine.isolating(this, direction);
-    if engine.layered(this, direction).is_empty()
-        && engine.calico_layered(this, direction).is_empty()
-    {
-        return vec![(cx.cluster.network_layer(isolating), peers.clone())];
-    }
-    let mut by_class: foldhash::HashMap<u32, Layer> = Default::default();
-    let mut out: Vec<(Layer, BitSet)> = Vec::new();
-    for peer in peers.iter() {
-        let layer = *by_class
-            .entry(engine.peer_class(peer, direction))
-            .or_insert_with(|| hbone_layer(cx, this, peer, direction));
-        match out.iter_mut().find(|(l, _)| *l == layer) {
-            Some((_, set)) => set.insert(peer),
-            None => {
-                let mut set = BitSet::new(peers.len());
-                set.insert(peer);
-                out.push((layer, set));
-            }
-        }
-    }
-    out
-}
-
-/// The layer that decides 15008/TCP on `this` side towards `peer`.
+/// `peer`: the isolating NetworkPolicies' without a cluster-wide or Calico policy on the side,
+/// else the decider of the side's verdict (the class tables hold it).
 pub fn hbone_layer(cx: &Context, this: usize, peer: usize, direction: Direction) -> Layer {
     let engine = cx.engine;
     let isolating = engine.isolating(this, direction);
