@@ -123,58 +123,46 @@ pub struct NamespacePairs {
     pub to: String,
     /// The pairs blocked, each once whatever blocks it.
     pub blocked: u32,
-    /// The pairs each layer blocks. A pair two layers block (one the source's egress, the
-    /// other the destination's ingress, or two hops through a waypoint) counts in both, so these
-    /// may add up to more than `blocked`.
-    #[serde(default)]
-    pub layers: LayerCounts,
-}
-
-/// How many of a pair of namespaces' workload pairs each layer blocks (in JSON, the layers that
-/// block some: `{"admin": 4, "network_policy": 2}`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LayerCounts {
+    /// The pairs each layer blocks (in JSON only the layers that block some, e.g. `"by_admin":
+    /// 4, "by_network_policy": 2`). A pair two layers block (one the source's egress, the other
+    /// the destination's ingress, or two hops through a waypoint) counts in both, so these may
+    /// add up to more than `blocked`.
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub admin: u32,
+    pub by_admin: u32,
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub network_policy: u32,
+    pub by_network_policy: u32,
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub cilium: u32,
+    pub by_cilium: u32,
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub calico: u32,
+    pub by_calico: u32,
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub baseline: u32,
+    pub by_baseline: u32,
 }
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-impl LayerCounts {
-    fn count(&mut self, layer: Layer) -> &mut u32 {
+impl NamespacePairs {
+    /// The pairs `layer` blocks.
+    pub fn by(&self, layer: Layer) -> u32 {
         match layer {
-            Layer::Admin => &mut self.admin,
-            Layer::NetworkPolicy => &mut self.network_policy,
-            Layer::Cilium => &mut self.cilium,
-            Layer::Calico => &mut self.calico,
-            Layer::Baseline => &mut self.baseline,
+            Layer::Admin => self.by_admin,
+            Layer::NetworkPolicy => self.by_network_policy,
+            Layer::Cilium => self.by_cilium,
+            Layer::Calico => self.by_calico,
+            Layer::Baseline => self.by_baseline,
         }
     }
 
-    /// The layers that block some pair, with how many, in pipeline order.
-    pub fn blocking(&self) -> Vec<(Layer, u32)> {
-        let counts = [
-            self.admin,
-            self.network_policy,
-            self.cilium,
-            self.calico,
-            self.baseline,
-        ];
-        Layer::ALL
-            .into_iter()
-            .zip(counts)
-            .filter(|&(_, n)| n > 0)
-            .collect()
+    fn by_mut(&mut self, layer: Layer) -> &mut u32 {
+        match layer {
+            Layer::Admin => &mut self.by_admin,
+            Layer::NetworkPolicy => &mut self.by_network_policy,
+            Layer::Cilium => &mut self.by_cilium,
+            Layer::Calico => &mut self.by_calico,
+            Layer::Baseline => &mut self.by_baseline,
+        }
     }
 }
 
@@ -496,18 +484,18 @@ pub fn summary(cx: &Context, blocked: &[Block]) -> Vec<NamespacePairs> {
         .cells
         .iter()
         .map(|&((from, to), blocked)| {
-            let mut layers = LayerCounts::default();
-            for (layer, cells) in &counted.layers {
-                if let Ok(i) = cells.binary_search_by_key(&(from, to), |&(key, _)| key) {
-                    *layers.count(*layer) = count(cells[i].1);
-                }
-            }
-            NamespacePairs {
+            let mut pairs = NamespacePairs {
                 from: name(counted.buckets[from]),
                 to: name(counted.buckets[to]),
                 blocked: count(blocked),
-                layers,
+                ..NamespacePairs::default()
+            };
+            for (layer, cells) in &counted.layers {
+                if let Ok(i) = cells.binary_search_by_key(&(from, to), |&(key, _)| key) {
+                    *pairs.by_mut(*layer) = count(cells[i].1);
+                }
             }
+            pairs
         })
         .collect()
 }
@@ -1091,7 +1079,14 @@ spec:
             pairs
                 .iter()
                 .find(|p| p.from == from && p.to == to)
-                .map(|p| (p.blocked, p.layers.blocking()))
+                .map(|p| {
+                    let by: Vec<(Layer, u32)> = Layer::ALL
+                        .into_iter()
+                        .map(|l| (l, p.by(l)))
+                        .filter(|&(_, n)| n > 0)
+                        .collect();
+                    (p.blocked, by)
+                })
         };
         use Layer::{Admin, NetworkPolicy};
         // The guard rail: every `web` pod to both pods of a guarded namespace (not a pod to
@@ -1136,14 +1131,7 @@ spec:
         assert_eq!(names.len(), MAX_MATRIX_NAMESPACES);
         // Across the matrix: the Admin tier blocks every `web` pod (202) to every guarded pod
         // (200) but the 100 to themselves; NetworkPolicy each team's pair and `edge`'s 200.
-        let by_layer = |layer: Layer| -> u64 {
-            pairs
-                .iter()
-                .flat_map(|p| p.layers.blocking())
-                .filter(|&(l, _)| l == layer)
-                .map(|(_, n)| u64::from(n))
-                .sum()
-        };
+        let by_layer = |layer: Layer| -> u64 { pairs.iter().map(|p| u64::from(p.by(layer))).sum() };
         assert_eq!(by_layer(Admin), 202 * 200 - 100);
         assert_eq!(by_layer(NetworkPolicy), 100 + 200);
         let total: u64 = pairs.iter().map(|p| u64::from(p.blocked)).sum();
@@ -1155,13 +1143,22 @@ spec:
             .unwrap();
         assert_eq!(
             serde_json::to_value(edge).unwrap(),
-            serde_json::json!({"from": "edge", "to": "guarded-000", "blocked": 4, "layers": {"admin": 4, "network_policy": 2}})
+            serde_json::json!({"from": "edge", "to": "guarded-000", "blocked": 4, "by_admin": 4, "by_network_policy": 2})
         );
         let read: NamespacePairs = serde_json::from_value(
-            serde_json::json!({"from": "a", "to": "b", "blocked": 3, "layers": {"baseline": 3}}),
+            serde_json::json!({"from": "a", "to": "b", "blocked": 3, "by_baseline": 3}),
         )
         .unwrap();
-        assert_eq!(read.layers.blocking(), vec![(Layer::Baseline, 3)]);
+        assert_eq!(
+            Layer::ALL.map(|l| read.by(l)),
+            [0, 0, 0, 0, 3],
+            "by_baseline is the Baseline tier's"
+        );
+        // An answer from before the layers: none.
+        let old: NamespacePairs =
+            serde_json::from_value(serde_json::json!({"from": "a", "to": "b", "blocked": 3}))
+                .unwrap();
+        assert_eq!(Layer::ALL.map(|l| old.by(l)), [0; 5]);
     }
 
     fn labels(pairs: &[(&str, &str)]) -> crate::model::labels::Labels {

@@ -102,13 +102,11 @@ pub fn check(cx: &Context, out: &mut Output) {
                         broken.destinations.insert(x);
                     }
                 };
-            // The layers that deny 15008/TCP on a blocked hop's side (`this` towards `peer`).
-            let mut layers: Vec<Layer> = Vec::new();
+            // The layers that deny 15008/TCP on a blocked hop's side (`this` towards `peer`),
+            // one bit per layer.
+            let mut layers = 0u8;
             let mut blocked_by = |this: usize, peer: usize, direction: Direction| {
-                let layer = super::hbone_layer(cx, this, peer, direction);
-                if !layers.contains(&layer) {
-                    layers.push(layer);
-                }
+                layers |= 1 << super::hbone_layer(cx, this, peer, direction) as u8;
             };
             let mut blocked = false;
             // Hop 1: source -> waypoint; hop 2: waypoint -> destination.
@@ -155,7 +153,10 @@ pub fn check(cx: &Context, out: &mut Output) {
                 for &x in &from {
                     sources.insert(x);
                 }
-                for layer in layers {
+                for layer in Layer::ALL
+                    .into_iter()
+                    .filter(|&l| layers & 1 << l as u8 != 0)
+                {
                     out.blocked.push(crate::ambient::paths::Block {
                         sources: sources.clone(),
                         destinations: to.clone(),

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use ambient_netpol::ambient::paths::{Edge, EdgeKind, LayerCounts, Node, NodeKind};
+use ambient_netpol::ambient::paths::{Edge, EdgeKind, Node, NodeKind};
 use ambient_netpol::pipeline::Layer;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -92,7 +92,7 @@ pub struct Grid {
     /// Namespaces instead: the pairs that count blocked workload pairs, with the pairs each
     /// layer blocks, the other cells empty (sparse: 20,000 namespaces would be 400 million
     /// cells).
-    counts: Option<HashMap<(usize, usize), (u32, LayerCounts)>>,
+    counts: Option<HashMap<(usize, usize), (u32, [u32; 5])>>,
     edges: HashMap<(usize, usize), Vec<Edge>>,
 }
 
@@ -119,29 +119,31 @@ impl Grid {
     /// stylesheet writes in it (`data-marks`).
     fn marks(&self, r: usize, c: usize) -> Option<String> {
         let (_, layers) = self.counts.as_ref()?.get(&(r, c))?;
-        Some(layers.blocking().iter().map(|&(l, _)| mark(l)).collect())
+        Some(
+            MARKS
+                .iter()
+                .zip(layers)
+                .filter(|&(_, &n)| n > 0)
+                .map(|(&m, _)| m)
+                .collect(),
+        )
     }
 }
 
-/// A layer's mark in the namespace matrix's cells and legend.
-fn mark(layer: Layer) -> &'static str {
-    match layer {
-        Layer::Admin => "A",
-        Layer::NetworkPolicy => "N",
-        Layer::Cilium => "Ci",
-        Layer::Calico => "C",
-        Layer::Baseline => "B",
-    }
-}
+/// Each layer's mark in the namespace matrix's cells and legend, in `Layer::ALL`'s order:
+/// Admin tier, NetworkPolicy, Cilium, Calico, Baseline tier.
+const MARKS: [&str; 5] = ["A", "N", "Ci", "C", "B"];
 
 /// What a namespace pair's cell says: how many workload pairs are blocked, and how many each
 /// layer blocks ("4 workload pairs blocked once enrolled: 4 by the Admin tier, 2 by
 /// NetworkPolicy").
-fn blocked_words(blocked: u32, layers: &LayerCounts) -> String {
+fn blocked_words(blocked: u32, layers: &[u32; 5]) -> String {
     let mut out = format!("{blocked} workload pairs blocked once enrolled");
-    for (i, (layer, n)) in layers.blocking().into_iter().enumerate() {
-        out += if i == 0 { ": " } else { ", " };
+    let mut first = true;
+    for (layer, &n) in Layer::ALL.iter().zip(layers).filter(|&(_, &n)| n > 0) {
+        out += if first { ": " } else { ", " };
         out += &format!("{n} by {}", layer.words());
+        first = false;
     }
     out
 }
@@ -505,7 +507,16 @@ pub fn NamespaceMatrix(
                 .filter_map(|p| {
                     Some((
                         (*row_of.get(p.from.as_str())?, *col_of.get(p.to.as_str())?),
-                        (p.blocked, p.layers),
+                        (
+                            p.blocked,
+                            [
+                                p.by_admin,
+                                p.by_network_policy,
+                                p.by_cilium,
+                                p.by_calico,
+                                p.by_baseline,
+                            ],
+                        ),
                     ))
                 })
                 .collect();
@@ -549,7 +560,7 @@ pub fn NamespaceMatrix(
             ))}
         </p>
         <div class="matrix-legend" aria-hidden="true">
-            <span class="cell blocked"></span>"workload pairs blocked once enrolled (how many: hover or focus the cell; a pair two layers block counts in both), by:"
+            <span class="cell blocked"></span>"workload pairs blocked once enrolled (how many: hover or focus the cell), by:"
             <span class="layer-key"><span class="cell blocked">"A"</span>"Admin tier"</span>
             <span class="layer-key"><span class="cell blocked">"N"</span>"NetworkPolicy"</span>
             <span class="layer-key"><span class="cell blocked">"Ci"</span>"Cilium"</span>
