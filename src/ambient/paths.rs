@@ -500,6 +500,9 @@ pub fn summary(cx: &Context, blocked: &[Block]) -> Vec<NamespacePairs> {
         .collect()
 }
 
+/// Blocked workload pairs per (source bucket, destination bucket), by key.
+type Cells = Vec<((usize, usize), u64)>;
+
 /// Blocked workload pairs counted per pair of buckets ([`count_blocked`]).
 #[derive(Debug, PartialEq)]
 struct Counted {
@@ -511,7 +514,7 @@ struct Counted {
     cells: Vec<((usize, usize), u64)>,
     /// Each layer that blocks some pair, in pipeline order, with its cells as `cells` (the
     /// pairs that layer blocks).
-    layers: Vec<(Layer, Vec<((usize, usize), u64)>)>,
+    layers: Vec<(Layer, Cells)>,
 }
 
 /// Counts the blocked (source, destination) pairs per pair of namespaces: the union of each

@@ -266,6 +266,7 @@ impl<B> Hit<B> {
     /// `peer_members`: the members with another peer join `subjects`, the peers `peers`, and the
     /// broken (sources, destinations) go to the page's matrix with `layer`, the layer that
     /// denies 15008/TCP between them.
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         cx: &Context,

@@ -282,11 +282,11 @@ test("the matrix of namespaces says which layer blocks: a cluster-wide guard rai
     // both, and their cells say how many pairs each blocks.
     await expect(matrix.locator('.cell.blocked[data-marks="A"]').first()).toHaveAttribute(
       "aria-label",
-      /^\S+ to ns-[0-9]: (\d+) workload pairs blocked once enrolled: \1 by the Admin tier$/,
+      /^.+ to ns-[0-9]: (\d+) workload pairs blocked once enrolled: \1 by the Admin tier$/,
     );
     await expect(matrix.locator('.cell.blocked[data-marks="N"]').first()).toHaveAttribute(
       "aria-label",
-      /^\S+ to ns-[0-9]{2,}: (\d+) workload pairs blocked once enrolled: \1 by NetworkPolicy$/,
+      /^.+ to ns-[0-9]{2,}: (\d+) workload pairs blocked once enrolled: \1 by NetworkPolicy$/,
     );
     await expect(matrix.locator('.cell[data-cell="0-0"]')).toHaveAttribute("data-marks", "AN");
     await expect(matrix.locator('.cell[data-cell="0-0"]')).toHaveAttribute(

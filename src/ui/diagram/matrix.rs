@@ -82,6 +82,10 @@ impl Head {
     }
 }
 
+/// (row, column) to the workload pairs blocked, and how many each layer blocks (by
+/// `Layer::ALL`'s order).
+type Counts = HashMap<(usize, usize), (u32, [u32; 5])>;
+
 /// The matrix's rows, columns and cells for one view and filter.
 #[derive(Clone, Default, PartialEq)]
 pub struct Grid {
@@ -92,7 +96,7 @@ pub struct Grid {
     /// Namespaces instead: the pairs that count blocked workload pairs, with the pairs each
     /// layer blocks, the other cells empty (sparse: 20,000 namespaces would be 400 million
     /// cells).
-    counts: Option<HashMap<(usize, usize), (u32, [u32; 5])>>,
+    counts: Option<Counts>,
     edges: HashMap<(usize, usize), Vec<Edge>>,
 }
 
