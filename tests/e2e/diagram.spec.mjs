@@ -310,6 +310,24 @@ test.describe("accessibility", () => {
   // axe-core is injected as a script, which the page's own CSP rightly forbids.
   test.use({ bypassCSP: true });
 
+  test("the matrix of namespaces with its layers' marks passes axe-core in light and dark", async ({ page }) => {
+    test.setTimeout(120_000);
+    const { createRequire } = await import("node:module");
+    const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+    await page.goto("./");
+    await pasteAll(page, guardedCluster(450_000));
+    await expect(page.locator(".status")).toContainText(/Analysed [0-9]{3,} objects/, { timeout: 90_000 });
+    await showTab(page, "Paths");
+    await expect(page.locator('.namespace-matrix .cell[data-marks="AN"]').first()).toBeVisible();
+    await page.addScriptTag({ path: axePath });
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const result = await page.evaluate(async () => window.axe.run([".diagram"], { resultTypes: ["violations"] }));
+      const summary = result.violations.map((v) => `${v.id}: ${v.nodes.length} × ${v.nodes[0].target.join(" ")} ${v.nodes[0].failureSummary}`);
+      expect(summary, scheme).toEqual([]);
+    }
+  });
+
   for (const [name, text] of Object.entries(APPS)) {
     test(`${name}: the diagram passes axe-core in light and dark, graph and matrix`, async ({ page }) => {
       const { createRequire } = await import("node:module");
