@@ -8,8 +8,8 @@ use super::mesh::{Membership, Reason};
 use super::{Context, HBONE_PORT, ProbeSnat, Route};
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
-use crate::pipeline::PolicyRef;
 use crate::pipeline::engine::{BitSet, Decider, Endpoint, SideVerdict};
+use crate::pipeline::{Layer, PolicyRef};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -121,7 +121,59 @@ pub struct ZtunnelDenial {
 pub struct NamespacePairs {
     pub from: String,
     pub to: String,
+    /// The pairs blocked, each once whatever blocks it.
     pub blocked: u32,
+    /// The pairs each layer blocks (in JSON only the layers that block some, e.g. `"by_admin":
+    /// 4, "by_network_policy": 2`). A pair two layers block (one the source's egress, the other
+    /// the destination's ingress, or two hops through a waypoint) counts in both, so these may
+    /// add up to more than `blocked`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub by_admin: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub by_network_policy: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub by_cilium: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub by_calico: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub by_baseline: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl NamespacePairs {
+    /// The pairs `layer` blocks.
+    pub fn by(&self, layer: Layer) -> u32 {
+        match layer {
+            Layer::Admin => self.by_admin,
+            Layer::NetworkPolicy => self.by_network_policy,
+            Layer::Cilium => self.by_cilium,
+            Layer::Calico => self.by_calico,
+            Layer::Baseline => self.by_baseline,
+        }
+    }
+
+    fn by_mut(&mut self, layer: Layer) -> &mut u32 {
+        match layer {
+            Layer::Admin => &mut self.by_admin,
+            Layer::NetworkPolicy => &mut self.by_network_policy,
+            Layer::Cilium => &mut self.by_cilium,
+            Layer::Calico => &mut self.by_calico,
+            Layer::Baseline => &mut self.by_baseline,
+        }
+    }
+}
+
+/// Workload pairs an HBONE finding reports blocked once enrolled: every source to every
+/// destination but itself (a workload of one pod is not its own peer), and the layer whose rule
+/// blocks 15008/TCP between them (`rules::Output::blocked`).
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub sources: BitSet,
+    pub destinations: Vec<usize>,
+    pub layer: Layer,
 }
 
 /// The paths of a cluster. Only connections through an isolated side are drawn (everything else
@@ -398,11 +450,11 @@ pub(crate) fn inferred_label(labels: &crate::model::labels::Labels) -> String {
 pub const MAX_MATRIX_NAMESPACES: usize = 150;
 
 /// What a large cluster's matrix shows instead of edges: per pair of namespaces, how many
-/// workload pairs the HBONE rules (AMB001, AMB002, AMB005) report blocked once enrolled, from
-/// the blocks they found (`rules::Output::blocked`): no verdict per pair, and past
-/// [`MAX_MATRIX_NAMESPACES`] the least blocked namespaces are one row and column ("N other
-/// namespaces").
-pub fn summary(cx: &Context, blocked: &[(BitSet, Vec<usize>)]) -> Vec<NamespacePairs> {
+/// workload pairs the HBONE rules (AMB001, AMB002, AMB005) report blocked once enrolled, in all
+/// and per layer, from the blocks they found (`rules::Output::blocked`): no verdict per pair,
+/// and past [`MAX_MATRIX_NAMESPACES`] the least blocked namespaces are one row and column ("N
+/// other namespaces").
+pub fn summary(cx: &Context, blocked: &[Block]) -> Vec<NamespacePairs> {
     let workloads = &cx.cluster.workloads;
     let mut names: Vec<&str> = workloads.iter().map(|w| w.namespace.as_str()).collect();
     crate::sort::sort(&mut names);
@@ -427,16 +479,29 @@ pub fn summary(cx: &Context, blocked: &[(BitSet, Vec<usize>)]) -> Vec<NamespaceP
         Some(n) => names[n].to_string(),
         None => format!("{folded} other namespaces"),
     };
+    let count = |c: u64| u32::try_from(c).unwrap_or(u32::MAX);
     counted
         .cells
-        .into_iter()
-        .map(|((from, to), blocked)| NamespacePairs {
-            from: name(counted.buckets[from]),
-            to: name(counted.buckets[to]),
-            blocked: u32::try_from(blocked).unwrap_or(u32::MAX),
+        .iter()
+        .map(|&((from, to), blocked)| {
+            let mut pairs = NamespacePairs {
+                from: name(counted.buckets[from]),
+                to: name(counted.buckets[to]),
+                blocked: count(blocked),
+                ..NamespacePairs::default()
+            };
+            for (layer, cells) in &counted.layers {
+                if let Ok(i) = cells.binary_search_by_key(&(from, to), |&(key, _)| key) {
+                    *pairs.by_mut(*layer) = count(cells[i].1);
+                }
+            }
+            pairs
         })
         .collect()
 }
+
+/// Blocked workload pairs per (source bucket, destination bucket), by key.
+type Cells = Vec<((usize, usize), u64)>;
 
 /// Blocked workload pairs counted per pair of buckets ([`count_blocked`]).
 #[derive(Debug, PartialEq)]
@@ -445,107 +510,31 @@ struct Counted {
     buckets: Vec<Option<usize>>,
     /// How many namespaces the last bucket holds (0: none folded).
     folded: usize,
-    /// (source bucket, destination bucket) to the pairs blocked, zero counts left out.
+    /// (source bucket, destination bucket) to the pairs blocked, by key, zero counts left out.
     cells: Vec<((usize, usize), u64)>,
+    /// Each layer that blocks some pair, in pipeline order, with its cells as `cells` (the
+    /// pairs that layer blocks).
+    layers: Vec<(Layer, Cells)>,
 }
 
 /// Counts the blocked (source, destination) pairs per pair of namespaces: the union of each
 /// destination's blocks, a pair reported by two rules counting once, and a workload of one pod
-/// not its own peer. It costs what the distinct source sets cost, not what the pairs cost:
-/// destinations whose blocks have the same sources are counted together (a policy per namespace
-/// that blocks every mesh client is one source set for all of them). Past `max` namespaces with
-/// blocked pairs, the `max - 1` with the most keep their row and column and the rest share one.
+/// not its own peer; then the same per layer, from that layer's blocks alone. It costs what the
+/// distinct source sets cost, not what the pairs cost ([`Tally`]), once for all blocks and once
+/// more per layer when several layers block (each layer's blocks are a part of all of them).
+/// Past `max` namespaces with blocked pairs, the `max - 1` with the most keep their row and
+/// column and the rest share one, in every layer's cells alike.
 fn count_blocked(
     namespace_of: &[usize],
     namespaces: usize,
     replicated: &dyn Fn(usize) -> bool,
-    blocked: &[(BitSet, Vec<usize>)],
+    blocked: &[Block],
     max: usize,
 ) -> Counted {
-    // Blocks with the same sources are one set (sorted, not hashed: the page's module
-    // already has the sort).
-    let mut order: Vec<usize> = (0..blocked.len()).collect();
-    crate::sort::sort_by_key(&mut order, |&b| &blocked[b].0);
-    let mut set_of: Vec<&BitSet> = Vec::new();
-    let mut block_set = vec![0u32; blocked.len()];
-    for (i, &b) in order.iter().enumerate() {
-        if i == 0 || blocked[order[i - 1]].0 != blocked[b].0 {
-            set_of.push(&blocked[b].0);
-        }
-        block_set[b] = set_of.len() as u32 - 1;
-    }
-    let mut by_destination: Vec<(usize, u32)> = blocked
-        .iter()
-        .zip(&block_set)
-        .flat_map(|((_, destinations), &set)| destinations.iter().map(move |&d| (d, set)))
-        .collect();
-    crate::sort::sort(&mut by_destination);
-    by_destination.dedup();
-    // A destination's sets, its signature; destinations grouped by signature.
-    let mut signed: Vec<(Vec<u32>, usize)> = by_destination
-        .chunk_by(|a, b| a.0 == b.0)
-        .map(|group| (group.iter().map(|&(_, set)| set).collect(), group[0].0))
-        .collect();
-    crate::sort::sort(&mut signed);
-    // Per signature: its sources, per namespace (sparse) and in all; per (signature,
-    // destination namespace): how many destinations; per destination namespace: how many
-    // destinations are among their own blocked sources but only one pod.
-    let mut per_namespace: Vec<Vec<(usize, u64)>> = Vec::new();
-    let mut destinations: Vec<((usize, usize), u64)> = Vec::new();
-    let mut own = vec![0u64; namespaces];
-    let mut dense = vec![0u64; namespaces];
-    for (i, (signature, d)) in signed.iter().enumerate() {
-        let d = *d;
-        if i == 0 || signed[i - 1].0 != *signature {
-            let mut union = set_of[signature[0] as usize].clone();
-            for &set in &signature[1..] {
-                union.union_with(set_of[set as usize]);
-            }
-            let mut touched = Vec::new();
-            for s in union.iter() {
-                let n = namespace_of[s];
-                if dense[n] == 0 {
-                    touched.push(n);
-                }
-                dense[n] += 1;
-            }
-            crate::sort::sort(&mut touched);
-            per_namespace.push(
-                touched
-                    .iter()
-                    .map(|&n| (n, std::mem::take(&mut dense[n])))
-                    .collect(),
-            );
-        }
-        let id = per_namespace.len() - 1;
-        destinations.push(((id, namespace_of[d]), 1));
-        let contains = signature
-            .iter()
-            .any(|&set| set_of[set as usize].contains(d));
-        if contains && !replicated(d) {
-            own[namespace_of[d]] += 1;
-        }
-    }
-    let destinations = summed(destinations);
+    let all: Vec<&Block> = blocked.iter().collect();
+    let tally = Tally::new(namespace_of, namespaces, replicated, &all);
     // Each namespace's blocked pairs, as source and as destination, choose the kept ones.
-    let mut total = vec![0u64; namespaces];
-    let sizes: Vec<u64> = per_namespace
-        .iter()
-        .map(|sources| sources.iter().map(|&(_, c)| c).sum())
-        .collect();
-    let mut per_signature = vec![0u64; per_namespace.len()];
-    for &((id, n), count) in &destinations {
-        per_signature[id] += count;
-        total[n] += count * sizes[id];
-    }
-    for (id, sources) in per_namespace.iter().enumerate() {
-        for &(n, c) in sources {
-            total[n] += per_signature[id] * c;
-        }
-    }
-    for (n, &own) in own.iter().enumerate() {
-        total[n] -= 2 * own;
-    }
+    let total = tally.totals(namespaces);
     let mut kept: Vec<usize> = (0..namespaces).filter(|&n| total[n] > 0).collect();
     let folded = if kept.len() > max.max(2) {
         kept.len() - (max.max(2) - 1)
@@ -566,33 +555,177 @@ fn count_blocked(
     for (b, &n) in kept.iter().enumerate() {
         bucket[n] = b;
     }
-    // The cells, from the signatures' sources folded into buckets.
-    let by_bucket = summed(
-        destinations
-            .iter()
-            .map(|&((id, n), count)| ((id, bucket[n]), count))
-            .collect(),
-    );
-    let mut cells: Vec<((usize, usize), u64)> = Vec::new();
-    for &((id, to), count) in &by_bucket {
-        for &(n, c) in &per_namespace[id] {
-            cells.push(((bucket[n], to), count * c));
+    let cells = tally.cells(&bucket);
+    // Each layer's blocks; most clusters' are of one layer, whose cells are all the cells.
+    let mut of: [Vec<&Block>; 5] = Default::default();
+    for block in blocked {
+        of[block.layer as usize].push(block);
+    }
+    let mut layers = Vec::new();
+    for (layer, of) in Layer::ALL.into_iter().zip(&of) {
+        let cells = if of.len() == blocked.len() {
+            cells.clone()
+        } else if of.is_empty() {
+            continue;
+        } else {
+            Tally::new(namespace_of, namespaces, replicated, of).cells(&bucket)
+        };
+        // (A layer whose blocks hold only a pod and itself blocks no pair.)
+        if !cells.is_empty() {
+            layers.push((layer, cells));
         }
     }
-    let mut cells = summed(cells);
-    for (n, &own) in own.iter().enumerate() {
-        if own > 0 {
-            let cell = (bucket[n], bucket[n]);
-            if let Ok(i) = cells.binary_search_by_key(&cell, |&(key, _)| key) {
-                cells[i].1 -= own;
-            }
-        }
-    }
-    cells.retain(|&(_, c)| c > 0);
     Counted {
         buckets,
         folded,
         cells,
+        layers,
+    }
+}
+
+/// Blocks counted by their distinct source sets: destinations whose blocks have the same
+/// sources are counted together (a policy per namespace that blocks every mesh client is one
+/// source set for all of them), so the cost is what the distinct source sets cost, not what
+/// the pairs cost.
+struct Tally {
+    /// Per signature (a destination's distinct source sets): the union of its sources, counted
+    /// per namespace (sparse, by namespace).
+    per_namespace: Vec<Vec<(usize, u64)>>,
+    /// (signature, destination namespace) to how many destinations, by key.
+    destinations: Vec<((usize, usize), u64)>,
+    /// Per namespace: how many of its destinations are among their own blocked sources but run
+    /// one pod (not their own peer).
+    own: Vec<u64>,
+}
+
+impl Tally {
+    fn new(
+        namespace_of: &[usize],
+        namespaces: usize,
+        replicated: &dyn Fn(usize) -> bool,
+        blocked: &[&Block],
+    ) -> Tally {
+        // Blocks with the same sources are one set (sorted, not hashed: the page's module
+        // already has the sort).
+        let mut order: Vec<usize> = (0..blocked.len()).collect();
+        crate::sort::sort_by_key(&mut order, |&b| &blocked[b].sources);
+        let mut set_of: Vec<&BitSet> = Vec::new();
+        let mut block_set = vec![0u32; blocked.len()];
+        for (i, &b) in order.iter().enumerate() {
+            if i == 0 || blocked[order[i - 1]].sources != blocked[b].sources {
+                set_of.push(&blocked[b].sources);
+            }
+            block_set[b] = set_of.len() as u32 - 1;
+        }
+        let mut by_destination: Vec<(usize, u32)> = blocked
+            .iter()
+            .zip(&block_set)
+            .flat_map(|(block, &set)| block.destinations.iter().map(move |&d| (d, set)))
+            .collect();
+        crate::sort::sort(&mut by_destination);
+        by_destination.dedup();
+        // A destination's sets, its signature; destinations grouped by signature.
+        let mut signed: Vec<(Vec<u32>, usize)> = by_destination
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|group| (group.iter().map(|&(_, set)| set).collect(), group[0].0))
+            .collect();
+        crate::sort::sort(&mut signed);
+        // Per signature: its sources, per namespace (sparse); per (signature, destination
+        // namespace): how many destinations; per destination namespace: how many destinations
+        // are among their own blocked sources but only one pod.
+        let mut per_namespace: Vec<Vec<(usize, u64)>> = Vec::new();
+        let mut destinations: Vec<((usize, usize), u64)> = Vec::new();
+        let mut own = vec![0u64; namespaces];
+        let mut dense = vec![0u64; namespaces];
+        for (i, (signature, d)) in signed.iter().enumerate() {
+            let d = *d;
+            if i == 0 || signed[i - 1].0 != *signature {
+                let mut union = set_of[signature[0] as usize].clone();
+                for &set in &signature[1..] {
+                    union.union_with(set_of[set as usize]);
+                }
+                let mut touched = Vec::new();
+                for s in union.iter() {
+                    let n = namespace_of[s];
+                    if dense[n] == 0 {
+                        touched.push(n);
+                    }
+                    dense[n] += 1;
+                }
+                crate::sort::sort(&mut touched);
+                per_namespace.push(
+                    touched
+                        .iter()
+                        .map(|&n| (n, std::mem::take(&mut dense[n])))
+                        .collect(),
+                );
+            }
+            let id = per_namespace.len() - 1;
+            destinations.push(((id, namespace_of[d]), 1));
+            let contains = signature
+                .iter()
+                .any(|&set| set_of[set as usize].contains(d));
+            if contains && !replicated(d) {
+                own[namespace_of[d]] += 1;
+            }
+        }
+        Tally {
+            per_namespace,
+            destinations: summed(destinations),
+            own,
+        }
+    }
+
+    /// Each namespace's blocked pairs, as source and as destination (a pair within it twice).
+    fn totals(&self, namespaces: usize) -> Vec<u64> {
+        let mut total = vec![0u64; namespaces];
+        let sizes: Vec<u64> = self
+            .per_namespace
+            .iter()
+            .map(|sources| sources.iter().map(|&(_, c)| c).sum())
+            .collect();
+        let mut per_signature = vec![0u64; self.per_namespace.len()];
+        for &((id, n), count) in &self.destinations {
+            per_signature[id] += count;
+            total[n] += count * sizes[id];
+        }
+        for (id, sources) in self.per_namespace.iter().enumerate() {
+            for &(n, c) in sources {
+                total[n] += per_signature[id] * c;
+            }
+        }
+        for (n, &own) in self.own.iter().enumerate() {
+            total[n] -= 2 * own;
+        }
+        total
+    }
+
+    /// The pairs per (source bucket, destination bucket), by key, zero counts left out: the
+    /// signatures' sources folded into buckets (`bucket`: each namespace's).
+    fn cells(&self, bucket: &[usize]) -> Vec<((usize, usize), u64)> {
+        let by_bucket = summed(
+            self.destinations
+                .iter()
+                .map(|&((id, n), count)| ((id, bucket[n]), count))
+                .collect(),
+        );
+        let mut cells: Vec<((usize, usize), u64)> = Vec::new();
+        for &((id, to), count) in &by_bucket {
+            for &(n, c) in &self.per_namespace[id] {
+                cells.push(((bucket[n], to), count * c));
+            }
+        }
+        let mut cells = summed(cells);
+        for (n, &own) in self.own.iter().enumerate() {
+            if own > 0 {
+                let cell = (bucket[n], bucket[n]);
+                if let Ok(i) = cells.binary_search_by_key(&cell, |&(key, _)| key) {
+                    cells[i].1 -= own;
+                }
+            }
+        }
+        cells.retain(|&(_, c)| c > 0);
+        cells
     }
 }
 
@@ -705,16 +838,21 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The pairs counted one by one, as the matrix meant them before it counted by source set.
+    /// The pairs counted one by one, as the matrix meant them before it counted by source set:
+    /// those of every block, or of `layer`'s blocks alone.
     fn counted_naively(
         namespace_of: &[usize],
         replicated: &[bool],
-        blocked: &[(BitSet, Vec<usize>)],
+        blocked: &[Block],
+        layer: Option<Layer>,
     ) -> std::collections::BTreeMap<(usize, usize), u64> {
         let mut pairs = std::collections::BTreeSet::new();
-        for (sources, destinations) in blocked {
-            for &d in destinations {
-                for s in sources.iter().filter(|&s| s != d || replicated[d]) {
+        for block in blocked
+            .iter()
+            .filter(|b| layer.is_none_or(|l| b.layer == l))
+        {
+            for &d in &block.destinations {
+                for s in block.sources.iter().filter(|&s| s != d || replicated[d]) {
                     pairs.insert((s, d));
                 }
             }
@@ -727,7 +865,7 @@ mod tests {
     }
 
     /// Each workload's namespace, whether it is replicated, and the blocks.
-    type Blocks = (Vec<usize>, Vec<bool>, Vec<(BitSet, Vec<usize>)>);
+    type Blocks = (Vec<usize>, Vec<bool>, Vec<Block>);
 
     fn blocks() -> impl Strategy<Value = Blocks> {
         (1usize..40, 1usize..8).prop_flat_map(|(n, namespaces)| {
@@ -738,6 +876,7 @@ mod tests {
                     (
                         proptest::collection::vec(0..n, 0..n),
                         proptest::collection::vec(0..n, 1..4),
+                        0..Layer::ALL.len(),
                     ),
                     0..6,
                 ),
@@ -745,12 +884,10 @@ mod tests {
                 .prop_map(move |(namespace_of, replicated, raw)| {
                     let blocked = raw
                         .into_iter()
-                        .map(|(sources, destinations)| {
-                            let mut set = BitSet::new(n);
-                            for s in sources {
-                                set.insert(s);
-                            }
-                            (set, destinations)
+                        .map(|(sources, destinations, layer)| Block {
+                            sources: BitSet::of(n, &sources),
+                            destinations,
+                            layer: Layer::ALL[layer],
                         })
                         .collect();
                     (namespace_of, replicated, blocked)
@@ -758,21 +895,45 @@ mod tests {
         })
     }
 
+    /// A cell's count in `cells` (0 when left out).
+    fn cell(cells: &[((usize, usize), u64)], key: (usize, usize)) -> u64 {
+        cells
+            .binary_search_by_key(&key, |&(k, _)| k)
+            .map_or(0, |i| cells[i].1)
+    }
+
     proptest! {
-        /// Counting by source sets gives the pairs' counts, and folding keeps the kept
-        /// namespaces' cells and the total.
+        /// Counting by source sets gives the pairs' counts, in all and per layer, and folding
+        /// keeps the kept namespaces' cells and the totals, in all and per layer.
         #[test]
         fn namespace_counts_are_the_pairs((namespace_of, replicated, blocked) in blocks(), max in 2usize..5) {
             let namespaces = namespace_of.iter().max().map_or(0, |m| m + 1);
-            let naive = counted_naively(&namespace_of, &replicated, &blocked);
+            let naive = counted_naively(&namespace_of, &replicated, &blocked, None);
             let all = count_blocked(&namespace_of, namespaces, &|w| replicated[w], &blocked, usize::MAX);
             prop_assert_eq!(all.folded, 0);
-            let unfolded: std::collections::BTreeMap<(usize, usize), u64> = all
-                .cells
-                .iter()
-                .map(|&((s, d), c)| ((all.buckets[s].unwrap(), all.buckets[d].unwrap()), c))
+            let unfold = |cells: &[((usize, usize), u64)]| -> std::collections::BTreeMap<(usize, usize), u64> {
+                cells
+                    .iter()
+                    .map(|&((s, d), c)| ((all.buckets[s].unwrap(), all.buckets[d].unwrap()), c))
+                    .collect()
+            };
+            prop_assert_eq!(&unfold(&all.cells), &naive);
+            // Each layer that blocks some pair, once, in pipeline order, with its own pairs.
+            let layers: Vec<Layer> = Layer::ALL
+                .into_iter()
+                .filter(|&l| !counted_naively(&namespace_of, &replicated, &blocked, Some(l)).is_empty())
                 .collect();
-            prop_assert_eq!(&unfolded, &naive);
+            prop_assert_eq!(all.layers.iter().map(|(l, _)| *l).collect::<Vec<_>>(), layers);
+            for (layer, cells) in &all.layers {
+                prop_assert_eq!(
+                    unfold(cells),
+                    counted_naively(&namespace_of, &replicated, &blocked, Some(*layer))
+                );
+                // A layer's pairs are some of the cell's.
+                for &(key, c) in cells {
+                    prop_assert!(c <= cell(&all.cells, key));
+                }
+            }
 
             let folded = count_blocked(&namespace_of, namespaces, &|w| replicated[w], &blocked, max);
             let involved: std::collections::BTreeSet<usize> =
@@ -788,6 +949,20 @@ mod tests {
                     prop_assert_eq!(naive.get(&(s, d)), Some(&c));
                 }
             }
+            prop_assert_eq!(folded.layers.len(), all.layers.len());
+            for (layer, cells) in &folded.layers {
+                let naive = counted_naively(&namespace_of, &replicated, &blocked, Some(*layer));
+                prop_assert_eq!(
+                    cells.iter().map(|&(_, c)| c).sum::<u64>(),
+                    naive.values().sum::<u64>()
+                );
+                for &((s, d), c) in cells {
+                    prop_assert!(c <= cell(&folded.cells, (s, d)));
+                    if let (Some(s), Some(d)) = (folded.buckets[s], folded.buckets[d]) {
+                        prop_assert_eq!(naive.get(&(s, d)), Some(&c));
+                    }
+                }
+            }
         }
     }
 
@@ -801,8 +976,13 @@ mod tests {
         for w in 0..n {
             everyone.insert(w);
         }
-        let blocked: Vec<(BitSet, Vec<usize>)> =
-            (0..n).map(|d| (everyone.clone(), vec![d])).collect();
+        let blocked: Vec<Block> = (0..n)
+            .map(|d| Block {
+                sources: everyone.clone(),
+                destinations: vec![d],
+                layer: Layer::NetworkPolicy,
+            })
+            .collect();
         let counted = count_blocked(&namespace_of, n, &|_| false, &blocked, 10);
         assert_eq!(counted.buckets.len(), 10);
         assert_eq!(counted.buckets[9], None);
@@ -819,6 +999,169 @@ mod tests {
         assert_eq!(cells.get(&(0, 0)), None);
         assert_eq!(cells.get(&(0, 1)), Some(&1));
         assert_eq!(cells.get(&(9, 0)), Some(&((n - 9) as u64)));
+        // One layer: its cells are all of them.
+        assert_eq!(
+            counted.layers,
+            vec![(Layer::NetworkPolicy, counted.cells.clone())]
+        );
+    }
+
+    /// A cluster too large to draw (over `MAX_DRAWN_WORKLOADS` workloads, over
+    /// `MAX_MATRIX_NAMESPACES` namespaces with blocked pairs): 100 `guarded-*` namespaces behind
+    /// an Admin-tier ClusterNetworkPolicy that accepts 8080 from every `web` pod and denies the
+    /// rest (15008 too), 100 `team-*` namespaces whose NetworkPolicy admits their own `web` to
+    /// their `api` on 8080 only, and `edge`, two `web` pods whose egress NetworkPolicy admits
+    /// 8080 to the guarded `api` pods only. Each namespace pair's cell says which layer blocks.
+    #[test]
+    fn the_matrix_counts_the_pairs_each_layer_blocks() {
+        let mut text = String::from(
+            "apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: guard}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {guard: 'true'}}}
+  ingress:
+  - name: accept-web
+    action: Accept
+    from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}]
+    protocols: [{tcp: {destinationPort: {number: 8080}}}]
+  - name: deny-rest
+    action: Deny
+    from: [{namespaces: {}}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: edge, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-out, namespace: edge}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{namespaceSelector: {matchLabels: {guard: 'true'}}, podSelector: {matchLabels: {app: api}}}]
+    ports: [{port: 8080}]
+",
+        );
+        let pod = |name: &str, namespace: &str, app: &str| {
+            format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {namespace}, labels: {{app: {app}}}}}\nspec: {{containers: [{{name: c}}]}}\n"
+            )
+        };
+        text += &pod("web-1", "edge", "web");
+        text += &pod("web-2", "edge", "web");
+        for i in 0..100 {
+            text += &format!(
+                "---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: guarded-{i:03}, labels: {{istio.io/dataplane-mode: ambient, guard: 'true'}}}}\n"
+            );
+            text += &format!(
+                "---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: team-{i:03}, labels: {{istio.io/dataplane-mode: ambient}}}}\n"
+            );
+            text += &format!(
+                "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: api, namespace: team-{i:03}}}\nspec:\n  podSelector: {{matchLabels: {{app: api}}}}\n  ingress:\n  - from: [{{podSelector: {{matchLabels: {{app: web}}}}}}]\n    ports: [{{port: 8080}}]\n"
+            );
+            for namespace in [format!("guarded-{i:03}"), format!("team-{i:03}")] {
+                text += &pod("web", &namespace, "web");
+                text += &pod("api", &namespace, "api");
+            }
+        }
+        let report = crate::analyze(
+            &[crate::Source {
+                name: "c.yaml",
+                text: &text,
+            }],
+            &crate::Options::default(),
+        );
+        assert_eq!(report.workloads, 402);
+        assert!(report.paths.edges.is_empty());
+        let pairs = &report.paths.namespace_pairs;
+        let cell = |from: &str, to: &str| {
+            pairs
+                .iter()
+                .find(|p| p.from == from && p.to == to)
+                .map(|p| {
+                    let by: Vec<(Layer, u32)> = Layer::ALL
+                        .into_iter()
+                        .map(|l| (l, p.by(l)))
+                        .filter(|&(_, n)| n > 0)
+                        .collect();
+                    (p.blocked, by)
+                })
+        };
+        use Layer::{Admin, NetworkPolicy};
+        // The guard rail: every `web` pod to both pods of a guarded namespace (not a pod to
+        // itself).
+        assert_eq!(
+            cell("guarded-001", "guarded-002"),
+            Some((2, vec![(Admin, 2)]))
+        );
+        assert_eq!(
+            cell("guarded-001", "guarded-001"),
+            Some((1, vec![(Admin, 1)]))
+        );
+        assert_eq!(cell("team-000", "guarded-099"), Some((2, vec![(Admin, 2)])));
+        // A namespace's own NetworkPolicy: its `web` to its `api`.
+        assert_eq!(
+            cell("team-000", "team-000"),
+            Some((1, vec![(NetworkPolicy, 1)]))
+        );
+        assert_eq!(cell("team-000", "team-001"), None);
+        assert_eq!(cell("guarded-000", "team-000"), None);
+        // Both: the Admin tier blocks `edge`'s two pods to both guarded pods at the
+        // destination, and `edge`'s egress NetworkPolicy blocks them to `api` at the source;
+        // the four pairs count once in all and in each layer that blocks them.
+        assert_eq!(
+            cell("edge", "guarded-050"),
+            Some((4, vec![(Admin, 4), (NetworkPolicy, 2)]))
+        );
+        // 201 namespaces have blocked pairs: the 100 guarded, `edge` and the first 48 teams
+        // (the most blocked, ties by name) keep theirs; the other 52 teams are folded, in
+        // every layer alike.
+        let folded = "52 other namespaces";
+        assert_eq!(
+            cell("team-047", "team-047"),
+            Some((1, vec![(NetworkPolicy, 1)]))
+        );
+        assert_eq!(cell("team-048", "team-048"), None);
+        assert_eq!(cell(folded, folded), Some((52, vec![(NetworkPolicy, 52)])));
+        assert_eq!(cell(folded, "guarded-000"), Some((104, vec![(Admin, 104)])));
+        let mut names: Vec<&str> = pairs.iter().map(|p| p.from.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), MAX_MATRIX_NAMESPACES);
+        // Across the matrix: the Admin tier blocks every `web` pod (202) to every guarded pod
+        // (200) but the 100 to themselves; NetworkPolicy each team's pair and `edge`'s 200.
+        let by_layer = |layer: Layer| -> u64 { pairs.iter().map(|p| u64::from(p.by(layer))).sum() };
+        assert_eq!(by_layer(Admin), 202 * 200 - 100);
+        assert_eq!(by_layer(NetworkPolicy), 100 + 200);
+        let total: u64 = pairs.iter().map(|p| u64::from(p.blocked)).sum();
+        assert_eq!(total, 202 * 200 - 100 + 100);
+        // The JSON the page reads: the total as before, the layers added.
+        let edge = pairs
+            .iter()
+            .find(|p| p.from == "edge" && p.to == "guarded-000")
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(edge).unwrap(),
+            serde_json::json!({"from": "edge", "to": "guarded-000", "blocked": 4, "by_admin": 4, "by_network_policy": 2})
+        );
+        let read: NamespacePairs = serde_json::from_value(
+            serde_json::json!({"from": "a", "to": "b", "blocked": 3, "by_baseline": 3}),
+        )
+        .unwrap();
+        assert_eq!(
+            Layer::ALL.map(|l| read.by(l)),
+            [0, 0, 0, 0, 3],
+            "by_baseline is the Baseline tier's"
+        );
+        // An answer from before the layers: none.
+        let old: NamespacePairs =
+            serde_json::from_value(serde_json::json!({"from": "a", "to": "b", "blocked": 3}))
+                .unwrap();
+        assert_eq!(Layer::ALL.map(|l| old.by(l)), [0; 5]);
     }
 
     fn labels(pairs: &[(&str, &str)]) -> crate::model::labels::Labels {

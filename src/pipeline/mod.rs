@@ -16,7 +16,7 @@ pub mod engine;
 pub mod memo;
 pub mod refs;
 
-pub use refs::{PolicyRef, RuleRef};
+pub use refs::{Layer, PolicyRef, RuleRef};
 
 use crate::findings::{Code, Finding, Location};
 use crate::input::Object;

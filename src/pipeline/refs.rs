@@ -65,6 +65,99 @@ impl RuleRef {
     }
 }
 
+/// The layer of the pipeline a deciding rule or policy belongs to: what the page's namespace
+/// matrix counts blocked pairs by (a platform team's guard rail or a namespace's own
+/// NetworkPolicy). Declared in pipeline order, as [`Layer::ALL`] lists them (`layer as usize`
+/// is a layer's place there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    /// The Admin tier: ClusterNetworkPolicy `tier: Admin` and AdminNetworkPolicy.
+    Admin,
+    /// Kubernetes NetworkPolicy.
+    NetworkPolicy,
+    /// Cilium's policies (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy): their allow
+    /// rules, read as NetworkPolicy, and their deny rules, read into the Admin tier.
+    Cilium,
+    /// Calico's tiers (its policies and the tiers' ends), under `--cni calico`.
+    Calico,
+    /// The Baseline tier: ClusterNetworkPolicy `tier: Baseline` and BaselineAdminNetworkPolicy.
+    Baseline,
+}
+
+impl Layer {
+    /// Every layer, in pipeline order.
+    pub const ALL: [Layer; 5] = [
+        Layer::Admin,
+        Layer::NetworkPolicy,
+        Layer::Cilium,
+        Layer::Calico,
+        Layer::Baseline,
+    ];
+
+    /// How messages name the layer: "the Admin tier", "NetworkPolicy".
+    pub fn words(self) -> &'static str {
+        match self {
+            Layer::Admin => "the Admin tier",
+            Layer::NetworkPolicy => "NetworkPolicy",
+            Layer::Cilium => "Cilium policies",
+            Layer::Calico => "Calico tiers",
+            Layer::Baseline => "the Baseline tier",
+        }
+    }
+}
+
+impl Cluster {
+    /// The layer a policy belongs to.
+    pub fn layer(&self, policy: PolicyRef) -> Layer {
+        match policy {
+            PolicyRef::Network(p) if self.policies.network[p].cilium.is_some() => Layer::Cilium,
+            PolicyRef::Network(_) => Layer::NetworkPolicy,
+            PolicyRef::Tiered(c) => {
+                let policy = &self.policies.tiered[c];
+                if policy.kind.starts_with("Cilium") {
+                    Layer::Cilium
+                } else {
+                    match policy.tier {
+                        crate::cnp::Tier::Admin => Layer::Admin,
+                        crate::cnp::Tier::Baseline => Layer::Baseline,
+                    }
+                }
+            }
+            PolicyRef::Calico(_) => Layer::Calico,
+        }
+    }
+
+    /// The layer of a rule (a Calico tier's end is Calico's).
+    pub fn rule_layer(&self, rule: &RuleRef) -> Layer {
+        rule.policy().map_or(Layer::Calico, |p| self.layer(p))
+    }
+
+    /// The layer of a side's `decider` (`isolating`: the NetworkPolicies that isolate the side,
+    /// for a decision of NetworkPolicy's or the default's).
+    pub fn decider_layer(&self, decider: &super::engine::Decider, isolating: &[usize]) -> Layer {
+        use super::engine::Decider;
+        match *decider {
+            Decider::Layer(c, _, _) => self.layer(PolicyRef::Tiered(c)),
+            Decider::Calico(..) => Layer::Calico,
+            Decider::NetworkPolicy | Decider::Default => self.network_layer(isolating),
+        }
+    }
+
+    /// The layer of the NetworkPolicies `isolating` a side (indexes into `Policies::network`):
+    /// Cilium when each is a Cilium policy's allow rules, else NetworkPolicy.
+    pub fn network_layer(&self, isolating: &[usize]) -> Layer {
+        if !isolating.is_empty()
+            && isolating
+                .iter()
+                .all(|&p| self.policies.network[p].cilium.is_some())
+        {
+            Layer::Cilium
+        } else {
+            Layer::NetworkPolicy
+        }
+    }
+}
+
 impl Cluster {
     /// How a finding's `policy` field names it: `ns/name`, or `name` for a cluster-scoped
     /// object.
@@ -268,6 +361,9 @@ mod tests {
         let policy = PolicyRef::Network(p);
         assert_eq!(cluster.policy_name(policy), "shop/server");
         assert_eq!(cluster.policy_kind(policy), "NetworkPolicy");
+        assert_eq!(cluster.layer(policy), Layer::NetworkPolicy);
+        assert_eq!(cluster.rule_layer(&rule), Layer::NetworkPolicy);
+        assert_eq!(cluster.network_layer(&[p]), Layer::NetworkPolicy);
         let finding = cluster.rule_finding(crate::findings::Code::Amb001, "m".into(), &rule);
         assert_eq!(at(finding.location), Some((57, 5)));
         assert_eq!(finding.policy.as_deref(), Some("shop/server"));
@@ -315,6 +411,9 @@ mod tests {
             "ClusterNetworkPolicy"
         );
 
+        assert_eq!(cluster.layer(PolicyRef::Tiered(0)), Layer::Admin);
+        assert_eq!(cluster.rule_layer(&deny), Layer::Admin);
+
         let engine = Engine::new(&cluster);
         let side = api_from_web(&engine);
         let refs: Vec<RuleRef> = side
@@ -325,6 +424,7 @@ mod tests {
         assert_eq!(refs, vec![accept, deny.clone()]);
         let decider = side.decider(crate::net::conn::Protocol::Tcp, 15008);
         assert_eq!(decider.rule_ref(Direction::Ingress), Some(deny));
+        assert_eq!(cluster.decider_layer(&decider, &[]), Layer::Admin);
     }
 
     /// `calico-ordered-policies`: "policies.yaml:35:5: AMB001 error: ingress rule 1 (Allow) of
@@ -387,6 +487,9 @@ mod tests {
         );
         assert_eq!(cluster.rule_location(&end), None);
         assert_eq!(end.policy(), None);
+        assert_eq!(cluster.rule_layer(&end), Layer::Calico);
+        let decider = side.decider(crate::net::conn::Protocol::Tcp, 15008);
+        assert_eq!(cluster.decider_layer(&decider, &[]), Layer::Calico);
         let pass = side
             .calico
             .iter()

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use super::{Output, sender_names, subject};
+use crate::ambient::paths::Block;
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
-use crate::pipeline::RuleRef;
 use crate::pipeline::engine::BitSet;
+use crate::pipeline::{PolicyRef, RuleRef};
 
 /// One offending rule: where the tunnel is blocked.
 struct Hit {
@@ -100,7 +101,12 @@ pub fn check(cx: &Context, out: &mut Output) {
                 }
                 // Before a lone destination leaves its own sources: the blocks of a policy per
                 // namespace then share one source set, which the matrix counts once.
-                out.blocked.push((sources.clone(), hit_members.clone()));
+                // NetworkPolicy's (or Cilium's) rule does not admit 15008/TCP for them.
+                out.blocked.push(Block {
+                    sources: sources.clone(),
+                    destinations: hit_members.clone(),
+                    layer: cx.cluster.layer(PolicyRef::Network(p)),
+                });
                 if let [only] = hit_members[..]
                     && !cx.replicated(only)
                 {

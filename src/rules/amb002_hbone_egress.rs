@@ -4,13 +4,14 @@ use foldhash::{HashMap, HashMapExt};
 use std::collections::BTreeMap;
 
 use super::{Output, names, subject};
+use crate::ambient::paths::Block;
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT};
 use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
 use crate::net::ranges::Ranges;
-use crate::pipeline::RuleRef;
 use crate::pipeline::engine::BitSet;
+use crate::pipeline::{PolicyRef, RuleRef};
 
 struct Hit {
     sources: BitSet,
@@ -87,7 +88,12 @@ pub fn check(cx: &Context, out: &mut Output) {
                 for &m in &senders {
                     from.insert(m);
                 }
-                out.blocked.push((from, blocked.iter().collect()));
+                // NetworkPolicy's (or Cilium's) rule does not admit 15008/TCP for them.
+                out.blocked.push(Block {
+                    sources: from,
+                    destinations: blocked.iter().collect(),
+                    layer: cx.cluster.layer(PolicyRef::Network(p)),
+                });
                 let hit = hits.entry((p, i)).or_insert_with(|| Hit {
                     sources: BitSet::new(workloads.len()),
                     destinations: BitSet::new(workloads.len()),

@@ -9,7 +9,7 @@ use crate::findings::{Code, Finding};
 use crate::net::Direction;
 use crate::net::conn::Protocol;
 use crate::pipeline::engine::{BitSet, Decider, Endpoint};
-use crate::pipeline::{PolicyRef, RuleRef};
+use crate::pipeline::{Layer, PolicyRef, RuleRef};
 
 /// Where a hop is blocked: the workload whose policies block it, and in which direction.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,9 +102,16 @@ pub fn check(cx: &Context, out: &mut Output) {
                         broken.destinations.insert(x);
                     }
                 };
+            // The layers that deny 15008/TCP on a blocked hop's side (`this` towards `peer`),
+            // one bit per layer.
+            let mut layers = 0u8;
+            let mut blocked_by = |this: usize, peer: usize, direction: Direction| {
+                layers |= 1 << super::hbone_layer(cx, this, peer, direction) as u8;
+            };
             let mut blocked = false;
             // Hop 1: source -> waypoint; hop 2: waypoint -> destination.
             if !tunnel(s, w, Direction::Egress) {
+                blocked_by(s, w, Direction::Egress);
                 for &x in &from {
                     add(
                         x,
@@ -117,14 +124,17 @@ pub fn check(cx: &Context, out: &mut Output) {
                 blocked = true;
             }
             if !tunnel(s, w, Direction::Ingress) {
+                blocked_by(w, s, Direction::Ingress);
                 add(w, s, DirectionKey::Ingress, &mut all(&from), &mut all(&to));
                 blocked = true;
             }
             if !tunnel(w, d, Direction::Egress) {
+                blocked_by(w, d, Direction::Egress);
                 add(w, d, DirectionKey::Egress, &mut all(&from), &mut all(&to));
                 blocked = true;
             }
             if !tunnel(w, d, Direction::Ingress) {
+                blocked_by(d, w, Direction::Ingress);
                 for &x in &to {
                     add(
                         x,
@@ -136,14 +146,23 @@ pub fn check(cx: &Context, out: &mut Output) {
                 }
                 blocked = true;
             }
-            // Every pair of the two groups, once (a workload of one pod is not its own peer:
-            // the reader of `blocked` leaves it out).
+            // Every pair of the two groups, once per layer that blocks a hop (a workload of one
+            // pod is not its own peer: the reader of `blocked` leaves it out).
             if blocked {
                 let mut sources = BitSet::new(n);
                 for &x in &from {
                     sources.insert(x);
                 }
-                out.blocked.push((sources, to));
+                for layer in Layer::ALL
+                    .into_iter()
+                    .filter(|&l| layers & 1 << l as u8 != 0)
+                {
+                    out.blocked.push(crate::ambient::paths::Block {
+                        sources: sources.clone(),
+                        destinations: to.clone(),
+                        layer,
+                    });
+                }
             }
         }
     }

@@ -221,9 +221,10 @@ pub fn check(cx: &Context, out: &mut Output) {
                 else {
                     continue;
                 };
+                let layer = cx.cluster.rule_layer(&blocker);
                 hits.entry((c, DirectionKey::from(direction), r))
                     .or_insert_with(|| Hit::new(n, blocker, through))
-                    .add(cx, members, peer_members, direction, &app, out);
+                    .add(cx, members, peer_members, direction, &app, layer, out);
             }
         }
     }

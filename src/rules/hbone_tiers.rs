@@ -23,9 +23,9 @@ use crate::cnp::{Action, Tier};
 use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
-use crate::pipeline::RuleRef;
 use crate::pipeline::engine::{Decider, LayerMatch, SideVerdict, TiersKey, TiersSide, decider};
 use crate::pipeline::memo::ConnId;
+use crate::pipeline::{PolicyRef, RuleRef};
 
 /// What a side's verdict says when a cluster-wide rule has a part in blocking 15008.
 #[derive(Clone)]
@@ -181,9 +181,14 @@ pub fn check(cx: &Context, out: &mut Output) {
                     continue;
                 };
                 let key = (c, DirectionKey::from(direction), r);
+                // The layer that denies 15008/TCP: the blocking rule's, else NetworkPolicy's.
+                let layer = match blocker {
+                    Some((bc, _)) => cx.cluster.layer(PolicyRef::Tiered(bc)),
+                    None => cx.cluster.network_layer(engine.isolating(x, direction)),
+                };
                 hits.entry(key)
                     .or_insert_with(|| Hit::new(n, blocker, through))
-                    .add(cx, members, peer_members, direction, &app, out);
+                    .add(cx, members, peer_members, direction, &app, layer, out);
             }
         }
     }

@@ -24,8 +24,8 @@ use crate::ambient::{Context, FixRequest};
 use crate::findings::Finding;
 use crate::net::Direction;
 use crate::net::conn::ConnSet;
-use crate::pipeline::RuleRef;
 use crate::pipeline::engine::BitSet;
+use crate::pipeline::{Layer, RuleRef};
 
 /// What the ambient rules produce.
 #[derive(Debug, Default)]
@@ -34,13 +34,29 @@ pub struct Output {
     pub fixes: Vec<FixRequest>,
     /// Extra documents (AMB004's AuthorizationPolicies).
     pub extras: Vec<crate::fix::Generated>,
-    /// The workloads whose HBONE the blocks of AMB001, AMB002 and AMB005 break: every source of
-    /// an entry to every destination of it but itself (what the page's matrix counts when the
-    /// cluster is too large to list its paths).
-    pub blocked: Vec<(crate::pipeline::engine::BitSet, Vec<usize>)>,
+    /// The workloads whose HBONE the blocks of AMB001, AMB002 and AMB005 break, with the layer
+    /// that blocks it: every source of an entry to every destination of it but itself (what the
+    /// page's matrix counts when the cluster is too large to list its paths).
+    pub blocked: Vec<crate::ambient::paths::Block>,
     /// How many of `fixes` open rules to 15008/TCP for the direct paths (AMB001, AMB002, the
     /// tiers' and Calico's rules, AMB003): the ones AMB004 judges by.
     pub opening: usize,
+}
+
+/// The layer that decides 15008/TCP on `this` side (a workload's ingress or egress) towards
+/// `peer`: the isolating NetworkPolicies' without a cluster-wide or Calico policy on the side,
+/// else the decider of the side's verdict (the class tables hold it).
+pub fn hbone_layer(cx: &Context, this: usize, peer: usize, direction: Direction) -> Layer {
+    let engine = cx.engine;
+    let isolating = engine.isolating(this, direction);
+    if engine.layered(this, direction).is_empty()
+        && engine.calico_layered(this, direction).is_empty()
+    {
+        return cx.cluster.network_layer(isolating);
+    }
+    let side = engine.workload_side(this, peer, direction);
+    let decider = side.decider(crate::net::conn::Protocol::Tcp, crate::ambient::HBONE_PORT);
+    cx.cluster.decider_layer(&decider, isolating)
 }
 
 /// Runs every ambient rule, in an order where later rules can read earlier fixes; with
@@ -262,7 +278,9 @@ impl<B> Hit<B> {
 
     /// Adds the application ports `app` blocked between `members` (subjects) and
     /// `peer_members`: the members with another peer join `subjects`, the peers `peers`, and the
-    /// broken (sources, destinations) go to the page's matrix.
+    /// broken (sources, destinations) go to the page's matrix with `layer`, the layer that
+    /// denies 15008/TCP between them.
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         cx: &Context,
@@ -270,6 +288,7 @@ impl<B> Hit<B> {
         peer_members: &[usize],
         direction: Direction,
         app: &ConnSet,
+        layer: Layer,
         out: &mut Output,
     ) {
         self.ports.union_with(app);
@@ -278,9 +297,14 @@ impl<B> Hit<B> {
         let (these, others) = (BitSet::of(n, &hit_members), BitSet::of(n, peer_members));
         self.subjects.union_with(&these);
         self.peers.union_with(&others);
-        out.blocked.push(match direction {
+        let (sources, destinations) = match direction {
             Direction::Ingress => (others, hit_members),
             Direction::Egress => (these, peer_members.to_vec()),
+        };
+        out.blocked.push(crate::ambient::paths::Block {
+            sources,
+            destinations,
+            layer,
         });
     }
 
@@ -307,4 +331,103 @@ pub fn members(cx: &Context, pred: impl Fn(crate::ambient::mesh::Membership) -> 
         }
     }
     set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ambient::Cni;
+
+    /// The layers of the blocks the HBONE findings report on a fixture's files, each once.
+    fn layers(texts: &[&str], cni: Cni) -> Vec<Layer> {
+        let sources: Vec<crate::Source> = texts
+            .iter()
+            .map(|text| crate::Source { name: "f", text })
+            .collect();
+        let options = crate::Options {
+            cni,
+            ..crate::Options::default()
+        };
+        let mut cluster = crate::load(&sources).cluster;
+        cluster.add_inferred_for(cni == Cni::Calico);
+        let engine = options.engine(&cluster);
+        let cx = Context::new(&engine, &options);
+        let out = check_ambient(&cx, true);
+        assert!(out.blocked.iter().all(|b| !b.destinations.is_empty()));
+        let mut layers: Vec<Layer> = out.blocked.iter().map(|b| b.layer).collect();
+        crate::sort::sort(&mut layers);
+        layers.dedup();
+        layers
+    }
+
+    macro_rules! fixture {
+        ($name:literal, $($file:literal),+) => {
+            &[$(include_str!(concat!("../../tests/fixtures/", $name, "/", $file))),+]
+        };
+    }
+
+    /// Each family's blocks carry its layer: the rule that denies 15008/TCP, not the one the
+    /// finding is on (an Admin Accept's finding, the Admin tier's Deny).
+    #[test]
+    fn blocks_carry_the_layer_that_denies_the_tunnel() {
+        use Layer::*;
+        let cases: [(&[&str], Cni, Vec<Layer>); 8] = [
+            (
+                fixture!("client-to-server-app-port", "app.yaml"),
+                Cni::Generic,
+                vec![NetworkPolicy],
+            ),
+            (
+                fixture!(
+                    "cnp-admin-accept-then-deny",
+                    "cluster.yaml",
+                    "policies.yaml"
+                ),
+                Cni::Generic,
+                vec![Admin],
+            ),
+            (
+                fixture!(
+                    "banp-baseline-allow-then-deny",
+                    "cluster.yaml",
+                    "policies.yaml"
+                ),
+                Cni::Generic,
+                vec![Baseline],
+            ),
+            (
+                fixture!("cilium-deny-15008", "app.yaml"),
+                Cni::Cilium,
+                vec![Cilium],
+            ),
+            (
+                fixture!("cilium-cnp-admits-8080-from-frontend", "app.yaml"),
+                Cni::Cilium,
+                vec![Cilium],
+            ),
+            (
+                fixture!("calico-ordered-policies", "cluster.yaml", "policies.yaml"),
+                Cni::Calico,
+                vec![Calico],
+            ),
+            // AMB005: the layer that denies a waypoint hop.
+            (
+                fixture!(
+                    "cnp-waypoint-hop-accept-then-deny",
+                    "cluster.yaml",
+                    "policies.yaml"
+                ),
+                Cni::Generic,
+                vec![Admin],
+            ),
+            (
+                fixture!("waypoint-destination-admits-client-only", "app.yaml"),
+                Cni::Generic,
+                vec![NetworkPolicy],
+            ),
+        ];
+        for (i, (texts, cni, want)) in cases.into_iter().enumerate() {
+            assert_eq!(layers(texts, cni), want, "case {i}");
+        }
+    }
 }

@@ -56,3 +56,38 @@ spec:
   }
   return parts.join("");
 }
+
+/**
+ * bigCluster's namespaces with a guard rail: the first `guarded` of them (`ns-0`, `ns-1`, ...)
+ * behind an Admin-tier ClusterNetworkPolicy that accepts 8080 from every namespace and denies
+ * the rest, HBONE's 15008 with it. The Admin tier blocks the tunnels to those namespaces, their
+ * own NetworkPolicies the tunnels to the others.
+ */
+export function guardedCluster(bytes, guarded = 10) {
+  const names = Array.from({ length: guarded }, (_, i) => `ns-${i}`).join(", ");
+  return `${bigCluster(bytes)}apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata:
+  name: guard
+spec:
+  tier: Admin
+  priority: 10
+  subject:
+    namespaces:
+      matchExpressions:
+      - {key: kubernetes.io/metadata.name, operator: In, values: [${names}]}
+  ingress:
+  - name: accept-http
+    action: Accept
+    from:
+    - namespaces: {}
+    protocols:
+    - tcp:
+        destinationPort:
+          number: 8080
+  - name: deny-rest
+    action: Deny
+    from:
+    - namespaces: {}
+`;
+}

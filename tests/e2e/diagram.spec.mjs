@@ -8,7 +8,7 @@ import { test, expect } from "@playwright/test";
 import { appText } from "./apps.mjs";
 import { guard } from "./guard.mjs";
 import { editor, pasteAll } from "./editor.mjs";
-import { bigCluster } from "./clusters.mjs";
+import { bigCluster, guardedCluster } from "./clusters.mjs";
 import { showTab } from "./results.mjs";
 
 const APPS = { "online-boutique": appText("online-boutique"), "kube-prometheus": appText("kube-prometheus") };
@@ -253,9 +253,80 @@ test("past 300 workloads (the L cluster) the paths are a matrix of namespaces, n
   await expect(matrix.locator(`.cell[data-cell="${rows - 1}-${cols - 1}"]`)).toHaveCount(1);
 });
 
+test("the matrix of namespaces says which layer blocks: a cluster-wide guard rail or the namespaces' NetworkPolicies", async ({ page }) => {
+  test.setTimeout(120_000);
+  // CLUSTER_L_TIERS: the generator's L with cluster-wide policies (`cargo run --release --example
+  // gen-cluster -- L 1 100`); by default clusters.mjs's, about 500 namespaces of one workload
+  // each, ten of them behind an Admin-tier ClusterNetworkPolicy.
+  const given = process.env.CLUSTER_L_TIERS;
+  const text = given ? readFileSync(given, "utf8") : guardedCluster(450_000);
+  await page.goto("./");
+  await pasteAll(page, text);
+  await expect(page.locator(".status")).toContainText(/Analysed [0-9]{3,} objects/, { timeout: 90_000 });
+  await showTab(page, "Paths");
+  const matrix = page.locator(".namespace-matrix .matrix");
+  await expect(matrix).toBeVisible();
+  // The legend's key of each layer's letter.
+  await expect(page.locator(".matrix-legend .layer-key", { hasText: "Admin tier" }).locator(".cell.blocked")).toHaveText("A");
+  await expect(page.locator(".matrix-legend .layer-key", { hasText: "NetworkPolicy" }).locator(".cell.blocked")).toHaveText("N");
+  // A cell the Admin tier blocks: its mark, its label and title, the details panel.
+  const guarded = matrix.locator('.cell.blocked[data-marks*="A"]').first();
+  await expect(guarded).toBeVisible();
+  await expect(guarded).toHaveAttribute("aria-label", /: \d+ workload pairs blocked once enrolled: (.*, )?\d+ by the Admin tier/);
+  await expect(guarded).toHaveAttribute("title", /by the Admin tier/);
+  await guarded.focus();
+  await expect(page.locator(".diagram-details .edge-explanation")).toContainText("by the Admin tier");
+  if (!given) {
+    // The generated cluster: a guarded namespace's cells are the Admin tier's alone, the other
+    // namespaces' their NetworkPolicies'; the folded namespaces (the first row and column) hold
+    // both, and their cells say how many pairs each blocks.
+    await expect(matrix.locator('.cell.blocked[data-marks="A"]').first()).toHaveAttribute(
+      "aria-label",
+      /^.+ to ns-[0-9]: (\d+) workload pairs blocked once enrolled: \1 by the Admin tier$/,
+    );
+    await expect(matrix.locator('.cell.blocked[data-marks="N"]').first()).toHaveAttribute(
+      "aria-label",
+      /^.+ to ns-[0-9]{2,}: (\d+) workload pairs blocked once enrolled: \1 by NetworkPolicy$/,
+    );
+    await expect(matrix.locator('.cell[data-cell="0-0"]')).toHaveAttribute("data-marks", "AN");
+    await expect(matrix.locator('.cell[data-cell="0-0"]')).toHaveAttribute(
+      "aria-label",
+      /^\d+ other namespaces to \d+ other namespaces: \d+ workload pairs blocked once enrolled: \d+ by the Admin tier, \d+ by NetworkPolicy$/,
+    );
+    // From the keyboard: the arrow keys move along the first row to a NetworkPolicy cell, and
+    // the panel says so.
+    await matrix.locator(".cell[tabindex='0']").focus();
+    let found = false;
+    for (let i = 0; i < 12 && !found; i++) {
+      await page.keyboard.press("ArrowRight");
+      found = /blocked once enrolled: \d+ by NetworkPolicy\.$/.test(await page.locator(".diagram-details .edge-explanation").textContent());
+    }
+    expect(found).toBe(true);
+    await expect(matrix.locator(".cell:focus")).toHaveAttribute("data-marks", "N");
+  }
+});
+
 test.describe("accessibility", () => {
   // axe-core is injected as a script, which the page's own CSP rightly forbids.
   test.use({ bypassCSP: true });
+
+  test("the matrix of namespaces with its layers' marks passes axe-core in light and dark", async ({ page }) => {
+    test.setTimeout(120_000);
+    const { createRequire } = await import("node:module");
+    const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+    await page.goto("./");
+    await pasteAll(page, guardedCluster(450_000));
+    await expect(page.locator(".status")).toContainText(/Analysed [0-9]{3,} objects/, { timeout: 90_000 });
+    await showTab(page, "Paths");
+    await expect(page.locator('.namespace-matrix .cell[data-marks="AN"]').first()).toBeVisible();
+    await page.addScriptTag({ path: axePath });
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const result = await page.evaluate(async () => window.axe.run([".diagram"], { resultTypes: ["violations"] }));
+      const summary = result.violations.map((v) => `${v.id}: ${v.nodes.length} × ${v.nodes[0].target.join(" ")} ${v.nodes[0].failureSummary}`);
+      expect(summary, scheme).toEqual([]);
+    }
+  });
 
   for (const [name, text] of Object.entries(APPS)) {
     test(`${name}: the diagram passes axe-core in light and dark, graph and matrix`, async ({ page }) => {

@@ -5,11 +5,14 @@
 //! stop: the arrow keys move between cells, Enter selects the pair's finding and policy line.
 //!
 //! Past `MAX_DRAWN_WORKLOADS` the core sends counts per pair of namespaces instead of paths:
-//! [`NamespaceMatrix`] shows them.
+//! [`NamespaceMatrix`] shows them, each cell marked with the layers that block its pairs (A:
+//! Admin tier, N: NetworkPolicy, Ci: Cilium, C: Calico, B: Baseline tier) and saying how many
+//! each blocks in its title, its label and the details panel.
 
 use std::collections::HashMap;
 
 use ambient_netpol::ambient::paths::{Edge, EdgeKind, Node, NodeKind};
+use ambient_netpol::pipeline::Layer;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -79,6 +82,10 @@ impl Head {
     }
 }
 
+/// (row, column) to the workload pairs blocked, and how many each layer blocks (by
+/// `Layer::ALL`'s order).
+type Counts = HashMap<(usize, usize), (u32, [u32; 5])>;
+
 /// The matrix's rows, columns and cells for one view and filter.
 #[derive(Clone, Default, PartialEq)]
 pub struct Grid {
@@ -86,9 +93,10 @@ pub struct Grid {
     cols: Vec<Head>,
     /// Every cell, row by row (workloads: at most `MAX_DRAWN_WORKLOADS` squared).
     cells: Vec<Cell>,
-    /// Namespaces instead: the pairs that count blocked workload pairs, the other cells empty
-    /// (sparse: 20,000 namespaces would be 400 million cells).
-    counts: Option<HashMap<(usize, usize), u32>>,
+    /// Namespaces instead: the pairs that count blocked workload pairs, with the pairs each
+    /// layer blocks, the other cells empty (sparse: 20,000 namespaces would be 400 million
+    /// cells).
+    counts: Option<Counts>,
     edges: HashMap<(usize, usize), Vec<Edge>>,
 }
 
@@ -103,13 +111,45 @@ impl Grid {
 
     fn words(&self, r: usize, c: usize) -> String {
         match &self.counts {
-            Some(counts) => format!(
-                "{} workload pairs blocked once enrolled",
-                counts.get(&(r, c)).copied().unwrap_or(0)
-            ),
+            Some(counts) => match counts.get(&(r, c)) {
+                Some((blocked, layers)) => blocked_words(*blocked, layers),
+                None => "0 workload pairs blocked once enrolled".to_string(),
+            },
             None => self.cell(r, c).words().to_string(),
         }
     }
+
+    /// The marks of the layers that block a namespace pair's cell ("A", "AN"), which the
+    /// stylesheet writes in it (`data-marks`).
+    fn marks(&self, r: usize, c: usize) -> Option<String> {
+        let (_, layers) = self.counts.as_ref()?.get(&(r, c))?;
+        Some(
+            MARKS
+                .iter()
+                .zip(layers)
+                .filter(|&(_, &n)| n > 0)
+                .map(|(&m, _)| m)
+                .collect(),
+        )
+    }
+}
+
+/// Each layer's mark in the namespace matrix's cells and legend, in `Layer::ALL`'s order:
+/// Admin tier, NetworkPolicy, Cilium, Calico, Baseline tier.
+const MARKS: [&str; 5] = ["A", "N", "Ci", "C", "B"];
+
+/// What a namespace pair's cell says: how many workload pairs are blocked, and how many each
+/// layer blocks ("4 workload pairs blocked once enrolled: 4 by the Admin tier, 2 by
+/// NetworkPolicy").
+fn blocked_words(blocked: u32, layers: &[u32; 5]) -> String {
+    let mut out = format!("{blocked} workload pairs blocked once enrolled");
+    let mut first = true;
+    for (layer, &n) in Layer::ALL.iter().zip(layers).filter(|&(_, &n)| n > 0) {
+        out += if first { ": " } else { ", " };
+        out += &format!("{n} by {}", layer.words());
+        first = false;
+    }
+    out
 }
 
 fn grid(
@@ -352,11 +392,13 @@ fn VirtualGrid(
                 for c in first_col..last_col {
                     let cell = g.cell(r, c);
                     let label = format!("{} to {}: {}", g.rows[r].id, g.cols[c].id, g.words(r, c));
+                    let marks = g.marks(r, c).unwrap_or_default();
                     let is_active = (r, c) == (ar, ac);
                     out.push(view! {
                         <div
                             class=cell.class()
                             data-cell=format!("{r}-{c}")
+                            data-marks=marks
                             role="button"
                             tabindex=if is_active { "0" } else { "-1" }
                             aria-label=label.clone()
@@ -469,7 +511,16 @@ pub fn NamespaceMatrix(
                 .filter_map(|p| {
                     Some((
                         (*row_of.get(p.from.as_str())?, *col_of.get(p.to.as_str())?),
-                        p.blocked,
+                        (
+                            p.blocked,
+                            [
+                                p.by_admin,
+                                p.by_network_policy,
+                                p.by_cilium,
+                                p.by_calico,
+                                p.by_baseline,
+                            ],
+                        ),
                     ))
                 })
                 .collect();
@@ -513,7 +564,12 @@ pub fn NamespaceMatrix(
             ))}
         </p>
         <div class="matrix-legend" aria-hidden="true">
-            <span class="cell blocked"></span>"some workload pairs blocked once enrolled (how many: hover or focus the cell)"
+            <span class="cell blocked"></span>"workload pairs blocked once enrolled (how many: hover or focus the cell), by:"
+            <span class="layer-key"><span class="cell blocked">"A"</span>"Admin tier"</span>
+            <span class="layer-key"><span class="cell blocked">"N"</span>"NetworkPolicy"</span>
+            <span class="layer-key"><span class="cell blocked">"Ci"</span>"Cilium"</span>
+            <span class="layer-key"><span class="cell blocked">"C"</span>"Calico tiers"</span>
+            <span class="layer-key"><span class="cell blocked">"B"</span>"Baseline tier"</span>
         </div>
         <div class="namespace-matrix">
             <VirtualGrid grid=grid detail=detail line=line goto=None />
