@@ -511,7 +511,7 @@ struct Counted {
     /// How many namespaces the last bucket holds (0: none folded).
     folded: usize,
     /// (source bucket, destination bucket) to the pairs blocked, by key, zero counts left out.
-    cells: Vec<((usize, usize), u64)>,
+    cells: Cells,
     /// Each layer that blocks some pair, in pipeline order, with its cells as `cells` (the
     /// pairs that layer blocks).
     layers: Vec<(Layer, Cells)>,
@@ -702,7 +702,7 @@ impl Tally {
 
     /// The pairs per (source bucket, destination bucket), by key, zero counts left out: the
     /// signatures' sources folded into buckets (`bucket`: each namespace's).
-    fn cells(&self, bucket: &[usize]) -> Vec<((usize, usize), u64)> {
+    fn cells(&self, bucket: &[usize]) -> Cells {
         let by_bucket = summed(
             self.destinations
                 .iter()

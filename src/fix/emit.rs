@@ -47,15 +47,10 @@ impl Default for Style {
     }
 }
 
-/// A scalar as YAML text: plain when that is unambiguous, double-quoted otherwise.
-pub fn scalar(value: &Y, style: Style) -> String {
-    let mut out = String::new();
-    write_scalar(&mut out, value, style);
-    out
-}
-
 /// Each writer below appends to one buffer: the extra documents of a large cluster are
 /// thousands, and a string per node cost more than the rest of their making.
+///
+/// A scalar as YAML text: plain when that is unambiguous, double-quoted otherwise.
 fn write_scalar(out: &mut String, value: &Y, style: Style) {
     match value {
         Y::Int(n) => out.push_str(&n.to_string()),
@@ -317,21 +312,21 @@ mod tests {
     #[test]
     fn ambiguous_strings_are_quoted() {
         let s = Style::default();
-        assert_eq!(scalar(&Y::str("8080"), s), "\"8080\"");
-        assert_eq!(scalar(&Y::str("true"), s), "\"true\"");
-        assert_eq!(scalar(&Y::str("fd16::1/128"), s), "\"fd16::1/128\"");
+        assert_eq!(flow(&Y::str("8080"), s), "\"8080\"");
+        assert_eq!(flow(&Y::str("true"), s), "\"true\"");
+        assert_eq!(flow(&Y::str("fd16::1/128"), s), "\"fd16::1/128\"");
         assert_eq!(
-            scalar(&Y::str("app.kubernetes.io/name"), s),
+            flow(&Y::str("app.kubernetes.io/name"), s),
             "app.kubernetes.io/name"
         );
-        assert_eq!(scalar(&Y::str("<img src=x>"), s), "\"<img src=x>\"");
+        assert_eq!(flow(&Y::str("<img src=x>"), s), "\"<img src=x>\"");
         // What Rust reads as a number is quoted: digits first, or inf/infinity/nan in any case.
         for number in ["1e5", "0.5", "Infinity", "NaN", "inf", "No", "~"] {
-            assert_eq!(scalar(&Y::str(number), s), format!("\"{number}\""));
+            assert_eq!(flow(&Y::str(number), s), format!("\"{number}\""));
         }
         for word in ["e5", "info", "nano", "v1", "ns-1"] {
-            assert_eq!(scalar(&Y::str(word), s), word);
+            assert_eq!(flow(&Y::str(word), s), word);
         }
-        assert_eq!(scalar(&Y::str("a\"b\\c\n"), s), "\"a\\\"b\\\\c\\n\"");
+        assert_eq!(flow(&Y::str("a\"b\\c\n"), s), "\"a\\\"b\\\\c\\n\"");
     }
 }

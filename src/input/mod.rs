@@ -231,7 +231,9 @@ impl Object {
         let mut object = self.clone();
         object.node.shift(to.bytes, to.lines);
         object.location.line = object.location.line.saturating_add_signed(to.lines);
-        if object.name == format!("<unnamed-{}>", object.location.document) {
+        if object.name.starts_with("<unnamed-")
+            && object.name == format!("<unnamed-{}>", object.location.document)
+        {
             object.name = format!("<unnamed-{}>", to.document);
         }
         object.location.document = to.document;

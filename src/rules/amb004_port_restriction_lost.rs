@@ -354,20 +354,22 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     // By Deny rule (policy, direction, rule): destinations, senders, ports, whether only the fix
     // admits the tunnel.
     let mut hits: BTreeMap<(usize, DirectionKey, usize), TierHit> = BTreeMap::new();
-    let mut add = |key: (usize, DirectionKey, usize),
-                   destinations: &[usize],
-                   senders: &BitSet,
-                   ports: &ConnSet,
-                   by_fix: bool| {
-        let hit = hits
-            .entry(key)
-            .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
-        for &d in destinations {
-            hit.0.insert(d);
+    // Each Deny rule `bypassed` names loses its ports at `destinations`, for `senders`.
+    let mut add = |direction: DirectionKey,
+                   bypassed: &Bypassed,
+                   (destinations, senders): (Vec<usize>, BitSet)| {
+        let by_fix = bypassed.0;
+        for ((c, r), ports) in &bypassed.1 {
+            let hit = hits
+                .entry((*c, direction, *r))
+                .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
+            for &d in &destinations {
+                hit.0.insert(d);
+            }
+            hit.1.union_with(&senders);
+            hit.2.union_with(ports);
+            hit.3 &= by_fix;
         }
-        hit.1.union_with(senders);
-        hit.2.union_with(ports);
-        hit.3 &= by_fix;
     };
 
     // Only a side whose tiers have a Deny rule can lose one.
@@ -417,18 +419,10 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             if bypassed.1.is_empty() {
                 continue;
             }
-            let Some((losing, senders)) = losing(cx, class, group) else {
+            let Some(lost) = losing(cx, class, group) else {
                 continue;
             };
-            for ((c, r), ports) in &bypassed.1 {
-                add(
-                    (*c, DirectionKey::Ingress, *r),
-                    &losing,
-                    &senders,
-                    ports,
-                    bypassed.0,
-                );
-            }
+            add(DirectionKey::Ingress, &bypassed, lost);
         }
     }
 
@@ -457,18 +451,10 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             if bypassed.1.is_empty() {
                 continue;
             }
-            let Some((losing, senders)) = losing(cx, peers, &senders) else {
+            let Some(lost) = losing(cx, peers, &senders) else {
                 continue;
             };
-            for ((c, r), ports) in &bypassed.1 {
-                add(
-                    (*c, DirectionKey::Egress, *r),
-                    &losing,
-                    &senders,
-                    ports,
-                    bypassed.0,
-                );
-            }
+            add(DirectionKey::Egress, &bypassed, lost);
         }
     }
 
@@ -536,31 +522,23 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
 /// lose them (some mesh sender reaches them, and their own AuthorizationPolicies do not keep the
 /// ports), with all their senders together: a workload of one pod is not its own sender.
 fn losing(cx: &Context, destinations: &[usize], senders: &BitSet) -> Option<(Vec<usize>, BitSet)> {
-    let mut losing = Vec::new();
-    let mut all = BitSet::new(senders.len());
-    for &d in destinations {
-        let without;
-        let mesh_senders = if senders.contains(d) && !cx.replicated(d) {
-            without = {
-                let mut others = senders.clone();
-                others.remove(d);
-                others
-            };
-            &without
-        } else {
-            senders
-        };
-        if mesh_senders.is_empty() || restricted(cx, d, mesh_senders, false, &ConnSet::none()) {
-            continue;
-        }
-        if losing.len() < 2 {
-            all.union_with(mesh_senders);
-        }
-        losing.push(d);
-    }
-    match losing.len() {
-        0 => None,
-        1 => Some((losing, all)),
+    let own = |d: usize| senders.contains(d) && !cx.replicated(d);
+    let without = |d: usize| {
+        let mut others = senders.clone();
+        others.remove(d);
+        others
+    };
+    let losing: Vec<usize> = destinations
+        .iter()
+        .copied()
+        .filter(|&d| {
+            let mesh_senders = if own(d) { &without(d) } else { senders };
+            !mesh_senders.is_empty() && !restricted(cx, d, mesh_senders, false, &ConnSet::none())
+        })
+        .collect();
+    match losing[..] {
+        [] => None,
+        [d] if own(d) => Some((losing, without(d))),
         // Two destinations' senders together are all of them.
         _ => Some((losing, senders.clone())),
     }

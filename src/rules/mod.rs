@@ -59,17 +59,8 @@ pub fn hbone_layer(cx: &Context, this: usize, peer: usize, direction: Direction)
     cx.cluster.decider_layer(&decider, isolating)
 }
 
-/// Runs every ambient rule, in an order where later rules can read earlier fixes; with
-/// `blocking_only`, only those whose errors a fix removes (the check of a fix needs no more).
-pub fn check_ambient(cx: &Context, blocking_only: bool) -> Output {
-    let mut out = check_blocking(cx);
-    if !blocking_only {
-        check_rest(cx, &mut out);
-    }
-    out
-}
-
-/// The rules whose errors a fix removes: what the check of a fix needs.
+/// The rules whose errors a fix removes (what the check of a fix needs), in an order where later
+/// rules can read earlier fixes; [`check_rest`] runs the others after them.
 pub fn check_blocking(cx: &Context) -> Output {
     let mut out = Output::default();
     amb001_hbone_ingress::check(cx, &mut out);
@@ -352,7 +343,7 @@ mod tests {
         cluster.add_inferred_for(cni == Cni::Calico);
         let engine = options.engine(&cluster);
         let cx = Context::new(&engine, &options);
-        let out = check_ambient(&cx, true);
+        let out = check_blocking(&cx);
         assert!(out.blocked.iter().all(|b| !b.destinations.is_empty()));
         let mut layers: Vec<Layer> = out.blocked.iter().map(|b| b.layer).collect();
         crate::sort::sort(&mut layers);

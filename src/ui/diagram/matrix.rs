@@ -511,16 +511,7 @@ pub fn NamespaceMatrix(
                 .filter_map(|p| {
                     Some((
                         (*row_of.get(p.from.as_str())?, *col_of.get(p.to.as_str())?),
-                        (
-                            p.blocked,
-                            [
-                                p.by_admin,
-                                p.by_network_policy,
-                                p.by_cilium,
-                                p.by_calico,
-                                p.by_baseline,
-                            ],
-                        ),
+                        (p.blocked, Layer::ALL.map(|layer| p.by(layer))),
                     ))
                 })
                 .collect();
