@@ -281,7 +281,8 @@ enum Fixing {
     /// Fix, parsing every edited document again first.
     Careful,
     /// Fix (as `Fast`) only where the findings the check of a fix needs hold a fixable error:
-    /// the check that fails goes on to make the next round's fix.
+    /// the check that fails goes on to make the next round's fix (without paths: the first
+    /// round's are drawn).
     IfFailing,
 }
 
@@ -450,6 +451,8 @@ fn next_round_within(
     next.fixed.texts = again.fixed.texts.clone();
     // The second round writes again the extra documents of the first (its findings are the
     // same where the first's fixes do not reach): each once.
+    // (A document's text is written once, when first read; its hash reads its kind and name.)
+    #[allow(clippy::mutable_key_type)]
     let known: foldhash::HashSet<&fix::Generated> = report.fixed.extras.iter().collect();
     let added: Vec<fix::Generated> = again
         .fixed
@@ -549,6 +552,8 @@ fn analyze_loaded(
     notes.extend(calico_notes(&loaded.cluster, options));
 
     let mut out = rules::check_blocking(&cx);
+    // A next round's report gives its fix only: the paths drawn are the first round's.
+    let next_round = fixing == Fixing::IfFailing;
     let passes = fixable_errors(&findings)
         .chain(fixable_errors(&out.findings))
         .next()
@@ -599,7 +604,9 @@ fn analyze_loaded(
     );
     fixed.extras.extend(out.extras);
     notes.append(&mut fixed.notes);
-    let paths = if loaded.cluster.workloads.len() <= MAX_DRAWN_WORKLOADS {
+    let paths = if next_round {
+        ambient::paths::Paths::default()
+    } else if loaded.cluster.workloads.len() <= MAX_DRAWN_WORKLOADS {
         ambient::paths::paths(&cx)
     } else {
         // Too many pairs to send one by one: the page draws a matrix of namespaces instead.

@@ -181,7 +181,7 @@ mod tests {
                 .map(|i| crate::fix::Generated {
                     kind: "AuthorizationPolicy".into(),
                     name: format!("p{i}"),
-                    yaml: String::new(),
+                    yaml: String::new().into(),
                 })
                 .collect();
             let out = text(&report, &[]);

@@ -287,7 +287,7 @@ fn extras(text: &str) -> Vec<String> {
     .extras
     .into_iter()
     .filter(|e| e.kind == "AuthorizationPolicy")
-    .map(|e| e.yaml)
+    .map(|e| e.yaml.to_string())
     .collect()
 }
 

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Context, HBONE_PORT};
+use super::{Context, HBONE_PORT, Identity};
 use crate::fix::Generated;
 use crate::fix::emit::{self, Y};
 use crate::model::NAMESPACE_NAME_LABEL;
@@ -46,6 +46,23 @@ struct Identities<'c> {
     accounts: BTreeSet<(&'c str, &'c str)>,
     namespaces: BTreeSet<&'c str>,
     anyone: bool,
+}
+
+impl<'c> Identities<'c> {
+    /// Adds one source's identity; 1 when it is newly named. Pods the input does not show:
+    /// their service account is unknown, so their namespace stands for them (broader), or any
+    /// mesh identity for "any namespace".
+    fn insert(&mut self, (namespace, account): Identity<'c>) -> usize {
+        let new = match account {
+            Some(account) => self.accounts.insert((namespace, account)),
+            None if namespace == ANY_NAMESPACE => {
+                self.anyone = true;
+                false
+            }
+            None => self.namespaces.insert(namespace),
+        };
+        usize::from(new)
+    }
 }
 
 /// TCP ports a mesh source may use (`None`: every port), without 15008; `Err` past
@@ -107,7 +124,7 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
             target.qualified_name()
         ))
     };
-    for (senders, &group_identities) in cx.senders.iter().zip(cx.sender_identities()) {
+    for (senders, group_identities) in cx.senders.iter().zip(cx.sender_identities()) {
         let members = senders
             .iter()
             .copied()
@@ -135,31 +152,22 @@ pub fn policy_for(cx: &Context, d: usize) -> Result<Generated, String> {
         };
         // The group alone names too many (less `d`'s own identity, left out): no need to list
         // them one by one.
-        if group_identities.saturating_sub(1) > MAX_IDENTITIES {
-            return too_many_identities();
-        }
-        // The group alone names too many (less `d`'s own identity, left out): no need to list
-        // them one by one.
-        if group_identities.saturating_sub(1) > MAX_IDENTITIES {
+        if group_identities.len().saturating_sub(1) > MAX_IDENTITIES {
             return too_many_identities();
         }
         let identities = groups.entry(ports).or_default();
-        for s in members {
-            let source = &cx.cluster.workloads[s];
-            if source.is_inferred() {
-                // Pods the input does not show: their service account is unknown, so their
-                // namespace stands for them (broader), or any mesh identity for "any namespace".
-                if source.namespace == ANY_NAMESPACE {
-                    identities.anyone = true;
-                } else {
-                    identities_named +=
-                        usize::from(identities.namespaces.insert(&source.namespace));
-                }
-            } else {
-                let sa = source.service_account.as_deref().unwrap_or("default");
-                identities_named +=
-                    usize::from(identities.accounts.insert((&source.namespace, sa)));
+        // The group's identities, less `d`'s own when `d` is its only member with it (a
+        // workload of one pod is not its own sender).
+        let own = cx.identity(d);
+        let alone = !crate::rules::distinct(cx, d, d)
+            && senders.contains(&d)
+            && !members.clone().any(|s| cx.identity(s) == own);
+        for &s in group_identities {
+            let identity = cx.identity(s);
+            if alone && identity == own {
+                continue;
             }
+            identities_named += identities.insert(identity);
             if identities_named > MAX_IDENTITIES {
                 return too_many_identities();
             }
@@ -431,7 +439,7 @@ fn document(
     Generated {
         kind: "AuthorizationPolicy".into(),
         name,
-        yaml: emit::document(&doc),
+        yaml: emit::Yaml::document(doc),
     }
 }
 
@@ -831,7 +839,7 @@ fn policy_document(
     Generated {
         kind: "AuthorizationPolicy".into(),
         name: name.to_string(),
-        yaml: emit::document(&doc),
+        yaml: emit::Yaml::document(doc),
     }
 }
 
@@ -1038,7 +1046,7 @@ pub fn waypoint_gateway(namespace: &str) -> Generated {
     Generated {
         kind: "Gateway".into(),
         name: "waypoint".into(),
-        yaml: emit::document(&doc),
+        yaml: emit::Yaml::document(doc),
     }
 }
 
@@ -1074,6 +1082,51 @@ mod tests {
             .find(|f| f.code == Code::Amb004)
             .expect("AMB004");
         (finding.message.clone(), report.fixed.extras.len())
+    }
+
+    /// A workload of one pod is not its own sender: its identity is left out of its policy,
+    /// unless another sender shares it; a workload of two pods sends to itself.
+    #[test]
+    fn a_policy_names_the_other_senders_identities() {
+        let pod = |name: &str, account: &str| {
+            format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop, labels: {{app: {name}}}}}\nspec: {{serviceAccountName: {account}, containers: [{{name: c}}]}}\n"
+            )
+        };
+        let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: shop}\nspec:\n  podSelector: {}\n  ingress: [{from: [{podSelector: {}}], ports: [{port: 8080}]}]\n";
+        let principals = |text: &str, of: &str| {
+            let report = analyze(
+                &[Source {
+                    name: "c.yaml",
+                    text,
+                }],
+                &Options::default(),
+            );
+            let extra = report
+                .fixed
+                .extras
+                .iter()
+                .find(|e| e.name == format!("allow-ambient-ports-{of}"))
+                .expect("the extra");
+            let mut named: Vec<String> = extra
+                .yaml
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("- cluster.local/ns/shop/sa/"))
+                .map(str::to_string)
+                .collect();
+            crate::sort::sort(&mut named);
+            named
+        };
+        let text = format!("{policy}{}{}", pod("web", "web"), pod("api", "api"));
+        assert_eq!(principals(&text, "web"), ["api"]);
+        assert_eq!(principals(&text, "api"), ["web"]);
+        // Another sender with web's account: the account is named.
+        let text = format!("{text}{}", pod("cron", "web"));
+        assert_eq!(principals(&text, "web"), ["api", "web"]);
+        // Two pods of one Deployment reach each other.
+        let deployment = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {serviceAccountName: web, containers: [{name: c}]}\n";
+        let text = format!("{policy}{deployment}{}", pod("api", "api"));
+        assert_eq!(principals(&text, "web"), ["api", "web"]);
     }
 
     #[test]
@@ -1142,12 +1195,7 @@ mod tests {
             }],
             &Options::default(),
         );
-        let extras: Vec<&str> = report
-            .fixed
-            .extras
-            .iter()
-            .map(|e| e.yaml.as_str())
-            .collect();
+        let extras: Vec<&str> = report.fixed.extras.iter().map(|e| &*e.yaml).collect();
         assert_eq!(extras.len(), 1, "{extras:?}");
         assert!(
             extras[0].contains(

@@ -256,6 +256,10 @@ pub enum HboneSenders {
     None,
 }
 
+/// A mesh identity: (namespace, service account); for pods not in the input, whose service
+/// account is unknown, their namespace alone.
+pub type Identity<'c> = (&'c str, Option<&'c str>);
+
 /// Everything an ambient rule reads.
 pub struct Context<'c> {
     pub cluster: &'c Cluster,
@@ -270,9 +274,8 @@ pub struct Context<'c> {
     /// ([`Engine::sender_class`]) and kind: a rule that loops over sources judges one member per
     /// group. Groups and members in input order.
     pub senders: Vec<Vec<usize>>,
-    /// Per group of `senders`: how many mesh identities its members have
-    /// ([`Context::sender_identities`]).
-    sender_identities: std::cell::OnceCell<Vec<usize>>,
+    /// Per group of `senders`: one member per mesh identity ([`Context::sender_identities`]).
+    sender_identities: std::cell::OnceCell<Vec<Vec<usize>>>,
     /// Workloads by the part they play in [`Context::route`].
     ambient: BitSet,
     sidecars: BitSet,
@@ -388,30 +391,30 @@ impl<'c> Context<'c> {
         }
     }
 
-    /// How many distinct mesh identities (service accounts; for pods not in the input, their
-    /// namespace) the members of each group of [`Context::senders`] have: an AuthorizationPolicy
-    /// that would name more than its limit is refused without listing them destination by
-    /// destination (`authz::policy_for`).
-    pub fn sender_identities(&self) -> &[usize] {
+    /// The distinct mesh identities of the members of each group of [`Context::senders`], as
+    /// one member for each ([`Context::identity`]), in the identities' order: an
+    /// AuthorizationPolicy names a group's identities (`authz::policy_for`), not its members one
+    /// by one, and one that would name more than its limit is refused at once.
+    pub fn sender_identities(&self) -> &[Vec<usize>] {
         self.sender_identities.get_or_init(|| {
             self.senders
                 .iter()
                 .map(|members| {
-                    let mut identities: Vec<(&str, Option<&str>)> = members
-                        .iter()
-                        .map(|&s| {
-                            let w = &self.cluster.workloads[s];
-                            let account = (!w.is_inferred())
-                                .then(|| w.service_account.as_deref().unwrap_or("default"));
-                            (w.namespace.as_str(), account)
-                        })
-                        .collect();
+                    let mut identities: Vec<(Identity, usize)> =
+                        members.iter().map(|&s| (self.identity(s), s)).collect();
                     crate::sort::sort(&mut identities);
-                    identities.dedup();
-                    identities.len()
+                    identities.dedup_by_key(|(identity, _)| *identity);
+                    identities.into_iter().map(|(_, s)| s).collect()
                 })
                 .collect()
         })
+    }
+
+    /// Workload `w`'s mesh identity.
+    pub fn identity(&self, w: usize) -> Identity<'c> {
+        let w = &self.cluster.workloads[w];
+        let account = (!w.is_inferred()).then(|| w.service_account.as_deref().unwrap_or("default"));
+        (w.namespace.as_str(), account)
     }
 
     /// Whether any of `workloads` is an Istio proxy (a sidecar or a gateway).

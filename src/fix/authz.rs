@@ -515,7 +515,9 @@ mod tests {
         let Ok(Parsed::Authorization(p)) = crate::istio::parse(object) else {
             panic!("the policy parses")
         };
-        crate::ambient::authz::l4_part(&p, String::new()).yaml
+        crate::ambient::authz::l4_part(&p, String::new())
+            .yaml
+            .to_string()
     }
 
     /// Checks the edit style's fix of a policy without a Service: made in place (no extra, no

@@ -2,7 +2,7 @@
 //! flow style of the surrounding text.
 
 /// A YAML value to write.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Y {
     Str(String),
     Int(i64),
@@ -250,6 +250,95 @@ pub fn document(entries: &[(String, Y)]) -> String {
     block_map(entries, 0, Style::default())
 }
 
+/// A document's YAML text, written when something first reads it. A large cluster's findings
+/// ask for thousands of AuthorizationPolicies in each round of a fix: the rounds compare them
+/// as trees, and only the outputs that show them (`--extras`, JSON, the page) write them, each
+/// once.
+#[derive(Clone)]
+pub struct Yaml {
+    /// The document to write (`None`: made from text).
+    tree: Option<std::sync::Arc<[(String, Y)]>>,
+    text: std::sync::OnceLock<String>,
+}
+
+impl Yaml {
+    /// A document to write as [`document`] would.
+    pub fn document(entries: Vec<(String, Y)>) -> Yaml {
+        Yaml {
+            tree: Some(entries.into()),
+            text: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl From<String> for Yaml {
+    fn from(text: String) -> Yaml {
+        Yaml {
+            tree: None,
+            text: text.into(),
+        }
+    }
+}
+
+impl From<&str> for Yaml {
+    fn from(text: &str) -> Yaml {
+        Yaml::from(text.to_string())
+    }
+}
+
+impl std::ops::Deref for Yaml {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.text.get_or_init(|| match &self.tree {
+            Some(tree) => document(tree),
+            None => String::new(),
+        })
+    }
+}
+
+/// Two trees compare as trees (unwritten); otherwise as text.
+impl PartialEq for Yaml {
+    fn eq(&self, other: &Yaml) -> bool {
+        match (&self.tree, &other.tree) {
+            (Some(a), Some(b)) => a == b,
+            _ => **self == **other,
+        }
+    }
+}
+
+impl Eq for Yaml {}
+
+/// Hashes nothing (equal documents hash alike): what holds documents in a hash set keys them
+/// by their kind and name too, which writing the text for would undo the laziness.
+impl std::hash::Hash for Yaml {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+impl std::fmt::Debug for Yaml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for Yaml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl serde::Serialize for Yaml {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Yaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Yaml, D::Error> {
+        String::deserialize(deserializer).map(Yaml::from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,5 +417,35 @@ mod tests {
             assert_eq!(flow(&Y::str(word), s), word);
         }
         assert_eq!(flow(&Y::str("a\"b\\c\n"), s), "\"a\\\"b\\\\c\\n\"");
+    }
+
+    /// A document is written when first read, as `document` writes it; two unwritten ones
+    /// compare as trees (and stay unwritten), one written from text compares by its text; the
+    /// page reads it back from its JSON as text.
+    #[test]
+    fn a_document_is_written_when_first_read() {
+        let tree = |name: &str| {
+            vec![
+                ("kind".to_string(), Y::str("AuthorizationPolicy")),
+                ("metadata".to_string(), Y::map(vec![("name", Y::str(name))])),
+            ]
+        };
+        let (a, b, c) = (
+            Yaml::document(tree("a")),
+            Yaml::document(tree("a")),
+            Yaml::document(tree("c")),
+        );
+        assert!(a == b && a != c);
+        assert!(a.text.get().is_none() && b.text.get().is_none() && c.text.get().is_none());
+        let text = document(&tree("a"));
+        assert_eq!(text, "kind: AuthorizationPolicy\nmetadata:\n  name: a\n");
+        assert_eq!(&*a, text);
+        assert_eq!(a, Yaml::from(text.as_str()));
+        assert_ne!(c, Yaml::from(text.as_str()));
+        let json = serde_json::to_string(&b).expect("serialised");
+        assert_eq!(json, serde_json::to_string(&text).expect("serialised"));
+        let back: Yaml = serde_json::from_str(&json).expect("read back");
+        assert_eq!(back, a);
+        assert_eq!(back.to_string(), text);
     }
 }

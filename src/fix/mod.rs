@@ -41,7 +41,8 @@ struct Edit {
 pub struct Generated {
     pub kind: String,
     pub name: String,
-    pub yaml: String,
+    /// Written when first read ([`emit::Yaml`]).
+    pub yaml: emit::Yaml,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -2011,7 +2012,7 @@ fn cilium_hostprobes(addresses: &[IpAddr]) -> Generated {
     Generated {
         kind: "CiliumClusterwideNetworkPolicy".into(),
         name: "allow-ambient-hostprobes".into(),
-        yaml: emit::document(&doc),
+        yaml: emit::Yaml::document(doc),
     }
 }
 

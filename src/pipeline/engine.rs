@@ -1436,17 +1436,20 @@ impl<'c> Engine<'c> {
     /// The tiers' part of [`Engine::workload_side`]: who decides, without NetworkPolicy's
     /// explanation. `None` when no cluster-wide policy has rules for `this` side.
     pub fn tiers_side(&self, this: usize, peer: usize, direction: Direction) -> Option<TiersSide> {
-        let d = dir_index(direction);
-        let roles = &self.roles[d];
-        let (np, layer) = roles.subject_parts[roles.subject[this] as usize];
-        let layer = layer?;
-        let (_, layer_peer) = roles.peer_parts[roles.peer[peer] as usize];
-        let key = (layer, layer_peer, np.is_some());
+        let key = self.tiers_key(this, peer, direction)?;
         Some(TiersSide {
             key,
-            isolated: np.is_some(),
+            isolated: key.2,
             decided_by: self.decided_by(this, peer, direction, key),
         })
+    }
+
+    /// [`TiersSide::key`] alone, for a caller that judges once per key.
+    pub fn tiers_key(&self, this: usize, peer: usize, direction: Direction) -> Option<TiersKey> {
+        let roles = &self.roles[dir_index(direction)];
+        let (np, layer) = roles.subject_parts[roles.subject[this] as usize];
+        let (_, layer_peer) = roles.peer_parts[roles.peer[peer] as usize];
+        Some((layer?, layer_peer, np.is_some()))
     }
 
     /// The cluster-wide rules that decide between two workloads, computed once per `key`:

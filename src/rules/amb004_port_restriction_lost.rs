@@ -577,14 +577,17 @@ impl<'a, 'c> Bypass<'a, 'c> {
     /// the class pairs.
     fn judge(&mut self, this: usize, peer: usize) -> Bypassed {
         let (cx, direction) = (self.cx, self.direction);
-        let Some(side) = cx.engine.tiers_side(this, peer, direction) else {
+        let Some(key) = cx.engine.tiers_key(this, peer, direction) else {
             return Rc::default();
         };
         let allowed = cx.engine.allowed_id(this, peer, direction);
         let opened = &self.opened;
         self.judged
-            .entry((side.key, allowed))
+            .entry((key, allowed))
             .or_insert_with(|| {
+                let Some(side) = cx.engine.tiers_side(this, peer, direction) else {
+                    return Rc::default();
+                };
                 let allowed = cx.engine.conns(allowed);
                 let by_fix = !allowed.contains(Protocol::Tcp, HBONE_PORT);
                 if by_fix

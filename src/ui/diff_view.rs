@@ -122,12 +122,12 @@ pub fn DiffView(analysis: ReadSignal<Analysis>) -> impl IntoView {
                             analysis.with(|a| a.report.fixed.extras.iter().take(limit).cloned().collect::<Vec<_>>())
                         }
                         // By content too: an edit can change a document and keep its name.
-                        key=|extra| (extra.name.clone(), extra.yaml.clone())
+                        key=|extra| (extra.name.clone(), extra.yaml.to_string())
                         let:extra
                     >
                         <details class="extra">
                             <summary><h4>{format!("{} {}", extra.kind, extra.name)}</h4></summary>
-                            <pre class="extra-text" tabindex="0" aria-label=format!("{} {}", extra.kind, extra.name)>{extra.yaml.clone()}</pre>
+                            <pre class="extra-text" tabindex="0" aria-label=format!("{} {}", extra.kind, extra.name)>{extra.yaml.to_string()}</pre>
                         </details>
                     </For>
                     {extras.button(
