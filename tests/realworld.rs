@@ -85,3 +85,55 @@ fn kube_prometheus() {
     assert!(text.contains("selects only hostNetwork pods (`monitoring/node-exporter`)"));
     insta::assert_snapshot!("kube_prometheus", text);
 }
+
+/// The page draws the paths of the corrected YAML from its analysis without checking that
+/// analysis's own fix (`analyze_unchecked`): the paths must not depend on the check. Both
+/// applications, as they are and corrected, with each fix style and CNI.
+#[test]
+fn the_paths_do_not_wait_for_the_check_of_a_fix() {
+    use ambient_netpol::ambient::{Cni, FixStyle};
+    use ambient_netpol::{Options, Source, analyze, analyze_unchecked};
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/realworld");
+    for folder in ["online-boutique", "kube-prometheus"] {
+        let mut files: Vec<_> = std::fs::read_dir(format!("{root}/{folder}"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let text: String = files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap() + "\n---\n")
+            .collect();
+        for (cni, fix_style) in [
+            (Cni::Generic, FixStyle::Edit),
+            (Cni::Cilium, FixStyle::Add),
+            (Cni::Calico, FixStyle::Edit),
+        ] {
+            let options = Options {
+                cni,
+                fix_style,
+                ..Options::default()
+            };
+            let checked = analyze(
+                &[Source {
+                    name: "x.yaml",
+                    text: &text,
+                }],
+                &options,
+            );
+            assert!(!checked.paths.edges.is_empty(), "{folder}");
+            let fixed = checked.fixed.combined();
+            for text in [text.as_str(), &fixed] {
+                let sources = [Source {
+                    name: "x.yaml",
+                    text,
+                }];
+                assert_eq!(
+                    analyze_unchecked(&sources, &options).report.paths,
+                    analyze(&sources, &options).paths,
+                    "{folder} {cni:?} {fix_style:?}"
+                );
+            }
+        }
+    }
+}
