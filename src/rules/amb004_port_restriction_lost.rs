@@ -351,24 +351,31 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     let tunnellers = cx.tunnellers();
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
     let n = cx.cluster.workloads.len();
-    // By Deny rule (policy, direction, rule): destinations, senders, ports, whether only the fix
-    // admits the tunnel.
-    let mut hits: BTreeMap<(usize, DirectionKey, usize), TierHit> = BTreeMap::new();
-    // Each Deny rule `bypassed` names loses its ports at `destinations`, for `senders`.
+    // What the pairs judged alike lose, gathered per judgement (one `Bypassed`, shared by
+    // many pairs of classes) and spread over its Deny rules at the end.
+    let mut lost: HashMap<(DirectionKey, *const BypassedRules), Lost> = HashMap::new();
     let mut add = |direction: DirectionKey,
                    bypassed: &Bypassed,
-                   (destinations, senders): (Vec<usize>, BitSet)| {
-        let by_fix = bypassed.0;
-        for ((c, r), ports) in &bypassed.1 {
-            let hit = hits
-                .entry((*c, direction, *r))
-                .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
-            for &d in &destinations {
-                hit.0.insert(d);
+                   destinations: Vec<usize>,
+                   senders: Senders| {
+        let lost = lost
+            .entry((direction, Rc::as_ptr(bypassed)))
+            .or_insert_with(|| Lost {
+                bypassed: bypassed.clone(),
+                destinations: BitSet::new(n),
+                senders: BitSet::new(n),
+                groups: HashSet::default(),
+            });
+        for d in destinations {
+            lost.destinations.insert(d);
+        }
+        match senders {
+            Senders::Group(i, group) => {
+                if lost.groups.insert(i) {
+                    lost.senders.union_with(group);
+                }
             }
-            hit.1.union_with(&senders);
-            hit.2.union_with(ports);
-            hit.3 &= by_fix;
+            Senders::Others(others) => lost.senders.union_with(&others),
         }
     };
 
@@ -387,7 +394,9 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     // is judged once per (class, group); who sends is worked out per destination (a workload of
     // one pod is not its own sender).
     let mut bypass = Bypass::new(cx, out, Direction::Ingress);
-    let mesh_groups: Vec<BitSet> = cx
+    // Each group's mesh members, as a set and a list (whose first two find a sender for any
+    // destination).
+    let mesh_groups: Vec<(BitSet, Vec<usize>)> = cx
         .senders
         .iter()
         .map(|group| {
@@ -396,7 +405,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
                 .copied()
                 .filter(|&s| tunnellers.contains(s))
                 .collect();
-            BitSet::of(n, &members)
+            (BitSet::of(n, &members), members)
         })
         .collect();
     let classes = super::grouped(
@@ -406,12 +415,13 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
         |d| cx.engine.subject_class(d, Direction::Ingress),
     );
     for class in classes.values() {
-        for group in &mesh_groups {
+        for (g, (group, members)) in mesh_groups.iter().enumerate() {
             let Some((d, s)) = class.iter().find_map(|&d| {
-                group
+                members
                     .iter()
-                    .find(|&s| super::distinct(cx, s, d))
-                    .map(|s| (d, s))
+                    .take(2)
+                    .find(|&&s| super::distinct(cx, s, d))
+                    .map(|&s| (d, s))
             }) else {
                 continue;
             };
@@ -419,10 +429,11 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             if bypassed.1.is_empty() {
                 continue;
             }
-            let Some(lost) = losing(cx, class, group) else {
+            let Some((destinations, others)) = losing(cx, class, group) else {
                 continue;
             };
-            add(DirectionKey::Ingress, &bypassed, lost);
+            let senders = others.map_or(Senders::Group(g, group), Senders::Others);
+            add(DirectionKey::Ingress, &bypassed, destinations, senders);
         }
     }
 
@@ -436,7 +447,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     let destinations = super::grouped(mesh_destinations.iter(), |d| {
         cx.engine.peer_class(d, Direction::Egress)
     });
-    for members in sources.values() {
+    for (m, members) in sources.values().enumerate() {
         let senders = BitSet::of(n, members);
         for peers in destinations.values() {
             let Some((s, d)) = members.iter().find_map(|&s| {
@@ -451,10 +462,27 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             if bypassed.1.is_empty() {
                 continue;
             }
-            let Some(lost) = losing(cx, peers, &senders) else {
+            let Some((destinations, others)) = losing(cx, peers, &senders) else {
                 continue;
             };
-            add(DirectionKey::Egress, &bypassed, lost);
+            let senders = others.map_or(Senders::Group(m, &senders), Senders::Others);
+            add(DirectionKey::Egress, &bypassed, destinations, senders);
+        }
+    }
+
+    // By Deny rule (policy, direction, rule): destinations, senders, ports, whether only the fix
+    // admits the tunnel.
+    let mut hits: BTreeMap<(usize, DirectionKey, usize), TierHit> = BTreeMap::new();
+    for ((direction, _), lost) in lost {
+        let by_fix = lost.bypassed.0;
+        for ((c, r), ports) in &lost.bypassed.1 {
+            let hit = hits
+                .entry((*c, direction, *r))
+                .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
+            hit.0.union_with(&lost.destinations);
+            hit.1.union_with(&lost.senders);
+            hit.2.union_with(ports);
+            hit.3 &= by_fix;
         }
     }
 
@@ -520,27 +548,37 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
 
 /// Of `destinations`, whose tiers' Deny rules a tunnel from `senders` bypasses alike, those that
 /// lose them (some mesh sender reaches them, and their own AuthorizationPolicies do not keep the
-/// ports), with all their senders together: a workload of one pod is not its own sender.
-fn losing(cx: &Context, destinations: &[usize], senders: &BitSet) -> Option<(Vec<usize>, BitSet)> {
+/// ports), with all their senders together (`None`: all of `senders`): a workload of one pod is
+/// not its own sender.
+fn losing(
+    cx: &Context,
+    destinations: &[usize],
+    senders: &BitSet,
+) -> Option<(Vec<usize>, Option<BitSet>)> {
     let own = |d: usize| senders.contains(d) && !cx.replicated(d);
     let without = |d: usize| {
         let mut others = senders.clone();
         others.remove(d);
         others
     };
+    // (`restricted` leaves a workload of one pod out of its own senders too.)
     let losing: Vec<usize> = destinations
         .iter()
         .copied()
         .filter(|&d| {
-            let mesh_senders = if own(d) { &without(d) } else { senders };
-            !mesh_senders.is_empty() && !restricted(cx, d, mesh_senders, false, &ConnSet::none())
+            let reached = if own(d) {
+                senders.iter().take(2).any(|s| s != d)
+            } else {
+                !senders.is_empty()
+            };
+            reached && !restricted(cx, d, senders, false, &ConnSet::none())
         })
         .collect();
     match losing[..] {
         [] => None,
-        [d] if own(d) => Some((losing, without(d))),
+        [d] if own(d) => Some((losing, Some(without(d)))),
         // Two destinations' senders together are all of them.
-        _ => Some((losing, senders.clone())),
+        _ => Some((losing, None)),
     }
 }
 
@@ -550,7 +588,24 @@ type TierHit = (BitSet, BitSet, ConnSet, bool);
 
 /// The Deny rules of the tiers that a tunnel bypasses on one side, and their ports: whether only
 /// the fix admits the tunnel, and per (policy, rule) the TCP ports it denies that pass inside.
-type Bypassed = Rc<(bool, Vec<((usize, usize), ConnSet)>)>;
+type Bypassed = Rc<BypassedRules>;
+type BypassedRules = (bool, Vec<((usize, usize), ConnSet)>);
+
+/// The destinations and senders of the pairs whose tunnels bypass the same Deny rules.
+struct Lost {
+    bypassed: Bypassed,
+    destinations: BitSet,
+    senders: BitSet,
+    /// The groups of senders already in `senders`.
+    groups: HashSet<usize>,
+}
+
+/// The senders of one pair of classes that lose a Deny rule: a whole group (by its index), or
+/// the others of a workload of one pod, which is not its own sender.
+enum Senders<'a> {
+    Group(usize, &'a BitSet),
+    Others(BitSet),
+}
 
 /// [`Bypassed`] for one direction, judged once per (tiers' key, allowed set).
 struct Bypass<'a, 'c> {

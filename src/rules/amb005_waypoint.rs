@@ -80,10 +80,12 @@ pub fn check(cx: &Context, out: &mut Output) {
             if from.is_empty() {
                 continue;
             }
+            // The two groups' members as sets, made when a hop is blocked.
+            let sets = std::cell::OnceCell::new();
+            let sets = || sets.get_or_init(|| (BitSet::of(n, &from), BitSet::of(n, &to)));
             // `at` blocks the pairs of `from` x `to`.
-            type Members<'m> = &'m mut dyn Iterator<Item = usize>;
             let mut add =
-                |at: usize, peer: usize, direction: DirectionKey, from: Members, to: Members| {
+                |at: usize, peer: usize, direction: DirectionKey, from: Side, to: Side| {
                     let broken = blocks
                         .entry(Block {
                             workload: at,
@@ -95,12 +97,8 @@ pub fn check(cx: &Context, out: &mut Output) {
                             destinations: BitSet::new(n),
                             peer,
                         });
-                    for x in from {
-                        broken.sources.insert(x);
-                    }
-                    for x in to {
-                        broken.destinations.insert(x);
-                    }
+                    from.put(&mut broken.sources);
+                    to.put(&mut broken.destinations);
                 };
             // The layers that deny 15008/TCP on a blocked hop's side (`this` towards `peer`),
             // one bit per layer.
@@ -112,47 +110,38 @@ pub fn check(cx: &Context, out: &mut Output) {
             // Hop 1: source -> waypoint; hop 2: waypoint -> destination.
             if !tunnel(s, w, Direction::Egress) {
                 blocked_by(s, w, Direction::Egress);
+                let (_, to_set) = sets();
                 for &x in &from {
-                    add(
-                        x,
-                        w,
-                        DirectionKey::Egress,
-                        &mut std::iter::once(x),
-                        &mut others(cx, &to, x),
-                    );
+                    let to = Side::others(cx, to_set, x);
+                    add(x, w, DirectionKey::Egress, Side::One(x), to);
                 }
                 blocked = true;
             }
             if !tunnel(s, w, Direction::Ingress) {
                 blocked_by(w, s, Direction::Ingress);
-                add(w, s, DirectionKey::Ingress, &mut all(&from), &mut all(&to));
+                let (from, to) = sets();
+                add(w, s, DirectionKey::Ingress, Side::All(from), Side::All(to));
                 blocked = true;
             }
             if !tunnel(w, d, Direction::Egress) {
                 blocked_by(w, d, Direction::Egress);
-                add(w, d, DirectionKey::Egress, &mut all(&from), &mut all(&to));
+                let (from, to) = sets();
+                add(w, d, DirectionKey::Egress, Side::All(from), Side::All(to));
                 blocked = true;
             }
             if !tunnel(w, d, Direction::Ingress) {
                 blocked_by(d, w, Direction::Ingress);
+                let (from_set, _) = sets();
                 for &x in &to {
-                    add(
-                        x,
-                        w,
-                        DirectionKey::Ingress,
-                        &mut others(cx, &from, x),
-                        &mut std::iter::once(x),
-                    );
+                    let from = Side::others(cx, from_set, x);
+                    add(x, w, DirectionKey::Ingress, from, Side::One(x));
                 }
                 blocked = true;
             }
             // Every pair of the two groups, once per layer that blocks a hop (a workload of one
             // pod is not its own peer: the reader of `blocked` leaves it out).
             if blocked {
-                let mut sources = BitSet::new(n);
-                for &x in &from {
-                    sources.insert(x);
-                }
+                let (sources, _) = sets();
                 for layer in Layer::ALL
                     .into_iter()
                     .filter(|&l| layers & 1 << l as u8 != 0)
@@ -342,13 +331,38 @@ pub fn check(cx: &Context, out: &mut Output) {
     }
 }
 
-fn all(members: &[usize]) -> impl Iterator<Item = usize> + '_ {
-    members.iter().copied()
+/// The workloads on one side of the pairs a blocked hop breaks.
+enum Side<'s> {
+    One(usize),
+    All(&'s BitSet),
+    /// All but a workload of one pod, paired with the others only (see `rules::distinct`).
+    AllBut(&'s BitSet, usize),
 }
 
-/// The members but `x` paired with itself (see `rules::distinct`).
-fn others<'m>(cx: &'m Context, members: &'m [usize], x: usize) -> impl Iterator<Item = usize> + 'm {
-    all(members).filter(move |&y| super::distinct(cx, x, y))
+impl<'s> Side<'s> {
+    /// The members of `set` that pair with `x`.
+    fn others(cx: &Context, set: &'s BitSet, x: usize) -> Side<'s> {
+        if set.contains(x) && !super::distinct(cx, x, x) {
+            Side::AllBut(set, x)
+        } else {
+            Side::All(set)
+        }
+    }
+
+    /// Adds this side's workloads to `set`.
+    fn put(self, set: &mut BitSet) {
+        match self {
+            Side::One(x) => set.insert(x),
+            Side::All(members) => set.union_with(members),
+            Side::AllBut(members, x) => {
+                let had = set.contains(x);
+                set.union_with(members);
+                if !had {
+                    set.remove(x);
+                }
+            }
+        }
+    }
 }
 
 /// A waypoint hop whose 15008/TCP a cluster-wide rule denies: reported on that rule, without an
