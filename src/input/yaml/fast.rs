@@ -31,28 +31,12 @@ const SCAN_KEYS: usize = 16;
 /// `Some(None)` for a document of comments, or `None` when the document is not in the subset
 /// this module reads exactly.
 pub fn parse(chunk: &str, base: usize, first_line: u32) -> Option<Option<Node>> {
-    let ascii = chunk.is_ascii();
-    // Tabs, carriage returns, NUL, BOMs and other odd characters: saphyr has rules for each.
-    let odd = if ascii {
-        chunk.bytes().any(|c| (c < b' ' && c != b'\n') || c == 0x7f)
-    } else {
-        chunk.chars().any(|c| {
-            (c.is_control() && c != '\n')
-                || matches!(
-                    c,
-                    '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}'
-                )
-        })
-    };
-    if odd {
-        return None;
-    }
     let mut p = Fast {
         text: chunk,
         bytes: chunk.as_bytes(),
         base,
         line_base: first_line.checked_sub(1)?,
-        ascii,
+        ascii: true,
         start: 0,
         content: 0,
         end: 0,
@@ -60,6 +44,8 @@ pub fn parse(chunk: &str, base: usize, first_line: u32) -> Option<Option<Node>> 
         next: 0,
         eof: false,
         nodes: 0,
+        entries: Vec::with_capacity(16),
+        items: Vec::with_capacity(16),
     };
     p.advance()?;
     if p.eof {
@@ -79,7 +65,7 @@ struct Fast<'a> {
     base: usize,
     /// The source's line before the document's first.
     line_base: u32,
-    /// The document is ASCII (columns are byte offsets).
+    /// The current line is ASCII (columns are byte offsets).
     ascii: bool,
     /// Where the current line starts, where its content starts (after its indentation) and
     /// where it ends (at its `\n` or the end of the text).
@@ -94,19 +80,26 @@ struct Fast<'a> {
     eof: bool,
     /// Nodes made so far.
     nodes: usize,
+    /// The entries and items of the collections being read, innermost last (each collection
+    /// then takes its own in a vector of the right size).
+    entries: Vec<(Node, Node)>,
+    items: Vec<Node>,
 }
 
 impl Fast<'_> {
     /// Moves to the next line with content, over blank and comment lines; `None` at a document
-    /// marker or directive (the document's own first `---` line aside).
+    /// marker or directive (the document's own first `---` line aside) or at a line with a
+    /// character saphyr has rules of its own for (tabs, carriage returns, NUL, BOMs, other
+    /// control characters and line separators).
     fn advance(&mut self) -> Option<()> {
         let b = self.bytes;
         while self.next < b.len() {
             let start = self.next;
-            let end = b[start..]
-                .iter()
-                .position(|&c| c == b'\n')
-                .map_or(b.len(), |i| start + i);
+            let (end, ascii) = line_end(b, start)?;
+            if !ascii && self.text.get(start..end)?.chars().any(odd) {
+                return None;
+            }
+            self.ascii = ascii;
             self.next = end + 1;
             self.line += 1;
             let line = &b[start..end];
@@ -223,11 +216,11 @@ impl Fast<'_> {
             return None;
         }
         let start = first.span;
-        let mut entries = Vec::new();
+        let mark = self.entries.len();
         let (mut key, mut colon) = (first, colon);
         loop {
             let value = self.value(colon, col, depth + 1)?;
-            entries.push((key, value));
+            self.entries.push((key, value));
             if self.eof || self.indent() < col {
                 break;
             }
@@ -236,11 +229,26 @@ impl Fast<'_> {
             }
             (key, colon) = self.key(self.content)?;
         }
-        if duplicates(&entries) {
+        self.map_node(mark, start)
+    }
+
+    /// The map of the entries above `mark` on the stack, starting at `start` and ending with its
+    /// last value (`None` with duplicate keys).
+    fn map_node(&mut self, mark: usize, start: Span) -> Option<Node> {
+        let entries = self.entries.get(mark..)?;
+        if duplicates(entries) {
             return None;
         }
         let end = entries.last()?.1.span.end;
+        let entries = self.entries.split_off(mark);
         self.node(Value::Map(entries), Span { end, ..start })
+    }
+
+    /// The sequence of the items above `mark` on the stack, as [`Self::map_node`].
+    fn seq_node(&mut self, mark: usize, start: Span) -> Option<Node> {
+        let end = self.items.get(mark..)?.last()?.span.end;
+        let items = self.items.split_off(mark);
+        self.node(Value::Seq(items), Span { end, ..start })
     }
 
     /// The value of the key whose `:` is at `colon`, in a map at column `col`: on the same line,
@@ -274,7 +282,7 @@ impl Fast<'_> {
         if depth > MAX_FAST_DEPTH {
             return None;
         }
-        let mut items = Vec::new();
+        let mark = self.items.len();
         let mut start = None;
         let mut at = at;
         loop {
@@ -302,7 +310,7 @@ impl Fast<'_> {
                     )?
                 }
             };
-            items.push(item);
+            self.items.push(item);
             if self.eof || self.indent() < col {
                 break;
             }
@@ -317,8 +325,7 @@ impl Fast<'_> {
             }
             at = self.content;
         }
-        let end = items.last()?.span.end;
-        self.node(Value::Seq(items), Span { end, ..start? })
+        self.seq_node(mark, start?)
     }
 
     /// The node written at `at` after a `key: ` or a `- ` of a collection at column `col`, to the
@@ -374,23 +381,26 @@ impl Fast<'_> {
     /// Where a plain scalar (block context) starting at `at` ends: before `: `, ` #`, or blanks
     /// at the end of the line.
     fn plain_end(&self, at: usize) -> usize {
-        let (mut i, mut end) = (at, at);
-        loop {
-            match self.byte(i) {
-                0 => return end,
+        let line = &self.bytes[at..self.end];
+        let (mut i, mut end) = (0, 0);
+        while let Some(&c) = line.get(i) {
+            match c {
                 b' ' => {
-                    i = self.skip_spaces(i);
-                    if matches!(self.byte(i), b'#' | 0) {
-                        return end;
+                    while line.get(i) == Some(&b' ') {
+                        i += 1;
+                    }
+                    if matches!(line.get(i), None | Some(b'#')) {
+                        break;
                     }
                 }
-                b':' if self.blank_or_end(i + 1) => return end,
+                b':' if matches!(line.get(i + 1), None | Some(b' ')) => break,
                 _ => {
                     i += 1;
                     end = i;
                 }
             }
         }
+        at + end
     }
 
     /// A quoted scalar at `at`, closed on its line, and where its closing quote ends.
@@ -431,18 +441,22 @@ impl Fast<'_> {
         let is_map = self.byte(at) == b'{';
         let close = if is_map { b'}' } else { b']' };
         let mut start = self.span(at, at);
-        let (mut items, mut entries) = (Vec::new(), Vec::new());
         let mut i = self.skip_spaces(at + 1);
         if self.byte(i) == close {
             // Empty: saphyr's end token runs over the blanks and comment after it.
             start.end = self.base + self.ws_end(i + 1)?;
             let value = if is_map {
-                Value::Map(entries)
+                Value::Map(Vec::new())
             } else {
-                Value::Seq(items)
+                Value::Seq(Vec::new())
             };
             return Some((self.node(value, start)?, i + 1));
         }
+        let mark = if is_map {
+            self.entries.len()
+        } else {
+            self.items.len()
+        };
         let after = loop {
             let (item, mut after) = self.flow_item(i, depth + 1)?;
             if is_map {
@@ -453,10 +467,10 @@ impl Fast<'_> {
                     return None;
                 }
                 let (value, end) = self.flow_item(self.skip_spaces(after + 1), depth + 1)?;
-                entries.push((item, value));
+                self.entries.push((item, value));
                 after = end;
             } else {
-                items.push(item);
+                self.items.push(item);
             }
             let j = self.skip_spaces(after);
             match self.byte(j) {
@@ -470,18 +484,12 @@ impl Fast<'_> {
                 _ => return None,
             }
         };
-        let (value, end) = if is_map {
-            if duplicates(&entries) {
-                return None;
-            }
-            let end = entries.last()?.1.span.end;
-            (Value::Map(entries), end)
+        let node = if is_map {
+            self.map_node(mark, start)?
         } else {
-            let end = items.last()?.span.end;
-            (Value::Seq(items), end)
+            self.seq_node(mark, start)?
         };
-        start.end = end;
-        Some((self.node(value, start)?, after))
+        Some((node, after))
     }
 
     /// An entry of a flow collection at `at`: a flow collection or a scalar, and where it ends
@@ -542,6 +550,43 @@ impl Fast<'_> {
     }
 }
 
+/// Where the line that starts at `start` ends (at its `\n` or the end of the text) and whether it
+/// is ASCII; `None` when it holds an ASCII control character (a tab, a carriage return, NUL...).
+fn line_end(b: &[u8], start: usize) -> Option<(usize, bool)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (mut i, mut ascii) = (start, true);
+    loop {
+        // Eight bytes at a time while all are printable ASCII (none below a blank, above `~`).
+        while let Some(word) = b.get(i..i + 8) {
+            let x = u64::from_le_bytes(word.try_into().ok()?);
+            let below = x.wrapping_sub(ONES * 0x20) & !x;
+            let del = (x & !HIGH) + ONES;
+            if (x | below | del) & HIGH != 0 {
+                break;
+            }
+            i += 8;
+        }
+        match b.get(i) {
+            None | Some(b'\n') => return Some((i, ascii)),
+            Some(0..=0x1f | 0x7f) => return None,
+            Some(0x80..) => ascii = false,
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// Characters saphyr has rules of its own for, beyond the ASCII ones (control characters, BOMs,
+/// line separators, non-characters).
+fn odd(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}'
+        )
+}
+
 /// Whether `rest` (after a `---` at the start of a line) leaves it a document marker with
 /// nothing on its line: blanks, maybe a comment.
 fn blank_rest(rest: &[u8]) -> bool {
@@ -583,11 +628,10 @@ fn escape(rest: &[u8]) -> Option<(char, usize)> {
             return Some((c, 1));
         }
     };
-    let hex = rest.get(1..1 + digits)?;
-    if !hex.iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    let code = u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+    let code = rest
+        .get(1..1 + digits)?
+        .iter()
+        .try_fold(0, |code, &c| Some(code << 4 | char::from(c).to_digit(16)?))?;
     Some((char::from_u32(code)?, 1 + digits))
 }
 
@@ -607,6 +651,30 @@ fn duplicates(entries: &[(Node, Node)]) -> bool {
             .any(|(i, a)| entries[..i].iter().any(|b| key(a) == key(b)));
     }
     let mut keys: Vec<&str> = entries.iter().map(key).collect();
-    keys.sort_unstable();
+    crate::sort::sort(&mut keys);
     keys.windows(2).any(|w| w[0] == w[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_ends_are_found_eight_bytes_at_a_time_and_controls_at_any_place() {
+        for len in 0..20 {
+            for at in 0..len {
+                let mut line = vec![b'a'; len];
+                line[at] = b'\n';
+                assert_eq!(line_end(&line, 0), Some((at, true)), "{len} {at}");
+                for c in [b'\t', b'\r', 0, 0x1f, 0x7f] {
+                    line[at] = c;
+                    assert_eq!(line_end(&line, 0), None, "{len} {at} {c}");
+                }
+                line[at] = 0xc3;
+                let (end, ascii) = line_end(&line, 0).unwrap();
+                assert_eq!((end, ascii), (len, false));
+            }
+            assert_eq!(line_end(&vec![b'~'; len], 0), Some((len, true)));
+        }
+    }
 }
