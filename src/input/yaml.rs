@@ -4,12 +4,16 @@
 //! edit the user's text in place, so this module builds its own small tree from the events of
 //! `saphyr-parser` (a YAML 1.2 parser that reports a span for every event). Documents are split on
 //! `---` / `...` lines before parsing, so a syntax error in one document never hides the others,
-//! and where a second object starts in one (files pasted without `---`: INP006).
+//! and where a second object starts in one (files pasted without `---`: INP006). Most documents
+//! are read by the hand-written fast path of [`fast`] instead, which gives up (to saphyr) on
+//! anything outside the block YAML that manifests are written in.
 
 use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+
+mod fast;
 
 /// Alias expansion and node count are capped per document so that a "billion laughs" input
 /// fails with a located error instead of exhausting memory.
@@ -605,8 +609,30 @@ impl Keys {
     }
 }
 
-/// Parses one document's text (`chunk`, found at byte `base` / line `first_line` of the source).
+/// Parses one document's text (`chunk`, found at byte `base` / line `first_line` of the source):
+/// with the fast path when the document is in its subset, with saphyr otherwise.
 fn parse_document(chunk: &str, base: usize, first_line: u32) -> Result<Option<Node>, SyntaxError> {
+    match fast::parse(chunk, base, first_line) {
+        Some(root) => Ok(root),
+        None => parse_saphyr(chunk, base, first_line),
+    }
+}
+
+/// The fast path's reading of one document (`None`: not in its subset), for the differential
+/// tests and the fuzzer, which hold it to [`parse_saphyr`]'s.
+#[doc(hidden)]
+pub fn parse_fast(chunk: &str, base: usize, first_line: u32) -> Option<Option<Node>> {
+    fast::parse(chunk, base, first_line)
+}
+
+/// Parses one document's text with saphyr (as [`parse_document`] does outside the fast path's
+/// subset).
+#[doc(hidden)]
+pub fn parse_saphyr(
+    chunk: &str,
+    base: usize,
+    first_line: u32,
+) -> Result<Option<Node>, SyntaxError> {
     let offsets = Offsets::new(chunk, base, first_line);
     let mut parser = Parser::new_from_str(chunk);
     let mut stack: Vec<Frame> = Vec::new();
