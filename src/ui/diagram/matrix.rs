@@ -15,6 +15,7 @@ use ambient_netpol::ambient::paths::{Edge, EdgeKind, Node, NodeKind};
 use ambient_netpol::pipeline::Layer;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
 
 use super::{Analysis, Detail, Details, Filter, Status, View, edges_for, pair_detail};
 use crate::ui::GoToLine;
@@ -307,6 +308,28 @@ fn VirtualGrid(
     Effect::new(move |_| {
         grid.track();
         request_animation_frame(measure);
+    });
+    // And whenever the box changes size: it has none while its tab is hidden (a measure then
+    // drew only the 4 x 4 cells of the overscan until scrolled), nor is a resized window missed.
+    let observer = StoredValue::new_local(None::<(web_sys::ResizeObserver, Closure<dyn Fn()>)>);
+    Effect::new(move |_| {
+        let Some(el) = scroller.get() else { return };
+        let on_resize = Closure::<dyn Fn()>::new(measure);
+        if let Ok(o) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+            o.observe(&el);
+            observer.update_value(|old| {
+                if let Some((old, _)) = old.replace((o, on_resize)) {
+                    old.disconnect();
+                }
+            });
+        }
+    });
+    on_cleanup(move || {
+        observer.try_update_value(|o| {
+            if let Some((o, _)) = o.take() {
+                o.disconnect();
+            }
+        });
     });
     let active = RwSignal::new((0usize, 0usize));
     let detail_of = move |r: usize, c: usize| detail.run((r, c));
