@@ -15,10 +15,10 @@ use ambient_netpol::ambient::paths::{Edge, EdgeKind, Node, NodeKind};
 use ambient_netpol::pipeline::Layer;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
 
 use super::{Analysis, Detail, Details, Filter, Status, View, edges_for, pair_detail};
 use crate::ui::GoToLine;
+use crate::ui::results::ResultsTab;
 
 const CELL: f64 = 22.0;
 const ROW_HEAD: f64 = 170.0;
@@ -293,8 +293,9 @@ fn VirtualGrid(
 ) -> impl IntoView {
     let details = expect_context::<Details>();
     let scroller = NodeRef::<leptos::html::Div>::new();
-    // The part in sight: scroll position and size of the scrolling box.
-    let viewport = RwSignal::new((0.0f64, 0.0f64, 900.0f64, 600.0f64));
+    // The part in sight: scroll position and size of the scrolling box (none until measured:
+    // a matrix built in a hidden tab draws no cell).
+    let viewport = RwSignal::new((0.0f64, 0.0f64, 0.0f64, 0.0f64));
     let measure = move || {
         if let Some(el) = scroller.get_untracked() {
             viewport.set((
@@ -305,31 +306,13 @@ fn VirtualGrid(
             ));
         }
     };
+    // Measured again when the grid changes and when a tab is shown: measured in a hidden tab,
+    // the box has no size (and drew only the 4 x 4 cells of the overscan until scrolled).
+    let ResultsTab(tab) = expect_context::<ResultsTab>();
     Effect::new(move |_| {
         grid.track();
+        tab.track();
         request_animation_frame(measure);
-    });
-    // And whenever the box changes size: it has none while its tab is hidden (a measure then
-    // drew only the 4 x 4 cells of the overscan until scrolled), nor is a resized window missed.
-    let observer = StoredValue::new_local(None::<(web_sys::ResizeObserver, Closure<dyn Fn()>)>);
-    Effect::new(move |_| {
-        let Some(el) = scroller.get() else { return };
-        let on_resize = Closure::<dyn Fn()>::new(measure);
-        if let Ok(o) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
-            o.observe(&el);
-            observer.update_value(|old| {
-                if let Some((old, _)) = old.replace((o, on_resize)) {
-                    old.disconnect();
-                }
-            });
-        }
-    });
-    on_cleanup(move || {
-        observer.try_update_value(|o| {
-            if let Some((o, _)) = o.take() {
-                o.disconnect();
-            }
-        });
     });
     let active = RwSignal::new((0usize, 0usize));
     let detail_of = move |r: usize, c: usize| detail.run((r, c));
@@ -403,6 +386,9 @@ fn VirtualGrid(
 
     let cells = move || {
         let (left, top, width, height) = viewport.get();
+        if width == 0.0 {
+            return Vec::new();
+        }
         grid.with(|g| {
             let (rows, cols) = (g.rows.len(), g.cols.len());
             let first_col = ((left / CELL) as usize).saturating_sub(OVERSCAN);
