@@ -33,11 +33,13 @@ pub fn DiffView(analysis: ReadSignal<Analysis>) -> impl IntoView {
                 when=move || analysis.with(|a| !a.diff.is_empty())
                 fallback=move || view! {
                     <p class="empty">
-                        {move || if analysis.with(|a| a.checking) {
+                        {move || analysis.with(|a| if a.checking {
                             "Checking the fix…"
+                        } else if a.diffing {
+                            "Writing the diff…"
                         } else {
                             "Nothing to change: the input needs no fix."
-                        }}
+                        })}
                     </p>
                 }
             >
