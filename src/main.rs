@@ -69,9 +69,7 @@ fn serve_analyses() {
             };
             // Each answer as JSON text (`protocol::Answer`).
             let encoder = std::cell::RefCell::new(protocol::Encoder::default());
-            let checked = std::cell::Cell::new(false);
             let send = |analysis: &mut protocol::Analysis| {
-                checked.set(analysis.diffing);
                 let text = encoder
                     .borrow_mut()
                     .encode(analysis, |answer| serde_json::to_string(answer));
@@ -79,15 +77,9 @@ fn serve_analyses() {
                     let _ = reply.post_message(&wasm_bindgen::JsValue::from_str(&text));
                 }
             };
-            // The findings of a large text may come first, then its checked fix, then the diff
-            // alone; a small text's analysis comes whole.
+            // The findings of a large text may come first, then the whole analysis.
             let mut complete = protocol::run(&request, js_sys::Date::now, send);
-            if checked.get() {
-                let text = format!("{}{}\n{}", protocol::DIFF, complete.id, complete.diff);
-                let _ = reply.post_message(&wasm_bindgen::JsValue::from_str(&text));
-            } else {
-                send(&mut complete);
-            }
+            send(&mut complete);
         });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.

@@ -33,13 +33,11 @@ pub fn DiffView(analysis: ReadSignal<Analysis>) -> impl IntoView {
                 when=move || analysis.with(|a| !a.diff.is_empty())
                 fallback=move || view! {
                     <p class="empty">
-                        {move || analysis.with(|a| if a.checking {
+                        {move || if analysis.with(|a| a.checking) {
                             "Checking the fix…"
-                        } else if a.diffing {
-                            "Writing the diff…"
                         } else {
                             "Nothing to change: the input needs no fix."
-                        })}
+                        }}
                     </p>
                 }
             >

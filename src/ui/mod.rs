@@ -211,12 +211,6 @@ pub fn App() -> impl IntoView {
             });
             browser::measure_shown_after_paint();
         }
-        worker::Event::Diff(diff) => set_result.update(|shown| {
-            if shown.diffing {
-                shown.diff = diff;
-                shown.diffing = false;
-            }
-        }),
         worker::Event::Failed(reason) => {
             set_worker_error.set(Some(if result.with_untracked(|r| r.id == 0) {
                 format!("{reason} Edit the text to analyse it again.")

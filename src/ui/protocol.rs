@@ -22,10 +22,6 @@ pub const READY: &str = "ready";
 /// What the worker's panic hook posts (followed by the panic message) before the worker dies.
 pub const PANIC: &str = "panic: ";
 
-/// What starts the third answer to a large text (`Analysis::diffing`): this prefix, the
-/// request's id, a line break and the diff, as plain text.
-pub const DIFF: &str = "diff ";
-
 /// One analysis request: the editor's text and the settings (as `Settings::encode` writes them),
 /// and the lesson whose exercise is shown, if any. It travels as a JS array (`Request::to_js`):
 /// the text goes as one string, neither escaped nor walked field by field.
@@ -95,10 +91,6 @@ pub struct Analysis {
     /// `diff` too; the complete analysis of the same request follows (`run`).
     #[serde(default)]
     pub checking: bool,
-    /// The fix is checked (`report.fixed`) and its diff is being written: `diff` is empty, and
-    /// comes alone in a third answer (`DIFF`).
-    #[serde(default)]
-    pub diffing: bool,
     /// The exercise's check, when the request named a lesson (never in a `checking` answer).
     #[serde(default)]
     pub exercise: Option<Box<Exercise>>,
@@ -178,13 +170,12 @@ impl Encoder {
 
 /// Runs the core on the text, then the fixed text (for the "after the fix" paths, when there are
 /// paths to draw) and the diff. On a text with more workloads than are drawn, the findings do not
-/// wait for the fix's check, nor the checked fix for the diff: `answer` receives the findings
-/// first (`checking`), while the fix is still withheld, then the checked fix (`diffing`); the
-/// analysis returned then only adds the diff (the worker posts it alone, `DIFF`).
+/// wait for the fix's check and the diff: `findings` receives them first (`checking`), while the
+/// fix is still withheld.
 pub fn run(
     request: &Request,
     now: impl Fn() -> f64,
-    mut answer: impl FnMut(&mut Analysis),
+    findings: impl FnOnce(&mut Analysis),
 ) -> Analysis {
     let started = now();
     let options = Settings::decode(&request.settings).options();
@@ -194,8 +185,7 @@ pub fn run(
         text,
     }];
     let mut unchecked = analyze_unchecked(&sources, &options);
-    let large = unchecked.report.workloads > MAX_DRAWN_WORKLOADS;
-    if large {
+    if unchecked.report.workloads > MAX_DRAWN_WORKLOADS {
         // The report is lent to the first answer, without its unchecked fix, and taken back.
         let fixed = std::mem::take(&mut unchecked.report.fixed);
         let mut first = Analysis {
@@ -205,11 +195,33 @@ pub fn run(
             checking: true,
             ..Analysis::default()
         };
-        answer(&mut first);
+        findings(&mut first);
         unchecked.report = first.report;
         unchecked.report.fixed = fixed;
     }
-    let mut report = unchecked.check(&options);
+    let report = unchecked.check(&options);
+    let fixed_text = report.fixed.combined();
+    let (diff, fixed_paths) = if fixed_text == text {
+        (String::new(), None)
+    } else {
+        let diff = ambient_netpol::diff::unified(
+            &[SOURCE_NAME],
+            &[text],
+            std::slice::from_ref(&fixed_text),
+        );
+        // Past the drawing limit there are no paths: no second analysis.
+        let fixed_paths = (report.workloads <= MAX_DRAWN_WORKLOADS).then(|| {
+            analyze(
+                &[Source {
+                    name: SOURCE_NAME,
+                    text: &fixed_text,
+                }],
+                &options,
+            )
+            .paths
+        });
+        (diff, fixed_paths)
+    };
     let exercise = request.exercise.as_ref().and_then(|id| {
         let (goal, example) = super::lessons::exercise(id)?;
         Some(Box::new(Exercise {
@@ -217,54 +229,16 @@ pub fn run(
             outcome: ambient_netpol::exercise::check(&goal, example, text, &report, &options),
         }))
     });
-    if large {
-        // The checked fix is lent to the second answer and taken back; the diff follows.
-        let mut checked = Analysis {
-            id: request.id,
-            report,
-            millis: now() - started,
-            diffing: true,
-            exercise,
-            ..Analysis::default()
-        };
-        answer(&mut checked);
-        report = checked.report;
-        return Analysis {
-            id: request.id,
-            diff: diff(text, report.fixed.combined()),
-            report,
-            millis: now() - started,
-            ..Analysis::default()
-        };
-    }
-    let fixed_text = report.fixed.combined();
-    let fixed_paths = (fixed_text != text).then(|| {
-        analyze(
-            &[Source {
-                name: SOURCE_NAME,
-                text: &fixed_text,
-            }],
-            &options,
-        )
-        .paths
-    });
     Analysis {
         id: request.id,
         report,
-        diff: diff(text, fixed_text),
+        diff,
         fixed_paths,
         millis: now() - started,
+        checking: false,
         exercise,
-        ..Analysis::default()
+        findings_given: 0,
     }
-}
-
-/// The unified diff of the text against the corrected YAML (empty when the fix changes nothing).
-fn diff(text: &str, fixed: String) -> String {
-    if fixed == text {
-        return String::new();
-    }
-    ambient_netpol::diff::unified(&[SOURCE_NAME], &[text], &[fixed])
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -504,56 +478,6 @@ mod tests {
         // A small text's only answer carries its findings.
         let answer = through(&mut encoder, &mut complete);
         assert_eq!(answer.findings.map(|f| f.len()), Some(2));
-    }
-
-    /// Past the drawn workloads: the findings (no fix), then the checked fix (no diff), then the
-    /// diff, the same as a whole analysis of the text gives.
-    #[test]
-    fn a_large_text_is_answered_in_three_steps() {
-        let mut text = String::new();
-        for i in 0..=MAX_DRAWN_WORKLOADS {
-            text += &format!(
-                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app-{i}, namespace: ns}}\nspec:\n  selector: {{matchLabels: {{app: a{i}}}}}\n  template:\n    metadata: {{labels: {{app: a{i}}}}}\n    spec: {{containers: [{{name: c, ports: [{{containerPort: 9090}}]}}]}}\n---\n"
-            );
-        }
-        text += "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  podSelector: {}\n  ingress:\n  - ports: [{port: 9090}]\n";
-        let request = Request {
-            id: 3,
-            text: text.clone(),
-            settings: String::new(),
-            exercise: None,
-        };
-        let mut steps = Vec::new();
-        let last = run(
-            &request,
-            || 0.0,
-            |a| {
-                steps.push((
-                    a.checking,
-                    a.diffing,
-                    a.report.fixed.combined(),
-                    a.diff.clone(),
-                ))
-            },
-        );
-        assert_eq!(steps.len(), 2);
-        let (checking, diffing, fixed, diff) = &steps[1];
-        assert!(!checking && *diffing && diff.is_empty());
-        assert!(steps[0].0 && !steps[0].1);
-        let whole = analyze(
-            &[Source {
-                name: SOURCE_NAME,
-                text: &text,
-            }],
-            &Options::default(),
-        );
-        assert_eq!(*fixed, whole.fixed.combined());
-        assert_ne!(*fixed, text, "the policy needs 15008");
-        assert!(!last.checking && !last.diffing && last.id == 3);
-        assert_eq!(
-            last.diff,
-            ambient_netpol::diff::unified(&[SOURCE_NAME], &[&text], &[whole.fixed.combined()])
-        );
     }
 
     /// The settings travel to the worker as text: the analysis sees the setting.

@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
 use super::browser;
-use super::protocol::{Answer, DIFF, PANIC, READY, Request};
+use super::protocol::{Answer, PANIC, READY, Request};
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
@@ -37,8 +37,6 @@ pub enum Event {
     /// (`Analysis::checking`), then the whole analysis (whose findings are left out when they
     /// are the same).
     Done(Box<Answer>),
-    /// The diff of the checked fix shown (`Analysis::diffing`).
-    Diff(String),
     /// The analysis of the newest text failed (crash or time budget); the reason, for people.
     Failed(String),
 }
@@ -160,8 +158,8 @@ impl Inner {
             browser::mark(browser::DECODED_MARK);
             let analysis = &answer.analysis;
             // The findings of a large text come first (`checking`), and the worker goes on
-            // with the fix's check; the checked fix, stale or not, frees it for the newest
-            // waiting edit (which waits in the worker while it writes that fix's diff).
+            // with the fix's check; the complete answer, stale or not, frees it for the newest
+            // waiting edit.
             let last = !analysis.checking;
             self.checking.set(!last);
             self.drop_stale_check();
@@ -184,10 +182,6 @@ impl Inner {
         if text == READY {
             self.ready.set(true);
             self.send_waiting();
-        } else if let Some((id, diff)) = text.strip_prefix(DIFF).and_then(|t| t.split_once('\n')) {
-            if id.parse() == Ok(self.latest.get()) {
-                (self.on_event)(Event::Diff(diff.to_string()));
-            }
         } else if let Some(panic) = text.strip_prefix(PANIC) {
             self.fail(format!(
                 "The analyser crashed on this text. Your text is kept. Please report it \

@@ -61,8 +61,7 @@ const PASTES = Number(process.env.PASTES || 5);
 // Paste of the whole cluster, PASTES times on a fresh page (with a timeline of the page's marks:
 // request posted, each answer received and decoded, findings shown): the findings shown (the page's measure
 // and the status line then: the worker's time to the findings), then the complete analysis (the
-// worker's answer with the checked fix: the same work as the CLI's `check`; until session 12 it
-// held the diff too, which now comes after it, alone: the timeline's last `received`).
+// worker's last answer, with the checked fix and the diff: the same work as the CLI's `check`).
 test("L cluster pasted, repeated", async ({ page }) => {
   const runs = [];
   for (let i = 0; i < PASTES; i++) {
