@@ -344,6 +344,18 @@ test("the matrix of namespaces says which layer blocks: a cluster-wide guard rai
     expect(found).toBe(true);
     await expect(matrix.locator(".cell:focus")).toHaveAttribute("data-marks", "N");
   }
+  // The grid shrinks to one namespace's row while a far cell is active: the Tab stop stays in
+  // it, and Enter on it explains it.
+  await matrix.locator(".cell[tabindex='0']").focus();
+  await page.keyboard.press("End");
+  for (let i = 0; i < 3; i++) await page.keyboard.press("PageDown");
+  await expect(matrix.locator(".cell:focus")).not.toHaveAttribute("data-cell", /^[0-9]-/);
+  await page.locator(".namespace-filter select").selectOption({ index: 2 });
+  const stop = matrix.locator(".cell[tabindex='0']");
+  await expect(stop).toHaveCount(1);
+  await stop.focus();
+  await page.keyboard.press("Enter");
+  await expect(page.locator(".diagram-details .edge-explanation")).toContainText("blocked once enrolled");
 });
 
 test.describe("accessibility", () => {

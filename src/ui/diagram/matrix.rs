@@ -361,7 +361,9 @@ fn VirtualGrid(
         if rows == 0 || cols == 0 {
             return;
         }
+        // The grid may have shrunk (a filter, a new analysis) since the cell was active.
         let (r, c) = active.get_untracked();
+        let (r, c) = (r.min(rows - 1), c.min(cols - 1));
         let page = 10;
         let next = match ev.key().as_str() {
             "ArrowUp" => (r.saturating_sub(1), c),
@@ -396,6 +398,8 @@ fn VirtualGrid(
             let first_row = ((top / CELL) as usize).saturating_sub(OVERSCAN);
             let last_row = (((top + height - COL_HEAD) / CELL).ceil() as usize + OVERSCAN).min(rows);
             let (ar, ac) = active.get();
+            // The one Tab stop stays in the grid when it shrinks.
+            let (ar, ac) = (ar.min(rows.saturating_sub(1)), ac.min(cols.saturating_sub(1)));
             let mut out = Vec::new();
             for r in first_row..last_row {
                 for c in first_col..last_col {
