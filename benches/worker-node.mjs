@@ -4,7 +4,8 @@
 // sees no window and serves analyses, here to a stand-in `postMessage`.
 // Usage: node benches/worker-node.mjs CLUSTER.yaml RUNS DIST...
 // Prints per build the minimum and median of: the first answer (the findings, on a large text),
-// the last (the complete analysis, the work of the CLI's `check`), and the whole call including
+// the last analysis (the complete analysis, the checked fix: the work of the CLI's `check`; the
+// diff too before session 12), when the diff was posted, and the whole call including
 // serialisation, and that call's CPU time (`process.cpuUsage`, user and system: on a shared
 // machine it moves less than the wall time, which counts the time other processes hold the
 // cores). For a CPU profile: node --cpu-prof (a build whose wasm keeps its names:
@@ -19,7 +20,11 @@ if (!file || !dirs.length) {
 }
 const runs = Number(runsArg);
 let answers = [];
-globalThis.postMessage = (m) => answers.push(m);
+let posted = [];
+globalThis.postMessage = (m) => {
+  answers.push(m);
+  posted.push(performance.now());
+};
 const workers = [];
 for (const dir of dirs.map((d) => resolve(d))) {
   const glue = readdirSync(dir).find((f) => /^playground-[0-9a-f]+\.js$/.test(f));
@@ -29,10 +34,11 @@ for (const dir of dirs.map((d) => resolve(d))) {
   workers.push(globalThis.onmessage);
 }
 const text = readFileSync(file, "utf8");
-const results = dirs.map(() => ({ first: [], last: [], call: [], cpu: [] }));
+const results = dirs.map(() => ({ first: [], last: [], diff: [], call: [], cpu: [] }));
 for (let i = 0; i < runs; i++) {
   workers.forEach((onmessage, d) => {
     answers = [];
+    posted = [];
     const start = performance.now();
     const cpu = process.cpuUsage();
     // The request as an array (`Request::to_js`); before, an object.
@@ -42,14 +48,18 @@ for (let i = 0; i < runs; i++) {
     const used = process.cpuUsage(cpu);
     results[d].cpu.push((used.user + used.system) / 1000);
     // Each answer is a `protocol::Answer` as JSON text, its time in microseconds (before, the
-    // analysis itself as an object).
+    // analysis itself as an object); since session 12 a large text's diff comes last, alone, as
+    // text ("diff ID\n..."), after the checked fix.
     const millis = (m) => (typeof m === "string" ? JSON.parse(m).analysis.millis / 1000 : (m.analysis ?? m).millis);
-    results[d].first.push(millis(answers[0]));
-    results[d].last.push(millis(answers[answers.length - 1]));
+    const json = answers.filter((m) => typeof m !== "string" || m.startsWith("{"));
+    results[d].first.push(millis(json[0]));
+    results[d].last.push(millis(json[json.length - 1]));
+    // When the diff was posted (with or after the checked fix), from the request.
+    results[d].diff.push(posted[posted.length - 1] - start);
   });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const figures = (xs) => ({ min: Math.round(Math.min(...xs)), median: Math.round(median(xs)) });
 dirs.forEach((dir, d) =>
-  console.log(JSON.stringify({ build: dir, findings_ms: figures(results[d].first), complete_ms: figures(results[d].last), call_ms: figures(results[d].call), call_cpu_ms: figures(results[d].cpu) })),
+  console.log(JSON.stringify({ build: dir, findings_ms: figures(results[d].first), complete_ms: figures(results[d].last), diff_posted_ms: figures(results[d].diff), call_ms: figures(results[d].call), call_cpu_ms: figures(results[d].cpu) })),
 );

@@ -643,14 +643,16 @@ pub fn Diagram(analysis: ReadSignal<Analysis>, view_mode: RwSignal<View>) -> imp
     let workload_count =
         move || shown.with(|s| s.0.iter().filter(|n| n.kind != NodeKind::Kubelet).count());
     // Past MAX_DRAWN_WORKLOADS the core counts the blocked pairs per namespace instead.
-    let large = move || {
+    // A memo: what reads it is drawn again when it changes, not at every analysis (the
+    // namespace matrix was built anew for each answer, in a hidden tab too).
+    let large = Memo::new(move |_| {
         analysis.with(|a| {
             a.report.workloads > ambient_netpol::MAX_DRAWN_WORKLOADS
                 || !a.report.paths.namespace_pairs.is_empty()
         })
-    };
+    });
     let shape = move || {
-        if large() {
+        if large.get() {
             return Shape::Matrix;
         }
         chosen_shape.get().unwrap_or(
@@ -785,13 +787,15 @@ pub fn Diagram(analysis: ReadSignal<Analysis>, view_mode: RwSignal<View>) -> imp
 
     let body = move || {
         let shape = shape();
-        if large() {
+        if large.get() {
             return view! { <NamespaceMatrix analysis=analysis namespace=namespace /> }.into_any();
         }
         if shape == Shape::Matrix {
             return view! { <Matrix analysis=analysis view_mode=view_mode filter=filter statuses=statuses /> }
                 .into_any();
         }
+        // The drawing links its paths to the findings of the analysis it was drawn with.
+        analysis.track();
         measure_drawing();
         let ShownPaths(nodes, edges) = shown.get();
         if nodes.is_empty() {
@@ -869,14 +873,14 @@ pub fn Diagram(analysis: ReadSignal<Analysis>, view_mode: RwSignal<View>) -> imp
                     {status_box(show_fixed, "fixed", "fixed")}
                     {status_box(show_unchanged, "unchanged", "unchanged")}
                 </div>
-                {move || (!large()).then(|| view! {
+                {move || (!large.get()).then(|| view! {
                     <div class="shape-switches" role="group" aria-label="Draw the paths as">
                         <button class="shape-switch" aria-pressed=move || (shape() == Shape::Graph).to_string() on:click=move |_| chosen_shape.set(Some(Shape::Graph))>"Graph"</button>
                         <button class="shape-switch" aria-pressed=move || (shape() == Shape::Matrix).to_string() on:click=move |_| chosen_shape.set(Some(Shape::Matrix))>"Matrix"</button>
                     </div>
                 })}
             </div>
-            {move || (shape() == Shape::Matrix && !large() && chosen_shape.get().is_none()).then(|| view! {
+            {move || (shape() == Shape::Matrix && !large.get() && chosen_shape.get().is_none()).then(|| view! {
                 <p class="note">{format!("{} workloads and {} paths: more than a drawing can show legibly ({GRAPH_LIMIT} workloads or {GRAPH_EDGE_LIMIT} paths), so they are a matrix. Filter by namespace or status to draw a part of them, or ask for the graph.", workload_count(), shown.with(|s| s.1.len()))}</p>
             })}
             <div class="diagram-body">

@@ -27,9 +27,10 @@ const SHOWN_PER_GROUP_NARROW: usize = 5;
 /// and drawing them all made each analysis of the L cluster cost the page ~0.5 s (BENCHMARKS.md).
 const SHOWN_PER_GROUP: usize = 50;
 
-/// Findings per group drawn in the frame that first shows a set of findings (about a screen's
-/// worth); the rest of the list is drawn once that frame is painted.
-const FIRST_FRAME: usize = 10;
+/// Findings drawn in the frame that first shows a set of findings (a screen's worth, in the open
+/// groups from the top: 16 rows are in sight at 1280 x 900): the rest of the lists is drawn once
+/// that frame is painted.
+const FIRST_FRAME: usize = 24;
 
 /// A group's identity across analyses (its open state survives typing).
 type Key = (Severity, Code);
@@ -157,10 +158,19 @@ pub fn FindingsPanel(
                         }
                             .into_any();
                     }
+                    // The first frame's rows go to the open groups from the top.
+                    let mut first = FIRST_FRAME;
                     analysis.with_untracked(|a| {
                         shown
                             .into_iter()
-                            .map(|g| group_view(g, &a.report.findings, flipped, uncapped))
+                            .map(|g| {
+                                let key = (g.severity, g.code);
+                                let open = groups::open_by_default(key.0)
+                                    != flipped.with_untracked(|f| f.contains(&key));
+                                let rows = if open { first.min(g.items.len()) } else { 0 };
+                                first -= rows;
+                                group_view(g, analysis, &a.report.findings, flipped, uncapped, rows)
+                            })
                             .collect_view()
                     })
                         .into_any()
@@ -197,9 +207,11 @@ fn focus_finding(index: usize) {
 /// of what kinds; inside, the rule's explanation once and the list.
 fn group_view(
     group: Group,
+    analysis: ReadSignal<Analysis>,
     findings: &[Finding],
     flipped: RwSignal<BTreeSet<Key>>,
     uncapped: RwSignal<BTreeSet<Key>>,
+    first_frame: usize,
 ) -> impl IntoView + use<> {
     let key = (group.severity, group.code);
     let rule = group.code.rule();
@@ -229,20 +241,16 @@ fn group_view(
     if uncapped.with_untracked(|u| u.contains(&key)) {
         cap.show_all();
     }
-    let rows: Vec<(usize, Finding)> = group
-        .items
-        .iter()
-        .map(|&i| (i, findings[i].clone()))
-        .collect();
     // The top of the list first: on a whole cluster (300 rows in all) the findings reach the
     // screen without waiting for rows below it.
-    let whole = RwSignal::new(rows.len() <= FIRST_FRAME);
+    let whole = RwSignal::new(total <= first_frame);
     if !whole.get_untracked() {
         request_animation_frame(move || {
             set_timeout(move || whole.set(true), std::time::Duration::ZERO)
         });
     }
-    let fixable = rows.iter().filter(|(_, f)| f.fixable).count();
+    let items = group.items;
+    let fixable = items.iter().filter(|&&i| findings[i].fixable).count();
     let code = group.code;
     view! {
         <details class=format!("finding-group {severity}") data-code=rule.id prop:open=open on:toggle=on_toggle>
@@ -258,11 +266,19 @@ fn group_view(
                 {(fixable > 0).then(|| view! {
                     <p class="group-fix">{format!("{fixable} of {total} fixed in the corrected YAML.")}</p>
                 })}
-                {(code == Code::Inp006).then(|| separators_button(rows.iter().filter_map(|(_, f)| f.line()).collect()))}
+                {(code == Code::Inp006).then(|| separators_button(items.iter().filter_map(|&i| findings[i].line()).collect()))}
                 <ol class="finding-list">
                     {move || {
-                        let limit = if whole.get() { cap.limit() } else { cap.limit().min(FIRST_FRAME) };
-                        rows.iter().take(limit).cloned().map(|(i, f)| view! { <FindingItem index=i finding=f /> }).collect_view()
+                        let limit = if whole.get() { cap.limit() } else { cap.limit().min(first_frame) };
+                        // Copied from the shown analysis as drawn (its findings stay those the
+                        // list was made for: `findings_given` draws the list again).
+                        analysis.with_untracked(|a| {
+                            items
+                                .iter()
+                                .take(limit)
+                                .filter_map(|&i| Some(view! { <FindingItem index=i finding=a.report.findings.get(i)?.clone() /> }))
+                                .collect_view()
+                        })
                     }}
                 </ol>
                 {cap.button(move || total, |n| format!("Show {n} more"))}

@@ -253,6 +253,46 @@ test("past 300 workloads (the L cluster) the paths are a matrix of namespaces, n
   await expect(matrix.locator(`.cell[data-cell="${rows - 1}-${cols - 1}"]`)).toHaveCount(1);
 });
 
+// The matrix measures the box it scrolls in to draw the cells in sight; while its tab is hidden
+// that box has no size, and a measure then drew only the overscan's 4 x 4 cells until scrolled.
+for (const size of SIZES) {
+  test(`the matrix of namespaces is drawn in full view as soon as its tab opens (${size.width} px)`, async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.setViewportSize(size);
+    await page.goto("./");
+    await pasteAll(page, guardedCluster(450_000));
+    await expect(page.locator(".status")).toContainText(/Analysed [0-9]{3,} objects/, { timeout: 90_000 });
+    // The complete analysis too: nothing redraws the matrix after the tab opens.
+    await expect(page.getByRole("tab", { name: /^Corrected YAML ●/ })).toBeVisible({ timeout: 90_000 });
+    await page.waitForTimeout(200);
+    await showTab(page, "Paths");
+    const scroller = page.locator(".namespace-matrix .matrix-scroll");
+    // The first frame painted after the click, no scroll.
+    const seen = await scroller.evaluate(
+      (el) =>
+        new Promise((resolve) =>
+          requestAnimationFrame(() =>
+            setTimeout(() => {
+              const [rows, cols] = el.querySelector(".corner").textContent.match(/\d+/g).map(Number);
+              const cells = [...el.querySelectorAll(".cell")].map((c) => c.dataset.cell);
+              resolve({ rows, cols, width: el.clientWidth, height: el.clientHeight, cells });
+            }),
+          ),
+        ),
+    );
+    // The cells in sight: right of the row headings (170 px), below the column headings (130 px).
+    const inSight = (extent, head, n) => Math.min(n, Math.ceil((extent - head) / 22));
+    const rows = inSight(seen.height, 130, seen.rows);
+    const cols = inSight(seen.width, 170, seen.cols);
+    expect(rows * cols).toBeGreaterThan(16);
+    expect(seen.cells.length).toBeGreaterThanOrEqual(rows * cols);
+    expect(seen.cells).toContain(`${rows - 1}-${cols - 1}`);
+    if (process.env.SCREENSHOTS) {
+      await page.locator("#panel-paths").screenshot({ path: `../../docs/screenshots/namespace-matrix-${size.width}.png` });
+    }
+  });
+}
+
 test("the matrix of namespaces says which layer blocks: a cluster-wide guard rail or the namespaces' NetworkPolicies", async ({ page }) => {
   test.setTimeout(120_000);
   // CLUSTER_L_TIERS: the generator's L with cluster-wide policies (`cargo run --release --example
@@ -304,6 +344,18 @@ test("the matrix of namespaces says which layer blocks: a cluster-wide guard rai
     expect(found).toBe(true);
     await expect(matrix.locator(".cell:focus")).toHaveAttribute("data-marks", "N");
   }
+  // The grid shrinks to one namespace's row while a far cell is active: the Tab stop stays in
+  // it, and Enter on it explains it.
+  await matrix.locator(".cell[tabindex='0']").focus();
+  await page.keyboard.press("End");
+  for (let i = 0; i < 3; i++) await page.keyboard.press("PageDown");
+  await expect(matrix.locator(".cell:focus")).not.toHaveAttribute("data-cell", /^[0-9]-/);
+  await page.locator(".namespace-filter select").selectOption({ index: 2 });
+  const stop = matrix.locator(".cell[tabindex='0']");
+  await expect(stop).toHaveCount(1);
+  await stop.focus();
+  await page.keyboard.press("Enter");
+  await expect(page.locator(".diagram-details .edge-explanation")).toContainText("blocked once enrolled");
 });
 
 test.describe("accessibility", () => {

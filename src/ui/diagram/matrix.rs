@@ -18,6 +18,7 @@ use wasm_bindgen::JsCast;
 
 use super::{Analysis, Detail, Details, Filter, Status, View, edges_for, pair_detail};
 use crate::ui::GoToLine;
+use crate::ui::results::ResultsTab;
 
 const CELL: f64 = 22.0;
 const ROW_HEAD: f64 = 170.0;
@@ -292,8 +293,9 @@ fn VirtualGrid(
 ) -> impl IntoView {
     let details = expect_context::<Details>();
     let scroller = NodeRef::<leptos::html::Div>::new();
-    // The part in sight: scroll position and size of the scrolling box.
-    let viewport = RwSignal::new((0.0f64, 0.0f64, 900.0f64, 600.0f64));
+    // The part in sight: scroll position and size of the scrolling box (none until measured:
+    // a matrix built in a hidden tab draws no cell).
+    let viewport = RwSignal::new((0.0f64, 0.0f64, 0.0f64, 0.0f64));
     let measure = move || {
         if let Some(el) = scroller.get_untracked() {
             viewport.set((
@@ -304,8 +306,12 @@ fn VirtualGrid(
             ));
         }
     };
+    // Measured again when the grid changes and when a tab is shown: measured in a hidden tab,
+    // the box has no size (and drew only the 4 x 4 cells of the overscan until scrolled).
+    let ResultsTab(tab) = expect_context::<ResultsTab>();
     Effect::new(move |_| {
         grid.track();
+        tab.track();
         request_animation_frame(measure);
     });
     let active = RwSignal::new((0usize, 0usize));
@@ -355,7 +361,9 @@ fn VirtualGrid(
         if rows == 0 || cols == 0 {
             return;
         }
+        // The grid may have shrunk (a filter, a new analysis) since the cell was active.
         let (r, c) = active.get_untracked();
+        let (r, c) = (r.min(rows - 1), c.min(cols - 1));
         let page = 10;
         let next = match ev.key().as_str() {
             "ArrowUp" => (r.saturating_sub(1), c),
@@ -380,6 +388,9 @@ fn VirtualGrid(
 
     let cells = move || {
         let (left, top, width, height) = viewport.get();
+        if width == 0.0 {
+            return Vec::new();
+        }
         grid.with(|g| {
             let (rows, cols) = (g.rows.len(), g.cols.len());
             let first_col = ((left / CELL) as usize).saturating_sub(OVERSCAN);
@@ -387,6 +398,8 @@ fn VirtualGrid(
             let first_row = ((top / CELL) as usize).saturating_sub(OVERSCAN);
             let last_row = (((top + height - COL_HEAD) / CELL).ceil() as usize + OVERSCAN).min(rows);
             let (ar, ac) = active.get();
+            // The one Tab stop stays in the grid when it shrinks.
+            let (ar, ac) = (ar.min(rows.saturating_sub(1)), ac.min(cols.saturating_sub(1)));
             let mut out = Vec::new();
             for r in first_row..last_row {
                 for c in first_col..last_col {
