@@ -352,20 +352,24 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
     let n = cx.cluster.workloads.len();
     // What the pairs judged alike lose, gathered per judgement (one `Bypassed`, shared by
-    // many pairs of classes) and spread over its Deny rules at the end.
-    let mut lost: HashMap<(DirectionKey, *const BypassedRules), Lost> = HashMap::new();
+    // many pairs of classes; by direction, then by its number) and spread over its Deny rules
+    // at the end.
+    let mut lost: [Vec<Option<Lost>>; 2] = Default::default();
     let mut add = |direction: DirectionKey,
-                   bypassed: &Bypassed,
+                   (bypassed, id): &(Bypassed, usize),
                    destinations: Vec<usize>,
                    senders: Senders| {
-        let lost = lost
-            .entry((direction, Rc::as_ptr(bypassed)))
-            .or_insert_with(|| Lost {
-                bypassed: bypassed.clone(),
-                destinations: BitSet::new(n),
-                senders: BitSet::new(n),
-                groups: HashSet::default(),
-            });
+        let judgements = &mut lost[usize::from(direction == DirectionKey::Egress)];
+        if judgements.len() <= *id {
+            judgements.resize_with(id + 1, || None);
+        }
+        let lost = judgements[*id].get_or_insert_with(|| Lost {
+            direction,
+            bypassed: bypassed.clone(),
+            destinations: BitSet::new(n),
+            senders: BitSet::new(n),
+            groups: HashSet::default(),
+        });
         for d in destinations {
             lost.destinations.insert(d);
         }
@@ -426,7 +430,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
                 continue;
             };
             let bypassed = bypass.judge(d, s);
-            if bypassed.1.is_empty() {
+            if bypassed.0.1.is_empty() {
                 continue;
             }
             let Some((destinations, others)) = losing(cx, class, group) else {
@@ -459,7 +463,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
                 continue;
             };
             let bypassed = bypass.judge(s, d);
-            if bypassed.1.is_empty() {
+            if bypassed.0.1.is_empty() {
                 continue;
             }
             let Some((destinations, others)) = losing(cx, peers, &senders) else {
@@ -473,8 +477,8 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     // By Deny rule (policy, direction, rule): destinations, senders, ports, whether only the fix
     // admits the tunnel.
     let mut hits: BTreeMap<(usize, DirectionKey, usize), TierHit> = BTreeMap::new();
-    for ((direction, _), lost) in lost {
-        let by_fix = lost.bypassed.0;
+    for lost in lost.into_iter().flatten().flatten() {
+        let (direction, by_fix) = (lost.direction, lost.bypassed.0);
         for ((c, r), ports) in &lost.bypassed.1 {
             let hit = hits
                 .entry((*c, direction, *r))
@@ -593,6 +597,7 @@ type BypassedRules = (bool, Vec<((usize, usize), ConnSet)>);
 
 /// The destinations and senders of the pairs whose tunnels bypass the same Deny rules.
 struct Lost {
+    direction: DirectionKey,
     bypassed: Bypassed,
     destinations: BitSet,
     senders: BitSet,
@@ -614,7 +619,8 @@ struct Bypass<'a, 'c> {
     /// The Accept rules of this direction AMB001/AMB002 ask to open to 15008: the tunnel of
     /// the pairs they match is admitted once the fix is applied.
     opened: HashSet<(usize, usize)>,
-    judged: HashMap<(TiersKey, ConnId), Bypassed>,
+    /// With the number of each judgement, in the order they were made.
+    judged: HashMap<(TiersKey, ConnId), (Bypassed, usize)>,
 }
 
 impl<'a, 'c> Bypass<'a, 'c> {
@@ -630,42 +636,44 @@ impl<'a, 'c> Bypass<'a, 'c> {
     /// For the side of `this` towards `peer`: what the tiers decide there and what the side
     /// allows settle it, so it is judged once per (tiers' key, allowed set), far fewer than
     /// the class pairs.
-    fn judge(&mut self, this: usize, peer: usize) -> Bypassed {
+    fn judge(&mut self, this: usize, peer: usize) -> (Bypassed, usize) {
         let (cx, direction) = (self.cx, self.direction);
         let Some(key) = cx.engine.tiers_key(this, peer, direction) else {
-            return Rc::default();
+            return (Rc::default(), usize::MAX);
         };
         let allowed = cx.engine.allowed_id(this, peer, direction);
         let opened = &self.opened;
+        let number = self.judged.len();
+        let judge = || {
+            let Some(side) = cx.engine.tiers_side(this, peer, direction) else {
+                return Rc::default();
+            };
+            let allowed = cx.engine.conns(allowed);
+            let by_fix = !allowed.contains(Protocol::Tcp, HBONE_PORT);
+            if by_fix
+                && !side
+                    .decided_by
+                    .iter()
+                    .any(|m| m.action == Action::Accept && opened.contains(&(m.policy, m.rule)))
+            {
+                return Rc::default();
+            }
+            let denied = ConnSet::all_of(Protocol::Tcp)
+                .subtract(&allowed)
+                .subtract(&ConnSet::port(Protocol::Tcp, HBONE_PORT));
+            Rc::new((
+                by_fix,
+                side.decided_by
+                    .iter()
+                    .filter(|m| m.action == Action::Deny)
+                    .map(|m| ((m.policy, m.rule), m.conns.intersect(&denied)))
+                    .filter(|(_, ports)| !ports.is_empty())
+                    .collect(),
+            ))
+        };
         self.judged
             .entry((key, allowed))
-            .or_insert_with(|| {
-                let Some(side) = cx.engine.tiers_side(this, peer, direction) else {
-                    return Rc::default();
-                };
-                let allowed = cx.engine.conns(allowed);
-                let by_fix = !allowed.contains(Protocol::Tcp, HBONE_PORT);
-                if by_fix
-                    && !side
-                        .decided_by
-                        .iter()
-                        .any(|m| m.action == Action::Accept && opened.contains(&(m.policy, m.rule)))
-                {
-                    return Rc::default();
-                }
-                let denied = ConnSet::all_of(Protocol::Tcp)
-                    .subtract(&allowed)
-                    .subtract(&ConnSet::port(Protocol::Tcp, HBONE_PORT));
-                Rc::new((
-                    by_fix,
-                    side.decided_by
-                        .iter()
-                        .filter(|m| m.action == Action::Deny)
-                        .map(|m| ((m.policy, m.rule), m.conns.intersect(&denied)))
-                        .filter(|(_, ports)| !ports.is_empty())
-                        .collect(),
-                ))
-            })
+            .or_insert_with(|| (judge(), number))
             .clone()
     }
 }
