@@ -351,38 +351,6 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     let tunnellers = cx.tunnellers();
     let mesh_destinations = super::members(cx, |m| m.receives_hbone());
     let n = cx.cluster.workloads.len();
-    // What the pairs judged alike lose, gathered per judgement (one `Bypassed`, shared by
-    // many pairs of classes; by direction, then by its number) and spread over its Deny rules
-    // at the end.
-    let mut lost: [Vec<Option<Lost>>; 2] = Default::default();
-    let mut add = |direction: DirectionKey,
-                   (bypassed, id): &(Bypassed, usize),
-                   destinations: Vec<usize>,
-                   senders: Senders| {
-        let judgements = &mut lost[usize::from(direction == DirectionKey::Egress)];
-        if judgements.len() <= *id {
-            judgements.resize_with(id + 1, || None);
-        }
-        let lost = judgements[*id].get_or_insert_with(|| Lost {
-            direction,
-            bypassed: bypassed.clone(),
-            destinations: BitSet::new(n),
-            senders: BitSet::new(n),
-            groups: HashSet::default(),
-        });
-        for d in destinations {
-            lost.destinations.insert(d);
-        }
-        match senders {
-            Senders::Group(i, group) => {
-                if lost.groups.insert(i) {
-                    lost.senders.union_with(group);
-                }
-            }
-            Senders::Others(others) => lost.senders.union_with(&others),
-        }
-    };
-
     // Only a side whose tiers have a Deny rule can lose one.
     let denies = |w: usize, direction: Direction| {
         cx.engine.layered(w, direction).iter().any(|&c| {
@@ -397,7 +365,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     // decide depends on the destination's subject class and the group (one peer class), so it
     // is judged once per (class, group); who sends is worked out per destination (a workload of
     // one pod is not its own sender).
-    let mut bypass = Bypass::new(cx, out, Direction::Ingress);
+    let mut ingress = Bypass::new(cx, out, Direction::Ingress);
     // Each group's mesh members, as a set and a list (whose first two find a sender for any
     // destination).
     let mesh_groups: Vec<(BitSet, Vec<usize>)> = cx
@@ -429,21 +397,21 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             }) else {
                 continue;
             };
-            let bypassed = bypass.judge(d, s);
-            if bypassed.0.1.is_empty() {
+            let judged = ingress.judge(d, s);
+            if judged.0.1.is_empty() {
                 continue;
             }
             let Some((destinations, others)) = losing(cx, class, group) else {
                 continue;
             };
             let senders = others.map_or(Senders::Group(g, group), Senders::Others);
-            add(DirectionKey::Ingress, &bypassed, destinations, senders);
+            ingress.lose(&judged, destinations, senders);
         }
     }
 
     // Egress: the sender's Deny rules, for each class of destinations it tunnels to: its CNI
     // sees 15008/TCP to them, never the port inside.
-    let mut bypass = Bypass::new(cx, out, Direction::Egress);
+    let mut egress = Bypass::new(cx, out, Direction::Egress);
     let sources = super::grouped(
         tunnellers.iter().filter(|&s| denies(s, Direction::Egress)),
         |s| cx.engine.subject_class(s, Direction::Egress),
@@ -462,31 +430,34 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             }) else {
                 continue;
             };
-            let bypassed = bypass.judge(s, d);
-            if bypassed.0.1.is_empty() {
+            let judged = egress.judge(s, d);
+            if judged.0.1.is_empty() {
                 continue;
             }
             let Some((destinations, others)) = losing(cx, peers, &senders) else {
                 continue;
             };
             let senders = others.map_or(Senders::Group(m, &senders), Senders::Others);
-            add(DirectionKey::Egress, &bypassed, destinations, senders);
+            egress.lose(&judged, destinations, senders);
         }
     }
 
     // By Deny rule (policy, direction, rule): destinations, senders, ports, whether only the fix
     // admits the tunnel.
     let mut hits: BTreeMap<(usize, DirectionKey, usize), TierHit> = BTreeMap::new();
-    for lost in lost.into_iter().flatten().flatten() {
-        let (direction, by_fix) = (lost.direction, lost.bypassed.0);
-        for ((c, r), ports) in &lost.bypassed.1 {
-            let hit = hits
-                .entry((*c, direction, *r))
-                .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
-            hit.0.union_with(&lost.destinations);
-            hit.1.union_with(&lost.senders);
-            hit.2.union_with(ports);
-            hit.3 &= by_fix;
+    for bypass in [ingress, egress] {
+        let direction = DirectionKey::from(bypass.direction);
+        for lost in bypass.lost.into_iter().flatten() {
+            let by_fix = lost.bypassed.0;
+            for ((c, r), ports) in &lost.bypassed.1 {
+                let hit = hits
+                    .entry((*c, direction, *r))
+                    .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
+                hit.0.union_with(&lost.destinations);
+                hit.1.union_with(&lost.senders);
+                hit.2.union_with(ports);
+                hit.3 &= by_fix;
+            }
         }
     }
 
@@ -597,7 +568,6 @@ type BypassedRules = (bool, Vec<((usize, usize), ConnSet)>);
 
 /// The destinations and senders of the pairs whose tunnels bypass the same Deny rules.
 struct Lost {
-    direction: DirectionKey,
     bypassed: Bypassed,
     destinations: BitSet,
     senders: BitSet,
@@ -621,6 +591,9 @@ struct Bypass<'a, 'c> {
     opened: HashSet<(usize, usize)>,
     /// With the number of each judgement, in the order they were made.
     judged: HashMap<(TiersKey, ConnId), (Bypassed, usize)>,
+    /// What the pairs judged alike lose, by the judgement's number: a judgement is shared by
+    /// many pairs of classes, and its Deny rules get its losses once, at the end.
+    lost: Vec<Option<Lost>>,
 }
 
 impl<'a, 'c> Bypass<'a, 'c> {
@@ -630,6 +603,37 @@ impl<'a, 'c> Bypass<'a, 'c> {
             direction,
             opened: opened_rules(out, DirectionKey::from(direction), true),
             judged: HashMap::new(),
+            lost: Vec::new(),
+        }
+    }
+
+    /// Adds to what `judged`'s Deny rules lose: `destinations` and `senders`.
+    fn lose(
+        &mut self,
+        (bypassed, id): &(Bypassed, usize),
+        destinations: Vec<usize>,
+        senders: Senders,
+    ) {
+        let n = self.cx.cluster.workloads.len();
+        if self.lost.len() <= *id {
+            self.lost.resize_with(id + 1, || None);
+        }
+        let lost = self.lost[*id].get_or_insert_with(|| Lost {
+            bypassed: bypassed.clone(),
+            destinations: BitSet::new(n),
+            senders: BitSet::new(n),
+            groups: HashSet::default(),
+        });
+        for d in destinations {
+            lost.destinations.insert(d);
+        }
+        match senders {
+            Senders::Group(i, group) => {
+                if lost.groups.insert(i) {
+                    lost.senders.union_with(group);
+                }
+            }
+            Senders::Others(others) => lost.senders.union_with(&others),
         }
     }
 
