@@ -47,8 +47,16 @@ fn connectivity(bencher: Bencher, size: &str) {
     bencher.bench(|| support::connectivity_of(text));
 }
 
+/// `check` as a CI step runs it: the findings, no fix checked.
 #[divan::bench(args = SIZES, max_time = 5)]
 fn check(bencher: Bencher, size: &str) {
+    let text = text(size);
+    bencher.bench(|| support::findings(text));
+}
+
+/// `check --diff`: the fix made, checked (with its next rounds) and shown.
+#[divan::bench(args = SIZES, max_time = 5)]
+fn check_fix(bencher: Bencher, size: &str) {
     let text = text(size);
     bencher.bench(|| support::check(text));
 }
@@ -60,12 +68,22 @@ fn diff(bencher: Bencher, size: &str) {
     bencher.bench(|| ambient_netpol::diff::unified(&[support::NAME], &[text], &report.fixed.texts));
 }
 
-/// L with 100 cluster-wide policies (issue 17's target: within 100 ms, like L alone).
+/// L with 100 cluster-wide policies.
+fn l_with_100() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| support::cluster_with_tiers("L", 100))
+}
+
+/// `check` of L with 100 cluster-wide policies (issue 17's target: within 100 ms, like L).
 #[divan::bench(max_time = 5)]
 fn check_l_with_100_cluster_policies(bencher: Bencher) {
-    static TEXT: OnceLock<String> = OnceLock::new();
-    let text = TEXT.get_or_init(|| support::cluster_with_tiers("L", 100));
-    bencher.bench(|| support::check(text));
+    bencher.bench(|| support::findings(l_with_100()));
+}
+
+/// `check --diff` of L with 100 cluster-wide policies: the fix checked takes two rounds.
+#[divan::bench(max_time = 5)]
+fn check_fix_l_with_100_cluster_policies(bencher: Bencher) {
+    bencher.bench(|| support::check(l_with_100()));
 }
 
 /// The seed's first example (`my-app:9090`, HBONE blocked), the page's first view.

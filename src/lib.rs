@@ -177,6 +177,32 @@ pub fn analyze(sources: &[Source], options: &Options) -> Report {
     analyze_unchecked(sources, options).check(options)
 }
 
+/// The findings of [`analyze`], for a report that does not show the corrected text: its fix is
+/// made (for the extra documents it asks for and its notes) but not checked, so no INT001 and
+/// no next round; a note says when a next round may add to it. No paths.
+pub fn findings(sources: &[Source], options: &Options) -> Report {
+    let input = input::load(sources);
+    let loaded = loaded(&input, &input.objects);
+    let mut report = analyze_loaded(sources, loaded, options, Fixing::Findings);
+    let rounds = (layered(&input) || report.fixed.reroutes) && input.joined.is_empty();
+    if rounds && fixable_errors(&report.findings).next().is_some() {
+        report.notes.push(UNCHECKED.into());
+    }
+    report
+}
+
+/// The note of [`findings`] where the check of a fix can add a round.
+pub const UNCHECKED: &str = "the fix is checked only with --fix FILE, --diff or --write: for cluster-wide or Calico policies, or traffic a fix sends through a waypoint, that check can add a second round of fixes and extra documents";
+
+/// Whether the input has policies of layers that pass a decision on (cluster-wide or Calico):
+/// their fix may need a next round ([`Unchecked::check`]).
+fn layered(input: &input::Loaded) -> bool {
+    input
+        .objects
+        .iter()
+        .any(|o| cnp::is_cluster_policy(o) || calico::is_calico(o))
+}
+
 /// [`analyze`] in two steps, for a caller that shows the findings before the fix is checked (the
 /// page): the findings and paths of [`Unchecked::report`] are final but for an INT001 error that
 /// the check may add (and the fixer's notes may change when the fix is made again); its fix must
@@ -213,10 +239,7 @@ impl Unchecked<'_> {
         // that now passes 15008 on), whose own fix shows only on the fixed text; a Service
         // labelled to use a waypoint (AMB010) sends the traffic on a new path, the waypoint
         // hop, whose own fixes show only there: one more round, on top of the first.
-        let layered = input
-            .objects
-            .iter()
-            .any(|o| cnp::is_cluster_policy(o) || calico::is_calico(o));
+        let layered = layered(&input);
         let rounds = (layered || report.fixed.reroutes) && input.joined.is_empty();
         if let Err(failed) = check_fix(sources, &input.objects, &report, options, rounds) {
             let next = failed.next.as_deref();
@@ -284,6 +307,9 @@ enum Fixing {
     /// the check that fails goes on to make the next round's fix (without paths: the first
     /// round's are drawn).
     IfFailing,
+    /// Fix (as `Fast`), without paths: for a report that shows the findings, not the fix
+    /// ([`findings`]).
+    Findings,
 }
 
 /// Whether the check of a fix fails on `findings`: some error its fix removes remains.
@@ -604,7 +630,7 @@ fn analyze_loaded(
     );
     fixed.extras.extend(out.extras);
     notes.append(&mut fixed.notes);
-    let paths = if next_round {
+    let paths = if next_round || fixing == Fixing::Findings {
         ambient::paths::Paths::default()
     } else if loaded.cluster.workloads.len() <= MAX_DRAWN_WORKLOADS {
         ambient::paths::paths(&cx)

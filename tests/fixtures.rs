@@ -20,13 +20,19 @@ fn cases() -> Vec<PathBuf> {
         .collect()
 }
 
-fn run(case: &Path, format: &str) -> (i32, String) {
+/// The case's input files, in name order.
+fn inputs(case: &Path) -> Vec<String> {
     let mut inputs: Vec<String> = std::fs::read_dir(case)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml") || n.ends_with(".json"))
         .collect();
     inputs.sort();
+    inputs
+}
+
+fn run(case: &Path, format: &str) -> (i32, String) {
+    let inputs = inputs(case);
     let args = std::fs::read_to_string(case.join("args")).unwrap_or_default();
     let output = Command::new(BIN)
         .current_dir(case)
@@ -104,5 +110,66 @@ fn fixtures() {
             ));
         }
         insta::assert_snapshot!(name, snapshot);
+    }
+}
+
+/// `check` in text without an output that carries the fix (no `--fix`, `--diff`, `--write`,
+/// `--extras`) does not check the fix: it prints the same findings, extra documents, notes and
+/// exit status as with the fix made and checked, for every fixture case, but for what the check
+/// adds (INT001, a second round's notes and documents).
+#[test]
+fn check_without_the_fix_finds_the_same() {
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let args = std::fs::read_to_string(case.join("args")).unwrap_or_default();
+        let run = |fix: bool| {
+            let output = Command::new(BIN)
+                .current_dir(&case)
+                .arg("check")
+                .args(args.split_whitespace())
+                .args(fix.then_some("--fix=/dev/null"))
+                .args(inputs(&case))
+                .output()
+                .expect("the CLI runs");
+            (
+                output.status.code(),
+                String::from_utf8(output.stdout).unwrap(),
+            )
+        };
+        let ((with_code, with), (without_code, without)) = (run(true), run(false));
+        // The findings (a line and its `fix:` line each) and the count of those a fix removes:
+        // not the notes, nor the summary (INT001 changes it).
+        let findings = |text: &str| -> Vec<String> {
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.pop();
+            lines
+                .into_iter()
+                .filter(|l| {
+                    !l.starts_with("note: ")
+                        && !l.starts_with("extra documents")
+                        && !l.contains(" INT001 ")
+                })
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(findings(&without), findings(&with), "{name}");
+        let notes = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| l.starts_with("note: ") || l.starts_with("extra documents"))
+                .filter(|l| !l.ends_with(ambient_netpol::UNCHECKED))
+                .map(str::to_string)
+                .collect()
+        };
+        if !with.contains("in a second round") && !with.contains(" INT001 ") {
+            assert_eq!(notes(&without), notes(&with), "{name}");
+        }
+        if !with.contains(" INT001 ") {
+            assert_eq!(without_code, with_code, "{name}");
+            assert_eq!(
+                without.lines().last(),
+                with.lines().last(),
+                "{name}: the summary"
+            );
+        }
     }
 }

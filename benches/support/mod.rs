@@ -57,6 +57,13 @@ pub fn connectivity_of(text: &str) -> Vec<Connection> {
 }
 
 /// What `check` does: analysis with fixes, and the diff of the fixed text.
+/// `check` without an output that shows the fix (text, SARIF, the CI formats): the findings,
+/// the fix made but not checked.
+pub fn findings(text: &str) -> Report {
+    ambient_netpol::findings(&source(text), &Options::default())
+}
+
+/// `check --diff` (and JSON): the fix made, checked, and its diff.
 pub fn check(text: &str) -> (Report, String) {
     let report = analyze(&source(text), &Options::default());
     let diff = diff::unified(&[NAME], &[text], &report.fixed.texts);

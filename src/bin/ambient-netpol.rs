@@ -43,7 +43,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check manifests for what Istio ambient mode will break (exit 0: no error finding,
-    /// 1: error findings, 2: unusable input or arguments).
+    /// 1: error findings, 2: unusable input or arguments). The corrected YAML is checked only
+    /// when an output shows it (--fix, --diff, --write, --extras, --format json).
     Check(CheckArgs),
     /// List every allowed (source, destination) pair between workloads and IP ranges.
     Connectivity {
@@ -555,7 +556,17 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     }
     let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
     let texts: Vec<&str> = inputs.iter().map(|i| i.text.as_str()).collect();
-    let result = analyze(&sources(inputs), &args.options());
+    // The fix is made (and checked) only for an output that carries it.
+    let fix_shown = args.fix.is_some()
+        || args.extras.is_some()
+        || args.write
+        || args.diff
+        || matches!(args.format, CheckFormat::Json);
+    let result = if fix_shown {
+        analyze(&sources(inputs), &args.options())
+    } else {
+        ambient_netpol::findings(&sources(inputs), &args.options())
+    };
     // Only JSON and `--diff` show it: a large input's diff costs as much as a rule.
     let diff = || ambient_netpol::diff::unified(&names, &texts, &result.fixed.texts);
 
