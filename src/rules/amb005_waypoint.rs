@@ -1,6 +1,6 @@
 #![doc = include_str!("docs/AMB005.md")]
 
-use std::collections::BTreeMap;
+use foldhash::HashMap;
 
 use super::{Output, describe, names};
 use crate::ambient::{Context, DirectionKey, FixRequest, HBONE_PORT, Route};
@@ -30,7 +30,11 @@ struct Broken {
 
 pub fn check(cx: &Context, out: &mut Output) {
     let n = cx.cluster.workloads.len();
-    let mut blocks: BTreeMap<Block, Broken> = BTreeMap::new();
+    // The blocks found, and where each is by (workload, direction, waypoint number): a hop is
+    // blocked for many pairs, so it is looked up by numbers, and the blocks sorted once.
+    let mut blocks: Vec<(Block, Broken)> = Vec::new();
+    let mut found: HashMap<(usize, DirectionKey, usize), usize> = HashMap::default();
+    let mut waypoints: HashMap<(&str, &str), usize> = HashMap::default();
     // Traffic on the tunnel's port alone: not app traffic.
     let tunnel_only = crate::net::ranges::Ranges::span(HBONE_PORT, HBONE_PORT);
 
@@ -54,6 +58,9 @@ pub fn check(cx: &Context, out: &mut Output) {
         let Some(waypoint) = waypoint else { continue };
         let pods = cx.waypoint_pods(&waypoint.name, &waypoint.namespace);
         let Some(&w) = pods.first() else { continue };
+        let key = (waypoint.namespace.as_str(), waypoint.name.as_str());
+        let count = waypoints.len();
+        let number = *waypoints.entry(key).or_insert(count);
         let d = destinations[0];
         // A sender group is one kind of sender, and the destinations share their waypoint: the
         // route of one pair is the route of all.
@@ -86,17 +93,22 @@ pub fn check(cx: &Context, out: &mut Output) {
             // `at` blocks the pairs of `from` x `to`.
             let mut add =
                 |at: usize, peer: usize, direction: DirectionKey, from: Side, to: Side| {
-                    let broken = blocks
-                        .entry(Block {
-                            workload: at,
-                            direction,
-                            waypoint: (&waypoint.namespace, &waypoint.name),
-                        })
-                        .or_insert_with(|| Broken {
-                            sources: BitSet::new(n),
-                            destinations: BitSet::new(n),
-                            peer,
-                        });
+                    let i = *found.entry((at, direction, number)).or_insert_with(|| {
+                        blocks.push((
+                            Block {
+                                workload: at,
+                                direction,
+                                waypoint: key,
+                            },
+                            Broken {
+                                sources: BitSet::new(n),
+                                destinations: BitSet::new(n),
+                                peer,
+                            },
+                        ));
+                        blocks.len() - 1
+                    });
+                    let broken = &mut blocks[i].1;
                     from.put(&mut broken.sources);
                     to.put(&mut broken.destinations);
                 };
@@ -156,6 +168,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         }
     }
 
+    crate::sort::sort_by(&mut blocks, |a, b| a.0.cmp(&b.0));
     for (block, broken) in blocks {
         let (namespace, name) = block.waypoint;
         let (namespace, name) = (namespace.to_string(), name.to_string());
