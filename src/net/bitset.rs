@@ -4,7 +4,7 @@
 /// highest member: a rule that admits a few workloads costs a few words, not one bit per
 /// workload (a hostile input of 200,000 rules each for another workload would need 5 GB of
 /// dense bits). Always trimmed, so equal sets are equal values.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BitSet {
     /// Index of the first stored word.
     start: usize,

@@ -169,7 +169,13 @@ pub fn check(cx: &Context, out: &mut Output) {
     }
 
     crate::sort::sort_by(&mut blocks, |a, b| a.0.cmp(&b.0));
-    for (block, broken) in blocks {
+    let mut named = Named {
+        cx,
+        senders: HashMap::default(),
+        receivers: HashMap::default(),
+        rules: HashMap::default(),
+    };
+    for (block, broken) in &blocks {
         let (namespace, name) = block.waypoint;
         let (namespace, name) = (namespace.to_string(), name.to_string());
         let direction = Direction::from(block.direction);
@@ -194,9 +200,8 @@ pub fn check(cx: &Context, out: &mut Output) {
             let mut finding = cx.cluster.rule_finding(
                 Code::Amb005,
                 format!(
-                    "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {} denies 15008/TCP on that hop ({} the waypoint's pods): this traffic is allowed today, the waypoint hop blocks it once enrolled",
-                    super::sender_names(cx, &broken.sources),
-                    names(cx, &broken.destinations),
+                    "mesh traffic {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {} denies 15008/TCP on that hop ({} the waypoint's pods): this traffic is allowed today, the waypoint hop blocks it once enrolled",
+                    named.pair(broken),
                     hop.describe,
                     if direction == Direction::Ingress { "from" } else { "to" },
                 ),
@@ -207,7 +212,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                     finding.fixable = true;
                     finding.fix = Some(format!(
                         "add 15008 to the `destination.ports` of {}, which lets the hop's other TCP traffic through: the tunnel is then allowed for the same peers only, and the Deny is not touched",
-                        cx.cluster.rule_name(&RuleRef::calico(tc, direction, tr)),
+                        named.rule(RuleRef::calico(tc, direction, tr)),
                     ));
                     out.fixes.push(FixRequest::AddCalicoHbonePort {
                         policy: tc,
@@ -231,7 +236,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             continue;
         }
         if let Decider::Layer(c, r, _) = side.decider(Protocol::Tcp, HBONE_PORT) {
-            let mut finding = layer_block(cx, c, r, direction, &namespace, &name, &broken);
+            let mut finding = layer_block(&mut named, c, r, direction, &namespace, &name, broken);
             // A rule of the same tier that lets the hop's other TCP traffic through (the
             // waypoint's pods are among its peers): 15008/TCP added to it, as AMB001 and AMB002
             // do on these policies.
@@ -240,7 +245,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 finding.fixable = true;
                 finding.fix = Some(format!(
                     "add 15008/TCP to {} (`{}`), which {} other TCP traffic on this hop: the tunnel is then {} for the same peers only, and the Deny is not widened",
-                    cx.cluster.rule_name(&RuleRef::tiered(tc, direction, tr)),
+                    named.rule(RuleRef::tiered(tc, direction, tr)),
                     if through.kind == "ClusterNetworkPolicy" {
                         "tcp: {destinationPort: {number: 15008}}"
                     } else {
@@ -293,9 +298,8 @@ pub fn check(cx: &Context, out: &mut Output) {
         let mut finding = Finding::new(
             Code::Amb005,
             format!(
-                "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {hop}: NetworkPolicy allows this traffic today, the waypoint hop blocks it once enrolled",
-                super::sender_names(cx, &broken.sources),
-                names(cx, &broken.destinations),
+                "mesh traffic {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {hop}: NetworkPolicy allows this traffic today, the waypoint hop blocks it once enrolled",
+                named.pair(broken),
             ),
             Some(cx.cluster.policy_location(PolicyRef::Network(target))),
         );
@@ -378,33 +382,64 @@ impl<'s> Side<'s> {
     }
 }
 
+/// The names of the pairs and rules the findings speak of, each made once: the blocks of a
+/// waypoint share their sets (every member of a sender group blocks the same destinations) and
+/// their rules.
+struct Named<'c, 'b> {
+    cx: &'c Context<'c>,
+    senders: HashMap<&'b BitSet, String>,
+    receivers: HashMap<&'b BitSet, String>,
+    rules: HashMap<RuleRef, String>,
+}
+
+impl<'b> Named<'_, 'b> {
+    /// "from `a`, `b` and 3 more to `c`".
+    fn pair(&mut self, broken: &'b Broken) -> String {
+        let cx = self.cx;
+        let from = self
+            .senders
+            .entry(&broken.sources)
+            .or_insert_with(|| super::sender_names(cx, &broken.sources));
+        let to = self
+            .receivers
+            .entry(&broken.destinations)
+            .or_insert_with(|| names(cx, &broken.destinations));
+        format!("from {from} to {to}")
+    }
+
+    /// [`crate::pipeline::Cluster::rule_name`].
+    fn rule(&mut self, rule: RuleRef) -> String {
+        let cluster = self.cx.cluster;
+        self.rules
+            .entry(rule)
+            .or_insert_with_key(|rule| cluster.rule_name(rule))
+            .clone()
+    }
+}
+
 /// A waypoint hop whose 15008/TCP a cluster-wide rule denies: reported on that rule, without an
 /// automatic fix (a Deny is never widened; the rule to add before it is named).
-fn layer_block(
-    cx: &Context,
+fn layer_block<'b>(
+    named: &mut Named<'_, 'b>,
     c: usize,
     r: usize,
     direction: Direction,
     namespace: &str,
     name: &str,
-    broken: &Broken,
+    broken: &'b Broken,
 ) -> Finding {
     let rule = RuleRef::tiered(c, direction, r);
-    let mut finding = cx.cluster.rule_finding(
-        Code::Amb005,
-        format!(
-            "mesh traffic from {} to {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {} denies 15008/TCP on that hop ({} the waypoint's pods): this traffic is allowed today, the waypoint hop blocks it once enrolled",
-            super::sender_names(cx, &broken.sources),
-            names(cx, &broken.destinations),
-            cx.cluster.rule_name(&rule),
-            if direction == Direction::Ingress {
-                "from"
-            } else {
-                "to"
-            },
-        ),
-        &rule,
+    let message = format!(
+        "mesh traffic {} goes through waypoint `{namespace}/{name}` (istio.io/use-waypoint), and {} denies 15008/TCP on that hop ({} the waypoint's pods): this traffic is allowed today, the waypoint hop blocks it once enrolled",
+        named.pair(broken),
+        named.rule(rule.clone()),
+        if direction == Direction::Ingress {
+            "from"
+        } else {
+            "to"
+        },
     );
+    let mut finding = named.cx.cluster.rule_finding(Code::Amb005, message, &rule);
     finding.fix = Some(format!(
         "no automatic fix: a Deny is never widened. Before this rule, add one that accepts 15008/TCP {} the waypoint's pods only: `pods: {{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {namespace}}}}}, podSelector: {{matchLabels: {{gateway.networking.k8s.io/gateway-name: {name}}}}}}}` (the waypoint enforces Istio's AuthorizationPolicies itself)",
         if direction == Direction::Ingress {
