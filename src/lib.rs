@@ -577,7 +577,10 @@ fn analyze_loaded(
     }
     notes.extend(calico_notes(&loaded.cluster, options));
 
-    let mut out = rules::check_blocking(&cx);
+    // The paths' summary (past MAX_DRAWN_WORKLOADS) counts the blocks the rules gather.
+    let draw = matches!(fixing, Fixing::Fast | Fixing::Careful)
+        && loaded.cluster.workloads.len() > MAX_DRAWN_WORKLOADS;
+    let mut out = rules::check_blocking(&cx, draw);
     // A next round's report gives its fix only: the paths drawn are the first round's.
     let next_round = fixing == Fixing::IfFailing;
     let passes = fixable_errors(&findings)

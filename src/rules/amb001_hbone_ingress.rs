@@ -102,11 +102,13 @@ pub fn check(cx: &Context, out: &mut Output) {
                 // Before a lone destination leaves its own sources: the blocks of a policy per
                 // namespace then share one source set, which the matrix counts once.
                 // NetworkPolicy's (or Cilium's) rule does not admit 15008/TCP for them.
-                out.blocked.push(Block {
-                    sources: sources.clone(),
-                    destinations: hit_members.clone(),
-                    layer: cx.cluster.layer(PolicyRef::Network(p)),
-                });
+                if out.draw {
+                    out.blocked.push(Block {
+                        sources: sources.clone(),
+                        destinations: hit_members.clone(),
+                        layer: cx.cluster.layer(PolicyRef::Network(p)),
+                    });
+                }
                 if let [only] = hit_members[..]
                     && !cx.replicated(only)
                 {

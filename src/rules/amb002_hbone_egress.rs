@@ -89,11 +89,13 @@ pub fn check(cx: &Context, out: &mut Output) {
                     from.insert(m);
                 }
                 // NetworkPolicy's (or Cilium's) rule does not admit 15008/TCP for them.
-                out.blocked.push(Block {
-                    sources: from,
-                    destinations: blocked.iter().collect(),
-                    layer: cx.cluster.layer(PolicyRef::Network(p)),
-                });
+                if out.draw {
+                    out.blocked.push(Block {
+                        sources: from,
+                        destinations: blocked.iter().collect(),
+                        layer: cx.cluster.layer(PolicyRef::Network(p)),
+                    });
+                }
                 let hit = hits.entry((p, i)).or_insert_with(|| Hit {
                     sources: BitSet::new(workloads.len()),
                     destinations: BitSet::new(workloads.len()),

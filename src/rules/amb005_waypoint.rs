@@ -115,8 +115,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             // The layers that deny 15008/TCP on a blocked hop's side (`this` towards `peer`),
             // one bit per layer.
             let mut layers = 0u8;
+            let draw = out.draw;
             let mut blocked_by = |this: usize, peer: usize, direction: Direction| {
-                layers |= 1 << super::hbone_layer(cx, this, peer, direction) as u8;
+                if draw {
+                    layers |= 1 << super::hbone_layer(cx, this, peer, direction) as u8;
+                }
             };
             let mut blocked = false;
             // Hop 1: source -> waypoint; hop 2: waypoint -> destination.
@@ -152,7 +155,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             }
             // Every pair of the two groups, once per layer that blocks a hop (a workload of one
             // pod is not its own peer: the reader of `blocked` leaves it out).
-            if blocked {
+            if blocked && draw {
                 let (sources, _) = sets();
                 for layer in Layer::ALL
                     .into_iter()

@@ -36,8 +36,11 @@ pub struct Output {
     pub extras: Vec<crate::fix::Generated>,
     /// The workloads whose HBONE the blocks of AMB001, AMB002 and AMB005 break, with the layer
     /// that blocks it: every source of an entry to every destination of it but itself (what the
-    /// page's matrix counts when the cluster is too large to list its paths).
+    /// page's matrix counts when the cluster is too large to list its paths). Gathered only
+    /// when `draw` asks for them.
     pub blocked: Vec<crate::ambient::paths::Block>,
+    /// Whether the paths' summary will be drawn from `blocked`.
+    pub draw: bool,
     /// How many of `fixes` open rules to 15008/TCP for the direct paths (AMB001, AMB002, the
     /// tiers' and Calico's rules, AMB003): the ones AMB004 judges by.
     pub opening: usize,
@@ -61,8 +64,11 @@ pub fn hbone_layer(cx: &Context, this: usize, peer: usize, direction: Direction)
 
 /// The rules whose errors a fix removes (what the check of a fix needs), in an order where later
 /// rules can read earlier fixes; [`check_rest`] runs the others after them.
-pub fn check_blocking(cx: &Context) -> Output {
-    let mut out = Output::default();
+pub fn check_blocking(cx: &Context, draw: bool) -> Output {
+    let mut out = Output {
+        draw,
+        ..Output::default()
+    };
     amb001_hbone_ingress::check(cx, &mut out);
     amb002_hbone_egress::check(cx, &mut out);
     hbone_tiers::check(cx, &mut out);
@@ -292,11 +298,13 @@ impl<B> Hit<B> {
             Direction::Ingress => (others, hit_members),
             Direction::Egress => (these, peer_members.to_vec()),
         };
-        out.blocked.push(crate::ambient::paths::Block {
-            sources,
-            destinations,
-            layer,
-        });
+        if out.draw {
+            out.blocked.push(crate::ambient::paths::Block {
+                sources,
+                destinations,
+                layer,
+            });
+        }
     }
 
     /// The destinations and the sources, named for a message: (to, from).
@@ -343,7 +351,7 @@ mod tests {
         cluster.add_inferred_for(cni == Cni::Calico);
         let engine = options.engine(&cluster);
         let cx = Context::new(&engine, &options);
-        let out = check_blocking(&cx);
+        let out = check_blocking(&cx, true);
         assert!(out.blocked.iter().all(|b| !b.destinations.is_empty()));
         let mut layers: Vec<Layer> = out.blocked.iter().map(|b| b.layer).collect();
         crate::sort::sort(&mut layers);
