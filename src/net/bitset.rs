@@ -83,12 +83,15 @@ impl BitSet {
     }
 
     pub fn remove(&mut self, i: usize) {
-        if let Some(w) = (i / 64)
-            .checked_sub(self.start)
-            .and_then(|k| self.words.get_mut(k))
+        let last = self.words.len().wrapping_sub(1);
+        if let Some(k) = (i / 64).checked_sub(self.start)
+            && let Some(w) = self.words.get_mut(k)
         {
             *w &= !(1 << (i % 64));
-            self.trim();
+            // Only an end word that becomes zero leaves the set untrimmed.
+            if *w == 0 && (k == 0 || k == last) {
+                self.trim();
+            }
         }
     }
 
@@ -112,6 +115,14 @@ impl BitSet {
 
     pub fn insert(&mut self, i: usize) {
         let w = i / 64;
+        // Most inserts land in a stored word.
+        if let Some(word) = w
+            .checked_sub(self.start)
+            .and_then(|k| self.words.get_mut(k))
+        {
+            *word |= 1 << (i % 64);
+            return;
+        }
         self.cover(w, w + 1);
         self.words[w - self.start] |= 1 << (i % 64);
     }
