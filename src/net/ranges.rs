@@ -99,7 +99,8 @@ impl<T: Bound> Ranges<T> {
 
     pub fn intersect(&self, other: &Self) -> Self {
         let (mut i, mut j) = (0, 0);
-        let mut out = Vec::new();
+        // Each step keeps at most one span and moves past one: one allocation.
+        let mut out = Vec::with_capacity(self.spans.len() + other.spans.len());
         while i < self.spans.len() && j < other.spans.len() {
             let (a_lo, a_hi) = self.spans[i];
             let (b_lo, b_hi) = other.spans[j];
@@ -119,7 +120,7 @@ impl<T: Bound> Ranges<T> {
 
     /// Everything in `lo..=hi` that is not in `self`.
     pub fn complement_within(&self, lo: T, hi: T) -> Self {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.spans.len() + 1);
         let mut cursor = Some(lo);
         for &(s_lo, s_hi) in &self.spans {
             let Some(c) = cursor else { break };
@@ -143,6 +144,9 @@ impl<T: Bound> Ranges<T> {
     }
 
     pub fn subtract(&self, other: &Self) -> Self {
+        if self.is_empty() || other.is_empty() {
+            return self.clone();
+        }
         self.intersect(&other.complement_within(T::MIN, T::MAX))
     }
 }
