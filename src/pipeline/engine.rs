@@ -548,6 +548,26 @@ impl<'c> Engine<'c> {
             .enumerate()
             .flat_map(|(c, dirs)| (0..dirs[d].len()).map(move |r| (c, r)))
             .collect();
+        // The cluster-wide rules naming each workload (peer side), in rule order: each rule's
+        // peers are walked once, not every rule asked about every workload.
+        let mut layer_named: Vec<Vec<u32>> = vec![Vec::new(); workloads.len()];
+        for (id, &(c, r)) in layer_rules.iter().enumerate() {
+            let peers = &self.layer_peers[c][d][r];
+            if peers.everyone {
+                layer_named.iter_mut().for_each(|ids| ids.push(id as u32));
+            } else {
+                for w in peers.workloads.iter() {
+                    layer_named[w].push(id as u32);
+                }
+            }
+        }
+        // The NetworkPolicy rules with named ports (egress: they resolve on each destination).
+        let named_rules: Vec<(usize, (usize, usize))> = rules
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, pr)| named(pr))
+            .collect();
 
         // Calico: the rules naming each workload (peer side), and what a rule's named ports
         // mean on a workload, interned apart from the other families'.
@@ -649,8 +669,8 @@ impl<'c> Engine<'c> {
             let mut np_key = admitted;
             if direction == Direction::Egress {
                 // Egress named ports resolve against this workload, the destination.
-                for (id, pr) in rules.iter().enumerate() {
-                    if named(pr) && self.peers[pr.0][d][pr.1].admits(w) {
+                for &(id, pr) in &named_rules {
+                    if self.peers[pr.0][d][pr.1].admits(w) {
                         np_key.extend([
                             u32::MAX,
                             id as u32,
@@ -661,12 +681,11 @@ impl<'c> Engine<'c> {
             }
             // The cluster-wide rules that name it, and (egress) what their named ports mean on it.
             let mut layer_key = Vec::new();
-            for (id, &(c, r)) in layer_rules.iter().enumerate() {
-                if self.layer_peers[c][d][r].admits(w) {
-                    layer_key.push(id as u32);
-                    if direction == Direction::Egress && self.layer_static[c][d][r].is_none() {
-                        layer_key.extend([u32::MAX, meaning((true, c, r), layer_ports(c, r), w)]);
-                    }
+            for &id in &layer_named[w] {
+                let (c, r) = layer_rules[id as usize];
+                layer_key.push(id);
+                if direction == Direction::Egress && self.layer_static[c][d][r].is_none() {
+                    layer_key.extend([u32::MAX, meaning((true, c, r), layer_ports(c, r), w)]);
                 }
             }
             // The Calico rules whose peer side names it, and (egress) what their named ports
