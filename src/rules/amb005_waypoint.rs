@@ -62,6 +62,11 @@ pub fn check(cx: &Context, out: &mut Output) {
         let count = waypoints.len();
         let number = *waypoints.entry(key).or_insert(count);
         let d = destinations[0];
+        // Whether the tunnel passes the waypoint's hop to the destinations, both sides.
+        let to_destination = (
+            tunnel(w, d, Direction::Egress),
+            tunnel(w, d, Direction::Ingress),
+        );
         // A sender group is one kind of sender, and the destinations share their waypoint: the
         // route of one pair is the route of all.
         for sources in &cx.senders {
@@ -78,6 +83,11 @@ pub fn check(cx: &Context, out: &mut Output) {
             if tcp.is_empty() || *tcp == tunnel_only {
                 continue;
             }
+            // Whether the tunnel passes the hop from the sources to the waypoint, both sides.
+            let to_waypoint = (
+                tunnel(s, w, Direction::Egress),
+                tunnel(s, w, Direction::Ingress),
+            );
             // The pairs are every (source, destination) of the two groups but a workload with
             // itself: keep the members that are in some pair.
             let (from, to) = (
@@ -123,7 +133,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             };
             let mut blocked = false;
             // Hop 1: source -> waypoint; hop 2: waypoint -> destination.
-            if !tunnel(s, w, Direction::Egress) {
+            if !to_waypoint.0 {
                 blocked_by(s, w, Direction::Egress);
                 let (_, to_set) = sets();
                 for &x in &from {
@@ -132,19 +142,19 @@ pub fn check(cx: &Context, out: &mut Output) {
                 }
                 blocked = true;
             }
-            if !tunnel(s, w, Direction::Ingress) {
+            if !to_waypoint.1 {
                 blocked_by(w, s, Direction::Ingress);
                 let (from, to) = sets();
                 add(w, s, DirectionKey::Ingress, Side::All(from), Side::All(to));
                 blocked = true;
             }
-            if !tunnel(w, d, Direction::Egress) {
+            if !to_destination.0 {
                 blocked_by(w, d, Direction::Egress);
                 let (from, to) = sets();
                 add(w, d, DirectionKey::Egress, Side::All(from), Side::All(to));
                 blocked = true;
             }
-            if !tunnel(w, d, Direction::Ingress) {
+            if !to_destination.1 {
                 blocked_by(d, w, Direction::Ingress);
                 let (from_set, _) = sets();
                 for &x in &to {
