@@ -34,7 +34,8 @@ pub fn check(cx: &Context, out: &mut Output) {
     // blocked for many pairs, so it is looked up by numbers, and the blocks sorted once.
     let mut blocks: Vec<(Block, Broken)> = Vec::new();
     let mut found: HashMap<(usize, DirectionKey, usize), usize> = HashMap::default();
-    let mut waypoints: HashMap<(&str, &str), usize> = HashMap::default();
+    // The waypoint's number, and its name: the groups come in the waypoints' order.
+    let (mut number, mut last) = (0, None);
     // Traffic on the tunnel's port alone: not app traffic.
     let tunnel_only = crate::net::ranges::Ranges::span(HBONE_PORT, HBONE_PORT);
 
@@ -59,8 +60,10 @@ pub fn check(cx: &Context, out: &mut Output) {
         let pods = cx.waypoint_pods(&waypoint.name, &waypoint.namespace);
         let Some(&w) = pods.first() else { continue };
         let key = (waypoint.namespace.as_str(), waypoint.name.as_str());
-        let count = waypoints.len();
-        let number = *waypoints.entry(key).or_insert(count);
+        if last.is_some_and(|last| last != key) {
+            number += 1;
+        }
+        last = Some(key);
         let d = destinations[0];
         // Whether the tunnel passes the waypoint's hop to the destinations, both sides.
         let to_destination = (
@@ -184,8 +187,7 @@ pub fn check(cx: &Context, out: &mut Output) {
     crate::sort::sort_by(&mut blocks, |a, b| a.0.cmp(&b.0));
     let mut named = Named {
         cx,
-        senders: HashMap::default(),
-        receivers: HashMap::default(),
+        sets: HashMap::default(),
         rules: HashMap::default(),
     };
     for (block, broken) in &blocks {
@@ -400,8 +402,8 @@ impl<'s> Side<'s> {
 /// their rules.
 struct Named<'c, 'b> {
     cx: &'c Context<'c>,
-    senders: HashMap<&'b BitSet, String>,
-    receivers: HashMap<&'b BitSet, String>,
+    /// By set of senders (`true`) or of receivers.
+    sets: HashMap<(bool, &'b BitSet), String>,
     rules: HashMap<RuleRef, String>,
 }
 
@@ -410,12 +412,13 @@ impl<'b> Named<'_, 'b> {
     fn pair(&mut self, broken: &'b Broken) -> String {
         let cx = self.cx;
         let from = self
-            .senders
-            .entry(&broken.sources)
-            .or_insert_with(|| super::sender_names(cx, &broken.sources));
+            .sets
+            .entry((true, &broken.sources))
+            .or_insert_with(|| super::sender_names(cx, &broken.sources))
+            .clone();
         let to = self
-            .receivers
-            .entry(&broken.destinations)
+            .sets
+            .entry((false, &broken.destinations))
             .or_insert_with(|| names(cx, &broken.destinations));
         format!("from {from} to {to}")
     }
