@@ -112,7 +112,10 @@ impl BitSet {
 
     pub fn insert(&mut self, i: usize) {
         let w = i / 64;
-        self.cover(w, w + 1);
+        // (Most inserts land in a stored word: no call to `cover` then.)
+        if w < self.start || w >= self.end() {
+            self.cover(w, w + 1);
+        }
         self.words[w - self.start] |= 1 << (i % 64);
     }
 
