@@ -91,10 +91,18 @@ impl<T: Bound> Ranges<T> {
         Ranges { spans }
     }
 
+    /// (Without a new list when `self` holds `other` already, as when the same ports are added
+    /// again.)
     pub fn union_with(&mut self, other: &Self) {
-        if !other.is_empty() {
+        if !other.spans.iter().all(|&(lo, hi)| self.covers(lo, hi)) {
             *self = self.union(other);
         }
+    }
+
+    /// Whether one span of `self` holds `lo..=hi` (spans never touch, so one must).
+    fn covers(&self, lo: T, hi: T) -> bool {
+        let i = self.spans.partition_point(|&(start, _)| start <= lo);
+        i > 0 && self.spans[i - 1].1 >= hi
     }
 
     pub fn intersect(&self, other: &Self) -> Self {
