@@ -46,7 +46,10 @@ impl Extras {
         rail: Option<((usize, usize), &GuardRail)>,
         what: &str,
     ) {
+        const NAMED: usize = 3;
+        // The first few of each, and how many (the finding names no more).
         let (mut written, mut unwritten) = (Vec::new(), Vec::new());
+        let (mut written_count, mut unwritten_count) = (0, 0);
         for &d in destinations {
             let result = self.authz.entry((d, rail.map(|r| r.0))).or_insert_with(|| {
                 match rail {
@@ -63,14 +66,22 @@ impl Extras {
                 })
             });
             match result {
-                Ok(name) => written.push(format!("`{name}`")),
-                Err(why) => unwritten.push(why.clone()),
+                Ok(name) => {
+                    if written_count < super::SHOWN {
+                        written.push(format!("`{name}`"));
+                    }
+                    written_count += 1;
+                }
+                Err(why) => {
+                    if unwritten_count < NAMED {
+                        unwritten.push(why.clone());
+                    }
+                    unwritten_count += 1;
+                }
             }
         }
-        if !unwritten.is_empty() {
-            const NAMED: usize = 3;
-            let more = unwritten.len().saturating_sub(NAMED);
-            unwritten.truncate(NAMED);
+        if unwritten_count > 0 {
+            let more = unwritten_count.saturating_sub(NAMED);
             if more > 0 {
                 unwritten.push(format!("for {more} more destinations"));
             }
@@ -79,15 +90,15 @@ impl Extras {
                 unwritten.join("; ")
             ));
         }
-        if !written.is_empty() {
-            let documents = if written.len() == 1 {
+        if written_count > 0 {
+            let documents = if written_count == 1 {
                 "an extra document"
             } else {
                 "extra documents"
             };
             finding.fix = Some(format!(
                 "apply the AuthorizationPolicy {} ({documents}) so mesh sources keep {what}",
-                super::list(written)
+                super::list_of(written, written_count)
             ));
         }
     }
@@ -635,9 +646,10 @@ impl<'a, 'c> Bypass<'a, 'c> {
             {
                 return None;
             }
-            let denied = ConnSet::all_of(Protocol::Tcp)
-                .subtract(&allowed)
-                .subtract(&ConnSet::port(Protocol::Tcp, HBONE_PORT));
+            // The TCP ports the side denies, but 15008.
+            let mut kept = allowed.of(Protocol::Tcp).clone();
+            kept.union_with(&crate::net::ranges::Ranges::single(HBONE_PORT));
+            let denied = ConnSet::ports(Protocol::Tcp, kept.complement_within(0, u16::MAX));
             let rules: Vec<_> = side
                 .decided_by
                 .iter()

@@ -187,7 +187,7 @@ pub fn describe(cx: &Context, workload: usize) -> String {
 }
 
 /// How many items a list names before "and N more".
-const SHOWN: usize = 3;
+pub const SHOWN: usize = 3;
 
 pub fn list(items: Vec<String>) -> String {
     let total = items.len();
@@ -196,7 +196,7 @@ pub fn list(items: Vec<String>) -> String {
 
 /// [`list`] of `total` items of which `items` are the first (at least [`SHOWN`] of them when
 /// there are more).
-fn list_of(items: Vec<String>, total: usize) -> String {
+pub fn list_of(items: Vec<String>, total: usize) -> String {
     match total {
         0 => "nobody".into(),
         1 => items[0].clone(),
