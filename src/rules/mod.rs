@@ -289,13 +289,16 @@ impl<B> Hit<B> {
     ) {
         self.ports.union_with(app);
         let hit_members = paired(cx, members, peer_members.iter().copied());
-        let these = BitSet::of(cx.cluster.workloads.len(), &hit_members);
-        self.subjects.union_with(&these);
+        for &m in &hit_members {
+            self.subjects.insert(m);
+        }
         self.peers.union_with(others);
-        let others = others.clone();
         let (sources, destinations) = match direction {
-            Direction::Ingress => (others, hit_members),
-            Direction::Egress => (these, peer_members.to_vec()),
+            Direction::Ingress => (others.clone(), hit_members),
+            Direction::Egress => (
+                BitSet::of(cx.cluster.workloads.len(), &hit_members),
+                peer_members.to_vec(),
+            ),
         };
         out.blocked.push(crate::ambient::paths::Block {
             sources,
