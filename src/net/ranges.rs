@@ -150,8 +150,29 @@ impl<T: Bound> Ranges<T> {
         Ranges { spans: out }
     }
 
+    /// One pass over both lists (no complement built first): each span of `self` less the
+    /// spans of `other` that overlap it.
     pub fn subtract(&self, other: &Self) -> Self {
-        self.intersect(&other.complement_within(T::MIN, T::MAX))
+        let mut out = Vec::new();
+        let mut j = 0;
+        for &(lo, hi) in &self.spans {
+            // (A span of `other` that ends before this one ends before the next ones too.)
+            while j < other.spans.len() && other.spans[j].1 < lo {
+                j += 1;
+            }
+            let mut from = Some(lo);
+            for &(b_lo, b_hi) in other.spans[j..].iter().take_while(|&&(b_lo, _)| b_lo <= hi) {
+                let Some(f) = from else { break };
+                if let Some(end) = b_lo.prev().filter(|&end| end >= f) {
+                    out.push((f, end));
+                }
+                from = b_hi.next();
+            }
+            if let Some(f) = from.filter(|&f| f <= hi) {
+                out.push((f, hi));
+            }
+        }
+        Ranges { spans: out }
     }
 }
 
