@@ -227,7 +227,15 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let layer = cx.cluster.rule_layer(&blocker);
                 hits.entry((c, DirectionKey::from(direction), r))
                     .or_insert_with(|| Hit::new(n, blocker, through))
-                    .add(cx, members, (peer_members, peer_set), direction, &app, layer, out);
+                    .add(
+                        cx,
+                        members,
+                        (peer_members, peer_set),
+                        direction,
+                        &app,
+                        layer,
+                        out,
+                    );
             }
         }
     }

@@ -147,16 +147,17 @@ pub fn check(cx: &Context, out: &mut Output) {
         let mut settled: HashMap<ConnId, bool> = HashMap::new();
         for ((_, senders, sender), members) in &subjects {
             let x = members[0];
-            let classes: &mut Vec<_> = peer_classes.entry((*senders, *sender)).or_insert_with(|| {
-                let peers = match direction {
-                    Direction::Ingress => cx.hbone_senders(x),
-                    Direction::Egress => cx.hbone_receivers(x),
-                };
-                super::grouped(peers.iter(), |y| engine.peer_class(y, direction))
-                    .into_values()
-                    .map(|m| (BitSet::of(n, &m), m))
-                    .collect()
-            });
+            let classes: &mut Vec<_> =
+                peer_classes.entry((*senders, *sender)).or_insert_with(|| {
+                    let peers = match direction {
+                        Direction::Ingress => cx.hbone_senders(x),
+                        Direction::Egress => cx.hbone_receivers(x),
+                    };
+                    super::grouped(peers.iter(), |y| engine.peer_class(y, direction))
+                        .into_values()
+                        .map(|m| (BitSet::of(n, &m), m))
+                        .collect()
+                });
             for (peer_set, peer_members) in classes.iter() {
                 let Some(&y) = peer_members.iter().find(|&&y| super::distinct(cx, x, y)) else {
                     continue;
@@ -195,7 +196,15 @@ pub fn check(cx: &Context, out: &mut Output) {
                 };
                 hits.entry(key)
                     .or_insert_with(|| Hit::new(n, *blocker, *through))
-                    .add(cx, members, (peer_members, peer_set), direction, app, layer, out);
+                    .add(
+                        cx,
+                        members,
+                        (peer_members, peer_set),
+                        direction,
+                        app,
+                        layer,
+                        out,
+                    );
             }
         }
     }
