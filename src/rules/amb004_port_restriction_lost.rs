@@ -397,33 +397,27 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
         |d| cx.engine.subject_class(d, Direction::Ingress),
     );
     // A group's members share their peer class, and many groups share one: a class is judged
-    // once per peer class (numbered here), not once per group.
-    let mut numbers = HashMap::new();
-    let peer_of: Vec<usize> = mesh_groups
-        .iter()
-        .map(|members| {
-            let class = members
-                .first()
-                .map(|&s| cx.engine.peer_class(s, Direction::Ingress));
-            let next = numbers.len();
-            *numbers.entry(class).or_insert(next)
-        })
-        .collect();
+    // once per peer class, not once per group.
+    let by_peer = super::grouped(
+        (0..mesh_groups.len()).filter(|&g| !mesh_groups[g].is_empty()),
+        |g| cx.engine.peer_class(mesh_groups[g][0], Direction::Ingress),
+    );
     for class in classes.values() {
-        let mut judged = vec![None; numbers.len()];
-        for (g, members) in mesh_groups.iter().enumerate() {
-            let Some((d, s)) = class.iter().find_map(|&d| {
-                members
-                    .iter()
-                    .take(2)
-                    .find(|&&s| super::distinct(cx, s, d))
-                    .map(|&s| (d, s))
-            }) else {
-                continue;
-            };
-            let id = *judged[peer_of[g]].get_or_insert_with(|| ingress.judge(d, s));
-            if let Some(id) = id {
-                ingress.lose(id, class, g);
+        for groups in by_peer.values() {
+            let mut judged = None;
+            for &g in groups {
+                let Some((d, s)) = class.iter().find_map(|&d| {
+                    mesh_groups[g]
+                        .iter()
+                        .take(2)
+                        .find(|&&s| super::distinct(cx, s, d))
+                        .map(|&s| (d, s))
+                }) else {
+                    continue;
+                };
+                if let Some(id) = *judged.get_or_insert_with(|| ingress.judge(d, s)) {
+                    ingress.lose(id, class, g);
+                }
             }
         }
     }

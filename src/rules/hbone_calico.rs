@@ -195,11 +195,12 @@ pub fn check(cx: &Context, out: &mut Output) {
                     Direction::Egress => cx.hbone_receivers(x),
                 };
                 super::grouped(peers.iter(), |y| engine.peer_class(y, direction))
-                    .into_iter()
-                    .map(|(class, m)| (class, BitSet::of(n, &m), m))
+                    .into_values()
+                    .map(|m| (BitSet::of(n, &m), m))
                     .collect::<Vec<_>>()
             });
-            for (peer_class, peer_set, peer_members) in classes.iter() {
+            for (peer_set, peer_members) in classes.iter() {
+                let peer_class = engine.peer_class(peer_members[0], direction);
                 let Some(&y) = peer_members.iter().find(|&&y| super::distinct(cx, x, y)) else {
                     continue;
                 };
@@ -210,7 +211,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                     through,
                     blocker,
                 }) = judged
-                    .entry((*class, *peer_class, id))
+                    .entry((*class, peer_class, id))
                     .or_insert_with(|| {
                         let allowed = engine.conns(id);
                         if allowed.contains(Protocol::Tcp, HBONE_PORT)
