@@ -372,9 +372,9 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     };
 
     // Ingress: the destination's Deny rules, for each group of its senders. What the tiers
-    // decide depends on the destination's subject class and the group (one peer class), so it
-    // is judged once per (class, group); who sends is worked out per destination (a workload of
-    // one pod is not its own sender).
+    // decide depends on the destination's subject class and the group's peer class, so it is
+    // judged once per (class, peer class); who sends is worked out per group and destination (a
+    // workload of one pod is not its own sender).
     // Each group's mesh members, as a list (whose first two find a sender for any destination)
     // and a set (the Bypass's).
     let mesh_groups: Vec<Vec<usize>> = cx
@@ -396,8 +396,7 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             .filter(|&d| denies(d, Direction::Ingress)),
         |d| cx.engine.subject_class(d, Direction::Ingress),
     );
-    // A group's members share their peer class, and many groups share one: a class is judged
-    // once per peer class, not once per group.
+    // A group's members share their peer class, and many groups share one.
     let by_peer = super::grouped(
         (0..mesh_groups.len()).filter(|&g| !mesh_groups[g].is_empty()),
         |g| cx.engine.peer_class(mesh_groups[g][0], Direction::Ingress),
