@@ -457,12 +457,13 @@ pub struct GuardRail<'a> {
     pub rule: String,
     /// For the document's name: the policy's name and the rule's.
     pub id: String,
-    /// The DENY rules, the same for every destination: made for the first, then copied.
+    /// The DENY rules and the note, the same for every destination: made for the first, then
+    /// copied.
     pub rules: std::cell::OnceCell<Result<(Vec<Y>, String), String>>,
 }
 
-/// The DENY rules of [`guard_rail_for`]: the rail's peers refused its ports.
-/// With a sentence for the note when namespaces were picked by their labels.
+/// The DENY rules of [`guard_rail_for`]: the rail's peers refused its ports, with the
+/// document's note (saying so when namespaces were picked by their labels).
 fn guard_rail_rules(cx: &Context, rail: &GuardRail) -> Result<(Vec<Y>, String), String> {
     use crate::cnp::{Peer as CnpPeer, Pods};
     let (mut everyone, mut namespaces) = (false, BTreeSet::new());
@@ -576,10 +577,11 @@ fn guard_rail_rules(cx: &Context, rail: &GuardRail) -> Result<(Vec<Y>, String), 
             by_labels.join(", ")
         )
     };
-    Ok((
-        vec![Y::map(vec![("from", Y::Seq(from)), ("to", to)])],
-        labels_note,
-    ))
+    let note = format!(
+        "Puts back {} for mesh traffic, which passes inside the HBONE tunnel where no cluster-wide rule sees its port; principals assume the trust domain {} and the pods' service accounts.{labels_note}",
+        rail.rule, cx.istio.trust_domain
+    );
+    Ok((vec![Y::map(vec![("from", Y::Seq(from)), ("to", to)])], note))
 }
 
 /// A DENY AuthorizationPolicy that puts back, for mesh traffic to the pods of `d`, what a
@@ -592,15 +594,11 @@ pub fn guard_rail_for(cx: &Context, d: usize, rail: &GuardRail) -> Result<Genera
             target.qualified_name()
         ));
     }
-    let (rules, labels_note) = rail
+    let (rules, note) = rail
         .rules
         .get_or_init(|| guard_rail_rules(cx, rail))
         .clone()?;
     let name = crate::fix::object_name(&format!("deny-ambient-{}-{}", rail.id, target.name));
-    let note = format!(
-        "Puts back {} for mesh traffic, which passes inside the HBONE tunnel where no cluster-wide rule sees its port; principals assume the trust domain {} and the pods' service accounts.{labels_note}",
-        rail.rule, cx.istio.trust_domain
-    );
     Ok(document(target, name, note, "DENY", rules))
 }
 

@@ -1871,18 +1871,15 @@ pub fn proxy_policy_name(workload: &crate::model::Workload) -> String {
 /// A valid object name made of `text`: lower case, anything but letters, digits and `-` made a
 /// `-`, at most 63 characters, no trailing `-`.
 pub fn object_name(text: &str) -> String {
-    let mut name: String = text
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(63)
-        .collect();
+    // (Per character, without a lower-case copy of the whole text first; one byte each.)
+    let mut name = String::with_capacity(63);
+    name.extend(text.chars().take(63).map(|c| {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        }
+    }));
     while name.ends_with('-') {
         name.pop();
     }

@@ -115,15 +115,10 @@ impl BitSet {
 
     pub fn insert(&mut self, i: usize) {
         let w = i / 64;
-        // Most inserts land in a stored word.
-        if let Some(word) = w
-            .checked_sub(self.start)
-            .and_then(|k| self.words.get_mut(k))
-        {
-            *word |= 1 << (i % 64);
-            return;
+        // (Most inserts land in a stored word: no call to `cover` then.)
+        if w < self.start || w >= self.end() {
+            self.cover(w, w + 1);
         }
-        self.cover(w, w + 1);
         self.words[w - self.start] |= 1 << (i % 64);
     }
 

@@ -91,10 +91,18 @@ impl<T: Bound> Ranges<T> {
         Ranges { spans }
     }
 
+    /// (Without a new list when `self` holds `other` already, as when the same ports are added
+    /// again.)
     pub fn union_with(&mut self, other: &Self) {
-        if !other.is_empty() {
+        if !other.spans.iter().all(|&(lo, hi)| self.covers(lo, hi)) {
             *self = self.union(other);
         }
+    }
+
+    /// Whether one span of `self` holds `lo..=hi` (spans never touch, so one must).
+    fn covers(&self, lo: T, hi: T) -> bool {
+        let i = self.spans.partition_point(|&(start, _)| start <= lo);
+        i > 0 && self.spans[i - 1].1 >= hi
     }
 
     pub fn intersect(&self, other: &Self) -> Self {
@@ -143,11 +151,29 @@ impl<T: Bound> Ranges<T> {
         Ranges { spans: out }
     }
 
+    /// One pass over both lists (no complement built first): each span of `self` less the
+    /// spans of `other` that overlap it.
     pub fn subtract(&self, other: &Self) -> Self {
-        if self.is_empty() || other.is_empty() {
-            return self.clone();
+        let mut out = Vec::new();
+        let mut j = 0;
+        for &(lo, hi) in &self.spans {
+            // (A span of `other` that ends before this one ends before the next ones too.)
+            while j < other.spans.len() && other.spans[j].1 < lo {
+                j += 1;
+            }
+            let mut from = Some(lo);
+            for &(b_lo, b_hi) in other.spans[j..].iter().take_while(|&&(b_lo, _)| b_lo <= hi) {
+                let Some(f) = from else { break };
+                if let Some(end) = b_lo.prev().filter(|&end| end >= f) {
+                    out.push((f, end));
+                }
+                from = b_hi.next();
+            }
+            if let Some(f) = from.filter(|&f| f <= hi) {
+                out.push((f, hi));
+            }
         }
-        self.intersect(&other.complement_within(T::MIN, T::MAX))
+        Ranges { spans: out }
     }
 }
 

@@ -2,7 +2,6 @@
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use super::Output;
 use crate::ambient::authz::GuardRail;
@@ -47,7 +46,10 @@ impl Extras {
         rail: Option<((usize, usize), &GuardRail)>,
         what: &str,
     ) {
+        const NAMED: usize = 3;
+        // The first few of each, and how many (the finding names no more).
         let (mut written, mut unwritten) = (Vec::new(), Vec::new());
+        let (mut written_count, mut unwritten_count) = (0, 0);
         for &d in destinations {
             let result = self.authz.entry((d, rail.map(|r| r.0))).or_insert_with(|| {
                 match rail {
@@ -64,14 +66,22 @@ impl Extras {
                 })
             });
             match result {
-                Ok(name) => written.push(format!("`{name}`")),
-                Err(why) => unwritten.push(why.clone()),
+                Ok(name) => {
+                    if written_count < super::SHOWN {
+                        written.push(format!("`{name}`"));
+                    }
+                    written_count += 1;
+                }
+                Err(why) => {
+                    if unwritten_count < NAMED {
+                        unwritten.push(why.clone());
+                    }
+                    unwritten_count += 1;
+                }
             }
         }
-        if !unwritten.is_empty() {
-            const NAMED: usize = 3;
-            let more = unwritten.len().saturating_sub(NAMED);
-            unwritten.truncate(NAMED);
+        if unwritten_count > 0 {
+            let more = unwritten_count.saturating_sub(NAMED);
             if more > 0 {
                 unwritten.push(format!("for {more} more destinations"));
             }
@@ -80,15 +90,15 @@ impl Extras {
                 unwritten.join("; ")
             ));
         }
-        if !written.is_empty() {
-            let documents = if written.len() == 1 {
+        if written_count > 0 {
+            let documents = if written_count == 1 {
                 "an extra document"
             } else {
                 "extra documents"
             };
             finding.fix = Some(format!(
                 "apply the AuthorizationPolicy {} ({documents}) so mesh sources keep {what}",
-                super::list(written)
+                super::list_of(written, written_count)
             ));
         }
     }
@@ -362,65 +372,67 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     };
 
     // Ingress: the destination's Deny rules, for each group of its senders. What the tiers
-    // decide depends on the destination's subject class and the group (one peer class), so it
-    // is judged once per (class, group); who sends is worked out per destination (a workload of
-    // one pod is not its own sender).
-    let mut ingress = Bypass::new(cx, out, Direction::Ingress);
-    // Each group's mesh members, as a set and a list (whose first two find a sender for any
-    // destination).
-    let mesh_groups: Vec<(BitSet, Vec<usize>)> = cx
+    // decide depends on the destination's subject class and the group's peer class, so it is
+    // judged once per (class, peer class); who sends is worked out per group and destination (a
+    // workload of one pod is not its own sender).
+    // Each group's mesh members, as a list (whose first two find a sender for any destination)
+    // and a set (the Bypass's).
+    let mesh_groups: Vec<Vec<usize>> = cx
         .senders
         .iter()
         .map(|group| {
-            let members: Vec<usize> = group
+            group
                 .iter()
                 .copied()
                 .filter(|&s| tunnellers.contains(s))
-                .collect();
-            (BitSet::of(n, &members), members)
+                .collect()
         })
         .collect();
+    let sets = mesh_groups.iter().map(|m| BitSet::of(n, m)).collect();
+    let mut ingress = Bypass::new(cx, out, Direction::Ingress, sets);
     let classes = super::grouped(
         mesh_destinations
             .iter()
             .filter(|&d| denies(d, Direction::Ingress)),
         |d| cx.engine.subject_class(d, Direction::Ingress),
     );
+    // A group's members share their peer class, and many groups share one.
+    let by_peer = super::grouped(
+        (0..mesh_groups.len()).filter(|&g| !mesh_groups[g].is_empty()),
+        |g| cx.engine.peer_class(mesh_groups[g][0], Direction::Ingress),
+    );
     for class in classes.values() {
-        for (g, (group, members)) in mesh_groups.iter().enumerate() {
-            let Some((d, s)) = class.iter().find_map(|&d| {
-                members
-                    .iter()
-                    .take(2)
-                    .find(|&&s| super::distinct(cx, s, d))
-                    .map(|&s| (d, s))
-            }) else {
-                continue;
-            };
-            let judged = ingress.judge(d, s);
-            if judged.0.1.is_empty() {
-                continue;
+        for groups in by_peer.values() {
+            let mut judged = None;
+            for &g in groups {
+                let Some((d, s)) = class.iter().find_map(|&d| {
+                    mesh_groups[g]
+                        .iter()
+                        .take(2)
+                        .find(|&&s| super::distinct(cx, s, d))
+                        .map(|&s| (d, s))
+                }) else {
+                    continue;
+                };
+                if let Some(id) = *judged.get_or_insert_with(|| ingress.judge(d, s)) {
+                    ingress.lose(id, class, g);
+                }
             }
-            let Some((destinations, others)) = losing(cx, class, group) else {
-                continue;
-            };
-            let senders = others.map_or(Senders::Group(g, group), Senders::Others);
-            ingress.lose(&judged, destinations, senders);
         }
     }
 
     // Egress: the sender's Deny rules, for each class of destinations it tunnels to: its CNI
     // sees 15008/TCP to them, never the port inside.
-    let mut egress = Bypass::new(cx, out, Direction::Egress);
     let sources = super::grouped(
         tunnellers.iter().filter(|&s| denies(s, Direction::Egress)),
         |s| cx.engine.subject_class(s, Direction::Egress),
     );
+    let sets = sources.values().map(|m| BitSet::of(n, m)).collect();
+    let mut egress = Bypass::new(cx, out, Direction::Egress, sets);
     let destinations = super::grouped(mesh_destinations.iter(), |d| {
         cx.engine.peer_class(d, Direction::Egress)
     });
     for (m, members) in sources.values().enumerate() {
-        let senders = BitSet::of(n, members);
         for peers in destinations.values() {
             let Some((s, d)) = members.iter().find_map(|&s| {
                 peers
@@ -430,15 +442,9 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
             }) else {
                 continue;
             };
-            let judged = egress.judge(s, d);
-            if judged.0.1.is_empty() {
-                continue;
+            if let Some(id) = egress.judge(s, d) {
+                egress.lose(id, peers, m);
             }
-            let Some((destinations, others)) = losing(cx, peers, &senders) else {
-                continue;
-            };
-            let senders = others.map_or(Senders::Group(m, &senders), Senders::Others);
-            egress.lose(&judged, destinations, senders);
         }
     }
 
@@ -447,21 +453,30 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     let mut hits: BTreeMap<(usize, DirectionKey, usize), TierHit> = BTreeMap::new();
     for bypass in [ingress, egress] {
         let direction = DirectionKey::from(bypass.direction);
-        for lost in bypass.lost.into_iter().flatten() {
-            let by_fix = lost.bypassed.0;
-            for ((c, r), ports) in &lost.bypassed.1 {
-                let hit = hits
-                    .entry((*c, direction, *r))
-                    .or_insert_with(|| (BitSet::new(n), BitSet::new(n), ConnSet::none(), true));
+        // (A judgement whose pairs reach no destination loses nothing.)
+        for lost in bypass.lost.iter().filter(|l| !l.destinations.is_empty()) {
+            let by_fix = lost.by_fix;
+            for ((c, r), ports) in &lost.rules {
+                let hit = hits.entry((*c, direction, *r)).or_insert_with(|| {
+                    let none = BitSet::new(n);
+                    (none.clone(), none.clone(), ConnSet::none(), true, none)
+                });
                 hit.0.union_with(&lost.destinations);
                 hit.1.union_with(&lost.senders);
                 hit.2.union_with(ports);
                 hit.3 &= by_fix;
+                hit.4.union_with(&lost.groups);
+            }
+        }
+        // Whole groups of senders last, once per Deny rule.
+        for (_, hit) in hits.iter_mut().filter(|(key, _)| key.1 == direction) {
+            for g in hit.4.iter() {
+                hit.1.union_with(&bypass.groups[g]);
             }
         }
     }
 
-    for ((c, direction, r), (destinations, senders, ports, by_fix)) in hits {
+    for ((c, direction, r), (destinations, senders, ports, by_fix, _)) in hits {
         let policy = &cx.cluster.policies.tiered[c];
         let direction = Direction::from(direction);
         let named = super::names(cx, &destinations);
@@ -521,137 +536,99 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
     }
 }
 
-/// Of `destinations`, whose tiers' Deny rules a tunnel from `senders` bypasses alike, those that
-/// lose them (some mesh sender reaches them, and their own AuthorizationPolicies do not keep the
-/// ports), with all their senders together (`None`: all of `senders`): a workload of one pod is
-/// not its own sender.
-fn losing(
-    cx: &Context,
-    destinations: &[usize],
-    senders: &BitSet,
-) -> Option<(Vec<usize>, Option<BitSet>)> {
-    let own = |d: usize| senders.contains(d) && !cx.replicated(d);
-    let without = |d: usize| {
-        let mut others = senders.clone();
-        others.remove(d);
-        others
-    };
-    // (`restricted` leaves a workload of one pod out of its own senders too.)
-    let losing: Vec<usize> = destinations
-        .iter()
-        .copied()
-        .filter(|&d| {
-            let reached = if own(d) {
-                senders.iter().take(2).any(|s| s != d)
-            } else {
-                !senders.is_empty()
-            };
-            reached && !restricted(cx, d, senders, false, &ConnSet::none())
-        })
-        .collect();
-    match losing[..] {
-        [] => None,
-        [d] if own(d) => Some((losing, Some(without(d)))),
-        // Two destinations' senders together are all of them.
-        _ => Some((losing, None)),
-    }
-}
+/// Destinations, senders, TCP ports, whether only the fix admits the tunnel and the whole groups
+/// of senders (by index, added to the senders at the end), for one Deny rule of a tier.
+type TierHit = (BitSet, BitSet, ConnSet, bool, BitSet);
 
-/// Destinations, senders, TCP ports and whether only the fix admits the tunnel, for one Deny
-/// rule of a tier.
-type TierHit = (BitSet, BitSet, ConnSet, bool);
-
-/// The Deny rules of the tiers that a tunnel bypasses on one side, and their ports: whether only
-/// the fix admits the tunnel, and per (policy, rule) the TCP ports it denies that pass inside.
-type Bypassed = Rc<BypassedRules>;
-type BypassedRules = (bool, Vec<((usize, usize), ConnSet)>);
-
-/// The destinations and senders of the pairs whose tunnels bypass the same Deny rules.
+/// The Deny rules of the tiers that a tunnel bypasses on one side (a judgement), and what the
+/// pairs judged alike lose: the destinations and senders of their tunnels.
 struct Lost {
-    bypassed: Bypassed,
+    /// Whether only the fix admits the tunnel.
+    by_fix: bool,
+    /// Per (policy, rule): the TCP ports it denies that pass inside.
+    rules: Vec<((usize, usize), ConnSet)>,
     destinations: BitSet,
+    /// The senders but whole groups: the others of a workload of one pod.
     senders: BitSet,
-    /// The groups of senders already in `senders`.
-    groups: HashSet<usize>,
+    /// The whole groups of senders, by index.
+    groups: BitSet,
 }
 
-/// The senders of one pair of classes that lose a Deny rule: a whole group (by its index), or
-/// the others of a workload of one pod, which is not its own sender.
-enum Senders<'a> {
-    Group(usize, &'a BitSet),
-    Others(BitSet),
-}
-
-/// [`Bypassed`] for one direction, judged once per (tiers' key, allowed set).
+/// The judgements of one direction, made once per (tiers' key, allowed set).
 struct Bypass<'a, 'c> {
     cx: &'a Context<'c>,
     direction: Direction,
     /// The Accept rules of this direction AMB001/AMB002 ask to open to 15008: the tunnel of
     /// the pairs they match is admitted once the fix is applied.
     opened: HashSet<(usize, usize)>,
-    /// With the number of each judgement, in the order they were made.
-    judged: HashMap<(TiersKey, ConnId), (Bypassed, usize)>,
+    /// The number of each judgement in `lost`; `None`: it bypasses no Deny rule.
+    judged: HashMap<(TiersKey, ConnId), Option<usize>>,
     /// What the pairs judged alike lose, by the judgement's number: a judgement is shared by
     /// many pairs of classes, and its Deny rules get its losses once, at the end.
-    lost: Vec<Option<Lost>>,
+    lost: Vec<Lost>,
+    /// The groups of senders the pairs are judged for, by index.
+    groups: Vec<BitSet>,
 }
 
 impl<'a, 'c> Bypass<'a, 'c> {
-    fn new(cx: &'a Context<'c>, out: &Output, direction: Direction) -> Self {
+    fn new(cx: &'a Context<'c>, out: &Output, direction: Direction, groups: Vec<BitSet>) -> Self {
         Bypass {
             cx,
             direction,
             opened: opened_rules(out, DirectionKey::from(direction), true),
             judged: HashMap::new(),
             lost: Vec::new(),
+            groups,
         }
     }
 
-    /// Adds to what `judged`'s Deny rules lose: `destinations` and `senders`.
-    fn lose(
-        &mut self,
-        (bypassed, id): &(Bypassed, usize),
-        destinations: Vec<usize>,
-        senders: Senders,
-    ) {
-        let n = self.cx.cluster.workloads.len();
-        if self.lost.len() <= *id {
-            self.lost.resize_with(id + 1, || None);
-        }
-        let lost = self.lost[*id].get_or_insert_with(|| Lost {
-            bypassed: bypassed.clone(),
-            destinations: BitSet::new(n),
-            senders: BitSet::new(n),
-            groups: HashSet::default(),
-        });
-        for d in destinations {
-            lost.destinations.insert(d);
-        }
-        match senders {
-            Senders::Group(i, group) => {
-                if lost.groups.insert(i) {
-                    lost.senders.union_with(group);
-                }
+    /// Adds to what judgement `id` loses: those of `destinations` (whose Deny rules a tunnel
+    /// from the senders of group `g` bypasses alike) that some mesh sender of the group reaches
+    /// and whose own AuthorizationPolicies do not keep the ports, and their senders: a workload
+    /// of one pod is not its own sender.
+    fn lose(&mut self, id: usize, destinations: &[usize], g: usize) {
+        let cx = self.cx;
+        let senders = &self.groups[g];
+        let lost = &mut self.lost[id];
+        let own = |d: usize| senders.contains(d) && !cx.replicated(d);
+        // (`restricted` leaves a workload of one pod out of its own senders too.)
+        let (mut count, mut last) = (0, 0);
+        for &d in destinations {
+            let reached = if own(d) {
+                senders.iter().take(2).any(|s| s != d)
+            } else {
+                !senders.is_empty()
+            };
+            if reached && !restricted(cx, d, senders, false, &ConnSet::none()) {
+                lost.destinations.insert(d);
+                (count, last) = (count + 1, d);
             }
-            Senders::Others(others) => lost.senders.union_with(&others),
+        }
+        match count {
+            0 => {}
+            1 if own(last) => {
+                let mut others = senders.clone();
+                others.remove(last);
+                lost.senders.union_with(&others);
+            }
+            // Two destinations' senders together are all of them.
+            _ => lost.groups.insert(g),
         }
     }
 
     /// For the side of `this` towards `peer`: what the tiers decide there and what the side
     /// allows settle it, so it is judged once per (tiers' key, allowed set), far fewer than
-    /// the class pairs.
-    fn judge(&mut self, this: usize, peer: usize) -> (Bypassed, usize) {
+    /// the class pairs. The judgement's number when it bypasses some Deny rule.
+    fn judge(&mut self, this: usize, peer: usize) -> Option<usize> {
         let (cx, direction) = (self.cx, self.direction);
-        let Some(key) = cx.engine.tiers_key(this, peer, direction) else {
-            return (Rc::default(), usize::MAX);
-        };
+        let key = cx.engine.tiers_key(this, peer, direction)?;
         let allowed = cx.engine.allowed_id(this, peer, direction);
+        if let Some(&known) = self.judged.get(&(key, allowed)) {
+            return known;
+        }
         let opened = &self.opened;
-        let number = self.judged.len();
-        let judge = || {
-            let Some(side) = cx.engine.tiers_side(this, peer, direction) else {
-                return Rc::default();
-            };
+        let bypassed = || {
+            let side = cx.engine.tiers_side(this, peer, direction)?;
             let allowed = cx.engine.conns(allowed);
             let by_fix = !allowed.contains(Protocol::Tcp, HBONE_PORT);
             if by_fix
@@ -660,25 +637,34 @@ impl<'a, 'c> Bypass<'a, 'c> {
                     .iter()
                     .any(|m| m.action == Action::Accept && opened.contains(&(m.policy, m.rule)))
             {
-                return Rc::default();
+                return None;
             }
-            let denied = ConnSet::all_of(Protocol::Tcp)
-                .subtract(&allowed)
-                .subtract(&ConnSet::port(Protocol::Tcp, HBONE_PORT));
-            Rc::new((
-                by_fix,
-                side.decided_by
-                    .iter()
-                    .filter(|m| m.action == Action::Deny)
-                    .map(|m| ((m.policy, m.rule), m.conns.intersect(&denied)))
-                    .filter(|(_, ports)| !ports.is_empty())
-                    .collect(),
-            ))
+            // The TCP ports the side denies, but 15008.
+            let mut kept = allowed.of(Protocol::Tcp).clone();
+            kept.union_with(&crate::net::ranges::Ranges::single(HBONE_PORT));
+            let denied = ConnSet::ports(Protocol::Tcp, kept.complement_within(0, u16::MAX));
+            let rules: Vec<_> = side
+                .decided_by
+                .iter()
+                .filter(|m| m.action == Action::Deny)
+                .map(|m| ((m.policy, m.rule), m.conns.intersect(&denied)))
+                .filter(|(_, ports)| !ports.is_empty())
+                .collect();
+            (!rules.is_empty()).then_some((by_fix, rules))
         };
-        self.judged
-            .entry((key, allowed))
-            .or_insert_with(|| (judge(), number))
-            .clone()
+        let n = cx.cluster.workloads.len();
+        let number = bypassed().map(|(by_fix, rules)| {
+            self.lost.push(Lost {
+                by_fix,
+                rules,
+                destinations: BitSet::new(n),
+                senders: BitSet::new(n),
+                groups: BitSet::new(self.groups.len()),
+            });
+            self.lost.len() - 1
+        });
+        self.judged.insert((key, allowed), number);
+        number
     }
 }
 
@@ -822,6 +808,10 @@ fn reachable(
 }
 
 fn restricted(cx: &Context, d: usize, mesh_peers: &BitSet, everyone: bool, rule: &ConnSet) -> bool {
+    // (Without AuthorizationPolicies, nothing is kept: asked per pair of classes, it is quick.)
+    if cx.cluster.policies.istio.authorization.is_empty() {
+        return false;
+    }
     let target = &cx.cluster.workloads[d];
     let policies = ztunnel::enforced(&cx.cluster.policies.istio, cx.istio, target);
     if policies.is_empty() {

@@ -25,7 +25,7 @@ use crate::calico::Action;
 use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
-use crate::pipeline::engine::{CalicoMatch, Decider, SideVerdict};
+use crate::pipeline::engine::{BitSet, CalicoMatch, Decider, SideVerdict};
 use crate::pipeline::memo::ConnId;
 use crate::pipeline::{PolicyRef, RuleRef};
 
@@ -195,8 +195,12 @@ pub fn check(cx: &Context, out: &mut Output) {
                     Direction::Egress => cx.hbone_receivers(x),
                 };
                 super::grouped(peers.iter(), |y| engine.peer_class(y, direction))
+                    .into_values()
+                    .map(|m| (BitSet::of(n, &m), m))
+                    .collect::<Vec<_>>()
             });
-            for (&peer_class, peer_members) in classes.iter() {
+            for (peer_set, peer_members) in classes.iter() {
+                let peer_class = engine.peer_class(peer_members[0], direction);
                 let Some(&y) = peer_members.iter().find(|&&y| super::distinct(cx, x, y)) else {
                     continue;
                 };
@@ -224,7 +228,15 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let layer = cx.cluster.rule_layer(&blocker);
                 hits.entry((c, DirectionKey::from(direction), r))
                     .or_insert_with(|| Hit::new(n, blocker, through))
-                    .add(cx, members, peer_members, direction, &app, layer, out);
+                    .add(
+                        cx,
+                        members,
+                        (peer_members, peer_set),
+                        direction,
+                        &app,
+                        layer,
+                        out,
+                    );
             }
         }
     }

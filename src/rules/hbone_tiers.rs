@@ -23,7 +23,9 @@ use crate::cnp::{Action, Tier};
 use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
-use crate::pipeline::engine::{Decider, LayerMatch, SideVerdict, TiersKey, TiersSide, decider};
+use crate::pipeline::engine::{
+    BitSet, Decider, LayerMatch, SideVerdict, TiersKey, TiersSide, decider,
+};
 use crate::pipeline::memo::ConnId;
 use crate::pipeline::{PolicyRef, RuleRef};
 
@@ -137,21 +139,26 @@ pub fn check(cx: &Context, out: &mut Output) {
                 Direction::Egress => (engine.subject_class(w, direction), None, Some(cx.sender(w))),
             },
         );
-        // The peers by class, per kind of peers (the same for every subject of a kind).
+        // The peers by class, per kind of peers (the same for every subject of a kind), each
+        // class as a list and a set.
         let mut peer_classes = BTreeMap::new();
         // Judgements by the tiers' part of the side and what it allows.
         let mut judged: HashMap<(TiersKey, ConnId), Option<Judged>> = HashMap::new();
         let mut settled: HashMap<ConnId, bool> = HashMap::new();
         for ((_, senders, sender), members) in &subjects {
             let x = members[0];
-            let classes = peer_classes.entry((*senders, *sender)).or_insert_with(|| {
-                let peers = match direction {
-                    Direction::Ingress => cx.hbone_senders(x),
-                    Direction::Egress => cx.hbone_receivers(x),
-                };
-                super::grouped(peers.iter(), |y| engine.peer_class(y, direction))
-            });
-            for peer_members in classes.values() {
+            let classes: &mut Vec<_> =
+                peer_classes.entry((*senders, *sender)).or_insert_with(|| {
+                    let peers = match direction {
+                        Direction::Ingress => cx.hbone_senders(x),
+                        Direction::Egress => cx.hbone_receivers(x),
+                    };
+                    super::grouped(peers.iter(), |y| engine.peer_class(y, direction))
+                        .into_values()
+                        .map(|m| (BitSet::of(n, &m), m))
+                        .collect()
+                });
+            for (peer_set, peer_members) in classes.iter() {
                 let Some(&y) = peer_members.iter().find(|&&y| super::distinct(cx, x, y)) else {
                     continue;
                 };
@@ -165,7 +172,8 @@ pub fn check(cx: &Context, out: &mut Output) {
                 if settled {
                     continue;
                 }
-                let Some(side) = engine.tiers_side(x, y, direction) else {
+                // (The tiers' explanation only for a judgement not made yet.)
+                let Some(key) = engine.tiers_key(x, y, direction) else {
                     continue;
                 };
                 let Some(Judged {
@@ -173,22 +181,30 @@ pub fn check(cx: &Context, out: &mut Output) {
                     rule: (c, r),
                     through,
                     blocker,
-                }) = judged
-                    .entry((side.key, id))
-                    .or_insert_with(|| judge(&engine.conns(id), &side))
-                    .clone()
+                }) = judged.entry((key, id)).or_insert_with(|| {
+                    let side = engine.tiers_side(x, y, direction)?;
+                    judge(&engine.conns(id), &side)
+                })
                 else {
                     continue;
                 };
-                let key = (c, DirectionKey::from(direction), r);
+                let key = (*c, DirectionKey::from(direction), *r);
                 // The layer that denies 15008/TCP: the blocking rule's, else NetworkPolicy's.
                 let layer = match blocker {
-                    Some((bc, _)) => cx.cluster.layer(PolicyRef::Tiered(bc)),
+                    Some((bc, _)) => cx.cluster.layer(PolicyRef::Tiered(*bc)),
                     None => cx.cluster.network_layer(engine.isolating(x, direction)),
                 };
                 hits.entry(key)
-                    .or_insert_with(|| Hit::new(n, blocker, through))
-                    .add(cx, members, peer_members, direction, &app, layer, out);
+                    .or_insert_with(|| Hit::new(n, *blocker, *through))
+                    .add(
+                        cx,
+                        members,
+                        (peer_members, peer_set),
+                        direction,
+                        app,
+                        layer,
+                        out,
+                    );
             }
         }
     }

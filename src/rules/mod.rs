@@ -193,7 +193,7 @@ pub fn describe(cx: &Context, workload: usize) -> String {
 }
 
 /// How many items a list names before "and N more".
-const SHOWN: usize = 3;
+pub const SHOWN: usize = 3;
 
 pub fn list(items: Vec<String>) -> String {
     let total = items.len();
@@ -202,7 +202,7 @@ pub fn list(items: Vec<String>) -> String {
 
 /// [`list`] of `total` items of which `items` are the first (at least [`SHOWN`] of them when
 /// there are more).
-fn list_of(items: Vec<String>, total: usize) -> String {
+pub fn list_of(items: Vec<String>, total: usize) -> String {
     match total {
         0 => "nobody".into(),
         1 => items[0].clone(),
@@ -242,11 +242,15 @@ pub fn grouped<K: Ord>(
 /// destination only when it runs several pods (replicas talk to each other). (The first two of
 /// `other` decide it.)
 pub fn paired(cx: &Context, one: &[usize], other: impl IntoIterator<Item = usize>) -> Vec<usize> {
-    let two: Vec<usize> = other.into_iter().take(2).collect();
-    one.iter()
-        .copied()
-        .filter(|&x| two.iter().any(|&y| y != x || cx.replicated(x)))
-        .collect()
+    let mut other = other.into_iter();
+    let two = [other.next(), other.next()];
+    let mut paired = Vec::with_capacity(one.len());
+    paired.extend(
+        one.iter()
+            .copied()
+            .filter(|&x| two.iter().flatten().any(|&y| y != x || cx.replicated(x))),
+    );
+    paired
 }
 
 /// A rule of a layer beyond NetworkPolicy (a cluster-wide tier, Calico) that lets application
@@ -274,15 +278,16 @@ impl<B> Hit<B> {
     }
 
     /// Adds the application ports `app` blocked between `members` (subjects) and
-    /// `peer_members`: the members with another peer join `subjects`, the peers `peers`, and the
-    /// broken (sources, destinations) go to the page's matrix with `layer`, the layer that
-    /// denies 15008/TCP between them.
+    /// `peer_members` (as a list and a set, which callers keep per peer class): the members
+    /// with another peer join `subjects`, the peers `peers`, and the broken (sources,
+    /// destinations) go to the page's matrix with `layer`, the layer that denies 15008/TCP
+    /// between them.
     #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         cx: &Context,
         members: &[usize],
-        peer_members: &[usize],
+        (peer_members, others): (&[usize], &BitSet),
         direction: Direction,
         app: &ConnSet,
         layer: Layer,
@@ -290,13 +295,16 @@ impl<B> Hit<B> {
     ) {
         self.ports.union_with(app);
         let hit_members = paired(cx, members, peer_members.iter().copied());
-        let n = cx.cluster.workloads.len();
-        let (these, others) = (BitSet::of(n, &hit_members), BitSet::of(n, peer_members));
-        self.subjects.union_with(&these);
-        self.peers.union_with(&others);
+        for &m in &hit_members {
+            self.subjects.insert(m);
+        }
+        self.peers.union_with(others);
         let (sources, destinations) = match direction {
-            Direction::Ingress => (others, hit_members),
-            Direction::Egress => (these, peer_members.to_vec()),
+            Direction::Ingress => (others.clone(), hit_members),
+            Direction::Egress => (
+                BitSet::of(cx.cluster.workloads.len(), &hit_members),
+                peer_members.to_vec(),
+            ),
         };
         if out.draw {
             out.blocked.push(crate::ambient::paths::Block {
