@@ -30,12 +30,17 @@ struct Broken {
 
 pub fn check(cx: &Context, out: &mut Output) {
     let n = cx.cluster.workloads.len();
-    // The blocks found, and where each is by (workload, direction, waypoint number): a hop is
-    // blocked for many pairs, so it is looked up by numbers, and the blocks sorted once.
-    let mut blocks: Vec<(Block, Broken)> = Vec::new();
-    let mut found: HashMap<(usize, DirectionKey, usize), usize> = HashMap::default();
-    // The waypoint's number, and its name: the groups come in the waypoints' order.
+    let mut blocks = Blocks {
+        n,
+        list: Vec::new(),
+        found: HashMap::default(),
+    };
+    // The waypoint's number, name and first pod: the groups come in the waypoints' order.
     let (mut number, mut last) = (0, None);
+    // The blocks of the hop to the waypoint (sources' egress), by group of senders: the members
+    // in some pair and the destinations of their pairs, added when the waypoint's groups are
+    // done (each member's block is the union of its pairs').
+    let mut to_waypoint_blocks: Vec<Option<(BitSet, BitSet)>> = vec![None; cx.senders.len()];
     // Traffic on the tunnel's port alone: not app traffic.
     let tunnel_only = crate::net::ranges::Ranges::span(HBONE_PORT, HBONE_PORT);
 
@@ -60,10 +65,15 @@ pub fn check(cx: &Context, out: &mut Output) {
         let pods = cx.waypoint_pods(&waypoint.name, &waypoint.namespace);
         let Some(&w) = pods.first() else { continue };
         let key = (waypoint.namespace.as_str(), waypoint.name.as_str());
-        if last.is_some_and(|last| last != key) {
+        if let Some((last_key, last_w)) = last
+            && last_key != key
+        {
+            blocks.to_waypoint(cx, &mut to_waypoint_blocks, last_w, (number, last_key));
             number += 1;
         }
-        last = Some(key);
+        last = Some((key, w));
+        // The blocks of the hop to the destinations (their ingress), as `to_waypoint_blocks`.
+        let mut to_destination_blocks: Option<(BitSet, BitSet)> = None;
         let d = destinations[0];
         // Whether the tunnel passes the waypoint's hop to the destinations, both sides.
         let to_destination = (
@@ -72,7 +82,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         );
         // A sender group is one kind of sender, and the destinations share their waypoint: the
         // route of one pair is the route of all.
-        for sources in &cx.senders {
+        for (group, sources) in cx.senders.iter().enumerate() {
             let s = sources[0];
             if cx.route(s, d) != Route::Waypoint {
                 continue;
@@ -103,28 +113,7 @@ pub fn check(cx: &Context, out: &mut Output) {
             // The two groups' members as sets, made when a hop is blocked.
             let sets = std::cell::OnceCell::new();
             let sets = || sets.get_or_init(|| (BitSet::of(n, &from), BitSet::of(n, &to)));
-            // `at` blocks the pairs of `from` x `to`.
-            let mut add =
-                |at: usize, peer: usize, direction: DirectionKey, from: Side, to: Side| {
-                    let i = *found.entry((at, direction, number)).or_insert_with(|| {
-                        blocks.push((
-                            Block {
-                                workload: at,
-                                direction,
-                                waypoint: key,
-                            },
-                            Broken {
-                                sources: BitSet::new(n),
-                                destinations: BitSet::new(n),
-                                peer,
-                            },
-                        ));
-                        blocks.len() - 1
-                    });
-                    let broken = &mut blocks[i].1;
-                    from.put(&mut broken.sources);
-                    to.put(&mut broken.destinations);
-                };
+            let waypoint = (number, key);
             // The layers that deny 15008/TCP on a blocked hop's side (`this` towards `peer`),
             // one bit per layer.
             let mut layers = 0u8;
@@ -138,31 +127,42 @@ pub fn check(cx: &Context, out: &mut Output) {
             // Hop 1: source -> waypoint; hop 2: waypoint -> destination.
             if !to_waypoint.0 {
                 blocked_by(s, w, Direction::Egress);
-                let (_, to_set) = sets();
-                for &x in &from {
-                    let to = Side::others(cx, to_set, x);
-                    add(x, w, DirectionKey::Egress, Side::One(x), to);
+                let (from_set, to_set) = sets();
+                if from_set.contains(w) {
+                    // The waypoint's own pod: its block may be another hop's, added now.
+                    for &x in &from {
+                        let to = Side::others(cx, to_set, x);
+                        blocks.add(x, w, DirectionKey::Egress, waypoint, Side::One(x), to);
+                    }
+                } else {
+                    join(&mut to_waypoint_blocks[group], n, from_set, to_set);
                 }
                 blocked = true;
             }
             if !to_waypoint.1 {
                 blocked_by(w, s, Direction::Ingress);
                 let (from, to) = sets();
-                add(w, s, DirectionKey::Ingress, Side::All(from), Side::All(to));
+                let (from, to) = (Side::All(from), Side::All(to));
+                blocks.add(w, s, DirectionKey::Ingress, waypoint, from, to);
                 blocked = true;
             }
             if !to_destination.0 {
                 blocked_by(w, d, Direction::Egress);
                 let (from, to) = sets();
-                add(w, d, DirectionKey::Egress, Side::All(from), Side::All(to));
+                let (from, to) = (Side::All(from), Side::All(to));
+                blocks.add(w, d, DirectionKey::Egress, waypoint, from, to);
                 blocked = true;
             }
             if !to_destination.1 {
                 blocked_by(d, w, Direction::Ingress);
-                let (from_set, _) = sets();
-                for &x in &to {
-                    let from = Side::others(cx, from_set, x);
-                    add(x, w, DirectionKey::Ingress, from, Side::One(x));
+                let (from_set, to_set) = sets();
+                if to_set.contains(w) {
+                    for &x in &to {
+                        let from = Side::others(cx, from_set, x);
+                        blocks.add(x, w, DirectionKey::Ingress, waypoint, from, Side::One(x));
+                    }
+                } else {
+                    join(&mut to_destination_blocks, n, from_set, to_set);
                 }
                 blocked = true;
             }
@@ -182,7 +182,18 @@ pub fn check(cx: &Context, out: &mut Output) {
                 }
             }
         }
+        if let Some((from, to)) = to_destination_blocks {
+            for x in to.iter() {
+                let from = Side::others(cx, &from, x);
+                let waypoint = (number, key);
+                blocks.add(x, w, DirectionKey::Ingress, waypoint, from, Side::One(x));
+            }
+        }
     }
+    if let Some((key, w)) = last {
+        blocks.to_waypoint(cx, &mut to_waypoint_blocks, w, (number, key));
+    }
+    let mut blocks = blocks.list;
 
     crate::sort::sort_by(&mut blocks, |a, b| a.0.cmp(&b.0));
     let mut named = Named {
@@ -361,6 +372,75 @@ pub fn check(cx: &Context, out: &mut Output) {
         }
         out.findings.push(finding);
     }
+}
+
+/// The blocks found, and where each is by (workload, direction, waypoint number): a hop is
+/// blocked for many pairs, so it is looked up by numbers, and the blocks sorted once.
+struct Blocks<'a> {
+    n: usize,
+    list: Vec<(Block<'a>, Broken)>,
+    found: HashMap<(usize, DirectionKey, usize), usize>,
+}
+
+impl<'a> Blocks<'a> {
+    /// `at` blocks the pairs of `from` x `to` on the hop to or from `peer`, for the waypoint
+    /// (its number, its namespace and name).
+    fn add(
+        &mut self,
+        at: usize,
+        peer: usize,
+        direction: DirectionKey,
+        (number, waypoint): (usize, (&'a str, &'a str)),
+        from: Side,
+        to: Side,
+    ) {
+        let (list, n) = (&mut self.list, self.n);
+        let i = *self
+            .found
+            .entry((at, direction, number))
+            .or_insert_with(|| {
+                list.push((
+                    Block {
+                        workload: at,
+                        direction,
+                        waypoint,
+                    },
+                    Broken {
+                        sources: BitSet::new(n),
+                        destinations: BitSet::new(n),
+                        peer,
+                    },
+                ));
+                list.len() - 1
+            });
+        let broken = &mut list[i].1;
+        from.put(&mut broken.sources);
+        to.put(&mut broken.destinations);
+    }
+
+    /// The blocks of the hop to waypoint pod `w` gathered by group of senders: each member
+    /// blocks its pairs' destinations.
+    fn to_waypoint(
+        &mut self,
+        cx: &Context,
+        groups: &mut [Option<(BitSet, BitSet)>],
+        w: usize,
+        waypoint: (usize, (&'a str, &'a str)),
+    ) {
+        for (from, to) in groups.iter_mut().filter_map(Option::take) {
+            for x in from.iter() {
+                let to = Side::others(cx, &to, x);
+                self.add(x, w, DirectionKey::Egress, waypoint, Side::One(x), to);
+            }
+        }
+    }
+}
+
+/// Adds the members of a pair of groups (`from`, `to`) to those gathered.
+fn join(gathered: &mut Option<(BitSet, BitSet)>, n: usize, from: &BitSet, to: &BitSet) {
+    let (f, t) = gathered.get_or_insert_with(|| (BitSet::new(n), BitSet::new(n)));
+    f.union_with(from);
+    t.union_with(to);
 }
 
 /// The workloads on one side of the pairs a blocked hop breaks.
