@@ -397,15 +397,24 @@ fn header_key(line: &str) -> Option<&'static str> {
 /// starts with `---` or `...` followed by a blank or the end of the line is a document marker
 /// wherever it stands (YAML 1.2 forbids both inside scalars), so splitting on them is exact.
 fn marked_ranges(text: &str) -> impl Iterator<Item = (usize, usize, u32, bool)> + '_ {
-    let mut lines = (1u32..).zip(text.split_inclusive('\n'));
-    let (mut start, mut start_line, mut offset) = (0, 1, 0);
+    let bytes = text.as_bytes();
+    let (mut start, mut start_line, mut offset, mut line_no) = (0, 1, 0, 0u32);
     // `apiVersion` and `kind` lines seen in the current document.
     let mut headers = [0u8; 2];
     std::iter::from_fn(move || {
-        for (line_no, line) in lines.by_ref() {
-            let bare = line.trim_end_matches(['\n', '\r']);
+        while offset < bytes.len() {
             let at = offset;
-            offset += line.len();
+            offset = bytes[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| at + i + 1);
+            line_no += 1;
+            // Only a line that starts with `-`, `.`, `a` or `k` can be a marker or a header
+            // (most lines of a document start with a blank).
+            if !matches!(bytes[at], b'-' | b'.' | b'a' | b'k') {
+                continue;
+            }
+            let bare = text[at..offset].trim_end_matches(['\n', '\r']);
             if is_marker(bare, "---") {
                 // `---` opens a new document: the text before it is the previous one.
                 let previous = (start, at, start_line, headers.iter().any(|&n| n > 1));
