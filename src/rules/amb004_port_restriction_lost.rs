@@ -397,12 +397,14 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
         |d| cx.engine.subject_class(d, Direction::Ingress),
     );
     // A group's members share their peer class, and many groups share one.
-    let by_peer = super::grouped(
+    let by_peer: Vec<Vec<usize>> = super::grouped(
         (0..mesh_groups.len()).filter(|&g| !mesh_groups[g].is_empty()),
         |g| cx.engine.peer_class(mesh_groups[g][0], Direction::Ingress),
-    );
+    )
+    .into_values()
+    .collect();
     for class in classes.values() {
-        for groups in by_peer.values() {
+        for groups in &by_peer {
             let mut judged = None;
             for &g in groups {
                 let Some((d, s)) = class.iter().find_map(|&d| {
