@@ -397,12 +397,14 @@ fn check_tiers(cx: &Context, out: &mut Output, extras: &mut Extras) {
         |d| cx.engine.subject_class(d, Direction::Ingress),
     );
     // A group's members share their peer class, and many groups share one.
-    let by_peer = super::grouped(
+    let by_peer: Vec<Vec<usize>> = super::grouped(
         (0..mesh_groups.len()).filter(|&g| !mesh_groups[g].is_empty()),
         |g| cx.engine.peer_class(mesh_groups[g][0], Direction::Ingress),
-    );
+    )
+    .into_values()
+    .collect();
     for class in classes.values() {
-        for groups in by_peer.values() {
+        for groups in &by_peer {
             let mut judged = None;
             for &g in groups {
                 let Some((d, s)) = class.iter().find_map(|&d| {
@@ -591,7 +593,9 @@ impl<'a, 'c> Bypass<'a, 'c> {
         let senders = &self.groups[g];
         let lost = &mut self.lost[id];
         let own = |d: usize| senders.contains(d) && !cx.replicated(d);
-        // (`restricted` leaves a workload of one pod out of its own senders too.)
+        // (`restricted` leaves a workload of one pod out of its own senders too; asked only
+        // where an AuthorizationPolicy could keep the ports.)
+        let authz = !cx.cluster.policies.istio.authorization.is_empty();
         let (mut count, mut last) = (0, 0);
         for &d in destinations {
             let reached = if own(d) {
@@ -599,7 +603,7 @@ impl<'a, 'c> Bypass<'a, 'c> {
             } else {
                 !senders.is_empty()
             };
-            if reached && !restricted(cx, d, senders, false, &ConnSet::none()) {
+            if reached && !(authz && restricted(cx, d, senders, false, &ConnSet::none())) {
                 lost.destinations.insert(d);
                 (count, last) = (count + 1, d);
             }
