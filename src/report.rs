@@ -25,25 +25,27 @@ use crate::{Finding, Report, Severity};
 
 /// `file:line:column: CODE severity: message`, one line a finding, then a summary line.
 pub fn text(report: &Report, source_names: &[&str]) -> String {
+    use std::fmt::Write as _;
+    // Written into one string as it grows (a whole cluster's report is megabytes): no string
+    // per line. (Writing to a `String` cannot fail.)
     let mut out = String::new();
     for finding in &report.findings {
-        let place = match finding.location {
-            Some(l) => format!(
-                "{}:{}:{}",
-                source_names.get(l.source).copied().unwrap_or("<input>"),
-                l.line,
-                l.column
-            ),
-            None => "<input>".to_string(),
-        };
-        out.push_str(&format!(
-            "{place}: {} {}: {}\n",
+        match finding.location {
+            Some(l) => {
+                let source = source_names.get(l.source).copied().unwrap_or("<input>");
+                let _ = write!(out, "{source}:{}:{}", l.line, l.column);
+            }
+            None => out.push_str("<input>"),
+        }
+        let _ = writeln!(
+            out,
+            ": {} {}: {}",
             finding.code.id(),
             finding.severity.as_str(),
             finding.message
-        ));
+        );
         if let Some(fix) = &finding.fix {
-            out.push_str(&format!("  fix: {fix}\n"));
+            let _ = writeln!(out, "  fix: {fix}");
         }
     }
     for note in &report.notes {
