@@ -68,7 +68,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         if let Some((last_key, last_w)) = last
             && last_key != key
         {
-            blocks.to_waypoint(cx, &mut to_waypoint_blocks, last_w, (number, last_key));
+            blocks.add_to_waypoint(cx, &mut to_waypoint_blocks, last_w, (number, last_key));
             number += 1;
         }
         last = Some((key, w));
@@ -191,7 +191,7 @@ pub fn check(cx: &Context, out: &mut Output) {
         }
     }
     if let Some((key, w)) = last {
-        blocks.to_waypoint(cx, &mut to_waypoint_blocks, w, (number, key));
+        blocks.add_to_waypoint(cx, &mut to_waypoint_blocks, w, (number, key));
     }
     let mut blocks = blocks.list;
 
@@ -420,7 +420,7 @@ impl<'a> Blocks<'a> {
 
     /// The blocks of the hop to waypoint pod `w` gathered by group of senders: each member
     /// blocks its pairs' destinations.
-    fn to_waypoint(
+    fn add_to_waypoint(
         &mut self,
         cx: &Context,
         groups: &mut [Option<(BitSet, BitSet)>],
