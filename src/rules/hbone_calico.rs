@@ -25,7 +25,7 @@ use crate::calico::Action;
 use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
-use crate::pipeline::engine::{BitSet, CalicoMatch, Decider, SideVerdict};
+use crate::pipeline::engine::{CalicoMatch, Decider, SideVerdict};
 use crate::pipeline::memo::ConnId;
 use crate::pipeline::{PolicyRef, RuleRef};
 
@@ -189,16 +189,9 @@ pub fn check(cx: &Context, out: &mut Output) {
         let mut judged: HashMap<(u32, u32, ConnId), Option<Judged>> = HashMap::new();
         for ((class, senders, sender), members) in &subjects {
             let x = members[0];
-            let classes = peer_classes.entry((*senders, *sender)).or_insert_with(|| {
-                let peers = match direction {
-                    Direction::Ingress => cx.hbone_senders(x),
-                    Direction::Egress => cx.hbone_receivers(x),
-                };
-                super::grouped(peers.iter(), |y| engine.peer_class(y, direction))
-                    .into_values()
-                    .map(|m| (BitSet::of(n, &m), m))
-                    .collect::<Vec<_>>()
-            });
+            let classes = peer_classes
+                .entry((*senders, *sender))
+                .or_insert_with(|| super::hbone_peer_classes(cx, x, direction));
             for (peer_set, peer_members) in classes.iter() {
                 let peer_class = engine.peer_class(peer_members[0], direction);
                 let Some(&y) = peer_members.iter().find(|&&y| super::distinct(cx, x, y)) else {

@@ -23,9 +23,7 @@ use crate::cnp::{Action, Tier};
 use crate::findings::Code;
 use crate::net::Direction;
 use crate::net::conn::{ConnSet, Protocol};
-use crate::pipeline::engine::{
-    BitSet, Decider, LayerMatch, SideVerdict, TiersKey, TiersSide, decider,
-};
+use crate::pipeline::engine::{Decider, LayerMatch, SideVerdict, TiersKey, TiersSide, decider};
 use crate::pipeline::memo::ConnId;
 use crate::pipeline::{PolicyRef, RuleRef};
 
@@ -147,17 +145,9 @@ pub fn check(cx: &Context, out: &mut Output) {
         let mut settled: HashMap<ConnId, bool> = HashMap::new();
         for ((_, senders, sender), members) in &subjects {
             let x = members[0];
-            let classes: &mut Vec<_> =
-                peer_classes.entry((*senders, *sender)).or_insert_with(|| {
-                    let peers = match direction {
-                        Direction::Ingress => cx.hbone_senders(x),
-                        Direction::Egress => cx.hbone_receivers(x),
-                    };
-                    super::grouped(peers.iter(), |y| engine.peer_class(y, direction))
-                        .into_values()
-                        .map(|m| (BitSet::of(n, &m), m))
-                        .collect()
-                });
+            let classes: &mut Vec<_> = peer_classes
+                .entry((*senders, *sender))
+                .or_insert_with(|| super::hbone_peer_classes(cx, x, direction));
             for (peer_set, peer_members) in classes.iter() {
                 let Some(&y) = peer_members.iter().find(|&&y| super::distinct(cx, x, y)) else {
                     continue;

@@ -238,6 +238,24 @@ pub fn grouped<K: Ord>(
     groups
 }
 
+/// Who sends HBONE to `x` (ingress) or receives it from `x` (egress), by peer class: each class
+/// as a set and a list (judged by its first member that is not `x`).
+pub fn hbone_peer_classes(
+    cx: &Context,
+    x: usize,
+    direction: Direction,
+) -> Vec<(BitSet, Vec<usize>)> {
+    let peers = match direction {
+        Direction::Ingress => cx.hbone_senders(x),
+        Direction::Egress => cx.hbone_receivers(x),
+    };
+    let n = cx.cluster.workloads.len();
+    grouped(peers.iter(), |y| cx.engine.peer_class(y, direction))
+        .into_values()
+        .map(|m| (BitSet::of(n, &m), m))
+        .collect()
+}
+
 /// The members of `one` that pair with some member of `other`: a workload is its own source or
 /// destination only when it runs several pods (replicas talk to each other). (The first two of
 /// `other` decide it.)
