@@ -184,8 +184,7 @@ pub fn findings(sources: &[Source], options: &Options) -> Report {
     let input = input::load(sources);
     let loaded = loaded(&input, &input.objects);
     let mut report = analyze_loaded(sources, loaded, options, Fixing::Findings);
-    let rounds = (layered(&input) || report.fixed.reroutes) && input.joined.is_empty();
-    if rounds && fixable_errors(&report.findings).next().is_some() {
+    if may_take_rounds(&input, &report) && fixable_errors(&report.findings).next().is_some() {
         report.notes.push(UNCHECKED.into());
     }
     report
@@ -201,6 +200,12 @@ fn layered(input: &input::Loaded) -> bool {
         .objects
         .iter()
         .any(|o| cnp::is_cluster_policy(o) || calico::is_calico(o))
+}
+
+/// Whether the check of `report`'s fix may go on to a next round: the input has layered
+/// policies, or the fix sends traffic through a waypoint, and no `---` is missing.
+fn may_take_rounds(input: &input::Loaded, report: &Report) -> bool {
+    (layered(input) || report.fixed.reroutes) && input.joined.is_empty()
 }
 
 /// [`analyze`] in two steps, for a caller that shows the findings before the fix is checked (the
@@ -240,7 +245,7 @@ impl Unchecked<'_> {
         // labelled to use a waypoint (AMB010) sends the traffic on a new path, the waypoint
         // hop, whose own fixes show only there: one more round, on top of the first.
         let layered = layered(&input);
-        let rounds = (layered || report.fixed.reroutes) && input.joined.is_empty();
+        let rounds = may_take_rounds(&input, &report);
         if let Err(failed) = check_fix(sources, &input.objects, &report, options, rounds) {
             let next = failed.next.as_deref();
             if layered

@@ -130,10 +130,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 let (from_set, to_set) = sets();
                 if from_set.contains(w) {
                     // The waypoint's own pod: its block may be another hop's, added now.
-                    for &x in &from {
-                        let to = Side::others(cx, to_set, x);
-                        blocks.add(x, w, DirectionKey::Egress, waypoint, Side::One(x), to);
-                    }
+                    blocks.add_members(cx, (from_set, to_set), w, DirectionKey::Egress, waypoint);
                 } else {
                     join(&mut to_waypoint_blocks[group], n, from_set, to_set);
                 }
@@ -157,10 +154,7 @@ pub fn check(cx: &Context, out: &mut Output) {
                 blocked_by(d, w, Direction::Ingress);
                 let (from_set, to_set) = sets();
                 if to_set.contains(w) {
-                    for &x in &to {
-                        let from = Side::others(cx, from_set, x);
-                        blocks.add(x, w, DirectionKey::Ingress, waypoint, from, Side::One(x));
-                    }
+                    blocks.add_members(cx, (from_set, to_set), w, DirectionKey::Ingress, waypoint);
                 } else {
                     join(&mut to_destination_blocks, n, from_set, to_set);
                 }
@@ -182,12 +176,8 @@ pub fn check(cx: &Context, out: &mut Output) {
                 }
             }
         }
-        if let Some((from, to)) = to_destination_blocks {
-            for x in to.iter() {
-                let from = Side::others(cx, &from, x);
-                let waypoint = (number, key);
-                blocks.add(x, w, DirectionKey::Ingress, waypoint, from, Side::One(x));
-            }
+        if let Some((from, to)) = &to_destination_blocks {
+            blocks.add_members(cx, (from, to), w, DirectionKey::Ingress, (number, key));
         }
     }
     if let Some((key, w)) = last {
@@ -418,8 +408,35 @@ impl<'a> Blocks<'a> {
         to.put(&mut broken.destinations);
     }
 
-    /// The blocks of the hop to waypoint pod `w` gathered by group of senders: each member
-    /// blocks its pairs' destinations.
+    /// The blocks of the hop between each member of a pair of groups (`from`, `to`) and
+    /// waypoint pod `w`: a source's egress (`Egress`) blocks its pairs' destinations, a
+    /// destination's ingress (`Ingress`) its pairs' sources.
+    fn add_members(
+        &mut self,
+        cx: &Context,
+        (from, to): (&BitSet, &BitSet),
+        w: usize,
+        direction: DirectionKey,
+        waypoint: (usize, (&'a str, &'a str)),
+    ) {
+        match direction {
+            DirectionKey::Egress => {
+                for x in from.iter() {
+                    let to = Side::others(cx, to, x);
+                    self.add(x, w, direction, waypoint, Side::One(x), to);
+                }
+            }
+            DirectionKey::Ingress => {
+                for x in to.iter() {
+                    let from = Side::others(cx, from, x);
+                    self.add(x, w, direction, waypoint, from, Side::One(x));
+                }
+            }
+        }
+    }
+
+    /// The blocks of the hop to waypoint pod `w` gathered by group of senders
+    /// ([`Blocks::add_members`]).
     fn add_to_waypoint(
         &mut self,
         cx: &Context,
@@ -428,10 +445,7 @@ impl<'a> Blocks<'a> {
         waypoint: (usize, (&'a str, &'a str)),
     ) {
         for (from, to) in groups.iter_mut().filter_map(Option::take) {
-            for x in from.iter() {
-                let to = Side::others(cx, &to, x);
-                self.add(x, w, DirectionKey::Egress, waypoint, Side::One(x), to);
-            }
+            self.add_members(cx, (&from, &to), w, DirectionKey::Egress, waypoint);
         }
     }
 }

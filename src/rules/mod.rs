@@ -317,14 +317,14 @@ impl<B> Hit<B> {
             self.subjects.insert(m);
         }
         self.peers.union_with(others);
-        let (sources, destinations) = match direction {
-            Direction::Ingress => (others.clone(), hit_members),
-            Direction::Egress => (
-                BitSet::of(cx.cluster.workloads.len(), &hit_members),
-                peer_members.to_vec(),
-            ),
-        };
         if out.draw {
+            let (sources, destinations) = match direction {
+                Direction::Ingress => (others.clone(), hit_members),
+                Direction::Egress => (
+                    BitSet::of(cx.cluster.workloads.len(), &hit_members),
+                    peer_members.to_vec(),
+                ),
+            };
             out.blocked.push(crate::ambient::paths::Block {
                 sources,
                 destinations,
