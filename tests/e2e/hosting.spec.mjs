@@ -170,3 +170,39 @@ test("the page's assets have hashed names (cacheable), and the service worker li
   expect(sw).toMatch(/"\.\/playground-[0-9a-f]{12,16}_bg\.wasm"/);
   expect(sw).toMatch(/const CACHE = "ambient-netpol-[0-9a-f]{12}"/);
 });
+
+test.describe("when the page cannot start", () => {
+  // The page's own requests, none answered by a service worker from an earlier test.
+  test.use({ serviceWorkers: "block" });
+
+  test("a browser without WebAssembly SIMD is told why, not shown a blank page", async ({ page }) => {
+    // A browser without SIMD: its validator refuses any module with a SIMD instruction.
+    await page.addInitScript(() => {
+      const validate = WebAssembly.validate;
+      WebAssembly.validate = (bytes) => !new Uint8Array(bytes).includes(253) && validate(bytes);
+    });
+    await page.goto("./");
+    const banner = page.getByRole("alert");
+    await expect(banner).toContainText("This browser cannot run the playground");
+    await expect(banner).toContainText("WebAssembly with SIMD");
+    await expect(banner).toContainText("ambient-netpol check");
+  });
+
+  test("a module that fails to download says so", async ({ page }) => {
+    await page.route("**/*_bg.wasm", (route) => route.fulfill({ status: 404, body: "not found" }));
+    await page.goto("./");
+    const banner = page.getByRole("alert");
+    await expect(banner).toContainText("The page could not start");
+    await expect(banner).toContainText("Reload it to try again");
+  });
+
+  test("a page that starts shows no start banner, even after a later rejection", async ({ page }) => {
+    await page.goto("./");
+    await expect(page.locator(".status")).toContainText("Analysed");
+    await page.evaluate(() => {
+      Promise.reject(new Error("later"));
+    });
+    await page.waitForTimeout(200);
+    await expect(page.locator(".banner.start")).toHaveCount(0);
+  });
+});
