@@ -1,8 +1,9 @@
 // The page's speed on a large input, measured in Chromium with the page's own performance marks
 // (`ambient-netpol:edit` at each input event, `ambient-netpol:edit-to-findings` once the newest
 // findings are painted). Not a test: `benches/page.sh` runs it and BENCHMARKS.md records the
-// figures. CLUSTER and CLUSTER_XL name the generator's L and XL clusters; NATIVE_CHECK_MS is the
-// release CLI's `check` of CLUSTER measured by benches/page.sh in the same run.
+// figures. CLUSTER and CLUSTER_XL name the generator's L and XL clusters; NATIVE_CHECK_MS and
+// NATIVE_DIFF_MS are the release CLI's `check` and `check --diff` of CLUSTER, measured by
+// benches/page.sh in the same run.
 import { readFileSync, writeFileSync } from "node:fs";
 import { test, expect } from "@playwright/test";
 
@@ -114,14 +115,20 @@ test("L cluster pasted, repeated", async ({ page }) => {
     runs.push({ paste_to_findings_ms: Math.round(paste), worker_findings_ms: statusMillis(findingsStatus), worker_complete_ms: complete, timeline });
   }
   const native = Number(process.env.NATIVE_CHECK_MS) || null;
+  const nativeDiff = Number(process.env.NATIVE_DIFF_MS) || null;
   const pick = (k) => median(runs.map((r) => r[k]));
+  const ratio = (ms, of) => of && Math.round((ms / of) * 100) / 100;
   const result = {
     native_check_ms: native,
+    native_check_diff_ms: nativeDiff,
     runs,
     median_paste_to_findings_ms: pick("paste_to_findings_ms"),
     median_worker_findings_ms: pick("worker_findings_ms"),
     median_worker_complete_ms: pick("worker_complete_ms"),
-    worker_complete_over_native: native && Math.round((pick("worker_complete_ms") / native) * 100) / 100,
+    // The same work on each side: the findings against `check`, the checked fix and its diff
+    // against `check --diff`.
+    worker_findings_over_native_check: ratio(pick("worker_findings_ms"), native),
+    worker_complete_over_native_diff: ratio(pick("worker_complete_ms"), nativeDiff),
   };
   console.log(JSON.stringify(result, null, 2));
   if (process.env.MEASURE_OUT) writeFileSync(process.env.MEASURE_OUT.replace(".json", "-pastes.json"), JSON.stringify(result, null, 2));
