@@ -2,10 +2,11 @@
 //! and `b/` headers so `git apply` takes it.
 //!
 //! Two levels: Myers first over the texts' YAML documents, then over the lines of each run of
-//! changed documents only. A fix changes a few documents of many, so the line diff reads those
-//! instead of the whole text (Myers' cost grows with the text's length times its changes); the
-//! equal documents between the runs are equal lines, and the line script is grouped into hunks
-//! as one. A text without `---` markers is one document: a plain line diff.
+//! changed documents (and the equal document on each side) only. A fix changes a few documents of
+//! many, so the line diff reads those instead of the whole text (Myers' cost grows with the text's
+//! length times its changes); the equal documents between the runs are equal lines, and the line
+//! script is grouped into hunks as one. A text without `---` markers is one document: a plain
+//! line diff.
 //!
 //! Only `capture_diff` / `capture_diff_slices` and `group_diff_ops` of `similar` are used, all
 //! over `u32` numbers: its `TextDiff` front end instantiates the algorithm for many types and
