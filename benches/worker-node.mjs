@@ -3,6 +3,9 @@
 // alike. Each build's module is instantiated as the analysis worker instantiates it; its `main`
 // sees no window and serves analyses, here to a stand-in `postMessage`.
 // Usage: node benches/worker-node.mjs CLUSTER.yaml RUNS DIST...
+// With NATIVE=path/to/ambient-netpol, each round also runs that CLI's `check` (the work of the
+// findings) and `check --diff` (the work of the complete analysis) on the same file, interleaved
+// with the builds, and prints each build's medians over them: issue 15's ratios, measured alike.
 // Prints per build the minimum and median of: the first answer (the findings, on a large text),
 // the last analysis (the complete analysis, the checked fix: the work of the CLI's `check`; the
 // diff too before session 12), when the diff was posted, and the whole call including
@@ -10,6 +13,7 @@
 // machine it moves less than the wall time, which counts the time other processes hold the
 // cores). For a CPU profile: node --cpu-prof (a build whose wasm keeps its names:
 // wasm-opt -Oz -g on target/wasm-bindgen/release/playground_bg.wasm).
+import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 
@@ -35,7 +39,22 @@ for (const dir of dirs.map((d) => resolve(d))) {
 }
 const text = readFileSync(file, "utf8");
 const results = dirs.map(() => ({ first: [], last: [], diff: [], call: [], cpu: [] }));
+const native = { check: [], diff: [] };
+// The CLI's wall time, start to exit (it exits 1: the cluster has errors).
+const cli = (...args) => {
+  const start = performance.now();
+  try {
+    execFileSync(process.env.NATIVE, ["check", ...args, file], { stdio: "ignore" });
+  } catch (e) {
+    if (e.status !== 1) throw e;
+  }
+  return performance.now() - start;
+};
 for (let i = 0; i < runs; i++) {
+  if (process.env.NATIVE) {
+    native.check.push(cli());
+    native.diff.push(cli("--diff"));
+  }
   workers.forEach((onmessage, d) => {
     answers = [];
     posted = [];
@@ -60,6 +79,12 @@ for (let i = 0; i < runs; i++) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const figures = (xs) => ({ min: Math.round(Math.min(...xs)), median: Math.round(median(xs)) });
-dirs.forEach((dir, d) =>
-  console.log(JSON.stringify({ build: dir, findings_ms: figures(results[d].first), complete_ms: figures(results[d].last), diff_posted_ms: figures(results[d].diff), call_ms: figures(results[d].call), call_cpu_ms: figures(results[d].cpu) })),
-);
+const ratio = (xs, ys) => Math.round((median(xs) / median(ys)) * 100) / 100;
+if (process.env.NATIVE) {
+  console.log(JSON.stringify({ native: process.env.NATIVE, check_ms: figures(native.check), check_diff_ms: figures(native.diff) }));
+}
+dirs.forEach((dir, d) => {
+  const r = results[d];
+  const over = process.env.NATIVE && { findings_over_check: ratio(r.first, native.check), complete_over_check_diff: ratio(r.last, native.diff) };
+  console.log(JSON.stringify({ build: dir, findings_ms: figures(r.first), complete_ms: figures(r.last), diff_posted_ms: figures(r.diff), call_ms: figures(r.call), call_cpu_ms: figures(r.cpu), ...over }));
+});
