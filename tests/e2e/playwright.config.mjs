@@ -28,6 +28,8 @@ export default defineConfig({
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        // V8 flags for a measurement, e.g. JS_FLAGS=--no-liftoff (BENCHMARKS.md, session 14).
+        ...(process.env.JS_FLAGS ? [`--js-flags=${process.env.JS_FLAGS}`] : []),
       ],
     },
   },
