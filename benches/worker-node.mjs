@@ -6,6 +6,7 @@
 // With NATIVE=path/to/ambient-netpol, each round also runs that CLI's `check` (the work of the
 // findings) and `check --diff` (the work of the complete analysis) on the same file, interleaved
 // with the builds, and prints each build's medians over them: issue 15's ratios, measured alike.
+// With MAX_RATIO=N too, it exits 1 when a build's ratio is above N (scripts/test's guard).
 // Prints per build the minimum and median of: the first answer (the findings, on a large text),
 // the last analysis (the complete analysis, the checked fix: the work of the CLI's `check`; the
 // diff too before session 12), when the diff was posted, and the whole call including
@@ -87,4 +88,9 @@ dirs.forEach((dir, d) => {
   const r = results[d];
   const over = process.env.NATIVE && { findings_over_check: ratio(r.first, native.check), complete_over_check_diff: ratio(r.last, native.diff) };
   console.log(JSON.stringify({ build: dir, findings_ms: figures(r.first), complete_ms: figures(r.last), diff_posted_ms: figures(r.diff), call_ms: figures(r.call), call_cpu_ms: figures(r.cpu), ...over }));
+  const limit = Number(process.env.MAX_RATIO);
+  if (over && limit && Math.max(...Object.values(over)) > limit) {
+    console.error(`FAIL: the worker of ${dir} is more than ${limit}x slower than the native CLI`);
+    process.exitCode = 1;
+  }
 });

