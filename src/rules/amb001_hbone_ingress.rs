@@ -82,19 +82,18 @@ pub fn check(cx: &Context, out: &mut Output) {
                 sources.subtract(&hbone_from);
                 if !engine.layered(d, Direction::Ingress).is_empty() {
                     // Where a cluster-wide tier decides, `hbone_tiers` judges.
-                    // Judged once per class of sources (by number: 0 not yet, 1 ours, 2 not).
-                    let mut judged: Vec<u8> = Vec::new();
+                    // Judged once per class of sources (by number): whether NetworkPolicy
+                    // decides for it.
+                    let mut judged: Vec<Option<bool>> = Vec::new();
                     for s in sources.iter().collect::<Vec<_>>() {
                         let class = engine.peer_class(s, Direction::Ingress) as usize;
                         if class >= judged.len() {
-                            judged.resize(class + 1, 0);
+                            judged.resize(class + 1, None);
                         }
-                        if judged[class] == 0 {
-                            let ours =
-                                super::network_policy_decides(cx, d, s, Direction::Ingress, &tcp);
-                            judged[class] = if ours { 1 } else { 2 };
-                        }
-                        if judged[class] == 2 {
+                        let ours = *judged[class].get_or_insert_with(|| {
+                            super::network_policy_decides(cx, d, s, Direction::Ingress, &tcp)
+                        });
+                        if !ours {
                             sources.remove(s);
                         }
                     }

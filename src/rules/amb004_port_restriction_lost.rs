@@ -593,9 +593,7 @@ impl<'a, 'c> Bypass<'a, 'c> {
         let senders = &self.groups[g];
         let lost = &mut self.lost[id];
         let own = |d: usize| senders.contains(d) && !cx.replicated(d);
-        // (`restricted` leaves a workload of one pod out of its own senders too; asked only
-        // where an AuthorizationPolicy could keep the ports.)
-        let authz = !cx.cluster.policies.istio.authorization.is_empty();
+        // (`restricted` leaves a workload of one pod out of its own senders too.)
         let (mut count, mut last) = (0, 0);
         for &d in destinations {
             let reached = if own(d) {
@@ -603,7 +601,7 @@ impl<'a, 'c> Bypass<'a, 'c> {
             } else {
                 !senders.is_empty()
             };
-            if reached && !(authz && restricted(cx, d, senders, false, &ConnSet::none())) {
+            if reached && !restricted(cx, d, senders, false, &ConnSet::none()) {
                 lost.destinations.insert(d);
                 (count, last) = (count + 1, d);
             }
